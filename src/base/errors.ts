@@ -1,0 +1,118 @@
+/**
+ * Errors with a kind. Every failure that crosses a module boundary is a BerthError whose kind
+ * says what went wrong in terms a caller can act on; the message names the object
+ * ("No such image: alpine:3.19"). Callers branch on `kind`, never on message text.
+ */
+
+export type ErrorKind =
+  | "NotFound"
+  | "AlreadyExists"
+  | "Conflict"
+  | "InvalidArgument"
+  | "FailedPrecondition"
+  | "Unauthorized"
+  | "Unavailable"
+  | "NotImplemented"
+  | "Canceled"
+  | "Internal";
+
+export class BerthError extends Error {
+  readonly kind: ErrorKind;
+
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.name = "BerthError";
+  }
+}
+
+export const notFound = (message: string, cause?: unknown) => new BerthError("NotFound", message, { cause });
+export const alreadyExists = (message: string, cause?: unknown) =>
+  new BerthError("AlreadyExists", message, { cause });
+export const conflict = (message: string, cause?: unknown) => new BerthError("Conflict", message, { cause });
+export const invalidArgument = (message: string, cause?: unknown) =>
+  new BerthError("InvalidArgument", message, { cause });
+export const failedPrecondition = (message: string, cause?: unknown) =>
+  new BerthError("FailedPrecondition", message, { cause });
+export const unavailable = (message: string, cause?: unknown) =>
+  new BerthError("Unavailable", message, { cause });
+export const notImplemented = (message: string, cause?: unknown) =>
+  new BerthError("NotImplemented", message, { cause });
+export const canceled = (message: string, cause?: unknown) => new BerthError("Canceled", message, { cause });
+export const internal = (message: string, cause?: unknown) => new BerthError("Internal", message, { cause });
+
+export function isBerthError(err: unknown, kind?: ErrorKind): err is BerthError {
+  return err instanceof BerthError && (kind === undefined || err.kind === kind);
+}
+
+/** The one table from error kind to HTTP status (API server and client both use it). */
+export const httpStatusByKind: Readonly<Record<ErrorKind, number>> = {
+  NotFound: 404,
+  AlreadyExists: 409,
+  Conflict: 409,
+  InvalidArgument: 400,
+  FailedPrecondition: 412,
+  Unauthorized: 401,
+  Unavailable: 503,
+  NotImplemented: 501,
+  Canceled: 499,
+  Internal: 500,
+};
+
+/** HTTP status → kind, for the client side of the API. */
+export function kindFromHttpStatus(status: number): ErrorKind {
+  switch (status) {
+    case 400:
+      return "InvalidArgument";
+    case 401:
+    case 403:
+      return "Unauthorized";
+    case 404:
+      return "NotFound";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "FailedPrecondition";
+    case 499:
+      return "Canceled";
+    case 501:
+      return "NotImplemented";
+    case 503:
+      return "Unavailable";
+    default:
+      return "Internal";
+  }
+}
+
+/**
+ * The one table from kind to CLI exit code. Docker's CLI exits 1 for every daemon-reported
+ * error (not found, conflict, …) and 125 for failures of `docker run` itself; usage errors exit
+ * 125 for run/create and 1 elsewhere, which the CLI layer decides from the command.
+ */
+export const exitCodeByKind: Readonly<Record<ErrorKind, number>> = {
+  NotFound: 1,
+  AlreadyExists: 1,
+  Conflict: 1,
+  InvalidArgument: 1,
+  FailedPrecondition: 1,
+  Unauthorized: 1,
+  Unavailable: 1,
+  NotImplemented: 1,
+  Canceled: 130,
+  Internal: 1,
+};
+
+/** Message of any thrown value, for the last line of defence. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Returns the errno code (`ENOENT`, …) of a Node system error, or undefined. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
+}
