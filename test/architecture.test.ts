@@ -160,9 +160,9 @@ function findCycle(edges: readonly Edge[]): string[] | undefined {
   const graph = new Map<string, Set<string>>();
   for (const e of edges) {
     if (e.from === e.to) continue;
-    let s = graph.get(e.from);
-    if (!s) graph.set(e.from, (s = new Set()));
+    const s = graph.get(e.from) ?? new Set<string>();
     s.add(e.to);
+    graph.set(e.from, s);
   }
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
