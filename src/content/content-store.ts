@@ -1,0 +1,102 @@
+/**
+ * The content store: immutable blobs (layers, configs, manifests, indexes) addressed by their
+ * sha256 digest. Nothing is visible under a digest before its bytes were hashed and matched it.
+ */
+import type { Readable } from "node:stream";
+import type { Digest } from "../oci/digest.js";
+
+/** Size of a stored blob, as `statBlob` reports it. */
+export interface BlobStat {
+  readonly size: number;
+}
+
+/** A committed blob: its address and its size in bytes. */
+export interface BlobInfo {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+export interface WriteBlobOptions {
+  /** The digest the bytes must have; on mismatch nothing is stored (InvalidArgument). */
+  readonly expected?: Digest;
+  /** The size the bytes must have; on mismatch nothing is stored (InvalidArgument). */
+  readonly size?: number;
+  /** Aborting discards the partial write; the promise rejects with kind Canceled. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ReadBlobOptions {
+  /** Refuse (InvalidArgument) a blob larger than this; documents are small, layers are not. */
+  readonly maxBytes: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface VerifyBlobOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** What re-hashing a stored blob found. `ok` is false when the bytes no longer match the name. */
+export interface BlobVerification {
+  readonly digest: Digest;
+  readonly actual: Digest;
+  readonly size: number;
+  readonly ok: boolean;
+}
+
+export interface CleanupIngestOptions {
+  /** Remove partial writes not written to for at least this long (0 removes every one). */
+  readonly olderThanMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Blobs by digest. Lifecycle of a blob:
+ *
+ * 1. **Ingest** — `writeBlob` streams the source into a private partial write (unique to this
+ *    writer), hashing while it goes. Concurrent writers never share a partial write.
+ * 2. **Commit** — at the end of the source the size and digest are checked against the
+ *    caller's `size`/`expected`; on a match the bytes are made durable and become visible under
+ *    the digest in one atomic step. If the blob already exists the partial write is discarded
+ *    and the write still succeeds: content-addressed bytes are identical by definition. A
+ *    mismatch, an error of the source or an abort discards the partial write and stores nothing.
+ * 3. **Read** — `openBlob`/`readBlob`/`statBlob`/`hasBlob`/`listBlobs` see committed blobs only.
+ *    Committed blobs never change; `verifyBlob` re-hashes one to detect disk corruption.
+ * 4. **Delete** — `deleteBlob` removes a blob; deciding that nothing refers to it (leases,
+ *    garbage collection) is the metadata layer's job, not the store's.
+ *
+ * A writer killed at any moment (even `kill -9`) leaves at most a partial write, never a blob
+ * under a digest; `cleanupIngest` removes partial writes that have stopped growing.
+ */
+export interface ContentStore {
+  /**
+   * Stores the bytes of `source` and returns their digest and size. When `expected` names a
+   * blob already stored, returns at once without reading `source` (a Readable is destroyed).
+   */
+  writeBlob(source: Readable | Uint8Array, opts?: WriteBlobOptions): Promise<BlobInfo>;
+
+  /**
+   * A stream of the blob's bytes. A missing blob surfaces as a stream error of kind NotFound
+   * ("blob sha256:… not found"); use `statBlob` first to decide before streaming.
+   */
+  openBlob(digest: Digest): Readable;
+
+  /** The whole blob in memory, for small documents (manifests, configs); bounded by `maxBytes`. */
+  readBlob(digest: Digest, opts: ReadBlobOptions): Promise<Buffer>;
+
+  /** The blob's size, or undefined when it is not stored. */
+  statBlob(digest: Digest): Promise<BlobStat | undefined>;
+
+  hasBlob(digest: Digest): Promise<boolean>;
+
+  /** Removes a blob; true when it existed. Readers that already opened it keep their bytes. */
+  deleteBlob(digest: Digest): Promise<boolean>;
+
+  /** Every committed blob, in digest order. */
+  listBlobs(): AsyncIterable<BlobInfo>;
+
+  /** Re-hashes a stored blob (NotFound when missing). */
+  verifyBlob(digest: Digest, opts?: VerifyBlobOptions): Promise<BlobVerification>;
+
+  /** Removes abandoned partial writes; returns how many were removed. */
+  cleanupIngest(opts: CleanupIngestOptions): Promise<number>;
+}

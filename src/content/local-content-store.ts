@@ -1,0 +1,317 @@
+/**
+ * The content store on disk (DESIGN.md §3): committed blobs at `<root>/blobs/sha256/<hex>`,
+ * read-only (0444); partial writes at `<root>/ingest/<random>/data`, one directory per writer.
+ * A write is hashed while streaming, fsynced, checked, then renamed into `blobs/sha256/` and
+ * the directory fsynced, so a crash leaves either a whole verified blob or only an ingest entry.
+ */
+import { constants } from "node:fs";
+import {
+  chmod,
+  type FileHandle,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  rename,
+  rm,
+  stat,
+} from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { errnoCode, isBerthError, unavailable } from "../base/errors.js";
+import { layout, type Roots } from "../config/roots.js";
+import { type Digest, digester, digestHex, isDigest } from "../oci/digest.js";
+import { fsyncDir } from "../sys/fs.js";
+import type {
+  BlobInfo,
+  BlobStat,
+  BlobVerification,
+  CleanupIngestOptions,
+  ContentStore,
+  ReadBlobOptions,
+  VerifyBlobOptions,
+  WriteBlobOptions,
+} from "./content-store.js";
+import {
+  blobNotFound,
+  blobTooLarge,
+  checkCommit,
+  checkReadLimit,
+  checkWriteOptions,
+  sizeMismatch,
+  sourceChunks,
+  writeCanceled,
+} from "./write-checks.js";
+
+/** Where a LocalContentStore keeps its files; `layout(roots)` has this shape. */
+export interface LocalContentStorePaths {
+  /** Committed blobs, named by hex digest (`<root>/blobs/sha256`). */
+  readonly blobs: string;
+  /** Partial writes (`<root>/ingest`). */
+  readonly ingest: string;
+}
+
+const READ_CHUNK = 64 * 1024;
+const BLOB_MODE = 0o444;
+const INGEST_DATA = "data";
+
+/**
+ * ContentStore on the local filesystem. Constructing it touches nothing; directories are
+ * created by the first write. Several processes may use the same root at once.
+ */
+export class LocalContentStore implements ContentStore {
+  readonly paths: LocalContentStorePaths;
+
+  constructor(paths: LocalContentStorePaths) {
+    this.paths = { blobs: paths.blobs, ingest: paths.ingest };
+  }
+
+  static fromRoots(roots: Roots): LocalContentStore {
+    return new LocalContentStore(layout(roots));
+  }
+
+  /** The file holding a blob (whether or not it exists), for hardlinking or copying it out. */
+  blobPath(digest: Digest): string {
+    return join(this.paths.blobs, digestHex(digest));
+  }
+
+  async writeBlob(source: Readable | Uint8Array, opts: WriteBlobOptions = {}): Promise<BlobInfo> {
+    checkWriteOptions(opts);
+    const { signal, expected } = opts;
+    if (signal?.aborted) {
+      if (!(source instanceof Uint8Array)) source.destroy();
+      throw writeCanceled(opts);
+    }
+    if (expected !== undefined) {
+      const existing = await this.statBlob(expected);
+      if (existing !== undefined) {
+        if (!(source instanceof Uint8Array)) source.destroy();
+        checkCommit({ digest: expected, size: existing.size }, opts);
+        return { digest: expected, size: existing.size };
+      }
+    }
+
+    await mkdir(this.paths.ingest, { recursive: true });
+    const dir = await mkdtemp(join(this.paths.ingest, "w-"));
+    try {
+      const data = join(dir, INGEST_DATA);
+      const written = await this.ingest(source, data, opts);
+      checkCommit(written, opts);
+      if (signal?.aborted) throw writeCanceled(opts);
+      await this.commit(data, written.digest);
+      return written;
+    } catch (err) {
+      if (signal?.aborted && !isBerthError(err)) throw writeCanceled(opts);
+      throw err;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Streams `source` into the ingest file `data`, hashing as it goes; fsyncs it at the end. */
+  private async ingest(
+    source: Readable | Uint8Array,
+    data: string,
+    opts: WriteBlobOptions,
+  ): Promise<BlobInfo> {
+    const fh = await open(data, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      const hash = digester();
+      let size = 0;
+      for await (const chunk of sourceChunks(source, opts.signal)) {
+        size += chunk.byteLength;
+        if (opts.size !== undefined && size > opts.size) throw sizeMismatch(size, opts.size);
+        hash.update(chunk);
+        await writeAll(fh, chunk);
+      }
+      await fh.sync();
+      return { digest: hash.digest(), size };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Makes a verified ingest file visible under its digest. An existing blob wins. */
+  private async commit(data: string, digest: Digest): Promise<void> {
+    const target = this.blobPath(digest);
+    if ((await this.statBlob(digest)) !== undefined) return;
+    await mkdirDurable(this.paths.blobs);
+    try {
+      await chmod(data, BLOB_MODE);
+      // Atomic; if another writer committed the same digest meanwhile, its bytes are identical.
+      await rename(data, target);
+    } catch (err) {
+      // The blobs directory exists, so ENOENT means the ingest file went away (cleanupIngest).
+      if (errnoCode(err) === "ENOENT") {
+        throw unavailable(`ingest of blob ${digest} was removed while it was being written`, err);
+      }
+      throw err;
+    }
+    await fsyncDir(this.paths.blobs);
+  }
+
+  openBlob(digest: Digest): Readable {
+    const path = this.blobPath(digest);
+    async function* chunks() {
+      const fh = await openBlobFile(path, digest);
+      try {
+        for (;;) {
+          const buf = Buffer.allocUnsafe(READ_CHUNK);
+          const { bytesRead } = await fh.read(buf, 0, buf.byteLength, null);
+          if (bytesRead === 0) return;
+          yield buf.subarray(0, bytesRead);
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  async readBlob(digest: Digest, opts: ReadBlobOptions): Promise<Buffer> {
+    checkReadLimit(opts.maxBytes);
+    opts.signal?.throwIfAborted();
+    const fh = await openBlobFile(this.blobPath(digest), digest);
+    try {
+      const { size } = await fh.stat();
+      if (size > opts.maxBytes) throw blobTooLarge(digest, size, opts.maxBytes);
+      const buf = await fh.readFile(opts.signal === undefined ? {} : { signal: opts.signal });
+      // Blobs are immutable, but a corrupted store must not make us hold more than asked.
+      if (buf.byteLength > opts.maxBytes) throw blobTooLarge(digest, buf.byteLength, opts.maxBytes);
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async statBlob(digest: Digest): Promise<BlobStat | undefined> {
+    try {
+      const st = await stat(this.blobPath(digest));
+      return st.isFile() ? { size: st.size } : undefined;
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") return undefined;
+      throw err;
+    }
+  }
+
+  async hasBlob(digest: Digest): Promise<boolean> {
+    return (await this.statBlob(digest)) !== undefined;
+  }
+
+  async deleteBlob(digest: Digest): Promise<boolean> {
+    try {
+      await rm(this.blobPath(digest));
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") return false;
+      throw err;
+    }
+  }
+
+  async *listBlobs(): AsyncIterable<BlobInfo> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.blobs);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return;
+      throw err;
+    }
+    names.sort();
+    for (const name of names) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue; // not a blob (nothing else should be here)
+      const st = await this.statBlob(digest);
+      if (st !== undefined) yield { digest, size: st.size };
+    }
+  }
+
+  async verifyBlob(digest: Digest, opts: VerifyBlobOptions = {}): Promise<BlobVerification> {
+    const fh = await openBlobFile(this.blobPath(digest), digest);
+    try {
+      const hash = digester();
+      let size = 0;
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      for (;;) {
+        opts.signal?.throwIfAborted();
+        const { bytesRead } = await fh.read(buf, 0, buf.byteLength, null);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        size += bytesRead;
+      }
+      const actual = hash.digest();
+      return { digest, actual, size, ok: actual === digest };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * Removes ingest entries whose newest write is at least `olderThanMs` old. A live writer keeps
+   * its entry fresh by writing; one removed anyway fails with kind Unavailable at commit.
+   */
+  async cleanupIngest(opts: CleanupIngestOptions): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.ingest);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return 0;
+      throw err;
+    }
+    const now = Date.now();
+    let removed = 0;
+    for (const name of names) {
+      opts.signal?.throwIfAborted();
+      const entry = join(this.paths.ingest, name);
+      const updated = await lastWrite(entry);
+      if (updated === undefined || now - updated < opts.olderThanMs) continue;
+      await rm(entry, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function openBlobFile(path: string, digest: Digest): Promise<FileHandle> {
+  try {
+    return await open(path, constants.O_RDONLY);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") throw blobNotFound(digest);
+    throw err;
+  }
+}
+
+/** The newest mtime of an ingest entry and its data file (ms), or undefined if it vanished. */
+async function lastWrite(entry: string): Promise<number | undefined> {
+  let newest: number;
+  try {
+    newest = (await lstat(entry)).mtimeMs;
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    newest = Math.max(newest, (await lstat(join(entry, INGEST_DATA))).mtimeMs);
+  } catch (err) {
+    if (errnoCode(err) !== "ENOENT" && errnoCode(err) !== "ENOTDIR") throw err;
+  }
+  return newest;
+}
+
+/** mkdir -p that fsyncs the parents of the directories it created, so they survive a crash. */
+async function mkdirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === first || dirname(d) === d) break;
+  }
+}
