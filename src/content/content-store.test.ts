@@ -81,7 +81,7 @@ for (const impl of implementations) {
       const digest = sha256Digest(data);
       assert.deepEqual(await store.writeBlob(data), { digest, size: data.byteLength });
       assert.equal(await store.hasBlob(digest), true);
-      assert.deepEqual(await store.statBlob(digest), { size: data.byteLength });
+      assert.equal((await store.statBlob(digest))?.size, data.byteLength);
       assert.deepEqual(await store.readBlob(digest, { maxBytes: 1024 }), data);
       assert.deepEqual(await buffer(store.openBlob(digest)), data);
     });
@@ -99,7 +99,7 @@ for (const impl of implementations) {
     test("writes the empty blob", async () => {
       const digest = sha256Digest("");
       assert.deepEqual(await store.writeBlob(Readable.from([])), { digest, size: 0 });
-      assert.deepEqual(await store.statBlob(digest), { size: 0 });
+      assert.equal((await store.statBlob(digest))?.size, 0);
       assert.equal((await buffer(store.openBlob(digest))).byteLength, 0);
     });
 

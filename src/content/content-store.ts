@@ -8,6 +8,8 @@ import type { Digest } from "../oci/digest.js";
 /** Size of a stored blob, as `statBlob` reports it. */
 export interface BlobStat {
   readonly size: number;
+  /** When the blob was committed (ms since the epoch); garbage sweeps spare young blobs. */
+  readonly modifiedMs: number;
 }
 
 /** A committed blob: its address and its size in bytes. */

@@ -188,7 +188,7 @@ export class LocalContentStore implements ContentStore {
   async statBlob(digest: Digest): Promise<BlobStat | undefined> {
     try {
       const st = await stat(this.blobPath(digest));
-      return st.isFile() ? { size: st.size } : undefined;
+      return st.isFile() ? { size: st.size, modifiedMs: st.mtimeMs } : undefined;
     } catch (err) {
       if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") return undefined;
       throw err;

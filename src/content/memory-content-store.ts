@@ -31,6 +31,7 @@ import {
  */
 export class MemoryContentStore implements ContentStore {
   readonly #blobs = new Map<Digest, Buffer>();
+  readonly #committedAt = new Map<Digest, number>();
 
   async writeBlob(source: Readable | Uint8Array, opts: WriteBlobOptions = {}): Promise<BlobInfo> {
     checkWriteOptions(opts);
@@ -65,7 +66,10 @@ export class MemoryContentStore implements ContentStore {
     const written = { digest: hash.digest(), size };
     checkCommit(written, opts);
     if (signal?.aborted) throw writeCanceled(opts);
-    if (!this.#blobs.has(written.digest)) this.#blobs.set(written.digest, Buffer.concat(chunks, size));
+    if (!this.#blobs.has(written.digest)) {
+      this.#blobs.set(written.digest, Buffer.concat(chunks, size));
+      this.#committedAt.set(written.digest, Date.now());
+    }
     return written;
   }
 
@@ -90,7 +94,7 @@ export class MemoryContentStore implements ContentStore {
 
   async statBlob(digest: Digest): Promise<BlobStat | undefined> {
     const data = this.#blobs.get(digest);
-    return data === undefined ? undefined : { size: data.byteLength };
+    return data === undefined ? undefined : { size: data.byteLength, modifiedMs: this.#committedAt.get(digest) ?? 0 };
   }
 
   async hasBlob(digest: Digest): Promise<boolean> {
@@ -98,6 +102,7 @@ export class MemoryContentStore implements ContentStore {
   }
 
   async deleteBlob(digest: Digest): Promise<boolean> {
+    this.#committedAt.delete(digest);
     return this.#blobs.delete(digest);
   }
 
