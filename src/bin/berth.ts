@@ -1,0 +1,39 @@
+/**
+ * The `berth` executable: wires the CLI to an engine. Without --host it runs the engine in this
+ * process (daemonless); remote engines come with the API issue.
+ */
+import { readFileSync } from "node:fs";
+import { notImplemented } from "../base/errors.js";
+import { runCli } from "../cli/main.js";
+import { resolveRoots } from "../config/roots.js";
+import { openLocalEngine } from "../local/engine.js";
+
+const GOARCH: Readonly<Record<string, string>> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
+
+function packageVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
+    if (typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string") return pkg.version;
+  } catch {
+    // fall through
+  }
+  return "dev";
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  // A reader that goes away (`berth images | head`) is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+  });
+  return runCli(argv, {
+    io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() },
+    version: packageVersion(),
+    openEngine: async (global) => {
+      if (global.host) throw notImplemented(`remote engines (--host ${global.host}) are not supported yet`);
+      return openLocalEngine({
+        roots: resolveRoots({ root: global.root, runroot: global.runroot, env: process.env }),
+        hostPlatform: { os: "linux", architecture: GOARCH[process.arch] ?? process.arch },
+      });
+    },
+  });
+}

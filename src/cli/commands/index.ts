@@ -1,0 +1,6 @@
+/** Every CLI command, in one list. */
+import type { Command } from "../command.js";
+import { imageCommands } from "./images.js";
+import { systemCommands } from "./system.js";
+
+export const commands: readonly Command[] = [...imageCommands, ...systemCommands];

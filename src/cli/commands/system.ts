@@ -1,0 +1,94 @@
+/** System commands: df, version. */
+import { renderList } from "../format/render.js";
+import { humanSize } from "../format/units.js";
+import { type Command, FORMAT_FLAG, none } from "../command.js";
+import { imageRows } from "./images.js";
+
+export const API_VERSION = "1.47";
+
+function reclaimable(size: number, total: number): string {
+  if (total <= 0) return humanSize(size);
+  return `${humanSize(size)} (${Math.floor((size * 100) / total)}%)`;
+}
+
+const dfCommand: Command = {
+  path: "system df",
+  usage: "[OPTIONS]",
+  description: "Show berth disk usage",
+  args: none,
+  flags: [FORMAT_FLAG, { name: "verbose", short: "v", type: "bool", description: "Show detailed information on space usage" }],
+  async run(ctx, flags) {
+    const du = await (await ctx.engine()).systemDf();
+    const active = du.Images.filter((i) => i.Containers > 0);
+    const used = active.reduce((s, i) => s + (i.Size - Math.max(0, i.SharedSize)), 0);
+    const imagesReclaimable = Math.max(0, du.LayersSize - used);
+    const rows = [
+      {
+        Type: "Images",
+        TotalCount: String(du.Images.length),
+        Active: String(active.length),
+        Size: humanSize(du.LayersSize),
+        Reclaimable: reclaimable(imagesReclaimable, du.LayersSize),
+      },
+      { Type: "Containers", TotalCount: String(du.Containers.length), Active: "0", Size: "0B", Reclaimable: "0B" },
+      { Type: "Local Volumes", TotalCount: String(du.Volumes.length), Active: "0", Size: "0B", Reclaimable: "0B" },
+      { Type: "Build Cache", TotalCount: String(du.BuildCache.length), Active: "0", Size: "0B", Reclaimable: "0B" },
+    ];
+    if (flags.bool("verbose")) {
+      const now = Date.now();
+      const imgRows = imageRows(du.Images, false, now);
+      ctx.io.stdout.write("Images space usage:\n\n");
+      ctx.io.stdout.write(
+        renderList(imgRows, {
+          defaultTableFormat:
+            "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
+          headers: {
+            Repository: "REPOSITORY",
+            Tag: "TAG",
+            ID: "IMAGE ID",
+            CreatedSince: "CREATED",
+            Size: "SIZE",
+            SharedSize: "SHARED SIZE",
+            UniqueSize: "UNIQUE SIZE",
+            Containers: "CONTAINERS",
+          },
+        }),
+      );
+      ctx.io.stdout.write("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES\n");
+      ctx.io.stdout.write("\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n");
+      ctx.io.stdout.write("\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n");
+      return 0;
+    }
+    ctx.io.stdout.write(
+      renderList(rows, {
+        format: flags.string("format"),
+        defaultTableFormat: "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+        headers: { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" },
+      }),
+    );
+    return 0;
+  },
+};
+
+const GOARCH: Readonly<Record<string, string>> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
+
+const versionCommand: Command = {
+  path: "version",
+  usage: "[OPTIONS]",
+  description: "Show the berth version information",
+  args: none,
+  flags: [],
+  async run(ctx) {
+    const lines = [
+      "Client:",
+      ` Version:           ${ctx.version}`,
+      ` API version:       ${API_VERSION}`,
+      ` Node.js version:   ${process.version}`,
+      ` OS/Arch:           linux/${GOARCH[process.arch] ?? process.arch}`,
+    ];
+    ctx.io.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  },
+};
+
+export const systemCommands: readonly Command[] = [dfCommand, versionCommand];

@@ -1,0 +1,322 @@
+/**
+ * `load`: images from a docker-archive (manifest.json) or an OCI image layout (index.json) in a
+ * tar stream. The archive is untrusted: entries are read once, in any order; small ones are kept
+ * in memory, large ones go to the content store as they stream (blobs/sha256/<hex> entries are
+ * verified against their names). Every layer is checked against the config's diff_ids while it is
+ * unpacked. Either every image of the archive is loaded or, on any error, nothing is.
+ */
+import { posix } from "node:path";
+import { Readable } from "node:stream";
+import { extract, type Header } from "tar-stream";
+import { errorMessage, invalidArgument } from "../base/errors.js";
+import type { ByteSource, ImageLoadOptions, ImageLoadResult } from "../engine/types.js";
+import { type Digest, isDigest, parseDigest, sha256Digest } from "../oci/digest.js";
+import { type ImageConfig, MEDIA_TYPES, parseImageConfig, parseIndex, parseManifest } from "../oci/image.js";
+import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
+import { type IngestedLayer, type ImageStore, MAX_DOCUMENT_BYTES } from "./store.js";
+
+/** Entries up to this size stay in memory; larger ones stream into the content store. */
+const IN_MEMORY_LIMIT = 1 << 20;
+/** Bound on the JSON documents of an archive (manifest.json, index.json). */
+const MAX_ARCHIVE_JSON = 20 << 20;
+const MAX_INDEX_DEPTH = 4;
+
+type Entry = { kind: "memory"; data: Buffer } | { kind: "blob"; digest: Digest; size: number } | { kind: "link"; target: string };
+
+interface ImageToLoad {
+  readonly configDigest: Digest;
+  readonly configBytes: Buffer;
+  readonly config: ImageConfig;
+  /** Each layer as an archive entry name or a stored blob. */
+  readonly layers: ReadonlyArray<{ blob: { digest: Digest; size: number } }>;
+  readonly tags: Reference[];
+}
+
+function cleanName(name: string): string {
+  const n = posix.normalize(name.replace(/^\.\/+/, ""));
+  if (n.startsWith("../") || n === ".." || posix.isAbsolute(n)) throw invalidArgument(`invalid archive: entry name ${JSON.stringify(name)} escapes the archive`);
+  return n.replace(/\/$/, "");
+}
+
+export async function loadImages(
+  store: ImageStore,
+  source: ByteSource,
+  opts: ImageLoadOptions & { hostPlatform: { os: string; architecture: string; variant?: string } },
+): Promise<ImageLoadResult & { replaced: Array<{ reference: string; previous: string }> }> {
+  const entries = new Map<string, Entry>();
+  const newBlobs: Digest[] = [];
+  const ingested: IngestedLayer[] = [];
+  try {
+    await readArchive(store, source, entries, newBlobs, opts.signal);
+    const images = await planImages(store, entries, newBlobs, opts);
+    if (images.length === 0) throw invalidArgument("invalid archive: it holds no image");
+    const created: Array<{ image: ImageToLoad; layers: IngestedLayer[] }> = [];
+    for (const image of images) {
+      const layers: IngestedLayer[] = [];
+      let parent: Digest | undefined;
+      const diffIds = image.config.rootfs.diff_ids;
+      if (diffIds.length !== image.layers.length) {
+        throw invalidArgument(
+          `invalid archive: image ${image.configDigest} has ${image.layers.length} layers but its config lists ${diffIds.length} diff_ids`,
+        );
+      }
+      for (let i = 0; i < image.layers.length; i++) {
+        const { blob } = image.layers[i] as { blob: { digest: Digest; size: number } };
+        const layer = await store.ingestLayer(store.content.openBlob(blob.digest), {
+          parentChainId: parent,
+          expectedDiffId: diffIds[i] as Digest,
+          storedBlob: blob,
+          signal: opts.signal,
+        });
+        ingested.push(layer);
+        layers.push(layer);
+        parent = layer.chainId;
+      }
+      created.push({ image, layers });
+    }
+    const loaded: Array<{ reference?: string; id: string }> = [];
+    const replaced: Array<{ reference: string; previous: string }> = [];
+    for (const { image, layers } of created) {
+      const result = await store.createImage({
+        config: image.config,
+        configBytes: image.configBytes,
+        layers,
+        tags: image.tags,
+      });
+      replaced.push(...result.replaced);
+      if (image.tags.length === 0) loaded.push({ id: result.id });
+      for (const t of image.tags) loaded.push({ reference: referenceString(t), id: result.id });
+    }
+    return { loaded, replaced };
+  } catch (err) {
+    await store.discardLayers(ingested);
+    await store.discardBlobs(newBlobs);
+    throw err;
+  }
+}
+
+async function readArchive(
+  store: ImageStore,
+  source: ByteSource,
+  entries: Map<string, Entry>,
+  newBlobs: Digest[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const ex = extract();
+  const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+  input.on("error", (err) => ex.destroy(err));
+  input.pipe(ex);
+  let count = 0;
+  try {
+    for await (const entry of ex) {
+      signal?.throwIfAborted();
+      if (++count > 100_000) throw invalidArgument("invalid archive: too many entries");
+      const header: Header = entry.header;
+      const name = cleanName(header.name);
+      if (header.type === "symlink" || header.type === "link") {
+        const target = header.linkname ?? "";
+        const resolved = header.type === "symlink" ? posix.join(posix.dirname(name), target) : target;
+        entries.set(name, { kind: "link", target: cleanName(resolved) });
+        entry.resume();
+        continue;
+      }
+      if (header.type !== "file" && header.type !== "contiguous-file") {
+        entry.resume();
+        continue;
+      }
+      const size = header.size ?? 0;
+      const expected = blobNameDigest(name);
+      if (size <= IN_MEMORY_LIMIT) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        const data = Buffer.concat(chunks);
+        if (expected && sha256Digest(data) !== expected) {
+          throw invalidArgument(`invalid archive: ${name} does not match its digest`);
+        }
+        entries.set(name, { kind: "memory", data });
+      } else {
+        const existed = expected ? await store.content.hasBlob(expected) : false;
+        let info: { digest: Digest; size: number };
+        try {
+          info = await store.content.writeBlob(Readable.from(entry, { objectMode: false }), { size, signal, ...(expected ? { expected } : {}) });
+        } catch (err) {
+          throw invalidArgument(`invalid archive: ${name}: ${errorMessage(err)}`, err);
+        }
+        if (!existed) newBlobs.push(info.digest);
+        entries.set(name, { kind: "blob", digest: info.digest, size: info.size });
+      }
+    }
+  } catch (err) {
+    ex.destroy();
+    input.destroy();
+    if (err instanceof Error && "kind" in err) throw err;
+    throw invalidArgument(`invalid archive: ${errorMessage(err)}`, err);
+  }
+}
+
+function blobNameDigest(name: string): Digest | undefined {
+  const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
+  return m ? (`sha256:${m[1]}` as Digest) : undefined;
+}
+
+function lookup(entries: Map<string, Entry>, name: string): Entry | undefined {
+  let n = cleanName(name);
+  for (let hops = 0; hops < 16; hops++) {
+    const e = entries.get(n);
+    if (e?.kind !== "link") return e;
+    n = e.target;
+  }
+  throw invalidArgument(`invalid archive: too many links resolving ${name}`);
+}
+
+function jsonDocument(entries: Map<string, Entry>, name: string): unknown {
+  const e = lookup(entries, name);
+  if (!e) return undefined;
+  if (e.kind !== "memory" || e.data.byteLength > MAX_ARCHIVE_JSON) throw invalidArgument(`invalid archive: ${name} is too large`);
+  try {
+    return JSON.parse(e.data.toString("utf8"));
+  } catch (err) {
+    throw invalidArgument(`invalid archive: ${name} is not valid JSON: ${errorMessage(err)}`, err);
+  }
+}
+
+/** Makes an entry a stored blob (small entries are written from memory now). */
+async function asBlob(
+  store: ImageStore,
+  entries: Map<string, Entry>,
+  name: string,
+  newBlobs: Digest[],
+): Promise<{ digest: Digest; size: number }> {
+  const e = lookup(entries, name);
+  if (!e) throw invalidArgument(`invalid archive: ${name} is referenced but missing`);
+  if (e.kind === "blob") return { digest: e.digest, size: e.size };
+  if (e.kind !== "memory") throw invalidArgument(`invalid archive: ${name} is not a file`);
+  const digest = sha256Digest(e.data);
+  const existed = await store.content.hasBlob(digest);
+  const info = await store.content.writeBlob(e.data, { expected: digest });
+  if (!existed) newBlobs.push(info.digest);
+  return info;
+}
+
+function memoryBytes(entries: Map<string, Entry>, name: string, what: string): Buffer {
+  const e = lookup(entries, name);
+  if (!e) throw invalidArgument(`invalid archive: ${what} ${name} is missing`);
+  if (e.kind !== "memory") throw invalidArgument(`invalid archive: ${what} ${name} is too large`);
+  return e.data;
+}
+
+function stringArray(v: unknown, what: string): string[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw invalidArgument(`invalid archive: ${what} must be a list of strings`);
+  return v;
+}
+
+async function planImages(
+  store: ImageStore,
+  entries: Map<string, Entry>,
+  newBlobs: Digest[],
+  opts: ImageLoadOptions & { hostPlatform: { os: string; architecture: string; variant?: string } },
+): Promise<ImageToLoad[]> {
+  const dockerManifest = jsonDocument(entries, "manifest.json");
+  if (dockerManifest !== undefined) return planDockerArchive(store, entries, newBlobs, dockerManifest);
+  const index = jsonDocument(entries, "index.json");
+  if (index !== undefined) {
+    if (!lookup(entries, "oci-layout")) throw invalidArgument("invalid archive: index.json without oci-layout");
+    return planOciLayout(store, entries, newBlobs, opts);
+  }
+  throw invalidArgument("invalid archive: no manifest.json (docker-archive) or index.json (OCI layout) found");
+}
+
+async function planDockerArchive(
+  store: ImageStore,
+  entries: Map<string, Entry>,
+  newBlobs: Digest[],
+  doc: unknown,
+): Promise<ImageToLoad[]> {
+  if (!Array.isArray(doc)) throw invalidArgument("invalid archive: manifest.json must be a list");
+  const out: ImageToLoad[] = [];
+  for (const item of doc) {
+    if (typeof item !== "object" || item === null) throw invalidArgument("invalid archive: manifest.json entry is not an object");
+    const rec = item as Record<string, unknown>;
+    if (typeof rec.Config !== "string") throw invalidArgument("invalid archive: manifest.json entry without Config");
+    const configBytes = memoryBytes(entries, rec.Config, "config");
+    const config = parseImageConfig(configBytes);
+    const layers = [];
+    for (const l of stringArray(rec.Layers, "Layers")) layers.push({ blob: await asBlob(store, entries, l, newBlobs) });
+    const tags = stringArray(rec.RepoTags, "RepoTags").map((t) => {
+      const ref = parseNormalizedNamed(t);
+      if (ref.digest) throw invalidArgument(`invalid archive: RepoTags entry ${t} is a digest reference`);
+      return withDefaultTag(ref);
+    });
+    out.push({ configDigest: sha256Digest(configBytes), configBytes, config, layers, tags });
+  }
+  return out;
+}
+
+async function planOciLayout(
+  store: ImageStore,
+  entries: Map<string, Entry>,
+  newBlobs: Digest[],
+  opts: ImageLoadOptions & { hostPlatform: { os: string; architecture: string; variant?: string } },
+): Promise<ImageToLoad[]> {
+  const blobBytes = (d: Digest) => memoryBytes(entries, `blobs/sha256/${d.slice(7)}`, "blob");
+  const out = new Map<string, ImageToLoad>();
+  const wanted = opts.platform ? parsePlatform(opts.platform) : undefined;
+
+  const visitIndex = async (bytes: Buffer, depth: number, inherited: Reference | undefined) => {
+    if (depth > MAX_INDEX_DEPTH) throw invalidArgument("invalid archive: indexes nested too deeply");
+    const index = parseIndex(bytes);
+    const candidates = index.manifests.filter((m) => {
+      if (!m.platform) return true;
+      if (m.platform.os === "unknown") return false; // attestations
+      const p = wanted ?? opts.hostPlatform;
+      return m.platform.os === p.os && m.platform.architecture === p.architecture;
+    });
+    for (const desc of candidates) {
+      const name = desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];
+      let ref = inherited;
+      if (name) {
+        try {
+          const parsed = parseNormalizedNamed(name);
+          if (!parsed.digest) ref = withDefaultTag(parsed);
+        } catch {
+          // a bare tag such as "latest" names no repository: the image loads untagged
+        }
+      }
+      const bytes = blobBytes(parseDigest(desc.digest));
+      if (sha256Digest(bytes) !== desc.digest) throw invalidArgument(`invalid archive: blob ${desc.digest} does not match its digest`);
+      if (desc.mediaType === MEDIA_TYPES.ociIndex || desc.mediaType === MEDIA_TYPES.dockerManifestList) {
+        await visitIndex(bytes, depth + 1, ref);
+        continue;
+      }
+      const manifest = parseManifest(bytes, { expectedMediaType: desc.mediaType });
+      const configDigest = parseDigest(manifest.config.digest);
+      const configBytes = blobBytes(configDigest);
+      const config = parseImageConfig(configBytes);
+      const existing = out.get(configDigest);
+      if (existing) {
+        if (ref && !existing.tags.some((t) => referenceString(t) === referenceString(ref as Reference))) existing.tags.push(ref);
+        continue;
+      }
+      const layers = [];
+      for (const l of manifest.layers) {
+        const digest = parseDigest(l.digest);
+        const blob = await asBlob(store, entries, `blobs/sha256/${digest.slice(7)}`, newBlobs);
+        if (blob.digest !== digest) throw invalidArgument(`invalid archive: layer ${digest} does not match its digest`);
+        layers.push({ blob });
+      }
+      out.set(configDigest, { configDigest, configBytes, config, layers, tags: ref ? [ref] : [] });
+    }
+  };
+  const indexEntry = lookup(entries, "index.json");
+  if (indexEntry?.kind !== "memory") throw invalidArgument("invalid archive: index.json is too large");
+  await visitIndex(indexEntry.data, 0, undefined);
+  return [...out.values()];
+}
+
+function parsePlatform(s: string): { os: string; architecture: string } {
+  const [os, architecture] = s.split("/");
+  if (!os || !architecture) throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os/arch`);
+  return { os, architecture };
+}
+

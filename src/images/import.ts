@@ -1,0 +1,63 @@
+/**
+ * `import`: a root filesystem tarball becomes a one-layer image. The tarball is stored as the
+ * layer blob and unpacked in the same pass; `--change` instructions shape the config.
+ */
+import { Readable } from "node:stream";
+import { invalidArgument } from "../base/errors.js";
+import type { ByteSource, ImageImportOptions, ImageImportResult } from "../engine/types.js";
+import type { ImageConfig } from "../oci/image.js";
+import { applyChanges } from "./changes.js";
+import { parseTarget } from "./service.js";
+import type { ImageStore } from "./store.js";
+
+export interface HostPlatform {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string;
+}
+
+export interface ImportContext {
+  /** The platform images are made for when none is asked (the host's). */
+  readonly hostPlatform: HostPlatform;
+}
+
+export function parsePlatformFlag(s: string, host: HostPlatform): HostPlatform {
+  const parts = s.split("/");
+  const [os, architecture, variant] = parts;
+  if (!os || parts.length > 3 || parts.some((p) => p === "") || os !== os.toLowerCase()) {
+    throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os[/arch[/variant]]`);
+  }
+  return { os, architecture: architecture ?? host.architecture, ...(variant ? { variant } : {}) };
+}
+
+export async function importImage(
+  store: ImageStore,
+  source: ByteSource,
+  opts: ImageImportOptions & ImportContext,
+): Promise<ImageImportResult> {
+  // Everything cheap is checked before a byte is read, so bad input changes nothing.
+  const tag = opts.reference ? parseTarget(opts.reference) : undefined;
+  const containerConfig = applyChanges({}, opts.changes ?? []);
+  const platform = opts.platform ? parsePlatformFlag(opts.platform, opts.hostPlatform) : opts.hostPlatform;
+  const readable = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+  const layer = await store.ingestLayer(readable, { signal: opts.signal });
+  const created = new Date(store.now()).toISOString();
+  const comment = opts.message ?? "Imported from -";
+  const config: ImageConfig = {
+    architecture: platform.architecture,
+    ...(platform.variant ? { variant: platform.variant } : {}),
+    os: platform.os,
+    created,
+    comment,
+    config: containerConfig,
+    rootfs: { type: "layers", diff_ids: [layer.diffId] },
+    history: [{ created, comment }],
+  };
+  try {
+    const result = await store.createImage({ config, layers: [layer], tags: tag ? [tag] : [] });
+    return { id: result.id };
+  } catch (err) {
+    await store.discardLayers([layer]);
+    throw err;
+  }
+}

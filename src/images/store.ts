@@ -1,0 +1,321 @@
+/**
+ * The image store: images as records over content and snapshots. Everything that makes an
+ * image (import, load, later pull, commit and build) goes through `ingestLayer` and
+ * `createImage`, so every image is verified, unpacked and recorded the same way.
+ *
+ * Crash safety: blobs are committed by the content store (verified before visible), snapshots by
+ * the snapshotter (renamed into place), and the records of an image in one transaction at the
+ * end. A crash before that transaction leaves only unreferenced blobs and snapshots, which
+ * `collectGarbage` removes; no record ever points at missing content.
+ */
+import { PassThrough, type Readable } from "node:stream";
+import { conflict, invalidArgument, notFound } from "../base/errors.js";
+import type { ContentStore } from "../content/content-store.js";
+import { applyLayer } from "../diff/apply.js";
+import type { MetadataDb } from "../metadata/db.js";
+import { type ImageLayerRecord, ImageMetadata, type ImageRecord } from "../metadata/images.js";
+import { type Digest, isDigest, sha256Digest } from "../oci/digest.js";
+import { encodeImageConfig, encodeManifest, type ImageConfig, type ImageManifest, MEDIA_TYPES, parseImageConfig } from "../oci/image.js";
+import { type Reference, parseNormalizedNamed, referenceString, withDefaultTag } from "../oci/reference.js";
+import type { Snapshotter } from "../snapshots/snapshotter.js";
+
+/** Bounds for documents read from the store or from archives. */
+export const MAX_DOCUMENT_BYTES = 4 * 1048 * 1048;
+
+/** Unrecorded content younger than this may belong to another process's in-flight work. */
+const SWEEP_MIN_AGE_MS = 60 * 60 * 1000;
+
+export interface ImageStoreDeps {
+  readonly db: MetadataDb;
+  readonly content: ContentStore;
+  readonly snapshots: Snapshotter;
+  readonly now?: () => number;
+}
+
+/** A layer as unpacked: its diffID, the chainID it was stored under and its blob. */
+export interface IngestedLayer {
+  readonly diffId: Digest;
+  readonly chainId: Digest;
+  readonly blobDigest: Digest;
+  readonly blobSize: number;
+  readonly mediaType: string;
+  /** Bytes of the files in the layer. */
+  readonly size: number;
+  /** Bytes of the uncompressed tar. */
+  readonly tarSize: number;
+  /** Whether this ingest created the snapshot (false when it existed already). */
+  readonly created: boolean;
+}
+
+export interface IngestLayerOptions {
+  /** The chainID of the layers below, undefined for the bottom layer. */
+  readonly parentChainId?: Digest;
+  /** The diffID the config promises; a different one fails the ingest. */
+  readonly expectedDiffId?: Digest;
+  /** When the layer's bytes are already a stored blob, skip writing them again. */
+  readonly storedBlob?: { readonly digest: Digest; readonly size: number };
+  readonly signal?: AbortSignal;
+}
+
+export interface CreateImageOptions {
+  readonly config: ImageConfig;
+  /** The config's exact bytes (the image ID is their digest); canonical JSON of `config` if absent. */
+  readonly configBytes?: Uint8Array;
+  readonly layers: readonly IngestedLayer[];
+  readonly parentId?: string;
+  /** Full references to point at the new image. */
+  readonly tags?: readonly Reference[];
+}
+
+export interface CreatedImage {
+  readonly id: Digest;
+  /** For each tag that pointed at another image before: that image's ID. */
+  readonly replaced: ReadonlyArray<{ readonly reference: string; readonly previous: Digest }>;
+}
+
+export function chainIdOf(parent: Digest | undefined, diffId: Digest): Digest {
+  return parent === undefined ? diffId : sha256Digest(`${parent} ${diffId}`);
+}
+
+export class ImageStore {
+  readonly meta: ImageMetadata;
+  readonly content: ContentStore;
+  readonly snapshots: Snapshotter;
+  readonly now: () => number;
+
+  constructor(deps: ImageStoreDeps) {
+    this.meta = new ImageMetadata(deps.db);
+    this.content = deps.content;
+    this.snapshots = deps.snapshots;
+    this.now = deps.now ?? Date.now;
+  }
+
+  get db(): MetadataDb {
+    return this.meta.db;
+  }
+
+  /**
+   * Stores a layer's bytes as a blob and unpacks them into a snapshot, in one pass over the
+   * stream. The diffID is computed while unpacking; the snapshot is published under its
+   * chainID only when the whole layer was read and verified.
+   */
+  async ingestLayer(source: Readable, opts: IngestLayerOptions = {}): Promise<IngestedLayer> {
+    if (opts.expectedDiffId !== undefined && opts.storedBlob === undefined) {
+      const chainId = chainIdOf(opts.parentChainId, opts.expectedDiffId);
+      const known = await this.knownLayer(opts.expectedDiffId, chainId);
+      if (known) {
+        source.destroy();
+        return known;
+      }
+    }
+    const prepared = await this.snapshots.prepare();
+    const toApply = new PassThrough({ highWaterMark: 1 << 20 });
+    source.on("error", (err) => toApply.destroy(err));
+    source.pipe(toApply);
+    let blobWrite: Promise<{ digest: Digest; size: number }> | undefined;
+    if (!opts.storedBlob) {
+      const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
+      source.on("error", (err) => toBlob.destroy(err));
+      source.pipe(toBlob);
+      blobWrite = this.content.writeBlob(toBlob, { signal: opts.signal });
+    }
+    const applying = applyLayer(toApply, prepared.fs, { signal: opts.signal });
+    // When one side fails, the other must not wait for bytes that will never come.
+    const stop = (err: unknown) => source.destroy(err instanceof Error ? err : new Error(String(err)));
+    applying.catch(stop);
+    blobWrite?.catch(stop);
+    const [applied, written] = await Promise.allSettled([applying, blobWrite ?? Promise.resolve(opts.storedBlob)]);
+    try {
+      if (applied.status === "rejected") throw applied.reason;
+      if (written.status === "rejected") throw written.reason;
+      const blob = written.value;
+      if (!blob) throw invalidArgument("layer has no blob");
+      if (opts.expectedDiffId !== undefined && applied.value.diffId !== opts.expectedDiffId) {
+        throw invalidArgument(
+          `layer verification failed: wrong diff id ${applied.value.diffId} calculated on extraction, expected ${opts.expectedDiffId}`,
+        );
+      }
+      const chainId = chainIdOf(opts.parentChainId, applied.value.diffId);
+      const created = await this.snapshots.commit(prepared, chainId);
+      return {
+        diffId: applied.value.diffId,
+        chainId,
+        blobDigest: blob.digest,
+        blobSize: blob.size,
+        mediaType: blob.digest === applied.value.diffId ? MEDIA_TYPES.ociLayer : MEDIA_TYPES.ociLayerGzip,
+        size: applied.value.unpackedBytes,
+        tarSize: applied.value.size,
+        created,
+      };
+    } catch (err) {
+      source.destroy();
+      toApply.destroy();
+      await this.snapshots.abort(prepared);
+      // The blob may have been stored in full before extraction failed: a blob no record knows
+      // must not stay behind from bad input.
+      if (written.status === "fulfilled" && written.value && !opts.storedBlob) {
+        await this.discardBlobs([written.value.digest]);
+      }
+      throw err;
+    }
+  }
+
+  /** Deletes blobs no record refers to (content written for work that failed). */
+  async discardBlobs(digests: readonly Digest[]): Promise<void> {
+    const referenced = this.meta.referencedBlobs();
+    for (const d of digests) if (!referenced.has(d)) await this.content.deleteBlob(d);
+  }
+
+  /** Undoes ingested layers that never became part of an image. */
+  async discardLayers(layers: readonly IngestedLayer[]): Promise<void> {
+    for (const l of layers) {
+      if (l.created && !this.meta.getSnapshot(l.chainId)) await this.snapshots.remove(l.chainId);
+    }
+    await this.discardBlobs(layers.map((l) => l.blobDigest));
+  }
+
+  /** A layer already unpacked and recorded under this chainID, if any. */
+  private async knownLayer(diffId: Digest, chainId: Digest): Promise<IngestedLayer | undefined> {
+    const snap = this.meta.getSnapshot(chainId);
+    const blob = this.meta.layerBlobs(diffId)[0];
+    if (!snap || !blob) return undefined;
+    if (!(await this.snapshots.exists(chainId)) || !(await this.content.hasBlob(blob.blobDigest))) return undefined;
+    return {
+      diffId,
+      chainId,
+      blobDigest: blob.blobDigest,
+      blobSize: blob.blobSize,
+      mediaType: blob.mediaType,
+      size: snap.size,
+      tarSize: snap.tarSize,
+      created: false,
+    };
+  }
+
+  /** Writes config and manifest blobs and records the image, its layers and tags atomically. */
+  async createImage(opts: CreateImageOptions): Promise<CreatedImage> {
+    const configBytes = opts.configBytes ?? encodeImageConfig(opts.config);
+    const config = await this.content.writeBlob(Buffer.from(configBytes));
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: config.digest, size: config.size },
+      layers: opts.layers.map((l) => ({ mediaType: l.mediaType, digest: l.blobDigest, size: l.blobSize })),
+    };
+    const manifestBlob = await this.content.writeBlob(Buffer.from(encodeManifest(manifest)));
+    const id = config.digest;
+    const now = this.now();
+    const replaced: Array<{ reference: string; previous: Digest }> = [];
+    const layerRecords: ImageLayerRecord[] = opts.layers.map((l) => ({ diffId: l.diffId, chainId: l.chainId }));
+    this.db.write(() => {
+      let parentChain = "";
+      for (const l of opts.layers) {
+        this.meta.putSnapshot({
+          chainId: l.chainId,
+          parent: parentChain,
+          diffId: l.diffId,
+          size: l.size,
+          tarSize: l.tarSize,
+          createdAt: now,
+        });
+        this.meta.putLayerBlob({ diffId: l.diffId, blobDigest: l.blobDigest, mediaType: l.mediaType, blobSize: l.blobSize });
+        parentChain = l.chainId;
+      }
+      this.meta.putImage(
+        {
+          id,
+          manifestDigest: manifestBlob.digest,
+          parentId: opts.parentId ?? "",
+          created: opts.config.created ?? "",
+          size: opts.layers.reduce((s, l) => s + l.size, 0),
+          labels: opts.config.config?.Labels ?? {},
+          layers: layerRecords,
+        },
+        now,
+      );
+      for (const tag of opts.tags ?? []) {
+        const name = referenceString(tag);
+        const previous = this.meta.setRef(name, id, tag.digest ? "digest" : "tag", now);
+        if (previous) replaced.push({ reference: name, previous });
+      }
+    });
+    return { id, replaced };
+  }
+
+  /** The parsed config of a stored image. */
+  async config(id: Digest): Promise<ImageConfig> {
+    return parseImageConfig(await this.content.readBlob(id, { maxBytes: MAX_DOCUMENT_BYTES }));
+  }
+
+  /**
+   * Finds an image by reference (`busybox`, `busybox:1`, `name@sha256:…`), by full ID
+   * (`sha256:…`) or by an unambiguous ID prefix, the way Docker resolves image names.
+   */
+  resolve(name: string): ImageRecord {
+    const found = this.tryResolve(name);
+    if (!found) throw notFound(`No such image: ${name}`);
+    return found;
+  }
+
+  tryResolve(name: string): ImageRecord | undefined {
+    if (isDigest(name)) return this.meta.getImage(name);
+    let ref: Reference | undefined;
+    try {
+      ref = parseNormalizedNamed(name);
+    } catch (err) {
+      if (!/^[a-f0-9]{1,64}$/.test(name)) throw err;
+    }
+    if (ref) {
+      const r = this.meta.getRef(referenceString(ref.digest ? ref : withDefaultTag(ref)));
+      if (r) return this.meta.getImage(r.imageId);
+    }
+    if (/^[a-f0-9]{1,64}$/.test(name)) {
+      const ids = this.meta.findIdsByPrefix(name);
+      if (ids.length > 1) throw conflict(`multiple IDs found with provided prefix: ${name}`);
+      if (ids[0]) return this.meta.getImage(ids[0]);
+    }
+    return undefined;
+  }
+
+  /**
+   * Removes snapshots and blobs that no record refers to any more. With `sweep`, also blobs on
+   * disk that no record ever knew (left by a crash). Returns the removed snapshot chainIDs.
+   */
+  async collectGarbage(opts: { sweep?: boolean } = {}): Promise<{ snapshots: Digest[]; bytes: number }> {
+    const { snapshots, blobs } = this.db.write(() => {
+      const snaps = this.meta.unreferencedSnapshots();
+      for (const s of snaps) this.meta.deleteSnapshot(s.chainId);
+      const layerBlobs = this.meta.unreferencedLayerBlobs();
+      for (const b of layerBlobs) this.meta.deleteLayerBlobs(b.diffId);
+      return { snapshots: snaps, blobs: layerBlobs.map((b) => b.blobDigest) };
+    });
+    let bytes = 0;
+    for (const s of snapshots) {
+      await this.snapshots.remove(s.chainId);
+      bytes += s.size;
+    }
+    const referenced = this.meta.referencedBlobs();
+    for (const b of blobs) if (!referenced.has(b)) await this.content.deleteBlob(b);
+    if (opts.sweep) {
+      // Blobs and snapshots that no record knows: left by a crash between writing content and
+      // recording it. Only old ones go, so that a concurrent berth process's in-flight image
+      // (content written, record not yet committed) is never taken from under it.
+      const cutoff = this.now() - SWEEP_MIN_AGE_MS;
+      for await (const b of this.content.listBlobs()) {
+        if (referenced.has(b.digest)) continue;
+        const st = await this.content.statBlob(b.digest);
+        if (st?.modifiedMs !== undefined && st.modifiedMs < cutoff) await this.content.deleteBlob(b.digest);
+      }
+      const known = new Set(this.meta.listSnapshots().map((s) => s.chainId.slice(7)));
+      for (const hex of await this.snapshots.listOnDisk({ modifiedBefore: cutoff })) {
+        if (!known.has(hex)) await this.snapshots.remove(`sha256:${hex}` as Digest);
+      }
+    }
+    return { snapshots: snapshots.map((s) => s.chainId), bytes };
+  }
+
+  /** Image config blobs and manifests referenced by an image record. */
+  imageBlobs(rec: ImageRecord): Digest[] {
+    return rec.manifestDigest ? [rec.id, rec.manifestDigest] : [rec.id];
+  }
+}

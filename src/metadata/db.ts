@@ -1,0 +1,108 @@
+/**
+ * The metadata database: one SQLite file (WAL) shared by every berth process on a root.
+ * Lifecycle: `openDatabase()` at the start of a command (creates and migrates the schema),
+ * `close()` at its end. Multi-record changes go through `write(fn)`, an IMMEDIATE transaction,
+ * so concurrent berth processes serialise their writes and never see half a change.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { errorMessage, unavailable } from "../base/errors.js";
+
+export type Sqlite = Database.Database;
+
+/** Schema migrations, applied in order; the index + 1 is the schema version (PRAGMA user_version). */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE images (
+    id TEXT PRIMARY KEY,              -- image ID = digest of the config blob
+    manifest_digest TEXT,             -- the manifest we hold for it, if any
+    parent_id TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,            -- config "created" (RFC 3339), '' if absent
+    added_at INTEGER NOT NULL,        -- ms since epoch when this store first got it
+    size INTEGER NOT NULL,            -- sum of the unpacked sizes of its layers
+    labels TEXT NOT NULL DEFAULT '{}',
+    incomplete INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE image_layers (
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    diff_id TEXT NOT NULL,
+    chain_id TEXT NOT NULL,
+    PRIMARY KEY (image_id, idx)
+  );
+  CREATE INDEX image_layers_chain ON image_layers(chain_id);
+  CREATE TABLE refs (
+    name TEXT PRIMARY KEY,            -- fully qualified: docker.io/library/busybox:latest or repo@sha256:…
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('tag', 'digest')),
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX refs_image ON refs(image_id);
+  CREATE TABLE layer_blobs (
+    diff_id TEXT NOT NULL,
+    blob_digest TEXT NOT NULL,        -- the blob as stored (compressed or not)
+    media_type TEXT NOT NULL,
+    blob_size INTEGER NOT NULL,
+    PRIMARY KEY (diff_id, blob_digest)
+  );
+  CREATE TABLE snapshots (
+    chain_id TEXT PRIMARY KEY,
+    parent TEXT NOT NULL DEFAULT '',
+    diff_id TEXT NOT NULL,
+    size INTEGER NOT NULL,            -- bytes of the files unpacked from this layer
+    tar_size INTEGER NOT NULL,        -- bytes of the uncompressed layer tar
+    created_at INTEGER NOT NULL
+  );
+  `,
+];
+
+export interface OpenDatabaseOptions {
+  readonly readonly?: boolean;
+  /** How long a writer waits for another process's transaction, in ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+export interface MetadataDb {
+  readonly sqlite: Sqlite;
+  /** Runs `fn` in an IMMEDIATE transaction (write lock taken at BEGIN). */
+  write<T>(fn: () => T): T;
+  /** Runs `fn` in a DEFERRED transaction, a consistent snapshot for several reads. */
+  read<T>(fn: () => T): T;
+  close(): void;
+}
+
+export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): MetadataDb {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  let sqlite: Sqlite;
+  try {
+    sqlite = new Database(path, { timeout: opts.busyTimeoutMs ?? 30_000 });
+  } catch (err) {
+    throw unavailable(`cannot open the metadata database ${path}: ${errorMessage(err)}`, err);
+  }
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("foreign_keys = ON");
+  migrate(sqlite);
+  return {
+    sqlite,
+    write: (fn) => sqlite.transaction(fn).immediate(),
+    read: (fn) => sqlite.transaction(fn).deferred(),
+    close: () => sqlite.close(),
+  };
+}
+
+function migrate(sqlite: Sqlite): void {
+  const current = Number(sqlite.pragma("user_version", { simple: true }));
+  if (current >= MIGRATIONS.length) return;
+  sqlite
+    .transaction(() => {
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      const version = Number(sqlite.pragma("user_version", { simple: true }));
+      for (let v = version; v < MIGRATIONS.length; v++) {
+        sqlite.exec(MIGRATIONS[v] as string);
+      }
+      sqlite.pragma(`user_version = ${MIGRATIONS.length}`);
+    })
+    .immediate();
+}

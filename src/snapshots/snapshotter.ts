@@ -1,0 +1,153 @@
+/**
+ * The overlay snapshotter: unpacked layers as directories keyed by chainID, stacked by overlayfs.
+ * It returns mount descriptions and never mounts (runtime/ does that).
+ *
+ * Lifecycle of a snapshot: `prepare()` gives a fresh private directory; the caller unpacks a
+ * layer into its `fs/`; `commit(prepared, chainId)` renames it into `<dir>/<hex>` — atomic, so a
+ * snapshot is either absent or complete. When another process committed the same chainID first,
+ * commit discards ours and reports it. `remove()` renames the snapshot aside before deleting it,
+ * so a crash half-way leaves only a `.del-*` directory that `cleanupStale()` removes.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { errnoCode } from "../base/errors.js";
+import { type Digest, digestHex } from "../oci/digest.js";
+import { fsyncDir } from "../sys/fs.js";
+
+export interface PreparedSnapshot {
+  /** Private directory owned by the caller until commit or abort. */
+  readonly dir: string;
+  /** Where the layer's files go. */
+  readonly fs: string;
+}
+
+/** An overlay mount as the runtime spec describes it. */
+export interface OverlayMount {
+  readonly type: "overlay" | "bind";
+  readonly source: string;
+  readonly options: readonly string[];
+}
+
+const TEMP_PREFIX = ".tmp-";
+const DELETE_PREFIX = ".del-";
+
+export class Snapshotter {
+  constructor(readonly dir: string) {}
+
+  /** The directory holding a committed snapshot's files. */
+  fsPath(chainId: Digest): string {
+    return join(this.dir, digestHex(chainId), "fs");
+  }
+
+  async exists(chainId: Digest): Promise<boolean> {
+    try {
+      return (await stat(this.fsPath(chainId))).isDirectory();
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return false;
+      throw err;
+    }
+  }
+
+  async prepare(): Promise<PreparedSnapshot> {
+    const dir = join(this.dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+    const fs = join(dir, "fs");
+    await mkdir(fs, { recursive: true, mode: 0o755 });
+    return { dir, fs };
+  }
+
+  /** Publishes a prepared snapshot under its chainID; false when it already existed. */
+  async commit(prepared: PreparedSnapshot, chainId: Digest): Promise<boolean> {
+    const target = join(this.dir, digestHex(chainId));
+    try {
+      await rename(prepared.dir, target);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === "ENOTEMPTY" || code === "EEXIST") {
+        await this.abort(prepared);
+        return false;
+      }
+      throw err;
+    }
+    await fsyncDir(this.dir);
+    return true;
+  }
+
+  async abort(prepared: PreparedSnapshot): Promise<void> {
+    await rm(prepared.dir, { recursive: true, force: true });
+  }
+
+  async remove(chainId: Digest): Promise<void> {
+    const target = join(this.dir, digestHex(chainId));
+    const aside = join(this.dir, `${DELETE_PREFIX}${digestHex(chainId)}-${randomBytes(4).toString("hex")}`);
+    try {
+      await rename(target, aside);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return;
+      throw err;
+    }
+    await rm(aside, { recursive: true, force: true });
+  }
+
+  /** Removes leftovers of crashed unpacks and removals older than `olderThanMs`. */
+  async cleanupStale(olderThanMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return 0;
+      throw err;
+    }
+    for (const name of names) {
+      if (!name.startsWith(TEMP_PREFIX) && !name.startsWith(DELETE_PREFIX)) continue;
+      const p = join(this.dir, name);
+      try {
+        const st = await stat(p);
+        if (name.startsWith(DELETE_PREFIX) || now - st.mtimeMs > olderThanMs) {
+          await rm(p, { recursive: true, force: true });
+          removed++;
+        }
+      } catch (err) {
+        if (errnoCode(err) !== "ENOENT") throw err;
+      }
+    }
+    return removed;
+  }
+
+  /** Committed snapshot directories on disk, by hex chainID (for consistency checks). */
+  async listOnDisk(opts: { modifiedBefore?: number } = {}): Promise<string[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return [];
+      throw err;
+    }
+    if (opts.modifiedBefore === undefined) return names;
+    const before = opts.modifiedBefore;
+    const old: string[] = [];
+    for (const n of names) {
+      const st = await stat(join(this.dir, n)).catch(() => undefined);
+      if (st && st.mtimeMs < before) old.push(n);
+    }
+    return old;
+  }
+
+  /**
+   * The root filesystem mount for a container: overlay of the layers (lowest last in
+   * `lowerdir`, as overlayfs wants) under a writable upper/work pair. With no layers at all, a
+   * bind of the upper directory.
+   */
+  mounts(layers: readonly Digest[], upper: string, work: string): OverlayMount[] {
+    if (layers.length === 0) return [{ type: "bind", source: upper, options: ["rbind", "rw"] }];
+    const lower = [...layers].reverse().map((c) => this.fsPath(c));
+    return [
+      {
+        type: "overlay",
+        source: "overlay",
+        options: [`lowerdir=${lower.join(":")}`, `upperdir=${upper}`, `workdir=${work}`, "index=off"],
+      },
+    ];
+  }
+}
