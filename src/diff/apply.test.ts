@@ -130,6 +130,21 @@ test("PAX xattrs are applied except trusted.overlay.* and user.overlay.*", async
   });
 });
 
+test("an xattr the kernel refuses does not fail the layer; the others still apply", async () => {
+  await withTempDir(async (tmp) => {
+    const bytes = await makeTar([
+      { name: "a", body: "1", pax: { "SCHILY.xattr.user.first": "1" } },
+      { name: "l", type: "symlink", linkname: "a", pax: { "SCHILY.xattr.user.refused": "x" } },
+      { name: "z", body: "2", pax: { "SCHILY.xattr.user.last": "2" } },
+    ]);
+    await applyLayer(streamOf(bytes), tmp);
+    const attrs = await readXattrsTree(tmp);
+    assert.equal(attrs.get(join(tmp, "a"))?.get("user.first")?.toString(), "1");
+    assert.equal(attrs.get(join(tmp, "z"))?.get("user.last")?.toString(), "2");
+    assert.equal(attrs.get(join(tmp, "l")), undefined);
+  });
+});
+
 test("an existing symlink or file is replaced, never followed", async () => {
   await withTempDir(async (tmp) => {
     const target = join(tmp, "layer");
@@ -157,6 +172,30 @@ test("an existing symlink or file is replaced, never followed", async () => {
       after,
       before.filter((l) => !l.startsWith("layer")),
     );
+  });
+});
+
+test("deferred work (whiteouts, xattrs, dir times) is not redirected by a later symlink", async () => {
+  await withTempDir(async (tmp) => {
+    const target = join(tmp, "layer");
+    const victim = join(tmp, "victim");
+    await mkdir(target);
+    await mkdir(victim);
+    await writeFile(join(victim, "file"), "original", { mode: 0o644 });
+    const before = await describeTree(tmp);
+    const bytes = await makeTar([
+      { name: "d/", type: "directory", mode: 0o777, mtime: new Date(0), pax: { "SCHILY.xattr.user.x": "1" } },
+      { name: "d/f", body: "x", pax: { "SCHILY.xattr.user.y": "2" } },
+      { name: "d/file", body: "x", pax: { "SCHILY.xattr.user.z": "3" } },
+      { name: "d/.wh.file" },
+      { name: "d/.wh.other" },
+      { name: "d/.wh..wh..opq" },
+      { name: "d", type: "symlink", linkname: "../victim" },
+    ]);
+    await applyLayer(streamOf(bytes), target);
+    assert.equal(await readlink(join(target, "d")), "../victim");
+    const outside = (lines: string[]) => lines.filter((l) => !l.startsWith("layer"));
+    assert.deepEqual(outside(await describeTree(tmp)), outside(before));
   });
 });
 

@@ -424,12 +424,22 @@ class Applier {
     };
     await Promise.all(Array.from({ length: Math.min(8, pending.length) }, worker));
 
-    const ops: XattrOp[] = [];
+    // Opaque markers must take effect; xattrs from the tar are best effort, as in Docker (a
+    // filesystem or kernel may refuse e.g. security.selinux or user.* on a symlink). setfattr
+    // applies the rest of a batch after one failure.
+    const opaque: XattrOp[] = [];
+    const fromTar: XattrOp[] = [];
     for (const x of this.xattrs) {
       const path = await this.sameInode(x);
-      if (path !== undefined) ops.push({ path, name: x.name, value: x.value });
+      if (path === undefined) continue;
+      (x.name === OVERLAY_OPAQUE_XATTR ? opaque : fromTar).push({ path, name: x.name, value: x.value });
     }
-    await setXattrs(ops, this.signalOpt());
+    await setXattrs(opaque, this.signalOpt());
+    try {
+      await setXattrs(fromTar, this.signalOpt());
+    } catch (err) {
+      if (!isBerthError(err, "InvalidArgument")) throw err;
+    }
 
     for (const d of this.dirTimes) {
       const path = await this.sameInode(d);
