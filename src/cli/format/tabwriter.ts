@@ -1,0 +1,133 @@
+/**
+ * Go's text/tabwriter (the Docker CLI's copy, which measures East Asian wide characters as two
+ * columns), with padding by a pad character and no flags. Cells are terminated by `\t`; a line
+ * without any tab ends a block of aligned columns; the last cell of a line is never padded.
+ */
+
+/** Settings of a tab writer, as Go's tabwriter.NewWriter(out, minwidth, tabwidth, padding, padchar, 0). */
+export interface TabWriterOptions {
+  minWidth: number;
+  padding: number;
+  padChar?: string;
+}
+
+interface Cell {
+  text: string;
+  width: number;
+  htab: boolean;
+}
+
+/** Display width of a string: wide (CJK, fullwidth, emoji) characters count 2, marks 0. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const r = ch.codePointAt(0)!;
+    if (r < 0x20 || (r >= 0x7f && r < 0xa0)) continue;
+    if (/\p{M}/u.test(ch) || r === 0x200b) continue;
+    w += isWide(r) ? 2 : 1;
+  }
+  return w;
+}
+
+function isWide(r: number): boolean {
+  return (
+    (r >= 0x1100 && r <= 0x115f) ||
+    (r >= 0x2e80 && r <= 0x303e) ||
+    (r >= 0x3041 && r <= 0x33ff) ||
+    (r >= 0x3400 && r <= 0x4dbf) ||
+    (r >= 0x4e00 && r <= 0x9fff) ||
+    (r >= 0xa000 && r <= 0xa4cf) ||
+    (r >= 0xac00 && r <= 0xd7a3) ||
+    (r >= 0xf900 && r <= 0xfaff) ||
+    (r >= 0xfe30 && r <= 0xfe4f) ||
+    (r >= 0xff00 && r <= 0xff60) ||
+    (r >= 0xffe0 && r <= 0xffe6) ||
+    (r >= 0x1f300 && r <= 0x1f64f) ||
+    (r >= 0x1f900 && r <= 0x1f9ff) ||
+    (r >= 0x20000 && r <= 0x3fffd)
+  );
+}
+
+/** Accumulates text and returns it aligned; create one per table. */
+export class TabWriter {
+  private lines: Cell[][] = [[]];
+  private cell = "";
+  private widths: number[] = [];
+  private out: string[] = [];
+  private readonly padChar: string;
+
+  constructor(private readonly opts: TabWriterOptions) {
+    this.padChar = opts.padChar ?? " ";
+  }
+
+  write(text: string): void {
+    for (const ch of text) {
+      if (ch === "\t" || ch === "\v") {
+        this.terminateCell(ch === "\t");
+      } else if (ch === "\n" || ch === "\f") {
+        const ncells = this.terminateCell(false);
+        this.lines.push([]);
+        if (ch === "\f" || ncells === 1) this.flushLines();
+      } else {
+        this.cell += ch;
+      }
+    }
+  }
+
+  /** Formats everything written so far and returns the whole output. */
+  flush(): string {
+    this.flushLines();
+    const s = this.out.join("");
+    this.out = [];
+    return s;
+  }
+
+  private terminateCell(htab: boolean): number {
+    const line = this.lines[this.lines.length - 1]!;
+    line.push({ text: this.cell, width: displayWidth(this.cell), htab });
+    this.cell = "";
+    return line.length;
+  }
+
+  private flushLines(): void {
+    if (this.cell.length > 0) this.terminateCell(false);
+    this.format(0, this.lines.length);
+    this.lines = [[]];
+    this.widths = [];
+  }
+
+  private format(line0: number, line1: number): void {
+    const column = this.widths.length;
+    let start = line0;
+    for (let i = line0; i < line1; i++) {
+      if (column >= this.lines[i]!.length - 1) continue;
+      this.writeLines(start, i);
+      start = i;
+      let width = this.opts.minWidth;
+      for (; i < line1; i++) {
+        const line = this.lines[i]!;
+        if (column >= line.length - 1) break;
+        const w = line[column]!.width + this.opts.padding;
+        if (w > width) width = w;
+      }
+      this.widths.push(width);
+      this.format(start, i);
+      this.widths.pop();
+      start = i;
+      i--;
+    }
+    this.writeLines(start, line1);
+  }
+
+  private writeLines(line0: number, line1: number): void {
+    for (let i = line0; i < line1; i++) {
+      const line = this.lines[i]!;
+      line.forEach((c, j) => {
+        this.out.push(c.text);
+        if (j < this.widths.length)
+          this.out.push(this.padChar.repeat(Math.max(this.widths[j]! - c.width, 0)));
+      });
+      if (i + 1 < this.lines.length) this.out.push("\n");
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Docker's go-units: human-readable sizes and durations, and the size parsers behind flags such
+ * as `--memory 512m` (RAMInBytes) and `--shm-size` / storage sizes (FromHumanSize).
+ */
+import { invalidArgument } from "../../base/errors.js";
+import { quoteString, sprintf } from "./go-fmt.js";
+
+const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+
+function sizeAndUnit(size: number, base: number, units: readonly string[]): [number, string] {
+  let i = 0;
+  let s = size;
+  while (s >= base && i < units.length - 1) {
+    s /= base;
+    i++;
+  }
+  return [s, units[i]!];
+}
+
+/** units.HumanSizeWithPrecision: decimal units, `precision` significant digits (%g). */
+export function humanSizeWithPrecision(bytes: number, precision: number): string {
+  const [s, unit] = sizeAndUnit(bytes, 1000, DECIMAL_UNITS);
+  return sprintf("%.*g%s", [precision, s, unit]);
+}
+
+/**
+ * The size column of `docker images`/`docker ps`: HumanSizeWithPrecision(size, 3), e.g.
+ * 0 → "0B", 1234 → "1.23kB", 45_000_000 → "45MB".
+ */
+export function humanSize(bytes: number): string {
+  return humanSizeWithPrecision(bytes, 3);
+}
+
+/** units.BytesSize: binary units with 4 significant digits, e.g. 1536 → "1.5KiB". */
+export function bytesSize(bytes: number): string {
+  const [s, unit] = sizeAndUnit(bytes, 1024, BINARY_UNITS);
+  return sprintf("%.4g%s", [s, unit]);
+}
+
+/**
+ * units.HumanDuration of a duration in milliseconds: "Less than a second", "1 second",
+ * "59 seconds", "About a minute", "2 minutes", "About an hour", "3 hours", "2 days",
+ * "3 weeks", "5 months", "2 years".
+ */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return "Less than a second";
+  if (seconds === 1) return "1 second";
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(ms / 60_000);
+  if (minutes === 1) return "About a minute";
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.trunc(ms / 3_600_000 + 0.5);
+  if (hours === 1) return "About an hour";
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(Math.trunc(hours / 24) / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(Math.trunc(hours / 24) / 30)} months`;
+  return `${Math.trunc(Math.trunc(Math.trunc(ms / 3_600_000) / 24) / 365)} years`;
+}
+
+/** `humanDuration(now - date) + " ago"`, as the CREATED column prints it. */
+export function timeAgo(date: Date | number, now: Date | number = Date.now()): string {
+  const t = typeof date === "number" ? date : date.getTime();
+  const n = typeof now === "number" ? now : now.getTime();
+  return `${humanDuration(n - t)} ago`;
+}
+
+/** strconv.ParseFloat's accepted syntax (decimal, hex with p exponent, inf, nan). */
+function parseFloatGo(s: string): number | undefined {
+  if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith("-") ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(s)) return Number.NaN;
+  const dec = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+  if (dec.test(s)) {
+    if (s.includes("_")) return undefined;
+    return Number(s);
+  }
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(s);
+  if (hex && (hex[2] || hex[3])) {
+    const frac = hex[3] ?? "";
+    const mant = Number.parseInt(`${hex[2] || "0"}${frac}`, 16) / 16 ** frac.length;
+    const v = mant * 2 ** Number(hex[4]);
+    return hex[1] === "-" ? -v : v;
+  }
+  return undefined;
+}
+
+const KB = 1000;
+const KIB = 1024;
+
+function parseSize(sizeStr: string, base: number): number {
+  let num: string;
+  let sfx: string;
+  const space = sizeStr.indexOf(" ");
+  if (space >= 0) {
+    num = sizeStr.slice(0, space);
+    sfx = sizeStr.slice(space + 1);
+  } else {
+    let sep = -1;
+    for (let i = sizeStr.length - 1; i >= 0; i--) {
+      if ("0123456789.".includes(sizeStr[i]!)) {
+        sep = i;
+        break;
+      }
+    }
+    if (sep === -1) throw invalidArgument(`invalid size: '${sizeStr}'`);
+    num = sizeStr.slice(0, sep + 1);
+    sfx = sizeStr.slice(sep + 1);
+  }
+  let size = parseFloatGo(num);
+  if (size === undefined)
+    throw invalidArgument(`strconv.ParseFloat: parsing ${quoteString(num)}: invalid syntax`);
+  if (size < 0) throw invalidArgument(`invalid size: '${sizeStr}'`);
+  if (sfx.length === 0) return Math.trunc(size);
+  const badSuffix = () => invalidArgument(`invalid suffix: '${sfx}'`);
+  if (sfx.length > 3) throw badSuffix();
+  sfx = sfx.toLowerCase();
+  if (sfx[0] === "b") {
+    if (sfx.length > 1) throw badSuffix();
+    return Math.trunc(size);
+  }
+  const power = "kmgtp".indexOf(sfx[0]!);
+  if (power < 0) throw badSuffix();
+  size *= base ** (power + 1);
+  if ((sfx.length === 2 && sfx[1] !== "b") || (sfx.length === 3 && sfx.slice(1) !== "ib")) throw badSuffix();
+  return Math.trunc(size);
+}
+
+/**
+ * units.RAMInBytes: "512m", "1g", "1.5GiB", "100" (bytes); binary multiples (k = 1024),
+ * case-insensitive, optional "b"/"ib". Throws invalidArgument on bad input.
+ */
+export function ramInBytes(size: string): number {
+  return parseSize(size, KIB);
+}
+
+/** units.FromHumanSize: like ramInBytes with decimal multiples ("2.5GB" → 2_500_000_000). */
+export function fromHumanSize(size: string): number {
+  return parseSize(size, KB);
+}
