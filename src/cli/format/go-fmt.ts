@@ -519,6 +519,11 @@ export function formatValue(v: unknown): string {
   return formatArg(v, "v", noFlags(), 0);
 }
 
+/** How a template action prints a value: like %v, with a pointer to a struct dereferenced. */
+export function formatPrinted(v: unknown): string {
+  return formatArg(v, "v", noFlags(), goKind(v) === "struct" ? 1 : 0);
+}
+
 /** fmt.Sprint: spaces between operands when neither side is a string. */
 export function sprint(args: readonly unknown[]): string {
   let out = "";

@@ -112,10 +112,10 @@ export function renderList(rows: readonly unknown[], opts: RenderListOptions): s
 /** Options of {@link renderInspect}. */
 export interface RenderInspectOptions {
   /**
-   * The document itself is a Go struct (an unknown top-level field is an error, as with the
-   * Docker CLI's typed inspect structs); nested objects are maps. Default true.
+   * What a missing key of the document itself gives. Default "error", as `docker inspect`
+   * (`map has no entry for key "Foo"`); keys missing deeper print `<no value>`.
    */
-  strictFields?: boolean;
+  rootMissingKey?: ExecuteOptions["missingKey"];
   missingKey?: ExecuteOptions["missingKey"];
   funcs?: Readonly<Record<string, TemplateFunctionLike>>;
 }
@@ -138,7 +138,10 @@ export function renderInspect(
     if (objects.length === 0) return "[]\n";
     return `${encodeJson(objects, { escapeHtml: false })}\n`;
   }
-  const execOpts: ExecuteOptions = { strictFields: opts.strictFields ?? true, funcs: opts.funcs ?? {} };
+  const execOpts: ExecuteOptions = {
+    rootMissingKey: opts.rootMissingKey ?? "error",
+    funcs: opts.funcs ?? {},
+  };
   if (opts.missingKey) execOpts.missingKey = opts.missingKey;
   const tmpl = parseTemplate(format, execOpts);
   let out = "";

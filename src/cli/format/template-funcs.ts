@@ -47,7 +47,9 @@ function indexArg(index: unknown, cap: number): number {
 
 /** The zero value Go would give for a missing key: "" for maps of strings, else nil. */
 export function mapZero(m: object): unknown {
-  const values = mapEntries(m).map(([, v]) => v);
+  const values = mapEntries(m)
+    .map(([, v]) => v)
+    .filter((v) => typeof v !== "function");
   if (values.length > 0 && values.every((v) => typeof v === "string")) return "";
   if (values.length > 0 && values.every((v) => typeof v === "number")) return 0;
   if (values.length > 0 && values.every((v) => typeof v === "boolean")) return false;

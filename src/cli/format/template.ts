@@ -16,7 +16,7 @@
  * ints compare with floats by value instead of failing as incompatible types.
  */
 import { type BerthError, invalidArgument } from "../../base/errors.js";
-import { formatValue } from "./go-fmt.js";
+import { formatPrinted, formatValue } from "./go-fmt.js";
 import { goKind, goTypeName, isTrue, lookupMember, mapEntries } from "./go-value.js";
 import {
   builtinFunctions,
@@ -61,6 +61,11 @@ export interface ExecuteOptions {
   typeName?: string;
   /** Behaviour for a missing map key; "default" prints `<no value>`. */
   missingKey?: MissingKey;
+  /**
+   * Behaviour for a missing key of the data object itself, overriding `missingKey` there.
+   * `docker inspect` effectively uses "error" (`map has no entry for key "Foo"`).
+   */
+  rootMissingKey?: MissingKey;
   /** Functions replacing or adding to the built-in and Docker ones (as Go's `Funcs`). */
   funcs?: Readonly<Record<string, TemplateFunctionLike>>;
 }
@@ -434,6 +439,7 @@ class State {
 
   private typeNameOf(v: unknown): string {
     if (v === this.root && this.opts.typeName) return this.opts.typeName;
+    if (v === this.root && this.opts.strictFields && goKind(v) === "map") return "struct";
     return goTypeName(v);
   }
 
@@ -481,7 +487,9 @@ class State {
       }
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       if (member.found && member.value !== undefined) return member.value;
-      switch (this.opts.missingKey) {
+      const missingKey =
+        receiver === this.root ? (this.opts.rootMissingKey ?? this.opts.missingKey) : this.opts.missingKey;
+      switch (missingKey) {
         case "zero":
           return mapZero(receiver);
         case "error":
@@ -621,6 +629,6 @@ class State {
       return;
     }
     if (typeof v === "function") this.errorf(`can't print ${nodeString(n)} of type ${goTypeName(v)}`);
-    this.out.push(formatValue(v));
+    this.out.push(formatPrinted(v));
   }
 }

@@ -72,10 +72,7 @@ function parseFloatGo(s: string): number | undefined {
   if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith("-") ? -Infinity : Infinity;
   if (/^[+-]?nan$/i.test(s)) return Number.NaN;
   const dec = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
-  if (dec.test(s)) {
-    if (s.includes("_")) return undefined;
-    return Number(s);
-  }
+  if (dec.test(s)) return Number(s.replaceAll("_", ""));
   const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(s);
   if (hex && (hex[2] || hex[3])) {
     const frac = hex[3] ?? "";
