@@ -13,7 +13,8 @@ const GOARCH: Readonly<Record<string, string>> = { x64: "amd64", arm64: "arm64",
 function packageVersion(): string {
   try {
     const pkg: unknown = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
-    if (typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string") return pkg.version;
+    if (typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string")
+      return pkg.version;
   } catch {
     // fall through
   }
@@ -26,7 +27,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err.code === "EPIPE") process.exit(0);
   });
   return runCli(argv, {
-    io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() },
+    io: {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      env: process.env,
+      cwd: process.cwd(),
+    },
     version: packageVersion(),
     openEngine: async (global) => {
       if (global.host) throw notImplemented(`remote engines (--host ${global.host}) are not supported yet`);

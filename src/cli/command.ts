@@ -1,6 +1,6 @@
 /** What a CLI command is: its usage, flags, argument count and handler. */
 import type { Engine } from "../engine/engine.js";
-import type { Flags, FlagSpec } from "./flags.js";
+import type { FlagSpec, Flags } from "./flags.js";
 
 /** The process's streams and environment, injected so that tests and the API can drive the CLI. */
 export interface CliIo {

@@ -36,7 +36,9 @@ export class UsageError extends BerthError {
 export function parseBool(v: string, flagLabel: string): boolean {
   if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
   if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
-  throw new UsageError(`invalid argument "${v}" for "${flagLabel}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+  throw new UsageError(
+    `invalid argument "${v}" for "${flagLabel}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`,
+  );
 }
 
 function label(spec: FlagSpec): string {
@@ -50,7 +52,9 @@ function setValue(out: Map<string, FlagValue>, spec: FlagSpec, raw: string): voi
       return;
     case "int": {
       if (!/^[+-]?\d+$/.test(raw)) {
-        throw new UsageError(`invalid argument "${raw}" for "${label(spec)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
+        throw new UsageError(
+          `invalid argument "${raw}" for "${label(spec)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`,
+        );
       }
       out.set(spec.name, Number.parseInt(raw, 10));
       return;
@@ -70,7 +74,11 @@ function setValue(out: Map<string, FlagValue>, spec: FlagSpec, raw: string): voi
  * Parses `argv` against `specs`. With `interspersed: false` (commands such as `run` that take a
  * command line after the image), the first positional argument ends flag parsing.
  */
-export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], opts: { interspersed?: boolean } = {}): ParsedArgs {
+export function parseFlags(
+  argv: readonly string[],
+  specs: readonly FlagSpec[],
+  opts: { interspersed?: boolean } = {},
+): ParsedArgs {
   const interspersed = opts.interspersed ?? true;
   const byName = new Map(specs.map((s) => [s.name, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short as string, s]));

@@ -6,7 +6,7 @@ import { BerthError, errorMessage, exitCodeByKind } from "../base/errors.js";
 import type { Engine } from "../engine/engine.js";
 import type { CliIo, Command, CommandContext } from "./command.js";
 import { commands } from "./commands/index.js";
-import { Flags, type FlagSpec, formatFlagHelp, parseFlags, UsageError } from "./flags.js";
+import { type FlagSpec, Flags, formatFlagHelp, parseFlags, UsageError } from "./flags.js";
 
 export interface GlobalOptions {
   readonly root?: string;
@@ -23,11 +23,30 @@ export interface CliDeps {
 }
 
 const GLOBAL_FLAGS: readonly FlagSpec[] = [
-  { name: "root", type: "string", valueName: "string", description: "Root directory of persistent state", defaultText: '"/var/lib/berth"' },
-  { name: "runroot", type: "string", valueName: "string", description: "Root directory of runtime state", defaultText: '"/run/berth"' },
+  {
+    name: "root",
+    type: "string",
+    valueName: "string",
+    description: "Root directory of persistent state",
+    defaultText: '"/var/lib/berth"',
+  },
+  {
+    name: "runroot",
+    type: "string",
+    valueName: "string",
+    description: "Root directory of runtime state",
+    defaultText: '"/run/berth"',
+  },
   { name: "host", short: "H", type: "list", valueName: "list", description: "Daemon socket to connect to" },
   { name: "debug", short: "D", type: "bool", description: "Enable debug mode" },
-  { name: "log-level", short: "l", type: "string", valueName: "string", description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', defaultText: '"info"' },
+  {
+    name: "log-level",
+    short: "l",
+    type: "string",
+    valueName: "string",
+    description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")',
+    defaultText: '"info"',
+  },
   { name: "version", short: "v", type: "bool", description: "Print version information and quit" },
   { name: "help", type: "bool", description: "Print usage", hidden: true },
 ];
@@ -85,22 +104,33 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     if (sub.length > 0) {
       const unknown = rest[1];
       if (unknown !== undefined && unknown !== "--help") {
-        write(io.stderr, `${program}: unknown command: ${program} ${group} ${unknown}\n\nRun '${program} ${group} --help' for more information\n`);
+        write(
+          io.stderr,
+          `${program}: unknown command: ${program} ${group} ${unknown}\n\nRun '${program} ${group} --help' for more information\n`,
+        );
         return 1;
       }
       write(unknown === undefined ? io.stderr : io.stdout, groupHelp(program, group));
       return unknown === undefined ? 1 : 0;
     }
-    write(io.stderr, `${program}: unknown command: ${program} ${group}\n\nRun '${program} --help' for more information\n`);
+    write(
+      io.stderr,
+      `${program}: unknown command: ${program} ${group}\n\nRun '${program} --help' for more information\n`,
+    );
     return 1;
   }
   const invoked = rest.slice(0, used).join(" ");
   const usageLine = `Usage:  ${program} ${invoked} ${command.usage}`.trimEnd();
   let parsed: ReturnType<typeof parseFlags>;
   try {
-    parsed = parseFlags(rest.slice(used), [...command.flags, HELP_FLAG], { interspersed: command.interspersed ?? true });
+    parsed = parseFlags(rest.slice(used), [...command.flags, HELP_FLAG], {
+      interspersed: command.interspersed ?? true,
+    });
   } catch (err) {
-    write(io.stderr, `${errorMessage(err)}\n\n${usageLine}\n\nRun '${program} ${invoked} --help' for more information\n`);
+    write(
+      io.stderr,
+      `${errorMessage(err)}\n\n${usageLine}\n\nRun '${program} ${invoked} --help' for more information\n`,
+    );
     return 125;
   }
   const flags = new Flags(parsed.flags);
@@ -135,7 +165,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     return await command.run(ctx, flags, parsed.args);
   } catch (err) {
     if (err instanceof UsageError) {
-      write(io.stderr, `${err.message}\n\n${usageLine}\n\nRun '${program} ${invoked} --help' for more information\n`);
+      write(
+        io.stderr,
+        `${err.message}\n\n${usageLine}\n\nRun '${program} ${invoked} --help' for more information\n`,
+      );
       return 125;
     }
     if (err instanceof BerthError) {
@@ -186,9 +219,17 @@ function mainHelp(program: string): string {
   const top = commands
     .flatMap((c) => [c.path, ...(c.aliases ?? [])].map((p) => ({ p, c })))
     .filter(({ p, c }) => !p.includes(" ") && !c.hidden);
-  const groups = [...new Set(commands.map((c) => c.path.split(" ")[0] as string).filter((g) => commands.some((c) => c.path.startsWith(`${g} `))))];
+  const groups = [
+    ...new Set(
+      commands
+        .map((c) => c.path.split(" ")[0] as string)
+        .filter((g) => commands.some((c) => c.path.startsWith(`${g} `))),
+    ),
+  ];
   const width = 12;
-  const lines = top.sort((a, b) => a.p.localeCompare(b.p)).map(({ p, c }) => `  ${p.padEnd(width)}${c.description}`);
+  const lines = top
+    .sort((a, b) => a.p.localeCompare(b.p))
+    .map(({ p, c }) => `  ${p.padEnd(width)}${c.description}`);
   const glines = groups.sort().map((g) => `  ${g.padEnd(width)}Manage ${g}s`);
   return (
     `\nUsage:  ${program} [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\n` +

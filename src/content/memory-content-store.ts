@@ -94,7 +94,9 @@ export class MemoryContentStore implements ContentStore {
 
   async statBlob(digest: Digest): Promise<BlobStat | undefined> {
     const data = this.#blobs.get(digest);
-    return data === undefined ? undefined : { size: data.byteLength, modifiedMs: this.#committedAt.get(digest) ?? 0 };
+    return data === undefined
+      ? undefined
+      : { size: data.byteLength, modifiedMs: this.#committedAt.get(digest) ?? 0 };
   }
 
   async hasBlob(digest: Digest): Promise<boolean> {

@@ -10,10 +10,10 @@ import { Readable } from "node:stream";
 import { extract, type Header } from "tar-stream";
 import { errorMessage, invalidArgument } from "../base/errors.js";
 import type { ByteSource, ImageLoadOptions, ImageLoadResult } from "../engine/types.js";
-import { type Digest, isDigest, parseDigest, sha256Digest } from "../oci/digest.js";
+import { type Digest, parseDigest, sha256Digest } from "../oci/digest.js";
 import { type ImageConfig, MEDIA_TYPES, parseImageConfig, parseIndex, parseManifest } from "../oci/image.js";
 import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
-import { type IngestedLayer, type ImageStore, MAX_DOCUMENT_BYTES } from "./store.js";
+import type { ImageStore, IngestedLayer } from "./store.js";
 
 /** Entries up to this size stay in memory; larger ones stream into the content store. */
 const IN_MEMORY_LIMIT = 1 << 20;
@@ -21,7 +21,10 @@ const IN_MEMORY_LIMIT = 1 << 20;
 const MAX_ARCHIVE_JSON = 20 << 20;
 const MAX_INDEX_DEPTH = 4;
 
-type Entry = { kind: "memory"; data: Buffer } | { kind: "blob"; digest: Digest; size: number } | { kind: "link"; target: string };
+type Entry =
+  | { kind: "memory"; data: Buffer }
+  | { kind: "blob"; digest: Digest; size: number }
+  | { kind: "link"; target: string };
 
 interface ImageToLoad {
   readonly configDigest: Digest;
@@ -34,7 +37,8 @@ interface ImageToLoad {
 
 function cleanName(name: string): string {
   const n = posix.normalize(name.replace(/^\.\/+/, ""));
-  if (n.startsWith("../") || n === ".." || posix.isAbsolute(n)) throw invalidArgument(`invalid archive: entry name ${JSON.stringify(name)} escapes the archive`);
+  if (n.startsWith("../") || n === ".." || posix.isAbsolute(n))
+    throw invalidArgument(`invalid archive: entry name ${JSON.stringify(name)} escapes the archive`);
   return n.replace(/\/$/, "");
 }
 
@@ -137,12 +141,24 @@ async function readArchive(
       } else {
         const existed = expected ? await store.content.hasBlob(expected) : false;
         let info: { digest: Digest; size: number };
-        try {
-          info = await store.content.writeBlob(Readable.from(entry, { objectMode: false }), { size, signal, ...(expected ? { expected } : {}) });
-        } catch (err) {
-          throw invalidArgument(`invalid archive: ${name}: ${errorMessage(err)}`, err);
+        if (existed && expected) {
+          // Already stored (and verified when it was): skip the archive's copy.
+          for await (const _ of entry) {
+            // drain
+          }
+          info = { digest: expected, size };
+        } else {
+          try {
+            info = await store.content.writeBlob(Readable.from(entry, { objectMode: false }), {
+              size,
+              signal,
+              ...(expected ? { expected } : {}),
+            });
+          } catch (err) {
+            throw invalidArgument(`invalid archive: ${name}: ${errorMessage(err)}`, err);
+          }
+          if (!existed) newBlobs.push(info.digest);
         }
-        if (!existed) newBlobs.push(info.digest);
         entries.set(name, { kind: "blob", digest: info.digest, size: info.size });
       }
     }
@@ -172,7 +188,8 @@ function lookup(entries: Map<string, Entry>, name: string): Entry | undefined {
 function jsonDocument(entries: Map<string, Entry>, name: string): unknown {
   const e = lookup(entries, name);
   if (!e) return undefined;
-  if (e.kind !== "memory" || e.data.byteLength > MAX_ARCHIVE_JSON) throw invalidArgument(`invalid archive: ${name} is too large`);
+  if (e.kind !== "memory" || e.data.byteLength > MAX_ARCHIVE_JSON)
+    throw invalidArgument(`invalid archive: ${name} is too large`);
   try {
     return JSON.parse(e.data.toString("utf8"));
   } catch (err) {
@@ -207,7 +224,8 @@ function memoryBytes(entries: Map<string, Entry>, name: string, what: string): B
 
 function stringArray(v: unknown, what: string): string[] {
   if (v === null || v === undefined) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw invalidArgument(`invalid archive: ${what} must be a list of strings`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string"))
+    throw invalidArgument(`invalid archive: ${what} must be a list of strings`);
   return v;
 }
 
@@ -221,10 +239,13 @@ async function planImages(
   if (dockerManifest !== undefined) return planDockerArchive(store, entries, newBlobs, dockerManifest);
   const index = jsonDocument(entries, "index.json");
   if (index !== undefined) {
-    if (!lookup(entries, "oci-layout")) throw invalidArgument("invalid archive: index.json without oci-layout");
+    if (!lookup(entries, "oci-layout"))
+      throw invalidArgument("invalid archive: index.json without oci-layout");
     return planOciLayout(store, entries, newBlobs, opts);
   }
-  throw invalidArgument("invalid archive: no manifest.json (docker-archive) or index.json (OCI layout) found");
+  throw invalidArgument(
+    "invalid archive: no manifest.json (docker-archive) or index.json (OCI layout) found",
+  );
 }
 
 async function planDockerArchive(
@@ -236,13 +257,16 @@ async function planDockerArchive(
   if (!Array.isArray(doc)) throw invalidArgument("invalid archive: manifest.json must be a list");
   const out: ImageToLoad[] = [];
   for (const item of doc) {
-    if (typeof item !== "object" || item === null) throw invalidArgument("invalid archive: manifest.json entry is not an object");
+    if (typeof item !== "object" || item === null)
+      throw invalidArgument("invalid archive: manifest.json entry is not an object");
     const rec = item as Record<string, unknown>;
-    if (typeof rec.Config !== "string") throw invalidArgument("invalid archive: manifest.json entry without Config");
+    if (typeof rec.Config !== "string")
+      throw invalidArgument("invalid archive: manifest.json entry without Config");
     const configBytes = memoryBytes(entries, rec.Config, "config");
     const config = parseImageConfig(configBytes);
     const layers = [];
-    for (const l of stringArray(rec.Layers, "Layers")) layers.push({ blob: await asBlob(store, entries, l, newBlobs) });
+    for (const l of stringArray(rec.Layers, "Layers"))
+      layers.push({ blob: await asBlob(store, entries, l, newBlobs) });
     const tags = stringArray(rec.RepoTags, "RepoTags").map((t) => {
       const ref = parseNormalizedNamed(t);
       if (ref.digest) throw invalidArgument(`invalid archive: RepoTags entry ${t} is a digest reference`);
@@ -273,7 +297,9 @@ async function planOciLayout(
       return m.platform.os === p.os && m.platform.architecture === p.architecture;
     });
     for (const desc of candidates) {
-      const name = desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];
+      const name =
+        desc.annotations?.["io.containerd.image.name"] ??
+        desc.annotations?.["org.opencontainers.image.ref.name"];
       let ref = inherited;
       if (name) {
         try {
@@ -284,7 +310,8 @@ async function planOciLayout(
         }
       }
       const bytes = blobBytes(parseDigest(desc.digest));
-      if (sha256Digest(bytes) !== desc.digest) throw invalidArgument(`invalid archive: blob ${desc.digest} does not match its digest`);
+      if (sha256Digest(bytes) !== desc.digest)
+        throw invalidArgument(`invalid archive: blob ${desc.digest} does not match its digest`);
       if (desc.mediaType === MEDIA_TYPES.ociIndex || desc.mediaType === MEDIA_TYPES.dockerManifestList) {
         await visitIndex(bytes, depth + 1, ref);
         continue;
@@ -295,14 +322,16 @@ async function planOciLayout(
       const config = parseImageConfig(configBytes);
       const existing = out.get(configDigest);
       if (existing) {
-        if (ref && !existing.tags.some((t) => referenceString(t) === referenceString(ref as Reference))) existing.tags.push(ref);
+        if (ref && !existing.tags.some((t) => referenceString(t) === referenceString(ref as Reference)))
+          existing.tags.push(ref);
         continue;
       }
       const layers = [];
       for (const l of manifest.layers) {
         const digest = parseDigest(l.digest);
         const blob = await asBlob(store, entries, `blobs/sha256/${digest.slice(7)}`, newBlobs);
-        if (blob.digest !== digest) throw invalidArgument(`invalid archive: layer ${digest} does not match its digest`);
+        if (blob.digest !== digest)
+          throw invalidArgument(`invalid archive: layer ${digest} does not match its digest`);
         layers.push({ blob });
       }
       out.set(configDigest, { configDigest, configBytes, config, layers, tags: ref ? [ref] : [] });
@@ -319,4 +348,3 @@ function parsePlatform(s: string): { os: string; architecture: string } {
   if (!os || !architecture) throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os/arch`);
   return { os, architecture };
 }
-

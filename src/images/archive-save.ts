@@ -42,7 +42,9 @@ export function resolveForSave(store: ImageStore, names: readonly string[]): Sav
     }
     const rec = store.tryResolve(name);
     if (!rec) throw notFound(`No such image: ${name}`);
-    const isId = name === rec.id || (/^[a-f0-9]{1,64}$/.test(name) && rec.id.slice(7).startsWith(name) && !store.meta.getRef(name));
+    const isId =
+      name === rec.id ||
+      (/^[a-f0-9]{1,64}$/.test(name) && rec.id.slice(7).startsWith(name) && !store.meta.getRef(name));
     add(rec.id, isId || !ref ? undefined : ref.tag || ref.digest ? ref : { ...ref, tag: "latest" });
   }
   return [...byId.values()];
@@ -55,21 +57,28 @@ export function resolveForSave(store: ImageStore, names: readonly string[]): Sav
       entry = { rec, refs: [] };
       byId.set(id, entry);
     }
-    if (ref && !ref.digest && !entry.refs.some((r) => referenceString(r) === referenceString(ref))) entry.refs.push(ref);
+    if (ref && !ref.digest && !entry.refs.some((r) => referenceString(r) === referenceString(ref)))
+      entry.refs.push(ref);
   }
 }
 
 const TAR_MTIME = new Date(0);
 
-export function saveImages(store: ImageStore, images: readonly SavedImage[], opts: ImageSaveOptions = {}): Readable {
+export function saveImages(
+  store: ImageStore,
+  images: readonly SavedImage[],
+  opts: ImageSaveOptions = {},
+): Readable {
   const format: ImageArchiveFormat = opts.format ?? "docker-archive";
   const tar = pack();
   const written = new Set<string>();
   const out = new PassThrough();
   const addEntry = (name: string, body: Buffer) =>
     new Promise<void>((resolve, reject) => {
-      tar.entry({ name, size: body.byteLength, mode: 0o644, mtime: TAR_MTIME, uid: 0, gid: 0 }, body, (err) =>
-        err ? reject(err) : resolve(),
+      tar.entry(
+        { name, size: body.byteLength, mode: 0o644, mtime: TAR_MTIME, uid: 0, gid: 0 },
+        body,
+        (err) => (err ? reject(err) : resolve()),
       );
     });
   const addStream = async (name: string, size: number, source: Readable) => {
@@ -119,7 +128,11 @@ export function saveImages(store: ImageStore, images: readonly SavedImage[], opt
         await addEntry(`blobs/sha256/${digestHex(manifestDigest)}`, manifestBytes);
         written.add(manifestDigest);
       }
-      const desc = { mediaType: MEDIA_TYPES.ociManifest, digest: manifestDigest, size: manifestBytes.byteLength };
+      const desc = {
+        mediaType: MEDIA_TYPES.ociManifest,
+        digest: manifestDigest,
+        size: manifestBytes.byteLength,
+      };
       if (refs.length === 0) indexEntries.push(desc);
       for (const ref of refs) {
         indexEntries.push({
@@ -131,7 +144,8 @@ export function saveImages(store: ImageStore, images: readonly SavedImage[], opt
         });
         const repo = familiarString({ ...ref, tag: undefined, digest: undefined });
         const top = rec.layers[rec.layers.length - 1];
-        if (top && ref.tag) repositories[repo] = { ...(repositories[repo] ?? {}), [ref.tag]: digestHex(top.diffId) };
+        if (top && ref.tag)
+          repositories[repo] = { ...(repositories[repo] ?? {}), [ref.tag]: digestHex(top.diffId) };
       }
       dockerManifest.push({
         Config: `blobs/sha256/${digestHex(rec.id)}`,
@@ -143,7 +157,8 @@ export function saveImages(store: ImageStore, images: readonly SavedImage[], opt
     await addEntry("index.json", Buffer.from(JSON.stringify(index)));
     if (format === "docker-archive") {
       await addEntry("manifest.json", Buffer.from(JSON.stringify(dockerManifest)));
-      if (Object.keys(repositories).length > 0) await addEntry("repositories", Buffer.from(JSON.stringify(repositories)));
+      if (Object.keys(repositories).length > 0)
+        await addEntry("repositories", Buffer.from(JSON.stringify(repositories)));
     }
     await addEntry("oci-layout", Buffer.from(JSON.stringify({ imageLayoutVersion: "1.0.0" })));
     tar.finalize();
@@ -155,4 +170,3 @@ export function saveImages(store: ImageStore, images: readonly SavedImage[], opt
   });
   return out;
 }
-

@@ -48,7 +48,10 @@ export function shellWords(s: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw invalidArgument(`unexpected end of statement while looking for matching ${quote === '"' ? "double-quote" : "single-quote"}`);
+  if (quote)
+    throw invalidArgument(
+      `unexpected end of statement while looking for matching ${quote === '"' ? "double-quote" : "single-quote"}`,
+    );
   if (inWord) words.push(cur);
   return words;
 }

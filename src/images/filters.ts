@@ -24,14 +24,19 @@ export function boolFilter(filters: Filters | undefined, key: string): boolean |
     if (lower === "true" || lower === "1") b = true;
     else if (lower === "false" || lower === "0") b = false;
     else throw invalidArgument(`invalid filter '${key}=${v}'`);
-    if (result !== undefined && result !== b) throw invalidArgument(`invalid filter '${key}': conflicting values`);
+    if (result !== undefined && result !== b)
+      throw invalidArgument(`invalid filter '${key}': conflicting values`);
     result = b;
   }
   return result;
 }
 
 /** `label=key`, `label=key=value` (and `label!=…` for prune): true when labels match all. */
-export function matchLabels(labels: Readonly<Record<string, string>>, wanted: readonly string[], negate = false): boolean {
+export function matchLabels(
+  labels: Readonly<Record<string, string>>,
+  wanted: readonly string[],
+  negate = false,
+): boolean {
   return wanted.every((w) => {
     const eq = w.indexOf("=");
     const key = eq < 0 ? w : w.slice(0, eq);
@@ -81,7 +86,15 @@ export function parseTimestamp(value: string, now: number): number {
   throw invalidArgument(`failed to parse value as time or duration: "${value}"`);
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 export function parseGoDuration(value: string): number | undefined {
   const m = /^-?((\d+(\.\d+)?)(ns|us|µs|ms|s|m|h))+$/.exec(value);

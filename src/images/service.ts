@@ -18,8 +18,21 @@ import type {
 import type { ImageRecord, RefRecord } from "../metadata/images.js";
 import { type Digest, shortId } from "../oci/digest.js";
 import type { ImageConfig } from "../oci/image.js";
-import { familiarString, parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
-import { boolFilter, checkFilterKeys, filterValues, matchLabels, parseTimestamp, pathMatch } from "./filters.js";
+import {
+  familiarString,
+  parseNormalizedNamed,
+  type Reference,
+  referenceString,
+  withDefaultTag,
+} from "../oci/reference.js";
+import {
+  boolFilter,
+  checkFilterKeys,
+  filterValues,
+  matchLabels,
+  parseTimestamp,
+  pathMatch,
+} from "./filters.js";
 import type { ImageStore } from "./store.js";
 
 /** Who uses an image: containers come with a later issue and plug in here. */
@@ -84,7 +97,11 @@ export class ImageService {
 
     const { images, refs, parents } = this.store.db.read(() => {
       const images = this.store.meta.listImages();
-      return { images, refs: this.refsByImage(), parents: new Set(images.map((i) => i.parentId).filter(Boolean)) };
+      return {
+        images,
+        refs: this.refsByImage(),
+        parents: new Set(images.map((i) => i.parentId).filter(Boolean)),
+      };
     });
     const out: ImageSummary[] = [];
     for (const rec of images) {
@@ -231,7 +248,9 @@ export class ImageService {
       removedRepositoryRef = true;
     } else {
       const refs = this.store.meta.refsOf(rec.id);
-      const repos = new Set(refs.map((r) => parseNormalizedNamed(r.name)).map((r) => `${r.domain}/${r.path}`));
+      const repos = new Set(
+        refs.map((r) => parseNormalizedNamed(r.name)).map((r) => `${r.domain}/${r.path}`),
+      );
       const tags = refs.filter((r) => r.kind === "tag");
       if (refs.length > 0 && (repos.size <= 1 && tags.length <= 1 ? true : force)) {
         this.checkDeleteConflicts(rec, force, name);
@@ -299,7 +318,9 @@ export class ImageService {
       );
     }
     if (this.store.meta.childrenOf(rec.id).length > 0) {
-      throw conflict(`conflict: unable to delete ${shortId(rec.id)} (cannot be forced) - image has dependent child images`);
+      throw conflict(
+        `conflict: unable to delete ${shortId(rec.id)} (cannot be forced) - image has dependent child images`,
+      );
     }
     const stopped = users[0];
     if (stopped && !force) {
@@ -311,7 +332,13 @@ export class ImageService {
 
   private async deleteImage(
     rec: ImageRecord,
-    opts: { force: boolean; prune: boolean; records: ImageDeleteResponseItem[]; name: string; quiet: boolean },
+    opts: {
+      force: boolean;
+      prune: boolean;
+      records: ImageDeleteResponseItem[];
+      name: string;
+      quiet: boolean;
+    },
   ): Promise<void> {
     try {
       this.checkDeleteConflicts(rec, opts.force, opts.name);
@@ -367,7 +394,13 @@ export class ImageService {
       if (notLabels.length > 0 && !matchLabels(rec.labels, notLabels, true)) continue;
       try {
         if (refs.length === 0) {
-          await this.deleteImage(rec, { force: false, prune: true, records: deleted, name: rec.id, quiet: false });
+          await this.deleteImage(rec, {
+            force: false,
+            prune: true,
+            records: deleted,
+            name: rec.id,
+            quiet: false,
+          });
         } else {
           for (const r of refs) {
             if (!this.store.meta.getRef(r.name)) continue;
@@ -392,7 +425,8 @@ export class ImageService {
     const snaps = new Map(this.store.meta.listSnapshots().map((s) => [s.chainId, s.size]));
     const records = new Map<string, ImageRecord>(this.store.meta.listImages().map((r) => [r.id, r]));
     const useCount = new Map<string, number>();
-    for (const r of records.values()) for (const l of r.layers) useCount.set(l.chainId, (useCount.get(l.chainId) ?? 0) + 1);
+    for (const r of records.values())
+      for (const l of r.layers) useCount.set(l.chainId, (useCount.get(l.chainId) ?? 0) + 1);
     for (const img of images) {
       const rec = records.get(img.Id);
       img.SharedSize = (rec?.layers ?? [])

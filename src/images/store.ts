@@ -15,8 +15,15 @@ import { applyLayer } from "../diff/apply.js";
 import type { MetadataDb } from "../metadata/db.js";
 import { type ImageLayerRecord, ImageMetadata, type ImageRecord } from "../metadata/images.js";
 import { type Digest, isDigest, sha256Digest } from "../oci/digest.js";
-import { encodeImageConfig, encodeManifest, type ImageConfig, type ImageManifest, MEDIA_TYPES, parseImageConfig } from "../oci/image.js";
-import { type Reference, parseNormalizedNamed, referenceString, withDefaultTag } from "../oci/reference.js";
+import {
+  encodeImageConfig,
+  encodeManifest,
+  type ImageConfig,
+  type ImageManifest,
+  MEDIA_TYPES,
+  parseImageConfig,
+} from "../oci/image.js";
+import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 
 /** Bounds for documents read from the store or from archives. */
@@ -124,7 +131,10 @@ export class ImageStore {
     const stop = (err: unknown) => source.destroy(err instanceof Error ? err : new Error(String(err)));
     applying.catch(stop);
     blobWrite?.catch(stop);
-    const [applied, written] = await Promise.allSettled([applying, blobWrite ?? Promise.resolve(opts.storedBlob)]);
+    const [applied, written] = await Promise.allSettled([
+      applying,
+      blobWrite ?? Promise.resolve(opts.storedBlob),
+    ]);
     try {
       if (applied.status === "rejected") throw applied.reason;
       if (written.status === "rejected") throw written.reason;
@@ -179,7 +189,8 @@ export class ImageStore {
     const snap = this.meta.getSnapshot(chainId);
     const blob = this.meta.layerBlobs(diffId)[0];
     if (!snap || !blob) return undefined;
-    if (!(await this.snapshots.exists(chainId)) || !(await this.content.hasBlob(blob.blobDigest))) return undefined;
+    if (!(await this.snapshots.exists(chainId)) || !(await this.content.hasBlob(blob.blobDigest)))
+      return undefined;
     return {
       diffId,
       chainId,
@@ -206,7 +217,10 @@ export class ImageStore {
     const id = config.digest;
     const now = this.now();
     const replaced: Array<{ reference: string; previous: Digest }> = [];
-    const layerRecords: ImageLayerRecord[] = opts.layers.map((l) => ({ diffId: l.diffId, chainId: l.chainId }));
+    const layerRecords: ImageLayerRecord[] = opts.layers.map((l) => ({
+      diffId: l.diffId,
+      chainId: l.chainId,
+    }));
     this.db.write(() => {
       let parentChain = "";
       for (const l of opts.layers) {
@@ -218,7 +232,12 @@ export class ImageStore {
           tarSize: l.tarSize,
           createdAt: now,
         });
-        this.meta.putLayerBlob({ diffId: l.diffId, blobDigest: l.blobDigest, mediaType: l.mediaType, blobSize: l.blobSize });
+        this.meta.putLayerBlob({
+          diffId: l.diffId,
+          blobDigest: l.blobDigest,
+          mediaType: l.mediaType,
+          blobSize: l.blobSize,
+        });
         parentChain = l.chainId;
       }
       this.meta.putImage(

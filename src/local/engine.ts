@@ -59,7 +59,8 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imageInspect: (name: string): Promise<ImageInspect> => images.inspect(name),
     imageHistory: (name: string): Promise<HistoryResponseItem[]> => images.history(name),
     imageTag: (source: string, target: string) => images.tag(source, target),
-    imageRemove: (name: string, o?: ImageRemoveOptions): Promise<ImageDeleteResponseItem[]> => images.remove(name, o),
+    imageRemove: (name: string, o?: ImageRemoveOptions): Promise<ImageDeleteResponseItem[]> =>
+      images.remove(name, o),
     imagePrune: (o?: ImagePruneOptions): Promise<ImagesPruneResponse> => images.prune(o),
     imageImport: (source: ByteSource, o: ImageImportOptions = {}): Promise<ImageImportResult> =>
       importImage(store, source, { ...o, hostPlatform: opts.hostPlatform }),
@@ -72,4 +73,3 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   };
   return engine;
 }
-

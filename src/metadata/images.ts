@@ -106,10 +106,12 @@ export class ImageMetadata {
   }
 
   private layersOf(id: string): ImageLayerRecord[] {
-    return this.all("SELECT diff_id, chain_id FROM image_layers WHERE image_id = ? ORDER BY idx", id).map((r) => ({
-      diffId: d(str(r, "diff_id")),
-      chainId: d(str(r, "chain_id")),
-    }));
+    return this.all("SELECT diff_id, chain_id FROM image_layers WHERE image_id = ? ORDER BY idx", id).map(
+      (r) => ({
+        diffId: d(str(r, "diff_id")),
+        chainId: d(str(r, "chain_id")),
+      }),
+    );
   }
 
   getImage(id: string): ImageRecord | undefined {
@@ -133,8 +135,11 @@ export class ImageMetadata {
 
   /** Image IDs starting with a hex prefix (without "sha256:"). */
   findIdsByPrefix(hexPrefix: string): Digest[] {
-    return this.all("SELECT id FROM images WHERE incomplete = 0 AND id >= ? AND id < ?", `sha256:${hexPrefix}`, `sha256:${hexPrefix}g`)
-      .map((r) => d(str(r, "id")));
+    return this.all(
+      "SELECT id FROM images WHERE incomplete = 0 AND id >= ? AND id < ?",
+      `sha256:${hexPrefix}`,
+      `sha256:${hexPrefix}g`,
+    ).map((r) => d(str(r, "id")));
   }
 
   /** Inserts an image and its layers; an image already present is left as it is. */
@@ -152,12 +157,20 @@ export class ImageMetadata {
     );
     if (inserted === 0) {
       if (rec.manifestDigest) {
-        this.run("UPDATE images SET manifest_digest = ? WHERE id = ? AND manifest_digest IS NULL", rec.manifestDigest, rec.id);
+        this.run(
+          "UPDATE images SET manifest_digest = ? WHERE id = ? AND manifest_digest IS NULL",
+          rec.manifestDigest,
+          rec.id,
+        );
       }
       return false;
     }
-    const stmt = this.db.sqlite.prepare("INSERT INTO image_layers (image_id, idx, diff_id, chain_id) VALUES (?, ?, ?, ?)");
-    rec.layers.forEach((l, i) => stmt.run(rec.id, i, l.diffId, l.chainId));
+    const stmt = this.db.sqlite.prepare(
+      "INSERT INTO image_layers (image_id, idx, diff_id, chain_id) VALUES (?, ?, ?, ?)",
+    );
+    rec.layers.forEach((l, i) => {
+      stmt.run(rec.id, i, l.diffId, l.chainId);
+    });
     return true;
   }
 
@@ -171,7 +184,9 @@ export class ImageMetadata {
   }
 
   refsOf(imageId: string): RefRecord[] {
-    return this.all("SELECT * FROM refs WHERE image_id = ? ORDER BY created_at, name", imageId).map(refFromRow);
+    return this.all("SELECT * FROM refs WHERE image_id = ? ORDER BY created_at, name", imageId).map(
+      refFromRow,
+    );
   }
 
   allRefs(): RefRecord[] {
@@ -199,7 +214,9 @@ export class ImageMetadata {
 
   /** Images whose parent is `id` (images built on top of it locally). */
   childrenOf(id: string): Digest[] {
-    return this.all("SELECT id FROM images WHERE parent_id = ? AND incomplete = 0", id).map((r) => d(str(r, "id")));
+    return this.all("SELECT id FROM images WHERE parent_id = ? AND incomplete = 0", id).map((r) =>
+      d(str(r, "id")),
+    );
   }
 
   putLayerBlob(rec: LayerBlobRecord): void {

@@ -1,11 +1,19 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
 import { invalidArgument, isBerthError } from "../../base/errors.js";
-import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
 import type { HistoryResponseItem, ImageArchiveFormat, ImageSummary } from "../../engine/types.js";
+import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
+import {
+  atLeast,
+  atMost,
+  type Command,
+  exactly,
+  FORMAT_FLAG,
+  INSPECT_FORMAT_FLAG,
+  none,
+} from "../command.js";
+import { parseFilterFlags, UsageError } from "../flags.js";
 import { renderInspect, renderList } from "../format/render.js";
 import { humanDuration, humanSize } from "../format/units.js";
-import { atLeast, atMost, type Command, exactly, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
-import { parseFilterFlags, UsageError } from "../flags.js";
 import { openInput, readAnswer, writeOutputDirectory, writeOutputFile } from "../io-helpers.js";
 
 const NONE = "<none>";
@@ -107,9 +115,20 @@ const imagesCommand: Command = {
   description: "List images",
   args: atMost(1),
   flags: [
-    { name: "all", short: "a", type: "bool", description: "Show all images (default hides intermediate images)" },
+    {
+      name: "all",
+      short: "a",
+      type: "bool",
+      description: "Show all images (default hides intermediate images)",
+    },
     { name: "digests", type: "bool", description: "Show digests" },
-    { name: "filter", short: "f", type: "list", valueName: "filter", description: "Filter output based on conditions provided" },
+    {
+      name: "filter",
+      short: "f",
+      type: "list",
+      valueName: "filter",
+      description: "Filter output based on conditions provided",
+    },
     FORMAT_FLAG,
     { name: "no-trunc", type: "bool", description: "Don't truncate output" },
     { name: "quiet", short: "q", type: "bool", description: "Only show image IDs" },
@@ -118,7 +137,11 @@ const imagesCommand: Command = {
     const filters = parseFilterFlags(flags.list("filter"));
     if (args[0]) filters.reference = [...(filters.reference ?? []), args[0]];
     const engine = await ctx.engine();
-    const images = await engine.imageList({ all: flags.bool("all"), filters, digests: flags.bool("digests") });
+    const images = await engine.imageList({
+      all: flags.bool("all"),
+      filters,
+      digests: flags.bool("digests"),
+    });
     const noTrunc = flags.bool("no-trunc");
     let rows = imageRows(images, noTrunc);
     const quiet = flags.bool("quiet");
@@ -166,7 +189,15 @@ const imageInspectCommand: Command = {
   usage: "[OPTIONS] IMAGE [IMAGE...]",
   description: "Display detailed information on one or more images",
   args: atLeast(1),
-  flags: [INSPECT_FORMAT_FLAG, { name: "platform", type: "string", valueName: "string", description: "Inspect a specific platform of the multi-platform image." }],
+  flags: [
+    INSPECT_FORMAT_FLAG,
+    {
+      name: "platform",
+      type: "string",
+      valueName: "string",
+      description: "Inspect a specific platform of the multi-platform image.",
+    },
+  ],
   run: (ctx, flags, args) => inspectImages(ctx, args, flags.string("format"), (n) => `No such image: ${n}`),
 };
 
@@ -177,8 +208,18 @@ const inspectCommand: Command = {
   args: atLeast(1),
   flags: [
     INSPECT_FORMAT_FLAG,
-    { name: "size", short: "s", type: "bool", description: "Display total file sizes if the type is container" },
-    { name: "type", type: "string", valueName: "string", description: "Only inspect objects of the given type" },
+    {
+      name: "size",
+      short: "s",
+      type: "bool",
+      description: "Display total file sizes if the type is container",
+    },
+    {
+      name: "type",
+      type: "string",
+      valueName: "string",
+      description: "Only inspect objects of the given type",
+    },
   ],
   async run(ctx, flags, args) {
     const type = flags.string("type");
@@ -191,7 +232,9 @@ const inspectCommand: Command = {
       ctx.io.stdout.write("[]\n");
       return 1;
     }
-    return inspectImages(ctx, args, flags.string("format"), (n) => (type === "image" ? `No such image: ${n}` : `No such object: ${n}`));
+    return inspectImages(ctx, args, flags.string("format"), (n) =>
+      type === "image" ? `No such image: ${n}` : `No such object: ${n}`,
+    );
   },
 };
 
@@ -204,7 +247,11 @@ interface HistoryRow {
   Size: string;
 }
 
-export function historyRows(items: readonly HistoryResponseItem[], opts: { human: boolean; noTrunc: boolean }, now = Date.now()): HistoryRow[] {
+export function historyRows(
+  items: readonly HistoryResponseItem[],
+  opts: { human: boolean; noTrunc: boolean },
+  now = Date.now(),
+): HistoryRow[] {
   return items.map((h) => {
     const createdBy = h.CreatedBy.replaceAll("\t", " ");
     const createdAt = new Date(h.Created * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -227,9 +274,20 @@ const historyCommand: Command = {
   args: exactly(1),
   flags: [
     FORMAT_FLAG,
-    { name: "human", short: "H", type: "bool", description: "Print sizes and dates in human readable format", defaultText: "true" },
+    {
+      name: "human",
+      short: "H",
+      type: "bool",
+      description: "Print sizes and dates in human readable format",
+      defaultText: "true",
+    },
     { name: "no-trunc", type: "bool", description: "Don't truncate output" },
-    { name: "platform", type: "string", valueName: "string", description: "Show history for the given platform" },
+    {
+      name: "platform",
+      type: "string",
+      valueName: "string",
+      description: "Show history for the given platform",
+    },
     { name: "quiet", short: "q", type: "bool", description: "Only show image IDs" },
   ],
   async run(ctx, flags, args) {
@@ -241,7 +299,14 @@ const historyCommand: Command = {
       renderList(rows, {
         format,
         defaultTableFormat: "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
-        headers: { ID: "IMAGE", CreatedSince: "CREATED", CreatedAt: "CREATED AT", CreatedBy: "CREATED BY", Size: "SIZE", Comment: "COMMENT" },
+        headers: {
+          ID: "IMAGE",
+          CreatedSince: "CREATED",
+          CreatedAt: "CREATED AT",
+          CreatedBy: "CREATED BY",
+          Size: "SIZE",
+          Comment: "COMMENT",
+        },
       }),
     );
     return 0;
@@ -276,7 +341,10 @@ const rmiCommand: Command = {
     let failed = false;
     for (const name of args) {
       try {
-        const items = await engine.imageRemove(name, { force: flags.bool("force"), noprune: flags.bool("no-prune") });
+        const items = await engine.imageRemove(name, {
+          force: flags.bool("force"),
+          noprune: flags.bool("no-prune"),
+        });
         for (const i of items) {
           if (i.Untagged) ctx.io.stdout.write(`Untagged: ${i.Untagged}\n`);
           if (i.Deleted) ctx.io.stdout.write(`Deleted: ${i.Deleted}\n`);
@@ -297,8 +365,18 @@ const pruneCommand: Command = {
   description: "Remove unused images",
   args: none,
   flags: [
-    { name: "all", short: "a", type: "bool", description: "Remove all unused images, not just dangling ones" },
-    { name: "filter", type: "list", valueName: "filter", description: 'Provide filter values (e.g. "until=<timestamp>")' },
+    {
+      name: "all",
+      short: "a",
+      type: "bool",
+      description: "Remove all unused images, not just dangling ones",
+    },
+    {
+      name: "filter",
+      type: "list",
+      valueName: "filter",
+      description: 'Provide filter values (e.g. "until=<timestamp>")',
+    },
     { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
   ],
   async run(ctx, flags) {
@@ -338,15 +416,35 @@ const importCommand: Command = {
   description: "Import the contents from a tarball to create a filesystem image",
   args: { min: 1, max: 2 },
   flags: [
-    { name: "change", short: "c", type: "list", valueName: "list", description: "Apply Dockerfile instruction to the created image" },
-    { name: "message", short: "m", type: "string", valueName: "string", description: "Set commit message for imported image" },
-    { name: "platform", type: "string", valueName: "string", description: "Set platform if server is multi-platform capable" },
+    {
+      name: "change",
+      short: "c",
+      type: "list",
+      valueName: "list",
+      description: "Apply Dockerfile instruction to the created image",
+    },
+    {
+      name: "message",
+      short: "m",
+      type: "string",
+      valueName: "string",
+      description: "Set commit message for imported image",
+    },
+    {
+      name: "platform",
+      type: "string",
+      valueName: "string",
+      description: "Set platform if server is multi-platform capable",
+    },
   ],
   async run(ctx, flags, args) {
     const file = args[0] as string;
     if (/^https?:\/\//i.test(file)) throw invalidArgument(`importing from a URL is not supported: ${file}`);
     const engine = await ctx.engine();
-    const source = file === "-" ? (ctx.io.stdin as unknown as AsyncIterable<Uint8Array>) : await openInput(file, ctx.io.cwd);
+    const source =
+      file === "-"
+        ? (ctx.io.stdin as unknown as AsyncIterable<Uint8Array>)
+        : await openInput(file, ctx.io.cwd);
     const message = flags.string("message");
     const platform = flags.string("platform");
     const result = await engine.imageImport(source, {
@@ -369,20 +467,34 @@ const saveCommand: Command = {
   description: "Save one or more images to a tar archive (streamed to STDOUT by default)",
   args: atLeast(1),
   flags: [
-    { name: "output", short: "o", type: "string", valueName: "string", description: "Write to a file, instead of STDOUT" },
+    {
+      name: "output",
+      short: "o",
+      type: "string",
+      valueName: "string",
+      description: "Write to a file, instead of STDOUT",
+    },
     {
       name: "format",
       type: "string",
       valueName: "string",
-      description: "Archive format: docker-archive (also an OCI layout), oci-archive, or oci-dir (a directory; needs -o)",
+      description:
+        "Archive format: docker-archive (also an OCI layout), oci-archive, or oci-dir (a directory; needs -o)",
       defaultText: '"docker-archive"',
     },
-    { name: "platform", type: "string", valueName: "string", description: "Save only the given platform variant" },
+    {
+      name: "platform",
+      type: "string",
+      valueName: "string",
+      description: "Save only the given platform variant",
+    },
   ],
   async run(ctx, flags, args) {
     const fmt = flags.string("format") ?? "docker-archive";
     if (!(ARCHIVE_FORMATS as readonly string[]).includes(fmt)) {
-      throw new UsageError(`invalid --format ${JSON.stringify(fmt)}: expected one of ${ARCHIVE_FORMATS.join(", ")}`);
+      throw new UsageError(
+        `invalid --format ${JSON.stringify(fmt)}: expected one of ${ARCHIVE_FORMATS.join(", ")}`,
+      );
     }
     const output = flags.string("output");
     if (fmt === "oci-dir" && !output) throw new UsageError("--format oci-dir needs -o DIRECTORY");
@@ -414,8 +526,19 @@ const loadCommand: Command = {
   description: "Load an image from a tar archive or STDIN",
   args: none,
   flags: [
-    { name: "input", short: "i", type: "string", valueName: "string", description: "Read from tar archive file (or OCI layout directory), instead of STDIN" },
-    { name: "platform", type: "string", valueName: "string", description: "Load only the given platform variant" },
+    {
+      name: "input",
+      short: "i",
+      type: "string",
+      valueName: "string",
+      description: "Read from tar archive file (or OCI layout directory), instead of STDIN",
+    },
+    {
+      name: "platform",
+      type: "string",
+      valueName: "string",
+      description: "Load only the given platform variant",
+    },
     { name: "quiet", short: "q", type: "bool", description: "Suppress the load output" },
   ],
   async run(ctx, flags) {
@@ -423,15 +546,24 @@ const loadCommand: Command = {
     if (!input && ctx.io.stdin.isTTY) {
       throw invalidArgument("requested load from stdin, but stdin is empty");
     }
-    const source = input ? await openInput(input, ctx.io.cwd) : (ctx.io.stdin as unknown as AsyncIterable<Uint8Array>);
+    const source = input
+      ? await openInput(input, ctx.io.cwd)
+      : (ctx.io.stdin as unknown as AsyncIterable<Uint8Array>);
     const engine = await ctx.engine();
     const platform = flags.string("platform");
-    const result = await engine.imageLoad(source, { quiet: flags.bool("quiet"), ...(platform ? { platform } : {}) });
+    const result = await engine.imageLoad(source, {
+      quiet: flags.bool("quiet"),
+      ...(platform ? { platform } : {}),
+    });
     for (const r of result.replaced ?? []) {
-      ctx.io.stdout.write(`The image ${familiarName(r.reference)} already exists, renaming the old one with ID ${r.previous} to empty string\n`);
+      ctx.io.stdout.write(
+        `The image ${familiarName(r.reference)} already exists, renaming the old one with ID ${r.previous} to empty string\n`,
+      );
     }
     for (const l of result.loaded) {
-      ctx.io.stdout.write(l.reference ? `Loaded image: ${familiarName(l.reference)}\n` : `Loaded image ID: ${l.id}\n`);
+      ctx.io.stdout.write(
+        l.reference ? `Loaded image: ${familiarName(l.reference)}\n` : `Loaded image ID: ${l.id}\n`,
+      );
     }
     return 0;
   },
@@ -454,4 +586,3 @@ export const imageCommands: readonly Command[] = [
   saveCommand,
   loadCommand,
 ];
-

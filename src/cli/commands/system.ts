@@ -1,7 +1,8 @@
 /** System commands: df, version. */
+
+import { type Command, FORMAT_FLAG, none } from "../command.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
-import { type Command, FORMAT_FLAG, none } from "../command.js";
 import { imageRows } from "./images.js";
 
 export const API_VERSION = "1.47";
@@ -16,7 +17,10 @@ const dfCommand: Command = {
   usage: "[OPTIONS]",
   description: "Show berth disk usage",
   args: none,
-  flags: [FORMAT_FLAG, { name: "verbose", short: "v", type: "bool", description: "Show detailed information on space usage" }],
+  flags: [
+    FORMAT_FLAG,
+    { name: "verbose", short: "v", type: "bool", description: "Show detailed information on space usage" },
+  ],
   async run(ctx, flags) {
     const du = await (await ctx.engine()).systemDf();
     const active = du.Images.filter((i) => i.Containers > 0);
@@ -30,9 +34,27 @@ const dfCommand: Command = {
         Size: humanSize(du.LayersSize),
         Reclaimable: reclaimable(imagesReclaimable, du.LayersSize),
       },
-      { Type: "Containers", TotalCount: String(du.Containers.length), Active: "0", Size: "0B", Reclaimable: "0B" },
-      { Type: "Local Volumes", TotalCount: String(du.Volumes.length), Active: "0", Size: "0B", Reclaimable: "0B" },
-      { Type: "Build Cache", TotalCount: String(du.BuildCache.length), Active: "0", Size: "0B", Reclaimable: "0B" },
+      {
+        Type: "Containers",
+        TotalCount: String(du.Containers.length),
+        Active: "0",
+        Size: "0B",
+        Reclaimable: "0B",
+      },
+      {
+        Type: "Local Volumes",
+        TotalCount: String(du.Volumes.length),
+        Active: "0",
+        Size: "0B",
+        Reclaimable: "0B",
+      },
+      {
+        Type: "Build Cache",
+        TotalCount: String(du.BuildCache.length),
+        Active: "0",
+        Size: "0B",
+        Reclaimable: "0B",
+      },
     ];
     if (flags.bool("verbose")) {
       const now = Date.now();
@@ -54,16 +76,26 @@ const dfCommand: Command = {
           },
         }),
       );
-      ctx.io.stdout.write("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES\n");
+      ctx.io.stdout.write(
+        "\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES\n",
+      );
       ctx.io.stdout.write("\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n");
-      ctx.io.stdout.write("\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n");
+      ctx.io.stdout.write(
+        "\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n",
+      );
       return 0;
     }
     ctx.io.stdout.write(
       renderList(rows, {
         format: flags.string("format"),
         defaultTableFormat: "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-        headers: { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" },
+        headers: {
+          Type: "TYPE",
+          TotalCount: "TOTAL",
+          Active: "ACTIVE",
+          Size: "SIZE",
+          Reclaimable: "RECLAIMABLE",
+        },
       }),
     );
     return 0;

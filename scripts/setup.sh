@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what berth needs on a Debian 12 machine, as root, idempotently: Debian packages,
+# npm dependencies (better-sqlite3 is compiled from source), and the TypeScript build.
+# Quick when everything is already there: each step checks before it acts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+# Debian packages berth uses at run time and in tests.
+#   busybox-static  the offline base image      skopeo   reads/writes our archives in tests
+#   attr            setfattr/getfattr (overlay whiteouts, opaque dirs)
+#   runc conmon containernetworking-plugins     containers and networks (later issues)
+PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing Debian packages: ${missing[*]} (run as root to install them)"
+    exit 1
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies: install when node_modules is missing or older than the lockfile.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+# better-sqlite3 is a native addon: make sure it loads (npm may have skipped its build script).
+if ! node -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null 2>&1; then
+  log "building better-sqlite3 from source (about a minute)"
+  npm rebuild better-sqlite3 --loglevel=error
+fi
+
+# The build: when dist/ is missing or any source is newer than the last build.
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find src test scripts tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then
+  log "building"
+  rm -rf dist
+  npx tsc -p tsconfig.json
+  touch "$stamp"
+fi
