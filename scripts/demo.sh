@@ -5,7 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 berth() { ./bin/berth "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ berth %s\n' "$*"; berth "$@"; }
+# Prints the command as a user would type it (quoting arguments with spaces), then runs it.
+run() {
+  local line="$ berth" a
+  for a in "$@"; do
+    case "$a" in *[[:space:]]*) line+=" '$a'" ;; *) line+=" $a" ;; esac
+  done
+  printf '%s\n' "$line"
+  berth "$@"
+}
 
 say "A base image, made offline from Debian's busybox-static and imported as busybox:latest"
 node dist/scripts/busybox-image.js >/dev/null

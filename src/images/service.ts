@@ -355,6 +355,7 @@ export class ImageService {
       this.store.meta.deleteImage(rec.id);
     });
     opts.records.push({ Deleted: rec.id });
+    await this.store.discardBlobs(this.store.imageBlobs(rec));
     const gc = await this.store.collectGarbage();
     for (const chainId of gc.snapshots) opts.records.push({ Deleted: chainId });
     if (opts.prune && rec.parentId) {

@@ -310,6 +310,24 @@ describe("rmi, prune and system df", () => {
     await store.ok(["rmi", "dangle:1"]);
   });
 
+  test("image prune -a removes every image no container uses, tagged or not", async () => {
+    const other = await Store.create();
+    try {
+      await other.busybox();
+      await other.ok(["tag", "busybox", "also:1"]);
+      const r = await other.ok(["image", "prune", "-a", "-f"]);
+      assert.match(
+        r.stdout,
+        /^Deleted Images:\n(untagged: (busybox:latest|also:1)\n){2}deleted: sha256:[a-f0-9]{64}\ndeleted: sha256:[a-f0-9]{64}\n\nTotal reclaimed space: 1\.\d\dMB\n$/,
+      );
+      assert.equal((await other.ok(["images", "-a", "-q"])).stdout, "");
+      assert.deepEqual(await other.listing("snapshots"), []);
+      assert.deepEqual(await other.listing("blobs/sha256"), []);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   test("system df counts images and their size", async () => {
     const r = await store.ok(["system", "df"]);
     const lines = r.stdout.trimEnd().split("\n");
