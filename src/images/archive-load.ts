@@ -91,6 +91,8 @@ export async function loadImages(
       if (image.tags.length === 0) loaded.push({ id: result.id });
       for (const t of image.tags) loaded.push({ reference: referenceString(t), id: result.id });
     }
+    // Archive entries that turned out not to be needed (layers this store already had).
+    await store.discardBlobs(newBlobs);
     return { loaded, replaced };
   } catch (err) {
     await store.discardLayers(ingested);

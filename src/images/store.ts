@@ -107,7 +107,7 @@ export class ImageStore {
    * chainID only when the whole layer was read and verified.
    */
   async ingestLayer(source: Readable, opts: IngestLayerOptions = {}): Promise<IngestedLayer> {
-    if (opts.expectedDiffId !== undefined && opts.storedBlob === undefined) {
+    if (opts.expectedDiffId !== undefined) {
       const chainId = chainIdOf(opts.parentChainId, opts.expectedDiffId);
       const known = await this.knownLayer(opts.expectedDiffId, chainId);
       if (known) {
