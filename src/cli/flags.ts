@@ -41,6 +41,28 @@ export function parseBool(v: string, flagLabel: string): boolean {
   );
 }
 
+/**
+ * Go's strconv.ParseInt(s, 0, 64), as pflag's int flags use it: an optional sign, then decimal,
+ * `0x` hex, `0o`/`0b` or a leading `0` (octal); `_` may separate digits (or follow a prefix).
+ */
+export function parseGoInt(raw: string, flagLabel: string): number {
+  const fail = (why: string) =>
+    new UsageError(`invalid argument "${raw}" for "${flagLabel}" flag: strconv.ParseInt: parsing "${raw}": ${why}`);
+  const m = /^([+-]?)(0[xX]|0[oO]|0[bB]|0(?=.))?(.+)$/.exec(raw);
+  if (!m) throw fail("invalid syntax");
+  const prefix = (m[2] ?? "").toLowerCase();
+  const digits = m[3] as string;
+  const digitClass = prefix === "0x" ? "[0-9a-fA-F]" : prefix === "0b" ? "[01]" : prefix === "" ? "[0-9]" : "[0-7]";
+  // Digits with single underscores between them; a base prefix counts as a digit before one.
+  const grammar = new RegExp(`^${prefix ? "_?" : ""}${digitClass}+(_${digitClass}+)*$`);
+  if (!grammar.test(digits)) throw fail("invalid syntax");
+  const clean = digits.replaceAll("_", "");
+  const base = prefix === "0x" ? "0x" : prefix === "0b" ? "0b" : prefix === "" ? "" : "0o";
+  const value = (m[1] === "-" ? -1n : 1n) * BigInt(`${base}${clean}`);
+  if (value > 9223372036854775807n || value < -9223372036854775808n) throw fail("value out of range");
+  return Number(value);
+}
+
 function label(spec: FlagSpec): string {
   return spec.short ? `-${spec.short}, --${spec.name}` : `--${spec.name}`;
 }
@@ -51,12 +73,7 @@ function setValue(out: Map<string, FlagValue>, spec: FlagSpec, raw: string): voi
       out.set(spec.name, parseBool(raw, label(spec)));
       return;
     case "int": {
-      if (!/^[+-]?\d+$/.test(raw)) {
-        throw new UsageError(
-          `invalid argument "${raw}" for "${label(spec)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`,
-        );
-      }
-      out.set(spec.name, Number.parseInt(raw, 10));
+      out.set(spec.name, parseGoInt(raw, label(spec)));
       return;
     }
     case "list": {
@@ -107,7 +124,7 @@ export function parseFlags(
       for (let j = 1; j < a.length; j++) {
         const c = a[j] as string;
         const spec = byShort.get(c);
-        if (!spec) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`);
+        if (!spec) throw new UsageError(`unknown shorthand flag: '${c}' in -${a.slice(j)}`);
         if (a[j + 1] === "=") {
           setValue(flags, spec, a.slice(j + 2));
           break;
@@ -167,6 +184,8 @@ export class Flags {
 export function parseFilterFlags(values: readonly string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const v of values) {
+    // Docker's filter option ignores an empty value.
+    if (v === "") continue;
     const eq = v.indexOf("=");
     if (eq <= 0) throw new UsageError(`bad format of filter (expected name=value)`);
     // `label!=x` gives the key "label!", which prune's filters expect.
