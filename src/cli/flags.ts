@@ -47,12 +47,15 @@ export function parseBool(v: string, flagLabel: string): boolean {
  */
 export function parseGoInt(raw: string, flagLabel: string): number {
   const fail = (why: string) =>
-    new UsageError(`invalid argument "${raw}" for "${flagLabel}" flag: strconv.ParseInt: parsing "${raw}": ${why}`);
+    new UsageError(
+      `invalid argument "${raw}" for "${flagLabel}" flag: strconv.ParseInt: parsing "${raw}": ${why}`,
+    );
   const m = /^([+-]?)(0[xX]|0[oO]|0[bB]|0(?=.))?(.+)$/.exec(raw);
   if (!m) throw fail("invalid syntax");
   const prefix = (m[2] ?? "").toLowerCase();
   const digits = m[3] as string;
-  const digitClass = prefix === "0x" ? "[0-9a-fA-F]" : prefix === "0b" ? "[01]" : prefix === "" ? "[0-9]" : "[0-7]";
+  const digitClass =
+    prefix === "0x" ? "[0-9a-fA-F]" : prefix === "0b" ? "[01]" : prefix === "" ? "[0-9]" : "[0-7]";
   // Digits with single underscores between them; a base prefix counts as a digit before one.
   const grammar = new RegExp(`^${prefix ? "_?" : ""}${digitClass}+(_${digitClass}+)*$`);
   if (!grammar.test(digits)) throw fail("invalid syntax");
@@ -181,13 +184,16 @@ export class Flags {
 }
 
 /** `--filter key=value` flags as the Docker API's filter map. */
-export function parseFilterFlags(values: readonly string[]): Record<string, string[]> {
+export function parseFilterFlags(values: readonly string[], flagLabel?: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const v of values) {
     // Docker's filter option ignores an empty value.
     if (v === "") continue;
     const eq = v.indexOf("=");
-    if (eq <= 0) throw new UsageError(`bad format of filter (expected name=value)`);
+    if (eq <= 0) {
+      const why = "bad format of filter (expected name=value)";
+      throw new UsageError(flagLabel ? `invalid argument "${v}" for "${flagLabel}" flag: ${why}` : why);
+    }
     // `label!=x` gives the key "label!", which prune's filters expect.
     const key = v.slice(0, eq).trim().toLowerCase();
     const value = v.slice(eq + 1).trim();

@@ -40,12 +40,11 @@ export function resolveForSave(store: ImageStore, names: readonly string[]): Sav
         continue;
       }
     }
-    const rec = store.tryResolve(name);
-    if (!rec) throw notFound(`No such image: ${name}`);
-    const isId =
-      name === rec.id ||
-      (/^[a-f0-9]{1,64}$/.test(name) && rec.id.slice(7).startsWith(name) && !store.meta.getRef(name));
-    add(rec.id, isId || !ref ? undefined : ref.tag || ref.digest ? ref : { ...ref, tag: "latest" });
+    const found = store.lookup(name);
+    if (!found) throw notFound(`No such image: ${name}`);
+    // Saved by a tag: the archive names it so. Saved by ID (or digest): untagged, as Docker does.
+    const byTag = found.reference ? parseNormalizedNamed(found.reference) : undefined;
+    add(found.rec.id, byTag && !byTag.digest ? byTag : undefined);
   }
   return [...byId.values()];
 

@@ -100,9 +100,7 @@ describe("matchLabels", () => {
     assert.equal(matchLabels(labels, ["nope", "tier"], true), false);
   });
 
-  test("inherited object properties are not labels", {
-    todo: "matchLabels tests presence with `key in labels`, so `label=toString` or `label=constructor` matches every image (labels are plain objects with Object.prototype)",
-  }, () => {
+  test("inherited object properties are not labels", {}, () => {
     assert.equal(matchLabels({}, ["toString"]), false);
     assert.equal(matchLabels({ app: "web" }, ["constructor"]), false);
     assert.equal(matchLabels({}, ["hasOwnProperty"], true), true);
@@ -158,9 +156,7 @@ describe("pathMatch (Go path.Match)", () => {
     invalid(() => pathMatch("a[bc", "ab"));
   });
 
-  test("a class may contain an escaped ']'", {
-    todo: "Go path.Match allows `\\]` inside a class (`[\\]a]` matches `]`); berth's pathMatch ends the class at the first `]`",
-  }, () => {
+  test("a class may contain an escaped ']'", {}, () => {
     assert.equal(pathMatch("[\\]a]", "]"), true);
     assert.equal(pathMatch("[\\]a]", "a"), true);
     assert.equal(pathMatch("[\\]a]", "b"), false);
@@ -191,9 +187,7 @@ describe("parseGoDuration (time.ParseDuration)", () => {
     assert.equal(parseGoDuration("1H"), undefined);
   });
 
-  test("Go also accepts '0', a leading '+', and fractions without a leading or trailing digit", {
-    todo: 'time.ParseDuration("0") = 0, ("+5s") = 5s, (".5s") = 500ms, ("1.s") = 1s; berth returns undefined',
-  }, () => {
+  test("Go also accepts '0', a leading '+', and fractions without a leading or trailing digit", {}, () => {
     assert.equal(parseGoDuration("0"), 0);
     assert.equal(parseGoDuration("+5s"), 5000);
     assert.equal(parseGoDuration(".5s"), 500);

@@ -40,7 +40,8 @@ export function matchLabels(
   return wanted.every((w) => {
     const eq = w.indexOf("=");
     const key = eq < 0 ? w : w.slice(0, eq);
-    const hit = eq < 0 ? key in labels : labels[key] === w.slice(eq + 1);
+    const hit =
+      eq < 0 ? Object.hasOwn(labels, key) : Object.hasOwn(labels, key) && labels[key] === w.slice(eq + 1);
     return negate ? !hit : hit;
   });
 }
@@ -57,12 +58,27 @@ export function pathMatch(pattern: string, name: string): boolean {
     else if (c === "?") re += "[^/]";
     else if (c === "\\" && i + 1 < pattern.length) re += escapeRe(pattern[++i] as string);
     else if (c === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end < 0) throw invalidArgument(`invalid reference pattern: ${pattern}`);
-      let cls = pattern.slice(i + 1, end);
-      if (cls.startsWith("^")) cls = `^${cls.slice(1)}`;
-      re += `[${cls.replace(/\\/g, "\\\\")}]`;
-      i = end;
+      // A class runs to the first unescaped "]"; "\\x" inside it is a literal x.
+      let j = i + 1;
+      let cls = "";
+      if (pattern[j] === "^") {
+        cls += "^";
+        j++;
+      }
+      let closed = false;
+      for (; j < pattern.length; j++) {
+        const d = pattern[j] as string;
+        if (d === "\\" && j + 1 < pattern.length) cls += `\\${pattern[++j]}`;
+        else if (d === "]") {
+          closed = true;
+          break;
+        } else if (d === "-") cls += "-";
+        else cls += escapeRe(d);
+      }
+      if (!closed || cls === "" || cls === "^")
+        throw invalidArgument(`invalid reference pattern: ${pattern}`);
+      re += `[${cls}]`;
+      i = j;
     } else re += escapeRe(c);
   }
   return new RegExp(`${re}$`).test(name);
@@ -97,10 +113,11 @@ const DURATION_UNITS: Record<string, number> = {
 };
 
 export function parseGoDuration(value: string): number | undefined {
-  const m = /^-?((\d+(\.\d+)?)(ns|us|µs|ms|s|m|h))+$/.exec(value);
-  if (!m) return undefined;
+  // Go's time.ParseDuration: a sign, then number+unit pairs ("1.5h", ".5s", "1.s"), or "0".
+  if (/^[-+]?0$/.test(value)) return 0;
+  if (!/^[-+]?((\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(value)) return undefined;
   let total = 0;
-  for (const part of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+  for (const part of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
     total += Number(part[1]) * (DURATION_UNITS[part[2] as string] ?? 0);
   }
   return value.startsWith("-") ? -total : total;

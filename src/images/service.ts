@@ -2,7 +2,7 @@
  * Image operations in the Docker Engine API's terms: list, inspect, history, tag, remove,
  * prune and disk usage. Handlers return data; rendering belongs to the CLI.
  */
-import { conflict, invalidArgument } from "../base/errors.js";
+import { conflict, invalidArgument, notFound } from "../base/errors.js";
 import type {
   DiskUsage,
   HistoryResponseItem,
@@ -229,8 +229,10 @@ export class ImageService {
   async remove(name: string, opts: ImageRemoveOptions = {}): Promise<ImageDeleteResponseItem[]> {
     const force = opts.force ?? false;
     const records: ImageDeleteResponseItem[] = [];
-    const rec = this.store.resolve(name);
-    const byRef = this.refNameFor(name, rec.id);
+    const found = this.store.lookup(name);
+    if (!found) throw notFound(`No such image: ${name}`);
+    const { rec } = found;
+    const byRef = found.reference;
     let removedRepositoryRef = false;
     if (byRef) {
       const refs = this.store.meta.refsOf(rec.id);
@@ -268,23 +270,6 @@ export class ImageService {
     }
     await this.deleteImage(rec, { force, prune: !opts.noprune, records, name, quiet: removedRepositoryRef });
     return records;
-  }
-
-  /** The reference by which `name` found the image, or undefined when it named an ID. */
-  private refNameFor(name: string, id: Digest): string | undefined {
-    if (name === id || (/^[a-f0-9]{1,64}$/.test(name) && id.slice(7).startsWith(name))) {
-      // A hex string is a reference first when such a tag exists (Docker's order).
-      try {
-        const ref = withDefaultTag(parseNormalizedNamed(name));
-        const r = this.store.meta.getRef(referenceString(ref));
-        if (r?.imageId === id) return r.name;
-      } catch {
-        // not a reference at all
-      }
-      return undefined;
-    }
-    const parsed = parseNormalizedNamed(name);
-    return referenceString(parsed.digest ? parsed : withDefaultTag(parsed));
   }
 
   /** Removes one reference; when it was the repository's last tag, its digests go too. */

@@ -14,7 +14,7 @@ import type { ContentStore } from "../content/content-store.js";
 import { applyLayer } from "../diff/apply.js";
 import type { MetadataDb } from "../metadata/db.js";
 import { type ImageLayerRecord, ImageMetadata, type ImageRecord } from "../metadata/images.js";
-import { type Digest, isDigest, sha256Digest } from "../oci/digest.js";
+import { type Digest, sha256Digest } from "../oci/digest.js";
 import {
   encodeImageConfig,
   encodeManifest,
@@ -23,7 +23,7 @@ import {
   MEDIA_TYPES,
   parseImageConfig,
 } from "../oci/image.js";
-import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
+import { parseImageArgument, type Reference, referenceString } from "../oci/reference.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 
 /** Bounds for documents read from the store or from archives. */
@@ -268,32 +268,31 @@ export class ImageStore {
 
   /**
    * Finds an image by reference (`busybox`, `busybox:1`, `name@sha256:…`), by full ID
-   * (`sha256:…`) or by an unambiguous ID prefix, the way Docker resolves image names.
+   * (`sha256:…` or 64 hex) or by an unambiguous ID prefix, the way Docker resolves image names
+   * (`parseImageArgument`). `reference` is the full reference it was found by, if any.
    */
-  resolve(name: string): ImageRecord {
-    const found = this.tryResolve(name);
-    if (!found) throw notFound(`No such image: ${name}`);
-    return found;
+  lookup(name: string): { readonly rec: ImageRecord; readonly reference?: string } | undefined {
+    const arg = parseImageArgument(name);
+    if (arg.kind === "id") {
+      const rec = this.meta.getImage(arg.id);
+      return rec ? { rec } : undefined;
+    }
+    const refName = referenceString(arg.reference);
+    const ref = this.meta.getRef(refName);
+    const byRef = ref ? this.meta.getImage(ref.imageId) : undefined;
+    if (byRef) return { rec: byRef, reference: refName };
+    if (arg.idPrefix === undefined) return undefined;
+    const ids = this.meta.findIdsByPrefix(arg.idPrefix);
+    if (ids.length > 1) throw conflict(`multiple IDs found with provided prefix: ${arg.idPrefix}`);
+    const rec = ids[0] ? this.meta.getImage(ids[0]) : undefined;
+    return rec ? { rec } : undefined;
   }
 
-  tryResolve(name: string): ImageRecord | undefined {
-    if (isDigest(name)) return this.meta.getImage(name);
-    let ref: Reference | undefined;
-    try {
-      ref = parseNormalizedNamed(name);
-    } catch (err) {
-      if (!/^[a-f0-9]{1,64}$/.test(name)) throw err;
-    }
-    if (ref) {
-      const r = this.meta.getRef(referenceString(ref.digest ? ref : withDefaultTag(ref)));
-      if (r) return this.meta.getImage(r.imageId);
-    }
-    if (/^[a-f0-9]{1,64}$/.test(name)) {
-      const ids = this.meta.findIdsByPrefix(name);
-      if (ids.length > 1) throw conflict(`multiple IDs found with provided prefix: ${name}`);
-      if (ids[0]) return this.meta.getImage(ids[0]);
-    }
-    return undefined;
+  /** The image `name` resolves to (see `lookup`); NotFound as Docker words it otherwise. */
+  resolve(name: string): ImageRecord {
+    const found = this.lookup(name);
+    if (!found) throw notFound(`No such image: ${name}`);
+    return found.rec;
   }
 
   /**

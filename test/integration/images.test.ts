@@ -207,6 +207,10 @@ describe("images, tag and references", () => {
     assert.match(bad.stderr, /invalid filter 'colour'/);
     const badFormat = await store.berth(["images", "--filter", "dangling"]);
     assert.equal(badFormat.code, 125);
+    assert.match(
+      badFormat.stderr,
+      /^invalid argument "dangling" for "-f, --filter" flag: bad format of filter \(expected name=value\)\n/,
+    );
   });
 });
 

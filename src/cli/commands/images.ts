@@ -134,7 +134,7 @@ const imagesCommand: Command = {
     { name: "quiet", short: "q", type: "bool", description: "Only show image IDs" },
   ],
   async run(ctx, flags, args) {
-    const filters = parseFilterFlags(flags.list("filter"));
+    const filters = parseFilterFlags(flags.list("filter"), "-f, --filter");
     if (args[0]) filters.reference = [...(filters.reference ?? []), args[0]];
     const engine = await ctx.engine();
     const images = await engine.imageList({
@@ -380,7 +380,7 @@ const pruneCommand: Command = {
     { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
   ],
   async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"));
+    const filters = parseFilterFlags(flags.list("filter"), "--filter");
     const all = flags.bool("all");
     if (all) filters.dangling = ["false"];
     else if (!filters.dangling) filters.dangling = ["true"];
