@@ -5,10 +5,9 @@
 import { readFileSync } from "node:fs";
 import { notImplemented } from "../base/errors.js";
 import { runCli } from "../cli/main.js";
+import { hostPlatform } from "../config/host.js";
 import { resolveRoots } from "../config/roots.js";
 import { openLocalEngine } from "../local/engine.js";
-
-const GOARCH: Readonly<Record<string, string>> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
 
 function packageVersion(): string {
   try {
@@ -39,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (global.host) throw notImplemented(`remote engines (--host ${global.host}) are not supported yet`);
       return openLocalEngine({
         roots: resolveRoots({ root: global.root, runroot: global.runroot, env: process.env }),
-        hostPlatform: { os: "linux", architecture: GOARCH[process.arch] ?? process.arch },
+        hostPlatform: hostPlatform(),
       });
     },
   });

@@ -9,9 +9,18 @@ import { posix } from "node:path";
 import { Readable } from "node:stream";
 import { extract, type Header } from "tar-stream";
 import { errorMessage, invalidArgument } from "../base/errors.js";
+import type { HostPlatform } from "../config/host.js";
 import type { ByteSource, ImageLoadOptions, ImageLoadResult } from "../engine/types.js";
 import { type Digest, parseDigest, sha256Digest } from "../oci/digest.js";
-import { type ImageConfig, MEDIA_TYPES, parseImageConfig, parseIndex, parseManifest } from "../oci/image.js";
+import {
+  type ImageConfig,
+  MEDIA_TYPES,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+  selectManifest,
+} from "../oci/image.js";
+import { matchPlatform, type Platform, parsePlatform } from "../oci/platform.js";
 import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
 import type { ImageStore, IngestedLayer } from "./store.js";
 
@@ -45,7 +54,7 @@ function cleanName(name: string): string {
 export async function loadImages(
   store: ImageStore,
   source: ByteSource,
-  opts: ImageLoadOptions & { hostPlatform: { os: string; architecture: string; variant?: string } },
+  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageLoadResult & { replaced: Array<{ reference: string; previous: string }> }> {
   const entries = new Map<string, Entry>();
   const newBlobs: Digest[] = [];
@@ -235,7 +244,7 @@ async function planImages(
   store: ImageStore,
   entries: Map<string, Entry>,
   newBlobs: Digest[],
-  opts: ImageLoadOptions & { hostPlatform: { os: string; architecture: string; variant?: string } },
+  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageToLoad[]> {
   const dockerManifest = jsonDocument(entries, "manifest.json");
   if (dockerManifest !== undefined) return planDockerArchive(store, entries, newBlobs, dockerManifest);
@@ -283,21 +292,21 @@ async function planOciLayout(
   store: ImageStore,
   entries: Map<string, Entry>,
   newBlobs: Digest[],
-  opts: ImageLoadOptions & { hostPlatform: { os: string; architecture: string; variant?: string } },
+  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageToLoad[]> {
   const blobBytes = (d: Digest) => memoryBytes(entries, `blobs/sha256/${d.slice(7)}`, "blob");
   const out = new Map<string, ImageToLoad>();
-  const wanted = opts.platform ? parsePlatform(opts.platform) : undefined;
+  const wanted: Platform = opts.platform
+    ? parsePlatform(opts.platform, opts.hostPlatform)
+    : opts.hostPlatform;
 
   const visitIndex = async (bytes: Buffer, depth: number, inherited: Reference | undefined) => {
     if (depth > MAX_INDEX_DEPTH) throw invalidArgument("invalid archive: indexes nested too deeply");
     const index = parseIndex(bytes);
-    const candidates = index.manifests.filter((m) => {
-      if (!m.platform) return true;
-      if (m.platform.os === "unknown") return false; // attestations
-      const p = wanted ?? opts.hostPlatform;
-      return m.platform.os === p.os && m.platform.architecture === p.architecture;
-    });
+    // Entries without a platform are images of their own (tagged layouts); of the
+    // platform-specific ones, the best match for the wanted platform.
+    const best = selectManifest(index, wanted);
+    const candidates = index.manifests.filter((m) => m.platform === undefined || m === best);
     for (const desc of candidates) {
       const name =
         desc.annotations?.["io.containerd.image.name"] ??
@@ -343,10 +352,4 @@ async function planOciLayout(
   if (indexEntry?.kind !== "memory") throw invalidArgument("invalid archive: index.json is too large");
   await visitIndex(indexEntry.data, 0, undefined);
   return [...out.values()];
-}
-
-function parsePlatform(s: string): { os: string; architecture: string } {
-  const [os, architecture] = s.split("/");
-  if (!os || !architecture) throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os/arch`);
-  return { os, architecture };
 }

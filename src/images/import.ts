@@ -3,31 +3,17 @@
  * layer blob and unpacked in the same pass; `--change` instructions shape the config.
  */
 import { Readable } from "node:stream";
-import { invalidArgument } from "../base/errors.js";
+import type { HostPlatform } from "../config/host.js";
 import type { ByteSource, ImageImportOptions, ImageImportResult } from "../engine/types.js";
 import type { ImageConfig } from "../oci/image.js";
+import { parsePlatform } from "../oci/platform.js";
 import { applyChanges } from "./changes.js";
 import { parseTarget } from "./service.js";
 import type { ImageStore } from "./store.js";
 
-export interface HostPlatform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
-
 export interface ImportContext {
   /** The platform images are made for when none is asked (the host's). */
   readonly hostPlatform: HostPlatform;
-}
-
-export function parsePlatformFlag(s: string, host: HostPlatform): HostPlatform {
-  const parts = s.split("/");
-  const [os, architecture, variant] = parts;
-  if (!os || parts.length > 3 || parts.some((p) => p === "") || os !== os.toLowerCase()) {
-    throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os[/arch[/variant]]`);
-  }
-  return { os, architecture: architecture ?? host.architecture, ...(variant ? { variant } : {}) };
 }
 
 export async function importImage(
@@ -38,7 +24,7 @@ export async function importImage(
   // Everything cheap is checked before a byte is read, so bad input changes nothing.
   const tag = opts.reference ? parseTarget(opts.reference) : undefined;
   const containerConfig = applyChanges({}, opts.changes ?? []);
-  const platform = opts.platform ? parsePlatformFlag(opts.platform, opts.hostPlatform) : opts.hostPlatform;
+  const platform = opts.platform ? parsePlatform(opts.platform, opts.hostPlatform) : opts.hostPlatform;
   const readable = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
   const layer = await store.ingestLayer(readable, { signal: opts.signal });
   const created = new Date(store.now()).toISOString();

@@ -5,31 +5,13 @@
  * Lifecycle: `openLocalEngine()` opens the database and repairs what a killed process may have
  * left (stale ingests, half-unpacked snapshots); `close()` releases the database.
  */
-import type { Readable } from "node:stream";
-import type { Roots } from "../config/roots.js";
-import { layout } from "../config/roots.js";
+import type { HostPlatform } from "../config/host.js";
+import { layout, type Roots } from "../config/roots.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { Engine } from "../engine/engine.js";
-import type {
-  ByteSource,
-  DiskUsage,
-  HistoryResponseItem,
-  ImageDeleteResponseItem,
-  ImageImportOptions,
-  ImageImportResult,
-  ImageInspect,
-  ImageListOptions,
-  ImageLoadOptions,
-  ImageLoadResult,
-  ImagePruneOptions,
-  ImageRemoveOptions,
-  ImageSaveOptions,
-  ImageSummary,
-  ImagesPruneResponse,
-} from "../engine/types.js";
 import { loadImages } from "../images/archive-load.js";
 import { resolveForSave, saveImages } from "../images/archive-save.js";
-import { type HostPlatform, importImage } from "../images/import.js";
+import { importImage } from "../images/import.js";
 import { ImageService } from "../images/service.js";
 import { ImageStore } from "../images/store.js";
 import { openDatabase } from "../metadata/db.js";
@@ -53,23 +35,19 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   const images = new ImageService(store);
   await content.cleanupIngest({ olderThanMs: STALE_AFTER_MS });
   await snapshots.cleanupStale(STALE_AFTER_MS);
+  const { hostPlatform } = opts;
 
-  const engine: Engine = {
-    imageList: (o?: ImageListOptions): Promise<ImageSummary[]> => images.list(o),
-    imageInspect: (name: string): Promise<ImageInspect> => images.inspect(name),
-    imageHistory: (name: string): Promise<HistoryResponseItem[]> => images.history(name),
-    imageTag: (source: string, target: string) => images.tag(source, target),
-    imageRemove: (name: string, o?: ImageRemoveOptions): Promise<ImageDeleteResponseItem[]> =>
-      images.remove(name, o),
-    imagePrune: (o?: ImagePruneOptions): Promise<ImagesPruneResponse> => images.prune(o),
-    imageImport: (source: ByteSource, o: ImageImportOptions = {}): Promise<ImageImportResult> =>
-      importImage(store, source, { ...o, hostPlatform: opts.hostPlatform }),
-    imageSave: async (names: readonly string[], o: ImageSaveOptions = {}): Promise<Readable> =>
-      saveImages(store, resolveForSave(store, names), o),
-    imageLoad: (source: ByteSource, o: ImageLoadOptions = {}): Promise<ImageLoadResult> =>
-      loadImages(store, source, { ...o, hostPlatform: opts.hostPlatform }),
-    systemDf: (): Promise<DiskUsage> => images.diskUsage(),
+  return {
+    imageList: (o) => images.list(o),
+    imageInspect: (name) => images.inspect(name),
+    imageHistory: (name) => images.history(name),
+    imageTag: (source, target) => images.tag(source, target),
+    imageRemove: (name, o) => images.remove(name, o),
+    imagePrune: (o) => images.prune(o),
+    imageImport: (source, o = {}) => importImage(store, source, { ...o, hostPlatform }),
+    imageSave: async (names, o = {}) => saveImages(store, resolveForSave(store, names), o),
+    imageLoad: (source, o = {}) => loadImages(store, source, { ...o, hostPlatform }),
+    systemDf: () => images.diskUsage(),
     close: async () => db.close(),
   };
-  return engine;
 }

@@ -167,6 +167,62 @@ describe("save and load", () => {
   });
 });
 
+describe("multi-platform OCI indexes", () => {
+  test("load takes the entry for this machine's platform and skips the others", async () => {
+    const { listTarEntries } = await import("./tar-util.js");
+    const file = a.path("platform-base.tar");
+    await a.ok(["save", "--format", "oci-archive", "-o", file, "busybox:latest"]);
+    const entries = await listTarEntries(await readFile(file));
+    const index = JSON.parse((entries.get("index.json") as Buffer).toString());
+    const amd64 = { ...index.manifests[0], platform: { os: "linux", architecture: "amd64" } };
+    delete amd64.annotations;
+    // An arm64 entry whose manifest is not even in the archive: loading it would fail.
+    const arm64 = {
+      ...amd64,
+      digest: `sha256:${"e".repeat(64)}`,
+      platform: { os: "linux", architecture: "arm64", variant: "v8" },
+    };
+    const nested = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [arm64, amd64],
+    };
+    const nestedBytes = Buffer.from(JSON.stringify(nested));
+    const top = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        {
+          mediaType: "application/vnd.oci.image.index.v1+json",
+          digest: `sha256:${sha(nestedBytes)}`,
+          size: nestedBytes.length,
+          annotations: { "io.containerd.image.name": "docker.io/library/multi:1" },
+        },
+      ],
+    };
+    const rebuilt = await tarOf([
+      ...[...entries].filter(([n]) => n.startsWith("blobs/")).map(([name, body]) => ({ name, body })),
+      { name: `blobs/sha256/${sha(nestedBytes)}`, body: nestedBytes },
+      { name: "oci-layout", body: '{"imageLayoutVersion":"1.0.0"}' },
+      { name: "index.json", body: JSON.stringify(top) },
+    ]);
+    const fresh = await Store.create();
+    try {
+      const r = await fresh.ok(["load"], { input: rebuilt });
+      assert.equal(r.stdout, "Loaded image: multi:1\n");
+      assert.equal(
+        (await fresh.ok(["image", "inspect", "-f", "{{.Id}}", "multi:1"])).stdout.trim(),
+        busyboxId,
+      );
+      const arm = await fresh.berth(["load", "--platform", "linux/arm64"], { input: rebuilt });
+      assert.equal(arm.code, 1);
+      assert.match(arm.stderr, /blob .* is missing/);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+});
+
 describe("untrusted archives fail cleanly and change nothing", () => {
   let good: Buffer;
   let layer: Buffer;

@@ -1,5 +1,6 @@
 /** System commands: df, version. */
 
+import { hostPlatform } from "../../config/host.js";
 import { type Command, FORMAT_FLAG, none } from "../command.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
@@ -102,8 +103,6 @@ const dfCommand: Command = {
   },
 };
 
-const GOARCH: Readonly<Record<string, string>> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
-
 const versionCommand: Command = {
   path: "version",
   usage: "[OPTIONS]",
@@ -111,12 +110,13 @@ const versionCommand: Command = {
   args: none,
   flags: [],
   async run(ctx) {
+    const host = hostPlatform();
     const lines = [
       "Client:",
       ` Version:           ${ctx.version}`,
       ` API version:       ${API_VERSION}`,
       ` Node.js version:   ${process.version}`,
-      ` OS/Arch:           linux/${GOARCH[process.arch] ?? process.arch}`,
+      ` OS/Arch:           ${host.os}/${host.architecture}`,
     ];
     ctx.io.stdout.write(`${lines.join("\n")}\n`);
     return 0;
