@@ -20,7 +20,7 @@ import {
   parseManifest,
   selectManifest,
 } from "../oci/image.js";
-import { matchPlatform, type Platform, parsePlatform } from "../oci/platform.js";
+import { type Platform, parsePlatform } from "../oci/platform.js";
 import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
 import type { ImageStore, IngestedLayer } from "./store.js";
 
