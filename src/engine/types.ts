@@ -149,3 +149,288 @@ export interface DiskUsage {
   Volumes: unknown[];
   BuildCache: unknown[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Containers (POST /containers/create and friends). Field names and casing are the API's.
+
+/** `Config` of a container create request (and of an inspected container). */
+export interface ContainerConfig {
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  ExposedPorts?: Record<string, Record<string, never>> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Healthcheck?: ImageInspectConfig["Healthcheck"];
+  ArgsEscaped?: boolean;
+  Image?: string;
+  Volumes?: Record<string, Record<string, never>> | null;
+  WorkingDir?: string;
+  Entrypoint?: string[] | null;
+  NetworkDisabled?: boolean;
+  OnBuild?: string[] | null;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  /** Seconds. */
+  StopTimeout?: number;
+  Shell?: string[] | null;
+}
+
+export interface RestartPolicy {
+  /** "" | "no" | "always" | "unless-stopped" | "on-failure" */
+  Name: string;
+  MaximumRetryCount?: number;
+}
+
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
+
+export interface PortBinding {
+  HostIp?: string;
+  HostPort?: string;
+}
+
+/** `Mounts` entries of HostConfig (the --mount flag). */
+export interface MountSpec {
+  Type: "bind" | "volume" | "tmpfs";
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; Subpath?: string };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+export interface Resources {
+  CpuShares?: number;
+  Memory?: number;
+  NanoCpus?: number;
+  CgroupParent?: string;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  MemoryReservation?: number;
+  MemorySwap?: number;
+  MemorySwappiness?: number | null;
+  OomKillDisable?: boolean | null;
+  PidsLimit?: number | null;
+  Ulimits?: Ulimit[] | null;
+  Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
+}
+
+export interface HostConfig extends Resources {
+  /** `volume:/path[:ro]` and `/host:/path[:ro]` (the -v flag). */
+  Binds?: string[] | null;
+  ContainerIDFile?: string;
+  LogConfig?: { Type: string; Config: Record<string, string> };
+  NetworkMode?: string;
+  PortBindings?: Record<string, PortBinding[] | null> | null;
+  RestartPolicy?: RestartPolicy;
+  AutoRemove?: boolean;
+  VolumeDriver?: string;
+  VolumesFrom?: string[] | null;
+  Mounts?: MountSpec[];
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  CgroupnsMode?: string;
+  Dns?: string[];
+  DnsOptions?: string[];
+  DnsSearch?: string[];
+  ExtraHosts?: string[] | null;
+  GroupAdd?: string[] | null;
+  IpcMode?: string;
+  Cgroup?: string;
+  Links?: string[] | null;
+  OomScoreAdj?: number;
+  PidMode?: string;
+  Privileged?: boolean;
+  PublishAllPorts?: boolean;
+  ReadonlyRootfs?: boolean;
+  SecurityOpt?: string[] | null;
+  StorageOpt?: Record<string, string>;
+  /** Container path → tmpfs options (the --tmpfs flag). */
+  Tmpfs?: Record<string, string>;
+  UTSMode?: string;
+  UsernsMode?: string;
+  /** Bytes; 64 MiB when 0. */
+  ShmSize?: number;
+  Sysctls?: Record<string, string>;
+  Runtime?: string;
+  Init?: boolean | null;
+  MaskedPaths?: string[];
+  ReadonlyPaths?: string[];
+}
+
+export interface EndpointSettings {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
+  Links?: string[] | null;
+  Aliases?: string[] | null;
+  MacAddress?: string;
+  NetworkID?: string;
+  EndpointID?: string;
+  Gateway?: string;
+  IPAddress?: string;
+  IPPrefixLen?: number;
+}
+
+export interface NetworkingConfig {
+  EndpointsConfig?: Record<string, EndpointSettings>;
+}
+
+/** POST /containers/create body (Config fields inline, as the API has them). */
+export interface ContainerCreateRequest extends ContainerConfig {
+  HostConfig?: HostConfig;
+  NetworkingConfig?: NetworkingConfig;
+}
+
+export interface ContainerCreateOptions {
+  readonly name?: string;
+  readonly platform?: string;
+}
+
+export interface ContainerCreateResponse {
+  Id: string;
+  Warnings: string[];
+}
+
+/** A mount as inspect shows it. */
+export interface MountPoint {
+  Type: "bind" | "volume" | "tmpfs";
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** GET /containers/{id}/json. */
+export interface ContainerInspect {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  LogPath: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  MountLabel: string;
+  ProcessLabel: string;
+  AppArmorProfile: string;
+  ExecIDs: string[] | null;
+  HostConfig: HostConfig;
+  GraphDriver: { Name: string; Data: Record<string, string> | null };
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Mounts: MountPoint[];
+  Config: ContainerConfig;
+  NetworkSettings: {
+    Bridge: string;
+    SandboxID: string;
+    SandboxKey: string;
+    Ports: Record<string, PortBinding[] | null>;
+    Networks: Record<string, EndpointSettings>;
+  };
+}
+
+export interface Port {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: "tcp" | "udp" | "sctp";
+}
+
+/** GET /containers/json item. */
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  /** Unix seconds. */
+  Created: number;
+  Ports: Port[];
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Labels: Record<string, string>;
+  State: ContainerStatus;
+  /** "Up 2 minutes", "Exited (0) 5 seconds ago", … */
+  Status: string;
+  HostConfig: { NetworkMode: string };
+  NetworkSettings: { Networks: Record<string, EndpointSettings> };
+  Mounts: MountPoint[];
+}
+
+export interface ContainerListOptions {
+  readonly all?: boolean;
+  readonly limit?: number;
+  readonly size?: boolean;
+  readonly filters?: Filters;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Volumes
+
+/** GET /volumes/{name}. */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt: string;
+  Status?: Record<string, unknown>;
+  Labels: Record<string, string>;
+  Scope: "local" | "global";
+  Options: Record<string, string>;
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+export interface VolumeCreateRequest {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+export interface VolumeListResponse {
+  Volumes: Volume[];
+  Warnings: string[];
+}
+
+export interface VolumesPruneResponse {
+  VolumesDeleted: string[];
+  SpaceReclaimed: number;
+}

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isBerthError } from "../base/errors.js";
 import { parseDigest } from "../oci/digest.js";
-import { openDatabase } from "./db.js";
+import { openDatabase, SCHEMA_VERSION } from "./db.js";
 import { ImageMetadata } from "./images.js";
 
 const dbModuleUrl = new URL("./db.js", import.meta.url).href;
@@ -38,10 +38,19 @@ describe("openDatabase", () => {
     const db = openDatabase(path);
     try {
       assert.ok((await stat(path)).isFile());
-      assert.deepEqual(tableNames(db), ["image_layers", "images", "layer_blobs", "refs", "snapshots"]);
+      assert.deepEqual(tableNames(db), [
+        "container_volumes",
+        "containers",
+        "image_layers",
+        "images",
+        "layer_blobs",
+        "refs",
+        "snapshots",
+        "volumes",
+      ]);
       assert.equal(db.sqlite.pragma("journal_mode", { simple: true }), "wal");
       assert.equal(db.sqlite.pragma("foreign_keys", { simple: true }), 1);
-      assert.equal(db.sqlite.pragma("user_version", { simple: true }), 1);
+      assert.equal(db.sqlite.pragma("user_version", { simple: true }), SCHEMA_VERSION);
     } finally {
       db.close();
     }
@@ -56,11 +65,11 @@ describe("openDatabase", () => {
     );
     const second = openDatabase(path);
     try {
-      assert.equal(second.sqlite.pragma("user_version", { simple: true }), 1);
+      assert.equal(second.sqlite.pragma("user_version", { simple: true }), SCHEMA_VERSION);
       assert.equal(new ImageMetadata(second).getImage(IMAGE)?.id, IMAGE);
       first.close();
       const third = openDatabase(path);
-      assert.equal(third.sqlite.pragma("user_version", { simple: true }), 1);
+      assert.equal(third.sqlite.pragma("user_version", { simple: true }), SCHEMA_VERSION);
       assert.equal(tableNames(third).length, 5);
       assert.equal(new ImageMetadata(third).listImages().length, 1);
       third.close();

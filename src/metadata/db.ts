@@ -55,7 +55,49 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE containers (
+    id TEXT PRIMARY KEY,              -- 64 hex
+    name TEXT NOT NULL UNIQUE,        -- without the leading "/"
+    image_id TEXT NOT NULL,           -- the image it was created from (rmi refuses while it exists)
+    image_ref TEXT NOT NULL,          -- the image as the user named it
+    created INTEGER NOT NULL,         -- ms since epoch
+    config TEXT NOT NULL,             -- JSON: the merged Config
+    host_config TEXT NOT NULL,        -- JSON: HostConfig
+    mounts TEXT NOT NULL DEFAULT '[]',-- JSON: resolved MountPoint list
+    labels TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'created',
+    pid INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    oom_killed INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL DEFAULT '0001-01-01T00:00:00Z',
+    finished_at TEXT NOT NULL DEFAULT '0001-01-01T00:00:00Z',
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    stopped_by_user INTEGER NOT NULL DEFAULT 0,
+    incomplete INTEGER NOT NULL DEFAULT 1   -- set until every step of creation succeeded
+  );
+  CREATE INDEX containers_image ON containers(image_id);
+  CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    driver TEXT NOT NULL DEFAULT 'local',
+    created_at TEXT NOT NULL,
+    labels TEXT NOT NULL DEFAULT '{}',
+    options TEXT NOT NULL DEFAULT '{}',
+    anonymous INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE container_volumes (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    volume_name TEXT NOT NULL REFERENCES volumes(name),
+    destination TEXT NOT NULL,
+    PRIMARY KEY (container_id, destination)
+  );
+  CREATE INDEX container_volumes_volume ON container_volumes(volume_name);
+  `,
 ];
+
+/** The schema version a freshly opened database has. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface OpenDatabaseOptions {
   readonly readonly?: boolean;
