@@ -4,6 +4,8 @@
  * Methods never write to stdout; they return data, and byte streams as async iterables.
  */
 import type {
+  AuthConfig,
+  AuthResponse,
   ByteSource,
   DiskUsage,
   HistoryResponseItem,
@@ -15,10 +17,20 @@ import type {
   ImageLoadOptions,
   ImageLoadResult,
   ImagePruneOptions,
+  ImagePullOptions,
+  ImagePushOptions,
   ImageRemoveOptions,
   ImageSaveOptions,
   ImageSummary,
   ImagesPruneResponse,
+  ProgressEvent,
+  Volume,
+  VolumeCreateRequest,
+  VolumeListOptions,
+  VolumeListResponse,
+  VolumePruneOptions,
+  VolumeRemoveOptions,
+  VolumesPruneResponse,
 } from "./types.js";
 
 export interface ImageEngine {
@@ -34,12 +46,28 @@ export interface ImageEngine {
   imageLoad(source: ByteSource, opts?: ImageLoadOptions): Promise<ImageLoadResult>;
 }
 
+export interface VolumeEngine {
+  volumeCreate(req: VolumeCreateRequest): Promise<Volume>;
+  volumeList(opts?: VolumeListOptions): Promise<VolumeListResponse>;
+  volumeInspect(name: string): Promise<Volume>;
+  volumeRemove(name: string, opts?: VolumeRemoveOptions): Promise<void>;
+  volumePrune(opts?: VolumePruneOptions): Promise<VolumesPruneResponse>;
+}
+
+export interface RegistryEngine {
+  /** Pulls an image; progress events stream while it runs, an `error` event ends a failure. */
+  imagePull(reference: string, opts?: ImagePullOptions): AsyncIterable<ProgressEvent>;
+  imagePush(reference: string, opts?: ImagePushOptions): AsyncIterable<ProgressEvent>;
+  /** Checks credentials against a registry (POST /auth); the CLI stores them. */
+  registryLogin(auth: AuthConfig): Promise<AuthResponse>;
+}
+
 export interface SystemEngine {
   systemDf(): Promise<DiskUsage>;
 }
 
 /** The whole contract. Later issues add containers, networks, volumes, build and registry. */
-export interface Engine extends ImageEngine, SystemEngine {
+export interface Engine extends ImageEngine, VolumeEngine, RegistryEngine, SystemEngine {
   /** Releases what the engine holds (database handles, sockets). */
   close(): Promise<void>;
 }

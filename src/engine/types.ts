@@ -316,7 +316,14 @@ export interface MountPoint {
   Propagation: string;
 }
 
-export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+export type ContainerStatus =
+  | "created"
+  | "running"
+  | "paused"
+  | "restarting"
+  | "removing"
+  | "exited"
+  | "dead";
 
 export interface ContainerState {
   Status: ContainerStatus;
@@ -433,4 +440,60 @@ export interface VolumeListResponse {
 export interface VolumesPruneResponse {
   VolumesDeleted: string[];
   SpaceReclaimed: number;
+}
+
+export interface VolumeListOptions {
+  readonly filters?: Filters;
+}
+
+export interface VolumeRemoveOptions {
+  readonly force?: boolean;
+}
+
+export interface VolumePruneOptions {
+  readonly filters?: Filters;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registries
+
+/** Credentials for one registry, as the X-Registry-Auth header carries them. */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  /** A token from a previous login (identity token), when the registry gave one. */
+  identitytoken?: string;
+  registrytoken?: string;
+  serveraddress?: string;
+}
+
+/** One line of a pull/push progress stream (Docker's JSON message). */
+export interface ProgressEvent {
+  status?: string;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message: string };
+  aux?: Record<string, unknown>;
+}
+
+export interface ImagePullOptions {
+  readonly platform?: string;
+  /** Pull every tag of the repository (`pull -a`). */
+  readonly allTags?: boolean;
+  readonly auth?: AuthConfig;
+  readonly signal?: AbortSignal;
+}
+
+export interface ImagePushOptions {
+  readonly allTags?: boolean;
+  readonly auth?: AuthConfig;
+  readonly signal?: AbortSignal;
+}
+
+/** POST /auth answer. */
+export interface AuthResponse {
+  Status: string;
+  IdentityToken?: string;
 }

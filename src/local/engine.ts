@@ -5,6 +5,7 @@
  * Lifecycle: `openLocalEngine()` opens the database and repairs what a killed process may have
  * left (stale ingests, half-unpacked snapshots); `close()` releases the database.
  */
+import { notImplemented } from "../base/errors.js";
 import type { HostPlatform } from "../config/host.js";
 import { layout, type Roots } from "../config/roots.js";
 import { LocalContentStore } from "../content/local-content-store.js";
@@ -16,6 +17,12 @@ import { ImageService } from "../images/service.js";
 import { ImageStore } from "../images/store.js";
 import { openDatabase } from "../metadata/db.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
+
+/** A progress stream that fails at once (for operations not wired yet). */
+async function* failingStream(err: Error): AsyncIterable<never> {
+  yield* [];
+  throw err;
+}
 
 /** Leftovers of a killed process older than this are removed at startup. */
 const STALE_AFTER_MS = 60 * 60 * 1000;
@@ -48,6 +55,16 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imageSave: async (names, o = {}) => saveImages(store, resolveForSave(store, names), o),
     imageLoad: (source, o = {}) => loadImages(store, source, { ...o, hostPlatform }),
     systemDf: () => images.diskUsage(),
+    // Volumes (issue 3) — replaced by the volume service.
+    volumeCreate: () => Promise.reject(notImplemented("volumes are not implemented yet")),
+    volumeList: () => Promise.reject(notImplemented("volumes are not implemented yet")),
+    volumeInspect: () => Promise.reject(notImplemented("volumes are not implemented yet")),
+    volumeRemove: () => Promise.reject(notImplemented("volumes are not implemented yet")),
+    volumePrune: () => Promise.reject(notImplemented("volumes are not implemented yet")),
+    // Registries (issue 6) — replaced by the registry client.
+    imagePull: () => failingStream(notImplemented("pull is not implemented yet")),
+    imagePush: () => failingStream(notImplemented("push is not implemented yet")),
+    registryLogin: () => Promise.reject(notImplemented("login is not implemented yet")),
     close: async () => db.close(),
   };
 }
