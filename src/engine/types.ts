@@ -146,7 +146,8 @@ export interface DiskUsage {
   LayersSize: number;
   Images: ImageSummary[];
   Containers: unknown[];
-  Volumes: unknown[];
+  /** Every volume, with UsageData. */
+  Volumes: Volume[];
   BuildCache: unknown[];
 }
 

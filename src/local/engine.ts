@@ -17,6 +17,7 @@ import { ImageService } from "../images/service.js";
 import { ImageStore } from "../images/store.js";
 import { openDatabase } from "../metadata/db.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
+import { LocalVolumeService } from "../volumes/service.js";
 
 /** A progress stream that fails at once (for operations not wired yet). */
 async function* failingStream(err: Error): AsyncIterable<never> {
@@ -42,6 +43,8 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   const images = new ImageService(store);
   await content.cleanupIngest({ olderThanMs: STALE_AFTER_MS });
   await snapshots.cleanupStale(STALE_AFTER_MS);
+  const volumes = new LocalVolumeService({ db, dir: paths.volumes, ...(opts.now ? { now: opts.now } : {}) });
+  await volumes.cleanupStale(STALE_AFTER_MS);
   const { hostPlatform } = opts;
 
   return {
@@ -54,13 +57,12 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imageImport: (source, o = {}) => importImage(store, source, { ...o, hostPlatform }),
     imageSave: async (names, o = {}) => saveImages(store, resolveForSave(store, names), o),
     imageLoad: (source, o = {}) => loadImages(store, source, { ...o, hostPlatform }),
-    systemDf: () => images.diskUsage(),
-    // Volumes (issue 3) — replaced by the volume service.
-    volumeCreate: () => Promise.reject(notImplemented("volumes are not implemented yet")),
-    volumeList: () => Promise.reject(notImplemented("volumes are not implemented yet")),
-    volumeInspect: () => Promise.reject(notImplemented("volumes are not implemented yet")),
-    volumeRemove: () => Promise.reject(notImplemented("volumes are not implemented yet")),
-    volumePrune: () => Promise.reject(notImplemented("volumes are not implemented yet")),
+    systemDf: async () => ({ ...(await images.diskUsage()), Volumes: await volumes.diskUsage() }),
+    volumeCreate: (req) => volumes.create(req),
+    volumeList: (o) => volumes.list(o),
+    volumeInspect: (name) => volumes.inspect(name),
+    volumeRemove: (name, o) => volumes.remove(name, o),
+    volumePrune: (o) => volumes.prune(o),
     // Registries (issue 6) — replaced by the registry client.
     imagePull: () => failingStream(notImplemented("pull is not implemented yet")),
     imagePush: () => failingStream(notImplemented("push is not implemented yet")),

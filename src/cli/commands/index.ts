@@ -2,5 +2,6 @@
 import type { Command } from "../command.js";
 import { imageCommands } from "./images.js";
 import { systemCommands } from "./system.js";
+import { volumeCommands } from "./volumes.js";
 
-export const commands: readonly Command[] = [...imageCommands, ...systemCommands];
+export const commands: readonly Command[] = [...imageCommands, ...systemCommands, ...volumeCommands];

@@ -1,6 +1,7 @@
 /** System commands: df, version. */
 
 import { hostPlatform } from "../../config/host.js";
+import type { Volume } from "../../engine/types.js";
 import { type Command, FORMAT_FLAG, none } from "../command.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
@@ -11,6 +12,28 @@ export const API_VERSION = "1.47";
 function reclaimable(size: number, total: number): string {
   if (total <= 0) return humanSize(size);
   return `${humanSize(size)} (${Math.floor((size * 100) / total)}%)`;
+}
+
+/** The "Local Volumes" row as Docker computes it from each volume's UsageData. */
+function volumesRow(volumes: readonly Volume[]) {
+  let size = 0;
+  let unused = 0;
+  let active = 0;
+  for (const v of volumes) {
+    const u = v.UsageData;
+    if (!u) continue;
+    if (u.RefCount > 0) active++;
+    if (u.Size < 0) continue;
+    size += u.Size;
+    if (u.RefCount === 0) unused += u.Size;
+  }
+  return {
+    Type: "Local Volumes",
+    TotalCount: String(volumes.length),
+    Active: String(active),
+    Size: humanSize(size),
+    Reclaimable: reclaimable(unused, size),
+  };
 }
 
 const dfCommand: Command = {
@@ -42,13 +65,7 @@ const dfCommand: Command = {
         Size: "0B",
         Reclaimable: "0B",
       },
-      {
-        Type: "Local Volumes",
-        TotalCount: String(du.Volumes.length),
-        Active: "0",
-        Size: "0B",
-        Reclaimable: "0B",
-      },
+      volumesRow(du.Volumes),
       {
         Type: "Build Cache",
         TotalCount: String(du.BuildCache.length),
