@@ -5,7 +5,6 @@
  * Lifecycle: `openLocalEngine()` opens the database and repairs what a killed process may have
  * left (stale ingests, half-unpacked snapshots); `close()` releases the database.
  */
-import { notImplemented } from "../base/errors.js";
 import type { HostPlatform } from "../config/host.js";
 import { layout, type Roots } from "../config/roots.js";
 import { LocalContentStore } from "../content/local-content-store.js";
@@ -13,17 +12,20 @@ import type { Engine } from "../engine/engine.js";
 import { loadImages } from "../images/archive-load.js";
 import { resolveForSave, saveImages } from "../images/archive-save.js";
 import { importImage } from "../images/import.js";
+import { pullImage } from "../images/pull.js";
+import { pushImage } from "../images/push.js";
 import { ImageService } from "../images/service.js";
 import { ImageStore } from "../images/store.js";
+import { registryLogin } from "../images/transfer.js";
 import { openDatabase } from "../metadata/db.js";
+import { loadRegistrySettings } from "../registry/settings.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
+import { ContainerService } from "../containers/service.js";
+import { buildSpecJson } from "../containers/spec.js";
+import { VolumeMetadata } from "../metadata/volumes.js";
+import { RuntimeDriver } from "../runtime/driver.js";
+import { hostFacts } from "../runtime/host-facts.js";
 import { LocalVolumeService } from "../volumes/service.js";
-
-/** A progress stream that fails at once (for operations not wired yet). */
-async function* failingStream(err: Error): AsyncIterable<never> {
-  yield* [];
-  throw err;
-}
 
 /** Leftovers of a killed process older than this are removed at startup. */
 const STALE_AFTER_MS = 60 * 60 * 1000;
@@ -31,6 +33,8 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
 export interface LocalEngineOptions {
   readonly roots: Roots;
   readonly hostPlatform: HostPlatform;
+  /** The berth entry script conmon's exit command runs (`node SCRIPT container cleanup ID`). */
+  readonly berthScript: string;
   readonly now?: () => number;
 }
 
@@ -46,6 +50,28 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   const volumes = new LocalVolumeService({ db, dir: paths.volumes, ...(opts.now ? { now: opts.now } : {}) });
   await volumes.cleanupStale(STALE_AFTER_MS);
   const { hostPlatform } = opts;
+  const driver = new RuntimeDriver({
+    containersDir: paths.containers,
+    runcRoot: paths.runc,
+    exitDir: paths.exits,
+    conmonDir: paths.conmon,
+    snapshots,
+    exitCommand: (id) => ({
+      path: process.execPath,
+      args: [opts.berthScript, "--root", opts.roots.root, "--runroot", opts.roots.runroot, "container", "cleanup", id],
+    }),
+    env: process.env,
+  });
+  const containers = new ContainerService({
+    db,
+    images: store,
+    volumes,
+    volumeMeta: new VolumeMetadata(db),
+    driver,
+    buildSpec: async (ctx) => buildSpecJson(ctx, await hostFacts()),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  images.usage = { containersUsing: (id) => containers.containersUsing(id) };
 
   return {
     imageList: (o) => images.list(o),
@@ -63,10 +89,31 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     volumeInspect: (name) => volumes.inspect(name),
     volumeRemove: (name, o) => volumes.remove(name, o),
     volumePrune: (o) => volumes.prune(o),
-    // Registries (issue 6) — replaced by the registry client.
-    imagePull: () => failingStream(notImplemented("pull is not implemented yet")),
-    imagePush: () => failingStream(notImplemented("push is not implemented yet")),
-    registryLogin: () => Promise.reject(notImplemented("login is not implemented yet")),
+    // Registries (issue 6): settings (insecure registries) are read when an operation starts.
+    imagePull: (ref, o = {}) =>
+      pullImage(store, ref, { ...o, hostPlatform, registry: loadRegistrySettings(process.env) }),
+    imagePush: (ref, o = {}) => pushImage(store, ref, { ...o, registry: loadRegistrySettings(process.env) }),
+    registryLogin: (auth) => registryLogin(auth, { registry: loadRegistrySettings(process.env) }),
+    containerCreate: (req, o) => containers.create(req, o),
+    containerStart: async (id, o = {}) => {
+      const session = await containers.start(id, o.attach ? { attach: o.attach } : {});
+      if (!session) return undefined;
+      const rec = containers.resolve(id);
+      return { ...session, resize: (h, w) => driver.resize(rec.id, h, w) };
+    },
+    containerStop: (id, o) => containers.stop(id, o),
+    containerRestart: (id, o) => containers.restart(id, o),
+    containerKill: (id, signal) => containers.kill(id, signal),
+    containerRemove: (id, o) => containers.remove(id, o),
+    containerList: (o) => containers.list(o),
+    containerInspect: (id, o) => containers.inspect(id, o),
+    containerWait: async (id, o) => ({ StatusCode: await containers.wait(id, o) }),
+    containerLogs: (id, o = {}) => containers.logs(id, o),
+    containerPause: (id) => containers.pause(id),
+    containerUnpause: (id) => containers.unpause(id),
+    containerRename: (id, name) => containers.rename(id, name),
+    containerPrune: (o) => containers.prune(o),
+    containerCleanup: (id) => containers.cleanup(id),
     close: async () => db.close(),
   };
 }

@@ -1,7 +1,13 @@
 /** Every CLI command, in one list. */
 import type { Command } from "../command.js";
 import { imageCommands } from "./images.js";
+import { registryCommands } from "./registry.js";
 import { systemCommands } from "./system.js";
 import { volumeCommands } from "./volumes.js";
 
-export const commands: readonly Command[] = [...imageCommands, ...systemCommands, ...volumeCommands];
+export const commands: readonly Command[] = [
+  ...imageCommands,
+  ...systemCommands,
+  ...volumeCommands,
+  ...registryCommands,
+];
