@@ -160,7 +160,8 @@ async function pullOne(
   const { queue } = opts;
   const client = clientFor(ref, { auth: opts.auth, context: opts, authorizer: opts.authorizer });
   const reference = ref.digest ?? ref.tag ?? "latest";
-  queue.push({ status: `Pulling from ${familiarName(ref)}`, id: reference });
+  // Docker names the repository by its path (`library/busybox`).
+  queue.push({ status: `Pulling from ${ref.path}`, id: reference });
   const { top, manifest } = await withAccessMessage(ref, () => resolveManifest(client, reference, opts));
   if (!isImageConfigMediaType(manifest.config.mediaType)) {
     throw invalidArgument(
