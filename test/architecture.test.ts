@@ -32,7 +32,7 @@ export const MODULES: Readonly<Record<string, ModuleRule>> = {
   engine: { imports: ["oci", ...LOW], pure: true },
   content: { imports: FOUNDATION },
   snapshots: { imports: FOUNDATION },
-  metadata: { imports: STORAGE },
+  metadata: { imports: [...STORAGE, "engine"] },
   diff: { imports: STORAGE },
   registry: { imports: STORAGE },
   images: { imports: [...MIDDLE, "engine"] },

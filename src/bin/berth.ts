@@ -3,6 +3,7 @@
  * process (daemonless); remote engines come with the API issue.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { notImplemented } from "../base/errors.js";
 import { runCli } from "../cli/main.js";
 import { hostPlatform } from "../config/host.js";
@@ -39,6 +40,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return openLocalEngine({
         roots: resolveRoots({ root: global.root, runroot: global.runroot, env: process.env }),
         hostPlatform: hostPlatform(),
+        // conmon's exit command runs this same entry script with this same Node.js.
+        berthScript: fileURLToPath(new URL("../../../bin/berth", import.meta.url)),
       });
     },
   });

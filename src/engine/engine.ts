@@ -4,10 +4,24 @@
  * Methods never write to stdout; they return data, and byte streams as async iterables.
  */
 import type {
+  AttachSession,
   AuthConfig,
   AuthResponse,
   ByteSource,
+  ContainerCreateOptions,
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerListOptions,
+  ContainerLogsOptions,
+  ContainerRemoveOptions,
+  ContainerStartOptions,
+  ContainerStopOptions,
+  ContainerSummary,
+  ContainersPruneResponse,
+  ContainerWaitResponse,
   DiskUsage,
+  Filters,
   HistoryResponseItem,
   ImageDeleteResponseItem,
   ImageImportOptions,
@@ -23,6 +37,7 @@ import type {
   ImageSaveOptions,
   ImageSummary,
   ImagesPruneResponse,
+  LogEntry,
   ProgressEvent,
   Volume,
   VolumeCreateRequest,
@@ -46,6 +61,30 @@ export interface ImageEngine {
   imageLoad(source: ByteSource, opts?: ImageLoadOptions): Promise<ImageLoadResult>;
 }
 
+export interface ContainerEngine {
+  containerCreate(
+    req: ContainerCreateRequest,
+    opts?: ContainerCreateOptions,
+  ): Promise<ContainerCreateResponse>;
+  /** Starts a container; with `attach`, returns the attached session (stdin, resize, detach). */
+  containerStart(id: string, opts?: ContainerStartOptions): Promise<AttachSession | undefined>;
+  containerStop(id: string, opts?: ContainerStopOptions): Promise<void>;
+  containerRestart(id: string, opts?: ContainerStopOptions): Promise<void>;
+  containerKill(id: string, signal?: string): Promise<void>;
+  containerRemove(id: string, opts?: ContainerRemoveOptions): Promise<void>;
+  containerList(opts?: ContainerListOptions): Promise<ContainerSummary[]>;
+  containerInspect(id: string, opts?: { size?: boolean }): Promise<ContainerInspect>;
+  /** Waits for the container to stop and returns its exit code (also after `--rm` removed it). */
+  containerWait(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerWaitResponse>;
+  containerLogs(id: string, opts?: ContainerLogsOptions): AsyncIterable<LogEntry>;
+  containerPause(id: string): Promise<void>;
+  containerUnpause(id: string): Promise<void>;
+  containerRename(id: string, name: string): Promise<void>;
+  containerPrune(opts?: { filters?: Filters }): Promise<ContainersPruneResponse>;
+  /** What conmon's exit command runs (`berth container cleanup ID`): record the exit, --rm, restart. */
+  containerCleanup(id: string): Promise<void>;
+}
+
 export interface VolumeEngine {
   volumeCreate(req: VolumeCreateRequest): Promise<Volume>;
   volumeList(opts?: VolumeListOptions): Promise<VolumeListResponse>;
@@ -67,7 +106,7 @@ export interface SystemEngine {
 }
 
 /** The whole contract. Later issues add containers, networks, volumes, build and registry. */
-export interface Engine extends ImageEngine, VolumeEngine, RegistryEngine, SystemEngine {
+export interface Engine extends ImageEngine, ContainerEngine, VolumeEngine, RegistryEngine, SystemEngine {
   /** Releases what the engine holds (database handles, sockets). */
   close(): Promise<void>;
 }

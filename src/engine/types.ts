@@ -498,3 +498,68 @@ export interface AuthResponse {
   Status: string;
   IdentityToken?: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Container lifecycle operations
+
+/** Output of an attached container, stream by stream. */
+export interface AttachHandlers {
+  onStdout(data: Uint8Array): void;
+  onStderr(data: Uint8Array): void;
+  /** The container's output ended (its process exited, or conmon went away). */
+  onEnd(): void;
+}
+
+/** An attached session: the container's stdin, and detaching. */
+export interface AttachSession {
+  writeStdin(data: Uint8Array): void;
+  endStdin(): void;
+  /** Resizes the container's terminal (with Tty). */
+  resize(height: number, width: number): Promise<void>;
+  detach(): void;
+}
+
+export interface ContainerStartOptions {
+  /** Attach before the process runs, so no output is lost (foreground `run`, `start -a`). */
+  readonly attach?: AttachHandlers;
+}
+
+export interface ContainerStopOptions {
+  /** Seconds before SIGKILL; -1 waits forever; default the container's StopTimeout or 10. */
+  readonly timeout?: number;
+  readonly signal?: string;
+}
+
+export interface ContainerRemoveOptions {
+  readonly force?: boolean;
+  /** Also remove the container's anonymous volumes. */
+  readonly volumes?: boolean;
+}
+
+export interface ContainerWaitResponse {
+  StatusCode: number;
+  Error?: { Message: string } | null;
+}
+
+export interface ContainerLogsOptions {
+  readonly follow?: boolean;
+  readonly stdout?: boolean;
+  readonly stderr?: boolean;
+  /** Unix seconds (fractional allowed). */
+  readonly since?: number;
+  readonly until?: number;
+  readonly tail?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface LogEntry {
+  readonly stream: "stdout" | "stderr";
+  readonly data: Uint8Array;
+  /** RFC 3339 with nanoseconds; "" for a final partial line. */
+  readonly time: string;
+}
+
+export interface ContainersPruneResponse {
+  ContainersDeleted: string[];
+  SpaceReclaimed: number;
+}

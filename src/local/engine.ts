@@ -7,6 +7,8 @@
  */
 import type { HostPlatform } from "../config/host.js";
 import { layout, type Roots } from "../config/roots.js";
+import { ContainerService } from "../containers/service.js";
+import { buildSpecJson } from "../containers/spec.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { Engine } from "../engine/engine.js";
 import { loadImages } from "../images/archive-load.js";
@@ -18,7 +20,10 @@ import { ImageService } from "../images/service.js";
 import { ImageStore } from "../images/store.js";
 import { registryLogin } from "../images/transfer.js";
 import { openDatabase } from "../metadata/db.js";
+import { VolumeMetadata } from "../metadata/volumes.js";
 import { loadRegistrySettings } from "../registry/settings.js";
+import { RuntimeDriver } from "../runtime/driver.js";
+import { hostFacts } from "../runtime/host-facts.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
 import { LocalVolumeService } from "../volumes/service.js";
 
@@ -28,6 +33,8 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
 export interface LocalEngineOptions {
   readonly roots: Roots;
   readonly hostPlatform: HostPlatform;
+  /** The berth entry script conmon's exit command runs (`node SCRIPT container cleanup ID`). */
+  readonly berthScript: string;
   readonly now?: () => number;
 }
 
@@ -37,12 +44,42 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   const content = new LocalContentStore({ blobs: paths.blobs, ingest: paths.ingest });
   const snapshots = new Snapshotter(paths.snapshots);
   const store = new ImageStore({ db, content, snapshots, ...(opts.now ? { now: opts.now } : {}) });
-  const images = new ImageService(store);
   await content.cleanupIngest({ olderThanMs: STALE_AFTER_MS });
   await snapshots.cleanupStale(STALE_AFTER_MS);
   const volumes = new LocalVolumeService({ db, dir: paths.volumes, ...(opts.now ? { now: opts.now } : {}) });
   await volumes.cleanupStale(STALE_AFTER_MS);
   const { hostPlatform } = opts;
+  const driver = new RuntimeDriver({
+    containersDir: paths.containers,
+    runcRoot: paths.runc,
+    exitDir: paths.exits,
+    conmonDir: paths.conmon,
+    snapshots,
+    exitCommand: (id) => ({
+      path: process.execPath,
+      args: [
+        opts.berthScript,
+        "--root",
+        opts.roots.root,
+        "--runroot",
+        opts.roots.runroot,
+        "container",
+        "cleanup",
+        id,
+      ],
+    }),
+    env: process.env,
+  });
+  const containers = new ContainerService({
+    db,
+    images: store,
+    volumes,
+    volumeMeta: new VolumeMetadata(db),
+    driver,
+    buildSpec: async (ctx) => buildSpecJson(ctx, await hostFacts()),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const images = new ImageService(store, { containersUsing: (id) => containers.containersUsing(id) });
 
   return {
     imageList: (o) => images.list(o),
@@ -65,6 +102,26 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       pullImage(store, ref, { ...o, hostPlatform, registry: loadRegistrySettings(process.env) }),
     imagePush: (ref, o = {}) => pushImage(store, ref, { ...o, registry: loadRegistrySettings(process.env) }),
     registryLogin: (auth) => registryLogin(auth, { registry: loadRegistrySettings(process.env) }),
+    containerCreate: (req, o) => containers.create(req, o),
+    containerStart: async (id, o = {}) => {
+      const session = await containers.start(id, o.attach ? { attach: o.attach } : {});
+      if (!session) return undefined;
+      const rec = containers.resolve(id);
+      return { ...session, resize: (h, w) => driver.resize(rec.id, h, w) };
+    },
+    containerStop: (id, o) => containers.stop(id, o),
+    containerRestart: (id, o) => containers.restart(id, o),
+    containerKill: (id, signal) => containers.kill(id, signal),
+    containerRemove: (id, o) => containers.remove(id, o),
+    containerList: (o) => containers.list(o),
+    containerInspect: (id, o) => containers.inspect(id, o),
+    containerWait: async (id, o) => ({ StatusCode: await containers.wait(id, o) }),
+    containerLogs: (id, o = {}) => containers.logs(id, o),
+    containerPause: (id) => containers.pause(id),
+    containerUnpause: (id) => containers.unpause(id),
+    containerRename: (id, name) => containers.rename(id, name),
+    containerPrune: (o) => containers.prune(o ?? {}),
+    containerCleanup: (id) => containers.cleanup(id),
     close: async () => db.close(),
   };
 }

@@ -1,5 +1,6 @@
 /** Every CLI command, in one list. */
 import type { Command } from "../command.js";
+import { containerCommands } from "./containers.js";
 import { imageCommands } from "./images.js";
 import { registryCommands } from "./registry.js";
 import { systemCommands } from "./system.js";
@@ -7,6 +8,7 @@ import { volumeCommands } from "./volumes.js";
 
 export const commands: readonly Command[] = [
   ...imageCommands,
+  ...containerCommands,
   ...systemCommands,
   ...volumeCommands,
   ...registryCommands,

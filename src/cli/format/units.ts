@@ -2,6 +2,7 @@
  * Docker's go-units: human-readable sizes and durations, and the size parsers behind flags such
  * as `--memory 512m` (RAMInBytes) and `--shm-size` / storage sizes (FromHumanSize).
  */
+import { humanDuration } from "../../base/duration.js";
 import { invalidArgument } from "../../base/errors.js";
 import { quoteString, sprintf } from "./go-fmt.js";
 
@@ -43,22 +44,7 @@ export function bytesSize(bytes: number): string {
  * "59 seconds", "About a minute", "2 minutes", "About an hour", "3 hours", "2 days",
  * "3 weeks", "5 months", "2 years".
  */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(Math.trunc(hours / 24) / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(Math.trunc(hours / 24) / 30)} months`;
-  return `${Math.trunc(Math.trunc(Math.trunc(ms / 3_600_000) / 24) / 365)} years`;
-}
+export { humanDuration } from "../../base/duration.js";
 
 /** `humanDuration(now - date) + " ago"`, as the CREATED column prints it. */
 export function timeAgo(date: Date | number, now: Date | number = Date.now()): string {

@@ -1,0 +1,695 @@
+/** Container commands: run, create, start, stop, restart, kill, rm, ps, logs, wait, pause, rename, prune, inspect. */
+import { writeFileSync } from "node:fs";
+import { BerthError, isBerthError } from "../../base/errors.js";
+import type { Engine } from "../../engine/engine.js";
+import type { AttachSession, ContainerSummary } from "../../engine/types.js";
+import {
+  atLeast,
+  type Command,
+  type CommandContext,
+  exactly,
+  FORMAT_FLAG,
+  INSPECT_FORMAT_FLAG,
+  none,
+} from "../command.js";
+import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
+import { renderInspect, renderList } from "../format/render.js";
+import { humanSize } from "../format/units.js";
+import { createdSince, ellipsis, goTime } from "./images.js";
+import { CREATE_FLAGS, createRequest, RUN_ONLY_FLAGS } from "./run-flags.js";
+
+/** Exit status of `run` when berth itself fails (Docker's 125). */
+const RUN_FAILED = 125;
+
+/** Docker's `run`/`create` error exit: the invocation codes 126/127, otherwise 125. */
+function runFailure(ctx: CommandContext, err: unknown): number {
+  const code =
+    err instanceof BerthError && "exitCode" in err && (err.exitCode === 126 || err.exitCode === 127)
+      ? err.exitCode
+      : RUN_FAILED;
+  ctx.io.stderr.write(`berth: Error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return code;
+}
+
+async function createFrom(
+  ctx: CommandContext,
+  flags: Flags,
+  args: readonly string[],
+): Promise<{ engine: Engine; id: string }> {
+  const [image, ...command] = args as [string, ...string[]];
+  const req = createRequest(flags, image, command, ctx.io.env);
+  const engine = await ctx.engine();
+  const name = flags.string("name");
+  const res = await engine.containerCreate(req, name !== undefined ? { name } : {});
+  for (const w of res.Warnings) ctx.io.stderr.write(`WARNING: ${w}\n`);
+  const cidfile = flags.string("cidfile");
+  if (cidfile) writeFileSync(cidfile, res.Id, { flag: "wx" });
+  return { engine, id: res.Id };
+}
+
+const createCommand: Command = {
+  path: "container create",
+  aliases: ["create"],
+  usage: "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+  description: "Create a new container",
+  args: atLeast(1),
+  interspersed: false,
+  flags: CREATE_FLAGS,
+  async run(ctx, flags, args) {
+    try {
+      const { id } = await createFrom(ctx, flags, args);
+      ctx.io.stdout.write(`${id}\n`);
+      return 0;
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      return runFailure(ctx, err);
+    }
+  },
+};
+
+/** Streams a started container's output to ours; resolves when its output ends or we detach. */
+async function attachAndWait(
+  ctx: CommandContext,
+  engine: Engine,
+  id: string,
+  opts: { stdin: boolean; tty: boolean },
+): Promise<{ detached: boolean }> {
+  let session: AttachSession | undefined;
+  let finish: (detached: boolean) => void = () => undefined;
+  const ended = new Promise<boolean>((resolve) => {
+    finish = resolve;
+  });
+  session = await engine.containerStart(id, {
+    attach: {
+      onStdout: (d) => ctx.io.stdout.write(d),
+      onStderr: (d) => (opts.tty ? ctx.io.stdout : ctx.io.stderr).write(d),
+      onEnd: () => finish(false),
+    },
+  });
+  const stdin = ctx.io.stdin as NodeJS.ReadStream;
+  const rawTty = opts.tty && opts.stdin && stdin.isTTY === true;
+  const cleanups: Array<() => void> = [];
+  if (session && opts.stdin) {
+    const s = session;
+    if (rawTty) {
+      stdin.setRawMode(true);
+      cleanups.push(() => stdin.setRawMode(false));
+    }
+    let sawCtrlP = false;
+    const onData = (chunk: Buffer) => {
+      if (rawTty) {
+        // Ctrl-P Ctrl-Q detaches, as Docker's default detach keys.
+        for (const byte of chunk) {
+          if (sawCtrlP && byte === 0x11) {
+            ctx.io.stdout.write("\r\nread escape sequence\r\n");
+            finish(true);
+            return;
+          }
+          sawCtrlP = byte === 0x10;
+        }
+      }
+      s.writeStdin(chunk);
+    };
+    stdin.on("data", onData);
+    const onEnd = () => s.endStdin();
+    stdin.on("end", onEnd);
+    cleanups.push(() => {
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.pause();
+    });
+    stdin.resume();
+  }
+  if (session && opts.tty && (ctx.io.stdout as NodeJS.WriteStream).isTTY) {
+    const out = ctx.io.stdout as NodeJS.WriteStream;
+    const s = session;
+    const resize = () => void s.resize(out.rows, out.columns).catch(() => undefined);
+    resize();
+    out.on("resize", resize);
+    cleanups.push(() => out.off("resize", resize));
+  }
+  const detached = await ended;
+  for (const c of cleanups) c();
+  session?.detach();
+  return { detached };
+}
+
+const runCommand: Command = {
+  path: "container run",
+  aliases: ["run"],
+  usage: "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+  description: "Create and run a new container from an image",
+  args: atLeast(1),
+  interspersed: false,
+  flags: [...CREATE_FLAGS, ...RUN_ONLY_FLAGS],
+  async run(ctx, flags, args) {
+    let engine: Engine;
+    let id: string;
+    try {
+      ({ engine, id } = await createFrom(ctx, flags, args));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      return runFailure(ctx, err);
+    }
+    if (flags.bool("detach")) {
+      try {
+        await engine.containerStart(id);
+      } catch (err) {
+        return runFailure(ctx, err);
+      }
+      ctx.io.stdout.write(`${id}\n`);
+      return 0;
+    }
+    let detached: boolean;
+    try {
+      ({ detached } = await attachAndWait(ctx, engine, id, {
+        stdin: flags.bool("interactive"),
+        tty: flags.bool("tty"),
+      }));
+    } catch (err) {
+      if (flags.bool("rm"))
+        await engine.containerRemove(id, { force: true, volumes: true }).catch(() => undefined);
+      return runFailure(ctx, err);
+    }
+    if (detached) return 0;
+    const { StatusCode } = await engine.containerWait(id);
+    return StatusCode;
+  },
+};
+
+const startCommand: Command = {
+  path: "container start",
+  aliases: ["start"],
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  description: "Start one or more stopped containers",
+  args: atLeast(1),
+  flags: [
+    { name: "attach", short: "a", type: "bool", description: "Attach STDOUT/STDERR and forward signals" },
+    { name: "interactive", short: "i", type: "bool", description: "Attach container's STDIN" },
+    {
+      name: "detach-keys",
+      type: "string",
+      valueName: "string",
+      description: "Override the key sequence for detaching a container",
+    },
+  ],
+  async run(ctx, flags, args) {
+    const engine = await ctx.engine();
+    if (flags.bool("attach") || flags.bool("interactive")) {
+      if (args.length > 1) throw new UsageError("you cannot start and attach multiple containers at once");
+      const info = await engine.containerInspect(args[0] as string);
+      const { detached } = await attachAndWait(ctx, engine, info.Id, {
+        stdin: flags.bool("interactive"),
+        tty: !!info.Config.Tty,
+      });
+      if (detached) return 0;
+      return (await engine.containerWait(info.Id)).StatusCode;
+    }
+    return eachContainer(ctx, args, async (name) => {
+      await engine.containerStart(name);
+      ctx.io.stdout.write(`${name}\n`);
+    });
+  },
+};
+
+/** Runs `fn` for each argument; errors are printed and make the exit status 1, as Docker's. */
+async function eachContainer(
+  ctx: CommandContext,
+  names: readonly string[],
+  fn: (name: string) => Promise<void>,
+): Promise<number> {
+  let failed = false;
+  for (const name of names) {
+    try {
+      await fn(name);
+    } catch (err) {
+      if (!isBerthError(err) || err.kind === "Internal") throw err;
+      failed = true;
+      ctx.io.stderr.write(`Error response from daemon: ${err.message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+const TIME_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "signal",
+    short: "s",
+    type: "string",
+    valueName: "string",
+    description: "Signal to send to the container",
+  },
+  {
+    name: "time",
+    short: "t",
+    type: "string",
+    valueName: "int",
+    description: "Seconds to wait before killing the container",
+  },
+  {
+    name: "timeout",
+    type: "string",
+    description: "Seconds to wait before killing the container",
+    hidden: true,
+  },
+];
+
+function stopOptions(flags: Flags): { timeout?: number; signal?: string } {
+  const t = flags.string("time") ?? flags.string("timeout");
+  if (t !== undefined && !/^-?\d+$/.test(t))
+    throw new UsageError(
+      `invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`,
+    );
+  const signal = flags.string("signal");
+  return { ...(t !== undefined ? { timeout: Number(t) } : {}), ...(signal ? { signal } : {}) };
+}
+
+const stopCommand: Command = {
+  path: "container stop",
+  aliases: ["stop"],
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  description: "Stop one or more running containers",
+  args: atLeast(1),
+  flags: TIME_FLAGS,
+  async run(ctx, flags, args) {
+    const engine = await ctx.engine();
+    const o = stopOptions(flags);
+    return eachContainer(ctx, args, async (name) => {
+      await engine.containerStop(name, o);
+      ctx.io.stdout.write(`${name}\n`);
+    });
+  },
+};
+
+const restartCommand: Command = {
+  path: "container restart",
+  aliases: ["restart"],
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  description: "Restart one or more containers",
+  args: atLeast(1),
+  flags: TIME_FLAGS,
+  async run(ctx, flags, args) {
+    const engine = await ctx.engine();
+    const o = stopOptions(flags);
+    return eachContainer(ctx, args, async (name) => {
+      await engine.containerRestart(name, o);
+      ctx.io.stdout.write(`${name}\n`);
+    });
+  },
+};
+
+const killCommand: Command = {
+  path: "container kill",
+  aliases: ["kill"],
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  description: "Kill one or more running containers",
+  args: atLeast(1),
+  flags: [
+    {
+      name: "signal",
+      short: "s",
+      type: "string",
+      valueName: "string",
+      description: "Signal to send to the container",
+    },
+  ],
+  async run(ctx, flags, args) {
+    const engine = await ctx.engine();
+    return eachContainer(ctx, args, async (name) => {
+      await engine.containerKill(name, flags.string("signal") ?? "KILL");
+      ctx.io.stdout.write(`${name}\n`);
+    });
+  },
+};
+
+const rmCommand: Command = {
+  path: "container rm",
+  aliases: ["rm", "container remove"],
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  description: "Remove one or more containers",
+  args: atLeast(1),
+  flags: [
+    {
+      name: "force",
+      short: "f",
+      type: "bool",
+      description: "Force the removal of a running container (uses SIGKILL)",
+    },
+    { name: "link", short: "l", type: "bool", description: "Remove the specified link" },
+    {
+      name: "volumes",
+      short: "v",
+      type: "bool",
+      description: "Remove anonymous volumes associated with the container",
+    },
+  ],
+  async run(ctx, flags, args) {
+    const engine = await ctx.engine();
+    return eachContainer(ctx, args, async (name) => {
+      await engine.containerRemove(name, { force: flags.bool("force"), volumes: flags.bool("volumes") });
+      ctx.io.stdout.write(`${name}\n`);
+    });
+  },
+};
+
+const pauseCommand: Command = {
+  path: "container pause",
+  aliases: ["pause"],
+  usage: "CONTAINER [CONTAINER...]",
+  description: "Pause all processes within one or more containers",
+  args: atLeast(1),
+  flags: [],
+  async run(ctx, _flags, args) {
+    const engine = await ctx.engine();
+    return eachContainer(ctx, args, async (name) => {
+      await engine.containerPause(name);
+      ctx.io.stdout.write(`${name}\n`);
+    });
+  },
+};
+
+const unpauseCommand: Command = {
+  path: "container unpause",
+  aliases: ["unpause"],
+  usage: "CONTAINER [CONTAINER...]",
+  description: "Unpause all processes within one or more containers",
+  args: atLeast(1),
+  flags: [],
+  async run(ctx, _flags, args) {
+    const engine = await ctx.engine();
+    return eachContainer(ctx, args, async (name) => {
+      await engine.containerUnpause(name);
+      ctx.io.stdout.write(`${name}\n`);
+    });
+  },
+};
+
+const renameCommand: Command = {
+  path: "container rename",
+  aliases: ["rename"],
+  usage: "CONTAINER NEW_NAME",
+  description: "Rename a container",
+  args: exactly(2),
+  flags: [],
+  async run(ctx, _flags, args) {
+    await (await ctx.engine()).containerRename(args[0] as string, args[1] as string);
+    return 0;
+  },
+};
+
+const waitCommand: Command = {
+  path: "container wait",
+  aliases: ["wait"],
+  usage: "CONTAINER [CONTAINER...]",
+  description: "Block until one or more containers stop, then print their exit codes",
+  args: atLeast(1),
+  flags: [],
+  async run(ctx, _flags, args) {
+    const engine = await ctx.engine();
+    return eachContainer(ctx, args, async (name) => {
+      const r = await engine.containerWait(name);
+      ctx.io.stdout.write(`${r.StatusCode}\n`);
+    });
+  },
+};
+
+/** The `ps` row, with Docker's field names (formatter.ContainerContext). */
+export function containerRow(c: ContainerSummary, opts: { noTrunc: boolean; now?: number }) {
+  const now = opts.now ?? Date.now();
+  const command = opts.noTrunc ? c.Command : ellipsis(c.Command, 20);
+  return {
+    Command: `"${command}"`,
+    CreatedAt: goTime(c.Created),
+    ID: opts.noTrunc ? c.Id : c.Id.slice(0, 12),
+    Image: opts.noTrunc || !/^sha256:/.test(c.Image) ? c.Image : c.Image.slice(7, 19),
+    Labels: Object.entries(c.Labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+    LocalVolumes: String(c.Mounts.filter((m) => m.Type === "volume").length),
+    Mounts: c.Mounts.map((m) => (m.Type === "volume" ? (m.Name ?? "") : m.Source))
+      .map((n) => (opts.noTrunc ? n : ellipsis(n, 15)))
+      .join(","),
+    Names: c.Names.map((n) => n.replace(/^\//, "")).join(","),
+    Networks: Object.keys(c.NetworkSettings.Networks).join(","),
+    Ports: c.Ports.map((p) =>
+      p.PublicPort
+        ? `${p.IP ?? "0.0.0.0"}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`
+        : `${p.PrivatePort}/${p.Type}`,
+    ).join(", "),
+    RunningFor: createdSince(c.Created, now),
+    Size:
+      c.SizeRw === undefined
+        ? "0B"
+        : `${humanSize(c.SizeRw)} (virtual ${humanSize(c.SizeRootFs ?? c.SizeRw)})`,
+    State: c.State,
+    Status: c.Status,
+    Label: (name: string) => c.Labels[name] ?? "",
+  };
+}
+
+const PS_HEADERS = {
+  Command: "COMMAND",
+  CreatedAt: "CREATED AT",
+  ID: "CONTAINER ID",
+  Image: "IMAGE",
+  Labels: "LABELS",
+  LocalVolumes: "LOCAL VOLUMES",
+  Mounts: "MOUNTS",
+  Names: "NAMES",
+  Networks: "NETWORKS",
+  Ports: "PORTS",
+  RunningFor: "CREATED",
+  Size: "SIZE",
+  State: "STATE",
+  Status: "STATUS",
+};
+
+const psCommand: Command = {
+  path: "container ls",
+  aliases: ["ps", "container list", "container ps"],
+  usage: "[OPTIONS]",
+  description: "List containers",
+  args: none,
+  flags: [
+    {
+      name: "all",
+      short: "a",
+      type: "bool",
+      description: "Show all containers (default shows just running)",
+    },
+    {
+      name: "filter",
+      short: "f",
+      type: "list",
+      valueName: "filter",
+      description: "Filter output based on conditions provided",
+    },
+    FORMAT_FLAG,
+    {
+      name: "last",
+      short: "n",
+      type: "int",
+      valueName: "int",
+      description: "Show n last created containers (includes all states)",
+      defaultText: "-1",
+    },
+    {
+      name: "latest",
+      short: "l",
+      type: "bool",
+      description: "Show the latest created container (includes all states)",
+    },
+    { name: "no-trunc", type: "bool", description: "Don't truncate output" },
+    { name: "quiet", short: "q", type: "bool", description: "Only display container IDs" },
+    { name: "size", short: "s", type: "bool", description: "Display total file sizes" },
+  ],
+  async run(ctx, flags) {
+    const filters = parseFilterFlags(flags.list("filter"), "-f, --filter");
+    const format = flags.string("format");
+    const size = flags.bool("size") || !!format?.includes(".Size");
+    const limit = flags.bool("latest") ? 1 : (flags.int("last") ?? -1);
+    const engine = await ctx.engine();
+    const list = await engine.containerList({
+      all: flags.bool("all"),
+      filters,
+      size,
+      ...(limit > 0 ? { limit } : {}),
+    });
+    const noTrunc = flags.bool("no-trunc");
+    const now = Date.now();
+    const rows = list.map((c) => containerRow(c, { noTrunc, now }));
+    let table =
+      "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+    if (flags.bool("size")) table += "\t{{.Size}}";
+    ctx.io.stdout.write(
+      renderList(rows, {
+        format: flags.bool("quiet") ? "{{.ID}}" : format,
+        defaultTableFormat: table,
+        headers: PS_HEADERS,
+      }),
+    );
+    return 0;
+  },
+};
+
+function parseTime(value: string, now: number): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const dur = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value);
+  if (dur) {
+    const mult: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+    return now / 1000 - Number(dur[1]) * (mult[dur[2] as string] ?? 1);
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw new UsageError(`invalid value for "since": failed to parse value as time or duration: "${value}"`);
+  return t / 1000;
+}
+
+const logsCommand: Command = {
+  path: "container logs",
+  aliases: ["logs"],
+  usage: "[OPTIONS] CONTAINER",
+  description: "Fetch the logs of a container",
+  args: exactly(1),
+  flags: [
+    { name: "details", type: "bool", description: "Show extra details provided to logs" },
+    { name: "follow", short: "f", type: "bool", description: "Follow log output" },
+    {
+      name: "since",
+      type: "string",
+      valueName: "string",
+      description:
+        'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    },
+    {
+      name: "tail",
+      short: "n",
+      type: "string",
+      valueName: "string",
+      description: "Number of lines to show from the end of the logs",
+      defaultText: '"all"',
+    },
+    { name: "timestamps", short: "t", type: "bool", description: "Show timestamps" },
+    {
+      name: "until",
+      type: "string",
+      valueName: "string",
+      description:
+        'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    },
+  ],
+  async run(ctx, flags, args) {
+    const now = Date.now();
+    const tailText = flags.string("tail") ?? "all";
+    if (tailText !== "all" && !/^-?\d+$/.test(tailText))
+      throw new UsageError(`invalid value for "tail": ${tailText}`);
+    const tail = tailText === "all" ? undefined : Number(tailText);
+    const since = flags.string("since");
+    const until = flags.string("until");
+    const engine = await ctx.engine();
+    const abort = new AbortController();
+    for await (const entry of engine.containerLogs(args[0] as string, {
+      follow: flags.bool("follow"),
+      ...(tail !== undefined && tail >= 0 ? { tail } : {}),
+      ...(since ? { since: parseTime(since, now) } : {}),
+      ...(until ? { until: parseTime(until, now) } : {}),
+      signal: abort.signal,
+    })) {
+      const out = entry.stream === "stderr" ? ctx.io.stderr : ctx.io.stdout;
+      if (flags.bool("timestamps") && entry.time) out.write(`${entry.time.replace("+00:00", "Z")} `);
+      out.write(entry.data);
+    }
+    return 0;
+  },
+};
+
+const pruneCommand: Command = {
+  path: "container prune",
+  usage: "[OPTIONS]",
+  description: "Remove all stopped containers",
+  args: none,
+  flags: [
+    {
+      name: "filter",
+      type: "list",
+      valueName: "filter",
+      description: 'Provide filter values (e.g. "until=<timestamp>")',
+    },
+    { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
+  ],
+  async run(ctx, flags) {
+    const filters = parseFilterFlags(flags.list("filter"), "--filter");
+    if (!flags.bool("force")) {
+      ctx.io.stdout.write(
+        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ",
+      );
+      const { readAnswer } = await import("../io-helpers.js");
+      if (!/^y(es)?$/i.test(await readAnswer(ctx.io.stdin))) return 0;
+    }
+    const r = await (await ctx.engine()).containerPrune({ filters });
+    if (r.ContainersDeleted.length > 0)
+      ctx.io.stdout.write(`Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n\n`);
+    ctx.io.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    return 0;
+  },
+};
+
+const containerInspectCommand: Command = {
+  path: "container inspect",
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  description: "Display detailed information on one or more containers",
+  args: atLeast(1),
+  flags: [
+    INSPECT_FORMAT_FLAG,
+    { name: "size", short: "s", type: "bool", description: "Display total file sizes" },
+  ],
+  async run(ctx, flags, args) {
+    const engine = await ctx.engine();
+    const found: unknown[] = [];
+    const errors: string[] = [];
+    for (const name of args) {
+      try {
+        found.push(await engine.containerInspect(name, { size: flags.bool("size") }));
+      } catch (err) {
+        if (isBerthError(err, "NotFound")) errors.push(`No such container: ${name}`);
+        else throw err;
+      }
+    }
+    ctx.io.stdout.write(renderInspect(found, flags.string("format")));
+    for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
+    return errors.length > 0 ? 1 : 0;
+  },
+};
+
+/** Hidden: what conmon runs when a container exits. */
+const cleanupCommand: Command = {
+  path: "container cleanup",
+  usage: "CONTAINER",
+  description: "Record a container's exit and apply --rm and restart policies (run by conmon)",
+  args: exactly(1),
+  hidden: true,
+  flags: [],
+  async run(ctx, _flags, args) {
+    await (await ctx.engine()).containerCleanup(args[0] as string);
+    return 0;
+  },
+};
+
+export const containerCommands: readonly Command[] = [
+  runCommand,
+  createCommand,
+  startCommand,
+  stopCommand,
+  restartCommand,
+  killCommand,
+  rmCommand,
+  pauseCommand,
+  unpauseCommand,
+  renameCommand,
+  waitCommand,
+  psCommand,
+  logsCommand,
+  pruneCommand,
+  containerInspectCommand,
+  cleanupCommand,
+];

@@ -1,0 +1,382 @@
+/**
+ * `run`/`create` flags, parsed into the Docker Engine API's ContainerCreateRequest as the
+ * Docker CLI does (opts/parse.go): env and env files, volumes and mounts, limits, restart
+ * policy, ulimits, ports.
+ */
+import { readFileSync } from "node:fs";
+import { invalidArgument } from "../../base/errors.js";
+import type {
+  ContainerCreateRequest,
+  HostConfig,
+  MountSpec,
+  PortBinding,
+  Ulimit,
+} from "../../engine/types.js";
+import type { FlagSpec, Flags } from "../flags.js";
+import { UsageError } from "../flags.js";
+import { ramInBytes } from "../format/units.js";
+
+const s = (name: string, description: string, short?: string, valueName = "string"): FlagSpec => ({
+  name,
+  type: "string",
+  description,
+  valueName,
+  ...(short ? { short } : {}),
+});
+const l = (name: string, description: string, short?: string, valueName = "list"): FlagSpec => ({
+  name,
+  type: "list",
+  description,
+  valueName,
+  ...(short ? { short } : {}),
+});
+const b = (name: string, description: string, short?: string): FlagSpec => ({
+  name,
+  type: "bool",
+  description,
+  ...(short ? { short } : {}),
+});
+
+/** Flags shared by `create` and `run`, named and described as Docker's. */
+export const CREATE_FLAGS: readonly FlagSpec[] = [
+  l("add-host", "Add a custom host-to-IP mapping (host:ip)"),
+  l("attach", "Attach to STDIN, STDOUT or STDERR", "a"),
+  l("cap-add", "Add Linux capabilities"),
+  l("cap-drop", "Drop Linux capabilities"),
+  s("cidfile", "Write the container ID to the file"),
+  s("cpu-period", "Limit CPU CFS (Completely Fair Scheduler) period", undefined, "int"),
+  s("cpu-quota", "Limit CPU CFS (Completely Fair Scheduler) quota", undefined, "int"),
+  s("cpu-shares", "CPU shares (relative weight)", "c", "int"),
+  s("cpus", "Number of CPUs", undefined, "decimal"),
+  s("cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)"),
+  l("device", "Add a host device to the container"),
+  l("dns", "Set custom DNS servers"),
+  l("dns-option", "Set DNS options"),
+  l("dns-search", "Set custom DNS search domains"),
+  s("entrypoint", "Overwrite the default ENTRYPOINT of the image"),
+  l("env", "Set environment variables", "e"),
+  l("env-file", "Read in a file of environment variables"),
+  l("expose", "Expose a port or a range of ports"),
+  l("group-add", "Add additional groups to join"),
+  s("hostname", "Container host name", "h"),
+  b("init", "Run an init inside the container that forwards signals and reaps processes"),
+  b("interactive", "Keep STDIN open even if not attached", "i"),
+  s("ip", "IPv4 address (e.g., 172.30.100.104)"),
+  s("ipc", "IPC mode to use"),
+  l("label", "Set meta data on a container", "l"),
+  l("label-file", "Read in a line delimited file of labels"),
+  s("log-driver", "Logging driver for the container"),
+  l("log-opt", "Log driver options"),
+  s("memory", "Memory limit", "m", "bytes"),
+  s("memory-reservation", "Memory soft limit", undefined, "bytes"),
+  s("memory-swap", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", undefined, "bytes"),
+  l("mount", "Attach a filesystem mount to the container", undefined, "mount"),
+  s("name", "Assign a name to the container"),
+  s("network", "Connect a container to a network", undefined, "network"),
+  { name: "net", type: "string", description: "Connect a container to a network", hidden: true },
+  l("network-alias", "Add network-scoped alias for the container"),
+  s("oom-score-adj", "Tune host's OOM preferences (-1000 to 1000)", undefined, "int"),
+  s("pid", "PID namespace to use"),
+  s("pids-limit", "Tune container pids limit (set -1 for unlimited)", undefined, "int"),
+  s("platform", "Set platform if server is multi-platform capable"),
+  b("privileged", "Give extended privileges to this container"),
+  l("publish", "Publish a container's port(s) to the host", "p"),
+  b("publish-all", "Publish all exposed ports to random ports", "P"),
+  s("pull", 'Pull image before running ("always", "missing", "never")'),
+  b("quiet", "Suppress the pull output", "q"),
+  b("read-only", "Mount the container's root filesystem as read only"),
+  s("restart", "Restart policy to apply when a container exits"),
+  b("rm", "Automatically remove the container and its associated anonymous volumes when it exits"),
+  l("security-opt", "Security Options"),
+  s("shm-size", "Size of /dev/shm", undefined, "bytes"),
+  s("stop-signal", "Signal to stop the container"),
+  s("stop-timeout", "Timeout (in seconds) to stop a container", undefined, "int"),
+  l("sysctl", "Sysctl options", undefined, "map"),
+  l("tmpfs", "Mount a tmpfs directory"),
+  b("tty", "Allocate a pseudo-TTY", "t"),
+  l("ulimit", "Ulimit options", undefined, "ulimit"),
+  s("user", "Username or UID (format: <name|uid>[:<group|gid>])", "u"),
+  s("uts", "UTS namespace to use"),
+  l("volume", "Bind mount a volume", "v"),
+  s("workdir", "Working directory inside the container", "w"),
+];
+
+export const RUN_ONLY_FLAGS: readonly FlagSpec[] = [
+  b("detach", "Run container in background and print container ID", "d"),
+  s("detach-keys", "Override the key sequence for detaching a container"),
+  {
+    name: "sig-proxy",
+    type: "bool",
+    description: "Proxy received signals to the process",
+    defaultText: "true",
+  },
+];
+
+function int(flags: Flags, name: string): number | undefined {
+  const v = flags.string(name);
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v))
+    throw new UsageError(
+      `invalid argument "${v}" for "--${name}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`,
+    );
+  return Number(v);
+}
+
+function bytes(flags: Flags, name: string): number | undefined {
+  const v = flags.string(name);
+  if (v === undefined) return undefined;
+  if (v === "-1") return -1;
+  try {
+    return ramInBytes(v);
+  } catch (err) {
+    throw new UsageError(
+      `invalid argument "${v}" for "--${name}" flag: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/** `-e KEY=VALUE`, `-e KEY` (from our environment; dropped when unset) and env files. */
+export function parseEnv(
+  values: readonly string[],
+  files: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const out: string[] = [];
+  const take = (line: string) => {
+    if (line.includes("=")) {
+      if (line.startsWith("=")) throw invalidArgument(`invalid environment variable: ${line}`);
+      out.push(line);
+    } else if (env[line] !== undefined) out.push(`${line}=${env[line]}`);
+  };
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, "utf8");
+    } catch {
+      throw invalidArgument(`open ${f}: no such file or directory`);
+    }
+    for (const raw of text.split("\n")) {
+      const line = raw.replace(/^\s+/, "").replace(/\r$/, "");
+      if (!line || line.startsWith("#")) continue;
+      take(line);
+    }
+  }
+  for (const v of values) take(v);
+  return out;
+}
+
+function parseLabels(values: readonly string[], files: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = [...files.flatMap((f) => readFileSync(f, "utf8").split("\n")), ...values];
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    out[eq < 0 ? line : line.slice(0, eq)] = eq < 0 ? "" : line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `--restart no|always|unless-stopped|on-failure[:N]`. */
+export function parseRestart(v: string): HostConfig["RestartPolicy"] {
+  const [name, count] = v.split(":");
+  if (name === "on-failure") {
+    if (count !== undefined && !/^\d+$/.test(count))
+      throw invalidArgument(`invalid restart policy format: maximum retry count must be an integer`);
+    return { Name: "on-failure", MaximumRetryCount: count ? Number(count) : 0 };
+  }
+  if (!["no", "always", "unless-stopped"].includes(name ?? "") || count !== undefined) {
+    throw invalidArgument(`invalid restart policy format: ${v}`);
+  }
+  return { Name: name as string, MaximumRetryCount: 0 };
+}
+
+/** `--ulimit nofile=1024:2048`. */
+export function parseUlimit(v: string): Ulimit {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
+  if (!m) throw invalidArgument(`invalid ulimit argument: ${v}`);
+  const soft = Number(m[2]);
+  const hard = m[3] === undefined ? soft : Number(m[3]);
+  if (soft > hard)
+    throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { Name: m[1] as string, Soft: soft, Hard: hard };
+}
+
+/** `--mount type=volume,source=data,target=/data,readonly`. */
+export function parseMount(v: string): MountSpec {
+  const fields: Record<string, string> = {};
+  for (const part of v.split(",")) {
+    const eq = part.indexOf("=");
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    fields[key] = eq < 0 ? "true" : part.slice(eq + 1);
+  }
+  const type = fields.type ?? "volume";
+  if (type !== "volume" && type !== "bind" && type !== "tmpfs")
+    throw invalidArgument(`invalid argument "${v}" for "--mount" flag: unknown mount type: ${type}`);
+  const target = fields.target ?? fields.destination ?? fields.dst;
+  if (!target) throw invalidArgument(`invalid argument "${v}" for "--mount" flag: target is required`);
+  const bool = (x: string | undefined) => x !== undefined && ["true", "1", ""].includes(x);
+  const out: MountSpec = { Type: type, Target: target };
+  const source = fields.source ?? fields.src;
+  if (source) out.Source = source;
+  if (bool(fields.readonly) || bool(fields.ro)) out.ReadOnly = true;
+  if (type === "volume" && (fields["volume-nocopy"] !== undefined || fields["volume-label"] !== undefined)) {
+    out.VolumeOptions = { ...(bool(fields["volume-nocopy"]) ? { NoCopy: true } : {}) };
+  }
+  if (type === "bind" && fields["bind-propagation"])
+    out.BindOptions = { Propagation: fields["bind-propagation"] };
+  if (type === "tmpfs") {
+    out.TmpfsOptions = {};
+    if (fields["tmpfs-size"]) out.TmpfsOptions.SizeBytes = ramInBytes(fields["tmpfs-size"]);
+    if (fields["tmpfs-mode"]) out.TmpfsOptions.Mode = Number.parseInt(fields["tmpfs-mode"], 8);
+  }
+  return out;
+}
+
+/** `-p [ip:][hostPort:]containerPort[/proto]`, ranges allowed (the networking issue publishes them). */
+export function parsePublish(values: readonly string[]): {
+  exposed: Record<string, Record<string, never>>;
+  bindings: Record<string, PortBinding[]>;
+} {
+  const exposed: Record<string, Record<string, never>> = {};
+  const bindings: Record<string, PortBinding[]> = {};
+  for (const v of values) {
+    const [spec, proto = "tcp"] = v.split("/") as [string, string?];
+    const parts = spec.split(":");
+    const containerPart = parts.pop() as string;
+    const hostPort = parts.pop() ?? "";
+    const hostIp = parts.join(":");
+    const m = /^(\d+)(?:-(\d+))?$/.exec(containerPart);
+    if (!m || !["tcp", "udp", "sctp"].includes(proto))
+      throw invalidArgument(`invalid containerPort: ${containerPart}`);
+    const start = Number(m[1]);
+    const end = m[2] ? Number(m[2]) : start;
+    const hm = hostPort ? /^(\d+)(?:-(\d+))?$/.exec(hostPort) : undefined;
+    if (hostPort && !hm) throw invalidArgument(`invalid hostPort: ${hostPort}`);
+    for (let p = start; p <= end; p++) {
+      const key = `${p}/${proto}`;
+      exposed[key] = {};
+      const hp = hm ? (hm[2] ? String(Number(hm[1]) + (p - start)) : hm[1]) : "";
+      const list = bindings[key] ?? [];
+      list.push({ HostIp: hostIp, HostPort: hp ?? "" });
+      bindings[key] = list;
+    }
+  }
+  return { exposed, bindings };
+}
+
+/** The flags of `create`/`run` as a create request. */
+export function createRequest(
+  flags: Flags,
+  image: string,
+  command: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ContainerCreateRequest {
+  const detach = flags.bool("detach");
+  const interactive = flags.bool("interactive");
+  const attach = flags.list("attach");
+  const ports = parsePublish(flags.list("publish"));
+  for (const e of flags.list("expose")) ports.exposed[e.includes("/") ? e : `${e}/tcp`] = {};
+  const host: HostConfig = {
+    Binds: flags.list("volume"),
+    Mounts: flags.list("mount").map(parseMount),
+    NetworkMode: flags.string("network") ?? flags.string("net") ?? "default",
+    PortBindings: ports.bindings,
+    PublishAllPorts: flags.bool("publish-all"),
+    AutoRemove: flags.bool("rm"),
+    Privileged: flags.bool("privileged"),
+    ReadonlyRootfs: flags.bool("read-only"),
+    CapAdd: flags.list("cap-add"),
+    CapDrop: flags.list("cap-drop"),
+    SecurityOpt: flags.list("security-opt"),
+    GroupAdd: flags.list("group-add"),
+    ExtraHosts: flags.list("add-host"),
+    Dns: flags.list("dns"),
+    DnsSearch: flags.list("dns-search"),
+    DnsOptions: flags.list("dns-option"),
+    Ulimits: flags.list("ulimit").map(parseUlimit),
+    Init: flags.bool("init") ? true : null,
+    RestartPolicy: parseRestart(flags.string("restart") ?? "no"),
+    LogConfig: { Type: flags.string("log-driver") ?? "k8s-file", Config: {} },
+  };
+  const tmpfs: Record<string, string> = {};
+  for (const t of flags.list("tmpfs")) {
+    const i = t.indexOf(":");
+    tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? "" : t.slice(i + 1);
+  }
+  if (Object.keys(tmpfs).length) host.Tmpfs = tmpfs;
+  const sysctls: Record<string, string> = {};
+  for (const kv of flags.list("sysctl")) {
+    const i = kv.indexOf("=");
+    if (i <= 0)
+      throw invalidArgument(`invalid argument "${kv}" for "--sysctl" flag: sysctl '${kv}' is not allowed`);
+    sysctls[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  if (Object.keys(sysctls).length) host.Sysctls = sysctls;
+  const memory = bytes(flags, "memory");
+  if (memory !== undefined) host.Memory = memory;
+  const swap = bytes(flags, "memory-swap");
+  if (swap !== undefined) host.MemorySwap = swap;
+  const reservation = bytes(flags, "memory-reservation");
+  if (reservation !== undefined) host.MemoryReservation = reservation;
+  const shm = bytes(flags, "shm-size");
+  if (shm !== undefined) host.ShmSize = shm;
+  const cpus = flags.string("cpus");
+  if (cpus !== undefined) {
+    if (!/^\d*\.?\d+$/.test(cpus))
+      throw new UsageError(
+        `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`,
+      );
+    host.NanoCpus = Math.round(Number(cpus) * 1e9);
+  }
+  const shares = int(flags, "cpu-shares");
+  if (shares !== undefined) host.CpuShares = shares;
+  const period = int(flags, "cpu-period");
+  if (period !== undefined) host.CpuPeriod = period;
+  const quota = int(flags, "cpu-quota");
+  if (quota !== undefined) host.CpuQuota = quota;
+  const cpuset = flags.string("cpuset-cpus");
+  if (cpuset !== undefined) host.CpusetCpus = cpuset;
+  const pids = int(flags, "pids-limit");
+  if (pids !== undefined) host.PidsLimit = pids;
+  const oom = int(flags, "oom-score-adj");
+  if (oom !== undefined) host.OomScoreAdj = oom;
+  for (const ns of ["ipc", "pid", "uts"] as const) {
+    const v = flags.string(ns);
+    if (v === undefined) continue;
+    if (ns === "ipc") host.IpcMode = v;
+    else if (ns === "pid") host.PidMode = v;
+    else host.UTSMode = v;
+  }
+  const entrypoint = flags.string("entrypoint");
+  const stopTimeout = int(flags, "stop-timeout");
+  const req: ContainerCreateRequest = {
+    Image: image,
+    Cmd: command.length > 0 ? [...command] : null,
+    Env: parseEnv(flags.list("env"), flags.list("env-file"), env),
+    Labels: parseLabels(flags.list("label"), flags.list("label-file")),
+    Tty: flags.bool("tty"),
+    OpenStdin: interactive,
+    StdinOnce: interactive && !detach,
+    AttachStdin: !detach && (interactive || attach.includes("stdin")),
+    AttachStdout: !detach && (attach.length === 0 || attach.includes("stdout")),
+    AttachStderr: !detach && (attach.length === 0 || attach.includes("stderr")),
+    ExposedPorts: Object.keys(ports.exposed).length ? ports.exposed : null,
+    HostConfig: host,
+  };
+  if (entrypoint !== undefined) req.Entrypoint = [entrypoint];
+  const user = flags.string("user");
+  if (user !== undefined) req.User = user;
+  const workdir = flags.string("workdir");
+  if (workdir !== undefined) {
+    if (!workdir.startsWith("/"))
+      throw invalidArgument(`the working directory '${workdir}' is invalid, it needs to be an absolute path`);
+    req.WorkingDir = workdir;
+  }
+  const hostname = flags.string("hostname");
+  if (hostname !== undefined) req.Hostname = hostname;
+  const stopSignal = flags.string("stop-signal");
+  if (stopSignal !== undefined) req.StopSignal = stopSignal;
+  if (stopTimeout !== undefined) req.StopTimeout = stopTimeout;
+  return req;
+}

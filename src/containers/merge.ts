@@ -1,0 +1,60 @@
+/**
+ * How a container's configuration comes from its image's config and the create request, by
+ * Docker's rules (the daemon's merge of user and image Config).
+ */
+import type { ContainerConfig } from "../engine/types.js";
+import type { ContainerConfig as ImageContainerConfig } from "../oci/image.js";
+
+const envKey = (e: string) => e.split("=")[0] ?? e;
+
+/** The request's Config completed from the image's, as `docker create` does. */
+export function mergeConfig(user: ContainerConfig, image: ImageContainerConfig): ContainerConfig {
+  const out: ContainerConfig = structuredClone(user);
+  if (!out.User) out.User = image.User ?? "";
+  const imagePorts = image.ExposedPorts ?? {};
+  if (!out.ExposedPorts || Object.keys(out.ExposedPorts).length === 0) {
+    out.ExposedPorts = Object.keys(imagePorts).length > 0 ? { ...imagePorts } : null;
+  } else {
+    for (const p of Object.keys(imagePorts)) out.ExposedPorts[p] ??= {};
+  }
+  if (!out.Env || out.Env.length === 0) out.Env = image.Env ? [...image.Env] : [];
+  else {
+    const userKeys = new Set(out.Env.map(envKey));
+    for (const e of image.Env ?? []) if (!userKeys.has(envKey(e))) out.Env.push(e);
+  }
+  const labels: Record<string, string> = { ...(out.Labels ?? {}) };
+  for (const [k, v] of Object.entries(image.Labels ?? {})) if (!(k in labels)) labels[k] = v;
+  out.Labels = labels;
+  if (!out.Entrypoint || out.Entrypoint.length === 0) {
+    if (!out.Cmd || out.Cmd.length === 0) {
+      out.Cmd = image.Cmd ? [...image.Cmd] : null;
+      if (image.ArgsEscaped) out.ArgsEscaped = true;
+    }
+    if (out.Entrypoint === undefined || out.Entrypoint === null)
+      out.Entrypoint = image.Entrypoint ? [...image.Entrypoint] : null;
+  }
+  if (image.Healthcheck && !out.Healthcheck) {
+    const { Test, ...rest } = image.Healthcheck;
+    out.Healthcheck = { ...rest, ...(Test ? { Test: [...Test] } : {}) };
+  }
+  if (!out.WorkingDir) out.WorkingDir = image.WorkingDir ?? "";
+  const imageVolumes = image.Volumes ?? {};
+  if (!out.Volumes || Object.keys(out.Volumes).length === 0) {
+    out.Volumes = Object.keys(imageVolumes).length > 0 ? { ...imageVolumes } : null;
+  } else {
+    for (const v of Object.keys(imageVolumes)) out.Volumes[v] ??= {};
+  }
+  if (!out.StopSignal && image.StopSignal) out.StopSignal = image.StopSignal;
+  if (image.Shell && !out.Shell) out.Shell = [...image.Shell];
+  return out;
+}
+
+/**
+ * The process a container runs: Entrypoint then Cmd. `--entrypoint ""` (an entrypoint of one
+ * empty string) means no entrypoint.
+ */
+export function processArgs(config: ContainerConfig): string[] {
+  const entrypoint =
+    (config.Entrypoint ?? []).length === 1 && config.Entrypoint?.[0] === "" ? [] : (config.Entrypoint ?? []);
+  return [...entrypoint, ...(config.Cmd ?? [])];
+}

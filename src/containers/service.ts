@@ -1,0 +1,922 @@
+/**
+ * Containers: create, start, stop, kill, remove, list, inspect, wait and the rest of the
+ * lifecycle, in the Docker Engine API's terms. A container is a record (metadata/containers)
+ * plus a directory (writable layer, bundle, log); its process belongs to conmon and runc. The
+ * record's state is what berth last saw; `reconcile()` at the start of every operation brings it
+ * in line with conmon's exit files, and conmon's exit command (`berth container cleanup ID`)
+ * records the exit, honours `--rm` and restart policies when no berth process is running.
+ */
+import { randomBytes } from "node:crypto";
+import { lstat, mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { sleep } from "../base/async.js";
+import {
+  BerthError,
+  conflict,
+  errorMessage,
+  failedPrecondition,
+  internal,
+  invalidArgument,
+  notFound,
+} from "../base/errors.js";
+import type {
+  ContainerCreateOptions,
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerListOptions,
+  ContainerLogsOptions,
+  ContainerSummary,
+  ContainersPruneResponse,
+  Filters,
+  LogEntry,
+  MountPoint,
+} from "../engine/types.js";
+import { matchLabels, parseTimestamp } from "../images/filters.js";
+import type { ImageStore } from "../images/store.js";
+import {
+  ContainerMetadata,
+  type ContainerRecord,
+  type ContainerStateUpdate,
+} from "../metadata/containers.js";
+import type { MetadataDb } from "../metadata/db.js";
+import type { VolumeMetadata } from "../metadata/volumes.js";
+import { RuntimeCreateError } from "../runtime/conmon.js";
+import type { RuntimeDriver } from "../runtime/driver.js";
+import { readLogs } from "../runtime/logs.js";
+import type { VolumeService } from "../volumes/service.js";
+import { mergeConfig, processArgs } from "./merge.js";
+import { planMounts } from "./mounts.js";
+import { generateName, VALID_NAME } from "./names.js";
+import { containerState, rfc3339Nano, statusText, ZERO_TIME } from "./status.js";
+
+/** How a container's process is described to the runtime: everything start needs beyond the record. */
+export interface StartContext {
+  readonly rec: ContainerRecord;
+  readonly rootfs: string;
+  readonly mounts: ReadonlyArray<{ destination: string; type: string; source: string; options: string[] }>;
+  readonly hostsFiles: { hosts: string; hostname: string; resolvConf: string };
+}
+
+/** Builds the OCI runtime spec for a start (runtime/spec, fed with host facts). */
+export type SpecBuilder = (ctx: StartContext) => Promise<string>;
+
+export interface ContainerServiceDeps {
+  readonly db: MetadataDb;
+  readonly images: ImageStore;
+  readonly volumes: VolumeService;
+  readonly volumeMeta: VolumeMetadata;
+  readonly driver: RuntimeDriver;
+  readonly buildSpec: SpecBuilder;
+  readonly now?: () => number;
+}
+
+export interface StartOptions {
+  /** Connect to the container's output before its process runs (foreground `run`, `start -a`). */
+  readonly attach?: {
+    onStdout(data: Buffer): void;
+    onStderr(data: Buffer): void;
+    onEnd(): void;
+  };
+}
+
+/** An attached start: write stdin, wait for the exit code. */
+export interface AttachedStart {
+  writeStdin(data: Buffer): void;
+  endStdin(): void;
+  detach(): void;
+}
+
+/** The process could not be invoked: 127 when the command is not found, 126 when it cannot run. */
+export class CommandInvocationError extends BerthError {
+  constructor(
+    message: string,
+    readonly exitCode: 126 | 127,
+  ) {
+    super("FailedPrecondition", message);
+    this.name = "CommandInvocationError";
+  }
+}
+
+const RUNNING_STATES = new Set(["running", "paused", "restarting"]);
+
+export class ContainerService {
+  readonly meta: ContainerMetadata;
+  private readonly now: () => number;
+
+  constructor(readonly deps: ContainerServiceDeps) {
+    this.meta = new ContainerMetadata(deps.db);
+    this.now = deps.now ?? Date.now;
+  }
+
+  private get driver(): RuntimeDriver {
+    return this.deps.driver;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lookup
+
+  /** A container by full ID, name (with or without "/"), or unique ID prefix. */
+  find(ref: string): ContainerRecord | undefined {
+    const name = ref.startsWith("/") ? ref.slice(1) : ref;
+    const byId = this.meta.get(ref);
+    if (byId) return byId;
+    const byName = this.meta.byName(name);
+    if (byName) return byName;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const ids = this.meta.idsByPrefix(ref);
+      if (ids.length > 1) throw conflict(`multiple IDs found with provided prefix: ${ref}`);
+      if (ids[0]) return this.meta.get(ids[0]);
+    }
+    return undefined;
+  }
+
+  resolve(ref: string): ContainerRecord {
+    const rec = this.find(ref);
+    if (!rec || rec.incomplete) throw notFound(`No such container: ${ref}`);
+    return rec;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reconciling with the runtime
+
+  /**
+   * Brings records in line with reality: a process that exited while no berth process watched
+   * (conmon's exit file exists, or its conmon is gone) is recorded as exited; incomplete records
+   * left by a killed `create` are removed.
+   */
+  async reconcile(): Promise<void> {
+    const now = this.now();
+    const records = this.meta.list();
+    // Exit files of containers `--rm` removed, kept a while for a foreground `run` to read.
+    await this.driver.removeExitFiles({ keep: new Set(records.map((r) => r.id)), olderThanMs: 60_000 });
+    for (const rec of records) {
+      if (rec.incomplete) {
+        if (now - rec.created > 60_000) await this.destroy(rec).catch(() => undefined);
+        continue;
+      }
+      if (!RUNNING_STATES.has(rec.status)) continue;
+      await this.observeExit(rec);
+    }
+  }
+
+  /** Records the exit of a container whose process has ended; true when it had. */
+  private async observeExit(rec: ContainerRecord): Promise<boolean> {
+    let exit = await this.driver.exitStatus(rec.id);
+    if (!exit) {
+      if (await this.driver.monitorAlive(rec.id)) return false;
+      const state = await this.driver.state(rec.id);
+      if (state && state.status !== "stopped") return false;
+      // conmon died without an exit file (killed): the process is gone too.
+      exit = { code: 255, at: this.now() };
+    }
+    const code = exit.code;
+    const at = exit.at;
+    const changed = this.deps.db.write(() => {
+      const cur = this.meta.get(rec.id);
+      if (!cur || !RUNNING_STATES.has(cur.status)) return false;
+      this.meta.update(rec.id, { status: "exited", exitCode: code, pid: 0, finishedAt: rfc3339Nano(at) });
+      return true;
+    });
+    if (changed) await this.driver.release(rec.id).catch(() => undefined);
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Create
+
+  async create(
+    req: ContainerCreateRequest,
+    opts: ContainerCreateOptions = {},
+  ): Promise<ContainerCreateResponse> {
+    const { HostConfig: hostConfig = {}, NetworkingConfig: _net, ...config } = req;
+    if (!config.Image) throw invalidArgument("No command specified: an image is required");
+    if (opts.name !== undefined && !VALID_NAME.test(opts.name)) {
+      throw invalidArgument(
+        `Invalid container name (${opts.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
+    }
+    const image = this.deps.images.resolve(config.Image);
+    const imageConfig = (await this.deps.images.config(image.id)).config ?? {};
+    const merged = mergeConfig(config, imageConfig);
+    if (processArgs(merged).length === 0) throw invalidArgument("No command specified");
+    const network = hostConfig.NetworkMode || "none";
+    if (!["none", "host", "default", "bridge"].includes(network) && !network.startsWith("container:")) {
+      throw notFound(`network ${network} not found`);
+    }
+    const restart = hostConfig.RestartPolicy?.Name ?? "";
+    if (!["", "no", "always", "unless-stopped", "on-failure"].includes(restart)) {
+      throw invalidArgument(`invalid restart policy '${restart}'`);
+    }
+    if (hostConfig.AutoRemove && restart && restart !== "no") {
+      throw invalidArgument("Conflicting options: --restart and --rm");
+    }
+    const plan = planMounts(hostConfig, Object.keys(merged.Volumes ?? {}));
+
+    const id = randomBytes(32).toString("hex");
+    merged.Hostname ||= id.slice(0, 12);
+    const finalHost = {
+      ...hostConfig,
+      NetworkMode: network === "default" || network === "bridge" ? "none" : network,
+    };
+    let name = opts.name?.replace(/^\//, "");
+    const created = this.now();
+    for (let attempt = 0; ; attempt++) {
+      const candidate = name ?? generateName(attempt);
+      const ok = this.deps.db.write(() =>
+        this.meta.insert({
+          id,
+          name: candidate,
+          imageId: image.id,
+          imageRef: config.Image as string,
+          created,
+          config: merged,
+          hostConfig: finalHost,
+          mounts: [],
+          labels: merged.Labels ?? {},
+          status: "created",
+          pid: 0,
+          exitCode: 0,
+          error: "",
+          oomKilled: false,
+          startedAt: ZERO_TIME,
+          finishedAt: ZERO_TIME,
+          restartCount: 0,
+          stoppedByUser: false,
+        }),
+      );
+      if (ok) {
+        name = candidate;
+        break;
+      }
+      if (opts.name !== undefined) {
+        const holder = this.meta.byName(candidate);
+        throw conflict(
+          `Conflict. The container name "/${candidate}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      if (attempt > 10) throw internal("cannot find a free container name");
+    }
+    try {
+      await this.driver.prepare(id);
+      const mounts: MountPoint[] = [];
+      for (const m of plan) {
+        if (m.type === "volume") {
+          const vol = await this.deps.volumes.create(m.source ? { Name: m.source } : {}, {
+            anonymous: !m.source,
+          });
+          this.deps.db.write(() => this.deps.volumeMeta.attach(id, vol.Name, m.destination));
+          mounts.push({
+            Type: "volume",
+            Name: vol.Name,
+            Source: vol.Mountpoint,
+            Destination: m.destination,
+            Driver: "local",
+            Mode: m.mode,
+            RW: !m.readOnly,
+            Propagation: "",
+          });
+        } else if (m.type === "bind") {
+          try {
+            await stat(m.source);
+          } catch {
+            if (m.mustExist) {
+              throw invalidArgument(
+                `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
+              );
+            }
+            await mkdir(m.source, { recursive: true });
+          }
+          mounts.push({
+            Type: "bind",
+            Source: m.source,
+            Destination: m.destination,
+            Mode: m.mode,
+            RW: !m.readOnly,
+            Propagation: "rprivate",
+          });
+        } else {
+          mounts.push({
+            Type: "tmpfs",
+            Source: "",
+            Destination: m.destination,
+            Mode: (m.tmpfsOptions ?? []).join(","),
+            RW: !m.readOnly,
+            Propagation: "",
+          });
+        }
+      }
+      this.deps.db.write(() => this.meta.markComplete(id, mounts));
+    } catch (err) {
+      await this.destroy(this.meta.get(id)).catch(() => undefined);
+      throw err;
+    }
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Start
+
+  async start(ref: string, opts: StartOptions = {}): Promise<AttachedStart | undefined> {
+    const rec = this.resolve(ref);
+    await this.observeExit(rec).catch(() => false);
+    const cur = this.resolve(rec.id);
+    if (cur.status === "paused") throw conflict(`cannot start a paused container, try unpause instead`);
+    if (cur.status === "running") return undefined;
+    return this.startRecord(cur, opts);
+  }
+
+  private async startRecord(rec: ContainerRecord, opts: StartOptions): Promise<AttachedStart | undefined> {
+    const image = this.deps.images.meta.getImage(rec.imageId);
+    if (!image) throw notFound(`No such image: ${rec.imageId}`);
+    const rootfs = await this.driver.mountRootfs(
+      rec.id,
+      image.layers.map((l) => l.chainId),
+    );
+    try {
+      await refuseSymlinkedSystemPaths(rootfs);
+      const mounts: StartContext["mounts"][number][] = [];
+      for (const m of rec.mounts) {
+        if (m.Type === "volume" && m.Name) {
+          const plan = rec.hostConfig.Mounts?.find((x) => x.Target === m.Destination);
+          if (!plan?.VolumeOptions?.NoCopy && !m.Mode.split(",").includes("nocopy")) {
+            await this.deps.volumes.populateFromImage(m.Name, join(rootfs, m.Destination));
+          }
+        }
+        if (m.Type === "tmpfs") {
+          mounts.push({
+            destination: m.Destination,
+            type: "tmpfs",
+            source: "tmpfs",
+            options: [...(m.Mode ? m.Mode.split(",") : []), ...(m.RW ? [] : ["ro"])],
+          });
+        } else {
+          mounts.push({
+            destination: m.Destination,
+            type: "bind",
+            source: m.Source,
+            options: ["rbind", m.RW ? "rw" : "ro"],
+          });
+        }
+      }
+      const hostsFiles = await this.writeHostsFiles(rec);
+      const spec = await this.deps.buildSpec({ rec, rootfs, mounts, hostsFiles });
+      const terminal = !!rec.config.Tty;
+      let pid: number;
+      try {
+        pid = await this.driver.createProcess(rec.id, spec, {
+          name: rec.name,
+          terminal,
+          stdin: !!rec.config.OpenStdin,
+        });
+      } catch (err) {
+        if (err instanceof RuntimeCreateError) throw invocationError(err.runtimeMessage);
+        throw err;
+      }
+      let attached: AttachedStart | undefined;
+      if (opts.attach) {
+        const conn = await this.driver.attach(rec.id, opts.attach);
+        attached = {
+          writeStdin: (d) => conn.writeStdin(d),
+          endStdin: () => conn.endStdin(),
+          detach: () => conn.close(),
+        };
+      }
+      await this.driver.startProcess(rec.id);
+      this.deps.db.write(() =>
+        this.meta.update(rec.id, {
+          status: "running",
+          pid,
+          exitCode: 0,
+          error: "",
+          startedAt: rfc3339Nano(this.now()),
+          finishedAt: ZERO_TIME,
+          stoppedByUser: false,
+        }),
+      );
+      return attached;
+    } catch (err) {
+      this.deps.db.write(() =>
+        this.meta.update(rec.id, {
+          status: rec.startedAt === ZERO_TIME ? "created" : "exited",
+          error: errorMessage(err),
+          exitCode: err instanceof CommandInvocationError ? err.exitCode : 128,
+        }),
+      );
+      await this.driver.release(rec.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container (the networking issue refines them). */
+  private async writeHostsFiles(rec: ContainerRecord): Promise<StartContext["hostsFiles"]> {
+    const dir = this.driver.dir(rec.id);
+    const { writeFileAtomic } = await import("../sys/fs.js");
+    const hostname = rec.config.Hostname ?? rec.id.slice(0, 12);
+    const paths = {
+      hostname: join(dir, "hostname"),
+      hosts: join(dir, "hosts"),
+      resolvConf: join(dir, "resolv.conf"),
+    };
+    await writeFileAtomic(paths.hostname, `${hostname}\n`);
+    const hosts = [
+      "127.0.0.1\tlocalhost",
+      "::1\tlocalhost ip6-localhost ip6-loopback",
+      "fe00::0\tip6-localnet",
+      "ff00::0\tip6-mcastprefix",
+      "ff02::1\tip6-allnodes",
+      "ff02::2\tip6-allrouters",
+      ...(rec.hostConfig.NetworkMode === "host" ? [] : [`127.0.1.1\t${hostname}`]),
+      ...(rec.hostConfig.ExtraHosts ?? []).map((h) => {
+        const i = h.lastIndexOf(":");
+        return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
+      }),
+    ];
+    await writeFileAtomic(paths.hosts, `${hosts.join("\n")}\n`);
+    const { readFile } = await import("node:fs/promises");
+    const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    // Loopback resolvers of the host are unreachable from the container's own network namespace.
+    const lines = hostResolv
+      .split("\n")
+      .filter((l) => !(rec.hostConfig.NetworkMode !== "host" && /^\s*nameserver\s+(127\.|::1)/.test(l)));
+    await writeFileAtomic(paths.resolvConf, `${lines.join("\n").trim()}\n`);
+    return paths;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Exit, stop, kill, wait
+
+  /**
+   * What conmon's exit command runs when a container's process ended: record the exit, release
+   * the runtime state, then remove (`--rm`) or restart (restart policy) as Docker's daemon would.
+   */
+  async cleanup(id: string): Promise<void> {
+    const rec = this.meta.get(id);
+    if (!rec) return;
+    await this.observeExit(rec);
+    const after = this.meta.get(id);
+    if (!after) return;
+    if (after.hostConfig.AutoRemove) {
+      await this.remove(after.id, { force: true, volumes: true, keepExitFile: !!after.config.AttachStdout });
+      return;
+    }
+    const policy = after.hostConfig.RestartPolicy;
+    const name = policy?.Name ?? "";
+    const restart =
+      !after.stoppedByUser &&
+      (name === "always" ||
+        name === "unless-stopped" ||
+        (name === "on-failure" &&
+          after.exitCode !== 0 &&
+          (!policy?.MaximumRetryCount || after.restartCount < policy.MaximumRetryCount)));
+    if (!restart) return;
+    // Docker's back-off: 100 ms doubling per consecutive restart, at most 1 minute.
+    const delay = Math.min(60_000, 100 * 2 ** Math.min(after.restartCount, 10));
+    this.deps.db.write(() =>
+      this.meta.update(id, { status: "restarting", restartCount: after.restartCount + 1 }),
+    );
+    await sleep(delay);
+    const again = this.meta.get(id);
+    if (again?.status !== "restarting" || again.stoppedByUser) return;
+    await this.startRecord(again, {}).catch((err: unknown) => {
+      this.deps.db.write(() => this.meta.update(id, { status: "exited", error: errorMessage(err) }));
+    });
+  }
+
+  /**
+   * Waits until the container's process has exited and returns its exit code. A container that
+   * `--rm` already removed is answered from conmon's exit file (by full ID).
+   */
+  async wait(ref: string, opts: { signal?: AbortSignal; pollMs?: number } = {}): Promise<number> {
+    const rec = this.find(ref);
+    if (!rec || rec.incomplete) {
+      const exit = /^[a-f0-9]{64}$/.test(ref) ? await this.driver.exitStatus(ref) : undefined;
+      if (exit) return exit.code;
+      throw notFound(`No such container: ${ref}`);
+    }
+    for (;;) {
+      const cur = this.meta.get(rec.id);
+      if (!cur) {
+        const exit = await this.driver.exitStatus(rec.id);
+        return exit?.code ?? rec.exitCode;
+      }
+      if (!RUNNING_STATES.has(cur.status)) return cur.exitCode;
+      if (await this.observeExit(cur)) continue;
+      await sleep(opts.pollMs ?? 50, opts.signal);
+    }
+  }
+
+  async kill(ref: string, signal = "KILL"): Promise<void> {
+    const rec = this.resolve(ref);
+    await this.observeExit(rec);
+    const cur = this.resolve(rec.id);
+    if (!RUNNING_STATES.has(cur.status)) {
+      throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
+    }
+    const sig = normalizeSignal(signal);
+    this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
+    await this.driver.kill(cur.id, sig);
+  }
+
+  /** Stops a running container: its stop signal, then SIGKILL after the timeout (seconds). */
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.resolve(ref);
+    await this.observeExit(rec);
+    const cur = this.resolve(rec.id);
+    if (!RUNNING_STATES.has(cur.status)) return;
+    this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
+    if (cur.status === "paused") await this.driver.runc.resume(cur.id).catch(() => undefined);
+    const timeout = opts.timeout ?? cur.config.StopTimeout ?? 10;
+    const signal = normalizeSignal(opts.signal ?? cur.config.StopSignal ?? "TERM");
+    if (timeout !== 0) {
+      await this.driver.kill(cur.id, signal).catch(() => undefined);
+      if (await this.waitExit(cur.id, timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000)) return;
+    }
+    await this.driver.kill(cur.id, "KILL", true).catch(() => undefined);
+    if (!(await this.waitExit(cur.id, 10_000)))
+      throw internal(`container ${cur.id} did not stop after SIGKILL`);
+  }
+
+  private async waitExit(id: string, ms: number): Promise<boolean> {
+    const deadline = this.now() + ms;
+    for (;;) {
+      const rec = this.meta.get(id);
+      if (!rec || !RUNNING_STATES.has(rec.status)) return true;
+      if (await this.observeExit(rec)) return true;
+      if (this.now() >= deadline) return false;
+      await sleep(25);
+    }
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await this.stop(ref, opts);
+    await this.start(ref);
+  }
+
+  async pause(ref: string): Promise<void> {
+    const rec = this.resolve(ref);
+    if (rec.status !== "running") throw conflict(`Container ${rec.id} is not running`);
+    await this.driver.runc.pause(rec.id);
+    this.deps.db.write(() => this.meta.update(rec.id, { status: "paused" }));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.resolve(ref);
+    if (rec.status !== "paused") throw conflict(`Container ${rec.id} is not paused`);
+    await this.driver.runc.resume(rec.id);
+    this.deps.db.write(() => this.meta.update(rec.id, { status: "running" }));
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.resolve(ref);
+    const name = newName.replace(/^\//, "");
+    if (!VALID_NAME.test(name))
+      throw invalidArgument(
+        `Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
+    if (name === rec.name)
+      throw invalidArgument(`Renaming a container with the same name as its current name`);
+    const ok = this.deps.db.write(() => this.meta.rename(rec.id, name));
+    if (!ok) {
+      const holder = this.meta.byName(name);
+      throw conflict(
+        `Conflict. The container name "/${name}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Remove
+
+  async remove(
+    ref: string,
+    opts: { force?: boolean; volumes?: boolean; keepExitFile?: boolean } = {},
+  ): Promise<void> {
+    const rec = this.find(ref);
+    if (!rec) throw notFound(`No such container: ${ref}`);
+    await this.observeExit(rec).catch(() => false);
+    const cur = this.meta.get(rec.id);
+    if (!cur) return;
+    if (RUNNING_STATES.has(cur.status)) {
+      if (!opts.force) {
+        throw conflict(
+          `cannot remove container "/${cur.name}": container is ${cur.status}: stop the container before removing or force remove`,
+        );
+      }
+      this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
+      if (cur.status === "paused") await this.driver.runc.resume(cur.id).catch(() => undefined);
+      await this.driver.kill(cur.id, "KILL", true).catch(() => undefined);
+      await this.waitExit(cur.id, 10_000);
+    }
+    await this.destroy(this.meta.get(cur.id), {
+      volumes: opts.volumes ?? false,
+      keepExitFile: opts.keepExitFile ?? false,
+    });
+  }
+
+  /** Deletes a container's runtime state, directory, record and (with `volumes`) anonymous volumes. */
+  private async destroy(
+    rec: ContainerRecord | undefined,
+    opts: { volumes?: boolean; keepExitFile?: boolean } = {},
+  ): Promise<void> {
+    if (!rec) return;
+    const vols = this.deps.volumeMeta.volumesOf(rec.id);
+    if (opts.keepExitFile) await this.driver.release(rec.id);
+    else await this.driver.destroy(rec.id);
+    if (opts.keepExitFile) {
+      const { rm } = await import("node:fs/promises");
+      await rm(this.driver.dir(rec.id), { recursive: true, force: true });
+    }
+    this.deps.db.write(() => {
+      this.deps.volumeMeta.detach(rec.id);
+      this.meta.delete(rec.id);
+    });
+    if (opts.volumes) {
+      for (const v of vols) {
+        const vol = this.deps.volumes.get(v.volumeName);
+        if (vol?.anonymous) await this.deps.volumes.remove(v.volumeName).catch(() => undefined);
+      }
+    }
+  }
+
+  async prune(opts: { filters?: Filters } = {}): Promise<ContainersPruneResponse> {
+    const filters = opts.filters ?? {};
+    for (const k of Object.keys(filters))
+      if (k !== "until" && k !== "label" && k !== "label!") throw invalidArgument(`invalid filter '${k}'`);
+    const untilValues = filters.until ?? [];
+    const until =
+      untilValues.length > 0 ? Math.min(...untilValues.map((v) => parseTimestamp(v, this.now()))) : undefined;
+    const labels = filters.label ?? [];
+    const notLabels = filters["label!"] ?? [];
+    await this.reconcile();
+    const deleted: string[] = [];
+    let space = 0;
+    for (const rec of this.meta.list()) {
+      if (rec.incomplete || RUNNING_STATES.has(rec.status)) continue;
+      if (until !== undefined && rec.created >= until) continue;
+      if (labels.length > 0 && !matchLabels(rec.labels, labels)) continue;
+      if (notLabels.length > 0 && !matchLabels(rec.labels, notLabels, true)) continue;
+      space += await this.sizeRw(rec.id);
+      await this.destroy(rec);
+      deleted.push(rec.id);
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  async list(opts: ContainerListOptions = {}): Promise<ContainerSummary[]> {
+    await this.reconcile();
+    const now = this.now();
+    let recs = this.meta.list().filter((r) => !r.incomplete);
+    if (!opts.all && !(opts.limit !== undefined && opts.limit > 0))
+      recs = recs.filter((r) => RUNNING_STATES.has(r.status));
+    recs = await this.applyFilters(recs, opts.filters ?? {});
+    if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
+    const images = new Map<string, { size: number }>(
+      this.deps.images.meta.listImages().map((i) => [i.id, i]),
+    );
+    const out: ContainerSummary[] = [];
+    for (const r of recs) {
+      const args = processArgs(r.config);
+      const s: ContainerSummary = {
+        Id: r.id,
+        Names: [`/${r.name}`],
+        Image: r.imageRef,
+        ImageID: r.imageId,
+        Command: args.join(" "),
+        Created: Math.floor(r.created / 1000),
+        Ports: [],
+        Labels: { ...r.labels },
+        State: r.status,
+        Status: statusText(r, now),
+        HostConfig: { NetworkMode: r.hostConfig.NetworkMode ?? "none" },
+        NetworkSettings: { Networks: {} },
+        Mounts: [...r.mounts],
+      };
+      if (opts.size) {
+        s.SizeRw = await this.sizeRw(r.id);
+        s.SizeRootFs = s.SizeRw + (images.get(r.imageId)?.size ?? 0);
+      }
+      out.push(s);
+    }
+    return out;
+  }
+
+  private async applyFilters(
+    recs: ContainerRecord[],
+    filters: Readonly<Record<string, readonly string[]>>,
+  ): Promise<ContainerRecord[]> {
+    const allowed = [
+      "ancestor",
+      "status",
+      "name",
+      "id",
+      "label",
+      "exited",
+      "before",
+      "since",
+      "volume",
+      "health",
+      "network",
+      "is-task",
+      "publish",
+      "expose",
+    ];
+    for (const k of Object.keys(filters))
+      if (!allowed.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    const statuses = filters.status ?? [];
+    for (const s of statuses) {
+      if (!["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(s)) {
+        throw invalidArgument(`invalid filter 'status=${s}'`);
+      }
+    }
+    let out = recs;
+    if (statuses.length) out = out.filter((r) => statuses.includes(r.status));
+    const names = filters.name ?? [];
+    if (names.length)
+      out = out.filter((r) => names.some((n) => new RegExp(n.replace(/^\//, "")).test(r.name)));
+    const ids = filters.id ?? [];
+    if (ids.length) out = out.filter((r) => ids.some((i) => r.id.startsWith(i)));
+    const labels = filters.label ?? [];
+    if (labels.length) {
+      out = out.filter((r) =>
+        labels.every((l) => {
+          const eq = l.indexOf("=");
+          return eq < 0 ? Object.hasOwn(r.labels, l) : r.labels[l.slice(0, eq)] === l.slice(eq + 1);
+        }),
+      );
+    }
+    const exited = (filters.exited ?? []).map((e) => {
+      if (!/^-?\d+$/.test(e)) throw invalidArgument(`invalid filter 'exited=${e}'`);
+      return Number(e);
+    });
+    if (exited.length) out = out.filter((r) => r.status === "exited" && exited.includes(r.exitCode));
+    const ancestors = filters.ancestor ?? [];
+    if (ancestors.length) {
+      const wanted = new Set<string>();
+      for (const a of ancestors) {
+        const img = this.deps.images.lookup(a)?.rec;
+        if (!img) continue;
+        wanted.add(img.id);
+        // …and every image built on top of it (Docker matches descendants too).
+        for (const d of this.descendants(img.id)) wanted.add(d);
+      }
+      out = out.filter((r) => wanted.has(r.imageId));
+    }
+    const before = filters.before ?? [];
+    for (const b of before) {
+      const ref = this.resolve(b);
+      out = out.filter((r) => r.created < ref.created);
+    }
+    const sinceF = filters.since ?? [];
+    for (const s of sinceF) {
+      const ref = this.resolve(s);
+      out = out.filter((r) => r.created > ref.created);
+    }
+    const vols = filters.volume ?? [];
+    if (vols.length) {
+      out = out.filter((r) =>
+        r.mounts.some(
+          (m) => vols.includes(m.Name ?? "") || vols.includes(m.Destination) || vols.includes(m.Source),
+        ),
+      );
+    }
+    return out;
+  }
+
+  private descendants(id: string): string[] {
+    const out: string[] = [];
+    const queue = [id];
+    while (queue.length > 0) {
+      const cur = queue.shift() as string;
+      for (const child of this.deps.images.meta.childrenOf(cur)) {
+        out.push(child);
+        queue.push(child);
+      }
+    }
+    return out;
+  }
+
+  /** Bytes in the writable layer. */
+  async sizeRw(id: string): Promise<number> {
+    const { directorySize } = await import("../volumes/service.js");
+    return directorySize(this.driver.upper(id)).catch(() => 0);
+  }
+
+  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
+    const rec0 = this.resolve(ref);
+    await this.observeExit(rec0).catch(() => false);
+    const rec = this.resolve(rec0.id);
+    const args = processArgs(rec.config);
+    const image = this.deps.images.meta.getImage(rec.imageId);
+    const dir = this.driver.dir(rec.id);
+    const lower = image
+      ? [...image.layers].reverse().map((l) => this.deps.images.snapshots.fsPath(l.chainId))
+      : [];
+    const out: ContainerInspect = {
+      Id: rec.id,
+      Created: rfc3339Nano(rec.created),
+      Path: args[0] ?? "",
+      Args: args.slice(1),
+      State: containerState(rec),
+      Image: rec.imageId,
+      ResolvConfPath: join(dir, "resolv.conf"),
+      HostnamePath: join(dir, "hostname"),
+      HostsPath: join(dir, "hosts"),
+      LogPath: this.driver.logPath(rec.id),
+      Name: `/${rec.name}`,
+      RestartCount: rec.restartCount,
+      Driver: "overlay",
+      Platform: "linux",
+      MountLabel: "",
+      ProcessLabel: "",
+      AppArmorProfile: "",
+      ExecIDs: null,
+      HostConfig: rec.hostConfig,
+      GraphDriver: {
+        Name: "overlay",
+        Data: {
+          LowerDir: lower.join(":"),
+          MergedDir: this.driver.rootfs(rec.id),
+          UpperDir: this.driver.upper(rec.id),
+          WorkDir: join(dir, "work"),
+        },
+      },
+      Mounts: [...rec.mounts],
+      Config: { ...rec.config, Image: rec.imageRef },
+      NetworkSettings: { Bridge: "", SandboxID: "", SandboxKey: "", Ports: {}, Networks: {} },
+    };
+    if (opts.size) {
+      out.SizeRw = await this.sizeRw(rec.id);
+      out.SizeRootFs = out.SizeRw + (image?.size ?? 0);
+    }
+    return out;
+  }
+
+  /** The container's log records, stdout and stderr apart (following while it runs). */
+  async *logs(ref: string, opts: ContainerLogsOptions = {}): AsyncIterable<LogEntry> {
+    const rec = this.resolve(ref);
+    const wantOut = opts.stdout ?? true;
+    const wantErr = opts.stderr ?? true;
+    const done = async () => {
+      const cur = this.meta.get(rec.id);
+      if (!cur || !RUNNING_STATES.has(cur.status)) return true;
+      return this.observeExit(cur);
+    };
+    for await (const line of readLogs(this.driver.logPath(rec.id), {
+      ...(opts.since !== undefined ? { since: opts.since * 1000 } : {}),
+      ...(opts.until !== undefined ? { until: opts.until * 1000 } : {}),
+      ...(opts.tail !== undefined && opts.tail >= 0 ? { tail: opts.tail } : {}),
+      follow: opts.follow ?? false,
+      done,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })) {
+      if ((line.stream === "stdout" && wantOut) || (line.stream === "stderr" && wantErr)) {
+        yield { stream: line.stream, data: line.data, time: line.time };
+      }
+    }
+  }
+
+  /** Containers using an image (for rmi). */
+  containersUsing(imageId: string): Array<{ id: string; running: boolean }> {
+    return this.meta.usingImage(imageId).map((r) => ({ id: r.id, running: RUNNING_STATES.has(r.status) }));
+  }
+
+  update(id: string, change: ContainerStateUpdate): void {
+    this.deps.db.write(() => this.meta.update(id, change));
+  }
+}
+
+/** Maps runc's create failure to Docker's meaning: 127 not found, 126 cannot execute, else a failure. */
+export function invocationError(message: string): BerthError {
+  const text = `OCI runtime create failed: ${message}`;
+  if (/executable file not found|no such file or directory/i.test(message))
+    return new CommandInvocationError(text, 127);
+  if (/permission denied|exec format error|is a directory/i.test(message))
+    return new CommandInvocationError(text, 126);
+  return failedPrecondition(text);
+}
+
+/** "SIGTERM", "TERM", "15" → what runc kill accepts ("TERM" or a number). */
+export function normalizeSignal(s: string): string {
+  const t = s.trim().toUpperCase().replace(/^SIG/, "");
+  if (!t) throw invalidArgument("invalid signal: empty");
+  if (/^\d+$/.test(t)) return t;
+  if (!/^[A-Z0-9+-]+$/.test(t)) throw invalidArgument(`Invalid signal: ${s}`);
+  return t;
+}
+
+/** Refuses a root filesystem that plants symlinks where runc mounts /proc, /sys and /dev. */
+async function refuseSymlinkedSystemPaths(rootfs: string): Promise<void> {
+  for (const p of ["proc", "sys", "dev", "dev/pts", "dev/shm", "dev/null", "dev/mqueue"]) {
+    let isLink = false;
+    try {
+      isLink = (await lstat(join(rootfs, p))).isSymbolicLink();
+    } catch {
+      continue;
+    }
+    if (isLink) throw failedPrecondition(`refusing to start a container whose image has /${p} as a symlink`);
+  }
+}

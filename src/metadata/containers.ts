@@ -1,0 +1,191 @@
+/**
+ * Container records. A container is created with `incomplete = 1` and marked complete only when
+ * every step of its creation (directories, volumes, record) succeeded; a crash in between leaves
+ * an incomplete record that the next command removes. Runtime state columns (status, pid, exit
+ * code, times) are the last state berth observed; runc and conmon's exit files are the truth and
+ * are reconciled into these columns at the start of each command.
+ */
+import type { ContainerConfig, ContainerStatus, HostConfig, MountPoint } from "../engine/types.js";
+import type { MetadataDb } from "./db.js";
+import { asRow, jsonRecord, num, type Row, str } from "./rows.js";
+
+export interface ContainerRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly imageId: string;
+  readonly imageRef: string;
+  /** ms since the epoch. */
+  readonly created: number;
+  readonly config: ContainerConfig;
+  readonly hostConfig: HostConfig;
+  readonly mounts: readonly MountPoint[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly status: ContainerStatus;
+  readonly pid: number;
+  readonly exitCode: number;
+  readonly error: string;
+  readonly oomKilled: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly restartCount: number;
+  /** Stopped by `stop`/`kill` (restart policies other than `always` then do not restart it). */
+  readonly stoppedByUser: boolean;
+  readonly incomplete: boolean;
+}
+
+/** The runtime-state columns a state change may update. */
+export type ContainerStateUpdate = Partial<
+  Pick<
+    ContainerRecord,
+    | "status"
+    | "pid"
+    | "exitCode"
+    | "error"
+    | "oomKilled"
+    | "startedAt"
+    | "finishedAt"
+    | "restartCount"
+    | "stoppedByUser"
+  >
+>;
+
+const STATUSES: readonly ContainerStatus[] = [
+  "created",
+  "running",
+  "paused",
+  "restarting",
+  "removing",
+  "exited",
+  "dead",
+];
+
+function parseJson<T>(row: Row, col: string): T {
+  // Our own JSON, written by this module from typed values.
+  return JSON.parse(str(row, col)) as T;
+}
+
+function fromRow(row: Row): ContainerRecord {
+  const status = str(row, "status");
+  return {
+    id: str(row, "id"),
+    name: str(row, "name"),
+    imageId: str(row, "image_id"),
+    imageRef: str(row, "image_ref"),
+    created: num(row, "created"),
+    config: parseJson<ContainerConfig>(row, "config"),
+    hostConfig: parseJson<HostConfig>(row, "host_config"),
+    mounts: parseJson<MountPoint[]>(row, "mounts"),
+    labels: jsonRecord(row, "labels"),
+    status: (STATUSES as readonly string[]).includes(status) ? (status as ContainerStatus) : "dead",
+    pid: num(row, "pid"),
+    exitCode: num(row, "exit_code"),
+    error: str(row, "error"),
+    oomKilled: num(row, "oom_killed") !== 0,
+    startedAt: str(row, "started_at"),
+    finishedAt: str(row, "finished_at"),
+    restartCount: num(row, "restart_count"),
+    stoppedByUser: num(row, "stopped_by_user") !== 0,
+    incomplete: num(row, "incomplete") !== 0,
+  };
+}
+
+const COLUMN: Record<keyof ContainerStateUpdate, string> = {
+  status: "status",
+  pid: "pid",
+  exitCode: "exit_code",
+  error: "error",
+  oomKilled: "oom_killed",
+  startedAt: "started_at",
+  finishedAt: "finished_at",
+  restartCount: "restart_count",
+  stoppedByUser: "stopped_by_user",
+};
+
+export class ContainerMetadata {
+  constructor(readonly db: MetadataDb) {}
+
+  /** Inserts a new (incomplete) record; false when the name is taken. */
+  insert(rec: Omit<ContainerRecord, "incomplete">): boolean {
+    const r = this.db.sqlite
+      .prepare(
+        `INSERT OR IGNORE INTO containers (id, name, image_id, image_ref, created, config, host_config, mounts, labels, status, incomplete)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+      )
+      .run(
+        rec.id,
+        rec.name,
+        rec.imageId,
+        rec.imageRef,
+        rec.created,
+        JSON.stringify(rec.config),
+        JSON.stringify(rec.hostConfig),
+        JSON.stringify(rec.mounts),
+        JSON.stringify(rec.labels),
+        rec.status,
+      );
+    return r.changes > 0;
+  }
+
+  markComplete(id: string, mounts: readonly MountPoint[]): void {
+    this.db.sqlite
+      .prepare("UPDATE containers SET incomplete = 0, mounts = ? WHERE id = ?")
+      .run(JSON.stringify(mounts), id);
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    const r = this.db.sqlite.prepare("SELECT * FROM containers WHERE id = ?").get(id);
+    return r === undefined ? undefined : fromRow(asRow(r));
+  }
+
+  byName(name: string): ContainerRecord | undefined {
+    const r = this.db.sqlite.prepare("SELECT * FROM containers WHERE name = ?").get(name);
+    return r === undefined ? undefined : fromRow(asRow(r));
+  }
+
+  /** IDs starting with a hex prefix. */
+  idsByPrefix(prefix: string): string[] {
+    return this.db.sqlite
+      .prepare("SELECT id FROM containers WHERE id >= ? AND id < ?")
+      .all(prefix, `${prefix}g`)
+      .map((r) => str(asRow(r), "id"));
+  }
+
+  /** Every record, newest first (incomplete ones included: callers decide). */
+  list(): ContainerRecord[] {
+    return this.db.sqlite
+      .prepare("SELECT * FROM containers ORDER BY created DESC, id")
+      .all()
+      .map((r) => fromRow(asRow(r)));
+  }
+
+  update(id: string, change: ContainerStateUpdate): void {
+    const sets: string[] = [];
+    const values: Array<string | number> = [];
+    for (const [k, v] of Object.entries(change) as Array<[keyof ContainerStateUpdate, unknown]>) {
+      if (v === undefined) continue;
+      sets.push(`${COLUMN[k]} = ?`);
+      values.push(typeof v === "boolean" ? (v ? 1 : 0) : (v as string | number));
+    }
+    if (sets.length === 0) return;
+    this.db.sqlite.prepare(`UPDATE containers SET ${sets.join(", ")} WHERE id = ?`).run(...values, id);
+  }
+
+  rename(id: string, name: string): boolean {
+    return (
+      this.db.sqlite.prepare("UPDATE OR IGNORE containers SET name = ? WHERE id = ?").run(name, id).changes >
+      0
+    );
+  }
+
+  delete(id: string): void {
+    this.db.sqlite.prepare("DELETE FROM containers WHERE id = ?").run(id);
+  }
+
+  /** Containers created from an image (for rmi's refusal and ancestor filters). */
+  usingImage(imageId: string): ContainerRecord[] {
+    return this.db.sqlite
+      .prepare("SELECT * FROM containers WHERE image_id = ? ORDER BY created DESC")
+      .all(imageId)
+      .map((r) => fromRow(asRow(r)));
+  }
+}

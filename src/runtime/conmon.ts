@@ -1,0 +1,154 @@
+/**
+ * conmon, the per-container monitor (Podman's design): it runs `runc create`, owns the
+ * container's stdio (log file, attach socket, terminal), waits for the process, writes the exit
+ * code to `<exit-dir>/<id>` and runs the exit command — so containers keep running, logging and
+ * being cleaned up after the berth process that started them is gone.
+ *
+ * Start protocol: conmon is given a socket as fd 3 (`_OCI_SYNCPIPE=3`) and writes one JSON line
+ * `{"data": PID}` once `runc create` succeeded, or `{"data": -1, "message": "…"}` with runc's
+ * error. conmon double-forks, so the process we spawn exits at once; the monitor lives on.
+ */
+import { spawn } from "node:child_process";
+import { canceled, errorMessage, internal } from "../base/errors.js";
+import { runcMessage } from "./runc.js";
+
+export const CONMON = "conmon";
+
+export interface ConmonOptions {
+  /** Container ID (runc's ID too). */
+  readonly id: string;
+  /** A short unique ID naming the attach socket directory (keeps the socket path under 108 bytes). */
+  readonly attachId: string;
+  readonly name: string;
+  readonly bundle: string;
+  readonly runcRoot: string;
+  readonly runc?: string;
+  readonly logPath: string;
+  readonly exitDir: string;
+  readonly socketDir: string;
+  readonly containerPidFile: string;
+  readonly conmonPidFile: string;
+  readonly terminal: boolean;
+  readonly stdin: boolean;
+  readonly leaveStdinOpen?: boolean;
+  /** Runs when the container exits: the program and its arguments. */
+  readonly exitCommand?: { readonly path: string; readonly args: readonly string[] };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly signal?: AbortSignal;
+}
+
+/** The OCI runtime refused to create the container; `message` is runc's own. */
+export class RuntimeCreateError extends Error {
+  constructor(readonly runtimeMessage: string) {
+    super(runtimeMessage);
+    this.name = "RuntimeCreateError";
+  }
+}
+
+export function conmonArgs(o: ConmonOptions): string[] {
+  const args = [
+    "--api-version",
+    "1",
+    "-c",
+    o.id,
+    "-u",
+    o.attachId,
+    "-n",
+    o.name,
+    "-r",
+    o.runc ?? "/usr/sbin/runc",
+    "-b",
+    o.bundle,
+    "-p",
+    o.containerPidFile,
+    "-P",
+    o.conmonPidFile,
+    "-l",
+    `k8s-file:${o.logPath}`,
+    "--exit-dir",
+    o.exitDir,
+    "--socket-dir-path",
+    o.socketDir,
+    "--runtime-arg",
+    "--root",
+    "--runtime-arg",
+    o.runcRoot,
+    "--log-level",
+    "error",
+  ];
+  if (o.terminal) args.push("-t");
+  if (o.stdin) args.push("-i");
+  if (o.leaveStdinOpen) args.push("--leave-stdin-open");
+  if (o.exitCommand) {
+    args.push("--exit-command", o.exitCommand.path);
+    for (const a of o.exitCommand.args) args.push("--exit-command-arg", a);
+  }
+  return args;
+}
+
+/**
+ * Starts conmon (which runs `runc create`) and resolves with the container's PID once the
+ * container exists, paused before its process runs (`runc start` releases it).
+ */
+export function launchConmon(o: ConmonOptions): Promise<{ pid: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CONMON, conmonArgs(o), {
+      stdio: ["ignore", "ignore", "pipe", "pipe"],
+      env: { ...o.env, _OCI_SYNCPIPE: "3" },
+      detached: true,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const sync = child.stdio[3];
+    const stderr: Buffer[] = [];
+    child.stderr?.on("data", (c: Buffer) => stderr.push(c));
+    let buf = "";
+    let settled = false;
+    const finish = (err: Error | undefined, pid?: number) => {
+      if (settled) return;
+      settled = true;
+      sync?.destroy();
+      child.unref();
+      if (err) reject(err);
+      else resolve({ pid: pid ?? 0 });
+    };
+    child.on("error", (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ABORT_ERR") finish(canceled("container creation canceled"));
+      else if (code === "ENOENT")
+        finish(internal("conmon not found: install the Debian package conmon", err));
+      else finish(internal(`cannot start conmon: ${errorMessage(err)}`, err));
+    });
+    sync?.on("data", (chunk: Buffer) => {
+      buf += chunk.toString("utf8");
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf("\n");
+        const msg = decodeSyncLine(line);
+        if (!msg) continue;
+        if (msg.data < 0) finish(new RuntimeCreateError(runcMessage(msg.message ?? "")));
+        else finish(undefined, msg.data);
+      }
+    });
+    sync?.on("error", () => undefined);
+    sync?.on("close", () => {
+      // conmon went away without reporting: it failed before forking (bad arguments and such).
+      const text = Buffer.concat(stderr).toString("utf8").trim();
+      finish(internal(`conmon failed${text ? `: ${text.split("\n").pop()}` : " without a message"}`));
+    });
+  });
+}
+
+function decodeSyncLine(line: string): { data: number; message?: string } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.data !== "number") return undefined;
+  return { data: o.data, ...(typeof o.message === "string" ? { message: o.message } : {}) };
+}

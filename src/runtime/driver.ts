@@ -1,0 +1,230 @@
+/**
+ * The runtime driver: everything berth does to run a container's process on the host — the
+ * overlay root filesystem, the bundle, conmon (which runs `runc create`), `runc start`, signals,
+ * the attach socket, the exit file conmon writes. It holds no state of its own: the truth is in
+ * runc's state root, the mount table and conmon's files, so any berth process can pick up where
+ * another left off.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { errnoCode } from "../base/errors.js";
+import type { Digest } from "../oci/digest.js";
+import type { Snapshotter } from "../snapshots/snapshotter.js";
+import { writeFileAtomic } from "../sys/fs.js";
+import { isMountPoint, mount, unmount } from "../sys/mount.js";
+import { type AttachConnection, type AttachHandlers, attachSocketPath, connectAttach } from "./attach.js";
+import { launchConmon } from "./conmon.js";
+import { Runc, type RuncState } from "./runc.js";
+
+export interface RuntimeDriverOptions {
+  /** `<root>/containers`: one directory per container. */
+  readonly containersDir: string;
+  /** `<runroot>/runc`. */
+  readonly runcRoot: string;
+  /** `<runroot>/exits`. */
+  readonly exitDir: string;
+  /** `<runroot>/conmon`: attach socket directories and pid files. */
+  readonly conmonDir: string;
+  readonly snapshots: Snapshotter;
+  /** The program conmon runs when the container exits, with its arguments. */
+  readonly exitCommand: (id: string) => { path: string; args: string[] };
+  /** Environment for conmon and, through it, runc and the exit command. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly runcBinary?: string;
+}
+
+export interface ExitStatus {
+  readonly code: number;
+  /** When conmon wrote the exit file (ms since the epoch). */
+  readonly at: number;
+}
+
+export interface CreateProcessOptions {
+  readonly name: string;
+  readonly terminal: boolean;
+  readonly stdin: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export class RuntimeDriver {
+  readonly runc: Runc;
+
+  constructor(readonly opts: RuntimeDriverOptions) {
+    this.runc = new Runc(opts.runcRoot, opts.runcBinary);
+  }
+
+  dir(id: string): string {
+    return join(this.opts.containersDir, id);
+  }
+  bundle(id: string): string {
+    return join(this.dir(id), "bundle");
+  }
+  rootfs(id: string): string {
+    return join(this.dir(id), "merged");
+  }
+  upper(id: string): string {
+    return join(this.dir(id), "upper");
+  }
+  logPath(id: string): string {
+    return join(this.dir(id), "container.log");
+  }
+  private exitFile(id: string): string {
+    return join(this.opts.exitDir, id);
+  }
+  private attachId(id: string): string {
+    return id.slice(0, 12);
+  }
+  private conmonPidFile(id: string): string {
+    return join(this.opts.conmonDir, `${id}.pid`);
+  }
+
+  /** Makes the container's directories (writable layer, overlay work dir, mount point, bundle). */
+  async prepare(id: string): Promise<void> {
+    for (const d of ["upper", "work", "merged", "bundle"])
+      await mkdir(join(this.dir(id), d), { recursive: true, mode: 0o700 });
+    await writeFile(this.logPath(id), "", { flag: "a", mode: 0o600 });
+  }
+
+  /** Mounts the image's layers plus the writable layer at `merged` (no-op when mounted). */
+  async mountRootfs(id: string, layers: readonly Digest[]): Promise<string> {
+    const target = this.rootfs(id);
+    if (await isMountPoint(target)) return target;
+    const [m] = this.opts.snapshots.mounts(layers, this.upper(id), join(this.dir(id), "work"));
+    if (!m) return target;
+    await mount(target, {
+      type: m.type === "bind" ? "none" : m.type,
+      source: m.source,
+      options: m.type === "bind" ? ["bind"] : m.options,
+    });
+    return target;
+  }
+
+  async unmountRootfs(id: string): Promise<void> {
+    await unmount(this.rootfs(id));
+  }
+
+  /**
+   * Writes the bundle and has conmon run `runc create`: the container exists, its process not yet
+   * started. Returns the process's PID. Errors from runc come as RuntimeCreateError.
+   */
+  async createProcess(id: string, specJson: string, o: CreateProcessOptions): Promise<number> {
+    await mkdir(this.opts.exitDir, { recursive: true });
+    await mkdir(this.opts.conmonDir, { recursive: true });
+    await this.runc.delete(id, { force: true });
+    await rm(this.exitFile(id), { force: true });
+    await writeFileAtomic(join(this.bundle(id), "config.json"), specJson, 0o600);
+    const { path, args } = this.opts.exitCommand(id);
+    const { pid } = await launchConmon({
+      id,
+      attachId: this.attachId(id),
+      name: o.name,
+      bundle: this.bundle(id),
+      runcRoot: this.opts.runcRoot,
+      ...(this.opts.runcBinary ? { runc: this.opts.runcBinary } : {}),
+      logPath: this.logPath(id),
+      exitDir: this.opts.exitDir,
+      socketDir: this.opts.conmonDir,
+      containerPidFile: join(this.bundle(id), "pidfile"),
+      conmonPidFile: this.conmonPidFile(id),
+      terminal: o.terminal,
+      stdin: o.stdin,
+      exitCommand: { path, args },
+      env: this.opts.env,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    return pid;
+  }
+
+  /** Releases a created container's process (`runc start`). */
+  async startProcess(id: string): Promise<void> {
+    await this.runc.start(id);
+  }
+
+  attach(id: string, handlers: AttachHandlers): Promise<AttachConnection> {
+    return connectAttach(attachSocketPath(this.opts.conmonDir, this.attachId(id)), handlers);
+  }
+
+  /** Resizes the container's terminal through conmon's control FIFO. */
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const fh = await open(join(this.bundle(id), "ctl"), "w");
+    try {
+      await fh.write(`1 ${height} ${width}\n`);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  state(id: string): Promise<RuncState | undefined> {
+    return this.runc.state(id);
+  }
+
+  kill(id: string, signal: string, all = false): Promise<void> {
+    return this.runc.kill(id, signal, { all });
+  }
+
+  /** The exit code conmon recorded, if the process has exited. */
+  async exitStatus(id: string): Promise<ExitStatus | undefined> {
+    try {
+      const [text, st] = await Promise.all([readFile(this.exitFile(id), "utf8"), stat(this.exitFile(id))]);
+      const code = Number.parseInt(text.trim(), 10);
+      return { code: Number.isNaN(code) ? -1 : code, at: st.mtimeMs };
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes exit files of containers not in `keep` that are older than `olderThanMs`. */
+  async removeExitFiles(opts: { keep: ReadonlySet<string>; olderThanMs: number }): Promise<void> {
+    const names = await readdir(this.opts.exitDir).catch(() => [] as string[]);
+    const cutoff = Date.now() - opts.olderThanMs;
+    for (const n of names) {
+      if (opts.keep.has(n)) continue;
+      const st = await stat(join(this.opts.exitDir, n)).catch(() => undefined);
+      if (st && st.mtimeMs < cutoff) await rm(join(this.opts.exitDir, n), { force: true });
+    }
+  }
+
+  async clearExit(id: string): Promise<void> {
+    await rm(this.exitFile(id), { force: true });
+  }
+
+  /** Whether the container's conmon is still alive. */
+  async monitorAlive(id: string): Promise<boolean> {
+    let pid: number;
+    try {
+      pid = Number.parseInt(await readFile(this.conmonPidFile(id), "utf8"), 10);
+    } catch {
+      return false;
+    }
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Forgets the process (runc state, pid files); the exit file stays for whoever waits. */
+  async release(id: string): Promise<void> {
+    await this.runc.delete(id, { force: true });
+    await this.unmountRootfs(id);
+    await rm(this.conmonPidFile(id), { force: true });
+  }
+
+  /** Deletes everything of the container on disk (after release). */
+  async destroy(id: string): Promise<void> {
+    await this.release(id);
+    await rm(this.exitFile(id), { force: true });
+    const aside = `${this.dir(id)}.del-${randomBytes(4).toString("hex")}`;
+    try {
+      await rename(this.dir(id), aside);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return;
+      throw err;
+    }
+    await rm(aside, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The OCI runtime, runc, driven through its command line with a state root of berth's own
+ * (`<runroot>/runc`). Every call is one runc process; runc's JSON output is decoded with checks.
+ */
+import { errorMessage, internal, notFound } from "../base/errors.js";
+import { execProgram } from "../sys/exec.js";
+
+export const RUNC = "runc";
+
+/** `runc state` as runc prints it (the fields berth reads). */
+export interface RuncState {
+  readonly id: string;
+  readonly pid: number;
+  /** "creating" | "created" | "running" | "paused" | "stopped" */
+  readonly status: string;
+  readonly bundle: string;
+}
+
+function decodeState(text: string): RuncState {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw internal(`runc state printed invalid JSON: ${errorMessage(err)}`, err);
+  }
+  if (typeof v !== "object" || v === null) throw internal("runc state printed no object");
+  const o = v as Record<string, unknown>;
+  if (typeof o.id !== "string" || typeof o.pid !== "number" || typeof o.status !== "string") {
+    throw internal("runc state printed an unexpected document");
+  }
+  return { id: o.id, pid: o.pid, status: o.status, bundle: typeof o.bundle === "string" ? o.bundle : "" };
+}
+
+export class Runc {
+  constructor(
+    readonly root: string,
+    readonly binary: string = RUNC,
+  ) {}
+
+  private run(args: readonly string[]) {
+    return execProgram(this.binary, ["--root", this.root, ...args], { pkg: "runc" });
+  }
+
+  /** The container's runc state, or undefined when runc does not know it. */
+  async state(id: string): Promise<RuncState | undefined> {
+    const r = await this.run(["state", id]);
+    if (r.code !== 0) {
+      if (/does not exist|not found|no such/i.test(r.stderr)) return undefined;
+      throw internal(`runc state ${id} failed: ${lastLine(r.stderr)}`);
+    }
+    return decodeState(r.stdout);
+  }
+
+  async start(id: string): Promise<void> {
+    await this.checked(["start", id], id);
+  }
+
+  /** Sends a signal to the container's init (or with `all`, every process). */
+  async kill(id: string, signal: string, opts: { all?: boolean } = {}): Promise<void> {
+    await this.checked(["kill", ...(opts.all ? ["--all"] : []), id, signal], id);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.checked(["pause", id], id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.checked(["resume", id], id);
+  }
+
+  /** Forgets a container (killing it first when `force`); a container runc does not know is fine. */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    const r = await this.run(["delete", ...(opts.force ? ["--force"] : []), id]);
+    if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) {
+      throw internal(`runc delete ${id} failed: ${lastLine(r.stderr)}`);
+    }
+  }
+
+  /** PIDs of the container's processes (host PID namespace). */
+  async pids(id: string): Promise<number[]> {
+    const r = await this.run(["ps", "--format", "json", id]);
+    if (r.code !== 0) throw internal(`runc ps ${id} failed: ${lastLine(r.stderr)}`);
+    const v: unknown = JSON.parse(r.stdout || "[]");
+    return Array.isArray(v) ? v.filter((x): x is number => typeof x === "number") : [];
+  }
+
+  private async checked(args: readonly string[], id: string): Promise<void> {
+    const r = await this.run(args);
+    if (r.code === 0) return;
+    const msg = lastLine(r.stderr);
+    if (/does not exist|not found/i.test(msg)) throw notFound(`container ${id} is not known to runc`);
+    throw internal(`runc ${args[0]} ${id} failed: ${msg}`);
+  }
+}
+
+/** runc logs `time=… level=error msg="…"`; keep the message. */
+export function runcMessage(stderr: string): string {
+  const line = lastLine(stderr);
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(line);
+  return m ? (m[1] as string).replace(/\\"/g, '"').replace(/\\\\/g, "\\") : line;
+}
+
+function lastLine(s: string): string {
+  return s.trim().split("\n").filter(Boolean).pop() ?? "";
+}

@@ -1,0 +1,82 @@
+/**
+ * Running host programs: a fixed argv, no shell, only stdin/stdout/stderr inherited (Node opens
+ * every other descriptor close-on-exec, so runc and conmon get no stray fds).
+ */
+import { spawn } from "node:child_process";
+import { errnoCode, failedPrecondition } from "../base/errors.js";
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ExecOptions {
+  readonly input?: string | Uint8Array;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly signal?: AbortSignal;
+  /** Name of the Debian package that provides the program, for the "not installed" error. */
+  readonly pkg?: string;
+}
+
+/** Runs `cmd args…` to completion and returns its exit code and output (never throws on a non-zero exit). */
+export function execProgram(
+  cmd: string,
+  args: readonly string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.stdin.on("error", () => undefined);
+    child.on("error", (e) => {
+      if (errnoCode(e) === "ENOENT") {
+        reject(
+          failedPrecondition(
+            `${cmd} not found${opts.pkg ? `: install the Debian package ${opts.pkg}` : ""}`,
+            e,
+          ),
+        );
+      } else reject(e);
+    });
+    child.on("close", (code, sig) => {
+      resolve({
+        code: code ?? (sig ? 128 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Like execProgram, but a non-zero exit is an error carrying the program's last stderr line. */
+export async function execChecked(
+  cmd: string,
+  args: readonly string[],
+  opts: ExecOptions = {},
+): Promise<string> {
+  const r = await execProgram(cmd, args, opts);
+  if (r.code !== 0) {
+    const line = r.stderr.trim().split("\n").pop() ?? "";
+    throw new ExecError(`${cmd} ${args[0] ?? ""} failed (exit ${r.code}): ${line}`, r);
+  }
+  return r.stdout;
+}
+
+export class ExecError extends Error {
+  constructor(
+    message: string,
+    readonly result: ExecResult,
+  ) {
+    super(message);
+    this.name = "ExecError";
+  }
+}
