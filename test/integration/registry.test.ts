@@ -1,0 +1,285 @@
+/**
+ * pull and push through the real bin/berth against Debian's docker-registry on 127.0.0.1 (open
+ * registry): round trip into a fresh root, skopeo reading what berth pushed, a second push
+ * sending no blob, cross-repository mounts, zstd layers, a corrupt blob, a pull killed midway.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { openSync } from "node:fs";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BERTH, runProgram, Store } from "./harness.js";
+import { startRegistry, type TestRegistry } from "./registry-helpers.js";
+
+let store: Store;
+let registry: TestRegistry;
+let busyboxId: string;
+
+before(async () => {
+  store = await Store.create();
+  busyboxId = await store.busybox();
+  registry = await startRegistry(store.path("registry"));
+});
+after(async () => {
+  await registry?.stop();
+  await store?.cleanup();
+});
+
+/** Upload requests (POST …/blobs/uploads/) in the registry's access log. */
+function uploadRequests(log: string): number {
+  return log.split("\n").filter((l) => /"POST \/v2\/[^"]*\/blobs\/uploads\//.test(l)).length;
+}
+
+async function withFreshStore<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+  const s = await Store.create();
+  try {
+    return await fn(s);
+  } finally {
+    await s.cleanup();
+  }
+}
+
+describe("push and pull against a local registry", () => {
+  test("push, then pull into a fresh root: same image ID, RepoDigests, layers unpacked", async () => {
+    const ref = `${registry.host}/tutorial/busybox:1.0`;
+    await store.ok(["tag", "busybox:latest", ref]);
+    const push = await store.ok(["push", ref]);
+    assert.match(
+      push.stdout,
+      new RegExp(`^The push refers to repository \\[${registry.host}/tutorial/busybox\\]\n`),
+    );
+    assert.match(push.stdout, /: Pushed\n/);
+    const m = /1\.0: digest: (sha256:[a-f0-9]{64}) size: (\d+)\n$/.exec(push.stdout);
+    assert.ok(m, push.stdout);
+    const digest = m[1] as string;
+    const pushedDigests = await store.ok(["image", "inspect", "-f", "{{json .RepoDigests}}", ref]);
+    assert.deepEqual(JSON.parse(pushedDigests.stdout), [`${registry.host}/tutorial/busybox@${digest}`]);
+
+    await withFreshStore(async (fresh) => {
+      const pull = await fresh.ok(["pull", ref]);
+      assert.match(pull.stdout, /^1\.0: Pulling from tutorial\/busybox\n/);
+      assert.match(pull.stdout, /: Pull complete\n/);
+      assert.ok(pull.stdout.includes(`Digest: ${digest}\n`), pull.stdout);
+      assert.ok(pull.stdout.includes(`Status: Downloaded newer image for ${ref}\n`), pull.stdout);
+      assert.ok(pull.stdout.endsWith(`${ref}\n`));
+      const inspect = await fresh.ok(["image", "inspect", "-f", "{{.Id}} {{json .RepoDigests}}", ref]);
+      assert.equal(inspect.stdout, `${busyboxId} ["${registry.host}/tutorial/busybox@${digest}"]\n`);
+      // The layer is unpacked: busybox's binary is in the snapshot.
+      const snaps = await fresh.listing("snapshots");
+      assert.equal(snaps.length, 1);
+      const st = await stat(join(fresh.root, "snapshots", snaps[0] as string, "fs/bin/busybox"));
+      assert.ok(st.isFile() && st.size > 100_000);
+      // Pulling again is a no-op; pulling by digest finds the same image.
+      const again = await fresh.ok(["pull", ref]);
+      assert.ok(again.stdout.includes(`Status: Image is up to date for ${ref}\n`), again.stdout);
+      const byDigest = await fresh.ok(["pull", "-q", `${registry.host}/tutorial/busybox@${digest}`]);
+      assert.equal(byDigest.stdout, `${registry.host}/tutorial/busybox@${digest}\n`);
+    });
+  });
+
+  test("a second push of the same image transfers no blob", async () => {
+    const ref = `${registry.host}/again/busybox:latest`;
+    await store.ok(["tag", "busybox:latest", ref]);
+    const first = await store.ok(["push", ref]);
+    const uploadsBefore = uploadRequests(registry.log());
+    assert.ok(uploadsBefore > 0);
+    const second = await store.ok(["push", ref]);
+    assert.equal(uploadRequests(registry.log()), uploadsBefore, registry.log().slice(-2000));
+    assert.match(second.stdout, /: Layer already exists\n/);
+    assert.doesNotMatch(second.stdout, /Pushed/);
+    const digestOf = (s: string) => /digest: (sha256:[a-f0-9]{64})/.exec(s)?.[1];
+    assert.equal(digestOf(second.stdout), digestOf(first.stdout));
+  });
+
+  test("a layer another repository of the registry has is mounted, not uploaded", async () => {
+    const a = `${registry.host}/mount/source:1`;
+    const b = `${registry.host}/mount/target:1`;
+    await store.ok(["tag", "busybox:latest", a]);
+    await store.ok(["push", a]);
+    await store.ok(["tag", "busybox:latest", b]);
+    const before = uploadRequests(registry.log());
+    const push = await store.ok(["push", b]);
+    // From any repository of this registry that has the layer (earlier tests pushed it too).
+    assert.match(push.stdout, /: Mounted from [a-z/]+\n/);
+    const mountLines = registry
+      .log()
+      .split("\n")
+      .filter((l) => /"POST \/v2\/mount\/target\/blobs\/uploads\/\?[^"]*mount=/.test(l));
+    assert.ok(mountLines.length >= 1, "the registry saw a mount request");
+    // Only the config went up by upload (the mount POST is counted too).
+    assert.ok(uploadRequests(registry.log()) - before <= 2);
+  });
+
+  test("push -a pushes every tag of the repository; pull -a pulls them all", async () => {
+    const repo = `${registry.host}/all/busybox`;
+    await store.ok(["tag", "busybox:latest", `${repo}:one`]);
+    await store.ok(["tag", "busybox:latest", `${repo}:two`]);
+    const push = await store.ok(["push", "-a", repo]);
+    assert.match(push.stdout, /one: digest: sha256:/);
+    assert.match(push.stdout, /two: digest: sha256:/);
+    const withTag = await store.berth(["push", "-a", `${repo}:one`]);
+    assert.equal(withTag.code, 1);
+    assert.match(withTag.stderr, /tag can't be used with --all-tags\/-a/);
+    await withFreshStore(async (fresh) => {
+      const pull = await fresh.ok(["pull", "-a", repo]);
+      assert.ok(pull.stdout.endsWith(`${repo}\n`), pull.stdout);
+      const tags = await fresh.ok(["images", "--format", "{{.Tag}}", repo]);
+      assert.deepEqual(tags.stdout.trim().split("\n").sort(), ["one", "two"]);
+    });
+  });
+
+  test("pushing an image that is not there, and pulling a manifest that is not there, fail like Docker", async () => {
+    const push = await store.berth(["push", `${registry.host}/nothing/here:1`]);
+    assert.equal(push.code, 1);
+    assert.equal(
+      push.stderr,
+      `Error: An image does not exist locally with the tag: ${registry.host}/nothing/here\n`,
+    );
+    const pull = await store.berth(["pull", `${registry.host}/nothing/here:1`]);
+    assert.equal(pull.code, 1);
+    assert.match(pull.stderr, /manifest for 127\.0\.0\.1:\d+\/nothing\/here:1 not found: manifest unknown/);
+  });
+
+  test("skopeo copies the image berth pushed and reads the same config", async () => {
+    const ref = `${registry.host}/tutorial/busybox:1.0`;
+    const dir = store.path("skopeo-oci");
+    const copy = await runProgram("skopeo", [
+      "copy",
+      "--src-tls-verify=false",
+      `docker://${ref}`,
+      `oci:${dir}:copied`,
+    ]);
+    assert.equal(copy.code, 0, copy.stderr);
+    const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8")) as {
+      manifests: Array<{ digest: string }>;
+    };
+    const manifestDigest = index.manifests[0]?.digest ?? "";
+    const manifest = JSON.parse(
+      await readFile(join(dir, "blobs/sha256", manifestDigest.slice(7)), "utf8"),
+    ) as { config: { digest: string }; layers: Array<{ mediaType: string }> };
+    assert.equal(manifest.config.digest, busyboxId);
+    assert.equal(manifest.layers[0]?.mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+    const inspect = await runProgram("skopeo", ["inspect", "--tls-verify=false", `docker://${ref}`]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    const info = JSON.parse(inspect.stdout) as { Architecture: string; Os: string };
+    assert.equal(info.Os, "linux");
+  });
+
+  test("zstd layers (written by skopeo) are pulled and unpacked to the same image", async () => {
+    const dir = store.path("zstd-src");
+    await store.ok(["save", "--format", "oci-dir", "-o", dir, "busybox:latest"]);
+    const ref = `${registry.host}/zstd/busybox:z`;
+    const copy = await runProgram("skopeo", [
+      "copy",
+      "--dest-tls-verify=false",
+      "--dest-compress-format",
+      "zstd",
+      `oci:${dir}`,
+      `docker://${ref}`,
+    ]);
+    assert.equal(copy.code, 0, copy.stderr);
+    const raw = await runProgram("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]);
+    assert.match(raw.stdout, /application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd/);
+    await withFreshStore(async (fresh) => {
+      await fresh.ok(["pull", ref]);
+      const id = await fresh.ok(["image", "inspect", "-f", "{{.Id}}", ref]);
+      assert.equal(id.stdout.trim(), busyboxId);
+    });
+  });
+});
+
+describe("untrusted and interrupted transfers", () => {
+  test("a registry serving a corrupt blob fails the pull with a clear error and stores nothing", async () => {
+    const ref = `${registry.host}/corrupt/busybox:1`;
+    await store.ok(["tag", "busybox:latest", ref]);
+    const push = await store.ok(["push", ref]);
+    const manifestDigest = /digest: (sha256:[a-f0-9]{64})/.exec(push.stdout)?.[1] ?? "";
+    const manifest = JSON.parse(await readFile(registry.blobPath(manifestDigest), "utf8")) as {
+      layers: Array<{ digest: string }>;
+    };
+    const layerPath = registry.blobPath(manifest.layers[0]?.digest ?? "");
+    const original = await readFile(layerPath);
+    const bad = Buffer.from(original);
+    bad[bad.length >> 1] = (bad[bad.length >> 1] ?? 0) ^ 0xff;
+    await writeFile(layerPath, bad);
+    try {
+      await withFreshStore(async (fresh) => {
+        const pull = await fresh.berth(["pull", ref]);
+        assert.equal(pull.code, 1);
+        assert.match(pull.stderr, /filesystem layer verification failed for digest sha256:[a-f0-9]{64}/);
+        const images = await fresh.ok(["images", "-a", "-q"]);
+        assert.equal(images.stdout, "");
+        assert.deepEqual(await fresh.listing("blobs/sha256"), []);
+        assert.deepEqual(await fresh.listing("snapshots"), []);
+        const ingest = await fresh.listing("ingest");
+        assert.deepEqual(ingest, []);
+      });
+    } finally {
+      await writeFile(layerPath, original);
+    }
+  });
+
+  test("a pull killed midway leaves no image; the next pull succeeds", async () => {
+    const data = store.path("big");
+    await mkdir(data, { recursive: true });
+    execFileSync("head", ["-c", String(96 << 20), "/dev/urandom"], {
+      stdio: ["ignore", openSync(join(data, "random.bin"), "w"), "ignore"],
+    });
+    const tarPath = store.path("big.tar");
+    execFileSync("tar", ["-C", data, "-cf", tarPath, "."]);
+    const ref = `${registry.host}/big/random:1`;
+    await store.ok(["import", tarPath, ref]);
+    const push = await store.ok(["push", ref]);
+    assert.match(push.stdout, /: Pushed\n/);
+    const id = (await store.ok(["image", "inspect", "-f", "{{.Id}}", ref])).stdout.trim();
+
+    await withFreshStore(async (fresh) => {
+      const child = spawn(BERTH, ["--root", fresh.root, "--runroot", fresh.runroot, "pull", ref], {
+        stdio: "ignore",
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on("exit", (_c, sig) => resolve(sig)),
+      );
+      // Wait until the download is under way (a partial write in ingest/), then kill -9.
+      const deadline = Date.now() + 30_000;
+      let killed = false;
+      while (Date.now() < deadline && child.exitCode === null) {
+        const partial = await ingestBytes(join(fresh.root, "ingest"));
+        if (partial > 4 << 20) {
+          child.kill("SIGKILL");
+          killed = true;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(killed, "the pull was killed while downloading");
+      assert.equal(await exited, "SIGKILL");
+      const images = await fresh.ok(["images", "-a", "-q"]);
+      assert.equal(images.stdout, "", "no image is visible after the kill");
+      const again = await fresh.ok(["pull", ref]);
+      assert.match(again.stdout, /Pull complete/);
+      const pulled = await fresh.ok(["image", "inspect", "-f", "{{.Id}}", ref]);
+      assert.equal(pulled.stdout.trim(), id);
+    });
+  });
+});
+
+/** Bytes in partial writes under ingest/ (w-*\/data). */
+async function ingestBytes(dir: string): Promise<number> {
+  let total = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  for (const n of names) {
+    try {
+      total += (await stat(join(dir, n, "data"))).size;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
