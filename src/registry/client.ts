@@ -32,7 +32,7 @@ import {
   readLimitedText,
 } from "./auth.js";
 import type { RegistryEndpoint } from "./endpoint.js";
-import { registryError } from "./errors.js";
+import { kindOfStatus, registryError } from "./errors.js";
 import { verifyingStream } from "./verify.js";
 
 /** The manifest types a pull accepts, in Docker's order of preference. */
@@ -164,11 +164,13 @@ export class RegistryClient {
   async ping(signal?: AbortSignal): Promise<void> {
     const url = `${this.endpoint.baseUrl}/v2/`;
     const res = await this.request(url, { scopes: [], signal });
-    if (res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      return;
-    }
-    await this.fail(res, `Get "${url}"`);
+    await res.body?.cancel().catch(() => undefined);
+    if (res.ok) return;
+    // Docker's wording (registry/auth.go loginV2).
+    throw new BerthError(
+      kindOfStatus(res.status),
+      `login attempt to ${url} failed with status: ${res.status} ${res.statusText}`.trimEnd(),
+    );
   }
 
   /**

@@ -250,6 +250,11 @@ const loginCommand: Command = {
       : { auth: Buffer.from(`${username}:${password}`).toString("base64") };
     const auths = { ...rawAuths(cfg), [key]: entry };
     await writeDockerConfig(cfg, auths);
+    ctx.io.stderr.write(
+      `\nWARNING! Your credentials are stored unencrypted in '${cfg.path}'.\n` +
+        "Configure a credential helper to remove this warning. See\n" +
+        "https://docs.docker.com/go/credential-store/\n\n",
+    );
     ctx.io.stdout.write(`${res.Status || "Login Succeeded"}\n`);
     return 0;
   },
