@@ -11,7 +11,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   busybox-static  the offline base image      skopeo   reads/writes our archives in tests
 #   attr            setfattr/getfattr (overlay whiteouts, opaque dirs)
 #   runc conmon containernetworking-plugins     containers and networks (later issues)
-PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins)
+#   docker-registry apache2-utils openssl       a real registry in tests (htpasswd, token-server keys)
+PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins docker-registry apache2-utils openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
