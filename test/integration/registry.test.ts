@@ -9,6 +9,7 @@ import { openSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { busyboxRootfs } from "../../scripts/busybox-image.js";
 import { BERTH, runProgram, Store } from "./harness.js";
 import { startRegistry, type TestRegistry } from "./registry-helpers.js";
 
@@ -185,6 +186,61 @@ describe("push and pull against a local registry", () => {
       await fresh.ok(["pull", ref]);
       const id = await fresh.ok(["image", "inspect", "-f", "{{.Id}}", ref]);
       assert.equal(id.stdout.trim(), busyboxId);
+    });
+  });
+});
+
+describe("indexes and platforms", () => {
+  test("an index is resolved for linux/amd64 by default and for --platform; RepoDigests name the index", async () => {
+    const repo = `${registry.host}/multi/busybox`;
+    const tarPath = store.path("rootfs.tar");
+    await writeFile(tarPath, await busyboxRootfs());
+    await store.ok(["import", "--platform", "linux/arm64", tarPath, `${repo}:arm64`]);
+    await store.ok(["tag", "busybox:latest", `${repo}:amd64`]);
+    const armId = (await store.ok(["image", "inspect", "-f", "{{.Id}}", `${repo}:arm64`])).stdout.trim();
+    const descriptors = [];
+    for (const [tag, platform] of [
+      ["amd64", { os: "linux", architecture: "amd64" }],
+      ["arm64", { os: "linux", architecture: "arm64", variant: "v8" }],
+    ] as const) {
+      const push = await store.ok(["push", `${repo}:${tag}`]);
+      const m = /digest: (sha256:[a-f0-9]{64}) size: (\d+)/.exec(push.stdout);
+      assert.ok(m);
+      descriptors.push({
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: m[1],
+        size: Number(m[2]),
+        platform,
+      });
+    }
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: descriptors,
+    });
+    const put = await fetch(`http://${registry.host}/v2/multi/busybox/manifests/latest`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/vnd.oci.image.index.v1+json" },
+      body: index,
+    });
+    assert.equal(put.status, 201);
+    const indexDigest = put.headers.get("docker-content-digest");
+    await withFreshStore(async (fresh) => {
+      await fresh.ok(["pull", repo]);
+      const amd = await fresh.ok([
+        "image",
+        "inspect",
+        "-f",
+        "{{.Id}} {{.Architecture}} {{json .RepoDigests}}",
+        repo,
+      ]);
+      assert.equal(amd.stdout, `${busyboxId} amd64 ["${repo}@${indexDigest}"]\n`);
+      await fresh.ok(["pull", "--platform", "linux/arm64", repo]);
+      const arm = await fresh.ok(["image", "inspect", "-f", "{{.Id}} {{.Architecture}}", repo]);
+      assert.equal(arm.stdout, `${armId} arm64\n`);
+      const none = await fresh.berth(["pull", "--platform", "linux/s390x", repo]);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /no matching manifest for linux\/s390x in the manifest list entries/);
     });
   });
 });
