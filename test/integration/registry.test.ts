@@ -71,6 +71,10 @@ describe("push and pull against a local registry", () => {
       assert.equal(snaps.length, 1);
       const st = await stat(join(fresh.root, "snapshots", snaps[0] as string, "fs/bin/busybox"));
       assert.ok(st.isFile() && st.size > 100_000);
+      // The pulled image runs.
+      const run = await fresh.berth(["run", "--rm", ref, "echo", "hello from the registry"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, "hello from the registry\n");
       // Pulling again is a no-op; pulling by digest finds the same image.
       const again = await fresh.ok(["pull", ref]);
       assert.ok(again.stdout.includes(`Status: Image is up to date for ${ref}\n`), again.stdout);
