@@ -83,7 +83,21 @@ export class Store {
     return resolve(this.dir, ...parts);
   }
 
+  /** Removes every container (killing running ones), unmounts what is left, deletes the store. */
   async cleanup(): Promise<void> {
+    const ids = await this.berth(["ps", "-aq", "--no-trunc"]).catch(() => undefined);
+    const list = ids?.stdout.split("\n").filter(Boolean) ?? [];
+    if (list.length > 0) await this.berth(["rm", "-f", "-v", ...list]);
+    const mounts = await runProgram("sh", [
+      "-c",
+      `grep -F ' ${this.dir}/' /proc/self/mountinfo | cut -d' ' -f5 | sort -r`,
+    ]);
+    for (const m of mounts.stdout.split("\n").filter(Boolean)) await runProgram("umount", ["-l", m]);
+    await runProgram("runc", ["--root", join(this.runroot, "runc"), "list", "-q"]).then(async (r) => {
+      for (const id of r.stdout.split("\n").filter(Boolean)) {
+        await runProgram("runc", ["--root", join(this.runroot, "runc"), "delete", "-f", id]);
+      }
+    });
     await rm(this.dir, { recursive: true, force: true });
   }
 

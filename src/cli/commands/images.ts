@@ -201,43 +201,6 @@ const imageInspectCommand: Command = {
   run: (ctx, flags, args) => inspectImages(ctx, args, flags.string("format"), (n) => `No such image: ${n}`),
 };
 
-const inspectCommand: Command = {
-  path: "inspect",
-  usage: "[OPTIONS] NAME|ID [NAME|ID...]",
-  description: "Return low-level information on Docker objects",
-  args: atLeast(1),
-  flags: [
-    INSPECT_FORMAT_FLAG,
-    {
-      name: "size",
-      short: "s",
-      type: "bool",
-      description: "Display total file sizes if the type is container",
-    },
-    {
-      name: "type",
-      type: "string",
-      valueName: "string",
-      description: "Only inspect objects of the given type",
-    },
-  ],
-  async run(ctx, flags, args) {
-    const type = flags.string("type");
-    if (type !== undefined && !["image", "container", "volume", "network"].includes(type)) {
-      throw invalidArgument(`"${type}" is not a valid value for --type`);
-    }
-    if (type !== undefined && type !== "image") {
-      // Containers, volumes and networks arrive with later issues; until then nothing matches.
-      for (const n of args) ctx.io.stderr.write(`Error: No such ${type}: ${n}\n`);
-      ctx.io.stdout.write("[]\n");
-      return 1;
-    }
-    return inspectImages(ctx, args, flags.string("format"), (n) =>
-      type === "image" ? `No such image: ${n}` : `No such object: ${n}`,
-    );
-  },
-};
-
 interface HistoryRow {
   Comment: string;
   CreatedAt: string;
@@ -577,7 +540,6 @@ function familiarName(ref: string): string {
 export const imageCommands: readonly Command[] = [
   imagesCommand,
   imageInspectCommand,
-  inspectCommand,
   historyCommand,
   tagCommand,
   rmiCommand,

@@ -2,6 +2,7 @@
 import type { Command } from "../command.js";
 import { containerCommands } from "./containers.js";
 import { imageCommands } from "./images.js";
+import { inspectCommand } from "./inspect.js";
 import { registryCommands } from "./registry.js";
 import { systemCommands } from "./system.js";
 import { volumeCommands } from "./volumes.js";
@@ -9,6 +10,7 @@ import { volumeCommands } from "./volumes.js";
 export const commands: readonly Command[] = [
   ...imageCommands,
   ...containerCommands,
+  inspectCommand,
   ...systemCommands,
   ...volumeCommands,
   ...registryCommands,

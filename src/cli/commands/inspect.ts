@@ -1,0 +1,63 @@
+/** `berth inspect`: any object by name or ID — containers first, then images, then volumes, as Docker looks. */
+import { invalidArgument, isBerthError } from "../../base/errors.js";
+import type { Engine } from "../../engine/engine.js";
+import { atLeast, type Command, INSPECT_FORMAT_FLAG } from "../command.js";
+import { renderInspect } from "../format/render.js";
+
+type Kind = "container" | "image" | "volume";
+
+const LOOKUPS: Record<Kind, (engine: Engine, name: string, size: boolean) => Promise<unknown>> = {
+  container: (e, n, size) => e.containerInspect(n, { size }),
+  image: (e, n) => e.imageInspect(n),
+  volume: (e, n) => e.volumeInspect(n),
+};
+
+export const inspectCommand: Command = {
+  path: "inspect",
+  usage: "[OPTIONS] NAME|ID [NAME|ID...]",
+  description: "Return low-level information on Docker objects",
+  args: atLeast(1),
+  flags: [
+    INSPECT_FORMAT_FLAG,
+    {
+      name: "size",
+      short: "s",
+      type: "bool",
+      description: "Display total file sizes if the type is container",
+    },
+    {
+      name: "type",
+      type: "string",
+      valueName: "string",
+      description: "Only inspect objects of the given type",
+    },
+  ],
+  async run(ctx, flags, args) {
+    const type = flags.string("type");
+    if (type !== undefined && !["container", "image", "volume", "network"].includes(type)) {
+      throw invalidArgument(`"${type}" is not a valid value for --type`);
+    }
+    const kinds: Kind[] =
+      type === undefined ? ["container", "image", "volume"] : type === "network" ? [] : [type as Kind];
+    const engine = await ctx.engine();
+    const found: unknown[] = [];
+    const errors: string[] = [];
+    for (const name of args) {
+      let hit: unknown;
+      for (const kind of kinds) {
+        try {
+          hit = await LOOKUPS[kind](engine, name, flags.bool("size"));
+          break;
+        } catch (err) {
+          if (!isBerthError(err, "NotFound")) throw err;
+        }
+      }
+      if (hit === undefined)
+        errors.push(type === undefined ? `No such object: ${name}` : `No such ${type}: ${name}`);
+      else found.push(hit);
+    }
+    ctx.io.stdout.write(renderInspect(found, flags.string("format")));
+    for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
+    return errors.length > 0 ? 1 : 0;
+  },
+};

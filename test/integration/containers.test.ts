@@ -1,0 +1,337 @@
+/**
+ * Containers through the real bin/berth on runc + conmon + overlayfs: the tutorial's scenes
+ * (several containers of one image side by side, the writable layer vs a volume, rmi refused while
+ * a container exists), lifecycle and state, exit codes as Docker's, isolation defaults.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { BERTH, Store } from "./harness.js";
+
+let store: Store;
+let imageId: string;
+
+before(async () => {
+  store = await Store.create();
+  imageId = await store.busybox();
+});
+after(async () => {
+  await store.cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("run and exit codes", () => {
+  test("the container's own exit code, and 125/126/127 as Docker's", async () => {
+    assert.equal((await store.berth(["run", "--rm", "busybox", "true"])).code, 0);
+    assert.equal((await store.berth(["run", "--rm", "busybox", "sh", "-c", "exit 1"])).code, 1);
+    assert.equal((await store.berth(["run", "--rm", "busybox", "sh", "-c", "exit 42"])).code, 42);
+    const notFound = await store.berth(["run", "--rm", "busybox", "no-such-command"]);
+    assert.equal(notFound.code, 127);
+    assert.match(notFound.stderr, /executable file not found/);
+    const notExec = await store.berth(["run", "--rm", "busybox", "/etc/passwd"]);
+    assert.equal(notExec.code, 126);
+    assert.match(notExec.stderr, /permission denied/);
+    const noImage = await store.berth(["run", "--rm", "no-such-image:1", "true"]);
+    assert.equal(noImage.code, 125);
+    assert.match(noImage.stderr, /No such image|Unable to find image/);
+    const badFlag = await store.berth(["run", "--bogus", "busybox"]);
+    assert.equal(badFlag.code, 125);
+    // Nothing half-created is left behind by the failures.
+    assert.equal((await store.ok(["ps", "-aq"])).stdout, "");
+  });
+
+  test("stdout and stderr stay apart, stdin is passed with -i, -e/-w/-u apply", async () => {
+    const r = await store.ok(["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2"]);
+    assert.equal(r.stdout, "out\n");
+    assert.equal(r.stderr, "err\n");
+    const cat = await store.ok(["run", "--rm", "-i", "busybox", "cat"], { input: "through stdin\n" });
+    assert.equal(cat.stdout, "through stdin\n");
+    const env = await store.ok([
+      "run",
+      "--rm",
+      "-e",
+      "A=1",
+      "-w",
+      "/tmp",
+      "-u",
+      "nobody",
+      "--hostname",
+      "box",
+      "busybox",
+      "sh",
+      "-c",
+      "echo $A $(pwd) $(id -u) $(hostname)",
+    ]);
+    assert.equal(env.stdout, "1 /tmp 65534 box\n");
+  });
+
+  test("Docker's isolation defaults: 14 capabilities, seccomp filter, own PID namespace, masked /proc paths", async () => {
+    const r = await store.ok([
+      "run",
+      "--rm",
+      "busybox",
+      "sh",
+      "-c",
+      "grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status; echo pid=$$; cat /proc/kcore | wc -c",
+    ]);
+    assert.match(r.stdout, /CapEff:\s+00000000a80425fb/);
+    assert.match(r.stdout, /Seccomp:\s+2/);
+    assert.match(r.stdout, /NoNewPrivs:\s+0/);
+    assert.match(r.stdout, /pid=1\n/);
+    assert.match(r.stdout, /^0$/m);
+    const priv = await store.ok([
+      "run",
+      "--rm",
+      "--privileged",
+      "busybox",
+      "sh",
+      "-c",
+      "grep -E '^Seccomp:' /proc/self/status",
+    ]);
+    assert.match(priv.stdout, /Seccomp:\s+0/);
+    const ro = await store.berth(["run", "--rm", "--read-only", "busybox", "touch", "/x"]);
+    assert.equal(ro.code, 1);
+    assert.match(ro.stderr, /Read-only file system/);
+    const limits = await store.ok([
+      "run",
+      "--rm",
+      "--memory",
+      "64m",
+      "busybox",
+      "sh",
+      "-c",
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max",
+    ]);
+    assert.equal(limits.stdout.trim(), "67108864");
+  });
+});
+
+describe("the tutorial's scenes", () => {
+  test("four containers of one image run side by side with independent state", async () => {
+    const names = ["my-app-prod", "my-app-dev", "my-app-staging", "my-app-test"];
+    for (const n of names) {
+      await store.ok([
+        "run",
+        "-d",
+        "--name",
+        n,
+        "busybox",
+        "sh",
+        "-c",
+        `echo ${n} > /tmp/who; while true; do sleep 1; done`,
+      ]);
+    }
+    const ps = await store.ok(["ps", "--format", "table {{.Names}}\t{{.Image}}\t{{.Status}}"]);
+    const lines = ps.stdout.trimEnd().split("\n");
+    assert.match(lines[0] ?? "", /^NAMES\s+IMAGE\s+STATUS$/);
+    for (const n of names)
+      assert.ok(
+        lines.some((l) => new RegExp(`^${n}\\s+busybox\\s+Up `).test(l)),
+        ps.stdout,
+      );
+    for (const n of names) {
+      await until(`${n} wrote its file`, async () => (await store.berth(["logs", n])).code === 0);
+    }
+    // Each has its own writable layer: the file written by one is absent from another.
+    await store.ok(["stop", "-t", "0", "my-app-test"]);
+    const ancestor = await store.ok(["ps", "-aq", "--filter", `ancestor=busybox`]);
+    assert.equal(ancestor.stdout.trim().split("\n").length, 4);
+    const sizes = await store.ok(["ps", "-s", "--format", "{{.Names}} {{.Size}}"]);
+    assert.match(sizes.stdout, /my-app-prod \d+(\.\d+)?k?B \(virtual \d+(\.\d+)?MB\)/);
+    await store.ok(["rm", "-f", ...names]);
+    assert.equal((await store.ok(["ps", "-aq"])).stdout, "");
+  });
+
+  test("the writable layer dies with the container; a named volume keeps its data", async () => {
+    await store.ok(["run", "--name", "w1", "busybox", "sh", "-c", "echo temporary > /tmp/myfile.txt"]);
+    const other = await store.berth(["run", "--rm", "busybox", "cat", "/tmp/myfile.txt"]);
+    assert.equal(other.code, 1);
+    await store.ok(["rm", "w1"]);
+    const again = await store.berth(["run", "--name", "w1", "busybox", "cat", "/tmp/myfile.txt"]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /No such file or directory/);
+    await store.ok(["rm", "w1"]);
+    await store.ok([
+      "run",
+      "--name",
+      "v1",
+      "-v",
+      "app-data:/app/data",
+      "busybox",
+      "sh",
+      "-c",
+      "echo persistent > /app/data/f",
+    ]);
+    await store.ok(["rm", "v1"]);
+    const kept = await store.ok(["run", "--rm", "-v", "app-data:/app/data", "busybox", "cat", "/app/data/f"]);
+    assert.equal(kept.stdout, "persistent\n");
+  });
+
+  test("rmi is refused while a stopped container uses the image, and works after rm", async () => {
+    // An image of its own (one tag), as the tutorial's my-node-app:v1.0.
+    const appId = await store.busybox("tutorial-app:v1.0");
+    assert.notEqual(appId, imageId);
+    const id = (
+      await store.ok(["create", "--name", "user-of-image", "tutorial-app:v1.0", "true"])
+    ).stdout.trim();
+    const refused = await store.berth(["rmi", "tutorial-app:v1.0"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(`container ${id.slice(0, 12)} is using its referenced image ${appId.slice(7, 19)}`),
+    );
+    const byId = await store.berth(["rmi", appId]);
+    assert.equal(byId.code, 1);
+    assert.match(byId.stderr, /image is being used by stopped container/);
+    const ids = (await store.ok(["ps", "-aq", "--filter", "ancestor=tutorial-app:v1.0"])).stdout
+      .trim()
+      .split("\n");
+    assert.deepEqual(ids, [id.slice(0, 12)]);
+    await store.ok(["rm", ...ids]);
+    const ok = await store.ok(["rmi", "tutorial-app:v1.0"]);
+    assert.match(ok.stdout, new RegExp(`^Untagged: tutorial-app:v1.0\nDeleted: ${appId}\n`));
+  });
+});
+
+describe("lifecycle and state", () => {
+  test("a detached container keeps running and logging after the CLI exited", async () => {
+    const id = (
+      await store.ok([
+        "run",
+        "-d",
+        "--name",
+        "logger",
+        "busybox",
+        "sh",
+        "-c",
+        "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done",
+      ])
+    ).stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    await until(
+      "three log lines",
+      async () => (await store.ok(["logs", "logger"])).stdout.split("\n").length > 3,
+    );
+    const tail = await store.ok(["logs", "--tail", "1", "logger"]);
+    assert.match(tail.stdout, /^tick \d+\n$/);
+    const inspect = JSON.parse((await store.ok(["inspect", "logger"])).stdout)[0];
+    assert.equal(inspect.State.Status, "running");
+    assert.equal(inspect.State.Running, true);
+    assert.ok(inspect.State.Pid > 0);
+    assert.equal(inspect.Name, "/logger");
+    assert.deepEqual(inspect.Args, ["-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]);
+    await store.ok(["stop", "-t", "1", "logger"]);
+    const stopped = JSON.parse((await store.ok(["inspect", "logger"])).stdout)[0];
+    assert.equal(stopped.State.Status, "exited");
+    assert.equal(stopped.State.ExitCode, 137);
+    const ps = await store.ok(["ps", "-a", "--filter", "name=logger", "--format", "{{.Status}}"]);
+    assert.match(ps.stdout, /^Exited \(137\) (Less than a second|\d+ seconds?) ago\n$/);
+    await store.ok(["rm", "logger"]);
+  });
+
+  test("--rm -d removes the container after its process exits, with no CLI around", async () => {
+    const id = (await store.ok(["run", "--rm", "-d", "busybox", "sh", "-c", "sleep 0.3"])).stdout.trim();
+    await until(
+      "the --rm container to be gone",
+      async () => (await store.berth(["inspect", "--type", "container", id])).code !== 0,
+    );
+    assert.equal((await store.ok(["ps", "-aq", "--no-trunc"])).stdout.includes(id), false);
+  });
+
+  test("a process that dies while no berth runs shows its real exit code", async () => {
+    await store.ok(["run", "-d", "--name", "dies", "busybox", "sh", "-c", "sleep 0.2; exit 7"]);
+    await sleep(800);
+    const r = await store.ok(["ps", "-a", "--filter", "name=dies", "--format", "{{.Status}}"]);
+    assert.match(r.stdout, /^Exited \(7\)/);
+    assert.equal((await store.ok(["wait", "dies"])).stdout, "7\n");
+    await store.ok(["rm", "dies"]);
+  });
+
+  test("restart policy on-failure restarts through conmon's exit command", async () => {
+    await store.ok([
+      "run",
+      "-d",
+      "--name",
+      "flaky",
+      "--restart",
+      "on-failure:2",
+      "busybox",
+      "sh",
+      "-c",
+      "exit 3",
+    ]);
+    await until("two restarts", async () => {
+      const r = JSON.parse((await store.ok(["inspect", "flaky"])).stdout)[0];
+      return r.RestartCount === 2 && r.State.Status === "exited";
+    });
+    await store.ok(["rm", "-f", "flaky"]);
+  });
+
+  test("name conflicts, rename, kill, pause, rm of a running container, and prune", async () => {
+    const id = (await store.ok(["run", "-d", "--name", "c1", "busybox", "sleep", "60"])).stdout.trim();
+    const dup = await store.berth(["run", "-d", "--name", "c1", "busybox", "true"]);
+    assert.equal(dup.code, 125);
+    assert.match(dup.stderr, new RegExp(`The container name "/c1" is already in use by container "${id}"`));
+    await store.ok(["rename", "c1", "c2"]);
+    const running = await store.berth(["rm", "c2"]);
+    assert.equal(running.code, 1);
+    assert.match(running.stderr, /container is running: stop the container before removing or force remove/);
+    await store.ok(["pause", "c2"]);
+    assert.match(
+      (await store.ok(["ps", "--format", "{{.Status}}", "--filter", "name=c2"])).stdout,
+      /\(Paused\)/,
+    );
+    await store.ok(["unpause", "c2"]);
+    await store.ok(["kill", "c2"]);
+    assert.equal((await store.ok(["wait", "c2"])).stdout, "137\n");
+    const pruned = await store.ok(["container", "prune", "-f"]);
+    assert.match(pruned.stdout, new RegExp(`Deleted Containers:\\n${id}\\n`));
+    const missing = await store.berth(["rm", "c2"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No such container: c2/);
+  });
+
+  test("20 run -d at once all succeed with distinct names", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => store.berth(["run", "-d", "busybox", "sleep", "30"])),
+    );
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    const names = (await store.ok(["ps", "--format", "{{.Names}}"])).stdout.trim().split("\n");
+    assert.equal(names.length, 20);
+    assert.equal(new Set(names).size, 20);
+    for (const n of names) assert.match(n, /^[a-z]+_[a-z]+\d?$/);
+    const ids = results.map((r) => r.stdout.trim());
+    await store.ok(["rm", "-f", ...ids]);
+    assert.equal((await store.ok(["ps", "-aq"])).stdout, "");
+  });
+
+  test("kill -9 of a foreground berth leaves a container that ps shows and rm -f removes", async () => {
+    const child = spawn(
+      BERTH,
+      ["--root", store.root, "--runroot", store.runroot, "run", "--name", "orphan", "busybox", "sleep", "30"],
+      { stdio: "ignore" },
+    );
+    await until(
+      "the container to run",
+      async () => (await store.ok(["ps", "-q", "--filter", "name=orphan"])).stdout.trim() !== "",
+    );
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("close", r));
+    assert.match(
+      (await store.ok(["ps", "--filter", "name=orphan", "--format", "{{.Status}}"])).stdout,
+      /^Up /,
+    );
+    await store.ok(["rm", "-f", "orphan"]);
+    assert.equal((await store.ok(["ps", "-aq"])).stdout, "");
+  });
+});
