@@ -95,6 +95,9 @@ describe("push and pull against a local registry", () => {
     assert.doesNotMatch(second.stdout, /Pushed/);
     const digestOf = (s: string) => /digest: (sha256:[a-f0-9]{64})/.exec(s)?.[1];
     assert.equal(digestOf(second.stdout), digestOf(first.stdout));
+    const quiet = await store.ok(["push", "-q", ref]);
+    assert.equal(quiet.stdout, `${ref}\n`);
+    assert.equal(uploadRequests(registry.log()), uploadsBefore);
   });
 
   test("a layer another repository of the registry has is mounted, not uploaded", async () => {
@@ -280,7 +283,7 @@ describe("untrusted and interrupted transfers", () => {
     }
   });
 
-  test("a pull killed midway leaves no image; the next pull succeeds", async () => {
+  test("a push or a pull killed midway leaves no corrupt state; the next one succeeds", async () => {
     const data = store.path("big");
     await mkdir(data, { recursive: true });
     execFileSync("head", ["-c", String(96 << 20), "/dev/urandom"], {
@@ -290,8 +293,27 @@ describe("untrusted and interrupted transfers", () => {
     execFileSync("tar", ["-C", data, "-cf", tarPath, "."]);
     const ref = `${registry.host}/big/random:1`;
     await store.ok(["import", tarPath, ref]);
+    // A push killed midway (during the chunked upload of the layer), then pushed again.
+    const child = spawn(BERTH, ["--root", store.root, "--runroot", store.runroot, "push", ref], {
+      stdio: "ignore",
+    });
+    const pushExit = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_c, sig) => resolve(sig)),
+    );
+    const patches = () =>
+      registry
+        .log()
+        .split("\n")
+        .filter((l) => /"PATCH \/v2\/big\/random\/blobs\/uploads\//.test(l)).length;
+    const until = Date.now() + 60_000;
+    while (Date.now() < until && child.exitCode === null && patches() < 1)
+      await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGKILL");
+    assert.equal(await pushExit, "SIGKILL", "the push was killed while uploading");
     const push = await store.ok(["push", ref]);
     assert.match(push.stdout, /: Pushed\n/);
+    // The layer (over 8 MiB) went up in PATCH chunks.
+    assert.ok(patches() >= 2, "chunked upload");
     const id = (await store.ok(["image", "inspect", "-f", "{{.Id}}", ref])).stdout.trim();
 
     await withFreshStore(async (fresh) => {
