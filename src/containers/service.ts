@@ -20,14 +20,17 @@ import {
   notFound,
 } from "../base/errors.js";
 import type {
+  AttachHandlers,
   ContainerCreateOptions,
   ContainerCreateRequest,
   ContainerCreateResponse,
   ContainerInspect,
   ContainerListOptions,
   ContainerLogsOptions,
+  ContainerStatsResponse,
   ContainerSummary,
   ContainersPruneResponse,
+  ContainerTopResponse,
   Filters,
   LogEntry,
   MountPoint,
@@ -48,6 +51,7 @@ import type { VolumeService } from "../volumes/service.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
+import { containerStats, containerTop } from "./stats.js";
 import { containerState, rfc3339Nano, statusText, ZERO_TIME } from "./status.js";
 
 /** How a container's process is described to the runtime: everything start needs beyond the record. */
@@ -879,6 +883,38 @@ export class ContainerService {
     }
   }
 
+  /** Attaches to a running container's stdio. */
+  async attach(ref: string, handlers: AttachHandlers): Promise<{ id: string; session: AttachedStart }> {
+    const rec = this.resolve(ref);
+    await this.observeExit(rec);
+    const cur = this.resolve(rec.id);
+    if (cur.status !== "running") throw conflict("You cannot attach to a stopped container, start it first");
+    const conn = await this.driver.attach(cur.id, handlers);
+    return {
+      id: cur.id,
+      session: {
+        writeStdin: (d) => conn.writeStdin(d),
+        endStdin: () => conn.endStdin(),
+        detach: () => conn.close(),
+      },
+    };
+  }
+
+  async top(ref: string, psArgs: readonly string[] = []): Promise<ContainerTopResponse> {
+    const rec = this.resolve(ref);
+    await this.observeExit(rec);
+    const cur = this.resolve(rec.id);
+    if (cur.status !== "running" && cur.status !== "paused")
+      throw conflict(`container ${cur.id} is not running`);
+    return containerTop(this.driver, cur.id, psArgs);
+  }
+
+  async stats(ref: string): Promise<ContainerStatsResponse> {
+    const rec = this.resolve(ref);
+    await this.observeExit(rec);
+    return containerStats(cgroupPathOf(rec.id));
+  }
+
   /** Containers using an image (for rmi). */
   containersUsing(imageId: string): Array<{ id: string; running: boolean }> {
     return this.meta.usingImage(imageId).map((r) => ({ id: r.id, running: RUNNING_STATES.has(r.status) }));
@@ -887,6 +923,11 @@ export class ContainerService {
   update(id: string, change: ContainerStateUpdate): void {
     this.deps.db.write(() => this.meta.update(id, change));
   }
+}
+
+/** The cgroup berth puts a container in (relative to each hierarchy's root). */
+export function cgroupPathOf(id: string): string {
+  return `/berth/${id}`;
 }
 
 /** Maps runc's create failure to Docker's meaning: 127 not found, 126 cannot execute, else a failure. */

@@ -9,7 +9,7 @@ import { buildRuntimeSpec } from "../runtime/spec/build.js";
 import { serializeRuntimeSpec } from "../runtime/spec/types.js";
 import { resolveUser } from "../runtime/spec/user.js";
 import { readFileInRoot } from "../sys/root-path.js";
-import type { StartContext } from "./service.js";
+import { cgroupPathOf, type StartContext } from "./service.js";
 
 /** Where `--init` finds its init (Debian's tini, statically linked). */
 export const INIT_BINARY = "/usr/bin/tini-static";
@@ -45,7 +45,7 @@ export async function buildSpecJson(ctx: StartContext, host: HostFacts): Promise
     network: mode === "host" ? { kind: "host" } : { kind: "new" },
     networkFiles: ctx.hostsFiles,
     ...(rec.hostConfig.Init ? { initPath: INIT_BINARY } : {}),
-    cgroupsPath: `/berth/${rec.id}`,
+    cgroupsPath: cgroupPathOf(rec.id),
     host,
   });
   return serializeRuntimeSpec(spec);

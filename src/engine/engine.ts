@@ -4,23 +4,34 @@
  * Methods never write to stdout; they return data, and byte streams as async iterables.
  */
 import type {
+  AttachHandlers,
   AttachSession,
   AuthConfig,
   AuthResponse,
   ByteSource,
+  ContainerArchive,
+  ContainerArchivePutOptions,
+  ContainerChange,
+  ContainerCommitOptions,
+  ContainerCommitResponse,
   ContainerCreateOptions,
   ContainerCreateRequest,
   ContainerCreateResponse,
   ContainerInspect,
   ContainerListOptions,
   ContainerLogsOptions,
+  ContainerPathStat,
   ContainerRemoveOptions,
   ContainerStartOptions,
+  ContainerStatsResponse,
   ContainerStopOptions,
   ContainerSummary,
   ContainersPruneResponse,
+  ContainerTopResponse,
   ContainerWaitResponse,
   DiskUsage,
+  ExecConfig,
+  ExecSession,
   Filters,
   HistoryResponseItem,
   ImageDeleteResponseItem,
@@ -81,8 +92,37 @@ export interface ContainerEngine {
   containerUnpause(id: string): Promise<void>;
   containerRename(id: string, name: string): Promise<void>;
   containerPrune(opts?: { filters?: Filters }): Promise<ContainersPruneResponse>;
+  /** Attaches to a running container's stdio (`attach`). */
+  containerAttach(id: string, handlers: AttachHandlers): Promise<AttachSession>;
+  /** The container's processes, as `ps` with `psArgs` (default -ef) prints them. */
+  containerTop(id: string, psArgs?: readonly string[]): Promise<ContainerTopResponse>;
+  /** One stats reading (CPU over a short interval, memory, PIDs). */
+  containerStats(id: string): Promise<ContainerStatsResponse>;
+  /**
+   * Runs a command in a running container (`docker exec`). Resolves once the process runs: with
+   * the attached session, or undefined with `Detach`. A command that cannot be invoked rejects
+   * with an error carrying `exitCode` 126 or 127, as Docker's exec gives.
+   */
+  containerExec(id: string, config: ExecConfig, opts?: ContainerExecOptions): Promise<ExecSession | undefined>;
   /** What conmon's exit command runs (`berth container cleanup ID`): record the exit, --rm, restart. */
   containerCleanup(id: string): Promise<void>;
+  /** The writable layer's changes against the image (A/C/D), sorted by path. */
+  containerChanges(id: string): Promise<ContainerChange[]>;
+  /** The writable layer becomes a new layer on top of the container's image. */
+  containerCommit(id: string, opts?: ContainerCommitOptions): Promise<ContainerCommitResponse>;
+  /** The container's root filesystem (without volumes) as a tar stream. */
+  containerExport(id: string, opts?: { signal?: AbortSignal }): Promise<ByteSource>;
+  /** HEAD /containers/{id}/archive: what a path inside the container is. */
+  containerStatPath(id: string, path: string): Promise<ContainerPathStat>;
+  /** GET /containers/{id}/archive: a path inside the container as a tar rooted at its base name. */
+  containerArchive(id: string, path: string, opts?: { signal?: AbortSignal }): Promise<ContainerArchive>;
+  /** PUT /containers/{id}/archive: extracts a tar (plain or gzip) into a directory of the container. */
+  containerExtractArchive(
+    id: string,
+    path: string,
+    source: ByteSource,
+    opts?: ContainerArchivePutOptions,
+  ): Promise<void>;
 }
 
 export interface VolumeEngine {

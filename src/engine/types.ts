@@ -563,3 +563,122 @@ export interface ContainersPruneResponse {
   ContainersDeleted: string[];
   SpaceReclaimed: number;
 }
+
+/** GET /containers/{id}/top. */
+export interface ContainerTopResponse {
+  Titles: string[];
+  Processes: string[][];
+}
+
+/** GET /containers/{id}/stats?stream=false (the fields berth fills). */
+export interface ContainerStatsResponse {
+  read: string;
+  preread: string;
+  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
+  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
+  memory_stats: { usage: number; limit: number };
+  pids_stats: { current: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Container filesystem: changes, commit, export, archive (GET/HEAD/PUT /containers/{id}/archive)
+
+/** One entry of GET /containers/{id}/changes. Kind: 0 modified, 1 added, 2 deleted. */
+export interface ContainerChange {
+  Kind: 0 | 1 | 2;
+  Path: string;
+}
+
+/** POST /commit: the new image's reference, its history row (comment, author) and --change lines. */
+export interface ContainerCommitOptions {
+  /** REPOSITORY[:TAG] for the new image. */
+  reference?: string;
+  comment?: string;
+  author?: string;
+  /** Dockerfile instructions applied to the config (as `import -c`). */
+  changes?: readonly string[];
+  /** Pause a running container while its writable layer is read (default true). */
+  pause?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ContainerCommitResponse {
+  Id: string;
+}
+
+/** The X-Docker-Container-Path-Stat header of HEAD/GET /containers/{id}/archive. */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode bits (type bits in Go's positions: dir 1<<31, symlink 1<<27, …). */
+  mode: number;
+  /** RFC 3339. */
+  mtime: string;
+  /** For a symlink, the absolute path inside the container it resolves to; otherwise "". */
+  linkTarget: string;
+}
+
+/** GET /containers/{id}/archive: the stat of the path and a tar whose root entry is its base name. */
+export interface ContainerArchive {
+  stat: ContainerPathStat;
+  content: ByteSource;
+}
+
+/** PUT /containers/{id}/archive. */
+export interface ContainerArchivePutOptions {
+  /** Refuse to replace a directory by a non-directory or the reverse (the CLI always sets it). */
+  noOverwriteDirNonDir?: boolean;
+  /** Keep the tar's uid/gid (`cp -a`); otherwise files belong to the container's root. */
+  copyUIDGID?: boolean;
+  signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exec (POST /containers/{id}/exec, POST /exec/{id}/start)
+
+/** POST /containers/{id}/exec body (with ExecStartConfig's Detach). */
+export interface ExecConfig {
+  /** The command and its arguments; required. */
+  Cmd: string[];
+  /** `KEY=VALUE` added to (or replacing) the container's; a bare `KEY` removes one. */
+  Env?: string[] | null;
+  /** Default: the container's WorkingDir, else "/". */
+  WorkingDir?: string;
+  /** `name|uid[:group|gid]`; default: the container's User. */
+  User?: string;
+  Tty?: boolean;
+  /** Initial terminal size [height, width] (with Tty). */
+  ConsoleSize?: [number, number] | null;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  /** Run in the background: no streams, nothing to wait for. */
+  Detach?: boolean;
+  /** Every capability the host has, for this process only. */
+  Privileged?: boolean;
+}
+
+export interface ContainerExecOptions {
+  /** Receives the process's output; connected before the process runs, so nothing is lost. */
+  readonly attach?: AttachHandlers;
+  readonly signal?: AbortSignal;
+}
+
+/** GET /exec/{id}/json (the fields berth reports). */
+export interface ExecInspect {
+  ID: string;
+  ContainerID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+}
+
+/**
+ * An attached exec session. Lifecycle: `containerExec` resolves once the process runs (its
+ * output already flows to the handlers); write its stdin, resize, then `wait()` for the exit
+ * code, which also removes the session's state. `detach()` lets the process run on alone.
+ */
+export interface ExecSession extends AttachSession {
+  readonly id: string;
+  wait(): Promise<ExecInspect>;
+}

@@ -122,6 +122,12 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerRename: (id, name) => containers.rename(id, name),
     containerPrune: (o) => containers.prune(o ?? {}),
     containerCleanup: (id) => containers.cleanup(id),
+    containerAttach: async (id, handlers) => {
+      const { id: full, session } = await containers.attach(id, handlers);
+      return { ...session, resize: (h, w) => driver.resize(full, h, w) };
+    },
+    containerTop: (id, psArgs) => containers.top(id, psArgs),
+    containerStats: (id) => containers.stats(id),
     close: async () => db.close(),
   };
 }

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { BerthError, isBerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
-import type { AttachSession, ContainerSummary } from "../../engine/types.js";
+import type { AttachHandlers, AttachSession, ContainerSummary } from "../../engine/types.js";
 import {
   atLeast,
   type Command,
@@ -14,7 +14,7 @@ import {
 } from "../command.js";
 import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
 import { renderInspect, renderList } from "../format/render.js";
-import { humanSize } from "../format/units.js";
+import { bytesSize, humanSize } from "../format/units.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
 import { CREATE_FLAGS, createRequest, RUN_ONLY_FLAGS } from "./run-flags.js";
 
@@ -67,24 +67,37 @@ const createCommand: Command = {
   },
 };
 
-/** Streams a started container's output to ours; resolves when its output ends or we detach. */
-async function attachAndWait(
+/** Starts a container attached to our stdio; resolves when its output ends or we detach. */
+function attachAndWait(
   ctx: CommandContext,
   engine: Engine,
   id: string,
   opts: { stdin: boolean; tty: boolean },
 ): Promise<{ detached: boolean }> {
-  let session: AttachSession | undefined;
+  return streamSession(ctx, { ...opts, open: (attach) => engine.containerStart(id, { attach }) });
+}
+
+/**
+ * Connects an attached session (run, start -a, attach, exec) to our stdio: output to stdout and
+ * stderr, stdin to the container (raw on a terminal, Ctrl-P Ctrl-Q detaches), window size kept
+ * in sync. Resolves when the container's output ends or we detach.
+ */
+export async function streamSession(
+  ctx: CommandContext,
+  opts: {
+    stdin: boolean;
+    tty: boolean;
+    open: (handlers: AttachHandlers) => Promise<AttachSession | undefined>;
+  },
+): Promise<{ detached: boolean }> {
   let finish: (detached: boolean) => void = () => undefined;
   const ended = new Promise<boolean>((resolve) => {
     finish = resolve;
   });
-  session = await engine.containerStart(id, {
-    attach: {
-      onStdout: (d) => ctx.io.stdout.write(d),
-      onStderr: (d) => (opts.tty ? ctx.io.stdout : ctx.io.stderr).write(d),
-      onEnd: () => finish(false),
-    },
+  const session = await opts.open({
+    onStdout: (d) => ctx.io.stdout.write(d),
+    onStderr: (d) => (opts.tty ? ctx.io.stdout : ctx.io.stderr).write(d),
+    onEnd: () => finish(false),
   });
   const stdin = ctx.io.stdin as NodeJS.ReadStream;
   const rawTty = opts.tty && opts.stdin && stdin.isTTY === true;
@@ -661,6 +674,136 @@ const containerInspectCommand: Command = {
   },
 };
 
+const attachCommand: Command = {
+  path: "container attach",
+  aliases: ["attach"],
+  usage: "[OPTIONS] CONTAINER",
+  description: "Attach local standard input, output, and error streams to a running container",
+  args: exactly(1),
+  flags: [
+    {
+      name: "detach-keys",
+      type: "string",
+      valueName: "string",
+      description: "Override the key sequence for detaching a container",
+    },
+    { name: "no-stdin", type: "bool", description: "Do not attach STDIN" },
+    {
+      name: "sig-proxy",
+      type: "bool",
+      description: "Proxy all received signals to the process",
+      defaultText: "true",
+    },
+  ],
+  async run(ctx, flags, args) {
+    const engine = await ctx.engine();
+    const info = await engine.containerInspect(args[0] as string);
+    const { detached } = await streamSession(ctx, {
+      open: (handlers) => engine.containerAttach(info.Id, handlers),
+      stdin: !flags.bool("no-stdin") && !!info.Config.OpenStdin,
+      tty: !!info.Config.Tty,
+    });
+    if (detached) return 0;
+    return (await engine.containerWait(info.Id)).StatusCode;
+  },
+};
+
+const topCommand: Command = {
+  path: "container top",
+  aliases: ["top"],
+  usage: "CONTAINER [ps OPTIONS]",
+  description: "Display the running processes of a container",
+  args: atLeast(1),
+  interspersed: false,
+  flags: [],
+  async run(ctx, _flags, args) {
+    const [name, ...psArgs] = args as [string, ...string[]];
+    const top = await (await ctx.engine()).containerTop(name, psArgs);
+    const rows = top.Processes.map((p) => Object.fromEntries(top.Titles.map((t, i) => [t, p[i] ?? ""])));
+    const format = `table ${top.Titles.map((_, i) => `{{index . ${JSON.stringify(top.Titles[i])}}}`).join("\t")}`;
+    ctx.io.stdout.write(
+      renderList(rows, {
+        format,
+        defaultTableFormat: format,
+        headers: Object.fromEntries(top.Titles.map((t) => [t, t])),
+        strictFields: false,
+      }),
+    );
+    return 0;
+  },
+};
+
+const statsCommand: Command = {
+  path: "container stats",
+  aliases: ["stats"],
+  usage: "[OPTIONS] [CONTAINER...]",
+  description: "Display a live stream of container(s) resource usage statistics",
+  args: { min: 0, max: Number.POSITIVE_INFINITY },
+  flags: [
+    {
+      name: "all",
+      short: "a",
+      type: "bool",
+      description: "Show all containers (default shows just running)",
+    },
+    FORMAT_FLAG,
+    {
+      name: "no-stream",
+      type: "bool",
+      description: "Disable streaming stats and only pull the first result",
+    },
+    { name: "no-trunc", type: "bool", description: "Do not truncate output" },
+  ],
+  async run(ctx, flags, args) {
+    if (!flags.bool("no-stream"))
+      throw new UsageError("only --no-stream is supported: berth prints one reading");
+    const engine = await ctx.engine();
+    const targets =
+      args.length > 0 ? args : (await engine.containerList({ all: flags.bool("all") })).map((c) => c.Id);
+    const rows = [];
+    for (const t of targets) {
+      const info = await engine.containerInspect(t);
+      const running = info.State.Running;
+      const s = running ? await engine.containerStats(info.Id) : undefined;
+      const cpuDelta = s ? s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage : 0;
+      const sysDelta = s ? s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage : 0;
+      const cpu = s && sysDelta > 0 ? (cpuDelta / sysDelta) * s.cpu_stats.online_cpus * 100 : 0;
+      const mem = s?.memory_stats.usage ?? 0;
+      const limit = s?.memory_stats.limit ?? 0;
+      rows.push({
+        Container: flags.bool("no-trunc") ? info.Id : info.Id.slice(0, 12),
+        ID: flags.bool("no-trunc") ? info.Id : info.Id.slice(0, 12),
+        Name: info.Name.replace(/^\//, ""),
+        CPUPerc: `${cpu.toFixed(2)}%`,
+        MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
+        MemPerc: `${limit > 0 ? ((mem / limit) * 100).toFixed(2) : "0.00"}%`,
+        NetIO: "0B / 0B",
+        BlockIO: "0B / 0B",
+        PIDs: String(s?.pids_stats.current ?? 0),
+      });
+    }
+    ctx.io.stdout.write(
+      renderList(rows, {
+        format: flags.string("format"),
+        defaultTableFormat:
+          "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+        headers: {
+          ID: "CONTAINER ID",
+          Container: "CONTAINER",
+          Name: "NAME",
+          CPUPerc: "CPU %",
+          MemUsage: "MEM USAGE / LIMIT",
+          MemPerc: "MEM %",
+          NetIO: "NET I/O",
+          BlockIO: "BLOCK I/O",
+          PIDs: "PIDS",
+        },
+      }),
+    );
+    return 0;
+  },
+};
+
 /** Hidden: what conmon runs when a container exits. */
 const cleanupCommand: Command = {
   path: "container cleanup",
@@ -691,5 +834,8 @@ export const containerCommands: readonly Command[] = [
   logsCommand,
   pruneCommand,
   containerInspectCommand,
+  attachCommand,
+  topCommand,
+  statsCommand,
   cleanupCommand,
 ];

@@ -1,0 +1,123 @@
+/**
+ * `top` and `stats`: the processes of a running container (runc's PID list matched against the
+ * host's `ps`) and its resource use from its cgroups (v1 hierarchy or v2 unified).
+ */
+import { readFile, stat } from "node:fs/promises";
+import { sleep } from "../base/async.js";
+import { conflict, internal } from "../base/errors.js";
+import type { ContainerStatsResponse, ContainerTopResponse } from "../engine/types.js";
+import type { RuntimeDriver } from "../runtime/driver.js";
+import { execProgram } from "../sys/exec.js";
+
+/** `ps` output (with a PID column) reduced to the container's processes. */
+export async function containerTop(
+  driver: RuntimeDriver,
+  id: string,
+  psArgs: readonly string[],
+): Promise<ContainerTopResponse> {
+  const state = await driver.state(id);
+  if (!state || state.status !== "running") throw conflict(`container ${id} is not running`);
+  const pids = new Set(await driver.runc.pids(id));
+  const r = await execProgram("ps", psArgs.length > 0 ? [...psArgs] : ["-ef"], { pkg: "procps" });
+  if (r.code !== 0) throw internal(`ps failed: ${r.stderr.trim()}`);
+  const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
+  const header = lines[0] ?? "";
+  const titles = header.trim().split(/\s+/);
+  const pidCol = titles.indexOf("PID");
+  if (pidCol < 0) throw conflict(`Couldn't find PID field in ps output`);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (!pids.has(Number(fields[pidCol]))) continue;
+    // The last column (the command) may contain spaces: keep it whole.
+    const fixed = fields.slice(0, titles.length - 1);
+    fixed.push(fields.slice(titles.length - 1).join(" "));
+    processes.push(fixed);
+  }
+  return { Titles: titles, Processes: processes };
+}
+
+async function readNumber(path: string): Promise<number | undefined> {
+  try {
+    const text = (await readFile(path, "utf8")).trim();
+    if (text === "max") return Number.POSITIVE_INFINITY;
+    const n = Number(text.split(/\s+/)[0]);
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cpuUsageNs(cgroup: string, v2: boolean): Promise<number> {
+  if (!v2) return (await readNumber(`/sys/fs/cgroup/cpuacct${cgroup}/cpuacct.usage`)) ?? 0;
+  try {
+    const text = await readFile(`/sys/fs/cgroup${cgroup}/cpu.stat`, "utf8");
+    return Number(/^usage_usec\s+(\d+)/m.exec(text)?.[1] ?? 0) * 1000;
+  } catch {
+    return 0;
+  }
+}
+
+/** Host CPU time in ns (all CPUs, from /proc/stat) and the number of online CPUs. */
+async function systemCpu(): Promise<{ ns: number; cpus: number }> {
+  const text = await readFile("/proc/stat", "utf8");
+  const first = text.split("\n")[0] ?? "";
+  const ticks = first
+    .trim()
+    .split(/\s+/)
+    .slice(1, 8)
+    .reduce((s, v) => s + Number(v), 0);
+  const cpus = text.split("\n").filter((l) => /^cpu\d+ /.test(l)).length;
+  // USER_HZ is 100 on Linux.
+  return { ns: ticks * 10_000_000, cpus };
+}
+
+/** Two readings `intervalMs` apart, in Docker's stats shape. */
+export async function containerStats(cgroupPath: string, intervalMs = 500): Promise<ContainerStatsResponse> {
+  const v2 = await stat("/sys/fs/cgroup/cgroup.controllers").then(
+    () => true,
+    () => false,
+  );
+  const pre = {
+    time: new Date().toISOString(),
+    cpu: await cpuUsageNs(cgroupPath, v2),
+    sys: await systemCpu(),
+  };
+  await sleep(intervalMs);
+  const cur = {
+    time: new Date().toISOString(),
+    cpu: await cpuUsageNs(cgroupPath, v2),
+    sys: await systemCpu(),
+  };
+  const usage = v2
+    ? ((await readNumber(`/sys/fs/cgroup${cgroupPath}/memory.current`)) ?? 0)
+    : ((await readNumber(`/sys/fs/cgroup/memory${cgroupPath}/memory.usage_in_bytes`)) ?? 0);
+  let limit = v2
+    ? ((await readNumber(`/sys/fs/cgroup${cgroupPath}/memory.max`)) ?? Number.POSITIVE_INFINITY)
+    : ((await readNumber(`/sys/fs/cgroup/memory${cgroupPath}/memory.limit_in_bytes`)) ??
+      Number.POSITIVE_INFINITY);
+  // An unlimited container is limited by the host's memory, as Docker shows it.
+  if (!Number.isFinite(limit) || limit > 2 ** 62) {
+    const meminfo = await readFile("/proc/meminfo", "utf8").catch(() => "");
+    limit = Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0) * 1024;
+  }
+  const pids = v2
+    ? ((await readNumber(`/sys/fs/cgroup${cgroupPath}/pids.current`)) ?? 0)
+    : ((await readNumber(`/sys/fs/cgroup/pids${cgroupPath}/pids.current`)) ?? 0);
+  return {
+    read: cur.time,
+    preread: pre.time,
+    cpu_stats: {
+      cpu_usage: { total_usage: cur.cpu },
+      system_cpu_usage: cur.sys.ns,
+      online_cpus: cur.sys.cpus,
+    },
+    precpu_stats: {
+      cpu_usage: { total_usage: pre.cpu },
+      system_cpu_usage: pre.sys.ns,
+      online_cpus: pre.sys.cpus,
+    },
+    memory_stats: { usage, limit },
+    pids_stats: { current: pids },
+  };
+}
