@@ -17,6 +17,7 @@ import type {
   ContainerCreateOptions,
   ContainerCreateRequest,
   ContainerCreateResponse,
+  ContainerExecOptions,
   ContainerInspect,
   ContainerListOptions,
   ContainerLogsOptions,
