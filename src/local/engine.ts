@@ -7,6 +7,8 @@
  */
 import type { HostPlatform } from "../config/host.js";
 import { layout, type Roots } from "../config/roots.js";
+import { ContainerFiles } from "../containers/archive.js";
+import { commitContainer } from "../containers/commit.js";
 import { ContainerService } from "../containers/service.js";
 import { buildSpecJson } from "../containers/spec.js";
 import { LocalContentStore } from "../content/local-content-store.js";
@@ -79,6 +81,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     buildSpec: async (ctx) => buildSpecJson(ctx, await hostFacts()),
     ...(opts.now ? { now: opts.now } : {}),
   });
+  const files = new ContainerFiles(containers);
   const images = new ImageService(store, { containersUsing: (id) => containers.containersUsing(id) });
 
   return {
@@ -122,6 +125,12 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerRename: (id, name) => containers.rename(id, name),
     containerPrune: (o) => containers.prune(o ?? {}),
     containerCleanup: (id) => containers.cleanup(id),
+    containerChanges: (id) => files.changes(id),
+    containerCommit: (id, o) => commitContainer(containers, id, o),
+    containerExport: (id, o) => files.export(id, o),
+    containerStatPath: (id, path) => files.statPath(id, path),
+    containerArchive: (id, path, o) => files.archive(id, path, o),
+    containerExtractArchive: (id, path, source, o) => files.extract(id, path, source, o),
     containerAttach: async (id, handlers) => {
       const { id: full, session } = await containers.attach(id, handlers);
       return { ...session, resize: (h, w) => driver.resize(full, h, w) };

@@ -1,5 +1,6 @@
 /** Every CLI command, in one list. */
 import type { Command } from "../command.js";
+import { containerFileCommands } from "./container-files.js";
 import { containerCommands } from "./containers.js";
 import { imageCommands } from "./images.js";
 import { inspectCommand } from "./inspect.js";
@@ -10,6 +11,7 @@ import { volumeCommands } from "./volumes.js";
 export const commands: readonly Command[] = [
   ...imageCommands,
   ...containerCommands,
+  ...containerFileCommands,
   inspectCommand,
   ...systemCommands,
   ...volumeCommands,

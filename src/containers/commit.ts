@@ -1,0 +1,155 @@
+/**
+ * `commit`: a container's writable layer becomes a new layer on top of its image's layers.
+ * By Docker's rules the image config is the container's Config (Cmd, Entrypoint, Env, …) with the
+ * `--change` instructions applied; history is the parent's plus one row whose created_by is the
+ * container's Cmd joined with spaces, comment the message and author the author; the image's
+ * Parent is the container's image. A running container is paused while its layer is read
+ * (`pause`, default true). runc's mount stubs (Docker's init layer) are left out of the layer.
+ * A layer with no entries is not stored: the history row is marked empty_layer.
+ */
+import { lstat, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { notFound } from "../base/errors.js";
+import { createLayer } from "../diff/create.js";
+import type { ContainerCommitOptions, ContainerCommitResponse, ContainerConfig } from "../engine/types.js";
+import { applyChanges } from "../images/changes.js";
+import { parseTarget } from "../images/service.js";
+import type { IngestedLayer } from "../images/store.js";
+import type { HistoryEntry, ImageConfig, ContainerConfig as ImageContainerConfig } from "../oci/image.js";
+import { parseManifest } from "../oci/image.js";
+import { INIT_PATHS, isInitStub } from "./changes.js";
+import type { ContainerService } from "./service.js";
+import { entryPath, joinTar } from "./tar-join.js";
+
+/** The image-config part of a container's Config (the members an image carries). */
+export function imageConfigOf(c: ContainerConfig): ImageContainerConfig {
+  const out: Record<string, unknown> = {};
+  if (c.User) out.User = c.User;
+  if (c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0) out.ExposedPorts = { ...c.ExposedPorts };
+  if (c.Env && c.Env.length > 0) out.Env = [...c.Env];
+  if (c.Cmd && c.Cmd.length > 0) out.Cmd = [...c.Cmd];
+  if (c.Healthcheck) out.Healthcheck = c.Healthcheck;
+  if (c.ArgsEscaped) out.ArgsEscaped = true;
+  if (c.Volumes && Object.keys(c.Volumes).length > 0) out.Volumes = { ...c.Volumes };
+  if (c.WorkingDir) out.WorkingDir = c.WorkingDir;
+  if (c.Entrypoint && c.Entrypoint.length > 0) out.Entrypoint = [...c.Entrypoint];
+  if (c.OnBuild && c.OnBuild.length > 0) out.OnBuild = [...c.OnBuild];
+  if (c.Labels && Object.keys(c.Labels).length > 0) out.Labels = { ...c.Labels };
+  if (c.StopSignal) out.StopSignal = c.StopSignal;
+  if (c.Shell && c.Shell.length > 0) out.Shell = [...c.Shell];
+  return out as ImageContainerConfig;
+}
+
+/** Init-layer stubs present in the writable layer (relative paths) — left out of the commit. */
+export async function initStubs(upper: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const rel of INIT_PATHS) {
+    const st = await lstat(join(upper, rel)).catch(() => undefined);
+    if (!st) continue;
+    const empty = st.isDirectory() && (await readdir(join(upper, rel))).length === 0;
+    if (isInitStub(rel, st, empty)) out.add(rel);
+  }
+  return out;
+}
+
+export async function commitContainer(
+  svc: ContainerService,
+  ref: string,
+  opts: ContainerCommitOptions = {},
+): Promise<ContainerCommitResponse> {
+  const store = svc.deps.images;
+  const rec = svc.resolve(ref);
+  const tag = opts.reference ? parseTarget(opts.reference) : undefined;
+  const parent = store.meta.getImage(rec.imageId);
+  if (!parent) throw notFound(`No such image: ${rec.imageId}`);
+  const parentConfig = await store.config(parent.id);
+  const config = applyChanges(imageConfigOf(rec.config), opts.changes ?? []);
+  const parentLayers = await layersOf(svc, parent.id);
+
+  const driver = svc.deps.driver;
+  const state = await driver.state(rec.id).catch(() => undefined);
+  const pause = opts.pause !== false && state?.status === "running";
+  if (pause) await driver.runc.pause(rec.id);
+  let layer: IngestedLayer;
+  let entries = 0;
+  try {
+    const upper = driver.upper(rec.id);
+    const skip = await initStubs(upper);
+    const stream = joinTar((j) =>
+      j.addTar(createLayer(upper, opts.signal ? { signal: opts.signal } : {}), (h) => {
+        if (skip.has(entryPath(h))) return undefined;
+        entries++;
+        return h;
+      }),
+    );
+    const last = parentLayers[parentLayers.length - 1];
+    layer = await store.ingestLayer(stream, {
+      ...(last ? { parentChainId: last.chainId } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } finally {
+    if (pause) await driver.runc.resume(rec.id).catch(() => undefined);
+  }
+  const empty = entries === 0;
+  const created = new Date(store.now()).toISOString();
+  const row: HistoryEntry = {
+    created,
+    created_by: (rec.config.Cmd ?? []).join(" "),
+    ...(opts.author ? { author: opts.author } : {}),
+    ...(opts.comment ? { comment: opts.comment } : {}),
+    ...(empty ? { empty_layer: true } : {}),
+  };
+  const layers = empty ? parentLayers : [...parentLayers, layer];
+  const imageConfig: ImageConfig = {
+    architecture: parentConfig.architecture,
+    ...(opts.author ? { author: opts.author } : {}),
+    ...(opts.comment ? { comment: opts.comment } : {}),
+    config,
+    created,
+    history: [...(parentConfig.history ?? []), row],
+    os: parentConfig.os,
+    rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+    ...(parentConfig.variant ? { variant: parentConfig.variant } : {}),
+  };
+  try {
+    const result = await store.createImage({
+      config: imageConfig,
+      layers,
+      parentId: parent.id,
+      tags: tag ? [tag] : [],
+    });
+    if (empty) await store.discardLayers([layer]);
+    return { Id: result.id };
+  } catch (err) {
+    await store.discardLayers([layer]);
+    throw err;
+  }
+}
+
+/** The stored layers of an image as ingested layers (blobs as its manifest names them). */
+async function layersOf(svc: ContainerService, imageId: string): Promise<IngestedLayer[]> {
+  const store = svc.deps.images;
+  const rec = store.meta.getImage(imageId);
+  if (!rec) throw notFound(`No such image: ${imageId}`);
+  const manifest = rec.manifestDigest
+    ? parseManifest(await store.content.readBlob(rec.manifestDigest, { maxBytes: 4 * 1048 * 1048 }))
+    : undefined;
+  return rec.layers.map((l, i) => {
+    const snap = store.meta.getSnapshot(l.chainId);
+    const desc = manifest?.layers[i];
+    const blob = desc
+      ? { blobDigest: desc.digest, blobSize: desc.size, mediaType: desc.mediaType }
+      : store.meta.layerBlobs(l.diffId)[0];
+    if (!snap || !blob) throw notFound(`layer ${l.diffId} of image ${imageId} is missing`);
+    return {
+      diffId: l.diffId,
+      chainId: l.chainId,
+      blobDigest: blob.blobDigest,
+      blobSize: blob.blobSize,
+      mediaType: blob.mediaType,
+      size: snap.size,
+      tarSize: snap.tarSize,
+      created: false,
+    };
+  });
+}

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { assertOpenedInside, hostLocation, isInside, resolveContainerPath } from "./container-path.js";
+
+describe("resolveContainerPath", () => {
+  let dir: string;
+  let rootfs: string;
+  let vol: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "cpath-"));
+    rootfs = join(dir, "rootfs");
+    vol = join(dir, "vol");
+    await mkdir(join(rootfs, "etc"), { recursive: true });
+    await mkdir(join(rootfs, "data"), { recursive: true });
+    await mkdir(vol);
+    await writeFile(join(rootfs, "etc", "passwd"), "root\n");
+    await writeFile(join(vol, "inside"), "v\n");
+    await symlink("/", join(rootfs, "toroot"));
+    await symlink("../../../../../..", join(rootfs, "up"));
+    await symlink("/etc/passwd", join(rootfs, "pw"));
+    await symlink("/etc", join(vol, "etclink"));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+  const mounts = () => [{ destination: "/data", source: vol }];
+
+  it("keeps a symlink to / inside the root", async () => {
+    const r = await resolveContainerPath(rootfs, [], "/toroot/etc/passwd");
+    assert.equal(r.host, join(rootfs, "etc/passwd"));
+    assert.equal(r.containerPath, "/etc/passwd");
+    assert.equal(r.exists, true);
+  });
+  it("clamps a relative symlink that climbs above the root", async () => {
+    const r = await resolveContainerPath(rootfs, [], "/up/etc/passwd");
+    assert.equal(r.host, join(rootfs, "etc/passwd"));
+    const top = await resolveContainerPath(rootfs, [], "/up/", {});
+    assert.equal(top.host, join(rootfs, "/"));
+    assert.equal(top.containerPath, "/");
+  });
+  it("does not follow the last component unless asked or given a trailing slash", async () => {
+    const r = await resolveContainerPath(rootfs, [], "/pw");
+    assert.equal(r.host, join(rootfs, "pw"));
+    const f = await resolveContainerPath(rootfs, [], "/pw", { followLast: true });
+    assert.equal(f.containerPath, "/etc/passwd");
+    const d = await resolveContainerPath(rootfs, [], "/toroot/");
+    assert.equal(d.containerPath, "/");
+  });
+  it("maps paths under a mount to its source, and symlinks in it back to the container root", async () => {
+    const r = await resolveContainerPath(rootfs, mounts(), "/data/inside");
+    assert.equal(r.host, join(vol, "inside"));
+    assert.equal(r.root, vol);
+    const l = await resolveContainerPath(rootfs, mounts(), "/data/etclink/passwd");
+    assert.equal(l.host, join(rootfs, "etc/passwd"));
+    assert.equal(l.root, rootfs);
+  });
+  it("reports a missing path and refuses '..' after a missing component", async () => {
+    const r = await resolveContainerPath(rootfs, [], "/toroot/nope/x");
+    assert.equal(r.exists, false);
+    assert.equal(r.host, join(rootfs, "nope/x"));
+    await assert.rejects(resolveContainerPath(rootfs, [], "/nope/../up/x"), /no such file/);
+  });
+  it("hostLocation picks the innermost mount", () => {
+    const m = [
+      { destination: "/a", source: "/s1" },
+      { destination: "/a/b", source: "/s2" },
+    ];
+    assert.equal(hostLocation("/r", m, "/a/b/c").host, "/s2/c");
+    assert.equal(hostLocation("/r", m, "/a/x").host, "/s1/x");
+    assert.equal(hostLocation("/r", m, "/ab").host, "/r/ab");
+  });
+  it("isInside does not confuse a sibling with the same prefix", () => {
+    assert.equal(isInside("/a/dest", "/a/dest/x"), true);
+    assert.equal(isInside("/a/dest", "/a/dest-evil"), false);
+  });
+  it("assertOpenedInside checks the descriptor's real path", async () => {
+    const { open } = await import("node:fs/promises");
+    const fh = await open(join(rootfs, "etc/passwd"), "r");
+    try {
+      assert.equal(await readlink(`/proc/self/fd/${fh.fd}`), join(rootfs, "etc/passwd"));
+      await assertOpenedInside(fh.fd, rootfs, "/etc/passwd");
+      await assert.rejects(assertOpenedInside(fh.fd, vol, "/etc/passwd"), /outside the container/);
+    } finally {
+      await fh.close();
+    }
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * Writing one tar stream out of pieces: single entries and the entries of other tar streams,
+ * each header passed through a mapping that may rename, rewrite ownership or drop it. Used for
+ * `cp` out of a container (a directory's tar rebased under its base name, volumes spliced in),
+ * `commit` (the writable layer without runc's mount points) and `cp` in (ownership, checks).
+ *
+ * Lifecycle: create a TarJoiner, `await` its add* calls in order from one async function, then
+ * `finalize()`; on failure call `fail(err)` and the output stream errors. Read `stream` as it is
+ * written (the joiner waits for the reader: back-pressure).
+ */
+import { PassThrough, type Readable } from "node:stream";
+import * as tar from "tar-stream";
+
+export type TarHeader = tar.Header;
+
+/** Maps a header: a new header, the same, or undefined to leave the entry out. May throw. */
+export type HeaderMap = (h: TarHeader) => TarHeader | undefined | Promise<TarHeader | undefined>;
+
+export class TarJoiner {
+  private readonly pack = tar.pack();
+  readonly stream: Readable;
+
+  constructor() {
+    const out = new PassThrough();
+    this.stream = out;
+    // Errors reach the reader through `stream` (see fail); the pack itself is only piped.
+    this.pack.on("error", () => undefined);
+    this.pack.pipe(out);
+  }
+
+  /** Adds one entry; `body` is the content of a regular file (its size must match the header). */
+  async addEntry(header: TarHeader, body?: AsyncIterable<unknown> | Buffer): Promise<void> {
+    let sink: ReturnType<tar.Pack["entry"]> | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      sink = this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    });
+    const s = sink as ReturnType<tar.Pack["entry"]>;
+    if (body === undefined) s.end(undefined);
+    else if (Buffer.isBuffer(body)) s.end(body);
+    else {
+      for await (const chunk of body) {
+        if (!(chunk instanceof Uint8Array)) throw new TypeError("tar entry body yielded a non-byte chunk");
+        if (!s.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              s.off("drain", done);
+              s.off("close", done);
+              resolve();
+            };
+            s.on("drain", done);
+            s.on("close", done);
+          });
+        }
+      }
+      s.end(undefined);
+    }
+    await done;
+  }
+
+  /** Adds every entry of a tar stream, each header passed through `map`. */
+  async addTar(source: Readable, map: HeaderMap): Promise<void> {
+    const extract = tar.extract();
+    source.on("error", (err) => extract.destroy(err));
+    source.pipe(extract);
+    for await (const entry of extract) {
+      const header = await map(entry.header);
+      if (header === undefined) {
+        entry.resume();
+        continue;
+      }
+      const hasBody =
+        header.type === "file" || header.type === "contiguous-file" || header.type === undefined;
+      if (hasBody && (header.size ?? 0) > 0) await this.addEntry(header, entry);
+      else {
+        entry.resume();
+        await this.addEntry(header);
+      }
+    }
+  }
+
+  finalize(): void {
+    this.pack.finalize();
+  }
+
+  fail(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.stream.destroy(e);
+    this.pack.destroy(e);
+  }
+}
+
+/** Runs `fill` against a new joiner and returns its stream (erroring if `fill` fails). */
+export function joinTar(fill: (j: TarJoiner) => Promise<void>): Readable {
+  const j = new TarJoiner();
+  fill(j).then(
+    () => j.finalize(),
+    (err: unknown) => j.fail(err),
+  );
+  return j.stream;
+}
+
+/** A header's name without a leading "./" or "/", and without a trailing "/". */
+export function entryPath(h: TarHeader): string {
+  return h.name.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
+}
+
+/** Renames `rel` under `prefix` ("" keeps it), keeping a directory's trailing "/". */
+export function prefixed(h: TarHeader, prefix: string): TarHeader {
+  const rel = entryPath(h);
+  const name = prefix === "" ? rel : rel === "" ? prefix : `${prefix}/${rel}`;
+  return { ...h, name: h.type === "directory" ? `${name}/` : name };
+}
+
+/** Sets a header's owner, dropping PAX uid/gid/uname/gname records that would override it. */
+export function withOwner(h: TarHeader, uid: number, gid: number): TarHeader {
+  let pax: Record<string, string> | undefined;
+  if (typeof h.pax === "object" && h.pax !== null) {
+    pax = {};
+    for (const [k, v] of Object.entries(h.pax)) {
+      if (typeof v === "string" && !["uid", "gid", "uname", "gname"].includes(k)) pax[k] = v;
+    }
+  }
+  return { ...h, uid, gid, uname: "", gname: "", ...(pax ? { pax } : {}) };
+}
