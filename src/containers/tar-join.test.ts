@@ -23,6 +23,7 @@ function header(name: string, type: TarHeader["type"], size = 0): TarHeader {
 
 async function entries(stream: Readable): Promise<Array<{ name: string; uid: number; body: string }>> {
   const ex = tar.extract();
+  stream.on("error", (err) => ex.destroy(err));
   stream.pipe(ex);
   const out: Array<{ name: string; uid: number; body: string }> = [];
   for await (const e of ex) {
