@@ -12,7 +12,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   attr            setfattr/getfattr (overlay whiteouts, opaque dirs)
 #   runc conmon containernetworking-plugins     containers and networks (later issues)
 #   docker-registry apache2-utils openssl       a real registry in tests (htpasswd, token-server keys)
-PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins docker-registry apache2-utils openssl)
+#   tini procps util-linux                      run --init, top (ps), mount/umount
+PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins docker-registry apache2-utils openssl tini procps util-linux)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BERTH, Store } from "./harness.js";
 
@@ -41,9 +43,13 @@ describe("run and exit codes", () => {
     const notExec = await store.berth(["run", "--rm", "busybox", "/etc/passwd"]);
     assert.equal(notExec.code, 126);
     assert.match(notExec.stderr, /permission denied/);
-    const noImage = await store.berth(["run", "--rm", "no-such-image:1", "true"]);
+    // (Never a registry beyond loopback: --pull never, and a registry on 127.0.0.1 that is not there.)
+    const noImage = await store.berth(["run", "--rm", "--pull", "never", "no-such-image:1", "true"]);
     assert.equal(noImage.code, 125);
-    assert.match(noImage.stderr, /No such image|Unable to find image/);
+    assert.match(noImage.stderr, /No such image: no-such-image:1/);
+    const noRegistry = await store.berth(["run", "--rm", "127.0.0.1:9/no-such-image:1", "true"]);
+    assert.equal(noRegistry.code, 125);
+    assert.match(noRegistry.stderr, /^Unable to find image '127\.0\.0\.1:9\/no-such-image:1' locally\n/);
     const badFlag = await store.berth(["run", "--bogus", "busybox"]);
     assert.equal(badFlag.code, 125);
     // Nothing half-created is left behind by the failures.
@@ -113,6 +119,67 @@ describe("run and exit codes", () => {
       "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max",
     ]);
     assert.equal(limits.stdout.trim(), "67108864");
+  });
+});
+
+describe("no stray file descriptors, --init, volumes removed with rm -v", () => {
+  test("the container's process and its conmon hold no descriptor of berth's", async () => {
+    const fds = await store.ok(["run", "--rm", "busybox", "ls", "/proc/self/fd"]);
+    // 0-2 and the directory ls itself opened.
+    assert.deepEqual(fds.stdout.trim().split("\n").map(Number).sort(), [0, 1, 2, 3]);
+    const id = (await store.ok(["run", "-d", "busybox", "sleep", "30"])).stdout.trim();
+    const conmonPid = (await readFile(join(store.runroot, "conmon", `${id}.pid`), "utf8")).trim();
+    const targets = await Promise.all(
+      (await readdir(`/proc/${conmonPid}/fd`)).map((fd) =>
+        readlink(`/proc/${conmonPid}/fd/${fd}`).catch(() => ""),
+      ),
+    );
+    assert.ok(targets.length > 0);
+    for (const t of targets)
+      assert.ok(!t.includes("berth.db") && !t.includes("/blobs/"), `conmon holds ${t}`);
+    await store.ok(["rm", "-f", id]);
+  });
+
+  test("--init runs the process under an init that reaps, as PID 1", async () => {
+    const r = await store.ok([
+      "run",
+      "--rm",
+      "--init",
+      "busybox",
+      "sh",
+      "-c",
+      "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$",
+    ]);
+    const [cmdline, pid] = r.stdout.trim().split("\n");
+    assert.match(cmdline ?? "", /^\/sbin\/docker-init -- sh -c /);
+    assert.notEqual(pid, "1");
+  });
+
+  test("anonymous volumes (from -v /path) go with rm -v; named ones stay", async () => {
+    await store.ok(["run", "--name", "anon", "-v", "/scratch", "-v", "kept-vol:/kept", "busybox", "true"]);
+    const mounts = JSON.parse((await store.ok(["inspect", "-f", "{{json .Mounts}}", "anon"])).stdout);
+    const anon = mounts.find((m: { Destination: string }) => m.Destination === "/scratch");
+    assert.match(anon.Name, /^[a-f0-9]{64}$/);
+    await store.ok(["rm", "-v", "anon"]);
+    const vols = (await store.ok(["volume", "ls", "-q"])).stdout;
+    assert.ok(!vols.includes(anon.Name));
+    assert.ok(vols.includes("kept-vol"));
+  });
+
+  test("top and stats --no-stream show a running container", async () => {
+    await store.ok(["run", "-d", "--name", "watched", "busybox", "sleep", "30"]);
+    const top = await store.ok(["top", "watched"]);
+    assert.match(top.stdout, /^UID\s+PID\s+PPID/);
+    assert.match(top.stdout, /sleep 30/);
+    const stats = await store.ok([
+      "stats",
+      "--no-stream",
+      "--format",
+      "{{.Name}} {{.PIDs}} {{.MemUsage}}",
+      "watched",
+    ]);
+    assert.match(stats.stdout, /^watched 1 \d+(\.\d+)?[KMG]?i?B \/ \d+(\.\d+)?[KMG]iB\n$/);
+    await store.ok(["rm", "-f", "watched"]);
   });
 });
 

@@ -16,6 +16,7 @@ import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flag
 import { renderInspect, renderList } from "../format/render.js";
 import { bytesSize, humanSize } from "../format/units.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
+import { pullMissingImage } from "./registry.js";
 import { CREATE_FLAGS, createRequest, RUN_ONLY_FLAGS } from "./run-flags.js";
 
 /** Exit status of `run` when berth itself fails (Docker's 125). */
@@ -39,6 +40,24 @@ async function createFrom(
   const [image, ...command] = args as [string, ...string[]];
   const req = createRequest(flags, image, command, ctx.io.env);
   const engine = await ctx.engine();
+  // --pull missing (the default) pulls an image that is not here; always pulls; never does not.
+  const policy = flags.string("pull") ?? "missing";
+  if (!["always", "missing", "never"].includes(policy)) {
+    throw new UsageError(`invalid pull option: '${policy}': must be one of "always", "missing" or "never"`);
+  }
+  const platform = flags.string("platform");
+  const pullOpts = { ...(platform ? { platform } : {}), quiet: flags.bool("quiet") };
+  if (policy === "always") await pullMissingImage(ctx, image, pullOpts, { announce: false });
+  else if (policy === "missing") {
+    const present = await engine.imageInspect(image).then(
+      () => true,
+      (err: unknown) => {
+        if (isBerthError(err, "NotFound")) return false;
+        throw err;
+      },
+    );
+    if (!present) await pullMissingImage(ctx, image, pullOpts);
+  }
   const name = flags.string("name");
   const res = await engine.containerCreate(req, name !== undefined ? { name } : {});
   for (const w of res.Warnings) ctx.io.stderr.write(`WARNING: ${w}\n`);
@@ -88,6 +107,8 @@ export async function streamSession(
     stdin: boolean;
     tty: boolean;
     open: (handlers: AttachHandlers) => Promise<AttachSession | undefined>;
+    /** The detach sequence (`--detach-keys`); default Ctrl-P Ctrl-Q. */
+    detachKeys?: readonly number[];
   },
 ): Promise<{ detached: boolean }> {
   let finish: (detached: boolean) => void = () => undefined;
@@ -108,17 +129,19 @@ export async function streamSession(
       stdin.setRawMode(true);
       cleanups.push(() => stdin.setRawMode(false));
     }
-    let sawCtrlP = false;
+    // Ctrl-P Ctrl-Q detaches, as Docker's default detach keys (or the --detach-keys sequence).
+    const keys = opts.detachKeys ?? [0x10, 0x11];
+    let matched = 0;
     const onData = (chunk: Buffer) => {
-      if (rawTty) {
-        // Ctrl-P Ctrl-Q detaches, as Docker's default detach keys.
+      if (rawTty && keys.length > 0) {
         for (const byte of chunk) {
-          if (sawCtrlP && byte === 0x11) {
+          if (byte === keys[matched]) matched++;
+          else matched = byte === keys[0] ? 1 : 0;
+          if (matched === keys.length) {
             ctx.io.stdout.write("\r\nread escape sequence\r\n");
             finish(true);
             return;
           }
-          sawCtrlP = byte === 0x10;
         }
       }
       s.writeStdin(chunk);

@@ -7,6 +7,7 @@
 import { BerthError, invalidArgument } from "../../base/errors.js";
 import type { AuthConfig, ProgressEvent } from "../../engine/types.js";
 import {
+  familiarString,
   parseNormalizedNamed,
   type Reference,
   referenceString,
@@ -70,8 +71,12 @@ export class ProgressDisplay {
 }
 
 /** Shows a progress stream (or swallows it with `quiet`); an error event fails the command. */
-async function display(ctx: CommandContext, events: AsyncIterable<ProgressEvent>, quiet: boolean) {
-  const out: Out = ctx.io.stdout;
+async function display(
+  ctx: CommandContext,
+  events: AsyncIterable<ProgressEvent>,
+  quiet: boolean,
+  out: Out = ctx.io.stdout,
+) {
   const shower = new ProgressDisplay(out, out.isTTY === true);
   let failure: BerthError | undefined;
   for await (const e of events) {
@@ -88,6 +93,27 @@ async function display(ctx: CommandContext, events: AsyncIterable<ProgressEvent>
 async function authFor(ctx: CommandContext, ref: Reference): Promise<AuthConfig | undefined> {
   const cfg = await readDockerConfig(ctx.io.env);
   return credentialsFor(cfg, ref.domain);
+}
+
+/**
+ * What `run`/`create` do for an image that is not here: say so, pull it (progress on stderr, as
+ * Docker's CLI does), and go on.
+ */
+export async function pullMissingImage(
+  ctx: CommandContext,
+  image: string,
+  opts: { platform?: string; quiet?: boolean } = {},
+  how: { announce?: boolean } = {},
+): Promise<void> {
+  const ref = withDefaultTag(parseNormalizedNamed(image));
+  if (how.announce ?? true) ctx.io.stderr.write(`Unable to find image '${familiarString(ref)}' locally\n`);
+  const auth = await authFor(ctx, ref);
+  const engine = await ctx.engine();
+  const events = engine.imagePull(image, {
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(auth ? { auth } : {}),
+  });
+  await display(ctx, events, opts.quiet ?? false, ctx.io.stderr as Out);
 }
 
 const pullCommand: Command = {
