@@ -9,6 +9,7 @@ import type { HostPlatform } from "../config/host.js";
 import { layout, type Roots } from "../config/roots.js";
 import { ContainerFiles } from "../containers/archive.js";
 import { commitContainer } from "../containers/commit.js";
+import { ExecService } from "../containers/exec.js";
 import { ContainerService } from "../containers/service.js";
 import { buildSpecJson } from "../containers/spec.js";
 import { LocalContentStore } from "../content/local-content-store.js";
@@ -81,6 +82,13 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     buildSpec: async (ctx) => buildSpecJson(ctx, await hostFacts()),
     ...(opts.now ? { now: opts.now } : {}),
   });
+  const execs = new ExecService({
+    containers,
+    driver,
+    execDir: `${opts.roots.runroot}/exec`,
+    hostCapabilities: async () => (await hostFacts()).capabilities,
+    env: process.env,
+  });
   const files = new ContainerFiles(containers);
   const images = new ImageService(store, { containersUsing: (id) => containers.containersUsing(id) });
 
@@ -131,6 +139,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerStatPath: (id, path) => files.statPath(id, path),
     containerArchive: (id, path, o) => files.archive(id, path, o),
     containerExtractArchive: (id, path, source, o) => files.extract(id, path, source, o),
+    containerExec: (id, config, o = {}) => execs.exec(id, config, o),
     containerAttach: async (id, handlers) => {
       const { id: full, session } = await containers.attach(id, handlers);
       return { ...session, resize: (h, w) => driver.resize(full, h, w) };

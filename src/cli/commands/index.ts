@@ -2,6 +2,7 @@
 import type { Command } from "../command.js";
 import { containerFileCommands } from "./container-files.js";
 import { containerCommands } from "./containers.js";
+import { execCommand } from "./exec.js";
 import { imageCommands } from "./images.js";
 import { inspectCommand } from "./inspect.js";
 import { registryCommands } from "./registry.js";
@@ -12,6 +13,7 @@ export const commands: readonly Command[] = [
   ...imageCommands,
   ...containerCommands,
   ...containerFileCommands,
+  execCommand,
   inspectCommand,
   ...systemCommands,
   ...volumeCommands,
