@@ -101,13 +101,8 @@ export class ContainerFiles {
    */
   async acquire(ref: string, opts: { pause: boolean }): Promise<FilesystemLease> {
     const rec = this.svc.resolve(ref);
-    const image = this.svc.deps.images.meta.getImage(rec.imageId);
-    if (!image) throw notFound(`No such image: ${rec.imageId}`);
     const wasMounted = await isMountPoint(this.driver.rootfs(rec.id));
-    const rootfs = await this.driver.mountRootfs(
-      rec.id,
-      image.layers.map((l) => l.chainId),
-    );
+    const rootfs = await this.driver.mountRootfs(rec.id, this.svc.layersOf(rec.id));
     let paused = false;
     if (opts.pause) {
       const state = await this.driver.state(rec.id).catch(() => undefined);
@@ -163,10 +158,9 @@ export class ContainerFiles {
 
   async changes(ref: string): Promise<ContainerChange[]> {
     const rec = this.svc.resolve(ref);
-    const image = this.svc.deps.images.meta.getImage(rec.imageId);
-    const lowers = image
-      ? [...image.layers].reverse().map((l) => this.svc.deps.images.snapshots.fsPath(l.chainId))
-      : [];
+    const lowers = [...this.svc.layersOf(rec.id)]
+      .reverse()
+      .map((c) => this.svc.deps.images.snapshots.fsPath(c));
     return writableLayerChanges(this.driver.upper(rec.id), lowers);
   }
 

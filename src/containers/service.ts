@@ -44,6 +44,7 @@ import {
 } from "../metadata/containers.js";
 import type { MetadataDb } from "../metadata/db.js";
 import type { VolumeMetadata } from "../metadata/volumes.js";
+import { type Digest, parseDigest } from "../oci/digest.js";
 import { RuntimeCreateError } from "../runtime/conmon.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import { readLogs } from "../runtime/logs.js";
@@ -250,6 +251,12 @@ export class ContainerService {
         }),
       );
       if (ok) {
+        this.deps.db.write(() =>
+          this.meta.setLayers(
+            id,
+            image.layers.map((l) => l.chainId),
+          ),
+        );
         name = candidate;
         break;
       }
@@ -331,12 +338,8 @@ export class ContainerService {
   }
 
   private async startRecord(rec: ContainerRecord, opts: StartOptions): Promise<AttachedStart | undefined> {
-    const image = this.deps.images.meta.getImage(rec.imageId);
-    if (!image) throw notFound(`No such image: ${rec.imageId}`);
-    const rootfs = await this.driver.mountRootfs(
-      rec.id,
-      image.layers.map((l) => l.chainId),
-    );
+    // The container's own record of its layers: it outlives its image (rmi -f).
+    const rootfs = await this.driver.mountRootfs(rec.id, this.layersOf(rec.id));
     try {
       await refuseSymlinkedSystemPaths(rootfs);
       const mounts: StartContext["mounts"][number][] = [];
@@ -816,9 +819,7 @@ export class ContainerService {
     const args = processArgs(rec.config);
     const image = this.deps.images.meta.getImage(rec.imageId);
     const dir = this.driver.dir(rec.id);
-    const lower = image
-      ? [...image.layers].reverse().map((l) => this.deps.images.snapshots.fsPath(l.chainId))
-      : [];
+    const lower = [...this.layersOf(rec.id)].reverse().map((c) => this.deps.images.snapshots.fsPath(c));
     const out: ContainerInspect = {
       Id: rec.id,
       Created: rfc3339Nano(rec.created),
@@ -913,6 +914,11 @@ export class ContainerService {
     const rec = this.resolve(ref);
     await this.observeExit(rec);
     return containerStats(cgroupPathOf(rec.id));
+  }
+
+  /** The layers (chainIDs, bottom first) of a container's root filesystem, as recorded at create. */
+  layersOf(id: string): Digest[] {
+    return this.meta.layersOf(id).map((c) => parseDigest(c));
   }
 
   /** Containers using an image (for rmi). */

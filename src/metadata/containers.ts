@@ -126,6 +126,23 @@ export class ContainerMetadata {
     return r.changes > 0;
   }
 
+  /** Records the layers (chainIDs, bottom first) the container's root filesystem stacks. */
+  setLayers(id: string, chainIds: readonly string[]): void {
+    const stmt = this.db.sqlite.prepare(
+      "INSERT OR REPLACE INTO container_layers (container_id, idx, chain_id) VALUES (?, ?, ?)",
+    );
+    chainIds.forEach((c, i) => {
+      stmt.run(id, i, c);
+    });
+  }
+
+  layersOf(id: string): string[] {
+    return this.db.sqlite
+      .prepare("SELECT chain_id FROM container_layers WHERE container_id = ? ORDER BY idx")
+      .all(id)
+      .map((r) => str(asRow(r), "chain_id"));
+  }
+
   markComplete(id: string, mounts: readonly MountPoint[]): void {
     this.db.sqlite
       .prepare("UPDATE containers SET incomplete = 0, mounts = ? WHERE id = ?")

@@ -94,6 +94,17 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX container_volumes_volume ON container_volumes(volume_name);
   `,
+  `
+  -- The layers a container's root filesystem stacks, recorded at create: the container keeps
+  -- them (and garbage collection spares them) even when its image is removed with rmi -f.
+  CREATE TABLE container_layers (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    chain_id TEXT NOT NULL,
+    PRIMARY KEY (container_id, idx)
+  );
+  CREATE INDEX container_layers_chain ON container_layers(chain_id);
+  `,
 ];
 
 /** The schema version a freshly opened database has. */

@@ -270,7 +270,8 @@ export class ImageMetadata {
   /** Snapshots that no image uses any more (garbage after an image is removed). */
   unreferencedSnapshots(): SnapshotRecord[] {
     return this.all(
-      "SELECT * FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.chain_id = s.chain_id)",
+      `SELECT * FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.chain_id = s.chain_id)
+       AND NOT EXISTS (SELECT 1 FROM container_layers c WHERE c.chain_id = s.chain_id)`,
     ).map(snapshotFromRow);
   }
 

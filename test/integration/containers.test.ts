@@ -270,6 +270,21 @@ describe("the tutorial's scenes", () => {
   });
 });
 
+describe("rmi -f of an image a stopped container uses", () => {
+  test("deletes the image as Docker does, and the container still starts from its own layers", async () => {
+    const doomed = await store.busybox("doomed:1");
+    await store.ok(["create", "--name", "survivor", "doomed:1", "sh", "-c", "echo still here"]);
+    const r = await store.ok(["rmi", "-f", "doomed:1"]);
+    assert.match(r.stdout, new RegExp(`^Untagged: doomed:1\nDeleted: ${doomed}\n`));
+    assert.equal((await store.berth(["image", "inspect", doomed])).code, 1);
+    const started = await store.ok(["start", "-a", "survivor"]);
+    assert.equal(started.stdout, "still here\n");
+    await store.ok(["rm", "survivor"]);
+    // With the last user gone, the next prune of unused layers can take them.
+    await store.ok(["image", "prune", "-f"]);
+  });
+});
+
 describe("lifecycle and state", () => {
   test("a detached container keeps running and logging after the CLI exited", async () => {
     const id = (
