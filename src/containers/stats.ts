@@ -16,7 +16,7 @@ export async function containerTop(
   psArgs: readonly string[],
 ): Promise<ContainerTopResponse> {
   const state = await driver.state(id);
-  if (!state || state.status !== "running") throw conflict(`container ${id} is not running`);
+  if (state?.status !== "running") throw conflict(`container ${id} is not running`);
   const pids = new Set(await driver.runc.pids(id));
   const r = await execProgram("ps", psArgs.length > 0 ? [...psArgs] : ["-ef"], { pkg: "procps" });
   if (r.code !== 0) throw internal(`ps failed: ${r.stderr.trim()}`);

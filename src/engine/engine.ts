@@ -104,7 +104,11 @@ export interface ContainerEngine {
    * the attached session, or undefined with `Detach`. A command that cannot be invoked rejects
    * with an error carrying `exitCode` 126 or 127, as Docker's exec gives.
    */
-  containerExec(id: string, config: ExecConfig, opts?: ContainerExecOptions): Promise<ExecSession | undefined>;
+  containerExec(
+    id: string,
+    config: ExecConfig,
+    opts?: ContainerExecOptions,
+  ): Promise<ExecSession | undefined>;
   /** What conmon's exit command runs (`berth container cleanup ID`): record the exit, --rm, restart. */
   containerCleanup(id: string): Promise<void>;
   /** The writable layer's changes against the image (A/C/D), sorted by path. */
