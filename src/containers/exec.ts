@@ -21,6 +21,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { join } from "node:path";
@@ -535,7 +536,9 @@ export class ExecService {
 
   /** Resizes the session's terminal through its conmon's ctl FIFO. */
   private async resize(execId: string, height: number, width: number): Promise<void> {
-    const fh = await open(join(this.deps.execDir, execId, "ctl"), "w");
+    // Non-blocking: once the session's conmon is gone nobody reads the FIFO, and a blocking open
+    // would wait forever (ENXIO instead).
+    const fh = await open(join(this.deps.execDir, execId, "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
     try {
       await fh.write(`1 ${height} ${width}\n`);
     } finally {
