@@ -167,6 +167,13 @@ export class ContainerService {
 
   /** Records the exit of a container whose process has ended; true when it had. */
   private async observeExit(rec: ContainerRecord): Promise<boolean> {
+    if (rec.status === "restarting") {
+      // The cleanup process that decided the restart owns the container during its back-off;
+      // only if it died (nothing started for longer than the longest back-off) is it exited.
+      const exit = await this.driver.exitStatus(rec.id);
+      if (!exit || this.now() - exit.at < 2 * 60_000 || (await this.driver.monitorAlive(rec.id)))
+        return false;
+    }
     let exit = await this.driver.exitStatus(rec.id);
     if (!exit) {
       if (await this.driver.monitorAlive(rec.id)) return false;
@@ -484,7 +491,12 @@ export class ContainerService {
     );
     await sleep(delay);
     const again = this.meta.get(id);
-    if (again?.status !== "restarting" || again.stoppedByUser) return;
+    if (again?.status !== "restarting") return;
+    if (again.stoppedByUser) {
+      // Stopped during the back-off: it stays stopped.
+      this.deps.db.write(() => this.meta.update(id, { status: "exited" }));
+      return;
+    }
     await this.startRecord(again, {}).catch((err: unknown) => {
       this.deps.db.write(() => this.meta.update(id, { status: "exited", error: errorMessage(err) }));
     });

@@ -6,6 +6,7 @@
  * another left off.
  */
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
@@ -147,7 +148,15 @@ export class RuntimeDriver {
 
   /** Resizes the container's terminal through conmon's control FIFO. */
   async resize(id: string, height: number, width: number): Promise<void> {
-    const fh = await open(join(this.bundle(id), "ctl"), "w");
+    // Non-blocking: with no conmon reading the FIFO any more, opening it fails (ENXIO) instead
+    // of waiting forever.
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(join(this.bundle(id), "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if (errnoCode(err) === "ENXIO" || errnoCode(err) === "ENOENT") return;
+      throw err;
+    }
     try {
       await fh.write(`1 ${height} ${width}\n`);
     } finally {

@@ -115,20 +115,27 @@ export async function streamSession(
   const ended = new Promise<boolean>((resolve) => {
     finish = resolve;
   });
-  const session = await opts.open({
-    onStdout: (d) => ctx.io.stdout.write(d),
-    onStderr: (d) => (opts.tty ? ctx.io.stdout : ctx.io.stderr).write(d),
-    onEnd: () => finish(false),
-  });
   const stdin = ctx.io.stdin as NodeJS.ReadStream;
   const rawTty = opts.tty && opts.stdin && stdin.isTTY === true;
   const cleanups: Array<() => void> = [];
+  // Raw mode before the container's first byte, so the terminal does not translate its output.
+  if (rawTty) {
+    stdin.setRawMode(true);
+    cleanups.push(() => stdin.setRawMode(false));
+  }
+  let session: AttachSession | undefined;
+  try {
+    session = await opts.open({
+      onStdout: (d) => ctx.io.stdout.write(d),
+      onStderr: (d) => (opts.tty ? ctx.io.stdout : ctx.io.stderr).write(d),
+      onEnd: () => finish(false),
+    });
+  } catch (err) {
+    for (const c of cleanups) c();
+    throw err;
+  }
   if (session && opts.stdin) {
     const s = session;
-    if (rawTty) {
-      stdin.setRawMode(true);
-      cleanups.push(() => stdin.setRawMode(false));
-    }
     // Ctrl-P Ctrl-Q detaches, as Docker's default detach keys (or the --detach-keys sequence).
     const keys = opts.detachKeys ?? [0x10, 0x11];
     let matched = 0;
