@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run demo`: a walk through what berth does today (npm runs scripts/setup.sh first).
-# It uses berth's default store (/var/lib/berth, or BERTH_ROOT) like a user would.
+# `npm run demo`: a walk through what berth does today, following the tutorial the project was
+# created from (npm runs scripts/setup.sh first). It uses berth's default store (/var/lib/berth,
+# or BERTH_ROOT) like a user would, and removes what it creates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 berth() { ./bin/berth "$@"; }
@@ -14,6 +15,14 @@ run() {
   printf '%s\n' "$line"
   berth "$@"
 }
+tmp=$(mktemp -d)
+cleanup() {
+  berth rm -f my-app-prod my-app-dev my-app-staging my-app-test demo-volume-writer >/dev/null 2>&1 || true
+  berth rmi my-base:v1.0 >/dev/null 2>&1 || true
+  berth volume rm demo-app-data >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 say "A base image, made offline from Debian's busybox-static and imported as busybox:latest"
 node dist/scripts/busybox-image.js >/dev/null
@@ -23,13 +32,42 @@ say "An image is a read-only, layered template: its history and its configuratio
 run history busybox
 run image inspect --format '{{.Id}}  layers={{len .RootFS.Layers}}  cmd={{json .Config.Cmd}}  {{.Os}}/{{.Architecture}}' busybox
 
-say "Tags are names for an image ID: one image, two tags"
-run tag busybox my-base:v1.0
-run images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}'
+say "A container is a running instance: four of them from the same image, side by side"
+for name in my-app-prod my-app-dev my-app-staging my-app-test; do
+  run run -d --name "$name" busybox sh -c "echo hello from \$(hostname); while true; do sleep 1; done" >/dev/null
+done
+run ps --format "table {{.Names}}\t{{.Image}}\t{{.Status}}"
+printf 'each has its own hostname, process space and writable layer:\n'
+for name in my-app-prod my-app-dev; do run logs "$name"; done
+run exec my-app-prod sh -c 'echo "temporary data" > /tmp/myfile.txt; ps'
+run ps -s --format "table {{.Names}}\t{{.Image}}\t{{.Size}}"
+
+say "Common misconception: removing a container keeps its image"
+run rm -f my-app-test
+run images busybox
+
+say "Changes in the writable layer are gone when the container is removed"
+run rm -f my-app-prod
+run run -d --name my-app-prod busybox sleep 300 >/dev/null
+set +e
+run exec my-app-prod cat /tmp/myfile.txt
+set -e
+printf '…but a named volume keeps its data:\n'
+run run --rm -v demo-app-data:/app/data busybox sh -c 'echo "kept" > /app/data/f'
+run run --rm -v demo-app-data:/app/data busybox cat /app/data/f
+
+say "An image in use cannot be removed; after removing its containers it can"
+node dist/scripts/busybox-image.js --tag my-base:v1.0 >/dev/null
+run images my-base
+run run -d --name demo-volume-writer my-base:v1.0 true
+set +e
+run rmi my-base:v1.0
+set -e
+run rm $(berth ps -aq --filter ancestor=my-base:v1.0)
+run rmi my-base:v1.0
 
 say "Images travel as archives: save, then load into a second, empty store"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+run tag busybox my-base:v1.0
 run save -o "$tmp/my-base.tar" my-base:v1.0
 printf '$ berth --root %s load -i %s\n' "$tmp/other-root" "$tmp/my-base.tar"
 berth --root "$tmp/other-root" --runroot "$tmp/other-run" load -i "$tmp/my-base.tar"
@@ -38,8 +76,7 @@ a=$(berth image inspect -f '{{.Id}}' my-base:v1.0)
 b=$(berth --root "$tmp/other-root" --runroot "$tmp/other-run" image inspect -f '{{.Id}}' my-base:v1.0)
 [ "$a" = "$b" ] && echo "yes ($a)" || { echo "no: $a vs $b"; exit 1; }
 
-say "Removing a tag keeps the image while another tag names it"
-run rmi my-base:v1.0
+say "Disk usage"
 run system df
 
-say "Done. Containers, networks, builds and registries come next (see README.md)."
+say "Done. Published ports, user networks, build and berth serve come next (see README.md)."

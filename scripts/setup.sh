@@ -34,7 +34,10 @@ fi
 # npm dependencies: install when node_modules is missing or older than the lockfile.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: node-unix-socket lists prebuilt packages for other platforms as
+  # optional dependencies that this registry does not carry, and `npm ci` refuses a lockfile
+  # without them. With the lockfile present, `npm install` installs exactly what it pins.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 # better-sqlite3 is a native addon: make sure it loads (npm may have skipped its build script).
 if ! node -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null 2>&1; then

@@ -145,7 +145,7 @@ export interface ImageLoadResult {
 export interface DiskUsage {
   LayersSize: number;
   Images: ImageSummary[];
-  Containers: unknown[];
+  Containers: ContainerSummary[];
   /** Every volume, with UsageData. */
   Volumes: Volume[];
   BuildCache: unknown[];

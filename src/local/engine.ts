@@ -102,7 +102,11 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imageImport: (source, o = {}) => importImage(store, source, { ...o, hostPlatform }),
     imageSave: async (names, o = {}) => saveImages(store, resolveForSave(store, names), o),
     imageLoad: (source, o = {}) => loadImages(store, source, { ...o, hostPlatform }),
-    systemDf: async () => ({ ...(await images.diskUsage()), Volumes: await volumes.diskUsage() }),
+    systemDf: async () => ({
+      ...(await images.diskUsage()),
+      Containers: await containers.list({ all: true, size: true }),
+      Volumes: await volumes.diskUsage(),
+    }),
     volumeCreate: (req) => volumes.create(req),
     volumeList: (o) => volumes.list(o),
     volumeInspect: (name) => volumes.inspect(name),

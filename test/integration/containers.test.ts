@@ -213,6 +213,8 @@ describe("the tutorial's scenes", () => {
     await store.ok(["stop", "-t", "0", "my-app-test"]);
     const ancestor = await store.ok(["ps", "-aq", "--filter", `ancestor=busybox`]);
     assert.equal(ancestor.stdout.trim().split("\n").length, 4);
+    const df = await store.ok(["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]);
+    assert.match(df.stdout, /^Containers 4 3$/m);
     const sizes = await store.ok(["ps", "-s", "--format", "{{.Names}} {{.Size}}"]);
     assert.match(sizes.stdout, /my-app-prod \d+(\.\d+)?k?B \(virtual \d+(\.\d+)?MB\)/);
     await store.ok(["rm", "-f", ...names]);

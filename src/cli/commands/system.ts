@@ -1,7 +1,7 @@
 /** System commands: df, version. */
 
 import { hostPlatform } from "../../config/host.js";
-import type { Volume } from "../../engine/types.js";
+import type { ContainerSummary, Volume } from "../../engine/types.js";
 import { type Command, FORMAT_FLAG, none } from "../command.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
@@ -36,6 +36,20 @@ function volumesRow(volumes: readonly Volume[]) {
   };
 }
 
+/** The Containers row: every container's writable layer; what is not running is reclaimable. */
+function containersRow(containers: readonly ContainerSummary[]) {
+  const running = containers.filter((c) => c.State === "running" || c.State === "paused");
+  const size = (list: readonly ContainerSummary[]) => list.reduce((s, c) => s + (c.SizeRw ?? 0), 0);
+  const total = size(containers);
+  return {
+    Type: "Containers",
+    TotalCount: String(containers.length),
+    Active: String(running.length),
+    Size: humanSize(total),
+    Reclaimable: reclaimable(total - size(running), total),
+  };
+}
+
 const dfCommand: Command = {
   path: "system df",
   usage: "[OPTIONS]",
@@ -58,13 +72,7 @@ const dfCommand: Command = {
         Size: humanSize(du.LayersSize),
         Reclaimable: reclaimable(imagesReclaimable, du.LayersSize),
       },
-      {
-        Type: "Containers",
-        TotalCount: String(du.Containers.length),
-        Active: "0",
-        Size: "0B",
-        Reclaimable: "0B",
-      },
+      containersRow(du.Containers),
       volumesRow(du.Volumes),
       {
         Type: "Build Cache",
