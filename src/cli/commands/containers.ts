@@ -274,6 +274,29 @@ async function eachContainer(
   return failed ? 1 : 0;
 }
 
+/**
+ * A command that acts on each named container in turn and prints each name, as Docker's stop,
+ * kill, rm, pause and friends do (errors are printed per container; the status is 1 if any failed).
+ */
+function perContainer(
+  spec: Omit<Command, "run" | "args"> & {
+    act: (engine: Engine, name: string, flags: Flags) => Promise<void>;
+  },
+): Command {
+  const { act, ...command } = spec;
+  return {
+    ...command,
+    args: atLeast(1),
+    async run(ctx, flags, args) {
+      const engine = await ctx.engine();
+      return eachContainer(ctx, args, async (name) => {
+        await act(engine, name, flags);
+        ctx.io.stdout.write(`${name}\n`);
+      });
+    },
+  };
+}
+
 const TIME_FLAGS: readonly FlagSpec[] = [
   {
     name: "signal",
@@ -307,46 +330,29 @@ function stopOptions(flags: Flags): { timeout?: number; signal?: string } {
   return { ...(t !== undefined ? { timeout: Number(t) } : {}), ...(signal ? { signal } : {}) };
 }
 
-const stopCommand: Command = {
+const stopCommand = perContainer({
   path: "container stop",
   aliases: ["stop"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
   description: "Stop one or more running containers",
-  args: atLeast(1),
   flags: TIME_FLAGS,
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    const o = stopOptions(flags);
-    return eachContainer(ctx, args, async (name) => {
-      await engine.containerStop(name, o);
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name, flags) => engine.containerStop(name, stopOptions(flags)),
+});
 
-const restartCommand: Command = {
+const restartCommand = perContainer({
   path: "container restart",
   aliases: ["restart"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
   description: "Restart one or more containers",
-  args: atLeast(1),
   flags: TIME_FLAGS,
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    const o = stopOptions(flags);
-    return eachContainer(ctx, args, async (name) => {
-      await engine.containerRestart(name, o);
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name, flags) => engine.containerRestart(name, stopOptions(flags)),
+});
 
-const killCommand: Command = {
+const killCommand = perContainer({
   path: "container kill",
   aliases: ["kill"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
   description: "Kill one or more running containers",
-  args: atLeast(1),
   flags: [
     {
       name: "signal",
@@ -356,21 +362,14 @@ const killCommand: Command = {
       description: "Signal to send to the container",
     },
   ],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    return eachContainer(ctx, args, async (name) => {
-      await engine.containerKill(name, flags.string("signal") ?? "KILL");
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name, flags) => engine.containerKill(name, flags.string("signal") ?? "KILL"),
+});
 
-const rmCommand: Command = {
+const rmCommand = perContainer({
   path: "container rm",
   aliases: ["rm", "container remove"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
   description: "Remove one or more containers",
-  args: atLeast(1),
   flags: [
     {
       name: "force",
@@ -386,46 +385,27 @@ const rmCommand: Command = {
       description: "Remove anonymous volumes associated with the container",
     },
   ],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    return eachContainer(ctx, args, async (name) => {
-      await engine.containerRemove(name, { force: flags.bool("force"), volumes: flags.bool("volumes") });
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name, flags) =>
+    engine.containerRemove(name, { force: flags.bool("force"), volumes: flags.bool("volumes") }),
+});
 
-const pauseCommand: Command = {
+const pauseCommand = perContainer({
   path: "container pause",
   aliases: ["pause"],
   usage: "CONTAINER [CONTAINER...]",
   description: "Pause all processes within one or more containers",
-  args: atLeast(1),
   flags: [],
-  async run(ctx, _flags, args) {
-    const engine = await ctx.engine();
-    return eachContainer(ctx, args, async (name) => {
-      await engine.containerPause(name);
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name) => engine.containerPause(name),
+});
 
-const unpauseCommand: Command = {
+const unpauseCommand = perContainer({
   path: "container unpause",
   aliases: ["unpause"],
   usage: "CONTAINER [CONTAINER...]",
   description: "Unpause all processes within one or more containers",
-  args: atLeast(1),
   flags: [],
-  async run(ctx, _flags, args) {
-    const engine = await ctx.engine();
-    return eachContainer(ctx, args, async (name) => {
-      await engine.containerUnpause(name);
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name) => engine.containerUnpause(name),
+});
 
 const renameCommand: Command = {
   path: "container rename",
