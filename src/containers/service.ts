@@ -378,10 +378,13 @@ export class ContainerService {
       const terminal = !!rec.config.Tty;
       let pid: number;
       try {
-        pid = await this.driver.createProcess(rec.id, spec, {
+                pid = await this.driver.createProcess(rec.id, spec, {
           name: rec.name,
           terminal,
           stdin: !!rec.config.OpenStdin,
+          // As Docker: a TTY's stdin is never closed by a client going away (detach keys, then
+          // attach again); without one, StdinOnce closes it when the attached client ends.
+          leaveStdinOpen: terminal || !rec.config.StdinOnce,
         });
       } catch (err) {
         if (err instanceof RuntimeCreateError) throw invocationError(err.runtimeMessage);

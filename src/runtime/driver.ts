@@ -45,6 +45,8 @@ export interface CreateProcessOptions {
   readonly name: string;
   readonly terminal: boolean;
   readonly stdin: boolean;
+  /** Keep the container's stdin open when an attached client goes away (Docker: a TTY, or no StdinOnce). */
+  readonly leaveStdinOpen?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -130,6 +132,7 @@ export class RuntimeDriver {
       conmonPidFile: this.conmonPidFile(id),
       terminal: o.terminal,
       stdin: o.stdin,
+      ...(o.leaveStdinOpen ? { leaveStdinOpen: true } : {}),
       exitCommand: { path, args },
       env: this.opts.env,
       ...(o.signal ? { signal: o.signal } : {}),

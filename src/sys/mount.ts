@@ -21,8 +21,10 @@ export async function unmount(target: string): Promise<boolean> {
   if (!(await isMountPoint(target))) return false;
   const r = await execProgram("umount", [target], { pkg: "mount" });
   if (r.code === 0) return true;
+  // Another process (a container's cleanup running at the same time) may have unmounted it.
+  if (!(await isMountPoint(target))) return false;
   const lazy = await execProgram("umount", ["-l", target], { pkg: "mount" });
-  if (lazy.code !== 0) throw internal(`umount ${target} failed: ${r.stderr.trim()}`);
+  if (lazy.code !== 0 && (await isMountPoint(target))) throw internal(`umount ${target} failed: ${r.stderr.trim()}`);
   return true;
 }
 

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { BERTH, Store } from "./harness.js";
+import { BERTH, runProgram, Store } from "./harness.js";
 
 let store: Store;
 let imageId: string;
@@ -269,6 +269,67 @@ describe("the tutorial's scenes", () => {
     await store.ok(["rm", ...ids]);
     const ok = await store.ok(["rmi", "tutorial-app:v1.0"]);
     assert.match(ok.stdout, new RegExp(`^Untagged: tutorial-app:v1.0\nDeleted: ${appId}\n`));
+  });
+});
+
+describe("interactive terminals, logs options and ps filters", () => {
+  test("run -it detaches with Ctrl-P Ctrl-Q and attach re-attaches to the same shell", async () => {
+    const cmd = `${BERTH} --root ${store.root} --runroot ${store.runroot}`;
+    const first = await runProgram("script", ["-qec", `${cmd} run -it --name tty1 busybox sh`, "/dev/null"], {
+      input: "",
+      stdinScript: [
+        [800, "echo first-$((40+2))\n"],
+        [600, "\x10\x11"],
+      ],
+    });
+    assert.equal(first.code, 0, first.stdout);
+    assert.match(first.stdout, /first-42/);
+    assert.match((await store.ok(["ps", "--filter", "name=tty1", "--format", "{{.Status}}"])).stdout, /^Up /);
+    const second = await runProgram("script", ["-qec", `${cmd} attach tty1`, "/dev/null"], {
+      stdinScript: [[600, "echo again-$((1+1)); exit 4\n"]],
+    });
+    assert.match(second.stdout, /again-2/);
+    assert.equal(second.code, 4);
+    assert.equal((await store.ok(["wait", "tty1"])).stdout, "4\n");
+    await store.ok(["rm", "tty1"]);
+  });
+
+  test("logs -t, --since and --until", async () => {
+    await store.ok(["run", "--name", "timed", "busybox", "sh", "-c", "echo one; sleep 1.2; echo two"]);
+    const stamped = await store.ok(["logs", "-t", "timed"]);
+    const lines = stamped.stdout.trim().split("\n");
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (one|two)$/);
+    const secondAt = Date.parse((lines[1] ?? "").split(" ")[0] ?? "");
+    const since = await store.ok(["logs", "--since", String((secondAt - 300) / 1000), "timed"]);
+    assert.equal(since.stdout, "two\n");
+    const until = await store.ok(["logs", "--until", String((secondAt - 300) / 1000), "timed"]);
+    assert.equal(until.stdout, "one\n");
+    await store.ok(["rm", "timed"]);
+  });
+
+  test("ps filters: status=, exited=, volume=, label=", async () => {
+    await store.ok(["run", "--name", "ok0", "-l", "team=a", "busybox", "true"]);
+    await store
+      .ok(["run", "--name", "bad3", "-v", "filter-vol:/v", "busybox", "sh", "-c", "exit 3"])
+      .catch(() => undefined);
+    await store.berth(["run", "--name", "bad3b", "busybox", "sh", "-c", "exit 3"]);
+    const up = (await store.ok(["run", "-d", "--name", "up1", "busybox", "sleep", "30"])).stdout.trim();
+    const names = async (...f: string[]) =>
+      (await store.ok(["ps", "-a", "--format", "{{.Names}}", ...f.flatMap((x) => ["--filter", x])])).stdout
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .sort();
+    assert.deepEqual(await names("status=running"), ["up1"]);
+    assert.deepEqual(await names("exited=3"), ["bad3", "bad3b"]);
+    assert.deepEqual(await names("volume=filter-vol"), ["bad3"]);
+    assert.deepEqual(await names("exited=0"), ["ok0"]);
+    assert.deepEqual(await names("label=team=a"), ["ok0"]);
+    const bad = await store.berth(["ps", "--filter", "status=sleepy"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /invalid filter 'status=sleepy'/);
+    await store.ok(["rm", "-f", "ok0", "bad3", "bad3b", up]);
   });
 });
 

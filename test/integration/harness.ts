@@ -19,6 +19,8 @@ export interface RunResult {
 
 export interface RunOptions {
   readonly input?: Buffer | string;
+  /** Writes to stdin over time ([delay ms, text]…), then closes it (for terminal sessions). */
+  readonly stdinScript?: ReadonlyArray<readonly [number, string]>;
   readonly env?: Record<string, string>;
   readonly cwd?: string;
 }
@@ -46,7 +48,17 @@ export function runProgram(cmd: string, args: readonly string[], opts: RunOption
         out: buf,
       });
     });
-    child.stdin.end(opts.input ?? "");
+    if (opts.stdinScript) {
+      void (async () => {
+        for (const [delay, text] of opts.stdinScript ?? []) {
+          await new Promise((r) => setTimeout(r, delay));
+          child.stdin.write(text);
+        }
+        // Keep stdin open a little so the session is not ended by EOF before it reacts.
+        await new Promise((r) => setTimeout(r, 1500));
+        child.stdin.end();
+      })();
+    } else child.stdin.end(opts.input ?? "");
   });
 }
 
