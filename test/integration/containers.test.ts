@@ -333,6 +333,52 @@ describe("interactive terminals, logs options and ps filters", () => {
   });
 });
 
+describe("images that plant symlinks, volume copy-up, --rm and anonymous volumes", () => {
+  test("an image with /proc or /dev/pts as a symlink is refused before anything runs", async () => {
+    const { pack } = await import("tar-stream");
+    for (const [name, link] of [
+      ["proc", "/"],
+      ["dev", "/tmp"],
+    ] as const) {
+      const p = pack();
+      const chunks: Buffer[] = [];
+      p.on("data", (c: unknown) => {
+        if (Buffer.isBuffer(c)) chunks.push(c);
+      });
+      const done = new Promise<void>((r) => p.on("end", () => r()));
+      p.entry({ name: "bin", type: "directory", mode: 0o755 });
+      p.entry({ name: "bin/busybox", mode: 0o755 }, await readFile("/bin/busybox"));
+      p.entry({ name: "bin/sh", type: "symlink", linkname: "busybox" });
+      p.entry({ name, type: "symlink", linkname: link });
+      p.finalize();
+      await done;
+      await store.ok(["import", "-c", 'CMD ["/bin/sh"]', "-", `evil-${name}:1`], {
+        input: Buffer.concat(chunks),
+      });
+      const r = await store.berth(["run", "--rm", `evil-${name}:1`, "sh", "-c", "echo ran"]);
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, new RegExp(`/${name} as a symlink`));
+      assert.doesNotMatch(r.stdout, /ran/);
+    }
+  });
+
+  test("a new named volume is filled from the image's content at its mount path", async () => {
+    const r = await store.ok(["run", "--rm", "-v", "etc-copy:/etc", "busybox", "cat", "/etc/hostname"]);
+    assert.ok(r.stdout.length > 0);
+    const again = await store.ok(["run", "--rm", "-v", "etc-copy:/mnt", "busybox", "ls", "/mnt"]);
+    assert.match(again.stdout, /passwd/);
+  });
+
+  test("--rm also removes the container's anonymous volumes", async () => {
+    const before = (await store.ok(["volume", "ls", "-q"])).stdout;
+    await store.ok(["run", "--rm", "-v", "/scratch", "busybox", "sh", "-c", "echo x > /scratch/f"]);
+    await until(
+      "the anonymous volume to go",
+      async () => (await store.ok(["volume", "ls", "-q"])).stdout === before,
+    );
+  });
+});
+
 describe("rmi -f of an image a stopped container uses", () => {
   test("deletes the image as Docker does, and the container still starts from its own layers", async () => {
     const doomed = await store.busybox("doomed:1");
