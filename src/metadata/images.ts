@@ -4,8 +4,7 @@
  * inside `db.write(() => …)` so that concurrent berth processes never see half of them.
  */
 import type { Digest } from "../oci/digest.js";
-import type { MetadataDb } from "./db.js";
-import { asRow, jsonRecord, num, optStr, type Row, str } from "./rows.js";
+import { asRow, jsonRecord, num, optStr, Queries, type Row, str } from "./rows.js";
 
 export interface ImageLayerRecord {
   readonly diffId: Digest;
@@ -86,25 +85,7 @@ function snapshotFromRow(row: Row): SnapshotRecord {
 }
 
 /** Typed access to the image tables. Cheap to construct; holds prepared statements. */
-export class ImageMetadata {
-  constructor(readonly db: MetadataDb) {}
-
-  private all(sql: string, ...params: unknown[]): Row[] {
-    return this.db.sqlite
-      .prepare(sql)
-      .all(...params)
-      .map(asRow);
-  }
-
-  private one(sql: string, ...params: unknown[]): Row | undefined {
-    const r = this.db.sqlite.prepare(sql).get(...params);
-    return r === undefined ? undefined : asRow(r);
-  }
-
-  private run(sql: string, ...params: unknown[]): number {
-    return this.db.sqlite.prepare(sql).run(...params).changes;
-  }
-
+export class ImageMetadata extends Queries {
   private layersOf(id: string): ImageLayerRecord[] {
     return this.all("SELECT diff_id, chain_id FROM image_layers WHERE image_id = ? ORDER BY idx", id).map(
       (r) => ({

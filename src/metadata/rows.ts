@@ -1,5 +1,6 @@
 /** Decoding of SQLite rows into typed values: rows are data from outside the type system. */
 import { internal } from "../base/errors.js";
+import type { MetadataDb } from "./db.js";
 
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -35,4 +36,25 @@ export function jsonRecord(row: Row, col: string): Record<string, string> {
     for (const [k, v] of Object.entries(parsed)) if (typeof v === "string") out[k] = v;
   }
   return out;
+}
+
+/** Statement helpers shared by the typed table classes (images, volumes, …). */
+export abstract class Queries {
+  constructor(readonly db: MetadataDb) {}
+
+  protected all(sql: string, ...params: unknown[]): Row[] {
+    return this.db.sqlite
+      .prepare(sql)
+      .all(...params)
+      .map(asRow);
+  }
+
+  protected one(sql: string, ...params: unknown[]): Row | undefined {
+    const r = this.db.sqlite.prepare(sql).get(...params);
+    return r === undefined ? undefined : asRow(r);
+  }
+
+  protected run(sql: string, ...params: unknown[]): number {
+    return this.db.sqlite.prepare(sql).run(...params).changes;
+  }
 }

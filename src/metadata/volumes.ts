@@ -5,8 +5,7 @@
  * never see half of them. A `container_volumes` row disappears with its container (ON DELETE
  * CASCADE); a volume record cannot be deleted while a row refers to it (foreign key).
  */
-import type { MetadataDb } from "./db.js";
-import { asRow, jsonRecord, num, type Row, str } from "./rows.js";
+import { asRow, jsonRecord, num, Queries, type Row, str } from "./rows.js";
 
 export interface VolumeRecord {
   readonly name: string;
@@ -46,25 +45,7 @@ function refFromRow(row: Row): ContainerVolumeRecord {
 }
 
 /** Typed access to the volume tables. Cheap to construct. */
-export class VolumeMetadata {
-  constructor(readonly db: MetadataDb) {}
-
-  private all(sql: string, ...params: unknown[]): Row[] {
-    return this.db.sqlite
-      .prepare(sql)
-      .all(...params)
-      .map(asRow);
-  }
-
-  private one(sql: string, ...params: unknown[]): Row | undefined {
-    const r = this.db.sqlite.prepare(sql).get(...params);
-    return r === undefined ? undefined : asRow(r);
-  }
-
-  private run(sql: string, ...params: unknown[]): number {
-    return this.db.sqlite.prepare(sql).run(...params).changes;
-  }
-
+export class VolumeMetadata extends Queries {
   getVolume(name: string): VolumeRecord | undefined {
     const row = this.one("SELECT * FROM volumes WHERE name = ?", name);
     return row ? volumeFromRow(row) : undefined;
