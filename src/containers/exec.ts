@@ -30,7 +30,7 @@ import { conflict, errorMessage, internal, invalidArgument } from "../base/error
 import type { ContainerConfig, ExecConfig, ExecInspect, ExecSession } from "../engine/types.js";
 import type { AttachConnection, AttachHandlers } from "../runtime/attach.js";
 import { attachSocketPath, connectAttach } from "../runtime/attach.js";
-import { CONMON } from "../runtime/conmon.js";
+import { CONMON, decodeSyncLine, type SyncMessage } from "../runtime/conmon.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import { runcMessage } from "../runtime/runc.js";
 import { DEFAULT_PATH_ENV } from "../runtime/spec/build.js";
@@ -215,24 +215,6 @@ export function execInvocationError(runcText: string): CommandInvocationError {
 
 // ---------------------------------------------------------------------------------------------
 // conmon's pipes
-
-interface SyncMessage {
-  data: number;
-  message?: string;
-}
-
-function decodeSyncLine(line: string): SyncMessage | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== "object" || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o.data !== "number") return undefined;
-  return { data: o.data, ...(typeof o.message === "string" ? { message: o.message } : {}) };
-}
 
 /** Reads JSON lines from one of conmon's pipes as a queue; `undefined` once it closed. */
 class SyncReader {

@@ -7,7 +7,7 @@
  * records the exit, honours `--rm` and restart policies when no berth process is running.
  */
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, stat } from "node:fs/promises";
+import { lstat, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { sleep } from "../base/async.js";
 import {
@@ -48,7 +48,8 @@ import { type Digest, parseDigest } from "../oci/digest.js";
 import { RuntimeCreateError } from "../runtime/conmon.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import { readLogs } from "../runtime/logs.js";
-import type { VolumeService } from "../volumes/service.js";
+import { writeFileAtomic } from "../sys/fs.js";
+import { directorySize, type VolumeService } from "../volumes/service.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
@@ -378,7 +379,7 @@ export class ContainerService {
       const terminal = !!rec.config.Tty;
       let pid: number;
       try {
-                pid = await this.driver.createProcess(rec.id, spec, {
+        pid = await this.driver.createProcess(rec.id, spec, {
           name: rec.name,
           terminal,
           stdin: !!rec.config.OpenStdin,
@@ -428,7 +429,6 @@ export class ContainerService {
   /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container (the networking issue refines them). */
   private async writeHostsFiles(rec: ContainerRecord): Promise<StartContext["hostsFiles"]> {
     const dir = this.driver.dir(rec.id);
-    const { writeFileAtomic } = await import("../sys/fs.js");
     const hostname = rec.config.Hostname ?? rec.id.slice(0, 12);
     const paths = {
       hostname: join(dir, "hostname"),
@@ -450,7 +450,6 @@ export class ContainerService {
       }),
     ];
     await writeFileAtomic(paths.hosts, `${hosts.join("\n")}\n`);
-    const { readFile } = await import("node:fs/promises");
     const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
     // Loopback resolvers of the host are unreachable from the container's own network namespace.
     const lines = hostResolv
@@ -646,7 +645,6 @@ export class ContainerService {
     if (opts.keepExitFile) await this.driver.release(rec.id);
     else await this.driver.destroy(rec.id);
     if (opts.keepExitFile) {
-      const { rm } = await import("node:fs/promises");
       await rm(this.driver.dir(rec.id), { recursive: true, force: true });
     }
     this.deps.db.write(() => {
@@ -823,7 +821,6 @@ export class ContainerService {
 
   /** Bytes in the writable layer. */
   async sizeRw(id: string): Promise<number> {
-    const { directorySize } = await import("../volumes/service.js");
     return directorySize(this.driver.upper(id)).catch(() => 0);
   }
 

@@ -140,7 +140,13 @@ export function launchConmon(o: ConmonOptions): Promise<{ pid: number }> {
   });
 }
 
-function decodeSyncLine(line: string): { data: number; message?: string } | undefined {
+/** One JSON line conmon writes on its sync pipe: `{"data": N}` or `{"data": -1, "message": "…"}`. */
+export interface SyncMessage {
+  readonly data: number;
+  readonly message?: string;
+}
+
+export function decodeSyncLine(line: string): SyncMessage | undefined {
   let v: unknown;
   try {
     v = JSON.parse(line);

@@ -24,7 +24,8 @@ export async function unmount(target: string): Promise<boolean> {
   // Another process (a container's cleanup running at the same time) may have unmounted it.
   if (!(await isMountPoint(target))) return false;
   const lazy = await execProgram("umount", ["-l", target], { pkg: "mount" });
-  if (lazy.code !== 0 && (await isMountPoint(target))) throw internal(`umount ${target} failed: ${r.stderr.trim()}`);
+  if (lazy.code !== 0 && (await isMountPoint(target)))
+    throw internal(`umount ${target} failed: ${r.stderr.trim()}`);
   return true;
 }
 

@@ -15,6 +15,7 @@ import {
 import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
 import { renderInspect, renderList } from "../format/render.js";
 import { bytesSize, humanSize } from "../format/units.js";
+import { readAnswer } from "../io-helpers.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
 import { pullMissingImage } from "./registry.js";
 import { CREATE_FLAGS, createRequest, RUN_ONLY_FLAGS } from "./run-flags.js";
@@ -646,7 +647,6 @@ const pruneCommand: Command = {
       ctx.io.stdout.write(
         "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ",
       );
-      const { readAnswer } = await import("../io-helpers.js");
       if (!/^y(es)?$/i.test(await readAnswer(ctx.io.stdin))) return 0;
     }
     const r = await (await ctx.engine()).containerPrune({ filters });
