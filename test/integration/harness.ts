@@ -3,7 +3,7 @@
  * own, and removes them afterwards.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BERTH, ensureBusyboxImage } from "../../scripts/busybox-image.js";
@@ -127,5 +127,39 @@ export class Store {
       () => true,
       () => false,
     );
+  }
+}
+
+/**
+ * Runs `fn` while holding a host-wide lock named `name` (a directory under /tmp), so test files
+ * that need the same host resource — host ports 3000-3003, say — do not run it at once when the
+ * runner runs files concurrently. A lock whose holder process is gone is taken over.
+ */
+export async function exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = join(tmpdir(), "berth-test-locks", name);
+  await mkdir(join(tmpdir(), "berth-test-locks"), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(dir);
+      await writeFile(join(dir, "pid"), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(await readFile(join(dir, "pid"), "utf8").catch(() => "0"));
+      let alive = holder > 0;
+      if (alive) {
+        try {
+          process.kill(holder, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      if (!alive && holder > 0) await rm(dir, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
