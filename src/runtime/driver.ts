@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 import type { Digest } from "../oci/digest.js";
@@ -86,6 +86,10 @@ export class RuntimeDriver {
   async prepare(id: string): Promise<void> {
     for (const d of ["upper", "work", "merged", "bundle"])
       await mkdir(join(this.dir(id), d), { recursive: true, mode: 0o700 });
+    // The writable layer's root is the container's `/` (overlayfs takes the merged root's owner and
+    // mode from the upper directory): 0755 as containerd's and Docker's, so non-root users can
+    // reach the filesystem. The container directory itself stays 0700.
+    await chmod(this.upper(id), 0o755);
     await writeFile(this.logPath(id), "", { flag: "a", mode: 0o600 });
   }
 

@@ -81,6 +81,20 @@ describe("run and exit codes", () => {
     assert.equal(env.stdout, "1 /tmp 65534 box\n");
   });
 
+  test("the container's / is 0755 root:root, so a non-root user can read the image's files", async () => {
+    const r = await store.ok([
+      "run",
+      "--rm",
+      "-u",
+      "nobody",
+      "busybox",
+      "sh",
+      "-c",
+      "stat -c '%a %u %g' /; head -1 /etc/passwd",
+    ]);
+    assert.equal(r.stdout, "755 0 0\nroot:x:0:0:root:/root:/bin/sh\n");
+  });
+
   test("Docker's isolation defaults: 14 capabilities, seccomp filter, own PID namespace, masked /proc paths", async () => {
     const r = await store.ok([
       "run",
