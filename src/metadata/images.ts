@@ -4,7 +4,7 @@
  * inside `db.write(() => …)` so that concurrent berth processes never see half of them.
  */
 import type { Digest } from "../oci/digest.js";
-import { asRow, jsonRecord, num, optStr, Queries, type Row, str } from "./rows.js";
+import { jsonRecord, num, optStr, Queries, type Row, str } from "./rows.js";
 
 export interface ImageLayerRecord {
   readonly diffId: Digest;

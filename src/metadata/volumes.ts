@@ -5,7 +5,7 @@
  * never see half of them. A `container_volumes` row disappears with its container (ON DELETE
  * CASCADE); a volume record cannot be deleted while a row refers to it (foreign key).
  */
-import { asRow, jsonRecord, num, Queries, type Row, str } from "./rows.js";
+import { jsonRecord, num, Queries, type Row, str } from "./rows.js";
 
 export interface VolumeRecord {
   readonly name: string;
