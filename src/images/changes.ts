@@ -6,6 +6,7 @@
  */
 import { posix } from "node:path";
 import { invalidArgument } from "../base/errors.js";
+import { expandWord, expandWords, parseKeyValues, splitWhitespace } from "../build/dockerfile/expand.js";
 import type { ContainerConfig } from "../oci/image.js";
 
 const ALLOWED = new Set([
@@ -22,130 +23,8 @@ const ALLOWED = new Set([
   "WORKDIR",
 ]);
 
-type Env = ReadonlyMap<string, string>;
-
-/**
- * The Dockerfile shell lexer over one line: words split on unquoted whitespace (or kept as one
- * word with `keepWhitespace`), quotes removed, backslash escapes applied (outside quotes any
- * character; inside double quotes only `"`, `$`, `\` — other backslashes stay), and `$VAR`,
- * `${VAR}`, `${VAR:-w}`, `${VAR-w}`, `${VAR:+w}`, `${VAR+w}`, `${VAR:?msg}` expanded from `env`
- * (not inside single quotes; not at all when `env` is undefined).
- */
-function lex(text: string, env: Env | undefined, keepWhitespace: boolean): string[] {
-  const words: string[] = [];
-  let cur = "";
-  let inWord = false;
-  let i = 0;
-  const expand = (): string => {
-    // at text[i] === "$"
-    const next = text[i + 1];
-    if (next === "{") {
-      const end = findBrace(text, i + 2);
-      const body = text.slice(i + 2, end);
-      i = end + 1;
-      return expandBraced(body, env ?? new Map());
-    }
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
-    if (!m) {
-      i++;
-      return "$";
-    }
-    i += 1 + m[0].length;
-    return env?.get(m[0]) ?? "";
-  };
-  while (i < text.length) {
-    const c = text[i] as string;
-    if (c === "'") {
-      const end = text.indexOf("'", i + 1);
-      if (end < 0)
-        throw invalidArgument("unexpected end of statement while looking for matching single-quote");
-      cur += text.slice(i + 1, end);
-      inWord = true;
-      i = end + 1;
-    } else if (c === '"') {
-      inWord = true;
-      i++;
-      for (;;) {
-        if (i >= text.length)
-          throw invalidArgument("unexpected end of statement while looking for matching double-quote");
-        const d = text[i] as string;
-        if (d === '"') {
-          i++;
-          break;
-        }
-        if (d === "\\" && i + 1 < text.length && '"$\\'.includes(text[i + 1] as string)) {
-          cur += text[i + 1];
-          i += 2;
-        } else if (d === "$" && env) {
-          cur += expand();
-        } else {
-          cur += d;
-          i++;
-        }
-      }
-    } else if (c === "\\" && i + 1 < text.length) {
-      cur += text[i + 1];
-      inWord = true;
-      i += 2;
-    } else if (c === "$" && env) {
-      cur += expand();
-      inWord = true;
-    } else if (!keepWhitespace && /\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = "";
-      inWord = false;
-      i++;
-    } else {
-      cur += c;
-      inWord = true;
-      i++;
-    }
-  }
-  if (inWord || keepWhitespace) words.push(cur);
-  return words;
-}
-
-function findBrace(text: string, from: number): number {
-  let depth = 1;
-  for (let j = from; j < text.length; j++) {
-    if (text[j] === "{") depth++;
-    else if (text[j] === "}" && --depth === 0) return j;
-  }
-  throw invalidArgument("syntax error: missing '}'");
-}
-
-function expandBraced(body: string, env: Env): string {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])(.*))?$/s.exec(body);
-  if (!m) throw invalidArgument(`bad substitution: \${${body}}`);
-  const name = m[1] as string;
-  const op = m[2];
-  const word = m[3] ?? "";
-  const value = env.get(name);
-  const set = value !== undefined;
-  const nonEmpty = set && value !== "";
-  switch (op) {
-    case undefined:
-      return value ?? "";
-    case ":-":
-      return nonEmpty ? (value as string) : (lex(word, env, true)[0] ?? "");
-    case "-":
-      return set ? (value as string) : (lex(word, env, true)[0] ?? "");
-    case ":+":
-      return nonEmpty ? (lex(word, env, true)[0] ?? "") : "";
-    case "+":
-      return set ? (lex(word, env, true)[0] ?? "") : "";
-    default: {
-      const ok = op === ":?" ? nonEmpty : set;
-      if (!ok) throw invalidArgument(`${name}: ${word || "is not allowed to be unset"}`);
-      return value as string;
-    }
-  }
-}
-
-/** Splits shell-like words without expansion (quotes group, backslash escapes). */
-export function shellWords(s: string): string[] {
-  return lex(s, undefined, false);
-}
+/** `--change` lines are Dockerfile instructions with the default escape character. */
+const DOCKERFILE = { escape: "\\" } as const;
 
 function jsonArray(rest: string): string[] | undefined {
   if (!rest.trimStart().startsWith("[")) return undefined;
@@ -156,61 +35,6 @@ function jsonArray(rest: string): string[] | undefined {
     // not JSON: shell form
   }
   return undefined;
-}
-
-/** `KEY=value …` or the legacy `KEY value with spaces`, as ENV and LABEL take them. */
-function nameValues(instr: string, rest: string, env: Env): Array<[string, string]> {
-  const rawWords = splitRaw(rest);
-  if (rawWords.length === 0) throw invalidArgument(`${instr} requires at least one argument`);
-  const first = rawWords[0] as string;
-  if (!first.includes("=")) {
-    // Legacy form: the first word is the name, the rest of the line (whitespace kept) the value.
-    if (rawWords.length < 2) throw invalidArgument(`${instr} must have two arguments`);
-    const m = /^\s*\S+\s+(.*?)\s*$/s.exec(rest);
-    const name = lex(first, env, false)[0] ?? "";
-    return [[name, lex(m?.[1] ?? "", env, true)[0] ?? ""]];
-  }
-  return rawWords.map((w) => {
-    const eq = w.indexOf("=");
-    if (eq < 0)
-      throw invalidArgument(`Syntax error - can't find = in "${w}". Must be of the form: name=value`);
-    const name = lex(w.slice(0, eq), env, false)[0] ?? "";
-    if (!name) throw invalidArgument(`${instr} names can not be blank`);
-    return [name, lex(w.slice(eq + 1), env, true)[0] ?? ""];
-  });
-}
-
-/** Words as written (quotes kept), split on unquoted whitespace. */
-function splitRaw(s: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quote: string | undefined;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i] as string;
-    if (quote) {
-      if (c === "\\" && quote === '"' && i + 1 < s.length) {
-        cur += c + s[++i];
-        continue;
-      }
-      if (c === quote) quote = undefined;
-      cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      cur += c;
-    } else if (c === "\\" && i + 1 < s.length) {
-      cur += c + s[++i];
-    } else if (/\s/.test(c)) {
-      if (cur) out.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  if (quote) {
-    throw invalidArgument(
-      `unexpected end of statement while looking for matching ${quote === '"' ? "double-quote" : "single-quote"}`,
-    );
-  }
-  if (cur) out.push(cur);
-  return out;
 }
 
 /** nat.ParsePortSpecs for EXPOSE: `80`, `53/udp`, `7000-7002/tcp` (each port of a range). */
@@ -393,7 +217,7 @@ export function applyChanges(config: ContainerConfig, changes: readonly string[]
     const rest = (m[2] as string).trim();
     if (!ALLOWED.has(instr)) throw invalidArgument(`${m[1]} is not a valid change command`);
     const env = envMap(out.Env);
-    const words = () => lex(rest, env, false);
+    const words = () => expandWords(rest, env, DOCKERFILE);
     switch (instr) {
       case "CMD":
         out.Cmd = jsonArray(rest) ?? ["/bin/sh", "-c", rest];
@@ -406,7 +230,7 @@ export function applyChanges(config: ContainerConfig, changes: readonly string[]
         break;
       case "ENV": {
         const next = [...(out.Env ?? [])];
-        for (const [k, v] of nameValues(instr, rest, env)) {
+        for (const [k, v = ""] of parseKeyValues(rest, env, { ...DOCKERFILE, instruction: "ENV" })) {
           const i = next.findIndex((e) => e.slice(0, e.indexOf("=")) === k);
           if (i >= 0) next[i] = `${k}=${v}`;
           else next.push(`${k}=${v}`);
@@ -416,7 +240,9 @@ export function applyChanges(config: ContainerConfig, changes: readonly string[]
       }
       case "LABEL": {
         out.Labels = { ...(out.Labels ?? {}) };
-        for (const [k, v] of nameValues(instr, rest, env)) out.Labels[k] = v;
+        for (const [k, v = ""] of parseKeyValues(rest, env, { ...DOCKERFILE, instruction: "LABEL" })) {
+          out.Labels[k] = v;
+        }
         break;
       }
       case "EXPOSE": {
@@ -427,7 +253,8 @@ export function applyChanges(config: ContainerConfig, changes: readonly string[]
         break;
       }
       case "VOLUME": {
-        const vols = jsonArray(rest) ?? words();
+        // Docker splits the shell form on blanks, then expands each piece as one word.
+        const vols = jsonArray(rest) ?? splitWhitespace(rest).map((w) => expandWord(w, env, DOCKERFILE));
         if (vols.length === 0) throw invalidArgument("VOLUME requires at least one argument");
         out.Volumes = { ...(out.Volumes ?? {}) };
         for (const v of vols) {

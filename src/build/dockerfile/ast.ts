@@ -45,6 +45,12 @@ export interface Instruction {
   /** 1-based first and last source lines (the last includes continuation and heredoc lines). */
   readonly startLine: number;
   readonly endLine: number;
+  /**
+   * ONBUILD only: the trigger instruction, parsed for its syntax (keyword, flags, exec form,
+   * heredocs) but not validated — Docker checks a trigger when a child build runs it. The text to
+   * record in the image config is `onbuildExpression(instruction)` (parse.ts).
+   */
+  readonly trigger?: Instruction;
 }
 
 export interface Dockerfile {

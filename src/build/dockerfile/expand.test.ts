@@ -1,0 +1,306 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text holds ${VAR} on purpose
+/**
+ * The Dockerfile shell lexer against BuildKit's frontend/dockerfile/shell semantics (checked
+ * case by case against its envVarTest and wordsTest tables) and the Dockerfile reference's
+ * "Environment replacement" rules.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { isBerthError } from "../../base/errors.js";
+import { expandWord, expandWords, parseKeyValues, rawWords, splitWhitespace, splitWords } from "./expand.js";
+
+const BS = { escape: "\\" } as const;
+const BT = { escape: "`" } as const;
+const ENV: ReadonlyMap<string, string> = new Map([
+  ["A", "1"],
+  ["EMPTY", ""],
+  ["SP", "a b"],
+  ["LEAD", "  x y "],
+  ["PATH", "/usr/bin:/bin"],
+  ["FILE", "archive.tar.gz"],
+  ["KOREAN", "한국어"],
+]);
+
+function invalid(fn: () => unknown, message: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(isBerthError(err, "InvalidArgument"), `expected InvalidArgument, got ${String(err)}`);
+    assert.equal(err.message, message);
+    return true;
+  });
+}
+
+/** [input, expandWord result] */
+const WORD: ReadonlyArray<readonly [string, string]> = [
+  // plain names
+  ["$A", "1"],
+  ["${A}", "1"],
+  ["x$A.y", "x1.y"],
+  ["x${A}y", "x1y"],
+  ["$Ax", ""], // the name is Ax
+  ["$UNSET", ""],
+  ["${UNSET}", ""],
+  ["$KOREAN", "한국어"],
+  // a $ that starts no name stays
+  ["$", "$"],
+  ["a$ b", "a$ b"],
+  ["$/x", "$/x"],
+  ['"$"', "$"],
+  // positional and special parameters are looked up like names: normally empty
+  ["$1x", "x"],
+  ["$$", ""],
+  ["${#}", ""],
+  // :- and -
+  ["${UNSET:-d}", "d"],
+  ["${EMPTY:-d}", "d"],
+  ["${A:-d}", "1"],
+  ["${UNSET-d}", "d"],
+  ["${EMPTY-d}", ""],
+  ["${A-d}", "1"],
+  // :+ and +
+  ["${UNSET:+alt}", ""],
+  ["${EMPTY:+alt}", ""],
+  ["${A:+alt}", "alt"],
+  ["${UNSET+alt}", ""],
+  ["${EMPTY+alt}", "alt"],
+  ["${A+alt}", "alt"],
+  // :? and ? when satisfied
+  ["${A:?msg}", "1"],
+  ["${EMPTY?msg}", ""],
+  // nested words: quotes, escapes and expansions inside the word
+  ["${UNSET:-$A}", "1"],
+  ["${UNSET:-${EMPTY:-deep}}", "deep"],
+  ['${UNSET:-"a b"}', "a b"],
+  ["${UNSET:-'$A'}", "$A"],
+  ["${UNSET:-\\}}", "}"],
+  ['${UNSET:-"}"}', "}"],
+  ["${UNSET:-a b}", "a b"],
+  // pattern trimming and replacement
+  ["${FILE#*.}", "tar.gz"],
+  ["${FILE##*.}", "gz"],
+  ["${FILE%.*}", "archive.tar"],
+  ["${FILE%%.*}", "archive"],
+  ["${FILE#nomatch}", "archive.tar.gz"],
+  ["${PATH/bin/sbin}", "/usr/sbin:/bin"],
+  ["${PATH//bin/sbin}", "/usr/sbin:/sbin"],
+  ["${PATH/\\/usr/}", "/bin:/bin"],
+  // single quotes: literal
+  ["'$A'", "$A"],
+  ["'a\\b'", "a\\b"],
+  ["'\"'", '"'],
+  // double quotes: $ expands; \ escapes only " $ and itself
+  ['"$A"', "1"],
+  ['"\\$A"', "$A"],
+  ['"say \\"hi\\""', 'say "hi"'],
+  ['"a\\\\b"', "a\\b"],
+  ['"C:\\dir\\n"', "C:\\dir\\n"],
+  ['"it\'s"', "it's"],
+  // outside quotes the escape makes any next character literal; a trailing one is dropped
+  ["\\$A", "$A"],
+  ["\\${A}", "${A}"],
+  ["a\\ b", "a b"],
+  ["\\'x\\'", "'x'"],
+  ['\\"x', '"x'],
+  ["\\\\", "\\"],
+  ["abc\\", "abc"],
+  // whitespace is kept as written in one word
+  ["  a  b ", "  a  b "],
+  ["$SP", "a b"],
+  ["$LEAD", "  x y "],
+  ["", ""],
+  // heredoc markers keep their blanks (as Docker's lexer does)
+  ["<<  EOF", "<<  EOF"],
+];
+
+describe("expandWord (Docker's ProcessWord)", () => {
+  for (const [input, expected] of WORD) {
+    test(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => {
+      assert.equal(expandWord(input, ENV, BS), expected);
+    });
+  }
+});
+
+/** [input, expandWords result] */
+const WORDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["  a  b\tc\n d ", ["a", "b", "c", "d"]],
+  ["", []],
+  ["   ", []],
+  [`"a b" 'c d'`, ["a b", "c d"]],
+  [`x"a b"y'c'`, ["xa byc"]],
+  [`"it's" 'say "hi"'`, ["it's", 'say "hi"']],
+  ["a\\ b c", ["a b", "c"]],
+  // Docker's lexer never yields an empty word, even from quotes
+  [`"" ''`, []],
+  [`a "" b`, ["a", "b"]],
+  [`$EMPTY`, []],
+  // unquoted expansions split, quoted ones do not
+  ["$SP", ["a", "b"]],
+  ['"$SP"', ["a b"]],
+  ["x${SP}y", ["xa", "by"]],
+  ["x$LEAD", ["x", "x", "y"]],
+  ['x"$LEAD"', ["x  x y "]],
+  ["${UNSET:-d e}", ["d", "e"]],
+  ['${UNSET:-"d e"}', ["d", "e"]],
+  ["\\$SP", ["$SP"]],
+  ["80/tcp ${A}000", ["80/tcp", "1000"]],
+];
+
+describe("expandWords (Docker's ProcessWords)", () => {
+  for (const [input, expected] of WORDS) {
+    test(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(expandWords(input, ENV, BS), expected);
+    });
+  }
+});
+
+describe("errors", () => {
+  test("unterminated quotes", () => {
+    invalid(
+      () => expandWords(`"abc`, ENV, BS),
+      `failed to process "\\"abc": unexpected end of statement while looking for matching double-quote`,
+    );
+    invalid(
+      () => expandWord(`a 'bc`, ENV, BS),
+      `failed to process "a 'bc": unexpected end of statement while looking for matching single-quote`,
+    );
+  });
+
+  test("${VAR:?msg} and ${VAR?msg}", () => {
+    invalid(
+      () => expandWord("${UNSET:?}", ENV, BS),
+      `failed to process "${"${UNSET:?}"}": UNSET: is not allowed to be unset`,
+    );
+    invalid(
+      () => expandWord("${EMPTY:?}", ENV, BS),
+      `failed to process "${"${EMPTY:?}"}": EMPTY: is not allowed to be empty`,
+    );
+    invalid(
+      () => expandWord("${UNSET:?set it $A}", ENV, BS),
+      `failed to process "${"${UNSET:?set it $A}"}": UNSET: set it 1`,
+    );
+    invalid(
+      () => expandWord("${UNSET?}", ENV, BS),
+      `failed to process "${"${UNSET?}"}": UNSET: is not allowed to be unset`,
+    );
+  });
+
+  test("bad substitutions", () => {
+    invalid(() => expandWord("${", ENV, BS), `failed to process "\${": syntax error: missing '}'`);
+    invalid(() => expandWord("${A", ENV, BS), `failed to process "\${A": syntax error: missing '}'`);
+    invalid(() => expandWord("${A:-x", ENV, BS), `failed to process "\${A:-x": syntax error: missing '}'`);
+    invalid(() => expandWord("${}", ENV, BS), `failed to process "\${}": syntax error: bad substitution`);
+    invalid(
+      () => expandWord("${:-x}", ENV, BS),
+      `failed to process "\${:-x}": syntax error: bad substitution`,
+    );
+    invalid(
+      () => expandWord("${A!}", ENV, BS),
+      `failed to process "\${A!}": unsupported modifier (!) in substitution`,
+    );
+    invalid(
+      () => expandWord("${A:x}", ENV, BS),
+      `failed to process "\${A:x}": unsupported modifier (:x) in substitution`,
+    );
+    invalid(
+      () => expandWord("${A:#x}", ENV, BS),
+      `failed to process "\${A:#x}": unsupported modifier (:#) in substitution`,
+    );
+    invalid(
+      () => expandWord("${A/x", ENV, BS),
+      `failed to process "\${A/x": syntax error: missing '/' in \${}`,
+    );
+  });
+});
+
+describe("the backtick escape (# escape=`)", () => {
+  test("the backtick escapes; backslashes are ordinary", () => {
+    assert.equal(expandWord("C:\\dir\\$A", ENV, BT), "C:\\dir\\1");
+    assert.equal(expandWord("`$A", ENV, BT), "$A");
+    assert.equal(expandWord('"a`"b"', ENV, BT), 'a"b');
+    assert.equal(expandWord('"C:\\x"', ENV, BT), "C:\\x");
+    assert.deepEqual(expandWords("a` b c", ENV, BT), ["a b", "c"]);
+  });
+});
+
+describe("parseKeyValues", () => {
+  test("ENV key=value pairs, quoted values, expansion from the environment before the instruction", () => {
+    assert.deepEqual(
+      parseKeyValues(`a=1 b="x y" c=$A d=a\\ b e='$A' f=`, ENV, { ...BS, instruction: "ENV" }),
+      [
+        ["a", "1"],
+        ["b", "x y"],
+        ["c", "1"],
+        ["d", "a b"],
+        ["e", "$A"],
+        ["f", ""],
+      ],
+    );
+    assert.deepEqual(parseKeyValues("A=2 B=$A", ENV, { ...BS, instruction: "ENV" }), [
+      ["A", "2"],
+      ["B", "1"],
+    ]);
+  });
+
+  test("the legacy `ENV name value…` form: the value is the rest of the text", () => {
+    assert.deepEqual(parseKeyValues("name  a  b $A", ENV, { ...BS, instruction: "ENV" }), [
+      ["name", "a  b 1"],
+    ]);
+    assert.deepEqual(parseKeyValues(`name "quoted value"`, ENV, { ...BS, instruction: "LABEL" }), [
+      ["name", "quoted value"],
+    ]);
+  });
+
+  test("LABEL keys may be quoted and are expanded too", () => {
+    assert.deepEqual(parseKeyValues(`"my key"=v x.$A=y`, ENV, { ...BS, instruction: "LABEL" }), [
+      ["my key", "v"],
+      ["x.1", "y"],
+    ]);
+  });
+
+  test("ARG: names without a default have an undefined value; defaults expand", () => {
+    assert.deepEqual(parseKeyValues("a b=$A c= d=${UNSET:-x}", ENV, { ...BS, instruction: "ARG" }), [
+      ["a", undefined],
+      ["b", "1"],
+      ["c", ""],
+      ["d", "x"],
+    ]);
+  });
+
+  test("Docker's errors", () => {
+    invalid(
+      () => parseKeyValues("", ENV, { ...BS, instruction: "ENV" }),
+      "ENV requires at least one argument",
+    );
+    invalid(() => parseKeyValues("x", ENV, { ...BS, instruction: "ENV" }), "ENV must have two arguments");
+    invalid(
+      () => parseKeyValues("a=1 b", ENV, { ...BS, instruction: "LABEL" }),
+      `Syntax error - can't find = in "b". Must be of the form: name=value`,
+    );
+    invalid(() => parseKeyValues("=1", ENV, { ...BS, instruction: "LABEL" }), "LABEL names can not be blank");
+    invalid(() => parseKeyValues("a =1", ENV, { ...BS, instruction: "ARG" }), "ARG names can not be blank");
+  });
+});
+
+describe("splitting without expansion", () => {
+  test("splitWords keeps quotes and escapes (Docker's parseWords)", () => {
+    assert.deepEqual(splitWords(`a="b c" d\\ e 'f g' "" h`, BS), [`a="b c"`, "d\\ e", `'f g'`, `""`, "h"]);
+    assert.deepEqual(splitWords(`'a\\' b`, BS), [`'a\\'`, "b"]);
+    assert.deepEqual(splitWords("a\\", BS), ["a"]);
+  });
+
+  test("splitWhitespace splits on blanks only, quotes or not (FROM, EXPOSE, COPY, ADD, VOLUME)", () => {
+    assert.deepEqual(splitWhitespace(` "a b"  c\t/d `), [`"a`, `b"`, "c", "/d"]);
+    assert.deepEqual(splitWhitespace("  "), []);
+  });
+
+  test("rawWords finds heredoc markers with their quotes", () => {
+    assert.deepEqual(rawWords(`RUN <<"EOF" cat <<-'X' $Y "<<Z"`), [
+      "RUN",
+      `<<"EOF"`,
+      "cat",
+      "<<-'X'",
+      "$Y",
+      `"<<Z"`,
+    ]);
+    assert.deepEqual(rawWords(`RUN "unterminated`), []);
+  });
+});

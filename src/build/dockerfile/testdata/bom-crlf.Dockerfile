@@ -1,0 +1,8 @@
+﻿# syntax=docker/dockerfile:1
+FROM busybox
+RUN echo a \
+  b
+RUN <<EOF
+line
+EOF
+CMD ["x"]
