@@ -7,7 +7,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isBerthError } from "../../base/errors.js";
-import { expandWord, expandWords, parseKeyValues, rawWords, splitWhitespace, splitWords } from "./expand.js";
+import {
+  expandHeredoc,
+  expandWord,
+  expandWords,
+  parseKeyValues,
+  rawWords,
+  splitWhitespace,
+  splitWords,
+} from "./expand.js";
 
 const BS = { escape: "\\" } as const;
 const BT = { escape: "`" } as const;
@@ -302,5 +310,12 @@ describe("splitting without expansion", () => {
       `"<<Z"`,
     ]);
     assert.deepEqual(rawWords(`RUN "unterminated`), []);
+  });
+});
+
+describe("expandHeredoc (COPY/ADD bodies with an unquoted delimiter)", () => {
+  test("variables expand, quotes are ordinary, a backslash escapes the next character", () => {
+    assert.equal(expandHeredoc(`a "$A" '$A' \\$A\n\\tb\n`, ENV), `a "1" '1' $A\ntb\n`);
+    assert.equal(expandHeredoc("${UNSET:-x}\n", ENV), "x\n");
   });
 });

@@ -41,6 +41,8 @@ interface LexerMode {
   readonly rawEscapes: boolean;
   /** Leave references to unset variables as written instead of expanding them to nothing. */
   readonly skipUnset: boolean;
+  /** Treat quotes as ordinary characters (heredoc bodies). */
+  readonly skipQuotes?: boolean;
 }
 
 /** Unicode whitespace as Go's unicode.IsSpace sees it (close enough: JS \s). */
@@ -131,11 +133,11 @@ class Lexer {
           const s = this.possibleHeredoc();
           result += s;
           words.addRaw(s);
-        } else if (ch === "'") {
+        } else if (ch === "'" && !this.mode.skipQuotes) {
           const s = this.singleQuoted();
           result += s;
           words.addRaw(s);
-        } else if (ch === '"') {
+        } else if (ch === '"' && !this.mode.skipQuotes) {
           const s = this.doubleQuoted();
           result += s;
           words.addRaw(s);
@@ -400,6 +402,21 @@ export function expandWords(text: string, env: Env, options: ExpandOptions): str
  */
 export function expandWord(text: string, env: Env, options: ExpandOptions): string {
   return lex(text, env, plain(options)).text;
+}
+
+/**
+ * The body of a COPY/ADD heredoc whose delimiter was not quoted (`Heredoc.expand`), expanded as
+ * Docker does: variables expand, quotes are ordinary characters, and a backslash escapes the next
+ * character (and disappears) whatever the Dockerfile's escape character.
+ */
+export function expandHeredoc(content: string, env: Env): string {
+  return lex(content, env, {
+    escape: "\\",
+    rawQuotes: false,
+    rawEscapes: false,
+    skipUnset: false,
+    skipQuotes: true,
+  }).text;
 }
 
 /**

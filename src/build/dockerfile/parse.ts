@@ -408,8 +408,12 @@ function canContainHeredoc(node: Node): boolean {
 
 const HEREDOC = /^(\d*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
 
-/** The heredoc a word such as `<<EOF`, `<<-"EOF"` or `3<<EOF` introduces (content empty). */
-function heredocWord(word: string): Heredoc | undefined {
+/**
+ * The heredoc a word such as `<<EOF`, `<<-"EOF"` or `3<<EOF` introduces (its content empty), or
+ * undefined for an ordinary word. COPY/ADD use it to tell heredoc sources (`COPY <<EOF /dst`,
+ * matched to `Instruction.heredocs` by name) from paths, as Docker's parseSourcesAndDest does.
+ */
+export function heredocWord(word: string): Heredoc | undefined {
   const m = HEREDOC.exec(word);
   const rest = m?.[3];
   if (!m || !rest) return undefined;
@@ -585,7 +589,9 @@ function validate(node: Node): Instruction {
       flags = node.rawFlags.map(flagOf);
       break;
     case "ARG":
+      // Docker does not look at ARG's flags either.
       atLeastOne();
+      flags = node.rawFlags.map(flagOf);
       for (const a of args) need(!a.startsWith("="), "ARG names can not be blank");
       break;
     case "SHELL":
