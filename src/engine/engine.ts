@@ -8,6 +8,10 @@ import type {
   AttachSession,
   AuthConfig,
   AuthResponse,
+  BuildCachePruneOptions,
+  BuildCachePruneReport,
+  BuildContextSource,
+  BuildEvent,
   ByteSource,
   ContainerArchive,
   ContainerArchivePutOptions,
@@ -35,6 +39,7 @@ import type {
   ExecSession,
   Filters,
   HistoryResponseItem,
+  ImageBuildOptions,
   ImageDeleteResponseItem,
   ImageImportOptions,
   ImageImportResult,
@@ -146,12 +151,29 @@ export interface RegistryEngine {
   registryLogin(auth: AuthConfig): Promise<AuthResponse>;
 }
 
+export interface BuildEngine {
+  /**
+   * POST /build: builds an image from a Dockerfile and a context. Progress events (BuildKit's
+   * vertices and their output) stream while it runs; the last is the `result`; a failed build
+   * ends the stream with its error (the step and, for RUN, the exit code in the message).
+   */
+  imageBuild(context: BuildContextSource, opts?: ImageBuildOptions): AsyncIterable<BuildEvent>;
+  /** POST /build/prune: removes build cache (dangling records, or all with `All`). */
+  buildPrune(opts?: BuildCachePruneOptions): Promise<BuildCachePruneReport>;
+}
+
 export interface SystemEngine {
   systemDf(): Promise<DiskUsage>;
 }
 
 /** The whole contract. Later issues add containers, networks, volumes, build and registry. */
-export interface Engine extends ImageEngine, ContainerEngine, VolumeEngine, RegistryEngine, SystemEngine {
+export interface Engine
+  extends ImageEngine,
+    ContainerEngine,
+    VolumeEngine,
+    RegistryEngine,
+    SystemEngine,
+    BuildEngine {
   /** Releases what the engine holds (database handles, sockets). */
   close(): Promise<void>;
 }

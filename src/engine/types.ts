@@ -148,7 +148,7 @@ export interface DiskUsage {
   Containers: ContainerSummary[];
   /** Every volume, with UsageData. */
   Volumes: Volume[];
-  BuildCache: unknown[];
+  BuildCache: BuildCacheRecord[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -681,4 +681,97 @@ export interface ExecInspect {
 export interface ExecSession extends AttachSession {
   readonly id: string;
   wait(): Promise<ExecInspect>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build (POST /build). Options are Docker's ImageBuildOptions; progress is BuildKit's vertex
+// model (numbered steps, their log output, CACHED/DONE/ERROR).
+
+/**
+ * The build context as the engine receives it: the Docker API sends a tar; the local CLI names
+ * a directory (no tar needed in process); `-` sends a Dockerfile alone.
+ */
+export type BuildContextSource =
+  | { readonly kind: "directory"; readonly path: string }
+  | { readonly kind: "tar"; readonly stream: ByteSource }
+  | { readonly kind: "dockerfile"; readonly text: string };
+
+/** Docker's ImageBuildOptions (the members berth uses). */
+export interface ImageBuildOptions {
+  /** Full or familiar references to tag the result with (`-t`, several). */
+  readonly Tags?: readonly string[];
+  /** The Dockerfile's path inside the context (default `Dockerfile`). */
+  readonly Dockerfile?: string;
+  /** The Dockerfile's text when it is not in the context (`-f -`, or `-f` outside the context). */
+  readonly DockerfileText?: string;
+  /** `--build-arg K=V`; a null value means "declared on the command line without a value". */
+  readonly BuildArgs?: Readonly<Record<string, string | null>>;
+  readonly Target?: string;
+  readonly NoCache?: boolean;
+  /** `--pull`: always look for a newer base image. */
+  readonly PullParent?: boolean;
+  /** `--label`: added to the final image's labels. */
+  readonly Labels?: Readonly<Record<string, string>>;
+  /** `-q`: the CLI prints only the image ID (the engine still reports progress). */
+  readonly SuppressOutput?: boolean;
+  /** `--network` for RUN steps: `default`, `none` or `host`. */
+  readonly NetworkMode?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** A step (BuildKit vertex) changed state. `id` is the `#N` of plain progress. */
+export interface BuildVertexEvent {
+  readonly kind: "vertex";
+  readonly id: number;
+  /** `[2/5] RUN npm install`, `[internal] load build definition from Dockerfile`, … */
+  readonly name: string;
+  readonly status: "started" | "cached" | "done" | "error";
+  /** Set with "done" and "error". */
+  readonly durationMs?: number;
+  readonly error?: string;
+}
+
+/** Output of a step: a RUN's stdout (1)/stderr (2), or a status line of the builder (1). */
+export interface BuildLogEvent {
+  readonly kind: "log";
+  readonly id: number;
+  readonly stream: 1 | 2;
+  readonly data: Uint8Array;
+}
+
+/** The build's result, the last event. */
+export interface BuildResultEvent {
+  readonly kind: "result";
+  /** `sha256:…` */
+  readonly imageId: string;
+  /** The references the image was tagged with (familiar form). */
+  readonly tags: readonly string[];
+}
+
+export type BuildEvent = BuildVertexEvent | BuildLogEvent | BuildResultEvent;
+
+/** POST /build/prune options. */
+export interface BuildCachePruneOptions {
+  /** `-a`: every cache record, not only those no image uses. */
+  readonly All?: boolean;
+  readonly Filters?: Filters;
+}
+
+/** POST /build/prune answer. */
+export interface BuildCachePruneReport {
+  CachesDeleted: string[];
+  SpaceReclaimed: number;
+}
+
+/** GET /system/df BuildCache item. */
+export interface BuildCacheRecord {
+  ID: string;
+  Type: string;
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string;
+  UsageCount: number;
 }

@@ -5,6 +5,9 @@
  * Lifecycle: `openLocalEngine()` opens the database and repairs what a killed process may have
  * left (stale ingests, half-unpacked snapshots); `close()` releases the database.
  */
+import { buildImage } from "../build/builder.js";
+import { buildCacheUsage, pruneBuildCache } from "../build/prune.js";
+import { sweepStaleWorkspaces } from "../build/workspace.js";
 import type { HostPlatform } from "../config/host.js";
 import { layout, type Roots } from "../config/roots.js";
 import { ContainerFiles } from "../containers/archive.js";
@@ -22,6 +25,7 @@ import { pushImage } from "../images/push.js";
 import { ImageService } from "../images/service.js";
 import { ImageStore } from "../images/store.js";
 import { registryLogin } from "../images/transfer.js";
+import { BuildCacheMetadata } from "../metadata/build-cache.js";
 import { openDatabase } from "../metadata/db.js";
 import { VolumeMetadata } from "../metadata/volumes.js";
 import { loadRegistrySettings } from "../registry/settings.js";
@@ -90,6 +94,18 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     env: process.env,
   });
   const files = new ContainerFiles(containers);
+  // Build steps run on their own driver: workspaces under <root>/builds, never containers.
+  const buildDriver = new RuntimeDriver({
+    containersDir: `${opts.roots.root}/builds`,
+    runcRoot: paths.runc,
+    exitDir: paths.exits,
+    conmonDir: paths.conmon,
+    snapshots,
+    exitCommand: () => ({ path: "/bin/true", args: [] }),
+    env: process.env,
+  });
+  await sweepStaleWorkspaces(buildDriver, `${opts.roots.root}/builds`);
+  const buildCache = new BuildCacheMetadata(db);
   const images = new ImageService(store, { containersUsing: (id) => containers.containersUsing(id) });
 
   return {
@@ -106,7 +122,33 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       ...(await images.diskUsage()),
       Containers: await containers.list({ all: true, size: true }),
       Volumes: await volumes.diskUsage(),
+      BuildCache: buildCacheUsage(buildCache),
     }),
+    imageBuild: (source, o = {}) =>
+      buildImage(
+        {
+          store,
+          driver: buildDriver,
+          cache: buildCache,
+          tmpDir: paths.tmp,
+          cacheMountsDir: `${opts.roots.root}/build-mounts`,
+          hostPlatform,
+          hostFacts,
+          pull: async (ref, signal) => {
+            for await (const _ of pullImage(store, ref, {
+              hostPlatform,
+              registry: loadRegistrySettings(process.env),
+              signal,
+            })) {
+              // progress is not shown for base images pulled by a build
+            }
+          },
+          ...(opts.now ? { now: opts.now } : {}),
+        },
+        source,
+        o,
+      ),
+    buildPrune: (o) => pruneBuildCache(store, buildCache, o),
     volumeCreate: (req) => volumes.create(req),
     volumeList: (o) => volumes.list(o),
     volumeInspect: (name) => volumes.inspect(name),

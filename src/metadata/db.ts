@@ -105,6 +105,24 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX container_layers_chain ON container_layers(chain_id);
   `,
+  `
+  -- The build cache: one row per build step, keyed by a digest of its parent step's key, the
+  -- step as it runs and what it saw (build args, copied files' checksum). A hit reuses the
+  -- layer (chain_id, '' for steps without one) and the history row's time, so a cached rebuild
+  -- gives the same image ID. Rows keep their layers from garbage collection until builder prune.
+  CREATE TABLE build_cache (
+    key TEXT PRIMARY KEY,
+    parent_key TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created TEXT NOT NULL,
+    diff_id TEXT NOT NULL DEFAULT '',
+    chain_id TEXT NOT NULL DEFAULT '',
+    size INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    last_used INTEGER NOT NULL
+  );
+  CREATE INDEX build_cache_chain ON build_cache(chain_id);
+  `,
 ];
 
 /** The schema version a freshly opened database has. */

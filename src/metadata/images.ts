@@ -252,7 +252,8 @@ export class ImageMetadata extends Queries {
   unreferencedSnapshots(): SnapshotRecord[] {
     return this.all(
       `SELECT * FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.chain_id = s.chain_id)
-       AND NOT EXISTS (SELECT 1 FROM container_layers c WHERE c.chain_id = s.chain_id)`,
+       AND NOT EXISTS (SELECT 1 FROM container_layers c WHERE c.chain_id = s.chain_id)
+       AND NOT EXISTS (SELECT 1 FROM build_cache k WHERE k.chain_id = s.chain_id)`,
     ).map(snapshotFromRow);
   }
 
@@ -265,7 +266,8 @@ export class ImageMetadata extends Queries {
       if (m) out.add(m);
     }
     for (const r of this.all(
-      "SELECT b.blob_digest FROM layer_blobs b WHERE EXISTS (SELECT 1 FROM image_layers l WHERE l.diff_id = b.diff_id)",
+      `SELECT b.blob_digest FROM layer_blobs b WHERE EXISTS (SELECT 1 FROM image_layers l WHERE l.diff_id = b.diff_id)
+       OR EXISTS (SELECT 1 FROM build_cache k WHERE k.diff_id = b.diff_id)`,
     )) {
       out.add(str(r, "blob_digest"));
     }
@@ -275,7 +277,8 @@ export class ImageMetadata extends Queries {
   /** Layer blob records whose diffID no image uses. */
   unreferencedLayerBlobs(): LayerBlobRecord[] {
     return this.all(
-      "SELECT * FROM layer_blobs b WHERE NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.diff_id = b.diff_id)",
+      `SELECT * FROM layer_blobs b WHERE NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.diff_id = b.diff_id)
+       AND NOT EXISTS (SELECT 1 FROM build_cache k WHERE k.diff_id = b.diff_id)`,
     ).map((r) => ({
       diffId: d(str(r, "diff_id")),
       blobDigest: d(str(r, "blob_digest")),

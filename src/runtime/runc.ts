@@ -2,7 +2,8 @@
  * The OCI runtime, runc, driven through its command line with a state root of berth's own
  * (`<runroot>/runc`). Every call is one runc process; runc's JSON output is decoded with checks.
  */
-import { errorMessage, internal, notFound } from "../base/errors.js";
+import { spawn } from "node:child_process";
+import { errnoCode, errorMessage, failedPrecondition, internal, notFound } from "../base/errors.js";
 import { execProgram } from "../sys/exec.js";
 
 export const RUNC = "runc";
@@ -84,6 +85,36 @@ export class Runc {
     return Array.isArray(v) ? v.filter((x): x is number => typeof x === "number") : [];
   }
 
+  /**
+   * `runc run` in the foreground with piped stdio (no terminal, no stdin): creates, starts and
+   * waits for the container, then deletes it. Returns the process's exit code (runc's own when
+   * it failed to start it). For short-lived processes that belong to this berth process (build
+   * steps); an abort kills the container. runc's own error lines reach `onStderr` too.
+   */
+  runForeground(id: string, o: RuncRunOptions): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, ["--root", this.root, "run", "--bundle", o.bundle, id], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const onAbort = (): void => {
+        void this.kill(id, "KILL", { all: true }).catch(() => undefined);
+      };
+      o.signal?.addEventListener("abort", onAbort, { once: true });
+      child.stdout.on("data", (c: Buffer) => o.onStdout(c));
+      child.stderr.on("data", (c: Buffer) => o.onStderr(c));
+      child.on("error", (e) => {
+        o.signal?.removeEventListener("abort", onAbort);
+        if (errnoCode(e) === "ENOENT")
+          reject(failedPrecondition(`${this.binary} not found: install the Debian package runc`, e));
+        else reject(e);
+      });
+      child.on("close", (code, sig) => {
+        o.signal?.removeEventListener("abort", onAbort);
+        resolve(code ?? (sig ? 128 + 9 : 1));
+      });
+    });
+  }
+
   private async checked(args: readonly string[], id: string): Promise<void> {
     const r = await this.run(args);
     if (r.code === 0) return;
@@ -91,6 +122,14 @@ export class Runc {
     if (/does not exist|not found/i.test(msg)) throw notFound(`container ${id} is not known to runc`);
     throw internal(`runc ${args[0]} ${id} failed: ${msg}`);
   }
+}
+
+/** Options for `Runc.runForeground`: the bundle, and where the process's output goes. */
+export interface RuncRunOptions {
+  readonly bundle: string;
+  readonly onStdout: (chunk: Buffer) => void;
+  readonly onStderr: (chunk: Buffer) => void;
+  readonly signal?: AbortSignal;
 }
 
 /** runc logs `time=… level=error msg="…"`; keep the message. */

@@ -1,5 +1,6 @@
 /** Every CLI command, in one list. */
 import type { Command } from "../command.js";
+import { buildCommands } from "./build.js";
 import { containerFileCommands } from "./container-files.js";
 import { containerCommands } from "./containers.js";
 import { execCommand } from "./exec.js";
@@ -18,4 +19,5 @@ export const commands: readonly Command[] = [
   ...systemCommands,
   ...volumeCommands,
   ...registryCommands,
+  ...buildCommands,
 ];

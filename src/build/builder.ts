@@ -1,0 +1,661 @@
+/**
+ * The build executor: a Dockerfile and a context in, an image out, with BuildKit's progress
+ * events on the way.
+ *
+ * Lifecycle of one build: open the context (directory, extracted tar, or a Dockerfile alone),
+ * parse and plan (stages, target, the stages it needs), resolve base images (pulling only when
+ * missing or with --pull), then build the needed stages — independent stages concurrently, each
+ * stage's steps in order. Metadata instructions change the config and add an empty-layer history
+ * row; RUN runs in a runc container over an overlay of the parent layers (never a berth
+ * container: no record, not in `ps`); COPY/ADD/WORKDIR write into such an overlay directly; the
+ * upper directory's diff is ingested as the step's layer. Only the target stage's layers reach
+ * the image, which is recorded at the end with its tags in one transaction.
+ *
+ * Cache: every step has a key — sha256 of the parent step's key, the step as it runs (expanded,
+ * with the build args and environment it sees) and, for COPY/ADD, the checksum of the copied
+ * files; the base image's ID starts the chain. A hit reuses the recorded layer and the history
+ * row's time, so a fully cached rebuild runs nothing and produces the same image ID.
+ *
+ * Failure: a failing step (RUN's exit code, a missing COPY source) aborts every stage, removes
+ * the workspaces, and records no image; steps that finished before stay in the cache, as in
+ * Docker.
+ */
+import { createHash } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
+import type { HostPlatform } from "../config/host.js";
+import type {
+  BuildContextSource,
+  BuildEvent,
+  ContainerConfig,
+  HostConfig,
+  ImageBuildOptions,
+} from "../engine/types.js";
+import { parseTarget } from "../images/service.js";
+import type { ImageStore, IngestedLayer } from "../images/store.js";
+import type { BuildCacheMetadata } from "../metadata/build-cache.js";
+import type { Digest } from "../oci/digest.js";
+import type { HistoryEntry, ImageConfig } from "../oci/image.js";
+import { parseManifest } from "../oci/image.js";
+import { familiarString, referenceString } from "../oci/reference.js";
+import type { RuntimeDriver } from "../runtime/driver.js";
+import type { HostFacts, UserMount } from "../runtime/spec/build.js";
+import { buildRuntimeSpec } from "../runtime/spec/build.js";
+import { serializeRuntimeSpec } from "../runtime/spec/types.js";
+import { resolveUser } from "../runtime/spec/user.js";
+import { writeFileAtomic } from "../sys/fs.js";
+import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
+import { type BuildContext, openContext } from "./context.js";
+import { applyCopy, checksumCopy, planCopy, type SourceRoot } from "./copy.js";
+import type { Instruction } from "./dockerfile/ast.js";
+import { parseDockerfile } from "./dockerfile/parse.js";
+import {
+  DEFAULT_PATH,
+  type Dispatched,
+  dispatch,
+  HISTORY_COMMENT,
+  initialState,
+  type RunStep,
+  type StageState,
+  type WorkdirStep,
+} from "./instructions/dispatch.js";
+import {
+  type BuildPlan,
+  planBuild,
+  SCRATCH,
+  type Stage,
+  stepPrefix,
+  stepTotal,
+} from "./instructions/plan.js";
+import { Workspace } from "./workspace.js";
+
+export interface BuilderDeps {
+  readonly store: ImageStore;
+  /** A runtime driver whose containers directory is `<root>/builds` (step workspaces). */
+  readonly driver: RuntimeDriver;
+  readonly cache: BuildCacheMetadata;
+  /** `<root>/tmp`: extracted tar contexts. */
+  readonly tmpDir: string;
+  /** `<root>/build-mounts`: persistent directories of RUN --mount=type=cache. */
+  readonly cacheMountsDir: string;
+  readonly hostPlatform: HostPlatform;
+  readonly hostFacts: () => Promise<HostFacts>;
+  /** Pulls an image into the store (the engine's pull with its registry settings). */
+  readonly pull: (reference: string, signal: AbortSignal) => Promise<void>;
+  readonly now?: () => number;
+}
+
+interface StageResult {
+  readonly layers: readonly IngestedLayer[];
+  readonly state: StageState;
+  readonly history: readonly HistoryEntry[];
+  readonly platform: { architecture: string; os: string; variant?: string | undefined };
+  readonly key: string;
+}
+
+/** A resolved base image. */
+interface BaseImage {
+  readonly id: Digest;
+  readonly reference: string;
+  readonly config: ImageConfig;
+  readonly layers: readonly IngestedLayer[];
+}
+
+type Emit = (e: BuildEvent) => void;
+
+/** Runs a build; events stream while it runs; a failure ends the stream with the error. */
+export function buildImage(
+  deps: BuilderDeps,
+  source: BuildContextSource,
+  opts: ImageBuildOptions = {},
+): AsyncIterable<BuildEvent> {
+  return eventStream((emit) => new Build(deps, opts, emit).run(source));
+}
+
+/** Turns a producer that emits events into an async iterable that ends with its result. */
+async function* eventStream(produce: (emit: Emit) => Promise<void>): AsyncIterable<BuildEvent> {
+  const queue: BuildEvent[] = [];
+  let wake: (() => void) | undefined;
+  let finished = false;
+  let failure: unknown;
+  const emit: Emit = (e) => {
+    queue.push(e);
+    wake?.();
+  };
+  produce(emit).then(
+    () => {
+      finished = true;
+      wake?.();
+    },
+    (err: unknown) => {
+      failure = err;
+      finished = true;
+      wake?.();
+    },
+  );
+  for (;;) {
+    while (queue.length > 0) yield queue.shift() as BuildEvent;
+    if (finished) break;
+    await new Promise<void>((r) => {
+      wake = r;
+    });
+    wake = undefined;
+  }
+  while (queue.length > 0) yield queue.shift() as BuildEvent;
+  if (failure !== undefined) throw failure;
+}
+
+function sha(text: string): string {
+  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+}
+
+class Build {
+  private nextVertex = 1;
+  private readonly abort = new AbortController();
+  private readonly now: () => number;
+  private ctx!: BuildContext;
+  private plan!: BuildPlan;
+  private readonly buildArgs = new Map<string, string>();
+  private readonly bases = new Map<string, BaseImage>();
+  private readonly stageResults = new Map<number, Promise<StageResult>>();
+
+  constructor(
+    private readonly deps: BuilderDeps,
+    private readonly opts: ImageBuildOptions,
+    private readonly emit: Emit,
+  ) {
+    this.now = deps.now ?? Date.now;
+    opts.signal?.addEventListener("abort", () => this.abort.abort(opts.signal?.reason), { once: true });
+    for (const [k, v] of Object.entries(opts.BuildArgs ?? {})) if (v !== null) this.buildArgs.set(k, v);
+  }
+
+  private get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Runs `fn` as a progress vertex: started, then done (with its duration) or error. */
+  private async vertex<T>(name: string, fn: (id: number) => Promise<T>): Promise<T> {
+    const id = this.nextVertex++;
+    const start = this.now();
+    this.emit({ kind: "vertex", id, name, status: "started" });
+    try {
+      const out = await fn(id);
+      this.emit({ kind: "vertex", id, name, status: "done", durationMs: this.now() - start });
+      return out;
+    } catch (err) {
+      if (!(err instanceof CachedStep)) {
+        this.emit({
+          kind: "vertex",
+          id,
+          name,
+          status: "error",
+          durationMs: this.now() - start,
+          error: errorMessage(err),
+        });
+      }
+      throw err;
+    }
+  }
+
+  private log(id: number, text: string): void {
+    this.emit({ kind: "log", id, stream: 1, data: Buffer.from(`${text}\n`) });
+  }
+
+  async run(source: BuildContextSource): Promise<void> {
+    const dockerfileName = this.opts.Dockerfile ?? "Dockerfile";
+    this.ctx = await this.vertex(
+      `[internal] load build definition from ${posix.basename(dockerfileName)}`,
+      async (id) => {
+        const ctx = await openContext(source, {
+          tmpDir: this.deps.tmpDir,
+          dockerfile: this.opts.Dockerfile,
+          dockerfileText: this.opts.DockerfileText,
+          signal: this.signal,
+        });
+        this.log(id, `transferring dockerfile: ${Buffer.byteLength(ctx.dockerfileText)}B done`);
+        return ctx;
+      },
+    );
+    try {
+      await this.vertex("[internal] load .dockerignore", async (id) => {
+        this.log(id, `transferring context: ${this.ctx.ignoreBytes}B done`);
+      });
+      const df = parseDockerfile(this.ctx.dockerfileText, { file: posix.basename(dockerfileName) });
+      this.plan = planBuild(df, { target: this.opts.Target, buildArgs: this.buildArgs });
+      await this.resolveBases();
+      await this.vertex("[internal] load build context", async (id) => {
+        this.log(id, "transferring context: done");
+      });
+      for (const i of this.plan.needed) this.startStage(i);
+      const results = await Promise.allSettled([...this.stageResults.values()]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      const target = await (this.stageResults.get(this.plan.target) as Promise<StageResult>);
+      await this.export(target);
+    } finally {
+      await this.ctx.close();
+    }
+  }
+
+  /** Finds (or pulls) every image a needed stage starts from or copies from. */
+  private async resolveBases(): Promise<void> {
+    const names = new Set<string>();
+    for (const i of this.plan.needed) {
+      const s = this.plan.stages[i] as Stage;
+      if (s.baseStage === undefined && s.base !== SCRATCH) names.add(s.base);
+      for (const img of s.usesImages) names.add(img);
+    }
+    for (const name of names) {
+      const ref = parseTarget(name);
+      const full = referenceString(ref);
+      await this.vertex(`[internal] load metadata for ${full}`, async () => {
+        let found = this.deps.store.lookup(name);
+        if (!found || this.opts.PullParent) {
+          try {
+            await this.deps.pull(name, this.signal);
+          } catch (err) {
+            if (!found || !this.opts.PullParent) {
+              throw notFound(`failed to resolve source metadata for ${full}: ${errorMessage(err)}`, err);
+            }
+          }
+          found = this.deps.store.lookup(name);
+        }
+        if (!found) throw notFound(`failed to resolve source metadata for ${full}: No such image: ${name}`);
+        const config = await this.deps.store.config(found.rec.id);
+        this.bases.set(name, {
+          id: found.rec.id,
+          reference: full,
+          config,
+          layers: await this.layersOf(found.rec.id),
+        });
+      });
+    }
+  }
+
+  /** The stored layers of an image. */
+  private async layersOf(imageId: Digest): Promise<IngestedLayer[]> {
+    const store = this.deps.store;
+    const rec = store.meta.getImage(imageId);
+    if (!rec) throw notFound(`No such image: ${imageId}`);
+    const manifest = rec.manifestDigest
+      ? parseManifest(await store.content.readBlob(rec.manifestDigest, { maxBytes: 4 << 20 }))
+      : undefined;
+    return rec.layers.map((l, i) => {
+      const snap = store.meta.getSnapshot(l.chainId);
+      const desc = manifest?.layers[i];
+      const blob = desc
+        ? { blobDigest: desc.digest, blobSize: desc.size, mediaType: desc.mediaType }
+        : store.meta.layerBlobs(l.diffId)[0];
+      if (!snap || !blob) throw notFound(`layer ${l.diffId} of image ${imageId} is missing`);
+      return {
+        diffId: l.diffId,
+        chainId: l.chainId,
+        ...blob,
+        size: snap.size,
+        tarSize: snap.tarSize,
+        created: false,
+      };
+    });
+  }
+
+  private startStage(index: number): Promise<StageResult> {
+    const existing = this.stageResults.get(index);
+    if (existing) return existing;
+    const p = this.buildStage(this.plan.stages[index] as Stage).catch((err: unknown) => {
+      this.abort.abort(err);
+      throw err;
+    });
+    p.catch(() => undefined);
+    this.stageResults.set(index, p);
+    return p;
+  }
+
+  private async buildStage(stage: Stage): Promise<StageResult> {
+    const file = this.plan.dockerfile.file;
+    let state: StageState;
+    let layers: IngestedLayer[];
+    let history: HistoryEntry[];
+    let key: string;
+    let platform: StageResult["platform"];
+    const triggers: Instruction[] = [];
+    if (stage.baseStage !== undefined) {
+      const parent = await this.startStage(stage.baseStage);
+      state = structuredClone(parent.state);
+      state.args = [];
+      state.cmdSet = false;
+      layers = [...parent.layers];
+      history = [...parent.history];
+      key = parent.key;
+      platform = parent.platform;
+    } else if (stage.base === SCRATCH) {
+      state = initialState(undefined);
+      layers = [];
+      history = [];
+      key = sha("scratch");
+      platform = { ...this.deps.hostPlatform };
+    } else {
+      const base = this.bases.get(stage.base) as BaseImage;
+      state = initialState({
+        ...(base.config.config ? { config: base.config.config } : {}),
+        ...(base.config.author ? { author: base.config.author } : {}),
+      });
+      layers = [...base.layers];
+      history = [...(base.config.history ?? [])];
+      key = sha(`from ${base.id}`);
+      platform = { architecture: base.config.architecture, os: base.config.os, variant: base.config.variant };
+      for (const t of base.config.config?.OnBuild ?? []) {
+        const parsed = parseDockerfile(t, { file });
+        triggers.push(...parsed.instructions);
+      }
+    }
+    for (const u of stage.uses) await this.startStage(u);
+    const total = stepTotal(stage, triggers);
+    let index = 0;
+    if (stage.baseStage === undefined && stage.base !== SCRATCH) {
+      const base = this.bases.get(stage.base) as BaseImage;
+      index++;
+      await this.vertex(
+        `${stepPrefix(stage.label, index, total)}FROM ${base.reference}`,
+        async () => undefined,
+      );
+    }
+    const all = [
+      ...triggers.map((t) => ({ instr: t, onbuild: true })),
+      ...stage.instructions.map((instr) => ({ instr, onbuild: false })),
+    ];
+    for (const { instr, onbuild } of all) {
+      this.signal.throwIfAborted();
+      const d = dispatch(state, instr, {
+        file,
+        escape: this.plan.dockerfile.escape,
+        buildArgs: this.buildArgs,
+        metaArgs: this.plan.metaArgs,
+      });
+      if (d.action.kind === "config") {
+        if (!d.history) continue;
+        key = sha(`${key}\n${d.cacheText}`);
+        const created = this.cachedTime(key, d.display);
+        history.push({
+          created,
+          created_by: d.history.created_by,
+          comment: HISTORY_COMMENT,
+          empty_layer: true,
+        });
+        continue;
+      }
+      index++;
+      const name = `${stepPrefix(stage.label, index, total)}${onbuild ? "ONBUILD " : ""}${d.display}`;
+      const out = await this.layerStep(name, d, layers, key, stage);
+      key = out.key;
+      if (out.layer) layers.push(out.layer);
+      history.push({
+        created: out.created,
+        created_by: d.history?.created_by ?? "",
+        comment: HISTORY_COMMENT,
+        ...(out.layer ? {} : { empty_layer: true }),
+      });
+    }
+    return { layers, state, history, platform, key };
+  }
+
+  /** The time of a metadata step: the cached one, or now (recorded). */
+  private cachedTime(key: string, description: string): string {
+    const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
+    if (hit) return hit.created;
+    const created = new Date(this.now()).toISOString();
+    const at = this.now();
+    this.deps.store.db.write(() =>
+      this.deps.cache.put({
+        key,
+        parentKey: "",
+        description,
+        created,
+        diffId: "",
+        chainId: "",
+        size: 0,
+        createdAt: at,
+        lastUsed: at,
+      }),
+    );
+    return created;
+  }
+
+  /** A known layer for a cache row, if its snapshot and blob are still there. */
+  private cachedLayer(chainId: string, diffId: string): IngestedLayer | undefined {
+    const store = this.deps.store;
+    const snap = store.meta.getSnapshot(chainId);
+    const blob = store.meta.layerBlobs(diffId)[0];
+    if (!snap || !blob) return undefined;
+    return {
+      diffId: blob.diffId,
+      chainId: snap.chainId,
+      blobDigest: blob.blobDigest,
+      blobSize: blob.blobSize,
+      mediaType: blob.mediaType,
+      size: snap.size,
+      tarSize: snap.tarSize,
+      created: false,
+    };
+  }
+
+  private async layerStep(
+    name: string,
+    d: Dispatched,
+    layers: readonly IngestedLayer[],
+    parentKey: string,
+    stage: Stage,
+  ): Promise<{ key: string; layer: IngestedLayer | undefined; created: string }> {
+    const id = this.nextVertex++;
+    const start = this.now();
+    this.emit({ kind: "vertex", id, name, status: "started" });
+    const ws = await Workspace.open(
+      this.deps.driver,
+      layers.map((l) => l.chainId),
+    );
+    let source: { root: SourceRoot; close: () => Promise<void> } | undefined;
+    try {
+      let key = sha(`${parentKey}\n${d.cacheText}`);
+      let copyPlan: Awaited<ReturnType<typeof planCopy>> | undefined;
+      if (d.action.kind === "copy") {
+        source = await this.copySource(d.action.from, stage);
+        copyPlan = await planCopy(d.action, source.root, ws.rootfs);
+        key = sha(`${key}\n${await checksumCopy(copyPlan)}`);
+      }
+      const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
+      const hitLayer = hit && hit.chainId ? this.cachedLayer(hit.chainId, hit.diffId) : undefined;
+      if (hit && (hit.chainId === "" || hitLayer)) {
+        this.deps.store.db.write(() => this.deps.cache.touch(key, this.now()));
+        this.emit({ kind: "vertex", id, name, status: "cached" });
+        return { key, layer: hitLayer, created: hit.created };
+      }
+      const action = d.action;
+      if (action.kind === "run") await this.runStep(id, action, ws);
+      else if (action.kind === "workdir") await this.workdirStep(action, ws);
+      else if (copyPlan) await applyCopy(copyPlan, ws.rootfs, this.signal);
+      const changed = await ws.finish((c) => this.deps.store.snapshots.fsPath(c));
+      const created = new Date(this.now()).toISOString();
+      let layer: IngestedLayer | undefined;
+      const last = layers[layers.length - 1];
+      if (changed) {
+        layer = await this.deps.store.ingestLayer(ws.layerStream(this.signal), {
+          ...(last ? { parentChainId: last.chainId } : {}),
+          signal: this.signal,
+        });
+      }
+      const at = this.now();
+      const recorded = layer;
+      this.deps.store.db.write(() => {
+        if (recorded) {
+          this.deps.store.meta.putSnapshot({
+            chainId: recorded.chainId,
+            parent: last?.chainId ?? "",
+            diffId: recorded.diffId,
+            size: recorded.size,
+            tarSize: recorded.tarSize,
+            createdAt: at,
+          });
+          this.deps.store.meta.putLayerBlob({
+            diffId: recorded.diffId,
+            blobDigest: recorded.blobDigest,
+            mediaType: recorded.mediaType,
+            blobSize: recorded.blobSize,
+          });
+        }
+        this.deps.cache.put({
+          key,
+          parentKey,
+          description: name,
+          created,
+          diffId: recorded?.diffId ?? "",
+          chainId: recorded?.chainId ?? "",
+          size: recorded?.size ?? 0,
+          createdAt: at,
+          lastUsed: at,
+        });
+      });
+      this.emit({ kind: "vertex", id, name, status: "done", durationMs: this.now() - start });
+      return { key, layer, created };
+    } catch (err) {
+      const error = this.signal.aborted && !isBerthError(err) ? canceled("build canceled", err) : err;
+      this.emit({
+        kind: "vertex",
+        id,
+        name,
+        status: "error",
+        durationMs: this.now() - start,
+        error: errorMessage(error),
+      });
+      throw error instanceof Error ? Object.assign(error, { step: name }) : error;
+    } finally {
+      await source?.close();
+      await ws.close();
+    }
+  }
+
+  /** Where a COPY reads from: the context, a built stage, or an image (mounted read-only use). */
+  private async copySource(
+    from: string | undefined,
+    stage: Stage,
+  ): Promise<{ root: SourceRoot; close: () => Promise<void> }> {
+    if (from === undefined) {
+      return {
+        root: { dir: this.ctx.dir, context: true, ignore: this.ctx.ignore },
+        close: async () => undefined,
+      };
+    }
+    let layers: readonly IngestedLayer[];
+    const byName = this.plan.stages.find((s) => s.name === from.toLowerCase() && s.index < stage.index);
+    const byIndex = /^\d+$/.test(from) ? this.plan.stages[Number(from)] : undefined;
+    const src = byName ?? byIndex;
+    if (src) layers = (await this.startStage(src.index)).layers;
+    else {
+      const base = this.bases.get(from);
+      if (!base) throw invalidArgument(`COPY --from=${from}: no such stage or image`);
+      layers = base.layers;
+    }
+    const ws = await Workspace.open(
+      this.deps.driver,
+      layers.map((l) => l.chainId),
+    );
+    return { root: { dir: ws.rootfs, context: false }, close: () => ws.close() };
+  }
+
+  private async userOf(rootfs: string, user: string) {
+    const [passwd, group] = await Promise.all([
+      readFileInRoot(rootfs, "/etc/passwd"),
+      readFileInRoot(rootfs, "/etc/group"),
+    ]);
+    return resolveUser(user, {
+      ...(passwd !== undefined ? { passwd } : {}),
+      ...(group !== undefined ? { group } : {}),
+    });
+  }
+
+  private async workdirStep(step: WorkdirStep, ws: Workspace): Promise<void> {
+    const host = await resolveInRoot(ws.rootfs, step.path);
+    await mkdir(host, { recursive: true, mode: 0o755 });
+    if (step.user) {
+      const u = await this.userOf(ws.rootfs, step.user);
+      const { lchown } = await import("node:fs/promises");
+      await lchown(host, u.uid, u.gid);
+    }
+  }
+
+  private async runStep(vertex: number, step: RunStep, ws: Workspace): Promise<void> {
+    const cwd = await resolveInRoot(ws.rootfs, step.workdir);
+    await mkdir(cwd, { recursive: true, mode: 0o755 });
+    const user = await this.userOf(ws.rootfs, step.user);
+    const env = [...step.env];
+    if (!env.some((e) => e.startsWith("PATH="))) env.unshift(`PATH=${DEFAULT_PATH}`);
+    const mounts: UserMount[] = [];
+    for (const target of step.cacheMounts) {
+      const dir = join(this.deps.cacheMountsDir, sha(target).slice(7, 39));
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      mounts.push({ type: "bind", source: dir, destination: target });
+    }
+    const mode =
+      this.opts.NetworkMode && this.opts.NetworkMode !== "default" ? this.opts.NetworkMode : step.network;
+    const config: ContainerConfig = {
+      Hostname: "buildkitsandbox",
+      Cmd: [...step.argv],
+      Env: env,
+      WorkingDir: step.workdir,
+      User: step.user,
+    };
+    const hostConfig: HostConfig = { NetworkMode: mode === "host" ? "host" : "none" };
+    const spec = buildRuntimeSpec({
+      config,
+      hostConfig,
+      user,
+      rootfs: ws.rootfs,
+      mounts,
+      network: mode === "host" ? { kind: "host" } : { kind: "new" },
+      cgroupsPath: `/berth/${ws.runcId}`,
+      host: await this.deps.hostFacts(),
+    });
+    await writeFileAtomic(join(ws.bundle, "config.json"), serializeRuntimeSpec(spec), 0o600);
+    const code = await this.deps.driver.runc.runForeground(ws.runcId, {
+      bundle: ws.bundle,
+      onStdout: (c) => this.emit({ kind: "log", id: vertex, stream: 1, data: c }),
+      onStderr: (c) => this.emit({ kind: "log", id: vertex, stream: 2, data: c }),
+      signal: this.signal,
+    });
+    this.signal.throwIfAborted();
+    if (code !== 0) {
+      throw invalidArgument(
+        `process "${step.argv.join(" ")}" did not complete successfully: exit code: ${code}`,
+      );
+    }
+  }
+
+  private async export(result: StageResult): Promise<void> {
+    const tags = (this.opts.Tags ?? []).map((t) => parseTarget(t));
+    await this.vertex("exporting to image", async (id) => {
+      this.log(id, "exporting layers done");
+      const labels = { ...(result.state.config.Labels ?? {}), ...(this.opts.Labels ?? {}) };
+      const config = {
+        ...result.state.config,
+        ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
+      };
+      const last = result.history[result.history.length - 1];
+      const imageConfig: ImageConfig = {
+        architecture: result.platform.architecture,
+        ...(result.state.author ? { author: result.state.author } : {}),
+        config,
+        ...(last?.created ? { created: last.created } : {}),
+        history: result.history,
+        os: result.platform.os,
+        rootfs: { type: "layers", diff_ids: result.layers.map((l) => l.diffId) },
+        ...(result.platform.variant ? { variant: result.platform.variant } : {}),
+      };
+      const created = await this.deps.store.createImage({ config: imageConfig, layers: result.layers, tags });
+      this.log(id, `writing image ${created.id} done`);
+      for (const t of tags) this.log(id, `naming to ${referenceString(t)} done`);
+      this.emit({ kind: "result", imageId: created.id, tags: tags.map((t) => familiarString(t)) });
+    });
+  }
+}
+
+/** Marker used to end a vertex without an error event (reserved). */
+class CachedStep extends Error {}

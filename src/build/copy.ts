@@ -1,0 +1,402 @@
+/**
+ * COPY and ADD: which files a step copies, their checksum for the cache, and writing them into
+ * the step's root filesystem.
+ *
+ * Semantics as Docker's: sources are paths or globs (`package*.json`) in the context (or in a
+ * --from stage or image); a directory source copies its contents; the destination is a
+ * directory when it ends in "/", when there are several sources, or when it already is one in
+ * the image; missing parents are created; context files are owned by 0:0 unless --chown
+ * (names resolved from the image's /etc/passwd and /etc/group; a user without a group uses the
+ * uid as gid, as Docker documents), --from files keep their owner; --chmod applies to every
+ * copied file and directory. ADD extracts local tar archives (plain or gzip) and refuses URLs.
+ *
+ * Safety (security-anchors §2.4): a source that climbs out of the context (`../x`) is refused;
+ * absolute sources are context-relative; a source path is resolved inside its root the way a
+ * chroot would (symlinks followed only inside it); symlinks inside copied directories are
+ * copied as symlinks, never followed; .dockerignore'd files are invisible. Writes go through
+ * diff/applyLayer into the destination directory resolved inside the step's rootfs (it refuses
+ * symlinks in parent positions and never follows the last component), so an image symlink
+ * cannot redirect a COPY to the host. Archives are extracted by the same contained extractor.
+ *
+ * The checksum covers names, types, modes, owners, link targets and contents (not mtimes, as
+ * BuildKit's content checksum), so touching a file does not invalidate the cache; editing it does.
+ */
+import { createHash } from "node:crypto";
+import type { Stats } from "node:fs";
+import { constants as fsConstants } from "node:fs";
+import { lstat, mkdir, open, readdir, readlink } from "node:fs/promises";
+import { posix } from "node:path";
+import { Readable } from "node:stream";
+import * as tar from "tar-stream";
+import { invalidArgument, notFound } from "../base/errors.js";
+import { applyLayer } from "../diff/apply.js";
+import { resolveUser } from "../runtime/spec/user.js";
+import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
+import type { IgnoreMatcher } from "./dockerfile/dockerignore.js";
+import type { CopyStep } from "./instructions/dispatch.js";
+
+/** Where a COPY's sources come from. */
+export interface SourceRoot {
+  readonly dir: string;
+  /** The build context: `..` is refused and .dockerignore applies. */
+  readonly context: boolean;
+  readonly ignore?: IgnoreMatcher;
+}
+
+interface Entry {
+  /** Host path of the file to read (never followed if it is a symlink). */
+  readonly host: string;
+  /** Path relative to the destination directory ("a/b"). */
+  readonly name: string;
+  readonly st: Stats;
+}
+
+export interface CopyPlan {
+  /** The image path of the directory entries are written under. */
+  readonly destDir: string;
+  readonly entries: readonly Entry[];
+  /** ADD: local archives extracted into destDir. */
+  readonly archives: readonly string[];
+  readonly inline: ReadonlyArray<{ readonly name: string; readonly content: string }>;
+  readonly uid: number | undefined;
+  readonly gid: number | undefined;
+  readonly chmod: number | undefined;
+}
+
+const GLOB = /[*?[]/;
+
+/** Go filepath.Match for one path segment. */
+function segmentRegExp(seg: string): RegExp {
+  let re = "";
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i] as string;
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = seg.indexOf("]", i + 1);
+      if (end < 0) throw invalidArgument(`syntax error in pattern: ${seg}`);
+      let body = seg.slice(i + 1, end);
+      if (body.startsWith("^")) body = `!${body.slice(1)}`;
+      re += `[${body.startsWith("!") ? `^${body.slice(1)}` : body}]`;
+      i = end;
+    } else if (c === "\\" && i + 1 < seg.length) re += `\\${seg[++i]}`;
+    else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function ignored(root: SourceRoot, imagePath: string): boolean {
+  if (!root.context || !root.ignore) return false;
+  const rel = imagePath.replace(/^\/+/, "");
+  return rel !== "" && root.ignore.ignores(rel);
+}
+
+/** Expands one source (path or glob, "/"-rooted) to the image paths it names. */
+async function expand(root: SourceRoot, path: string): Promise<string[]> {
+  const segs = path.split("/").filter(Boolean);
+  let current = ["/"];
+  for (const seg of segs) {
+    const next: string[] = [];
+    for (const base of current) {
+      if (!GLOB.test(seg)) {
+        next.push(posix.join(base, seg));
+        continue;
+      }
+      const re = segmentRegExp(seg);
+      const host = await resolveInRoot(root.dir, base);
+      const names = await readdir(host).catch(() => [] as string[]);
+      for (const n of names.sort()) if (re.test(n)) next.push(posix.join(base, n));
+    }
+    current = next;
+  }
+  return current;
+}
+
+function isUrl(s: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^git@/.test(s);
+}
+
+async function walk(
+  root: SourceRoot,
+  hostDir: string,
+  imageDir: string,
+  prefix: string,
+  excludes: readonly RegExp[],
+  out: Entry[],
+): Promise<void> {
+  const names = (await readdir(hostDir)).sort();
+  for (const n of names) {
+    const imagePath = posix.join(imageDir, n);
+    if (ignored(root, imagePath)) {
+      // A directory can still hold re-included files (`!dir/keep`).
+      const st = await lstat(posix.join(hostDir, n));
+      if (!(st.isDirectory() && root.ignore?.mayIncludeUnder(imagePath.replace(/^\/+/, "")))) continue;
+    }
+    const name = prefix ? `${prefix}/${n}` : n;
+    if (excludes.some((re) => re.test(name))) continue;
+    const host = posix.join(hostDir, n);
+    const st = await lstat(host);
+    if (st.isSocket()) continue;
+    if (!(ignored(root, imagePath) && st.isDirectory())) out.push({ host, name, st });
+    if (st.isDirectory()) await walk(root, host, imagePath, name, excludes, out);
+  }
+}
+
+function isDirIn(st: Stats | undefined): boolean {
+  return st?.isDirectory() ?? false;
+}
+
+/** Resolves `--chown` as Docker does (names from the image's passwd/group files). */
+async function chownIds(spec: string, rootfs: string): Promise<{ uid: number; gid: number }> {
+  const [user = "", group] = spec.split(":");
+  const [passwd, groupFile] = await Promise.all([
+    readFileInRoot(rootfs, "/etc/passwd"),
+    readFileInRoot(rootfs, "/etc/group"),
+  ]);
+  const files = {
+    ...(passwd !== undefined ? { passwd } : {}),
+    ...(groupFile !== undefined ? { group: groupFile } : {}),
+  };
+  const u = resolveUser(user, files);
+  if (group === undefined || group === "") return { uid: u.uid, gid: /^\d+$/.test(user) ? u.uid : u.gid };
+  const g = resolveUser(`${user}:${group}`, files);
+  return { uid: u.uid, gid: g.gid };
+}
+
+async function isArchive(host: string): Promise<boolean> {
+  const fh = await open(host, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(262);
+    const { bytesRead } = await fh.read(buf, 0, 262, 0);
+    const b = buf.subarray(0, bytesRead);
+    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
+    return b.length >= 262 && b.subarray(257, 262).toString("latin1") === "ustar";
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Works out what a COPY/ADD copies (nothing is written). `rootfs` is the step's mounted root. */
+export async function planCopy(step: CopyStep, root: SourceRoot, rootfs: string): Promise<CopyPlan> {
+  const kw = step.add ? "ADD" : "COPY";
+  const matches: string[] = [];
+  for (const s of step.sources) {
+    if (isUrl(s)) {
+      if (step.add) {
+        throw invalidArgument(
+          `${kw} ${s}: fetching a URL is not supported: berth builds offline; download it into the build context and COPY it`,
+        );
+      }
+      throw invalidArgument(`source can't be a URL for COPY`);
+    }
+    const clean = posix.normalize(s);
+    if (root.context && !s.startsWith("/") && (clean === ".." || clean.startsWith("../"))) {
+      throw invalidArgument(`forbidden path outside the build context: ${s}`);
+    }
+    const path = posix.normalize(`/${s}`);
+    const found = GLOB.test(path) ? await expand(root, path) : [path];
+    const visible: string[] = [];
+    for (const p of found) {
+      if (ignored(root, p)) continue;
+      const host = await resolveInRoot(root.dir, p);
+      if (!(await lstat(host).catch(() => undefined))) continue;
+      visible.push(p);
+    }
+    if (visible.length === 0) {
+      throw notFound(
+        `failed to compute cache key: failed to calculate checksum of ref: "${path}": not found`,
+      );
+    }
+    matches.push(...visible);
+  }
+  const many = matches.length + step.inline.length > 1;
+  const destPath = step.dest.endsWith("/") ? step.dest.replace(/\/+$/, "") || "/" : step.dest;
+  const destSt = await lstat(await resolveInRoot(rootfs, destPath)).catch(() => undefined);
+  const resolved: Array<{ path: string; host: string; st: Stats }> = [];
+  for (const p of matches) {
+    const host = await resolveInRoot(root.dir, p);
+    resolved.push({ path: p, host, st: await lstat(host) });
+  }
+  const intoDir =
+    step.dest.endsWith("/") ||
+    many ||
+    isDirIn(destSt) ||
+    (resolved.length === 1 && resolved[0]?.st.isDirectory());
+  const destDir = intoDir ? destPath : posix.dirname(destPath);
+  const excludes = step.excludes.map((e) => segmentRegExp(e));
+  const entries: Entry[] = [];
+  const archives: string[] = [];
+  for (const r of resolved) {
+    if (r.st.isDirectory()) {
+      await walk(root, r.host, r.path, "", excludes, entries);
+      continue;
+    }
+    if (step.add && r.st.isFile() && (await isArchive(r.host))) {
+      archives.push(r.host);
+      continue;
+    }
+    entries.push({
+      host: r.host,
+      name: intoDir ? posix.basename(r.path) : posix.basename(destPath),
+      st: r.st,
+    });
+  }
+  for (const e of entries) {
+    if (e.name.split("/").some((part) => part.startsWith(".wh."))) {
+      throw invalidArgument(`refusing to copy a whiteout name: ${e.name}`);
+    }
+  }
+  const ids = step.chown ? await chownIds(step.chown, rootfs) : undefined;
+  return {
+    destDir,
+    entries,
+    archives,
+    inline: step.inline.map((i) => ({
+      name: intoDir ? i.name : posix.basename(destPath),
+      content: i.content,
+    })),
+    uid: ids?.uid ?? (root.context ? 0 : undefined),
+    gid: ids?.gid ?? (root.context ? 0 : undefined),
+    chmod: step.chmod,
+  };
+}
+
+function modeOf(plan: CopyPlan, st: Stats): number {
+  if (plan.chmod !== undefined && !st.isSymbolicLink()) return (st.mode & ~0o7777) | plan.chmod;
+  return st.mode;
+}
+
+async function hashFile(host: string): Promise<string> {
+  const h = createHash("sha256");
+  const fh = await open(host, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  try {
+    for await (const chunk of fh.createReadStream({ autoClose: false })) h.update(chunk as Buffer);
+  } finally {
+    await fh.close();
+  }
+  return h.digest("hex");
+}
+
+/** The content-and-metadata checksum of what a plan copies (mtimes left out). */
+export async function checksumCopy(plan: CopyPlan): Promise<string> {
+  const h = createHash("sha256");
+  h.update(`dest ${plan.destDir}\n`);
+  for (const e of plan.entries) {
+    const type = e.st.isDirectory() ? "d" : e.st.isSymbolicLink() ? "l" : e.st.isFile() ? "f" : "o";
+    const uid = plan.uid ?? e.st.uid;
+    const gid = plan.gid ?? e.st.gid;
+    let body = "";
+    if (e.st.isFile()) body = await hashFile(e.host);
+    else if (e.st.isSymbolicLink()) body = await readlink(e.host);
+    h.update(`${e.name}\0${type}\0${modeOf(plan, e.st).toString(8)}\0${uid}:${gid}\0${body}\n`);
+  }
+  for (const a of plan.archives) h.update(`archive ${await hashFile(a)}\n`);
+  for (const i of plan.inline) h.update(`inline ${i.name}\0${i.content}\n`);
+  return h.digest("hex");
+}
+
+type Pack = ReturnType<typeof tar.pack>;
+
+interface EntryHeader {
+  name: string;
+  type: "file" | "directory" | "symlink" | "fifo";
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Date;
+  size?: number;
+  linkname?: string;
+}
+
+function addEntry(pack: Pack, h: EntryHeader, body?: Readable): Promise<void> {
+  const header: tar.Header = {
+    ...h,
+    size: h.size ?? 0,
+    linkname: h.linkname ?? "",
+    uname: "",
+    gname: "",
+    devmajor: 0,
+    devminor: 0,
+  };
+  return new Promise((resolve, reject) => {
+    const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    if (body) {
+      body.on("error", (err) => {
+        sink.destroy(err);
+        reject(err);
+      });
+      body.pipe(sink);
+    } else if (header.type === "file") sink.end(undefined);
+  });
+}
+
+function packPlan(plan: CopyPlan): Readable {
+  const pack = tar.pack();
+  const run = async (): Promise<void> => {
+    for (const e of plan.entries) {
+      const base = {
+        name: e.name,
+        mode: modeOf(plan, e.st),
+        uid: plan.uid ?? e.st.uid,
+        gid: plan.gid ?? e.st.gid,
+        mtime: e.st.mtime,
+      };
+      if (e.st.isDirectory()) await addEntry(pack, { ...base, name: `${e.name}/`, type: "directory" });
+      else if (e.st.isSymbolicLink())
+        await addEntry(pack, { ...base, type: "symlink", linkname: await readlink(e.host) });
+      else if (e.st.isFile()) {
+        const fh = await open(e.host, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+        try {
+          const st = await fh.stat();
+          await addEntry(
+            pack,
+            { ...base, type: "file", size: st.size },
+            fh.createReadStream({ autoClose: false }),
+          );
+        } finally {
+          await fh.close();
+        }
+      } else if (e.st.isFIFO()) await addEntry(pack, { ...base, type: "fifo" });
+    }
+    for (const i of plan.inline) {
+      const data = Buffer.from(i.content, "utf8");
+      await addEntry(
+        pack,
+        {
+          name: i.name,
+          type: "file",
+          mode: 0o100000 | (plan.chmod ?? 0o644),
+          uid: plan.uid ?? 0,
+          gid: plan.gid ?? 0,
+          size: data.length,
+          mtime: new Date(0),
+        },
+        Readable.from([data]),
+      );
+    }
+  };
+  run()
+    .then(() => pack.finalize())
+    .catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));
+  return Readable.from(pack, { objectMode: false });
+}
+
+/** Writes a plan into the step's rootfs (mounted at `rootfs`). */
+export async function applyCopy(plan: CopyPlan, rootfs: string, signal?: AbortSignal): Promise<void> {
+  const hostDir = await resolveInRoot(rootfs, plan.destDir);
+  const st = await lstat(hostDir).catch(() => undefined);
+  if (st && !st.isDirectory()) {
+    throw invalidArgument(`cannot copy to non-directory: ${plan.destDir}`);
+  }
+  if (!st) await mkdir(hostDir, { recursive: true, mode: 0o755 });
+  const o = signal ? { signal } : {};
+  if (plan.entries.length > 0 || plan.inline.length > 0) await applyLayer(packPlan(plan), hostDir, o);
+  for (const a of plan.archives) {
+    const fh = await open(a, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    try {
+      await applyLayer(fh.createReadStream({ autoClose: false }), hostDir, o);
+    } finally {
+      await fh.close();
+    }
+  }
+}

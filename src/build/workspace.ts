@@ -1,0 +1,114 @@
+/**
+ * A build step's root filesystem: an overlay of the parent layers plus a fresh upper directory
+ * under `<root>/builds/<pid>-<random>/` (the runtime driver's layout: upper, work, merged,
+ * bundle). The upper directory's diff becomes the step's layer (overlayfs whiteouts become OCI
+ * whiteouts in diff/createLayer). Build steps are not containers: no record, never in `ps`.
+ *
+ * Crash safety: the directory name carries the owning berth process's PID; `sweepStale()` (run at
+ * engine start) unmounts and deletes the workspaces of processes that are gone, and the runc
+ * containers (`build-…`) they left.
+ */
+import { randomBytes } from "node:crypto";
+import { lstat, readdir, rm, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { createLayer } from "../diff/create.js";
+import type { Digest } from "../oci/digest.js";
+import type { RuntimeDriver } from "../runtime/driver.js";
+
+export const BUILD_CONTAINER_PREFIX = "build-";
+
+/** Mount stubs runc creates in the upper directory when the image lacks them. */
+const STUB_PATHS = ["proc", "sys", "dev", "etc/hosts", "etc/hostname", "etc/resolv.conf"];
+
+export class Workspace {
+  private constructor(
+    readonly id: string,
+    readonly driver: RuntimeDriver,
+    readonly layers: readonly Digest[],
+    readonly rootfs: string,
+  ) {}
+
+  static async open(driver: RuntimeDriver, layers: readonly Digest[]): Promise<Workspace> {
+    const id = `${process.pid}-${randomBytes(6).toString("hex")}`;
+    await driver.prepare(id);
+    try {
+      const rootfs = await driver.mountRootfs(id, layers);
+      return new Workspace(id, driver, layers, rootfs);
+    } catch (err) {
+      await driver.destroy(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get runcId(): string {
+    return `${BUILD_CONTAINER_PREFIX}${this.id}`;
+  }
+  get bundle(): string {
+    return this.driver.bundle(this.id);
+  }
+  get upper(): string {
+    return this.driver.upper(this.id);
+  }
+
+  /**
+   * Unmounts, drops runc's mount stubs that the parent layers do not have, and reports whether
+   * the upper directory holds any change.
+   */
+  async finish(snapshotPath: (chainId: Digest) => string): Promise<boolean> {
+    await this.driver.unmountRootfs(this.id);
+    for (const rel of STUB_PATHS) {
+      const p = join(this.upper, rel);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) continue;
+      let inLower = false;
+      for (const l of this.layers) {
+        if (await lstat(join(snapshotPath(l), rel)).catch(() => undefined)) inLower = true;
+      }
+      if (inLower) continue;
+      if (st.isDirectory()) await rmdir(p).catch(() => undefined);
+      else if (st.isFile() && st.size === 0) await rm(p, { force: true });
+    }
+    const etc = join(this.upper, "etc");
+    const etcSt = await lstat(etc).catch(() => undefined);
+    if (etcSt?.isDirectory() && (await readdir(etc)).length === 0) {
+      let inLower = false;
+      for (const l of this.layers)
+        if (await lstat(join(snapshotPath(l), "etc")).catch(() => undefined)) inLower = true;
+      if (!inLower) await rmdir(etc).catch(() => undefined);
+    }
+    return (await readdir(this.upper)).length > 0;
+  }
+
+  /** The upper directory as a layer tar. */
+  layerStream(signal?: AbortSignal): Readable {
+    return createLayer(this.upper, signal ? { signal } : {});
+  }
+
+  async close(): Promise<void> {
+    await this.driver.runc.delete(this.runcId, { force: true }).catch(() => undefined);
+    await this.driver.destroy(this.id);
+  }
+}
+
+/** Removes workspaces (and their runc containers) left by berth processes that are gone. */
+export async function sweepStaleWorkspaces(driver: RuntimeDriver, dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = /^(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m) {
+      if (/\.del-/.test(name)) await rm(join(dir, name), { recursive: true, force: true });
+      continue;
+    }
+    const pid = Number(m[1]);
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) continue;
+    await driver.runc.delete(`${BUILD_CONTAINER_PREFIX}${name}`, { force: true }).catch(() => undefined);
+    await driver.destroy(name).catch(() => undefined);
+  }
+}
