@@ -463,7 +463,7 @@ class Build {
         key = sha(`${key}\n${await checksumCopy(copyPlan)}`);
       }
       const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
-      const hitLayer = hit && hit.chainId ? this.cachedLayer(hit.chainId, hit.diffId) : undefined;
+      const hitLayer = hit?.chainId ? this.cachedLayer(hit.chainId, hit.diffId) : undefined;
       if (hit && (hit.chainId === "" || hitLayer)) {
         this.deps.store.db.write(() => this.deps.cache.touch(key, this.now()));
         this.emit({ kind: "vertex", id, name, status: "cached" });

@@ -146,7 +146,7 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
       throw lineError(file, r.from, "FROM requires either one or three arguments");
     }
     const base = words[0] as string;
-    if (base === "") throw lineError(file, r.from, "base name (${…}) should not be blank");
+    if (base === "") throw lineError(file, r.from, `base name (${r.from.args}) should not be blank`);
     const baseStage = names.get(base.toLowerCase());
     const platformFlag = flagValue(r.from, "platform");
     const uses: number[] = [];
