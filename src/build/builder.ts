@@ -345,8 +345,9 @@ class Build {
       key = sha(`from ${base.id}`);
       platform = { architecture: base.config.architecture, os: base.config.os, variant: base.config.variant };
       for (const t of base.config.config?.OnBuild ?? []) {
-        const parsed = parseDockerfile(t, { file });
-        triggers.push(...parsed.instructions);
+        // A trigger is one instruction; the parser wants it inside a stage.
+        const parsed = parseDockerfile(`FROM scratch\n${t}`, { file });
+        triggers.push(...parsed.instructions.slice(1));
       }
     }
     for (const u of stage.uses) await this.startStage(u);

