@@ -1,10 +1,13 @@
 /** System commands: df, version. */
 
 import { hostPlatform } from "../../config/host.js";
-import type { ContainerSummary, Volume } from "../../engine/types.js";
+import type { BuildCacheRecord, ContainerSummary, Volume } from "../../engine/types.js";
 import { type Command, FORMAT_FLAG, none } from "../command.js";
+import { parseFilterFlags } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
+import { readAnswer } from "../io-helpers.js";
+import { formatBuildPrune } from "./build.js";
 import { imageRows } from "./images.js";
 
 export const API_VERSION = "1.47";
@@ -50,6 +53,19 @@ function containersRow(containers: readonly ContainerSummary[]) {
   };
 }
 
+/** The Build Cache row: cache records with a layer; those no image uses are reclaimable. */
+function buildCacheRow(cache: readonly BuildCacheRecord[]) {
+  const size = cache.reduce((n, c) => n + c.Size, 0);
+  const unused = cache.filter((c) => !c.Shared).reduce((n, c) => n + c.Size, 0);
+  return {
+    Type: "Build Cache",
+    TotalCount: String(cache.length),
+    Active: String(cache.filter((c) => c.InUse).length),
+    Size: humanSize(size),
+    Reclaimable: humanSize(unused),
+  };
+}
+
 const dfCommand: Command = {
   path: "system df",
   usage: "[OPTIONS]",
@@ -74,13 +90,7 @@ const dfCommand: Command = {
       },
       containersRow(du.Containers),
       volumesRow(du.Volumes),
-      {
-        Type: "Build Cache",
-        TotalCount: String(du.BuildCache.length),
-        Active: "0",
-        Size: "0B",
-        Reclaimable: "0B",
-      },
+      buildCacheRow(du.BuildCache),
     ];
     if (flags.bool("verbose")) {
       const now = Date.now();
@@ -148,4 +158,66 @@ const versionCommand: Command = {
   },
 };
 
-export const systemCommands: readonly Command[] = [dfCommand, versionCommand];
+const systemPruneCommand: Command = {
+  path: "system prune",
+  usage: "[OPTIONS]",
+  description: "Remove unused data",
+  args: none,
+  flags: [
+    { name: "all", short: "a", type: "bool", description: "Remove all unused images not just dangling ones" },
+    {
+      name: "filter",
+      type: "list",
+      valueName: "filter",
+      description: 'Provide filter values (e.g. "label=<key>=<value>")',
+    },
+    { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
+    { name: "volumes", type: "bool", description: "Prune anonymous volumes" },
+  ],
+  async run(ctx, flags) {
+    const filters = parseFilterFlags(flags.list("filter"), "--filter");
+    const all = flags.bool("all");
+    const withVolumes = flags.bool("volumes");
+    if (!flags.bool("force")) {
+      const items = [
+        "all stopped containers",
+        ...(withVolumes ? ["all anonymous volumes not used by at least one container"] : []),
+        all ? "all images without at least one container associated to them" : "all dangling images",
+        all ? "all build cache" : "unused build cache",
+      ];
+      ctx.io.stdout.write(
+        `WARNING! This will remove:\n${items.map((i) => `  - ${i}\n`).join("")}\nAre you sure you want to continue? [y/N] `,
+      );
+      if (!/^y(es)?$/i.test(await readAnswer(ctx.io.stdin))) return 0;
+    }
+    const engine = await ctx.engine();
+    let reclaimed = 0;
+    const c = await engine.containerPrune({ filters });
+    reclaimed += c.SpaceReclaimed;
+    if (c.ContainersDeleted.length > 0)
+      ctx.io.stdout.write(`Deleted Containers:\n${c.ContainersDeleted.join("\n")}\n\n`);
+    if (withVolumes) {
+      const v = await engine.volumePrune({ filters });
+      reclaimed += v.SpaceReclaimed;
+      if (v.VolumesDeleted.length > 0)
+        ctx.io.stdout.write(`Deleted Volumes:\n${v.VolumesDeleted.join("\n")}\n\n`);
+    }
+    const i = await engine.imagePrune({ filters: { ...filters, dangling: [all ? "false" : "true"] } });
+    reclaimed += i.SpaceReclaimed;
+    if (i.ImagesDeleted.length > 0) {
+      ctx.io.stdout.write("Deleted Images:\n");
+      for (const d of i.ImagesDeleted) {
+        if (d.Untagged) ctx.io.stdout.write(`untagged: ${d.Untagged}\n`);
+        if (d.Deleted) ctx.io.stdout.write(`deleted: ${d.Deleted}\n`);
+      }
+      ctx.io.stdout.write("\n");
+    }
+    const b = await engine.buildPrune({ All: all, Filters: filters });
+    reclaimed += b.SpaceReclaimed;
+    ctx.io.stdout.write(formatBuildPrune(b.CachesDeleted));
+    ctx.io.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    return 0;
+  },
+};
+
+export const systemCommands: readonly Command[] = [dfCommand, systemPruneCommand, versionCommand];
