@@ -350,7 +350,8 @@ class Build {
         triggers.push(...parsed.instructions.slice(1));
       }
     }
-    for (const u of stage.uses) await this.startStage(u);
+    // Stages this one copies from run concurrently; a COPY --from waits for its stage.
+    for (const u of stage.uses) void this.startStage(u);
     const total = stepTotal(stage, triggers);
     let index = 0;
     if (stage.baseStage === undefined && stage.base !== SCRATCH) {
