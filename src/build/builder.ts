@@ -345,9 +345,7 @@ class Build {
       key = sha(`from ${base.id}`);
       platform = { architecture: base.config.architecture, os: base.config.os, variant: base.config.variant };
       for (const t of base.config.config?.OnBuild ?? []) {
-        // A trigger is one instruction; the parser wants it inside a stage.
-        const parsed = parseDockerfile(`FROM scratch\n${t}`, { file });
-        triggers.push(...parsed.instructions.slice(1));
+        triggers.push(...parseDockerfile(t, { file, triggers: true }).instructions);
       }
     }
     // Stages this one copies from run concurrently; a COPY --from waits for its stage.

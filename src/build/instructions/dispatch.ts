@@ -24,6 +24,7 @@ import {
   expandWord,
   expandWords,
   parseKeyValues,
+  splitWhitespace,
 } from "../dockerfile/expand.js";
 import { heredocWord, onbuildExpression } from "../dockerfile/parse.js";
 import { goDuration, goList, goQuoteList } from "./go-format.js";
@@ -270,6 +271,8 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
   const env = expansionEnv(state);
   const kw = instr.keyword;
   const words = (): string[] => expandWords(instr.args, env, opts);
+  // FROM, EXPOSE, COPY, ADD and VOLUME: split on blanks first, then each piece expanded (Docker).
+  const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
   const expandedDisplay = (): string => {
     const flags = instr.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`));
     return [kw, ...flags, instr.json ? goList(instr.json) : instr.args].join(" ");
@@ -335,7 +338,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
     case "ADD": {
       const add = kw === "ADD";
       const heredocNames = new Set(instr.heredocs.map((h) => h.name));
-      const all = instr.json ? instr.json.map((w) => expandWord(w, env, opts)) : words();
+      const all = instr.json ? instr.json.map((w) => expandWord(w, env, opts)) : pieces();
       if (all.length < 2)
         throw new Error(
           `${kw} requires at least two arguments, but only one was provided. Destination could not be determined`,
@@ -448,7 +451,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       return config(`ARG ${parts.join(" ")}`);
     }
     case "EXPOSE": {
-      const ports = words();
+      const ports = pieces().filter((p) => p !== "");
       if (ports.length === 0) throw new Error("EXPOSE requires at least one argument");
       const list: string[] = [];
       state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
@@ -461,7 +464,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       return config(`EXPOSE ${goList(list)}`);
     }
     case "VOLUME": {
-      const vols = instr.json ? instr.json.map((v) => expandWord(v, env, opts)) : words();
+      const vols = instr.json ? instr.json.map((v) => expandWord(v, env, opts)) : pieces();
       if (vols.length === 0) throw new Error("VOLUME requires at least one argument");
       state.config.Volumes = { ...(state.config.Volumes ?? {}) };
       for (const v of vols) {

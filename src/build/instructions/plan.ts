@@ -8,7 +8,7 @@
  */
 import { invalidArgument } from "../../base/errors.js";
 import type { Dockerfile, Instruction } from "../dockerfile/ast.js";
-import { expandWord, expandWords } from "../dockerfile/expand.js";
+import { expandWord, expandWords, splitWhitespace } from "../dockerfile/expand.js";
 
 /** The build args every build knows without an ARG line (Docker's predefined proxy args). */
 export const PROXY_ARGS: readonly string[] = [
@@ -131,7 +131,7 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
   const names = new Map<string, number>();
   const stages: Stage[] = [];
   raw.forEach((r, index) => {
-    const words = expandWords(r.from.args, metaArgs, exp);
+    const words = splitWhitespace(r.from.args).map((w) => expandWord(w, metaArgs, exp));
     let name: string | undefined;
     if (words.length === 3 && words[1]?.toLowerCase() === "as") {
       name = (words[2] as string).toLowerCase();
