@@ -39,6 +39,7 @@ describe("openDatabase", () => {
     try {
       assert.ok((await stat(path)).isFile());
       assert.deepEqual(tableNames(db), [
+        "build_cache",
         "container_layers",
         "container_volumes",
         "containers",
