@@ -130,8 +130,16 @@ describe("applyChanges: LABEL, USER, STOPSIGNAL", () => {
     assert.equal(apply(["USER app:app"]).User, "app:app");
     assert.equal(apply(["STOPSIGNAL SIGQUIT"]).StopSignal, "SIGQUIT");
     assert.equal(apply(["STOPSIGNAL 9"]).StopSignal, "9");
-    invalid(() => apply(["USER"]));
-    invalid(() => apply(["STOPSIGNAL"]));
+    invalid(() => apply(["USER"]), "USER requires exactly one argument");
+    invalid(() => apply(["STOPSIGNAL"]), "STOPSIGNAL requires exactly one argument");
+  });
+
+  test("USER and WORKDIR take the rest of the line as one word, expanded, as Docker does", () => {
+    assert.equal(apply(["USER $U", "USER x"], { Env: ["U=app"] }).User, "x");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable
+    assert.equal(apply(["USER ${U}:grp"], { Env: ["U=app"] }).User, "app:grp");
+    assert.equal(apply([`WORKDIR /my dir`]).WorkingDir, "/my dir");
+    assert.equal(apply([`WORKDIR "/quoted dir"`]).WorkingDir, "/quoted dir");
   });
 
   test("STOPSIGNAL refuses a name that is not a signal", {}, () => {

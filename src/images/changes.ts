@@ -266,9 +266,9 @@ export function applyChanges(config: ContainerConfig, changes: readonly string[]
       case "USER":
       case "STOPSIGNAL":
       case "WORKDIR": {
-        const w = words();
-        if (w.length !== 1) throw invalidArgument(`${instr} requires exactly one argument`);
-        const value = w[0] as string;
+        // Docker takes the whole rest of the line as one word (`WORKDIR /my dir` is one path).
+        if (rest === "") throw invalidArgument(`${instr} requires exactly one argument`);
+        const value = expandWord(rest, env, DOCKERFILE);
         if (instr === "USER") out.User = value;
         else if (instr === "STOPSIGNAL") {
           checkSignal(value);

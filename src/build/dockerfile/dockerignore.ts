@@ -219,17 +219,14 @@ export function compileIgnore(patterns: readonly string[]): IgnoreMatcher {
     ignores(path: string): boolean {
       const file = cleanPath(path);
       if (file === "." || compiled.length === 0) return false;
-      const slash = file.lastIndexOf("/");
-      const parents = slash < 0 ? [] : file.slice(0, slash).split("/");
+      // The parent directories, outermost first: `a`, `a/b` for `a/b/c`.
+      const parents: string[] = [];
+      for (let i = file.indexOf("/"); i > 0; i = file.indexOf("/", i + 1)) parents.push(file.slice(0, i));
       let matched = false;
       for (const p of compiled) {
         // An include pattern cannot change an excluded path, nor an exception an included one.
         if (p.exclusion !== matched) continue;
-        let match = matches(p, file);
-        for (let i = 0; !match && i < parents.length; i++) {
-          match = matches(p, parents.slice(0, i + 1).join("/"));
-        }
-        if (match) matched = !p.exclusion;
+        if (matches(p, file) || parents.some((dir) => matches(p, dir))) matched = !p.exclusion;
       }
       return matched;
     },
