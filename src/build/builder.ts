@@ -449,17 +449,22 @@ class Build {
     const id = this.nextVertex++;
     const start = this.now();
     this.emit({ kind: "vertex", id, name, status: "started" });
-    const ws = await Workspace.open(
-      this.deps.driver,
-      layers.map((l) => l.chainId),
-    );
+    // The workspace is mounted only when needed: for a COPY's checksum, or to run a step.
+    let opened: Workspace | undefined;
+    const workspace = async (): Promise<Workspace> => {
+      opened ??= await Workspace.open(
+        this.deps.driver,
+        layers.map((l) => l.chainId),
+      );
+      return opened;
+    };
     let source: { root: SourceRoot; close: () => Promise<void> } | undefined;
     try {
       let key = sha(`${parentKey}\n${d.cacheText}`);
       let copyPlan: Awaited<ReturnType<typeof planCopy>> | undefined;
       if (d.action.kind === "copy") {
         source = await this.copySource(d.action.from, stage);
-        copyPlan = await planCopy(d.action, source.root, ws.rootfs);
+        copyPlan = await planCopy(d.action, source.root, (await workspace()).rootfs);
         key = sha(`${key}\n${await checksumCopy(copyPlan)}`);
       }
       const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
@@ -470,6 +475,7 @@ class Build {
         return { key, layer: hitLayer, created: hit.created };
       }
       const action = d.action;
+      const ws = await workspace();
       if (action.kind === "run") await this.runStep(id, action, ws);
       else if (action.kind === "workdir") await this.workdirStep(action, ws);
       else if (copyPlan) await applyCopy(copyPlan, ws.rootfs, this.signal);
@@ -529,7 +535,7 @@ class Build {
       throw error instanceof Error ? Object.assign(error, { step: name }) : error;
     } finally {
       await source?.close();
-      await ws.close();
+      await opened?.close();
     }
   }
 
@@ -594,8 +600,8 @@ class Build {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       mounts.push({ type: "bind", source: dir, destination: target });
     }
-    const mode =
-      this.opts.NetworkMode && this.opts.NetworkMode !== "default" ? this.opts.NetworkMode : step.network;
+    // RUN --network wins; otherwise the build's --network; otherwise the default.
+    const mode = step.network !== "default" ? step.network : (this.opts.NetworkMode ?? "default");
     const config: ContainerConfig = {
       Hostname: "buildkitsandbox",
       Cmd: [...step.argv],

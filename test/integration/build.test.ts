@@ -6,10 +6,11 @@
  * leaves no image, workspace or mount; builder prune.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runProgram, Store } from "./harness.js";
+import { BERTH, runProgram, Store } from "./harness.js";
 
 let s: Store;
 
@@ -316,6 +317,30 @@ CMD ["cat", "/app/out.txt"]
     const mounts = await readFile("/proc/self/mountinfo", "utf8");
     assert.ok(!mounts.includes(`${s.root}/builds`), "no workspace mount is left");
     assert.equal((await s.ok(["ps", "-aq"])).stdout, "", "build steps are never containers");
+  });
+
+  test("a build killed during a RUN leaves nothing the next command does not remove", async () => {
+    const dir = await files(s.path("killed"), { Dockerfile: "FROM busybox\nRUN echo started; sleep 60\n" });
+    const child = spawn(BERTH, ["--root", s.root, "--runroot", s.runroot, "build", "--progress=plain", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const closed = new Promise((r) => child.on("close", r));
+    await new Promise<void>((resolve) => {
+      let seen = "";
+      child.stderr.on("data", (c: Buffer) => {
+        seen += c.toString();
+        if (/#\d+ [\d.]+ started/.test(seen)) resolve();
+      });
+    });
+    child.kill("SIGKILL");
+    await closed;
+    assert.equal((await s.listing("builds")).length, 1, "the killed build's workspace is there");
+    await s.ok(["images"]);
+    assert.deepEqual(await s.listing("builds"), []);
+    const mounts = await readFile("/proc/self/mountinfo", "utf8");
+    assert.ok(!mounts.includes(`${s.root}/builds`));
+    const runc = await runProgram("runc", ["--root", join(s.runroot, "runc"), "list", "-q"]);
+    assert.equal(runc.stdout.trim(), "", "the step's runc container is gone");
   });
 
   test("builder prune removes the cache; a rebuild then runs its steps again", async () => {
