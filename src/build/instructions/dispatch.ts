@@ -272,6 +272,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
   const kw = instr.keyword;
   const words = (): string[] => expandWords(instr.args, env, opts);
   // FROM, EXPOSE, COPY, ADD and VOLUME: split on blanks first, then each piece expanded (Docker).
+  const one = (): string => expandWord(instr.args, env, opts);
   const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
   const expandedDisplay = (): string => {
     const flags = instr.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`));
@@ -390,9 +391,10 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       };
     }
     case "WORKDIR": {
-      const w = words();
-      if (w.length !== 1) throw new Error("WORKDIR requires exactly one argument");
-      const wd = posix.resolve(state.config.WorkingDir || "/", w[0] as string);
+      // WORKDIR, USER and STOPSIGNAL take the rest of the line as one expanded word (Docker).
+      const w = one();
+      if (w === "") throw new Error("WORKDIR requires exactly one argument");
+      const wd = posix.resolve(state.config.WorkingDir || "/", w);
       state.config.WorkingDir = wd;
       const createdBy = `WORKDIR ${wd}`;
       if (wd === "/") return { ...config(createdBy), display: `WORKDIR ${instr.args}` };
@@ -474,17 +476,17 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       return config(`VOLUME ${goList(vols)}`);
     }
     case "USER": {
-      const w = words();
-      if (w.length !== 1) throw new Error("USER requires exactly one argument");
-      state.config.User = w[0] as string;
-      return config(`USER ${w[0]}`);
+      const w = one();
+      if (w === "") throw new Error("USER requires exactly one argument");
+      state.config.User = w;
+      return config(`USER ${w}`);
     }
     case "STOPSIGNAL": {
-      const w = words();
-      if (w.length !== 1) throw new Error("STOPSIGNAL requires exactly one argument");
-      checkSignal(w[0] as string);
-      state.config.StopSignal = w[0] as string;
-      return config(`STOPSIGNAL ${w[0]}`);
+      const w = one();
+      if (w === "") throw new Error("STOPSIGNAL requires exactly one argument");
+      checkSignal(w);
+      state.config.StopSignal = w;
+      return config(`STOPSIGNAL ${w}`);
     }
     case "SHELL": {
       if (!instr.json || instr.json.length === 0)

@@ -151,6 +151,12 @@ CMD ["npm", "start"]
     assert.deepEqual(state.config.Cmd, ["npm", "start"]);
   });
 
+  test("WORKDIR and USER take the rest of the line as one word", () => {
+    const { state } = run('ARG D="my dir"\nWORKDIR /srv/$D\nUSER app user\n');
+    assert.equal(state.config.WorkingDir, "/srv/my dir");
+    assert.equal(state.config.User, "app user");
+  });
+
   test("ENTRYPOINT resets the base image's CMD, not this stage's", () => {
     const a = run("ENTRYPOINT node server.js\n");
     assert.equal(a.state.config.Cmd, undefined);
