@@ -8,7 +8,7 @@ import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { formatBuildPrune } from "./build.js";
-import { imageRows } from "./images.js";
+import { createdSince, imageRows } from "./images.js";
 
 export const API_VERSION = "1.47";
 
@@ -116,8 +116,33 @@ const dfCommand: Command = {
         "\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES\n",
       );
       ctx.io.stdout.write("\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n");
+      const cacheSize = du.BuildCache.reduce((n, c) => n + c.Size, 0);
+      ctx.io.stdout.write(`\nBuild cache usage: ${humanSize(cacheSize)}\n\n`);
       ctx.io.stdout.write(
-        "\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n",
+        renderList(
+          du.BuildCache.map((c) => ({
+            ID: c.ID,
+            CacheType: c.Type,
+            Size: humanSize(c.Size),
+            CreatedSince: createdSince(Date.parse(c.CreatedAt) / 1000, now),
+            LastUsedSince: createdSince(Date.parse(c.LastUsedAt) / 1000, now),
+            UsageCount: String(c.UsageCount),
+            Shared: String(c.Shared),
+          })),
+          {
+            defaultTableFormat:
+              "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
+            headers: {
+              ID: "CACHE ID",
+              CacheType: "CACHE TYPE",
+              Size: "SIZE",
+              CreatedSince: "CREATED",
+              LastUsedSince: "LAST USED",
+              UsageCount: "USAGE",
+              Shared: "SHARED",
+            },
+          },
+        ),
       );
       return 0;
     }
