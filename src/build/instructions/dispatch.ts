@@ -22,7 +22,6 @@ import {
   type ExpandOptions,
   expandHeredoc,
   expandWord,
-  expandWords,
   parseKeyValues,
   splitWhitespace,
 } from "../dockerfile/expand.js";
@@ -270,9 +269,9 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
   const opts = { escape: ctx.escape };
   const env = expansionEnv(state);
   const kw = instr.keyword;
-  const words = (): string[] => expandWords(instr.args, env, opts);
-  // FROM, EXPOSE, COPY, ADD and VOLUME: split on blanks first, then each piece expanded (Docker).
+  // WORKDIR, USER, STOPSIGNAL: the rest of the line as one expanded word.
   const one = (): string => expandWord(instr.args, env, opts);
+  // EXPOSE, COPY, ADD and VOLUME: split on blanks first, then each piece expanded (Docker).
   const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
   const expandedDisplay = (): string => {
     const flags = instr.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`));
