@@ -13,7 +13,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   runc conmon containernetworking-plugins     containers and networks (later issues)
 #   docker-registry apache2-utils openssl       a real registry in tests (htpasswd, token-server keys)
 #   tini procps util-linux                      run --init, top (ps), mount/umount
-PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins docker-registry apache2-utils openssl tini procps util-linux)
+#   time                                        GNU time: peak RSS in `npm run bench`
+PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins docker-registry apache2-utils openssl tini procps util-linux time)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -47,7 +48,7 @@ fi
 
 # The build: when dist/ is missing or any source is newer than the last build.
 stamp=dist/.build-stamp
-if [ ! -f "$stamp" ] || [ -n "$(find src test scripts tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then
+if [ ! -f "$stamp" ] || [ -n "$(find src test scripts bench tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then
   log "building"
   rm -rf dist
   npx tsc -p tsconfig.json

@@ -1,0 +1,184 @@
+/**
+ * What the benchmarks run on: a temporary berth store, a runc bundle of the same busybox root
+ * filesystem (the floor), the build context, and the engines found on this machine. Everything
+ * lives under one temporary directory that cleanup() removes with every container, mount and
+ * runc state in it.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BERTH, busyboxRootfs } from "../scripts/busybox-image.js";
+import { must, run } from "./proc.js";
+
+export { BERTH };
+
+/** A container engine's command line: berth with its own store, or Docker/Podman when installed. */
+export interface EngineCli {
+  readonly name: "berth" | "Docker" | "Podman";
+  readonly cmd: string;
+  /** Arguments before the command (berth and Podman: their temporary stores). */
+  readonly prefix: readonly string[];
+  /** The busybox image as this engine knows it. */
+  readonly image: string;
+  /** Flags for push/pull to the plain-HTTP registry on 127.0.0.1. */
+  readonly insecureRegistryFlags: readonly string[];
+}
+
+export function argv(e: EngineCli, args: readonly string[]): string[] {
+  return [...e.prefix, ...args];
+}
+
+export interface Workspace {
+  readonly dir: string;
+  readonly berth: EngineCli;
+  /** A second berth store for load and pull, emptied after each run. */
+  readonly side: EngineCli;
+  readonly runcRoot: string;
+}
+
+export async function createWorkspace(): Promise<Workspace> {
+  const dir = await mkdtemp(join(tmpdir(), "berth-bench-"));
+  const store = (name: string): EngineCli => ({
+    name: "berth",
+    cmd: BERTH,
+    prefix: ["--root", join(dir, name, "root"), "--runroot", join(dir, name, "run")],
+    image: "busybox:latest",
+    insecureRegistryFlags: [],
+  });
+  return { dir, berth: store("main"), side: store("side"), runcRoot: join(dir, "runc") };
+}
+
+/**
+ * A runc bundle of the busybox root filesystem: `runc spec` with the process set to `true`, no
+ * terminal, and no rlimit above this process's hard limits (the machine lacks CAP_SYS_RESOURCE).
+ */
+export async function prepareBundle(ws: Workspace): Promise<string> {
+  const bundle = join(ws.dir, "bundle");
+  const rootfs = join(bundle, "rootfs");
+  await mkdir(rootfs, { recursive: true });
+  await must("tar", ["-x", "-C", rootfs, "-f", "-"], { input: await busyboxRootfs() });
+  await must("runc", ["spec", "-b", bundle]);
+  const spec: unknown = JSON.parse(await readFile(join(bundle, "config.json"), "utf8"));
+  if (typeof spec !== "object" || spec === null || !("process" in spec)) {
+    throw new Error("runc spec wrote no process");
+  }
+  const proc = spec.process;
+  if (typeof proc !== "object" || proc === null) throw new Error("runc spec wrote no process");
+  const hardNofile = Number((await must("sh", ["-c", "ulimit -Hn"])).stdout.trim());
+  Object.assign(proc, {
+    args: ["true"],
+    terminal: false,
+    rlimits: [{ type: "RLIMIT_NOFILE", hard: hardNofile, soft: Math.min(1024, hardNofile) }],
+  });
+  await writeFile(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
+  return bundle;
+}
+
+/** A 1 MB file COPY plus a RUN, on the busybox image. */
+export async function prepareBuildContext(ws: Workspace, image: string): Promise<string> {
+  const ctx = join(ws.dir, "build-context");
+  await mkdir(ctx, { recursive: true });
+  await writeFile(join(ctx, "data.bin"), randomBytes(1024 * 1024));
+  await writeFile(
+    join(ctx, "Dockerfile"),
+    `FROM ${image}\nCOPY data.bin /data.bin\nRUN wc -c /data.bin > /size.txt && sha256sum /data.bin > /data.sha256\n`,
+  );
+  return ctx;
+}
+
+/** Docker (when `docker info` answers) and Podman (when installed), or why not. */
+export async function findPeers(ws: Workspace): Promise<{
+  engines: EngineCli[];
+  missing: Record<"Docker" | "Podman", string | undefined>;
+}> {
+  const engines: EngineCli[] = [];
+  const missing: Record<"Docker" | "Podman", string | undefined> = { Docker: undefined, Podman: undefined };
+  const docker = await run("timeout", ["10", "docker", "info", "--format", "{{.ServerVersion}}"]).catch(
+    () => undefined,
+  );
+  if (docker?.code === 0 && docker.stdout.trim() !== "") {
+    engines.push({
+      name: "Docker",
+      cmd: "docker",
+      prefix: [],
+      image: "berth-bench/busybox:latest",
+      insecureRegistryFlags: [],
+    });
+  } else missing.Docker = "not installed";
+  const podman = await run("podman", ["--version"]).catch(() => undefined);
+  if (podman?.code === 0) {
+    engines.push({
+      name: "Podman",
+      cmd: "podman",
+      prefix: ["--root", join(ws.dir, "podman", "root"), "--runroot", join(ws.dir, "podman", "run")],
+      image: "berth-bench/busybox:latest",
+      insecureRegistryFlags: ["--tls-verify=false"],
+    });
+  } else missing.Podman = "not installed";
+  return { engines, missing };
+}
+
+/** Imports the busybox root filesystem into a peer engine under its bench tag. */
+export async function importIntoPeer(e: EngineCli): Promise<void> {
+  await must(e.cmd, argv(e, ["import", "--change", 'CMD ["sh"]', "-", e.image]), {
+    input: await busyboxRootfs(),
+  });
+}
+
+/** Removes every container of an engine's store (killing running ones). */
+export async function removeAllContainers(e: EngineCli): Promise<void> {
+  const ids = (await run(e.cmd, argv(e, ["ps", "-aq", "--no-trunc"]))).stdout.split("\n").filter(Boolean);
+  for (let i = 0; i < ids.length; i += 200) {
+    await run(e.cmd, argv(e, ["rm", "-f", "-v", ...ids.slice(i, i + 200)]));
+  }
+}
+
+/**
+ * Removes everything the run made: containers of every engine (Docker's by name prefix only),
+ * leftover runc state, mounts under the workspace, then the workspace itself.
+ */
+export async function cleanup(ws: Workspace, peers: readonly EngineCli[]): Promise<void> {
+  for (const e of [ws.berth, ws.side]) await removeAllContainers(e).catch(() => undefined);
+  for (const e of peers) {
+    if (e.name === "Podman") {
+      await removeAllContainers(e).catch(() => undefined);
+      continue;
+    }
+    const ids = (
+      await run(e.cmd, ["ps", "-aq", "--filter", "name=berth-bench-"]).catch(() => undefined)
+    )?.stdout
+      .split("\n")
+      .filter(Boolean);
+    if (ids && ids.length > 0) await run(e.cmd, ["rm", "-f", ...ids]).catch(() => undefined);
+    const images = (
+      await run(e.cmd, ["images", "-q", "--filter", "reference=berth-bench/*"]).catch(() => undefined)
+    )?.stdout
+      .split("\n")
+      .filter(Boolean);
+    if (images && images.length > 0)
+      await run(e.cmd, ["rmi", "-f", ...new Set(images)]).catch(() => undefined);
+  }
+  for (const root of [ws.runcRoot, join(ws.dir, "main/run/runc"), join(ws.dir, "side/run/runc")]) {
+    const list = await run("runc", ["--root", root, "list", "-q"]).catch(() => undefined);
+    for (const id of list?.stdout.split("\n").filter(Boolean) ?? []) {
+      await run("runc", ["--root", root, "delete", "-f", id]).catch(() => undefined);
+    }
+  }
+  const mountinfo = await readFile("/proc/self/mountinfo", "utf8");
+  const mounts = mountinfo
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(`${ws.dir}/`))
+    .sort()
+    .reverse();
+  for (const m of mounts) await run("umount", ["-l", m]).catch(() => undefined);
+  await rm(ws.dir, { recursive: true, force: true });
+}
+
+/** How many containers a berth store holds on disk (the --rm cleanup removes the directory last). */
+export async function containerDirs(e: EngineCli): Promise<number> {
+  const root = e.prefix[1];
+  if (e.name !== "berth" || root === undefined) return 0;
+  return (await readdir(join(root, "containers")).catch(() => [])).length;
+}
