@@ -173,7 +173,7 @@ export async function cleanup(ws: Workspace, peers: readonly EngineCli[]): Promi
     .sort()
     .reverse();
   for (const m of mounts) await run("umount", ["-l", m]).catch(() => undefined);
-  await rm(ws.dir, { recursive: true, force: true });
+  await rm(ws.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 /** How many containers a berth store holds on disk (the --rm cleanup removes the directory last). */

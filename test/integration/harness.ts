@@ -110,7 +110,9 @@ export class Store {
         await runProgram("runc", ["--root", join(this.runroot, "runc"), "delete", "-f", id]);
       }
     });
-    await rm(this.dir, { recursive: true, force: true });
+    // A container's exit command (`container cleanup`, run by its conmon) may still be finishing
+    // and write into the root while it goes: retry (ENOTEMPTY) rather than fail the suite's hook.
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 
   /** Names of the files under a store directory (blobs, snapshots, ingest), for before/after checks. */
