@@ -54,3 +54,8 @@ if [ ! -f "$stamp" ] || [ -n "$(find src test scripts bench tsconfig.json packag
   npx tsc -p tsconfig.json
   touch "$stamp"
 fi
+# The bundle bin/berth starts from (it falls back to the modules when the bundle is older).
+if [ ! -f dist/src/bin/berth.bundle.cjs ] || [ dist/src/bin/berth.js -nt dist/src/bin/berth.bundle.cjs ]; then
+  log "bundling the CLI"
+  bash scripts/bundle.sh
+fi
