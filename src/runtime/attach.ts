@@ -4,7 +4,6 @@
  * we write is the container's stdin. Half-closing our side closes the container's stdin.
  */
 import { join } from "node:path";
-import { SeqpacketSocket } from "node-unix-socket";
 import { errorMessage, unavailable } from "../base/errors.js";
 
 export const STDOUT_STREAM = 2;
@@ -28,7 +27,10 @@ export function attachSocketPath(socketDir: string, attachId: string): string {
   return join(socketDir, attachId, "attach");
 }
 
-export function connectAttach(path: string, handlers: AttachHandlers): Promise<AttachConnection> {
+export async function connectAttach(path: string, handlers: AttachHandlers): Promise<AttachConnection> {
+  // Loaded here, not at start-up: its loader asks Node for a diagnostic report (to tell glibc from
+  // musl), some 15-25 ms that commands which never attach should not pay.
+  const { SeqpacketSocket } = await import("node-unix-socket");
   return new Promise((resolve, reject) => {
     const sock = new SeqpacketSocket();
     let connected = false;
