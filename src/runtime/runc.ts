@@ -3,6 +3,8 @@
  * (`<runroot>/runc`). Every call is one runc process; runc's JSON output is decoded with checks.
  */
 import { spawn } from "node:child_process";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { errnoCode, errorMessage, failedPrecondition, internal, notFound } from "../base/errors.js";
 import { execProgram } from "../sys/exec.js";
 
@@ -42,8 +44,21 @@ export class Runc {
     return execProgram(this.binary, ["--root", this.root, ...args], { pkg: "runc" });
   }
 
+  /**
+   * Whether runc holds state for the container (its directory under `--root`). When it does not,
+   * `state` and `delete` answer without running runc: a fresh container's create and a cleanup
+   * that already released it cost no runc process (each is a Go start-up, ~10-20 ms).
+   */
+  private known(id: string): Promise<boolean> {
+    return stat(join(this.root, id)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** The container's runc state, or undefined when runc does not know it. */
   async state(id: string): Promise<RuncState | undefined> {
+    if (!(await this.known(id))) return undefined;
     const r = await this.run(["state", id]);
     if (r.code !== 0) {
       if (/does not exist|not found|no such/i.test(r.stderr)) return undefined;
@@ -71,6 +86,7 @@ export class Runc {
 
   /** Forgets a container (killing it first when `force`); a container runc does not know is fine. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    if (!(await this.known(id))) return;
     const r = await this.run(["delete", ...(opts.force ? ["--force"] : []), id]);
     if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) {
       throw internal(`runc delete ${id} failed: ${lastLine(r.stderr)}`);
