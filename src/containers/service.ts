@@ -153,16 +153,18 @@ export class ContainerService {
    */
   async reconcile(): Promise<void> {
     const now = this.now();
-    const records = this.meta.list();
+    // Only the states: whole records (their configurations decoded) just for those that need it.
+    const states = this.meta.states();
     // Exit files of containers `--rm` removed, kept a while for a foreground `run` to read.
-    await this.driver.removeExitFiles({ keep: new Set(records.map((r) => r.id)), olderThanMs: 60_000 });
-    for (const rec of records) {
-      if (rec.incomplete) {
-        if (now - rec.created > 60_000) await this.destroy(rec).catch(() => undefined);
+    await this.driver.removeExitFiles({ keep: new Set(states.map((r) => r.id)), olderThanMs: 60_000 });
+    for (const s of states) {
+      if (s.incomplete) {
+        if (now - s.created > 60_000) await this.destroy(this.meta.get(s.id)).catch(() => undefined);
         continue;
       }
-      if (!RUNNING_STATES.has(rec.status)) continue;
-      await this.observeExit(rec);
+      if (!RUNNING_STATES.has(s.status)) continue;
+      const rec = this.meta.get(s.id);
+      if (rec) await this.observeExit(rec);
     }
   }
 

@@ -64,8 +64,12 @@ function parseJson<T>(row: Row, col: string): T {
   return JSON.parse(str(row, col)) as T;
 }
 
-function fromRow(row: Row): ContainerRecord {
+function statusOf(row: Row): ContainerStatus {
   const status = str(row, "status");
+  return (STATUSES as readonly string[]).includes(status) ? (status as ContainerStatus) : "dead";
+}
+
+function fromRow(row: Row): ContainerRecord {
   return {
     id: str(row, "id"),
     name: str(row, "name"),
@@ -76,7 +80,7 @@ function fromRow(row: Row): ContainerRecord {
     hostConfig: parseJson<HostConfig>(row, "host_config"),
     mounts: parseJson<MountPoint[]>(row, "mounts"),
     labels: jsonRecord(row, "labels"),
-    status: (STATUSES as readonly string[]).includes(status) ? (status as ContainerStatus) : "dead",
+    status: statusOf(row),
     pid: num(row, "pid"),
     exitCode: num(row, "exit_code"),
     error: str(row, "error"),
@@ -173,6 +177,22 @@ export class ContainerMetadata {
       .prepare("SELECT * FROM containers ORDER BY created DESC, id")
       .all()
       .map((r) => fromRow(asRow(r)));
+  }
+
+  /** What reconciling needs of every record, without decoding their configurations. */
+  states(): Array<Pick<ContainerRecord, "id" | "status" | "created" | "incomplete">> {
+    return this.db.sqlite
+      .prepare("SELECT id, status, created, incomplete FROM containers")
+      .all()
+      .map((r) => {
+        const row = asRow(r);
+        return {
+          id: str(row, "id"),
+          status: statusOf(row),
+          created: num(row, "created"),
+          incomplete: num(row, "incomplete") !== 0,
+        };
+      });
   }
 
   update(id: string, change: ContainerStateUpdate): void {
