@@ -48,7 +48,7 @@ fi
 
 # The build: when dist/ is missing or any source is newer than the last build.
 stamp=dist/.build-stamp
-if [ ! -f "$stamp" ] || [ -n "$(find src test scripts bench tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then
+if [ ! -f "$stamp" ] || [ -n "$(find src test scripts bench tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.cts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then
   log "building"
   rm -rf dist
   npx tsc -p tsconfig.json

@@ -80,7 +80,7 @@ function listTs(dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...listTs(p));
-    else if (name.endsWith(".ts") && !name.endsWith(".d.ts")) out.push(p);
+    else if ((name.endsWith(".ts") || name.endsWith(".cts")) && !name.endsWith(".d.ts")) out.push(p);
   }
   return out;
 }
