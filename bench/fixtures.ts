@@ -15,7 +15,8 @@ export { BERTH };
 
 /** A container engine's command line: berth with its own store, or Docker/Podman when installed. */
 export interface EngineCli {
-  readonly name: "berth" | "Docker" | "Podman";
+  /** "baseline": another berth checkout's bin/berth on the same store (`--baseline`). */
+  readonly name: "berth" | "baseline" | "Docker" | "Podman";
   readonly cmd: string;
   /** Arguments before the command (berth and Podman: their temporary stores). */
   readonly prefix: readonly string[];
@@ -179,6 +180,6 @@ export async function cleanup(ws: Workspace, peers: readonly EngineCli[]): Promi
 /** How many containers a berth store holds on disk (the --rm cleanup removes the directory last). */
 export async function containerDirs(e: EngineCli): Promise<number> {
   const root = e.prefix[1];
-  if (e.name !== "berth" || root === undefined) return 0;
+  if ((e.name !== "berth" && e.name !== "baseline") || root === undefined) return 0;
   return (await readdir(join(root, "containers")).catch(() => [])).length;
 }

@@ -11,7 +11,7 @@
  * Network: only 127.0.0.1 (the local registry).
  */
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { ensureBusyboxImage } from "../scripts/busybox-image.js";
 import { startRegistry, type TestRegistry } from "../test/integration/registry-helpers.js";
@@ -36,22 +36,26 @@ interface Options {
   readonly runs: number;
   readonly warmup: number;
   readonly only: ReadonlySet<number> | undefined;
+  /** Another berth's bin/berth, measured interleaved on the same store (before/after). */
+  readonly baseline: string | undefined;
 }
 
 function parseArgs(args: readonly string[]): Options {
   let runs = 5;
   let warmup = 1;
   let only: Set<number> | undefined;
+  let baseline: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = args[i + 1];
     if (a === "--runs" && v) runs = Math.max(1, Number(v));
     else if (a === "--warmup" && v) warmup = Math.max(0, Number(v));
     else if (a === "--only" && v) only = new Set(v.split(",").map(Number));
-    else throw new Error(`unknown argument ${a} (usage: --runs N --warmup N --only 1,2,…)`);
+    else if (a === "--baseline" && v) baseline = v;
+    else throw new Error(`unknown argument ${a} (usage: --runs N --warmup N --only 1,2,… --baseline BIN)`);
     i++;
   }
-  return { runs, warmup, only };
+  return { runs, warmup, only, baseline };
 }
 
 const PEERS = ["Docker", "Podman"] as const;
@@ -63,6 +67,8 @@ interface Row {
   readonly what: string;
   readonly berth: string;
   readonly reference: string;
+  /** The --baseline berth's figure, when one is measured. */
+  readonly before?: string;
   readonly peers: Partial<Record<Peer, string>>;
   readonly sideBySide: string;
   readonly target: string;
@@ -71,6 +77,8 @@ interface Row {
 interface Context {
   readonly opts: Options;
   readonly ws: Workspace;
+  /** berth, then the --baseline berth when given. */
+  readonly subjects: readonly EngineCli[];
   readonly peers: readonly EngineCli[];
   readonly missing: Record<Peer, string | undefined>;
   readonly rows: Row[];
@@ -123,7 +131,8 @@ function peerCells(
 ): Partial<Record<Peer, string>> {
   const cells: Partial<Record<Peer, string>> = {};
   for (const p of PEERS) cells[p] = ctx.missing[p] ?? "—";
-  for (const p of ctx.peers) if (p.name !== "berth") cells[p.name] = show(results[key(p)]);
+  for (const p of ctx.peers)
+    if (p.name === "Docker" || p.name === "Podman") cells[p.name] = show(results[key(p)]);
   return cells;
 }
 
@@ -147,6 +156,11 @@ function faster(
     if (s && (!best || s.median < best.summary.median)) best = { name: p.name, summary: s };
   }
   return best;
+}
+
+/** Comparisons joined for the side-by-side cell. */
+function joined(...parts: Array<string | undefined>): string {
+  return parts.filter((p) => p !== undefined && p !== "").join("; ") || "no peer";
 }
 
 const berthCmd = (e: EngineCli, args: readonly string[]) => run(e.cmd, argv(e, args));
@@ -176,7 +190,7 @@ async function row1(ctx: Context): Promise<void> {
   progress("1: run --rm busybox true vs bare runc run");
   const bundle = await prepareBundle(ctx.ws);
   let seq = 0;
-  const engines = [ctx.ws.berth, ...ctx.peers];
+  const engines = [...ctx.subjects, ...ctx.peers];
   const variants: Record<string, () => Promise<number | undefined>> = {
     runc: async () => {
       const r = await run("runc", ["--root", ctx.ws.runcRoot, "run", "-b", bundle, `bench-${seq++}`]);
@@ -203,9 +217,11 @@ async function row1(ctx: Context): Promise<void> {
     what: "`run --rm busybox true` (default network)",
     berth: show(res.berth),
     reference: `bare \`runc run\`: ${show(res.runc)}`,
+    before: show(res.baseline),
     peers: peerCells(ctx, res, (p) => p.name),
     sideBySide: [
       ratioText(res.berth, res.runc, "berth/runc"),
+      ratioText(res.berth, res.baseline, "berth/before"),
       fasterPeer && ratioText(res.berth, { summary: fasterPeer.summary }, `berth/${fasterPeer.name}`),
     ]
       .filter(Boolean)
@@ -217,9 +233,11 @@ async function row1(ctx: Context): Promise<void> {
     what: "`run --rm --network none busybox true`",
     berth: show(res["berth none"]),
     reference: `bare \`runc run\`: ${show(res.runc)}`,
+    before: show(res["baseline none"]),
     peers: peerCells(ctx, res, (p) => `${p.name} none`),
     sideBySide: [
       ratioText(res["berth none"], res.runc, "berth/runc"),
+      ratioText(res["berth none"], res["baseline none"], "berth/before"),
       fasterPeerNone &&
         ratioText(res["berth none"], { summary: fasterPeerNone.summary }, `berth/${fasterPeerNone.name}`),
     ]
@@ -236,7 +254,7 @@ async function row2(ctx: Context): Promise<void> {
   progress("2: run -d busybox sleep, then rm -f");
   const variants: Record<string, () => Promise<number | undefined>> = {};
   const rmTimes: Record<string, number[]> = {};
-  for (const e of [ctx.ws.berth, ...ctx.peers]) {
+  for (const e of [...ctx.subjects, ...ctx.peers]) {
     rmTimes[e.name] = [];
     let rounds = 0;
     variants[e.name] = async () => {
@@ -257,8 +275,12 @@ async function row2(ctx: Context): Promise<void> {
     what: "`run -d busybox sleep 1000`",
     berth: show(res.berth),
     reference: "—",
+    before: show(res.baseline),
     peers: peerCells(ctx, res, (p) => p.name),
-    sideBySide: (fasterRun && ratioText(res.berth, fasterRun, `berth/${fasterRun.name}`)) ?? "no peer",
+    sideBySide: joined(
+      ratioText(res.berth, res.baseline, "berth/before"),
+      fasterRun && ratioText(res.berth, fasterRun, `berth/${fasterRun.name}`),
+    ),
     target: "≤ ½ of the faster peer",
   });
   ctx.rows.push({
@@ -266,8 +288,12 @@ async function row2(ctx: Context): Promise<void> {
     what: "`rm -f` of that running container",
     berth: show(rm.berth),
     reference: "—",
+    before: show(rm.baseline),
     peers: peerCells(ctx, rm, (p) => p.name),
-    sideBySide: (fasterRm && ratioText(rm.berth, fasterRm, `berth/${fasterRm.name}`)) ?? "no peer",
+    sideBySide: joined(
+      ratioText(rm.berth, rm.baseline, "berth/before"),
+      fasterRm && ratioText(rm.berth, fasterRm, `berth/${fasterRm.name}`),
+    ),
     target: "≤ the faster peer",
   });
 }
@@ -319,6 +345,7 @@ async function row3(ctx: Context): Promise<void> {
  * a peer's through its CLI, four at a time.
  */
 async function fillContainers(e: EngineCli, have: number, count: number): Promise<void> {
+  if (e.name === "baseline") return; // shares berth's store
   if (e.name === "berth") {
     const script = `
       const { openLocalEngine } = await import(${JSON.stringify(new URL("../src/local/engine.js", import.meta.url).href)});
@@ -347,7 +374,7 @@ async function fillContainers(e: EngineCli, have: number, count: number): Promis
 }
 
 async function row4(ctx: Context): Promise<void> {
-  const engines = [ctx.ws.berth, ...ctx.peers];
+  const engines = [...ctx.subjects, ...ctx.peers];
   const at: Record<number, Record<string, { summary: Summary | undefined; failures: number }>> = {};
   let have = 0;
   for (const count of [100, 1000]) {
@@ -366,6 +393,12 @@ async function row4(ctx: Context): Promise<void> {
       for (let i = 0; i < ctx.opts.runs; i++)
         rss.push(await peakRss(BERTH, argv(ctx.ws.berth, ["ps", "-a"])));
       peakRows.ps = summarize(rss);
+      if (ctx.opts.baseline) {
+        const before: number[] = [];
+        for (let i = 0; i < ctx.opts.runs; i++)
+          before.push(await peakRss(ctx.opts.baseline, argv(ctx.ws.berth, ["ps", "-a"])));
+        peakRows.psBefore = summarize(before);
+      }
     }
   }
   const r100 = at[100] ?? {};
@@ -384,14 +417,13 @@ async function row4(ctx: Context): Promise<void> {
         what: `\`${cmd === "ps" ? "ps -a" : "images"}\` with ${count} containers`,
         berth: show(res[`berth ${cmd}`]),
         reference: "—",
+        before: show(res[`baseline ${cmd}`]),
         peers: peerCells(ctx, res, (p) => `${p.name} ${cmd}`),
-        sideBySide:
-          [
-            count === 1000 ? growth(`berth ${cmd}`) : undefined,
-            ratioText(res[`berth ${cmd}`], docker, "berth/Docker"),
-          ]
-            .filter(Boolean)
-            .join("; ") || "no peer",
+        sideBySide: joined(
+          count === 1000 ? growth(`berth ${cmd}`) : undefined,
+          ratioText(res[`berth ${cmd}`], res[`baseline ${cmd}`], "berth/before"),
+          ratioText(res[`berth ${cmd}`], docker, "berth/Docker"),
+        ),
         target: cmd === "ps" ? (count === 100 ? "≤ Docker's" : "< 300 ms, growth linear at worst") : "—",
       });
     }
@@ -607,7 +639,7 @@ async function row6(ctx: Context): Promise<void> {
   const succeeded: Record<string, string[]> = {};
   const variants: Record<string, () => Promise<number | undefined>> = {};
   const conmon: number[] = [];
-  for (const e of [ctx.ws.berth, ...ctx.peers]) {
+  for (const e of [...ctx.subjects, ...ctx.peers]) {
     succeeded[e.name] = [];
     variants[e.name] = async () => {
       const start = process.hrtime.bigint();
@@ -628,14 +660,21 @@ async function row6(ctx: Context): Promise<void> {
   }
   const res = await interleave(ctx, variants);
   const fasterPeer = faster(ctx, res, (p) => p.name);
-  const counts = succeeded.berth ?? [];
+  const ok = (name: string) => {
+    const counts = succeeded[name] ?? [];
+    return counts.every((c) => c === "20/20") ? "all 20 every run" : counts.join(", ");
+  };
   ctx.rows.push({
     row: "6",
     what: "20 concurrent `run -d busybox sleep 1000`: total",
-    berth: `${show(res.berth)}; succeeded: ${counts.every((c) => c === "20/20") ? "all 20 every run" : counts.join(", ")}`,
+    berth: `${show(res.berth)}; succeeded: ${ok("berth")}`,
     reference: "—",
+    ...(ctx.opts.baseline ? { before: `${show(res.baseline)}; succeeded: ${ok("baseline")}` } : {}),
     peers: peerCells(ctx, res, (p) => p.name),
-    sideBySide: (fasterPeer && ratioText(res.berth, fasterPeer, `berth/${fasterPeer.name}`)) ?? "no peer",
+    sideBySide: joined(
+      ratioText(res.berth, res.baseline, "berth/before"),
+      fasterPeer && ratioText(res.berth, fasterPeer, `berth/${fasterPeer.name}`),
+    ),
     target: "all succeed",
   });
   peakRows.conmon = summarize(conmon);
@@ -644,15 +683,16 @@ async function row6(ctx: Context): Promise<void> {
 // -------------------------------------------------------------------------------------------------
 // Row 7: peak RSS
 
-const peakRows: { ps?: Summary | undefined; conmon?: Summary | undefined } = {};
+const peakRows: { ps?: Summary | undefined; psBefore?: Summary | undefined; conmon?: Summary | undefined } =
+  {};
 
 async function row7(ctx: Context): Promise<void> {
   progress("7: peak RSS");
   const { berth } = ctx.ws;
-  const rssOf = async (args: readonly string[], after?: () => Promise<void>) => {
+  const rssOf = async (args: readonly string[], after?: () => Promise<void>, bin = BERTH) => {
     const out: number[] = [];
     for (let i = 0; i < ctx.opts.warmup + ctx.opts.runs; i++) {
-      const kib = await peakRss(BERTH, argv(berth, args));
+      const kib = await peakRss(bin, argv(berth, args));
       if (after) await after();
       if (i >= ctx.opts.warmup) out.push(kib);
     }
@@ -660,6 +700,11 @@ async function row7(ctx: Context): Promise<void> {
   };
   const cell = (s: Summary | undefined) => (s ? formatSummary(s, "KiB") : "—");
   const runRss = await rssOf(["run", "--rm", berth.image, "true"], () => settled(berth));
+  const base = ctx.opts.baseline;
+  const runRssBefore = base
+    ? await rssOf(["run", "--rm", berth.image, "true"], () => settled(berth), base)
+    : undefined;
+  const psRssBefore = base ? (peakRows.psBefore ?? (await rssOf(["ps", "-a"], undefined, base))) : undefined;
   const psRss = peakRows.ps ?? (await rssOf(["ps", "-a"]));
   let buildCell = "not available (no `berth build` yet)";
   if (await hasBuild(berth)) {
@@ -676,6 +721,7 @@ async function row7(ctx: Context): Promise<void> {
     what: "peak RSS: `run --rm busybox true`",
     berth: cell(runRss),
     reference: "—",
+    ...(base ? { before: cell(runRssBefore) } : {}),
     peers: noPeers,
     sideBySide: "—",
     target,
@@ -685,6 +731,7 @@ async function row7(ctx: Context): Promise<void> {
     what: `peak RSS: \`ps -a\`${peakRows.ps ? " (1000 containers)" : ""}`,
     berth: cell(psRss),
     reference: "—",
+    ...(base ? { before: cell(psRssBefore) } : {}),
     peers: noPeers,
     sideBySide: "—",
     target,
@@ -729,8 +776,11 @@ async function machine(): Promise<string> {
   const debian = (await readFile("/etc/debian_version", "utf8").catch(() => "?")).trim();
   const kernel = await first("uname", ["-r"]);
   return [
-    `CPU: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores; RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `kernel ${kernel}, Debian ${debian}; ${await first("runc", ["--version"])}; ${await first("conmon", ["--version"])}; Node.js ${process.version}`,
+    `- CPU: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores; RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- kernel ${kernel}, Debian ${debian}; ${await first("runc", ["--version"])}; ${await first("conmon", ["--version"])}; Node.js ${process.version}`,
+    `- load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")} (other work on the machine widens the min–max ranges; ratios are taken side by side)`,
   ].join("\n");
 }
 
@@ -741,7 +791,9 @@ async function main(): Promise<number> {
   });
   const ws = await createWorkspace();
   const { engines: peers, missing } = await findPeers(ws);
-  const ctx: Context = { opts, ws, peers, missing, rows: [], notes: [] };
+  const subjects: EngineCli[] = [ws.berth];
+  if (opts.baseline) subjects.push({ ...ws.berth, name: "baseline", cmd: opts.baseline });
+  const ctx: Context = { opts, ws, subjects, peers, missing, rows: [], notes: [] };
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -767,12 +819,24 @@ async function main(): Promise<number> {
       await cleanup(ws, peers);
     }
   }
+  const before = opts.baseline ? [`before (${opts.baseline})`] : [];
   const table = markdownTable(
-    ["#", "benchmark", "berth", "reference", "Docker", "Podman", "side by side (same run)", "issue target"],
+    [
+      "#",
+      "benchmark",
+      "berth",
+      ...before,
+      "reference",
+      "Docker",
+      "Podman",
+      "side by side (same run)",
+      "issue target",
+    ],
     ctx.rows.map((r) => [
       r.row,
       r.what,
       r.berth,
+      ...(opts.baseline ? [r.before ?? "—"] : []),
       r.reference,
       r.peers.Docker ?? "—",
       r.peers.Podman ?? "—",
