@@ -218,12 +218,12 @@ class Build {
       },
     );
     try {
-      await this.vertex("[internal] load .dockerignore", async (id) => {
-        this.log(id, `transferring context: ${this.ctx.ignoreBytes}B done`);
-      });
       const df = parseDockerfile(this.ctx.dockerfileText, { file: posix.basename(dockerfileName) });
       this.plan = planBuild(df, { target: this.opts.Target, buildArgs: this.buildArgs });
       await this.resolveBases();
+      await this.vertex("[internal] load .dockerignore", async (id) => {
+        this.log(id, `transferring context: ${this.ctx.ignoreBytes}B done`);
+      });
       await this.vertex("[internal] load build context", async (id) => {
         this.log(id, "transferring context: done");
       });
