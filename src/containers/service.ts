@@ -31,9 +31,11 @@ import type {
   ContainerSummary,
   ContainersPruneResponse,
   ContainerTopResponse,
+  EndpointSettings,
   Filters,
   LogEntry,
   MountPoint,
+  Port,
 } from "../engine/types.js";
 import { matchLabels, parseTimestamp } from "../images/filters.js";
 import type { ImageStore } from "../images/store.js";
@@ -44,6 +46,8 @@ import {
 } from "../metadata/containers.js";
 import type { MetadataDb } from "../metadata/db.js";
 import type { VolumeMetadata } from "../metadata/volumes.js";
+import { hostsFile, resolvConf } from "../network/hosts.js";
+import { type Attachment, isNetworkName, type NetworkService } from "../network/service.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
 import { RuntimeCreateError } from "../runtime/conmon.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
@@ -62,6 +66,8 @@ export interface StartContext {
   readonly rootfs: string;
   readonly mounts: ReadonlyArray<{ destination: string; type: string; source: string; options: string[] }>;
   readonly hostsFiles: { hosts: string; hostname: string; resolvConf: string };
+  /** The network namespace to join (a bridge attachment's, or another container's); none: a new one. */
+  readonly netns?: string;
 }
 
 /** Builds the OCI runtime spec for a start (runtime/spec, fed with host facts). */
@@ -73,6 +79,7 @@ export interface ContainerServiceDeps {
   readonly volumes: VolumeService;
   readonly volumeMeta: VolumeMetadata;
   readonly driver: RuntimeDriver;
+  readonly network: NetworkService;
   readonly buildSpec: SpecBuilder;
   readonly now?: () => number;
 }
@@ -166,6 +173,11 @@ export class ContainerService {
       const rec = this.meta.get(s.id);
       if (rec) await this.observeExit(rec);
     }
+    // Network attachments of containers that no longer run (a killed berth left them).
+    await this.deps.network.reconcile((id) => {
+      const cur = this.meta.get(id);
+      return !!cur && RUNNING_STATES.has(cur.status);
+    });
   }
 
   /** Records the exit of a container whose process has ended; true when it had. */
@@ -193,7 +205,10 @@ export class ContainerService {
       this.meta.update(rec.id, { status: "exited", exitCode: code, pid: 0, finishedAt: rfc3339Nano(at) });
       return true;
     });
-    if (changed) await this.driver.release(rec.id).catch(() => undefined);
+    if (changed) {
+      await this.deps.network.detach(rec.id).catch(() => undefined);
+      await this.driver.release(rec.id).catch(() => undefined);
+    }
     return true;
   }
 
@@ -204,7 +219,7 @@ export class ContainerService {
     req: ContainerCreateRequest,
     opts: ContainerCreateOptions = {},
   ): Promise<ContainerCreateResponse> {
-    const { HostConfig: hostConfig = {}, NetworkingConfig: _net, ...config } = req;
+    const { HostConfig: hostConfig = {}, NetworkingConfig: networking, ...config } = req;
     if (!config.Image) throw invalidArgument("No command specified: an image is required");
     if (opts.name !== undefined && !VALID_NAME.test(opts.name)) {
       throw invalidArgument(
@@ -215,10 +230,16 @@ export class ContainerService {
     const imageConfig = (await this.deps.images.config(image.id)).config ?? {};
     const merged = mergeConfig(config, imageConfig);
     if (processArgs(merged).length === 0) throw invalidArgument("No command specified");
-    const network = hostConfig.NetworkMode || "none";
-    if (!["none", "host", "default", "bridge"].includes(network) && !network.startsWith("container:")) {
-      throw notFound(`network ${network} not found`);
+    const requested = hostConfig.NetworkMode || "default";
+    const network = requested === "default" ? "bridge" : requested;
+    const endpoints = networking?.EndpointsConfig ?? {};
+    if (network.startsWith("container:")) {
+      const other = network.slice("container:".length);
+      if (!this.find(other)) throw notFound(`No such container: ${other}`);
+      if (config.Hostname) throw invalidArgument("conflicting options: hostname and the network mode");
     }
+    const net = this.deps.network.planFor(network, endpoints);
+    const endpoint = net ? (endpoints[requested] ?? endpoints[net.name] ?? endpoints[net.id] ?? {}) : {};
     const restart = hostConfig.RestartPolicy?.Name ?? "";
     if (!["", "no", "always", "unless-stopped", "on-failure"].includes(restart)) {
       throw invalidArgument(`invalid restart policy '${restart}'`);
@@ -230,10 +251,7 @@ export class ContainerService {
 
     const id = randomBytes(32).toString("hex");
     merged.Hostname ||= id.slice(0, 12);
-    const finalHost = {
-      ...hostConfig,
-      NetworkMode: network === "default" || network === "bridge" ? "none" : network,
-    };
+    const finalHost = { ...hostConfig, NetworkMode: network };
     let name = opts.name?.replace(/^\//, "");
     const created = this.now();
     for (let attempt = 0; ; attempt++) {
@@ -279,6 +297,7 @@ export class ContainerService {
       if (attempt > 10) throw internal("cannot find a free container name");
     }
     try {
+      if (net) this.deps.db.write(() => this.deps.network.addEndpoint(id, net, endpoint));
       await this.driver.prepare(id);
       const mounts: MountPoint[] = [];
       for (const m of plan) {
@@ -376,8 +395,15 @@ export class ContainerService {
           });
         }
       }
-      const hostsFiles = await this.writeHostsFiles(rec);
-      const spec = await this.deps.buildSpec({ rec, rootfs, mounts, hostsFiles });
+      const { attachment, netns, shared } = await this.attachNetwork(rec);
+      const hostsFiles = shared ?? (await this.writeHostsFiles(rec, attachment));
+      const spec = await this.deps.buildSpec({
+        rec,
+        rootfs,
+        mounts,
+        hostsFiles,
+        ...(netns ? { netns } : {}),
+      });
       const terminal = !!rec.config.Tty;
       let pid: number;
       try {
@@ -423,41 +449,134 @@ export class ContainerService {
           exitCode: err instanceof CommandInvocationError ? err.exitCode : 128,
         }),
       );
+      await this.deps.network.detach(rec.id).catch(() => undefined);
       await this.driver.release(rec.id).catch(() => undefined);
       throw err;
     }
   }
 
-  /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container (the networking issue refines them). */
-  private async writeHostsFiles(rec: ContainerRecord): Promise<StartContext["hostsFiles"]> {
+  /**
+   * The container's network namespace: attached to its networks (bridge, user networks), or
+   * another container's (`container:ID`, whose files it shares), or none of berth's making.
+   */
+  private async attachNetwork(rec: ContainerRecord): Promise<{
+    attachment?: Attachment;
+    netns?: string;
+    shared?: StartContext["hostsFiles"];
+  }> {
+    const mode = rec.hostConfig.NetworkMode ?? "none";
+    if (mode.startsWith("container:")) {
+      const ref = mode.slice("container:".length);
+      const other = this.find(ref);
+      if (!other || other.incomplete) throw notFound(`No such container: ${ref}`);
+      await this.observeExit(other).catch(() => false);
+      const cur = this.meta.get(other.id);
+      if (cur?.status !== "running")
+        throw conflict(`cannot join network of a non running container: ${other.id}`);
+      const attached = this.deps.network.endpointsOf(cur.id).some((e) => e.state === "attached");
+      const dir = this.driver.dir(cur.id);
+      return {
+        netns: attached ? this.deps.network.netnsPath(cur.id) : `/proc/${cur.pid}/ns/net`,
+        shared: {
+          hostname: join(dir, "hostname"),
+          hosts: join(dir, "hosts"),
+          resolvConf: join(dir, "resolv.conf"),
+        },
+      };
+    }
+    if (!isNetworkName(mode)) return {};
+    const attachment = await this.deps.network.attach(rec);
+    if (!attachment) return {};
+    return { attachment, netns: attachment.netnsPath };
+  }
+
+  /** Connects a container to a network (`network connect`); attached at once when it runs. */
+  async connectNetwork(netRef: string, ref: string, endpoint: EndpointSettings = {}): Promise<void> {
+    const net = this.deps.network.resolve(netRef);
+    const rec = this.resolve(ref);
+    const mode = rec.hostConfig.NetworkMode ?? "none";
+    if (net.driver === "host" || mode === "host")
+      throw invalidArgument(
+        "container cannot be disconnected from host network or connected to host network",
+      );
+    if (net.driver === "null" || mode === "none" || mode.startsWith("container:"))
+      throw invalidArgument(
+        "container sharing network namespace with another container or host cannot be connected to any other network",
+      );
+    const added = this.deps.db.write(() => this.deps.network.addEndpoint(rec.id, net, endpoint));
+    if (!added) throw conflict(`endpoint with name ${rec.name} already exists in network ${net.name}`);
+    await this.observeExit(rec).catch(() => false);
+    const cur = this.resolve(rec.id);
+    if (cur.status === "running" || cur.status === "paused") {
+      try {
+        await this.deps.network.attachOne(cur, net);
+      } catch (err) {
+        this.deps.db.write(() => this.deps.network.meta.deleteEndpoint(rec.id, net.id));
+        throw err;
+      }
+    }
+  }
+
+  /** Disconnects a container from a network (`network disconnect`). */
+  async disconnectNetwork(netRef: string, ref: string): Promise<void> {
+    const net = this.deps.network.resolve(netRef);
+    const rec = this.resolve(ref);
+    if (net.driver === "host")
+      throw invalidArgument(
+        "container cannot be disconnected from host network or connected to host network",
+      );
+    const ep = this.deps.network.endpointsOf(rec.id).find((e) => e.networkId === net.id);
+    if (!ep) throw invalidArgument(`container ${rec.id} is not connected to network ${net.name}`);
+    await this.deps.network.detachOne(rec.id, net.id);
+    this.deps.db.write(() => this.deps.network.meta.deleteEndpoint(rec.id, net.id));
+  }
+
+  /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, as Docker writes them. */
+  private async writeHostsFiles(
+    rec: ContainerRecord,
+    attachment?: Attachment,
+  ): Promise<StartContext["hostsFiles"]> {
     const dir = this.driver.dir(rec.id);
+    const hostMode = rec.hostConfig.NetworkMode === "host";
     const hostname = rec.config.Hostname ?? rec.id.slice(0, 12);
     const paths = {
       hostname: join(dir, "hostname"),
       hosts: join(dir, "hosts"),
       resolvConf: join(dir, "resolv.conf"),
     };
-    await writeFileAtomic(paths.hostname, `${hostname}\n`);
-    const hosts = [
-      "127.0.0.1\tlocalhost",
-      "::1\tlocalhost ip6-localhost ip6-loopback",
-      "fe00::0\tip6-localnet",
-      "ff00::0\tip6-mcastprefix",
-      "ff02::1\tip6-allnodes",
-      "ff02::2\tip6-allrouters",
-      ...(rec.hostConfig.NetworkMode === "host" ? [] : [`127.0.1.1\t${hostname}`]),
-      ...(rec.hostConfig.ExtraHosts ?? []).map((h) => {
-        const i = h.lastIndexOf(":");
-        return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
-      }),
-    ];
-    await writeFileAtomic(paths.hosts, `${hosts.join("\n")}\n`);
     const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-    // Loopback resolvers of the host are unreachable from the container's own network namespace.
-    const lines = hostResolv
-      .split("\n")
-      .filter((l) => !(rec.hostConfig.NetworkMode !== "host" && /^\s*nameserver\s+(127\.|::1)/.test(l)));
-    await writeFileAtomic(paths.resolvConf, `${lines.join("\n").trim()}\n`);
+    const extraHosts = rec.hostConfig.ExtraHosts ?? [];
+    const hostGateway = this.deps.network.defaultGateway();
+    if (hostMode) {
+      // As Docker: the host's own files, with --add-host entries appended to its hosts.
+      const hostHosts = await readFile("/etc/hosts", "utf8").catch(() => "");
+      const extra = hostsFile({ hostname, ip: "", extraHosts, hostGateway }).split("\n").slice(6).join("\n");
+      await writeFileAtomic(paths.hostname, `${hostname}\n`);
+      await writeFileAtomic(paths.hosts, `${hostHosts.trimEnd()}\n${extra}`.replace(/\n+$/, "\n"));
+      await writeFileAtomic(paths.resolvConf, hostResolv.endsWith("\n") ? hostResolv : `${hostResolv}\n`);
+      return paths;
+    }
+    await writeFileAtomic(paths.hostname, `${hostname}\n`);
+    await writeFileAtomic(
+      paths.hosts,
+      hostsFile({
+        hostname,
+        ...(rec.config.Domainname ? { domainname: rec.config.Domainname } : {}),
+        ip: attachment?.ip ?? "",
+        extraHosts,
+        hostGateway,
+      }),
+    );
+    await writeFileAtomic(
+      paths.resolvConf,
+      resolvConf({
+        host: hostResolv,
+        ...(attachment && attachment.nameservers.length > 0 ? { nameservers: attachment.nameservers } : {}),
+        dns: rec.hostConfig.Dns ?? [],
+        dnsSearch: rec.hostConfig.DnsSearch ?? [],
+        dnsOptions: rec.hostConfig.DnsOptions ?? [],
+      }),
+    );
     return paths;
   }
 
@@ -644,6 +763,7 @@ export class ContainerService {
   ): Promise<void> {
     if (!rec) return;
     const vols = this.deps.volumeMeta.volumesOf(rec.id);
+    await this.deps.network.detach(rec.id).catch(() => undefined);
     if (opts.keepExitFile) await this.driver.release(rec.id);
     else await this.driver.destroy(rec.id);
     if (opts.keepExitFile) {
@@ -702,6 +822,7 @@ export class ContainerService {
     const out: ContainerSummary[] = [];
     for (const r of recs) {
       const args = processArgs(r.config);
+      const net = this.deps.network.networkSettings(r.id, RUNNING_STATES.has(r.status));
       const s: ContainerSummary = {
         Id: r.id,
         Names: [`/${r.name}`],
@@ -709,12 +830,12 @@ export class ContainerService {
         ImageID: r.imageId,
         Command: args.join(" "),
         Created: Math.floor(r.created / 1000),
-        Ports: [],
+        Ports: summaryPorts(r.config.ExposedPorts ?? {}, net.published),
         Labels: { ...r.labels },
         State: r.status,
         Status: statusText(r, now),
         HostConfig: { NetworkMode: r.hostConfig.NetworkMode ?? "none" },
-        NetworkSettings: { Networks: {} },
+        NetworkSettings: { Networks: net.networks },
         Mounts: [...r.mounts],
       };
       if (opts.size) {
@@ -865,13 +986,43 @@ export class ContainerService {
       },
       Mounts: [...rec.mounts],
       Config: { ...rec.config, Image: rec.imageRef },
-      NetworkSettings: { Bridge: "", SandboxID: "", SandboxKey: "", Ports: {}, Networks: {} },
+      NetworkSettings: this.inspectNetworkSettings(rec),
     };
     if (opts.size) {
       out.SizeRw = await this.sizeRw(rec.id);
       out.SizeRootFs = out.SizeRw + (image?.size ?? 0);
     }
     return out;
+  }
+
+  private inspectNetworkSettings(rec: ContainerRecord): ContainerInspect["NetworkSettings"] {
+    const running = RUNNING_STATES.has(rec.status);
+    const { networks, ports } = this.deps.network.networkSettings(rec.id, running);
+    const attached = running && this.deps.network.endpointsOf(rec.id).some((e) => e.state === "attached");
+    if (running) {
+      for (const k of Object.keys(rec.config.ExposedPorts ?? {})) if (!(k in ports)) ports[k] = null;
+    }
+    const bridge = networks.bridge;
+    return {
+      Bridge: "",
+      SandboxID: attached ? rec.id : "",
+      SandboxKey: attached ? this.deps.network.netnsPath(rec.id) : "",
+      Ports: ports,
+      HairpinMode: false,
+      LinkLocalIPv6Address: "",
+      LinkLocalIPv6PrefixLen: 0,
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: bridge?.EndpointID ?? "",
+      Gateway: bridge?.Gateway ?? "",
+      GlobalIPv6Address: "",
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: bridge?.IPAddress ?? "",
+      IPPrefixLen: bridge?.IPPrefixLen ?? 0,
+      IPv6Gateway: "",
+      MacAddress: bridge?.MacAddress ?? "",
+      Networks: networks,
+    };
   }
 
   /** The container's log records, stdout and stderr apart (following while it runs). */
@@ -943,6 +1094,26 @@ export class ContainerService {
   update(id: string, change: ContainerStateUpdate): void {
     this.deps.db.write(() => this.meta.update(id, change));
   }
+}
+
+/** `ps`'s ports: published ones, then exposed ones that are not published (Docker's Port list). */
+function summaryPorts(
+  exposed: Readonly<Record<string, unknown>>,
+  published: ReadonlyArray<{ hostIp: string; hostPort: number; containerPort: number; proto: string }>,
+): Port[] {
+  const out: Port[] = [];
+  const seen = new Set<string>();
+  const proto = (p: string): Port["Type"] => (p === "udp" ? "udp" : p === "sctp" ? "sctp" : "tcp");
+  for (const p of published) {
+    seen.add(`${p.containerPort}/${p.proto}`);
+    out.push({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: proto(p.proto) });
+  }
+  for (const k of Object.keys(exposed)) {
+    const [port = "", pr = "tcp"] = k.split("/");
+    if (seen.has(`${port}/${pr}`) || !/^\d+$/.test(port)) continue;
+    out.push({ PrivatePort: Number(port), Type: proto(pr) });
+  }
+  return out;
 }
 
 /** The cgroup berth puts a container in (relative to each hierarchy's root). */

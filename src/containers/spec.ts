@@ -42,7 +42,8 @@ export async function buildSpecJson(ctx: StartContext, host: HostFacts): Promise
     user,
     rootfs,
     mounts,
-    network: mode === "host" ? { kind: "host" } : { kind: "new" },
+    network:
+      mode === "host" ? { kind: "host" } : ctx.netns ? { kind: "path", path: ctx.netns } : { kind: "new" },
     networkFiles: ctx.hostsFiles,
     ...(rec.hostConfig.Init ? { initPath: INIT_BINARY } : {}),
     cgroupsPath: cgroupPathOf(rec.id),

@@ -55,6 +55,13 @@ import type {
   ImageSummary,
   ImagesPruneResponse,
   LogEntry,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkDisconnectRequest,
+  NetworkInspect,
+  NetworkListOptions,
+  NetworksPruneResponse,
   ProgressEvent,
   Volume,
   VolumeCreateRequest,
@@ -143,6 +150,17 @@ export interface VolumeEngine {
   volumePrune(opts?: VolumePruneOptions): Promise<VolumesPruneResponse>;
 }
 
+export interface NetworkEngine {
+  networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse>;
+  networkList(opts?: NetworkListOptions): Promise<NetworkInspect[]>;
+  networkInspect(id: string): Promise<NetworkInspect>;
+  networkRemove(id: string): Promise<void>;
+  networkPrune(opts?: { filters?: Filters }): Promise<NetworksPruneResponse>;
+  /** Connects a container (running or not) to a network. */
+  networkConnect(id: string, req: NetworkConnectRequest): Promise<void>;
+  networkDisconnect(id: string, req: NetworkDisconnectRequest): Promise<void>;
+}
+
 export interface RegistryEngine {
   /** Pulls an image; progress events stream while it runs, an `error` event ends a failure. */
   imagePull(reference: string, opts?: ImagePullOptions): AsyncIterable<ProgressEvent>;
@@ -171,6 +189,7 @@ export interface Engine
   extends ImageEngine,
     ContainerEngine,
     VolumeEngine,
+    NetworkEngine,
     RegistryEngine,
     SystemEngine,
     BuildEngine {

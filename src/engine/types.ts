@@ -283,6 +283,11 @@ export interface EndpointSettings {
   Gateway?: string;
   IPAddress?: string;
   IPPrefixLen?: number;
+  IPv6Gateway?: string;
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
+  DriverOpts?: Record<string, string> | null;
+  DNSNames?: string[] | null;
 }
 
 export interface NetworkingConfig {
@@ -371,6 +376,19 @@ export interface ContainerInspect {
     SandboxID: string;
     SandboxKey: string;
     Ports: Record<string, PortBinding[] | null>;
+    HairpinMode?: boolean;
+    LinkLocalIPv6Address?: string;
+    LinkLocalIPv6PrefixLen?: number;
+    SecondaryIPAddresses?: null;
+    SecondaryIPv6Addresses?: null;
+    EndpointID?: string;
+    Gateway?: string;
+    GlobalIPv6Address?: string;
+    GlobalIPv6PrefixLen?: number;
+    IPAddress?: string;
+    IPPrefixLen?: number;
+    IPv6Gateway?: string;
+    MacAddress?: string;
     Networks: Record<string, EndpointSettings>;
   };
 }
@@ -774,4 +792,81 @@ export interface BuildCacheRecord {
   CreatedAt: string;
   LastUsedAt: string;
   UsageCount: number;
+
+// ---------------------------------------------------------------------------------------------
+// Networks
+
+export interface IPAMConfig {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string>;
+}
+
+/** POST /networks/create. */
+export interface NetworkCreateRequest {
+  Name: string;
+  Driver?: string;
+  Scope?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  EnableIPv6?: boolean;
+  CheckDuplicate?: boolean;
+  IPAM?: { Driver?: string; Config?: IPAMConfig[]; Options?: Record<string, string> };
+  Options?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+export interface NetworkCreateResponse {
+  Id: string;
+  Warning: string;
+}
+
+/** A container on a network, as network inspect shows it. */
+export interface NetworkContainer {
+  Name: string;
+  EndpointID: string;
+  MacAddress: string;
+  IPv4Address: string;
+  IPv6Address: string;
+}
+
+/** GET /networks/{id} (and the items of GET /networks). */
+export interface NetworkInspect {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: string;
+  Driver: string;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: IPAMConfig[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Containers: Record<string, NetworkContainer>;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+}
+
+export interface NetworkListOptions {
+  readonly filters?: Filters;
+}
+
+export interface NetworksPruneResponse {
+  NetworksDeleted: string[];
+}
+
+/** POST /networks/{id}/connect. */
+export interface NetworkConnectRequest {
+  Container: string;
+  EndpointConfig?: EndpointSettings;
+}
+
+/** POST /networks/{id}/disconnect. */
+export interface NetworkDisconnectRequest {
+  Container: string;
+  Force?: boolean;
 }

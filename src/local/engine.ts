@@ -28,6 +28,8 @@ import { registryLogin } from "../images/transfer.js";
 import { BuildCacheMetadata } from "../metadata/build-cache.js";
 import { openDatabase } from "../metadata/db.js";
 import { VolumeMetadata } from "../metadata/volumes.js";
+import { NetworkService } from "../network/service.js";
+import { loadNetworkSettings } from "../network/settings.js";
 import { loadRegistrySettings } from "../registry/settings.js";
 import { RuntimeDriver } from "../runtime/driver.js";
 import { hostFacts } from "../runtime/host-facts.js";
@@ -77,8 +79,18 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     }),
     env: process.env,
   });
+  const network = new NetworkService({
+    db,
+    netnsDir: paths.netns,
+    cniDir: `${opts.roots.runroot}/cni`,
+    dnsDir: `${opts.roots.runroot}/aardvark`,
+    settings: loadNetworkSettings(process.env),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  network.ensurePredefined();
   const containers = new ContainerService({
     db,
+    network,
     images: store,
     volumes,
     volumeMeta: new VolumeMetadata(db),
@@ -159,7 +171,11 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       pullImage(store, ref, { ...o, hostPlatform, registry: loadRegistrySettings(process.env) }),
     imagePush: (ref, o = {}) => pushImage(store, ref, { ...o, registry: loadRegistrySettings(process.env) }),
     registryLogin: (auth) => registryLogin(auth, { registry: loadRegistrySettings(process.env) }),
-    containerCreate: (req, o) => containers.create(req, o),
+    containerCreate: async (req, o) => {
+      // Repairs first what a killed process left (attachments, namespaces), as ps does.
+      await containers.reconcile();
+      return containers.create(req, o);
+    },
     containerStart: async (id, o = {}) => {
       const session = await containers.start(id, o.attach ? { attach: o.attach } : {});
       if (!session) return undefined;
@@ -190,6 +206,22 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       const { id: full, session } = await containers.attach(id, handlers);
       return { ...session, resize: (h, w) => driver.resize(full, h, w) };
     },
+    networkCreate: async (req) => network.create(req),
+    networkList: async (o = {}) => network.list(o),
+    networkInspect: async (id) => {
+      await containers.reconcile();
+      return network.inspect(id);
+    },
+    networkRemove: async (id) => {
+      await containers.reconcile();
+      await network.remove(id);
+    },
+    networkPrune: async (o = {}) => {
+      await containers.reconcile();
+      return network.prune(o);
+    },
+    networkConnect: (id, req) => containers.connectNetwork(id, req.Container, req.EndpointConfig ?? {}),
+    networkDisconnect: (id, req) => containers.disconnectNetwork(id, req.Container),
     containerTop: (id, psArgs) => containers.top(id, psArgs),
     containerStats: (id) => containers.stats(id),
     close: async () => db.close(),

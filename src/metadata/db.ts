@@ -123,6 +123,54 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX build_cache_chain ON build_cache(chain_id);
   `,
+  `
+  -- Networks (bridge driver through CNI; host and none are predefined, with no device).
+  CREATE TABLE networks (
+    id TEXT PRIMARY KEY,              -- 64 hex
+    name TEXT NOT NULL UNIQUE,
+    driver TEXT NOT NULL,             -- bridge, host, null
+    bridge TEXT NOT NULL DEFAULT '',  -- the host's bridge device
+    subnet TEXT NOT NULL DEFAULT '',  -- CIDR
+    gateway TEXT NOT NULL DEFAULT '',
+    internal INTEGER NOT NULL DEFAULT 0,
+    dns INTEGER NOT NULL DEFAULT 0,   -- containers resolve each other by name (user networks)
+    predefined INTEGER NOT NULL DEFAULT 0,
+    labels TEXT NOT NULL DEFAULT '{}',
+    options TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL
+  );
+  -- A container's attachment to a network: configured at create/connect; the runtime columns
+  -- (state onwards) are set while it is attached (state 'attaching' before the CNI ADD, so a
+  -- killed process's half-made attachment is known and torn down by the next command).
+  CREATE TABLE endpoints (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    idx INTEGER NOT NULL,             -- attachment order
+    endpoint_id TEXT NOT NULL,
+    aliases TEXT NOT NULL DEFAULT '[]',
+    ipv4_request TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT '',   -- '', attaching, attached
+    ifname TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '', -- CIDR
+    gateway TEXT NOT NULL DEFAULT '',
+    mac TEXT NOT NULL DEFAULT '',
+    result TEXT NOT NULL DEFAULT '',  -- the CNI ADD result, for DEL
+    owner_pid INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (container_id, network_id)
+  );
+  CREATE INDEX endpoints_network ON endpoints(network_id);
+  -- Host ports published while a container is attached (conflicts are checked against these).
+  CREATE TABLE published_ports (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    host_ip TEXT NOT NULL,
+    host_port INTEGER NOT NULL,
+    container_port INTEGER NOT NULL,
+    proto TEXT NOT NULL,
+    PRIMARY KEY (container_id, host_ip, host_port, proto)
+  );
+  CREATE INDEX published_ports_port ON published_ports(host_port, proto);
+  `,
 ];
 
 /** The schema version a freshly opened database has. */

@@ -524,7 +524,7 @@ describe("lifecycle and state", () => {
     const child = spawn(
       BERTH,
       ["--root", store.root, "--runroot", store.runroot, "run", "--name", "orphan", "busybox", "sleep", "30"],
-      { stdio: "ignore" },
+      { stdio: "ignore", env: { ...process.env, ...store.env } },
     );
     await until(
       "the container to run",

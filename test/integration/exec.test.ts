@@ -209,7 +209,7 @@ describe("exec -it on a pseudo-terminal", () => {
   /** Runs berth inside script(1), which gives it a pty; `input` is fed to the pty. */
   function inPty(args: readonly string[], input: string) {
     const line = [BERTH, "--root", store.root, "--runroot", store.runroot, ...args].map(q).join(" ");
-    return runProgram("script", ["-qec", line, "/dev/null"], { input });
+    return runProgram("script", ["-qec", line, "/dev/null"], { input, env: { ...store.env } });
   }
 
   test("the process gets a terminal; TERM=xterm; the exit code is passed through", async () => {

@@ -62,22 +62,73 @@ export function runProgram(cmd: string, args: readonly string[], opts: RunOption
   });
 }
 
+/**
+ * A slot of host-global network names for one store: its default bridge device, its subnet and
+ * the pool its user networks come from. Claimed host-wide (a directory under /tmp naming the
+ * claiming process; a dead holder's slot is taken over) so concurrent test files never share one.
+ */
+async function claimNetworkSlot(): Promise<{ slot: number; release: () => Promise<void> }> {
+  const base = join(tmpdir(), "berth-test-nets");
+  await mkdir(base, { recursive: true });
+  const start = (process.pid * 7) % 4096;
+  for (let i = 0; i < 4096; i++) {
+    const slot = (start + i) % 4096;
+    const dir = join(base, String(slot));
+    try {
+      await mkdir(dir);
+    } catch {
+      const holder = Number(await readFile(join(dir, "pid"), "utf8").catch(() => "0"));
+      let alive = holder > 0;
+      try {
+        if (alive) process.kill(holder, 0);
+      } catch {
+        alive = false;
+      }
+      if (alive || holder === 0) continue;
+      await rm(dir, { recursive: true, force: true });
+      try {
+        await mkdir(dir);
+      } catch {
+        continue;
+      }
+    }
+    await writeFile(join(dir, "pid"), String(process.pid));
+    return { slot, release: () => rm(dir, { recursive: true, force: true }) };
+  }
+  throw new Error("no free test network slot");
+}
+
 /** A temporary berth store with helpers to run commands against it. */
 export class Store {
   private constructor(
     readonly dir: string,
     readonly root: string,
     readonly runroot: string,
+    /** BERTH_BRIDGE, BERTH_BIP, BERTH_DEFAULT_ADDRESS_POOLS of this store. */
+    readonly env: Readonly<Record<string, string>>,
+    private readonly releaseSlot: () => Promise<void>,
   ) {}
 
   static async create(): Promise<Store> {
     const dir = await mkdtemp(join(tmpdir(), "berth-it-"));
-    return new Store(dir, join(dir, "root"), join(dir, "run"));
+    const { slot, release } = await claimNetworkSlot();
+    // Default bridge: 10.(16+slot/256).(slot%256).0/24; user networks: a /22 of 100.64.0.0/10 in /26s.
+    const pool = 100 * 2 ** 24 + 64 * 2 ** 16 + slot * 1024;
+    const ip = (n: number) => [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join(".");
+    const env = {
+      BERTH_BRIDGE: `bt${slot.toString(36)}x${process.pid.toString(36)}`.slice(0, 15),
+      BERTH_BIP: `10.${16 + Math.floor(slot / 256)}.${slot % 256}.1/24`,
+      BERTH_DEFAULT_ADDRESS_POOLS: JSON.stringify([{ base: `${ip(pool)}/22`, size: 26 }]),
+    };
+    return new Store(dir, join(dir, "root"), join(dir, "run"), env, release);
   }
 
   /** Runs `berth --root … --runroot … ARGS`. */
   berth(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return runProgram(BERTH, ["--root", this.root, "--runroot", this.runroot, ...args], opts);
+    return runProgram(BERTH, ["--root", this.root, "--runroot", this.runroot, ...args], {
+      ...opts,
+      env: { ...this.env, ...opts.env },
+    });
   }
 
   /** Like berth() but fails the test unless the command exits 0. */
@@ -100,6 +151,20 @@ export class Store {
     const ids = await this.berth(["ps", "-aq", "--no-trunc"]).catch(() => undefined);
     const list = ids?.stdout.split("\n").filter(Boolean) ?? [];
     if (list.length > 0) await this.berth(["rm", "-f", "-v", ...list]);
+    // Networks: user networks (their bridges), the default bridge, the DNS server.
+    const nets = await this.berth(["network", "ls", "-q", "--filter", "type=custom"]).catch(() => undefined);
+    for (const n of nets?.stdout.split("\n").filter(Boolean) ?? []) await this.berth(["network", "rm", n]);
+    await runProgram("ip", ["link", "del", this.env.BERTH_BRIDGE ?? ""]);
+    const dns = await readFile(join(this.runroot, "aardvark", "aardvark.pid"), "utf8").catch(() => "");
+    if (Number(dns) > 0) {
+      try {
+        process.kill(Number(dns), "SIGTERM");
+      } catch {
+        // gone
+      }
+    }
+    for (const ns of await readdir(join(this.runroot, "netns")).catch(() => [] as string[]))
+      await runProgram("umount", [join(this.runroot, "netns", ns)]);
     const mounts = await runProgram("sh", [
       "-c",
       `grep -F ' ${this.dir}/' /proc/self/mountinfo | cut -d' ' -f5 | sort -r`,
@@ -113,6 +178,7 @@ export class Store {
     // A container's exit command (`container cleanup`, run by its conmon) may still be finishing
     // and write into the root while it goes: retry (ENOTEMPTY) rather than fail the suite's hook.
     await rm(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    await this.releaseSlot();
   }
 
   /** Names of the files under a store directory (blobs, snapshots, ingest), for before/after checks. */

@@ -29,7 +29,7 @@ describe("global flags and usage errors", () => {
       const empty = await other.ok(["images", "-q"]);
       assert.equal(empty.stdout, "");
       const viaEnv = await runProgram(BERTH, ["images", "-q"], {
-        env: { BERTH_ROOT: store.root, BERTH_RUNROOT: store.runroot },
+        env: { ...store.env, BERTH_ROOT: store.root, BERTH_RUNROOT: store.runroot },
       });
       assert.equal(viaEnv.stdout, mine.stdout);
     } finally {

@@ -296,6 +296,7 @@ describe("untrusted and interrupted transfers", () => {
     // A push killed midway (during the chunked upload of the layer), then pushed again.
     const child = spawn(BERTH, ["--root", store.root, "--runroot", store.runroot, "push", ref], {
       stdio: "ignore",
+      env: { ...process.env, ...store.env },
     });
     const pushExit = new Promise<NodeJS.Signals | null>((resolve) =>
       child.on("exit", (_c, sig) => resolve(sig)),
@@ -319,6 +320,7 @@ describe("untrusted and interrupted transfers", () => {
     await withFreshStore(async (fresh) => {
       const child = spawn(BERTH, ["--root", fresh.root, "--runroot", fresh.runroot, "pull", ref], {
         stdio: "ignore",
+        env: { ...process.env, ...fresh.env },
       });
       const exited = new Promise<NodeJS.Signals | null>((resolve) =>
         child.on("exit", (_c, sig) => resolve(sig)),

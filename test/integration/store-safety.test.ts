@@ -123,6 +123,7 @@ describe("a load killed with SIGKILL", () => {
     const imagesBefore = (await store.ok(["images", "-a", "-q", "--no-trunc"])).stdout;
     const child = spawn(BERTH, ["--root", store.root, "--runroot", store.runroot, "load", "-i", file], {
       stdio: "ignore",
+      env: { ...process.env, ...store.env },
     });
     // Kill once the load has started writing (an ingest entry exists), or after at most 2 s.
     const started = Date.now();

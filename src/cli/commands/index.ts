@@ -6,6 +6,7 @@ import { containerCommands } from "./containers.js";
 import { execCommand } from "./exec.js";
 import { imageCommands } from "./images.js";
 import { inspectCommand } from "./inspect.js";
+import { networkCommands } from "./networks.js";
 import { registryCommands } from "./registry.js";
 import { systemCommands } from "./system.js";
 import { volumeCommands } from "./volumes.js";
@@ -18,6 +19,7 @@ export const commands: readonly Command[] = [
   inspectCommand,
   ...systemCommands,
   ...volumeCommands,
+  ...networkCommands,
   ...registryCommands,
   ...buildCommands,
 ];

@@ -375,6 +375,18 @@ export function createRequest(
   }
   const hostname = flags.string("hostname");
   if (hostname !== undefined) req.Hostname = hostname;
+  const ip = flags.string("ip");
+  const aliases = flags.list("network-alias");
+  if (ip || aliases.length > 0) {
+    req.NetworkingConfig = {
+      EndpointsConfig: {
+        [host.NetworkMode ?? "default"]: {
+          ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}),
+          ...(aliases.length > 0 ? { Aliases: aliases } : {}),
+        },
+      },
+    };
+  }
   const stopSignal = flags.string("stop-signal");
   if (stopSignal !== undefined) req.StopSignal = stopSignal;
   if (stopTimeout !== undefined) req.StopTimeout = stopTimeout;

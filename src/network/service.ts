@@ -1,0 +1,941 @@
+/**
+ * Networks: the predefined `bridge` (the default network, a host bridge device through CNI),
+ * `host` and `none`, user-defined bridge networks, and attaching containers to them.
+ *
+ * Lifecycle of an attachment: `configure` records a container's endpoints at create (or
+ * `network connect`); `attach` at start marks them `attaching` (and records the host ports,
+ * refusing taken ones) BEFORE anything is made on the host, creates the container's network
+ * namespace (`<runroot>/netns/<id>`), runs the CNI ADD of each network's plugin list and records
+ * each result; `detach` (stop, exit, rm, a failed start) runs CNI DEL with those results,
+ * removes the namespace and clears the runtime state. `reconcile` at the start of every command
+ * detaches what a killed process left behind.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  alreadyExists,
+  conflict,
+  errorMessage,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+} from "../base/errors.js";
+import type {
+  ContainerConfig,
+  EndpointSettings,
+  Filters,
+  HostConfig,
+  NetworkContainer,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkInspect,
+  NetworksPruneResponse,
+  PortBinding,
+} from "../engine/types.js";
+import type { MetadataDb } from "../metadata/db.js";
+import {
+  type EndpointRecord,
+  NetworkMetadata,
+  type NetworkRecord,
+  type PublishedPort,
+} from "../metadata/networks.js";
+import { execProgram } from "../sys/exec.js";
+import { createNetns, removeNetns } from "../sys/netns.js";
+import {
+  addNetworkList,
+  CNI_VERSION,
+  type CniResult,
+  decodeResult,
+  delNetworkList,
+  invokePlugin,
+  type NetworkConfigList,
+  type PluginConfig,
+} from "./cni.js";
+import { type DnsNetwork, syncDns } from "./dns.js";
+import {
+  carve,
+  contains,
+  formatIPv4,
+  formatSubnet,
+  nthAddress,
+  overlaps,
+  parseIPv4,
+  parseSubnet,
+  type Subnet,
+} from "./ipnet.js";
+import { canBind, ephemeralPort, forwardedHostPorts, type PortRequest, requestedPorts } from "./ports.js";
+import { DEVICE_NAME, type NetworkSettings } from "./settings.js";
+
+export const DEFAULT_NETWORK = "bridge";
+const VALID_NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** How long an `attaching` endpoint of a live process is left alone by other commands. */
+const ATTACH_GRACE_MS = 5 * 60_000;
+
+export interface NetworkServiceDeps {
+  readonly db: MetadataDb;
+  /** `<runroot>/netns`. */
+  readonly netnsDir: string;
+  /** `<runroot>/cni`: host-local IPAM leases (`ipam/`) and build sandboxes. */
+  readonly cniDir: string;
+  /** `<runroot>/aardvark`: the DNS server's configuration. */
+  readonly dnsDir: string;
+  readonly settings: NetworkSettings;
+  readonly cniPath?: string;
+  readonly now?: () => number;
+}
+
+/** What a container's attachment needs to know about it. */
+export interface AttachTarget {
+  readonly id: string;
+  readonly name: string;
+  readonly config: ContainerConfig;
+  readonly hostConfig: HostConfig;
+}
+
+/** The outcome of `attach`: the namespace to give runc and what the container's files need. */
+export interface Attachment {
+  readonly netnsPath: string;
+  /** The container's address on its first network, without prefix. */
+  readonly ip: string;
+  /** Nameservers for resolv.conf: the first network's DNS server when it has one. */
+  readonly nameservers: readonly string[];
+}
+
+/** A network mode that names a network (not none, host or container:…). */
+export function isNetworkName(mode: string): boolean {
+  return mode !== "none" && mode !== "host" && !mode.startsWith("container:");
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
+}
+
+function alive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** IPv4 routes of the host (from /proc/net/route), the default route left out. */
+export function hostRoutes(): Subnet[] {
+  let text = "";
+  try {
+    text = readFileSync("/proc/net/route", "utf8");
+  } catch {
+    return [];
+  }
+  const out: Subnet[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const le = (hex: string) => {
+      const n = Number.parseInt(hex, 16);
+      // Little-endian on x86: reverse the bytes.
+      return (
+        (n & 0xff) * 2 ** 24 +
+        ((n >>> 8) & 0xff) * 2 ** 16 +
+        ((n >>> 16) & 0xff) * 2 ** 8 +
+        ((n >>> 24) & 0xff)
+      );
+    };
+    const dst = le(f[1] ?? "0");
+    const mask = le(f[7] ?? "0");
+    if (mask === 0) continue;
+    let prefix = 0;
+    for (let m = mask; m > 0 && m & 0x80000000; m = (m << 1) >>> 0) prefix++;
+    out.push({ base: dst, prefix });
+  }
+  return out;
+}
+
+export class NetworkService {
+  readonly meta: NetworkMetadata;
+  private readonly now: () => number;
+
+  constructor(readonly deps: NetworkServiceDeps) {
+    this.meta = new NetworkMetadata(deps.db);
+    this.now = deps.now ?? Date.now;
+  }
+
+  private get db(): MetadataDb {
+    return this.deps.db;
+  }
+
+  netnsPath(id: string): string {
+    return join(this.deps.netnsDir, id);
+  }
+
+  private ipamDir(): string {
+    return join(this.deps.cniDir, "ipam");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Records
+
+  /** Creates the predefined networks when missing; the default bridge follows the settings. */
+  ensurePredefined(): void {
+    const s = this.deps.settings;
+    this.db.write(() => {
+      const created = rfc3339(this.now());
+      for (const [name, driver] of [
+        ["host", "host"],
+        ["none", "null"],
+      ] as const) {
+        if (!this.meta.networkByName(name)) {
+          this.meta.insertNetwork({
+            id: randomBytes(32).toString("hex"),
+            name,
+            driver,
+            bridge: "",
+            subnet: "",
+            gateway: "",
+            internal: false,
+            dns: false,
+            predefined: true,
+            labels: {},
+            options: {},
+            created,
+          });
+        }
+      }
+      const cur = this.meta.networkByName(DEFAULT_NETWORK);
+      const wantSubnet = s.bip ? formatSubnet(s.bip.subnet) : cur?.subnet;
+      if (cur && cur.bridge === s.bridge && (wantSubnet === undefined || cur.subnet === wantSubnet)) return;
+      const addressing = s.bip
+        ? { subnet: formatSubnet(s.bip.subnet), gateway: s.bip.gateway }
+        : cur?.subnet
+          ? { subnet: cur.subnet, gateway: cur.gateway }
+          : this.freeSubnet();
+      if (!cur) {
+        this.meta.insertNetwork({
+          id: randomBytes(32).toString("hex"),
+          name: DEFAULT_NETWORK,
+          driver: "bridge",
+          bridge: s.bridge,
+          ...addressing,
+          internal: false,
+          dns: false,
+          predefined: true,
+          labels: {},
+          options: {
+            "com.docker.network.bridge.default_bridge": "true",
+            "com.docker.network.bridge.enable_icc": "true",
+            "com.docker.network.bridge.enable_ip_masquerade": "true",
+            "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+            "com.docker.network.bridge.name": s.bridge,
+            "com.docker.network.driver.mtu": "1500",
+          },
+          created,
+        });
+      } else if (this.meta.endpointsOn(cur.id).every((e) => e.state === "")) {
+        this.meta.updateAddressing(cur.id, { bridge: s.bridge, ...addressing });
+      }
+    });
+  }
+
+  /** A subnet from the address pools that no network of ours and no host route overlaps. */
+  private freeSubnet(): { subnet: string; gateway: string } {
+    const taken: Subnet[] = [
+      ...hostRoutes(),
+      ...this.meta
+        .listNetworks()
+        .filter((n) => n.subnet !== "")
+        .map((n) => parseSubnet(n.subnet, { loose: true })),
+    ];
+    for (const pool of this.deps.settings.pools) {
+      for (const s of carve(pool.base, pool.size)) {
+        if (taken.some((t) => overlaps(t, s))) continue;
+        return { subnet: formatSubnet(s), gateway: formatIPv4(nthAddress(s, 1)) };
+      }
+    }
+    throw failedPrecondition(
+      "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
+    );
+  }
+
+  /** A network by full ID, name, or unique ID prefix. */
+  find(ref: string): NetworkRecord | undefined {
+    const byId = this.meta.getNetwork(ref);
+    if (byId) return byId;
+    const byName = this.meta.networkByName(ref);
+    if (byName) return byName;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const ids = this.meta.networkIdsByPrefix(ref);
+      if (ids.length > 1)
+        throw conflict(`network ${ref} is ambiguous (${ids.length} matches found based on ID prefix)`);
+      if (ids[0]) return this.meta.getNetwork(ids[0]);
+    }
+    return undefined;
+  }
+
+  resolve(ref: string): NetworkRecord {
+    const n = this.find(ref);
+    if (!n) throw notFound(`network ${ref} not found`);
+    return n;
+  }
+
+  async create(req: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    const name = req.Name ?? "";
+    if (name === "") throw invalidArgument("network name must be specified");
+    if (!VALID_NETWORK_NAME.test(name))
+      throw invalidArgument(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]`);
+    const driver = req.Driver || "bridge";
+    if (driver !== "bridge") throw notFound(`plugin "${driver}" not found`);
+    if (req.EnableIPv6) throw invalidArgument("IPv6 networks are not supported by berth yet");
+    const configs = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    if (configs.length > 1) throw invalidArgument("berth networks have one IPv4 subnet");
+    const id = randomBytes(32).toString("hex");
+    const options = { ...(req.Options ?? {}) };
+    const bridge = options["com.docker.network.bridge.name"] ?? `br-${id.slice(0, 12)}`;
+    if (!DEVICE_NAME.test(bridge)) throw invalidArgument(`invalid bridge name ${bridge}`);
+    const cfg = configs[0];
+    if (cfg && !cfg.Subnet && cfg.Gateway) throw invalidArgument("gateway requires a subnet (--subnet)");
+    let fixed: { subnet: string; gateway: string } | undefined;
+    if (cfg?.Subnet) {
+      const subnet = parseSubnet(cfg.Subnet);
+      if (subnet.prefix > 30) throw invalidArgument(`subnet ${cfg.Subnet} is too small`);
+      let gateway = formatIPv4(nthAddress(subnet, 1));
+      if (cfg.Gateway) {
+        const gw = parseIPv4(cfg.Gateway);
+        if (gw === undefined) throw invalidArgument(`invalid gateway address ${cfg.Gateway}`);
+        if (!contains(subnet, gw))
+          throw invalidArgument(
+            `Invalid address ${cfg.Gateway}: It does not belong to any of this network's subnets`,
+          );
+        gateway = cfg.Gateway;
+      }
+      fixed = { subnet: formatSubnet(subnet), gateway };
+    }
+    const created = rfc3339(this.now());
+    this.db.write(() => {
+      if (this.meta.networkByName(name)) throw alreadyExists(`network with name ${name} already exists`);
+      let addressing = fixed;
+      if (addressing) {
+        const s = parseSubnet(addressing.subnet);
+        for (const n of this.meta.listNetworks()) {
+          if (n.subnet && overlaps(parseSubnet(n.subnet, { loose: true }), s))
+            throw failedPrecondition("Pool overlaps with other one on this address space");
+        }
+      } else addressing = this.freeSubnet();
+      this.meta.insertNetwork({
+        id,
+        name,
+        driver,
+        bridge,
+        ...addressing,
+        internal: req.Internal === true,
+        dns: true,
+        predefined: false,
+        labels: { ...(req.Labels ?? {}) },
+        options,
+        created,
+      });
+    });
+    return { Id: id, Warning: "" };
+  }
+
+  /** Network inspect, with the containers attached now. */
+  inspect(ref: string): NetworkInspect {
+    return this.toInspect(this.resolve(ref), true);
+  }
+
+  list(opts: { filters?: Filters } = {}): NetworkInspect[] {
+    const f = opts.filters ?? {};
+    for (const k of Object.keys(f))
+      if (!["driver", "id", "label", "name", "scope", "type", "dangling"].includes(k))
+        throw invalidArgument(`invalid filter '${k}'`);
+    let nets = this.meta.listNetworks();
+    const any = (vals: readonly string[] | undefined, pred: (v: string) => boolean) =>
+      !vals || vals.length === 0 || vals.some(pred);
+    nets = nets.filter(
+      (n) =>
+        any(f.driver, (v) => n.driver === v) &&
+        any(f.id, (v) => n.id.startsWith(v)) &&
+        any(f.name, (v) => n.name.includes(v)) &&
+        any(f.scope, (v) => v === "local") &&
+        any(f.type, (v) => {
+          if (v !== "custom" && v !== "builtin") throw invalidArgument(`invalid filter: 'type'='${v}'`);
+          return (v === "builtin") === n.predefined;
+        }) &&
+        (f.label ?? []).every((l) => {
+          const eq = l.indexOf("=");
+          return eq < 0 ? Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] === l.slice(eq + 1);
+        }) &&
+        any(f.dangling, (v) => {
+          const want = v === "true" || v === "1";
+          if (!["true", "false", "1", "0"].includes(v))
+            throw invalidArgument(`invalid filter 'dangling=${v}'`);
+          return want === (!n.predefined && this.meta.endpointsOn(n.id).length === 0);
+        }),
+    );
+    return nets.map((n) => this.toInspect(n, false));
+  }
+
+  private toInspect(n: NetworkRecord, withContainers: boolean): NetworkInspect {
+    const containers: Record<string, NetworkContainer> = {};
+    if (withContainers) {
+      for (const e of this.meta.endpointsOn(n.id)) {
+        if (e.state !== "attached") continue;
+        const name = this.db.sqlite
+          .prepare("SELECT name FROM containers WHERE id = ?")
+          .pluck()
+          .get(e.containerId);
+        containers[e.containerId] = {
+          Name: typeof name === "string" ? name : "",
+          EndpointID: e.endpointId,
+          MacAddress: e.mac,
+          IPv4Address: e.address,
+          IPv6Address: "",
+        };
+      }
+    }
+    return {
+      Name: n.name,
+      Id: n.id,
+      Created: n.created,
+      Scope: "local",
+      Driver: n.driver,
+      EnableIPv6: false,
+      IPAM: {
+        Driver: "default",
+        Options: n.predefined ? null : {},
+        Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [],
+      },
+      Internal: n.internal,
+      Attachable: false,
+      Ingress: false,
+      ConfigFrom: { Network: "" },
+      ConfigOnly: false,
+      Containers: containers,
+      Options: { ...n.options },
+      Labels: { ...n.labels },
+    };
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.resolve(ref);
+    if (n.predefined) throw failedPrecondition(`${n.name} is a pre-defined network and cannot be removed`);
+    this.db.write(() => {
+      const eps = this.meta.endpointsOn(n.id);
+      if (eps.some((e) => e.state !== ""))
+        throw failedPrecondition(
+          `error while removing network: network ${n.name} id ${n.id} has active endpoints`,
+        );
+      // Stopped containers lose their configuration for it (Docker's fail to start afterwards).
+      for (const e of eps) this.meta.deleteEndpoint(e.containerId, n.id);
+      this.meta.deleteNetwork(n.id);
+    });
+    await this.removeBridge(n);
+  }
+
+  private async removeBridge(n: NetworkRecord): Promise<void> {
+    if (n.bridge) await execProgram("ip", ["link", "del", n.bridge], { pkg: "iproute2" });
+    await rm(join(this.ipamDir(), n.name), { recursive: true, force: true });
+  }
+
+  async prune(opts: { filters?: Filters } = {}): Promise<NetworksPruneResponse> {
+    const f = opts.filters ?? {};
+    for (const k of Object.keys(f))
+      if (k !== "until" && k !== "label" && k !== "label!") throw invalidArgument(`invalid filter '${k}'`);
+    const deleted: string[] = [];
+    for (const n of this.meta.listNetworks()) {
+      if (n.predefined || this.meta.endpointsOn(n.id).length > 0) continue;
+      const until = f.until?.[0];
+      if (until !== undefined) {
+        const t = /^\d+$/.test(until) ? Number(until) * 1000 : this.now() - parseDurationMs(until);
+        if (Date.parse(n.created) >= t) continue;
+      }
+      const labelOk = (l: string) => {
+        const eq = l.indexOf("=");
+        return eq < 0 ? Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] === l.slice(eq + 1);
+      };
+      if (!(f.label ?? []).every(labelOk)) continue;
+      if ((f["label!"] ?? []).some(labelOk)) continue;
+      try {
+        await this.remove(n.id);
+        deleted.push(n.name);
+      } catch {
+        // in use meanwhile
+      }
+    }
+    return { NetworksDeleted: deleted };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Container endpoints (configuration)
+
+  /**
+   * Checks a create request's network mode and endpoint settings and returns the network it
+   * attaches to (undefined for none, host, container:…). Docker's errors for --ip and aliases on
+   * the default network.
+   */
+  planFor(mode: string, endpoints: Readonly<Record<string, EndpointSettings>>): NetworkRecord | undefined {
+    if (!isNetworkName(mode)) {
+      if (Object.values(endpoints).some((e) => e.IPAMConfig?.IPv4Address))
+        throw invalidArgument("user specified IP address is supported on user defined networks only");
+      return undefined;
+    }
+    const net = this.resolve(mode === "default" ? DEFAULT_NETWORK : mode);
+    const ep = endpoints[mode] ?? endpoints[net.name] ?? endpoints[net.id];
+    if (net.predefined) {
+      if (ep?.IPAMConfig?.IPv4Address)
+        throw invalidArgument("user specified IP address is supported on user defined networks only");
+      if ((ep?.Aliases ?? []).length > 0)
+        throw invalidArgument(
+          "network-scoped alias is supported only for containers in user defined networks",
+        );
+    }
+    return net;
+  }
+
+  /** Records a container's endpoint on a network (create, connect). Run inside a write transaction. */
+  addEndpoint(containerId: string, net: NetworkRecord, ep: EndpointSettings = {}): boolean {
+    const ipv4 = ep.IPAMConfig?.IPv4Address ?? "";
+    if (ipv4 !== "") {
+      const ip = parseIPv4(ipv4);
+      if (ip === undefined) throw invalidArgument(`invalid IPv4 address: ${ipv4}`);
+      if (net.predefined)
+        throw invalidArgument("user specified IP address is supported on user defined networks only");
+      if (!contains(parseSubnet(net.subnet, { loose: true }), ip))
+        throw invalidArgument(`Invalid address ${ipv4}: It does not belong to any of this network's subnets`);
+      const taken = this.meta
+        .endpointsOn(net.id)
+        .some((e) => e.ipv4Request === ipv4 || e.address.split("/")[0] === ipv4);
+      if (taken || ipv4 === net.gateway) throw conflict(`Address already in use`);
+    }
+    if ((ep.Aliases ?? []).length > 0 && net.predefined)
+      throw invalidArgument("network-scoped alias is supported only for containers in user defined networks");
+    return this.meta.insertEndpoint({
+      containerId,
+      networkId: net.id,
+      endpointId: randomBytes(32).toString("hex"),
+      aliases: [...(ep.Aliases ?? [])],
+      ipv4Request: ipv4,
+    });
+  }
+
+  endpointsOf(containerId: string): EndpointRecord[] {
+    return this.meta.endpointsOf(containerId);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Attaching
+
+  /** Resolves the requested host ports to concrete ones, refusing taken ones (Docker's error). */
+  private async choosePorts(target: AttachTarget, endpointId: string): Promise<PublishedPort[]> {
+    const reqs = requestedPorts(target.config, target.hostConfig);
+    if (reqs.length === 0) return [];
+    const forwarded = await forwardedHostPorts();
+    const chosen: PublishedPort[] = [];
+    const ours = (port: number, proto: string, ip: string) =>
+      this.meta
+        .portsUsing(port, proto)
+        .some(
+          (p) =>
+            p.containerId !== target.id && (p.hostIp === ip || p.hostIp === "0.0.0.0" || ip === "0.0.0.0"),
+        );
+    const inChosen = (port: number, proto: string) =>
+      chosen.some((c) => c.hostPort === port && c.proto === proto);
+    const free = async (r: PortRequest, ip: string, port: number) =>
+      !ours(port, r.proto, ip) &&
+      !forwarded.has(`${r.proto}/${port}`) &&
+      !inChosen(port, r.proto) &&
+      (await canBind(ip, port, r.proto));
+    for (const r of reqs) {
+      const ip = r.hostIp === "" ? "0.0.0.0" : r.hostIp;
+      let port = 0;
+      if (r.hostPortFrom === 0) {
+        for (let i = 0; i < 50 && port === 0; i++) {
+          const p = await ephemeralPort(ip, r.proto);
+          if (await free(r, ip, p)) port = p;
+        }
+      } else {
+        for (let p = r.hostPortFrom; p <= r.hostPortTo && port === 0; p++) if (await free(r, ip, p)) port = p;
+      }
+      if (port === 0) {
+        const shown =
+          r.hostPortFrom === r.hostPortTo ? `${r.hostPortFrom}` : `${r.hostPortFrom}-${r.hostPortTo}`;
+        throw conflict(
+          `driver failed programming external connectivity on endpoint ${target.name} (${endpointId}): Bind for ${ip}:${shown} failed: port is already allocated`,
+        );
+      }
+      chosen.push({
+        containerId: target.id,
+        hostIp: ip,
+        hostPort: port,
+        containerPort: r.containerPort,
+        proto: r.proto,
+      });
+    }
+    return chosen;
+  }
+
+  /** The CNI network configuration list of a bridge network. */
+  configList(n: NetworkRecord): NetworkConfigList {
+    const plugins: PluginConfig[] = [
+      {
+        type: "bridge",
+        bridge: n.bridge,
+        isGateway: true,
+        ipMasq: !n.internal,
+        hairpinMode: true,
+        capabilities: { ips: true },
+        ipam: {
+          type: "host-local",
+          ranges: [[{ subnet: n.subnet, gateway: n.gateway }]],
+          routes: n.internal ? [] : [{ dst: "0.0.0.0/0" }],
+          dataDir: this.ipamDir(),
+        },
+      },
+    ];
+    if (!n.internal) plugins.push({ type: "portmap", snat: true, capabilities: { portMappings: true } });
+    plugins.push({ type: "firewall", backend: "iptables" });
+    return { cniVersion: CNI_VERSION, name: n.name, plugins };
+  }
+
+  private runtimeConfig(ep: EndpointRecord, first: boolean, ports: readonly PublishedPort[]) {
+    const rc: Record<string, unknown> = {};
+    if (first && ports.length > 0) {
+      rc.portMappings = ports.map((p) => ({
+        hostPort: p.hostPort,
+        containerPort: p.containerPort,
+        protocol: p.proto,
+        ...(p.hostIp !== "0.0.0.0" ? { hostIP: p.hostIp } : {}),
+      }));
+    }
+    if (ep.ipv4Request) rc.ips = [ep.ipv4Request];
+    return rc;
+  }
+
+  /**
+   * Attaches a container to its networks before its process starts. Returns undefined when it
+   * has none (network none/host/container:…). On failure nothing is left behind.
+   */
+  async attach(target: AttachTarget): Promise<Attachment | undefined> {
+    const eps = this.meta.endpointsOf(target.id);
+    if (eps.length === 0) return undefined;
+    // A previous attachment that was never torn down (a crash): tear it down first.
+    if (eps.some((e) => e.state !== "")) await this.detach(target.id);
+    const first = eps[0] as EndpointRecord;
+    const ports = await this.choosePorts(target, first.endpointId);
+    this.db.write(() => {
+      // Re-check under the write lock: another process may have taken a port meanwhile.
+      for (const p of ports) {
+        const holder = this.meta
+          .portsUsing(p.hostPort, p.proto)
+          .find(
+            (q) =>
+              q.containerId !== target.id &&
+              (q.hostIp === p.hostIp || q.hostIp === "0.0.0.0" || p.hostIp === "0.0.0.0"),
+          );
+        if (holder)
+          throw conflict(
+            `driver failed programming external connectivity on endpoint ${target.name} (${first.endpointId}): Bind for ${p.hostIp}:${p.hostPort} failed: port is already allocated`,
+          );
+      }
+      this.meta.deletePorts(target.id);
+      for (const p of ports) this.meta.insertPort(p);
+      eps.forEach((e, i) => {
+        this.meta.markAttaching(target.id, e.networkId, {
+          ifname: `eth${i}`,
+          ownerPid: process.pid,
+          at: this.now(),
+        });
+      });
+    });
+    const netns = this.netnsPath(target.id);
+    try {
+      await createNetns(netns);
+      await invokePlugin(
+        "ADD",
+        JSON.stringify({ cniVersion: CNI_VERSION, name: "lo", type: "loopback" }),
+        "loopback",
+        {
+          containerId: target.id,
+          netns,
+          ifname: "lo",
+          ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
+        },
+      );
+      let ip = "";
+      let nameservers: string[] = [];
+      for (const [i, e] of eps.entries()) {
+        const net = this.meta.getNetwork(e.networkId);
+        if (!net) throw notFound(`network ${e.networkId} not found`);
+        const result = await this.addEndpointToNetns(
+          target.id,
+          net,
+          { ...e, ifname: `eth${i}` },
+          i === 0 ? ports : [],
+        );
+        if (i === 0) {
+          ip = (result.ips[0]?.address ?? "").split("/")[0] ?? "";
+          if (net.dns) nameservers = [net.gateway];
+        }
+      }
+      this.syncDnsFor(eps.map((e) => e.networkId));
+      return { netnsPath: netns, ip, nameservers };
+    } catch (err) {
+      await this.detach(target.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async addEndpointToNetns(
+    containerId: string,
+    net: NetworkRecord,
+    ep: EndpointRecord,
+    ports: readonly PublishedPort[],
+  ): Promise<CniResult> {
+    const list = this.configList(net);
+    const record = (r: CniResult, done: boolean) => {
+      const ipc = r.ips[0];
+      const iface = ipc?.interface !== undefined ? r.interfaces[ipc.interface] : undefined;
+      this.db.write(() =>
+        this.meta.recordAttachment(containerId, net.id, {
+          address: ipc?.address ?? "",
+          gateway: ipc?.gateway ?? "",
+          mac: iface?.mac ?? "",
+          result: JSON.stringify(r.raw),
+          done,
+        }),
+      );
+    };
+    const rc = this.runtimeConfig(ep, ep.ifname === "eth0", ports);
+    const result = await addNetworkList(
+      list,
+      {
+        containerId,
+        netns: this.netnsPath(containerId),
+        ifname: ep.ifname,
+        runtimeConfig: rc,
+        ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
+      },
+      (r) => record(r, false),
+    );
+    record(result, true);
+    return result;
+  }
+
+  /** Connects a running container's namespace to one more network (`network connect`). */
+  async attachOne(target: AttachTarget, net: NetworkRecord): Promise<void> {
+    const eps = this.meta.endpointsOf(target.id);
+    const ep = eps.find((e) => e.networkId === net.id);
+    if (!ep) return;
+    const used = new Set(eps.map((e) => e.ifname).filter(Boolean));
+    let n = 0;
+    while (used.has(`eth${n}`)) n++;
+    const ifname = `eth${n}`;
+    this.db.write(() =>
+      this.meta.markAttaching(target.id, net.id, { ifname, ownerPid: process.pid, at: this.now() }),
+    );
+    try {
+      await this.addEndpointToNetns(target.id, net, { ...ep, ifname }, []);
+      this.syncDnsFor([net.id]);
+    } catch (err) {
+      await this.detachOne(target.id, net.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Disconnects one network of a running container (`network disconnect`). */
+  async detachOne(containerId: string, networkId: string): Promise<void> {
+    const ep = this.meta.endpointsOf(containerId).find((e) => e.networkId === networkId);
+    if (!ep || ep.state === "") return;
+    await this.delEndpoint(containerId, ep, []);
+    this.db.write(() => this.meta.clearAttachment(containerId, networkId));
+    this.syncDnsFor([networkId]);
+  }
+
+  private async delEndpoint(
+    containerId: string,
+    ep: EndpointRecord,
+    ports: readonly PublishedPort[],
+  ): Promise<void> {
+    const net = this.meta.getNetwork(ep.networkId);
+    if (!net) return;
+    let prev: CniResult | undefined;
+    if (ep.result) {
+      try {
+        prev = decodeResult(JSON.parse(ep.result));
+      } catch {
+        prev = undefined;
+      }
+    }
+    const rc = this.runtimeConfig(ep, ep.ifname === "eth0", ports);
+    await delNetworkList(
+      this.configList(net),
+      {
+        containerId,
+        netns: this.netnsPath(containerId),
+        ifname: ep.ifname || "eth0",
+        runtimeConfig: rc,
+        ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
+      },
+      prev,
+    );
+  }
+
+  /**
+   * Tears a container's attachment down: CNI DEL for every network (with the results ADD gave),
+   * then the namespace, then the records. Safe to repeat; safe after a crash at any point.
+   */
+  async detach(containerId: string): Promise<void> {
+    const eps = this.meta.endpointsOf(containerId).filter((e) => e.state !== "");
+    const ports = this.meta.portsOf(containerId);
+    let first: unknown;
+    for (const e of [...eps].reverse()) {
+      try {
+        await this.delEndpoint(containerId, e, ports);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    await removeNetns(this.netnsPath(containerId));
+    this.db.write(() => {
+      for (const e of eps) this.meta.clearAttachment(containerId, e.networkId);
+      this.meta.deletePorts(containerId);
+    });
+    if (eps.length > 0) this.syncDnsFor(eps.map((e) => e.networkId));
+    if (first !== undefined)
+      throw failedPrecondition(`network teardown of ${containerId}: ${errorMessage(first)}`, first);
+  }
+
+  /** Rewrites the DNS server's view of these networks (only those with name resolution). */
+  private syncDnsFor(networkIds: readonly string[]): void {
+    const nets = networkIds.map((id) => this.meta.getNetwork(id)).filter((n): n is NetworkRecord => !!n?.dns);
+    if (nets.length === 0) return;
+    this.db.write(() => {
+      const all: DnsNetwork[] = [];
+      for (const n of this.meta.listNetworks()) {
+        if (!n.dns) continue;
+        const entries = this.meta
+          .endpointsOn(n.id)
+          .filter((e) => e.state === "attached" && e.address)
+          .map((e) => {
+            const row = this.db.sqlite
+              .prepare("SELECT name, host_config FROM containers WHERE id = ?")
+              .get(e.containerId);
+            let name = "";
+            let dns: string[] = [];
+            if (typeof row === "object" && row !== null && "name" in row && typeof row.name === "string") {
+              name = row.name;
+              if ("host_config" in row && typeof row.host_config === "string") {
+                const hc: unknown = JSON.parse(row.host_config);
+                if (typeof hc === "object" && hc !== null && "Dns" in hc && Array.isArray(hc.Dns))
+                  dns = hc.Dns.filter((d): d is string => typeof d === "string");
+              }
+            }
+            return {
+              containerId: e.containerId,
+              ipv4: e.address.split("/")[0] ?? "",
+              names: [name, ...e.aliases, e.containerId.slice(0, 12)].filter(Boolean),
+              dnsServers: dns,
+            };
+          });
+        if (entries.length > 0) all.push({ name: n.name, gateway: n.gateway, entries });
+      }
+      syncDns(this.deps.dnsDir, all);
+    });
+  }
+
+  /** Container settings as inspect and ps show them. */
+  networkSettings(containerId: string, running: boolean) {
+    const networks: Record<string, EndpointSettings> = {};
+    for (const e of this.meta.endpointsOf(containerId)) {
+      const net = this.meta.getNetwork(e.networkId);
+      if (!net) continue;
+      const on = running && e.state === "attached";
+      const [ip = "", len = ""] = on ? e.address.split("/") : [];
+      networks[net.name] = {
+        IPAMConfig: e.ipv4Request ? { IPv4Address: e.ipv4Request } : null,
+        Links: null,
+        Aliases: net.predefined ? null : [...e.aliases, containerId.slice(0, 12)],
+        MacAddress: on ? e.mac : "",
+        DriverOpts: null,
+        NetworkID: net.id,
+        EndpointID: on ? e.endpointId : "",
+        Gateway: on ? e.gateway : "",
+        IPAddress: ip,
+        IPPrefixLen: len ? Number(len) : 0,
+        IPv6Gateway: "",
+        GlobalIPv6Address: "",
+        GlobalIPv6PrefixLen: 0,
+        DNSNames: net.dns ? [this.containerName(containerId), ...e.aliases, containerId.slice(0, 12)] : null,
+      };
+    }
+    const ports: Record<string, PortBinding[] | null> = {};
+    if (running) {
+      for (const p of this.meta.portsOf(containerId)) {
+        const key = `${p.containerPort}/${p.proto}`;
+        const list = ports[key] ?? [];
+        list.push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+        ports[key] = list;
+      }
+    }
+    return { networks, ports, published: running ? this.meta.portsOf(containerId) : [] };
+  }
+
+  private containerName(id: string): string {
+    const name = this.db.sqlite.prepare("SELECT name FROM containers WHERE id = ?").pluck().get(id);
+    return typeof name === "string" ? name : "";
+  }
+
+  /**
+   * Repairs what killed processes left: attachments of containers that are not running (unless
+   * a live process is attaching them right now) and namespace files nobody accounts for.
+   */
+  async reconcile(isRunning: (containerId: string) => boolean): Promise<void> {
+    const byContainer = new Map<string, EndpointRecord[]>();
+    for (const e of this.meta.activeEndpoints()) {
+      const list = byContainer.get(e.containerId) ?? [];
+      list.push(e);
+      byContainer.set(e.containerId, list);
+    }
+    const now = this.now();
+    for (const [id, eps] of byContainer) {
+      if (isRunning(id)) continue;
+      if (
+        eps.some(
+          (e) => e.ownerPid !== process.pid && alive(e.ownerPid) && now - e.updatedAt < ATTACH_GRACE_MS,
+        )
+      )
+        continue;
+      await this.detach(id).catch(() => undefined);
+    }
+    let files: string[] = [];
+    try {
+      files = await readdir(this.deps.netnsDir);
+    } catch {
+      return;
+    }
+    for (const f of files) {
+      if (!/^[a-f0-9]{64}$/.test(f) || byContainer.has(f) || isRunning(f)) continue;
+      if (this.meta.endpointsOf(f).some((e) => e.state !== "")) continue;
+      await removeNetns(join(this.deps.netnsDir, f)).catch(() => undefined);
+    }
+  }
+
+  /** The default network's gateway (`host-gateway` in --add-host). */
+  defaultGateway(): string {
+    return this.meta.networkByName(DEFAULT_NETWORK)?.gateway ?? "";
+  }
+}
+
+/** "24h", "30m", "10s" → ms (the prune `until` filter's relative form). */
+function parseDurationMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(h|m|s)$/.exec(text);
+  if (!m) {
+    const t = Date.parse(text);
+    if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${text}'`);
+    return Date.now() - t;
+  }
+  const n = Number(m[1]);
+  return n * (m[2] === "h" ? 3_600_000 : m[2] === "m" ? 60_000 : 1000);
+}
