@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   alreadyExists,
@@ -42,6 +42,7 @@ import {
   type PublishedPort,
 } from "../metadata/networks.js";
 import { execProgram } from "../sys/exec.js";
+import { writeFileAtomic } from "../sys/fs.js";
 import { createNetns, removeNetns } from "../sys/netns.js";
 import {
   addNetworkList,
@@ -915,11 +916,114 @@ export class NetworkService {
     } catch {
       return;
     }
+    // Build sandboxes whose process died.
+    const sandboxes = new Set<string>();
+    for (const f of await readdir(this.sandboxDir()).catch(() => [] as string[])) {
+      if (!f.endsWith(".json")) continue;
+      const id = f.slice(0, -5);
+      const rec = await this.readSandbox(id);
+      if (rec && alive(rec.pid)) sandboxes.add(id);
+      else await this.detachSandbox(id).catch(() => undefined);
+    }
     for (const f of files) {
-      if (!/^[a-f0-9]{64}$/.test(f) || byContainer.has(f) || isRunning(f)) continue;
+      if (!/^[a-f0-9]{64}$/.test(f) || byContainer.has(f) || sandboxes.has(f) || isRunning(f)) continue;
       if (this.meta.endpointsOf(f).some((e) => e.state !== "")) continue;
       await removeNetns(join(this.deps.netnsDir, f)).catch(() => undefined);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sandboxes: a namespace on the default network for something that is not a container record
+  // (build steps). `<cniDir>/sandboxes/<id>.json` records the owning process and the CNI result
+  // before and after the ADD, so the next command's reconcile tears down a dead owner's sandbox.
+
+  private sandboxDir(): string {
+    return join(this.deps.cniDir, "sandboxes");
+  }
+
+  private async readSandbox(id: string): Promise<{ pid: number; result: string } | undefined> {
+    try {
+      const v: unknown = JSON.parse(await readFile(join(this.sandboxDir(), `${id}.json`), "utf8"));
+      if (typeof v !== "object" || v === null || !("pid" in v) || typeof v.pid !== "number") return undefined;
+      const result = "result" in v && typeof v.result === "string" ? v.result : "";
+      return { pid: v.pid, result };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Creates a network namespace `<runroot>/netns/<id>` attached to the default bridge network
+   * (no published ports) for a process that is not a container record — a build's RUN step.
+   * `id` must be 64 lowercase hex characters, unique (a random ID). Call `detachSandbox(id)` when
+   * done; a crashed owner's sandbox is removed by the next command's reconcile.
+   */
+  async attachSandbox(id: string): Promise<Attachment> {
+    if (!/^[a-f0-9]{64}$/.test(id)) throw invalidArgument(`invalid sandbox id ${id}`);
+    const net = this.resolve(DEFAULT_NETWORK);
+    await mkdir(this.sandboxDir(), { recursive: true, mode: 0o700 });
+    const file = join(this.sandboxDir(), `${id}.json`);
+    await writeFileAtomic(file, JSON.stringify({ pid: process.pid, result: "" }), 0o600);
+    const netns = this.netnsPath(id);
+    try {
+      await createNetns(netns);
+      const cniPath = this.deps.cniPath ? { cniPath: this.deps.cniPath } : {};
+      await invokePlugin(
+        "ADD",
+        JSON.stringify({ cniVersion: CNI_VERSION, name: "lo", type: "loopback" }),
+        "loopback",
+        {
+          containerId: id,
+          netns,
+          ifname: "lo",
+          ...cniPath,
+        },
+      );
+      // Intermediate results are recorded in order, before the final one.
+      let pending: Promise<void> = Promise.resolve();
+      const save = (raw: unknown) => {
+        pending = pending.then(() =>
+          writeFileAtomic(file, JSON.stringify({ pid: process.pid, result: JSON.stringify(raw) }), 0o600),
+        );
+      };
+      const result = await addNetworkList(
+        this.configList(net),
+        { containerId: id, netns, ifname: "eth0", ...cniPath },
+        (r) => save(r.raw),
+      );
+      save(result.raw);
+      await pending;
+      return { netnsPath: netns, ip: (result.ips[0]?.address ?? "").split("/")[0] ?? "", nameservers: [] };
+    } catch (err) {
+      await this.detachSandbox(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Tears a sandbox down (CNI DEL, namespace, record); safe to repeat. */
+  async detachSandbox(id: string): Promise<void> {
+    const rec = await this.readSandbox(id);
+    const net = this.meta.networkByName(DEFAULT_NETWORK);
+    let prev: CniResult | undefined;
+    try {
+      prev = rec?.result ? decodeResult(JSON.parse(rec.result)) : undefined;
+    } catch {
+      prev = undefined;
+    }
+    if (net) {
+      await delNetworkList(
+        this.configList(net),
+        {
+          containerId: id,
+          netns: this.netnsPath(id),
+          ifname: "eth0",
+          ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
+        },
+        prev,
+      ).catch(() => undefined);
+    }
+    await removeNetns(this.netnsPath(id));
+    await rm(join(this.sandboxDir(), `${id}.json`), { force: true });
   }
 
   /** The default network's gateway (`host-gateway` in --add-host). */

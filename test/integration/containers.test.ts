@@ -290,6 +290,7 @@ describe("interactive terminals, logs options and ps filters", () => {
   test("run -it detaches with Ctrl-P Ctrl-Q and attach re-attaches to the same shell", async () => {
     const cmd = `${BERTH} --root ${store.root} --runroot ${store.runroot}`;
     const first = await runProgram("script", ["-qec", `${cmd} run -it --name tty1 busybox sh`, "/dev/null"], {
+      env: { ...store.env },
       input: "",
       stdinScript: [
         [800, "echo first-$((40+2))\n"],
@@ -300,6 +301,7 @@ describe("interactive terminals, logs options and ps filters", () => {
     assert.match(first.stdout, /first-42/);
     assert.match((await store.ok(["ps", "--filter", "name=tty1", "--format", "{{.Status}}"])).stdout, /^Up /);
     const second = await runProgram("script", ["-qec", `${cmd} attach tty1`, "/dev/null"], {
+      env: { ...store.env },
       stdinScript: [[600, "echo again-$((1+1)); exit 4\n"]],
     });
     assert.match(second.stdout, /again-2/);

@@ -6,11 +6,15 @@
  * Traffic goes only to 127.0.0.1 and to the containers' own addresses.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { get } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { openDatabase } from "../../src/metadata/db.js";
+import { NetworkService } from "../../src/network/service.js";
+import { loadNetworkSettings } from "../../src/network/settings.js";
 import { exclusive, runProgram, Store } from "./harness.js";
 
 let store: Store;
@@ -446,5 +450,45 @@ describe("user-defined networks", () => {
       await store.berth(["rm", "-f", first]);
     }
     await assertNoNetworkState([first]);
+  });
+});
+
+describe("sandboxes for build steps", () => {
+  test("attachSandbox gives a namespace on the default bridge; detachSandbox leaves nothing", async () => {
+    await store.ok(["ps"]); // the default network's record follows this store's settings
+    const db = openDatabase(join(store.root, "berth.db"));
+    try {
+      const net = new NetworkService({
+        db,
+        netnsDir: join(store.runroot, "netns"),
+        cniDir: join(store.runroot, "cni"),
+        dnsDir: join(store.runroot, "aardvark"),
+        settings: loadNetworkSettings({ ...process.env, ...store.env }),
+      });
+      const id = randomBytes(32).toString("hex");
+      const a = await net.attachSandbox(id);
+      try {
+        const prefix = (store.env.BERTH_BIP ?? "").split(".").slice(0, 3).join(".");
+        assert.ok(a.ip.startsWith(`${prefix}.`), a.ip);
+        const inside = await runProgram("nsenter", [
+          `--net=${a.netnsPath}`,
+          "ip",
+          "-4",
+          "-o",
+          "addr",
+          "show",
+          "eth0",
+        ]);
+        assert.match(inside.stdout, new RegExp(` ${a.ip.replace(/\./g, "\\.")}/24 `));
+        // A live owner's sandbox survives another command's reconcile.
+        await store.ok(["ps"]);
+        assert.deepEqual((await networkState()).netns, [id]);
+      } finally {
+        await net.detachSandbox(id);
+      }
+      await assertNoNetworkState([id]);
+    } finally {
+      db.close();
+    }
   });
 });
