@@ -830,7 +830,8 @@ export class ContainerService {
         ImageID: r.imageId,
         Command: args.join(" "),
         Created: Math.floor(r.created / 1000),
-        Ports: summaryPorts(r.config.ExposedPorts ?? {}, net.published),
+        // As Docker: a container that is not running shows no ports.
+        Ports: RUNNING_STATES.has(r.status) ? summaryPorts(r.config.ExposedPorts ?? {}, net.published) : [],
         Labels: { ...r.labels },
         State: r.status,
         Status: statusText(r, now),
@@ -918,6 +919,26 @@ export class ContainerService {
       const ref = this.resolve(s);
       out = out.filter((r) => r.created > ref.created);
     }
+    const networks = filters.network ?? [];
+    if (networks.length) {
+      out = out.filter((r) =>
+        this.deps.network.endpointsOf(r.id).some((e) => {
+          const n = this.deps.network.meta.getNetwork(e.networkId);
+          return !!n && networks.some((v) => v === n.name || n.id.startsWith(v));
+        }),
+      );
+    }
+    // publish=80[/tcp], expose=80[/tcp] (single ports).
+    const portKey = (v: string) => (v.includes("/") ? v : `${v}/tcp`);
+    const publish = (filters.publish ?? []).map(portKey);
+    if (publish.length) {
+      out = out.filter((r) =>
+        this.deps.network.meta.portsOf(r.id).some((p) => publish.includes(`${p.containerPort}/${p.proto}`)),
+      );
+    }
+    const expose = (filters.expose ?? []).map(portKey);
+    if (expose.length)
+      out = out.filter((r) => Object.keys(r.config.ExposedPorts ?? {}).some((k) => expose.includes(k)));
     const vols = filters.volume ?? [];
     if (vols.length) {
       out = out.filter((r) =>

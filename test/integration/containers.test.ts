@@ -293,7 +293,7 @@ describe("interactive terminals, logs options and ps filters", () => {
       env: { ...store.env },
       input: "",
       stdinScript: [
-        [800, "echo first-$((40+2))\n"],
+        [2000, "echo first-$((40+2))\n"],
         [600, "\x10\x11"],
       ],
     });

@@ -6,6 +6,7 @@
  * Traffic goes only to 127.0.0.1 and to the containers' own addresses.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { get } from "node:http";
@@ -15,7 +16,7 @@ import { after, before, describe, test } from "node:test";
 import { openDatabase } from "../../src/metadata/db.js";
 import { NetworkService } from "../../src/network/service.js";
 import { loadNetworkSettings } from "../../src/network/settings.js";
-import { exclusive, runProgram, Store } from "./harness.js";
+import { BERTH, exclusive, runProgram, Store } from "./harness.js";
 
 let store: Store;
 
@@ -115,6 +116,11 @@ describe("the default bridge network and published ports", () => {
           "web3003 0.0.0.0:3003->80/tcp",
         ]);
         assert.equal((await store.ok(["port", "web3001"])).stdout, "80/tcp -> 0.0.0.0:3001\n");
+        assert.equal(
+          (await store.ok(["ps", "-q", "--filter", "publish=80/tcp"])).stdout.split("\n").length,
+          5,
+        );
+        assert.equal((await store.ok(["ps", "-q", "--filter", "publish=81"])).stdout, "");
         assert.equal((await store.ok(["port", "web3001", "80"])).stdout, "0.0.0.0:3001\n");
         const notPublished = await store.berth(["port", "web3001", "81"]);
         assert.equal(notPublished.code, 1);
@@ -273,6 +279,25 @@ describe("the default bridge network and published ports", () => {
     await assertNoNetworkState([quick, crash]);
   });
 
+  test("berth killed with SIGKILL at any point of run: the next command repairs the network state", async () => {
+    for (const delay of [150, 300, 450, 600, 800, 1100]) {
+      const child = spawn(
+        BERTH,
+        ["--root", store.root, "--runroot", store.runroot, "run", "-d", "-p", "80", "busybox", "sleep", "30"],
+        { stdio: "ignore", env: { ...process.env, ...store.env } },
+      );
+      const closed = new Promise((r) => child.on("close", r));
+      await sleep(delay);
+      child.kill("SIGKILL");
+      await closed;
+    }
+    await store.ok(["ps", "-a"]);
+    const ids = (await store.ok(["ps", "-aq", "--no-trunc"])).stdout.split("\n").filter(Boolean);
+    if (ids.length > 0) await store.ok(["rm", "-f", ...ids]);
+    await store.ok(["ps", "-a"]);
+    await assertNoNetworkState(ids);
+  });
+
   test("50 create/start/rm cycles leave no links, rules, leases or namespaces", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) {
@@ -329,6 +354,12 @@ describe("user-defined networks", () => {
         "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://api/ && break; sleep 0.3; done; wget -qO- http://backend/",
       ]);
       assert.equal(client.stdout, `${srv.slice(0, 12)}\n${srv.slice(0, 12)}\n`);
+      assert.equal(
+        (await store.ok(["ps", "-q", "--no-trunc", "--filter", "network=appnet"])).stdout,
+        `${srv}\n`,
+      );
+      assert.equal((await store.ok(["ps", "-q", "--filter", "network=bridge"])).stdout, "");
+      assert.equal((await store.ok(["inspect", "-f", "{{.Driver}}", "appnet"])).stdout, "bridge\n");
       const inspect = JSON.parse((await store.ok(["network", "inspect", "appnet"])).stdout);
       assert.equal(inspect[0].Name, "appnet");
       assert.deepEqual(inspect[0].Labels, { purpose: "test" });

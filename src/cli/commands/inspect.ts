@@ -1,15 +1,16 @@
-/** `berth inspect`: any object by name or ID — containers first, then images, then volumes, as Docker looks. */
+/** `berth inspect`: any object by name or ID — containers first, then images, volumes and networks, as Docker looks. */
 import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import { atLeast, type Command, INSPECT_FORMAT_FLAG } from "../command.js";
 import { renderInspect } from "../format/render.js";
 
-type Kind = "container" | "image" | "volume";
+type Kind = "container" | "image" | "volume" | "network";
 
 const LOOKUPS: Record<Kind, (engine: Engine, name: string, size: boolean) => Promise<unknown>> = {
   container: (e, n, size) => e.containerInspect(n, { size }),
   image: (e, n) => e.imageInspect(n),
   volume: (e, n) => e.volumeInspect(n),
+  network: (e, n) => e.networkInspect(n),
 };
 
 export const inspectCommand: Command = {
@@ -37,8 +38,7 @@ export const inspectCommand: Command = {
     if (type !== undefined && !["container", "image", "volume", "network"].includes(type)) {
       throw invalidArgument(`"${type}" is not a valid value for --type`);
     }
-    const kinds: Kind[] =
-      type === undefined ? ["container", "image", "volume"] : type === "network" ? [] : [type as Kind];
+    const kinds: Kind[] = type === undefined ? ["container", "image", "volume", "network"] : [type as Kind];
     const engine = await ctx.engine();
     const found: unknown[] = [];
     const errors: string[] = [];
