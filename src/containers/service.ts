@@ -174,10 +174,13 @@ export class ContainerService {
       if (rec) await this.observeExit(rec);
     }
     // Network attachments of containers that no longer run (a killed berth left them).
-    await this.deps.network.reconcile((id) => {
-      const cur = this.meta.get(id);
-      return !!cur && RUNNING_STATES.has(cur.status);
-    });
+    const running = new Set(
+      this.meta
+        .states()
+        .filter((r) => RUNNING_STATES.has(r.status))
+        .map((r) => r.id),
+    );
+    await this.deps.network.reconcile((id) => running.has(id));
   }
 
   /** Records the exit of a container whose process has ended; true when it had. */

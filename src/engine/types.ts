@@ -792,6 +792,7 @@ export interface BuildCacheRecord {
   CreatedAt: string;
   LastUsedAt: string;
   UsageCount: number;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Networks
