@@ -170,3 +170,24 @@ test("createLayer errors for a missing directory and an aborted signal", async (
     await assert.rejects(result);
   });
 });
+
+test("a large file under backpressure leaves no listeners behind (no MaxListenersExceededWarning)", async () => {
+  await withTempDir(async (dir) => {
+    await writeFile(join(dir, "big.bin"), Buffer.alloc(24 << 20, 1));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const layer = createLayer(dir);
+      // A slow reader, so that the packer waits for 'drain' many times.
+      for await (const _ of layer) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(
+      warnings.filter((w) => w === "MaxListenersExceededWarning"),
+      [],
+    );
+  });
+});

@@ -293,9 +293,16 @@ async function addFile(
       if (bytesRead === 0) throw invalidArgument(`file shrank while packing the layer: ${path}`);
       remaining -= bytesRead;
       if (!sink.write(buf.subarray(0, bytesRead))) {
+        // Both listeners go once either fires: a large file waits here many times, and a
+        // 'close' listener left per wait piled up (MaxListenersExceededWarning on stderr).
         await new Promise<void>((resolve) => {
-          sink.once("drain", () => resolve());
-          sink.once("close", () => resolve());
+          const go = () => {
+            sink.off("drain", go);
+            sink.off("close", go);
+            resolve();
+          };
+          sink.on("drain", go);
+          sink.on("close", go);
         });
       }
       if (failed !== undefined) throw failed;
