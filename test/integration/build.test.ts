@@ -224,6 +224,70 @@ CMD ["cat", "/app/out.txt"]
     assert.equal((await s.ok(["run", "--rm", stdin.stdout.trim()])).stdout, "from-stdin\n");
   });
 
+  test("every instruction: ONBUILD triggers in a child build, heredocs, --chown/--chmod, metadata in the config", async () => {
+    const parent = await files(s.path("onbuild-parent"), {
+      Dockerfile:
+        'FROM busybox\nONBUILD COPY trigger.txt /trigger.txt\nONBUILD RUN echo ran-trigger > /ran\nCMD ["true"]\n',
+    });
+    await s.ok(["build", "-q", "-t", "onbuild-parent", parent]);
+    const child = await files(s.path("onbuild-child"), {
+      "trigger.txt": "from the child context\n",
+      "owned.txt": "owned\n",
+      Dockerfile: `FROM onbuild-parent
+MAINTAINER someone@example.com
+ARG GREETING=hi
+ENV APP_HOME=/srv/app
+LABEL org.example.name="child image" version=1
+SHELL ["/bin/sh", "-ec"]
+WORKDIR $APP_HOME
+RUN <<EOF
+echo "$GREETING from heredoc" > heredoc.txt
+id -u >> heredoc.txt
+EOF
+COPY <<EOF /srv/app/inline.txt
+greeting=\${GREETING}
+EOF
+COPY --chown=nobody:nogroup --chmod=640 owned.txt ./
+USER nobody
+VOLUME /data
+EXPOSE 8080/udp
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=30s --retries=2 CMD true
+ENTRYPOINT ["/bin/sh", "-c"]
+`,
+    });
+    const r = await s.berth(["build", "--progress=plain", "-t", "onbuild-child", child]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[ ?2\/\d+\] ONBUILD COPY trigger\.txt \/trigger\.txt/);
+    const cat = await s.ok([
+      "run",
+      "--rm",
+      "onbuild-child",
+      "cat /trigger.txt /ran heredoc.txt inline.txt && stat -c '%U:%G %a' owned.txt && pwd",
+    ]);
+    assert.equal(
+      cat.stdout,
+      "from the child context\nran-trigger\nhi from heredoc\n0\ngreeting=hi\nnobody:nogroup 640\n/srv/app\n",
+    );
+    const c = JSON.parse((await s.ok(["image", "inspect", "onbuild-child"])).stdout)[0];
+    assert.equal(c.Author, "someone@example.com");
+    assert.equal(c.Config.OnBuild, null, "the parent's triggers do not carry over");
+    assert.equal(c.Config.Cmd, null, "ENTRYPOINT resets the inherited CMD");
+    assert.deepEqual(c.Config.Entrypoint, ["/bin/sh", "-c"]);
+    assert.equal(c.Config.User, "nobody");
+    assert.equal(c.Config.WorkingDir, "/srv/app");
+    assert.ok(c.Config.Env.includes("APP_HOME=/srv/app"));
+    assert.equal(c.Config.Labels["org.example.name"], "child image");
+    assert.equal(c.Config.Labels.version, "1");
+    assert.deepEqual(c.Config.Volumes, { "/data": {} });
+    assert.deepEqual(c.Config.ExposedPorts, { "8080/udp": {} });
+    assert.equal(c.Config.StopSignal, "SIGINT");
+    assert.deepEqual(c.Config.Healthcheck.Test, ["CMD-SHELL", "true"]);
+    assert.deepEqual(c.Config.Shell, ["/bin/sh", "-ec"]);
+    const p = JSON.parse((await s.ok(["image", "inspect", "onbuild-parent"])).stdout)[0];
+    assert.deepEqual(p.Config.OnBuild, ["COPY trigger.txt /trigger.txt", "RUN echo ran-trigger > /ran"]);
+  });
+
   test("malformed Dockerfiles fail with file:line errors", async () => {
     const cases: Array<[string, RegExp]> = [
       ["FROM busybox\nRUN true\nCOPPY a b\n", /Dockerfile:3: unknown instruction: COPPY/i],
