@@ -8,7 +8,8 @@
  * the image; missing parents are created; context files are owned by 0:0 unless --chown
  * (names resolved from the image's /etc/passwd and /etc/group; a user without a group uses the
  * uid as gid, as Docker documents), --from files keep their owner; --chmod applies to every
- * copied file and directory. ADD extracts local tar archives (plain or gzip) and refuses URLs.
+ * copied file and directory. ADD extracts local tar archives (plain, gzip, bzip2, xz, zstd)
+ * and refuses URLs.
  *
  * Safety (security-anchors §2.4): a source that climbs out of the context (`../x`) is refused;
  * absolute sources are context-relative; a source path is resolved inside its root the way a
@@ -21,15 +22,20 @@
  * The checksum covers names, types, modes, owners, link targets and contents (not mtimes, as
  * BuildKit's content checksum), so touching a file does not invalidate the cache; editing it does.
  */
+
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { constants as fsConstants } from "node:fs";
 import { lstat, mkdir, open, readdir, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import * as tar from "tar-stream";
 import { invalidArgument, notFound } from "../base/errors.js";
 import { applyLayer } from "../diff/apply.js";
+import { detectCompression, MAGIC_LENGTH } from "../diff/compression.js";
+import { zstdDecompressStream } from "../images/transfer.js";
 import { resolveUser } from "../runtime/spec/user.js";
 import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
 import type { IgnoreMatcher } from "./dockerfile/dockerignore.js";
@@ -163,14 +169,60 @@ async function chownIds(spec: string, rootfs: string): Promise<{ uid: number; gi
   return { uid: u.uid, gid: g.gid };
 }
 
-async function isArchive(host: string): Promise<boolean> {
+/**
+ * A local file as the tar stream ADD extracts, or undefined when it is not a tar archive (then
+ * ADD copies it as a file, as Docker does). Plain, gzip and zstd are decompressed in process;
+ * bzip2 and xz through the host's `bzip2 -dc`/`xz -dc` (Debian bzip2, xz-utils). The archive is
+ * recognised by the tar magic in the first decompressed header.
+ */
+async function openArchive(host: string, signal?: AbortSignal): Promise<Readable | undefined> {
+  const head = await readHead(host, MAGIC_LENGTH);
+  const kind = detectCompression(head);
+  const open_ = async (): Promise<Readable> => {
+    const fh = await open(host, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    const raw = fh.createReadStream();
+    if (kind === "none") return raw;
+    let out: Readable;
+    if (kind === "gzip" || kind === "zstd") {
+      out = raw.pipe(kind === "gzip" ? createGunzip() : zstdDecompressStream());
+    } else {
+      const child = spawn(kind === "xz" ? "xz" : "bzip2", ["-dc"], {
+        stdio: ["pipe", "pipe", "ignore"],
+        ...(signal ? { signal } : {}),
+      });
+      child.on("error", (err) => child.stdout.destroy(err));
+      child.stdin.on("error", () => undefined);
+      raw.pipe(child.stdin);
+      out = child.stdout;
+      out.on("close", () => child.kill());
+    }
+    raw.on("error", (err) => out.destroy(err));
+    // Whoever stops reading the decompressed stream also closes the file.
+    out.on("close", () => raw.destroy());
+    return out;
+  };
+  const probe = await open_();
+  try {
+    let got = Buffer.alloc(0);
+    for await (const chunk of probe) {
+      got = Buffer.concat([got, chunk as Buffer]);
+      if (got.length >= 262) break;
+    }
+    if (got.length < 262 || got.subarray(257, 262).toString("latin1") !== "ustar") return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    probe.destroy();
+  }
+  return open_();
+}
+
+async function readHead(host: string, n: number): Promise<Buffer> {
   const fh = await open(host, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
   try {
-    const buf = Buffer.alloc(262);
-    const { bytesRead } = await fh.read(buf, 0, 262, 0);
-    const b = buf.subarray(0, bytesRead);
-    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
-    return b.length >= 262 && b.subarray(257, 262).toString("latin1") === "ustar";
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
@@ -231,9 +283,13 @@ export async function planCopy(step: CopyStep, root: SourceRoot, rootfs: string)
       await walk(root, r.host, r.path, "", excludes, entries);
       continue;
     }
-    if (step.add && r.st.isFile() && (await isArchive(r.host))) {
-      archives.push(r.host);
-      continue;
+    if (step.add && r.st.isFile()) {
+      const tarStream = await openArchive(r.host);
+      if (tarStream) {
+        tarStream.destroy();
+        archives.push(r.host);
+        continue;
+      }
     }
     entries.push({
       host: r.host,
@@ -392,11 +448,8 @@ export async function applyCopy(plan: CopyPlan, rootfs: string, signal?: AbortSi
   const o = signal ? { signal } : {};
   if (plan.entries.length > 0 || plan.inline.length > 0) await applyLayer(packPlan(plan), hostDir, o);
   for (const a of plan.archives) {
-    const fh = await open(a, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-    try {
-      await applyLayer(fh.createReadStream({ autoClose: false }), hostDir, o);
-    } finally {
-      await fh.close();
-    }
+    const stream = await openArchive(a, signal);
+    if (!stream) throw invalidArgument(`ADD: ${posix.basename(a)} is no longer a tar archive`);
+    await applyLayer(stream, hostDir, o);
   }
 }

@@ -343,16 +343,27 @@ ENTRYPOINT ["/bin/sh", "-c"]
     assert.match(t.stderr, /path escapes the layer: "\.\.\/secret\.txt"/);
   });
 
-  test("ADD extracts a local tar archive and refuses URLs", async () => {
+  test("ADD extracts local tar archives (gzip, bzip2, xz), copies other files and refuses URLs", async () => {
     const dir = await files(s.path("add"), { "payload/a.txt": "A\n", "payload/sub/b.txt": "B\n" });
     await runProgram("tar", ["-C", join(dir, "payload"), "-czf", join(dir, "p.tar.gz"), "."]);
+    await runProgram("tar", ["-C", join(dir, "payload"), "-cjf", join(dir, "p.tar.bz2"), "."]);
+    await runProgram("tar", ["-C", join(dir, "payload"), "-cJf", join(dir, "p.tar.xz"), "."]);
+    await runProgram("sh", ["-c", `echo not-a-tar | gzip > ${join(dir, "plain.gz")}`]);
     await writeFile(
       join(dir, "Dockerfile"),
-      'FROM busybox\nADD p.tar.gz /opt/\nCMD ["cat", "/opt/a.txt", "/opt/sub/b.txt"]\n',
+      "FROM busybox\nADD p.tar.gz /opt/\nADD p.tar.bz2 /bz/\nADD p.tar.xz /xz/\nADD plain.gz /g/\n",
     );
     const r = await s.berth(["build", "-q", dir]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((await s.ok(["run", "--rm", r.stdout.trim()])).stdout, "A\nB\n");
+    const out = await s.ok([
+      "run",
+      "--rm",
+      r.stdout.trim(),
+      "sh",
+      "-c",
+      "cat /opt/a.txt /opt/sub/b.txt /bz/a.txt /xz/sub/b.txt; ls /g",
+    ]);
+    assert.equal(out.stdout, "A\nB\nA\nB\nplain.gz\n");
     await writeFile(join(dir, "Dockerfile"), "FROM busybox\nADD http://127.0.0.1:9/x /x\n");
     const url = await s.berth(["build", dir]);
     assert.equal(url.code, 1);
