@@ -20,7 +20,7 @@
  * the workspaces, and records no image; steps that finished before stay in the cache, as in
  * Docker.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
@@ -81,6 +81,14 @@ export interface BuilderDeps {
   readonly cacheMountsDir: string;
   readonly hostPlatform: HostPlatform;
   readonly hostFacts: () => Promise<HostFacts>;
+  /**
+   * Network namespaces on the default bridge for RUN steps with the default network (the
+   * network service's build sandboxes). Without it, such steps get loopback only.
+   */
+  readonly sandbox?: {
+    attach(id: string): Promise<{ readonly netnsPath: string }>;
+    detach(id: string): Promise<void>;
+  };
   /** Pulls an image into the store (the engine's pull with its registry settings). */
   readonly pull: (reference: string, signal: AbortSignal) => Promise<void>;
   readonly now?: () => number;
@@ -610,23 +618,31 @@ class Build {
       User: step.user,
     };
     const hostConfig: HostConfig = { NetworkMode: mode === "host" ? "host" : "none" };
-    const spec = buildRuntimeSpec({
-      config,
-      hostConfig,
-      user,
-      rootfs: ws.rootfs,
-      mounts,
-      network: mode === "host" ? { kind: "host" } : { kind: "new" },
-      cgroupsPath: `/berth/${ws.runcId}`,
-      host: await this.deps.hostFacts(),
-    });
-    await writeFileAtomic(join(ws.bundle, "config.json"), serializeRuntimeSpec(spec), 0o600);
-    const code = await this.deps.driver.runc.runForeground(ws.runcId, {
-      bundle: ws.bundle,
-      onStdout: (c) => this.emit({ kind: "log", id: vertex, stream: 1, data: c }),
-      onStderr: (c) => this.emit({ kind: "log", id: vertex, stream: 2, data: c }),
-      signal: this.signal,
-    });
+    // The default network is the default bridge (a build sandbox of the network service).
+    const sandboxId = mode === "default" && this.deps.sandbox ? randomBytes(32).toString("hex") : undefined;
+    let code: number;
+    try {
+      const netns = sandboxId ? (await this.deps.sandbox?.attach(sandboxId))?.netnsPath : undefined;
+      const spec = buildRuntimeSpec({
+        config,
+        hostConfig,
+        user,
+        rootfs: ws.rootfs,
+        mounts,
+        network: mode === "host" ? { kind: "host" } : netns ? { kind: "path", path: netns } : { kind: "new" },
+        cgroupsPath: `/berth/${ws.runcId}`,
+        host: await this.deps.hostFacts(),
+      });
+      await writeFileAtomic(join(ws.bundle, "config.json"), serializeRuntimeSpec(spec), 0o600);
+      code = await this.deps.driver.runc.runForeground(ws.runcId, {
+        bundle: ws.bundle,
+        onStdout: (c) => this.emit({ kind: "log", id: vertex, stream: 1, data: c }),
+        onStderr: (c) => this.emit({ kind: "log", id: vertex, stream: 2, data: c }),
+        signal: this.signal,
+      });
+    } finally {
+      if (sandboxId) await this.deps.sandbox?.detach(sandboxId).catch(() => undefined);
+    }
     this.signal.throwIfAborted();
     if (code !== 0) {
       throw invalidArgument(

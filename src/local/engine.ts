@@ -146,6 +146,10 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
           cacheMountsDir: `${opts.roots.root}/build-mounts`,
           hostPlatform,
           hostFacts,
+          sandbox: {
+            attach: (id) => network.attachSandbox(id),
+            detach: (id) => network.detachSandbox(id),
+          },
           pull: async (ref, signal) => {
             for await (const _ of pullImage(store, ref, {
               hostPlatform,

@@ -398,6 +398,7 @@ ENTRYPOINT ["/bin/sh", "-c"]
     const dir = await files(s.path("killed"), { Dockerfile: "FROM busybox\nRUN echo started; sleep 60\n" });
     const child = spawn(BERTH, ["--root", s.root, "--runroot", s.runroot, "build", "--progress=plain", dir], {
       stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...s.env },
     });
     const closed = new Promise((r) => child.on("close", r));
     await new Promise<void>((resolve) => {
@@ -416,6 +417,27 @@ ENTRYPOINT ["/bin/sh", "-c"]
     assert.ok(!mounts.includes(`${s.root}/builds`));
     const runc = await runProgram("runc", ["--root", join(s.runroot, "runc"), "list", "-q"]);
     assert.equal(runc.stdout.trim(), "", "the step's runc container is gone");
+  });
+
+  test("RUN is on the default bridge by default; --network=none gives loopback only", async () => {
+    const dir = await files(s.path("net"), {
+      Dockerfile:
+        "FROM busybox\nRUN ip -4 addr show eth0 > /default.txt\nRUN --network=none ip link > /none.txt\n",
+    });
+    const r = await s.berth(["build", "-q", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const image = r.stdout.trim();
+    const def = await s.ok(["run", "--rm", "--network", "none", image, "cat", "/default.txt"]);
+    const subnet = (s.env.BERTH_BIP ?? "").split(".").slice(0, 3).join("\\.");
+    assert.match(def.stdout, new RegExp(`inet ${subnet}\\.\\d+/24`));
+    const none = await s.ok(["run", "--rm", "--network", "none", image, "cat", "/none.txt"]);
+    assert.match(none.stdout, /\blo\b/);
+    assert.doesNotMatch(none.stdout, /eth0/);
+    assert.deepEqual(
+      (await readdir(join(s.runroot, "netns")).catch(() => [])).length,
+      0,
+      "the step's namespace is gone",
+    );
   });
 
   test("builder prune removes the cache; a rebuild then runs its steps again", async () => {
