@@ -238,7 +238,8 @@ class Build {
       for (const i of this.plan.needed) this.startStage(i);
       const results = await Promise.allSettled([...this.stageResults.values()]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
+      // The first failure is the abort's reason; later ones are its cancellations.
+      if (failed) throw this.signal.reason instanceof Error ? this.signal.reason : failed.reason;
       const target = await (this.stageResults.get(this.plan.target) as Promise<StageResult>);
       await this.export(target);
     } finally {
@@ -531,16 +532,20 @@ class Build {
       this.emit({ kind: "vertex", id, name, status: "done", durationMs: this.now() - start });
       return { key, layer, created };
     } catch (err) {
-      const error = this.signal.aborted && !isBerthError(err) ? canceled("build canceled", err) : err;
+      // A step stopped because another failed (or the build was aborted) is CANCELED, as BuildKit.
+      if (this.signal.aborted) {
+        this.emit({ kind: "vertex", id, name, status: "canceled", durationMs: this.now() - start });
+        throw isBerthError(err) ? err : canceled("build canceled", err);
+      }
       this.emit({
         kind: "vertex",
         id,
         name,
         status: "error",
         durationMs: this.now() - start,
-        error: errorMessage(error),
+        error: errorMessage(err),
       });
-      throw error instanceof Error ? Object.assign(error, { step: name }) : error;
+      throw err;
     } finally {
       await source?.close();
       await opened?.close();

@@ -743,7 +743,8 @@ export interface BuildVertexEvent {
   readonly id: number;
   /** `[2/5] RUN npm install`, `[internal] load build definition from Dockerfile`, … */
   readonly name: string;
-  readonly status: "started" | "cached" | "done" | "error";
+  /** "canceled": stopped because another step failed or the build was aborted. */
+  readonly status: "started" | "cached" | "done" | "error" | "canceled";
   /** Set with "done" and "error". */
   readonly durationMs?: number;
   readonly error?: string;

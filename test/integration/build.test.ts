@@ -392,6 +392,19 @@ ENTRYPOINT ["/bin/sh", "-c"]
     const mounts = await readFile("/proc/self/mountinfo", "utf8");
     assert.ok(!mounts.includes(`${s.root}/builds`), "no workspace mount is left");
     assert.equal((await s.ok(["ps", "-aq"])).stdout, "", "build steps are never containers");
+    // A failure in one stage cancels the stages running beside it.
+    await writeFile(
+      join(dir, "Dockerfile"),
+      "FROM busybox AS slow\nRUN sleep 30\nFROM busybox AS bad\nRUN exit 7\nFROM busybox\nCOPY --from=slow /etc/passwd /a\nCOPY --from=bad /etc/passwd /b\n",
+    );
+    const multi = await s.berth(["build", "--progress=plain", dir]);
+    assert.equal(multi.code, 1);
+    assert.match(multi.stderr, /#(\d+) \[slow 2\/2\] RUN sleep 30\n(?:.*\n)*#\1 CANCELED/);
+    assert.match(
+      multi.stderr,
+      /ERROR: failed to solve: process "\/bin\/sh -c exit 7" did not complete successfully: exit code: 7/,
+    );
+    assert.deepEqual(await s.listing("builds"), []);
   });
 
   test("a build killed during a RUN leaves nothing the next command does not remove", async () => {

@@ -94,6 +94,8 @@ export class PlainProgress {
       this.header(e.id);
       if (e.status === "cached") {
         this.out.write(`#${e.id} CACHED\n`);
+      } else if (e.status === "canceled") {
+        this.out.write(`#${e.id} CANCELED\n`);
       } else if (e.status === "done") {
         this.out.write(`#${e.id} DONE ${((e.durationMs ?? 0) / 1000).toFixed(1)}s\n`);
       } else {
@@ -199,7 +201,10 @@ export class TtyProgress {
     const rows = [`[+] Building ${elapsed}s (${done}/${all.length})${final ? " FINISHED" : ""}`];
     for (const v of all) {
       const secs = ((v.duration ?? this.now() - v.start) / 1000).toFixed(1);
-      const label = `${v.status === "cached" ? "CACHED " : v.status === "error" ? "ERROR " : ""}${v.name}`;
+      const mark = { cached: "CACHED ", error: "ERROR ", canceled: "CANCELED ", started: "", done: "" }[
+        v.status
+      ];
+      const label = `${mark}${v.name}`;
       const left = ` => ${label}`;
       const right = `${secs}s`;
       const room = width - right.length - 1;
