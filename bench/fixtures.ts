@@ -36,6 +36,8 @@ export interface Workspace {
   /** A second berth store for load and pull, emptied after each run. */
   readonly side: EngineCli;
   readonly runcRoot: string;
+  /** berth's default bridge device for this run (BERTH_BRIDGE). */
+  readonly bridge: string;
 }
 
 export async function createWorkspace(): Promise<Workspace> {
@@ -47,7 +49,13 @@ export async function createWorkspace(): Promise<Workspace> {
     image: "busybox:latest",
     insecureRegistryFlags: [],
   });
-  return { dir, berth: store("main"), side: store("side"), runcRoot: join(dir, "runc") };
+  return {
+    dir,
+    berth: store("main"),
+    side: store("side"),
+    runcRoot: join(dir, "runc"),
+    bridge: `bb${process.pid.toString(36)}`.slice(0, 15),
+  };
 }
 
 /**
@@ -166,6 +174,7 @@ export async function cleanup(ws: Workspace, peers: readonly EngineCli[]): Promi
       await run("runc", ["--root", root, "delete", "-f", id]).catch(() => undefined);
     }
   }
+  await run("ip", ["link", "del", ws.bridge]).catch(() => undefined);
   const mountinfo = await readFile("/proc/self/mountinfo", "utf8");
   const mounts = mountinfo
     .split("\n")

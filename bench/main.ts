@@ -214,7 +214,7 @@ async function row1(ctx: Context): Promise<void> {
   const fasterPeerNone = faster(ctx, res, (p) => `${p.name} none`);
   ctx.rows.push({
     row: "1",
-    what: "`run --rm busybox true` (default network)",
+    what: `\`run --rm busybox true\` (default network${(await berthCmd(ctx.ws.berth, ["network", "ls"])).code === 0 ? ": bridge" : ""})`,
     berth: show(res.berth),
     reference: `bare \`runc run\`: ${show(res.runc)}`,
     before: show(res.baseline),
@@ -790,6 +790,10 @@ async function main(): Promise<number> {
     throw new Error("GNU time (/usr/bin/time) is missing: run scripts/setup.sh");
   });
   const ws = await createWorkspace();
+  // berth's default bridge network for this run: a device and subnet of its own, so that it
+  // neither meets the machine's berth0 nor a test store's; removed by cleanup().
+  process.env.BERTH_BRIDGE = ws.bridge;
+  process.env.BERTH_BIP = `10.254.${process.pid % 250}.1/24`;
   const { engines: peers, missing } = await findPeers(ws);
   const subjects: EngineCli[] = [ws.berth];
   if (opts.baseline) subjects.push({ ...ws.berth, name: "baseline", cmd: opts.baseline });
