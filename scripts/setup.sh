@@ -9,6 +9,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages berth uses at run time and in tests.
 #   busybox-static  the offline base image      skopeo   reads/writes our archives in tests
+#   curl            the demo asks the tutorial's app over published ports
 #   attr            setfattr/getfattr (overlay whiteouts, opaque dirs)
 #   runc conmon containernetworking-plugins     containers and networks (later issues)
 #   docker-registry apache2-utils openssl       a real registry in tests (htpasswd, token-server keys)
@@ -16,7 +17,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   time                                        GNU time: peak RSS in `npm run bench`
 #   aardvark-dns iptables iproute2              container DNS on user networks, portmap/bridge rules, ip link
 #   bzip2 xz-utils                              ADD of .tar.bz2/.tar.xz archives in builds
-PACKAGES=(busybox-static skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils)
+PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
