@@ -13,6 +13,7 @@
 # Traffic goes to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+trap 'printf "demo: failed at line %d: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 PORTS=(3000 3001 3002 3003)
 NAMES=(my-app-prod my-app-dev my-app-staging my-app-test)
@@ -73,7 +74,7 @@ for p in "${PORTS[@]}"; do
   port_taken "$p" && die "host port $p is in use (the tutorial publishes 3000-3003); free it and run again"
 done
 # …and berth containers publishing them (through iptables, which holds no socket).
-publishing=$(berth ps --format '{{.Names}} {{.Ports}}' | grep -E ':300[0-3]->' | cut -d' ' -f1 | tr '\n' ' ')
+publishing=$(berth ps --format '{{.Names}} {{.Ports}}' | grep -E ':300[0-3]->' | cut -d' ' -f1 | tr '\n' ' ' || true)
 [ -z "$publishing" ] || die "berth container(s) ${publishing}publish host ports in 3000-3003; stop them and run again"
 for n in "${NAMES[@]}" frontend-prod; do
   if berth container inspect "$n" >/dev/null 2>&1; then
@@ -89,16 +90,30 @@ fi
 
 tmp=$(mktemp -d /tmp/berth-demo.XXXXXX)
 other=(--root "$tmp/other-machine/root" --runroot "$tmp/other-machine/run")
+# The other machine's default network gets a bridge device of its own (and a free subnet).
+other_bridge="bdemo$$"
+other_berth() {
+  env -u BERTH_BIP -u BERTH_DEFAULT_ADDRESS_POOLS BERTH_BRIDGE="$other_bridge" ./bin/berth "${other[@]}" "$@"
+}
+run_other() {
+  show berth "${other[@]}" "$@"
+  other_berth "$@"
+}
+# Build cache: pruned at the end when the store had none before (else left as it is).
+build_cache_before=$(berth system df --format '{{.Type}}={{.TotalCount}}' | sed -n 's/^Build Cache=//p')
 registry_pid=
 cleanup() {
   local rc=$?
   set +e
   berth rm -f "${NAMES[@]}" frontend-prod >/dev/null 2>&1
-  berth "${other[@]}" rm -f $(berth "${other[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1
+  other_berth rm -f $(other_berth ps -aq 2>/dev/null) >/dev/null 2>&1
+  ip link del "$other_bridge" 2>/dev/null
+  for ns in "$tmp"/other-machine/run/netns/*; do umount "$ns" 2>/dev/null; done
   for r in $(berth images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -E '(^|/)my-node-app:'); do
     berth rmi -f "$r" >/dev/null 2>&1
   done
   berth volume rm "$VOLUME" >/dev/null 2>&1
+  [ "${build_cache_before:-}" = 0 ] && berth builder prune -a -f >/dev/null 2>&1
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
   umount -R "$tmp/other-machine" 2>/dev/null
   rm -rf "$tmp"
@@ -194,19 +209,19 @@ SHARED=$REGISTRY/username/my-node-app:v1.0
 run tag $IMAGE "$SHARED"
 run push "$SHARED"
 note "Another machine: a second, empty berth store (--root) on this host."
-run "${other[@]}" pull "$SHARED"
-run "${other[@]}" run -d "$SHARED"
+run_other pull "$SHARED"
+run_other run -d "$SHARED"
 for i in $(seq 100); do
-  berth "${other[@]}" logs "$(berth "${other[@]}" ps -lq)" 2>/dev/null | grep -q listening && break
+  other_berth logs "$(other_berth ps -lq)" 2>/dev/null | grep -q listening && break
   sleep 0.1
 done
-run "${other[@]}" ps --format "table {{.ID}}\t{{.Image}}\t{{.Status}}"
-run "${other[@]}" logs "$(berth "${other[@]}" ps -lq)"
+run_other ps --format "table {{.ID}}\t{{.Image}}\t{{.Status}}"
+run_other logs "$(other_berth ps -lq)"
 same_a=$(berth image inspect -f '{{.Id}}' $IMAGE)
-same_b=$(berth "${other[@]}" image inspect -f '{{.Id}}' "$SHARED")
+same_b=$(other_berth image inspect -f '{{.Id}}' "$SHARED")
 [ "$same_a" = "$same_b" ] || die "the pulled image has another ID: $same_b, not $same_a"
 note "Same image ID on both machines: ${same_a:7:12}."
-berth "${other[@]}" rm -f "$(berth "${other[@]}" ps -lq)" >/dev/null
+other_berth rm -f "$(other_berth ps -lq)" >/dev/null
 run rmi "$SHARED"
 
 say "Common misconception: \"I deleted the container, why is the image still there?\""
@@ -253,6 +268,8 @@ say "Best practices: meaningful tags (semantic versioning) and descriptive conta
 run tag my-node-app:v1.0.0 my-node-app:v1.0
 run tag my-node-app:v1.0.0 my-node-app:v1
 run build -f $APP/Dockerfile.multistage -t my-node-app:latest $APP
+[ "$(berth images -q my-node-app:latest)" = "$(berth images -q my-node-app:v1.0.0)" ] ||
+  die "the rebuild did not come from the cache (my-node-app:latest differs from v1.0.0)"
 note "(every step came from the cache: the same image, one more tag)"
 run images my-node-app
 run run -d --name frontend-prod -p 3000:3000 my-node-app:latest
