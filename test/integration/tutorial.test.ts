@@ -140,6 +140,15 @@ describe("What is a Docker image?", () => {
   });
 });
 
+describe("Layers are cached and reused", () => {
+  test("building again reuses every step from the cache: the same image", async () => {
+    const before = (await store.ok(["images", "-q", "--no-trunc", IMAGE])).stdout;
+    const r = await store.ok(["build", "-t", IMAGE, "."], { cwd: app });
+    assert.equal((r.stderr.match(/^#\d+ CACHED$/gm) ?? []).length, 4, r.stderr);
+    assert.equal((await store.ok(["images", "-q", "--no-trunc", IMAGE])).stdout, before);
+  });
+});
+
 describe("What is a Docker container?", () => {
   test("docker run -d --name my-app-prod -p 3000:3000 my-node-app:v1.0, then docker ps", async () => {
     const r = await store.ok(["run", "-d", "--name", "my-app-prod", "-p", "3000:3000", IMAGE]);
