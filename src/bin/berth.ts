@@ -41,6 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         roots: resolveRoots({ root: global.root, runroot: global.runroot, env: process.env }),
         hostPlatform: hostPlatform(),
         // conmon's exit command runs this same entry script with this same Node.js.
+        ...(global.existingStore ? { existingStore: true } : {}),
         berthScript: fileURLToPath(new URL("../../../bin/berth", import.meta.url)),
       });
     },

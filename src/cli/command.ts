@@ -14,7 +14,7 @@ export interface CliIo {
 export interface CommandContext {
   readonly io: CliIo;
   /** Opens the engine on first use (commands that need none, like `version`, never open it). */
-  engine(): Promise<Engine>;
+  engine(opts?: { readonly existingStore?: boolean }): Promise<Engine>;
   /** `berth` or whatever the program is called in messages. */
   readonly program: string;
   readonly version: string;

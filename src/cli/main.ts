@@ -13,6 +13,8 @@ export interface GlobalOptions {
   readonly runroot?: string;
   readonly host?: string;
   readonly debug: boolean;
+  /** Open only an existing store (see CommandContext.engine). */
+  readonly existingStore?: boolean;
 }
 
 export interface CliDeps {
@@ -151,12 +153,13 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     io,
     program,
     version: deps.version,
-    engine: async () => {
+    engine: async (opts = {}) => {
       engine ??= await deps.openEngine({
         root: gflags.string("root"),
         runroot: gflags.string("runroot"),
         host: gflags.list("host")[0],
         debug: gflags.bool("debug"),
+        ...(opts.existingStore ? { existingStore: true } : {}),
       });
       return engine;
     },

@@ -45,11 +45,13 @@ export interface LocalEngineOptions {
   /** The berth entry script conmon's exit command runs (`node SCRIPT container cleanup ID`). */
   readonly berthScript: string;
   readonly now?: () => number;
+  /** Open only a store that exists (NotFound otherwise): for conmon's exit command, whose store may be gone. */
+  readonly existingStore?: boolean;
 }
 
 export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine> {
   const paths = layout(opts.roots);
-  const db = openDatabase(paths.database);
+  const db = openDatabase(paths.database, { mustExist: !!opts.existingStore });
   const content = new LocalContentStore({ blobs: paths.blobs, ingest: paths.ingest });
   const snapshots = new Snapshotter(paths.snapshots);
   const store = new ImageStore({ db, content, snapshots, ...(opts.now ? { now: opts.now } : {}) });

@@ -4,10 +4,10 @@
  * `close()` at its end. Multi-record changes go through `write(fn)`, an IMMEDIATE transaction,
  * so concurrent berth processes serialise their writes and never see half a change.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { errorMessage, unavailable } from "../base/errors.js";
+import { errorMessage, notFound, unavailable } from "../base/errors.js";
 
 export type Sqlite = Database.Database;
 
@@ -180,6 +180,8 @@ export interface OpenDatabaseOptions {
   readonly readonly?: boolean;
   /** How long a writer waits for another process's transaction, in ms. */
   readonly busyTimeoutMs?: number;
+  /** Fail with NotFound instead of creating the database when it does not exist yet. */
+  readonly mustExist?: boolean;
 }
 
 export interface MetadataDb {
@@ -192,6 +194,7 @@ export interface MetadataDb {
 }
 
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): MetadataDb {
+  if (opts.mustExist && !existsSync(path)) throw notFound(`no berth store at ${dirname(path)}`);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let sqlite: Sqlite;
   try {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdir, readFile, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BERTH, runProgram, Store } from "./harness.js";
@@ -32,9 +32,28 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 10_000): Pro
   throw new Error(`timed out waiting for ${what}`);
 }
 
+describe("conmon's exit command", () => {
+  test("a store deleted since the container started is not created again", async () => {
+    const gone = store.path("deleted-store");
+    const r = await runProgram(BERTH, [
+      "--root",
+      gone,
+      "--runroot",
+      store.path("deleted-run"),
+      "container",
+      "cleanup",
+      "0".repeat(64),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    await assert.rejects(stat(gone), { code: "ENOENT" });
+  });
+});
+
 describe("run and exit codes", () => {
   test("the container's own exit code, and 125/126/127 as Docker's", async () => {
     assert.equal((await store.berth(["run", "--rm", "busybox", "true"])).code, 0);
+    // As Docker's CLI, `run --rm` returns once the container is removed, not merely exited.
+    assert.equal((await store.ok(["ps", "-aq"])).stdout, "");
     assert.equal((await store.berth(["run", "--rm", "busybox", "sh", "-c", "exit 1"])).code, 1);
     assert.equal((await store.berth(["run", "--rm", "busybox", "sh", "-c", "exit 42"])).code, 42);
     const notFound = await store.berth(["run", "--rm", "busybox", "no-such-command"]);

@@ -217,6 +217,10 @@ const runCommand: Command = {
     }
     if (detached) return 0;
     const { StatusCode } = await engine.containerWait(id);
+    // As Docker's CLI, `run --rm` returns once the container is gone, not merely exited: remove it
+    // here too (conmon's exit command may get there first; either way one removal wins).
+    if (flags.bool("rm"))
+      await engine.containerRemove(id, { force: true, volumes: true }).catch(() => undefined);
     return StatusCode;
   },
 };
@@ -823,7 +827,16 @@ const cleanupCommand: Command = {
   hidden: true,
   flags: [],
   async run(ctx, _flags, args) {
-    await (await ctx.engine()).containerCleanup(args[0] as string);
+    let engine: Engine;
+    try {
+      // The store may have been deleted since the container started (a test's temporary root):
+      // then there is nothing to record, and the store must not be created again.
+      engine = await ctx.engine({ existingStore: true });
+    } catch (err) {
+      if (err instanceof BerthError && err.kind === "NotFound") return 0;
+      throw err;
+    }
+    await engine.containerCleanup(args[0] as string);
     return 0;
   },
 };
