@@ -13,10 +13,11 @@ import {
   none,
 } from "../command.js";
 import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
-import { renderInspect, renderList } from "../format/render.js";
+import { renderList } from "../format/render.js";
 import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
+import { inspectEach } from "./inspect-each.js";
 import { pullMissingImage } from "./registry.js";
 import { CREATE_FLAGS, createRequest, RUN_ONLY_FLAGS } from "./run-flags.js";
 
@@ -672,19 +673,11 @@ const containerInspectCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        found.push(await engine.containerInspect(name, { size: flags.bool("size") }));
-      } catch (err) {
-        if (isBerthError(err, "NotFound")) errors.push(`No such container: ${name}`);
-        else throw err;
-      }
-    }
-    ctx.io.stdout.write(renderInspect(found, flags.string("format")));
-    for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return inspectEach(ctx, args, {
+      format: flags.string("format"),
+      lookup: (name) => engine.containerInspect(name, { size: flags.bool("size") }),
+      missing: (name) => `No such container: ${name}`,
+    });
   },
 };
 

@@ -12,9 +12,10 @@ import {
   none,
 } from "../command.js";
 import { parseFilterFlags, UsageError } from "../flags.js";
-import { renderInspect, renderList } from "../format/render.js";
+import { renderList } from "../format/render.js";
 import { humanDuration, humanSize } from "../format/units.js";
 import { openInput, readAnswer, writeOutputDirectory, writeOutputFile } from "../io-helpers.js";
+import { inspectEach } from "./inspect-each.js";
 
 const NONE = "<none>";
 
@@ -167,21 +168,7 @@ async function inspectImages(
   missing: (name: string) => string,
 ): Promise<number> {
   const engine = await ctx.engine();
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  for (const name of names) {
-    try {
-      found.push(await engine.imageInspect(name));
-    } catch (err) {
-      if (isBerthError(err, "NotFound")) errors.push(missing(name));
-      else throw err;
-    }
-  }
-  // Render before printing anything, so a template error prints no partial output.
-  const text = renderInspect(found, format);
-  ctx.io.stdout.write(text);
-  for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
-  return errors.length > 0 ? 1 : 0;
+  return inspectEach(ctx, names, { format, lookup: (name) => engine.imageInspect(name), missing });
 }
 
 const imageInspectCommand: Command = {

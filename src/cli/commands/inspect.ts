@@ -1,8 +1,8 @@
 /** `berth inspect`: any object by name or ID — containers first, then images, volumes and networks, as Docker looks. */
-import { invalidArgument, isBerthError } from "../../base/errors.js";
+import { invalidArgument, isBerthError, notFound } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import { atLeast, type Command, INSPECT_FORMAT_FLAG } from "../command.js";
-import { renderInspect } from "../format/render.js";
+import { inspectEach } from "./inspect-each.js";
 
 type Kind = "container" | "image" | "volume" | "network";
 
@@ -40,24 +40,19 @@ export const inspectCommand: Command = {
     }
     const kinds: Kind[] = type === undefined ? ["container", "image", "volume", "network"] : [type as Kind];
     const engine = await ctx.engine();
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      let hit: unknown;
-      for (const kind of kinds) {
-        try {
-          hit = await LOOKUPS[kind](engine, name, flags.bool("size"));
-          break;
-        } catch (err) {
-          if (!isBerthError(err, "NotFound")) throw err;
+    return inspectEach(ctx, args, {
+      format: flags.string("format"),
+      // Containers, then images, then volumes, then networks: the first kind that has the name.
+      lookup: async (name) => {
+        for (const kind of kinds) {
+          try {
+            return await LOOKUPS[kind](engine, name, flags.bool("size"));
+          } catch (err) {
+            if (!isBerthError(err, "NotFound")) throw err;
+          }
         }
-      }
-      if (hit === undefined)
-        errors.push(type === undefined ? `No such object: ${name}` : `No such ${type}: ${name}`);
-      else found.push(hit);
-    }
-    ctx.io.stdout.write(renderInspect(found, flags.string("format")));
-    for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+        throw notFound(type === undefined ? `No such object: ${name}` : `No such ${type}: ${name}`);
+      },
+    });
   },
 };

@@ -3,9 +3,10 @@ import { isBerthError } from "../../base/errors.js";
 import type { NetworkInspect, PortBinding } from "../../engine/types.js";
 import { atLeast, type Command, exactly, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
 import { parseFilterFlags, UsageError } from "../flags.js";
-import { renderInspect, renderList } from "../format/render.js";
+import { renderList } from "../format/render.js";
 import { readAnswer } from "../io-helpers.js";
 import { goTime } from "./images.js";
+import { inspectEach } from "./inspect-each.js";
 import { naturalLess } from "./volumes.js";
 
 function keyValues(values: readonly string[]): Record<string, string> {
@@ -180,19 +181,10 @@ const inspectCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
-    const found: NetworkInspect[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        found.push(await engine.networkInspect(name));
-      } catch (err) {
-        if (isBerthError(err, "NotFound")) errors.push(err.message);
-        else throw err;
-      }
-    }
-    ctx.io.stdout.write(renderInspect(found, flags.string("format")));
-    for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return inspectEach(ctx, args, {
+      format: flags.string("format"),
+      lookup: (name) => engine.networkInspect(name),
+    });
   },
 };
 

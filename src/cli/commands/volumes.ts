@@ -3,9 +3,10 @@ import { isBerthError } from "../../base/errors.js";
 import type { Volume } from "../../engine/types.js";
 import { atLeast, atMost, type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
 import { parseFilterFlags } from "../flags.js";
-import { renderInspect, renderList } from "../format/render.js";
+import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
+import { inspectEach } from "./inspect-each.js";
 
 /** `key=value` options (Docker's ListOpts/MapOpts): a value without "=" is a key with "". */
 function keyValues(values: readonly string[]): Record<string, string> {
@@ -192,21 +193,10 @@ const inspectCommand: Command = {
   flags: [INSPECT_FORMAT_FLAG],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
-    const found: Volume[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        found.push(await engine.volumeInspect(name));
-      } catch (err) {
-        if (isBerthError(err, "NotFound")) errors.push(err.message);
-        else throw err;
-      }
-    }
-    // Render before printing anything, so a template error prints no partial output.
-    const text = renderInspect(found, flags.string("format"));
-    ctx.io.stdout.write(text);
-    for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return inspectEach(ctx, args, {
+      format: flags.string("format"),
+      lookup: (name) => engine.volumeInspect(name),
+    });
   },
 };
 
