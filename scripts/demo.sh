@@ -21,7 +21,9 @@ APP=examples/node-app
 IMAGE=my-node-app:v1.0
 VOLUME=app-data
 
-bold() { printf '\033[1m%s\033[0m\n' "$*"; }
+# Colours only on a terminal (NO_COLOR turns them off there too).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then BOLD=$'\033[1m' CYAN=$'\033[36m' RESET=$'\033[0m'; else BOLD="" CYAN="" RESET=""; fi
+bold() { printf '%s%s%s\n' "$BOLD" "$*" "$RESET"; }
 die() {
   printf 'demo: %s\n' "$*" >&2
   exit 1
@@ -35,7 +37,7 @@ show() {
   for a in "$@"; do
     case "$a" in *[[:space:]]* | "") line+=" '$a'" ;; *) line+=" $a" ;; esac
   done
-  printf '\033[36m%s\033[0m\n' "$line"
+  printf '%s%s%s\n' "$CYAN" "$line" "$RESET"
 }
 run() {
   show berth "$@"
@@ -191,7 +193,7 @@ printf '   … (%d lines of JSON; the config:)\n' "$(wc -l <"$tmp/inspect.json")
 run image inspect --format '   Cmd={{json .Config.Cmd}} WorkingDir={{.Config.WorkingDir}} ExposedPorts={{json .Config.ExposedPorts}} Layers={{len .RootFS.Layers}}' $IMAGE
 run logs my-app-prod
 note "docker exec -it my-app-prod sh opens a shell inside it; here the shell reads its commands from stdin:"
-printf '\033[36m$ berth exec -i my-app-prod sh <<< "hostname; ls /app; ps; exit"\033[0m\n'
+printf '%s$ berth exec -i my-app-prod sh <<< "hostname; ls /app; ps; exit"%s\n' "$CYAN" "$RESET"
 berth exec -i my-app-prod sh <<<"hostname; ls /app; ps; exit"
 
 say "Storage: images and containers are stored separately"
@@ -251,7 +253,7 @@ say "Common misconception: \"Why can't I delete this image?\""
 note "Docker prevents deleting an image that containers use:"
 fails rmi $IMAGE
 note "First remove all containers using the image (-f: they are running), then the image:"
-printf '\033[36m$ berth rm -f $(berth ps -aq --filter ancestor=%s)\033[0m\n' "$IMAGE"
+printf '%s$ berth rm -f $(berth ps -aq --filter ancestor=%s)%s\n' "$CYAN" "$IMAGE" "$RESET"
 berth rm -f $(berth ps -aq --filter ancestor=$IMAGE)
 run rmi $IMAGE
 run volume rm $VOLUME
