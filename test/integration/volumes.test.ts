@@ -195,7 +195,7 @@ describe("volume commands", () => {
     assert.equal(busy.code, 1);
     assert.equal(
       busy.stderr,
-      `Error: remove dbdata: volume is in use - [${CID}]\nError: get nope: no such volume\n`,
+      `Error response from daemon: remove dbdata: volume is in use - [${CID}]\nError response from daemon: get nope: no such volume\n`,
     );
     assert.ok(await s.exists("volumes/dbdata/_data"));
     const forced = await s.berth(["volume", "rm", "-f", "nope"]);

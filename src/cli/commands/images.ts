@@ -302,7 +302,7 @@ const rmiCommand: Command = {
       } catch (err) {
         if (!isBerthError(err) || err.kind === "Internal") throw err;
         failed = true;
-        ctx.io.stderr.write(`Error: ${err.message}\n`);
+        ctx.io.stderr.write(`Error response from daemon: ${err.message}\n`);
       }
     }
     return failed ? 1 : 0;

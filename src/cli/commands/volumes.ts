@@ -221,7 +221,8 @@ const rmCommand: Command = {
         errors.push(err.message);
       }
     }
-    for (const e of errors) ctx.io.stderr.write(`Error: ${e}\n`);
+    // As Docker's CLI prints the daemon's answer to each failed removal.
+    for (const e of errors) ctx.io.stderr.write(`Error response from daemon: ${e}\n`);
     return errors.length > 0 ? 1 : 0;
   },
 };
