@@ -21,8 +21,6 @@ import { checkLogin } from "../registry/login.js";
 /** Registry settings and test hooks common to pull and push. */
 export interface TransferContext {
   readonly registry?: EndpointOptions;
-  /** Bytes per PATCH of chunked uploads (tests make it small). */
-  readonly chunkSize?: number;
   readonly userAgent?: string;
 }
 
@@ -169,7 +167,6 @@ export function clientFor(
     repository: opts.repository ?? ref.path,
     authorizer,
     userAgent,
-    ...(opts.context.chunkSize ? { chunkSize: opts.context.chunkSize } : {}),
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * A client of the OCI distribution API (distribution-spec v1.1, which Docker Hub, CNCF
  * distribution and every major registry speak) for one repository: manifests by tag or digest,
- * tag lists, blobs by digest, blob uploads (monolithic and chunked) and cross-repository mounts.
+ * tag lists, blobs by digest, blob uploads (monolithic or streamed) and cross-repository mounts.
  *
  * Nothing from the registry is trusted: manifests and configs are read with a size bound and
  * their digests computed here (never taken from `Docker-Content-Digest`); blob streams are
@@ -10,7 +10,7 @@
  * Lifecycle: create one per repository and operation; clients of one registry share an
  * `Authorizer` so that a challenge learnt once and tokens fetched once are reused.
  */
-import { Readable } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import { BerthError, invalidArgument, isBerthError, notFound } from "../base/errors.js";
 import { type Digest, sha256Digest } from "../oci/digest.js";
 import { MAX_DOCUMENT_BYTES } from "../oci/image.js";
@@ -38,8 +38,8 @@ import { verifyingStream } from "./verify.js";
 /** The manifest types a pull accepts, in Docker's order of preference. */
 export const MANIFEST_ACCEPT = [OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_MANIFEST_LIST];
 
-/** Default size of one PATCH of a chunked upload; smaller blobs go in one PUT. */
-export const DEFAULT_CHUNK_SIZE = 8 << 20;
+/** Blobs up to this size go up in one PUT; larger ones are streamed in one PATCH. */
+export const MONOLITHIC_LIMIT = 8 << 20;
 const MAX_ERROR_BODY = 64 << 10;
 const MAX_TAG_LIST = 4 << 20;
 
@@ -51,8 +51,6 @@ export interface RegistryClientOptions {
   readonly credentials?: Credentials;
   readonly fetch?: FetchFn;
   readonly userAgent?: string;
-  /** Bytes per PATCH of a chunked upload (default 8 MiB); blobs up to it are sent in one PUT. */
-  readonly chunkSize?: number;
 }
 
 /** A manifest or index as fetched: its exact bytes, the media type and the digest computed here. */
@@ -79,7 +77,8 @@ export interface UploadOptions {
 interface RequestOptions {
   readonly method?: string;
   readonly headers?: Record<string, string>;
-  readonly body?: Uint8Array;
+  /** Bytes, or a function opening a stream of them afresh for each attempt. */
+  readonly body?: Uint8Array | (() => Readable);
   readonly scopes: readonly string[];
   readonly signal?: AbortSignal | undefined;
 }
@@ -92,7 +91,6 @@ export class RegistryClient {
   readonly authorizer: Authorizer;
   private readonly fetchFn: FetchFn;
   private readonly userAgent: string;
-  private readonly chunkSize: number;
 
   constructor(opts: RegistryClientOptions) {
     this.endpoint = opts.endpoint;
@@ -106,7 +104,6 @@ export class RegistryClient {
         fetch: this.fetchFn,
         userAgent: this.userAgent,
       });
-    this.chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   }
 
   /** The `repository:NAME:ACTIONS` scope of this repository. */
@@ -129,12 +126,18 @@ export class RegistryClient {
       const auth = await this.authorizer.authorization(opts.scopes, opts.signal);
       const headers: Record<string, string> = { "User-Agent": this.userAgent, ...opts.headers };
       if (auth) headers["Authorization"] = auth;
+      // A stream is consumed by one attempt: the retry after a challenge opens it again.
+      const stream = typeof opts.body === "function" ? opts.body() : undefined;
       let res: Response;
       try {
         res = await this.fetchFn(url, {
           method: opts.method ?? "GET",
           headers,
-          ...(opts.body ? { body: opts.body } : {}),
+          ...(stream
+            ? { body: Readable.toWeb(stream), duplex: "half" as const }
+            : opts.body instanceof Uint8Array
+              ? { body: opts.body }
+              : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
           redirect: "follow",
         });
@@ -143,6 +146,8 @@ export class RegistryClient {
         throw new BerthError("Unavailable", `${opts.method ?? "GET"} "${url}": ${describe(err)}`, {
           cause: err,
         });
+      } finally {
+        stream?.destroy();
       }
       if (res.status === 401 && attempt === 0) {
         const challenge = res.headers.get("www-authenticate");
@@ -302,8 +307,9 @@ export class RegistryClient {
 
   /**
    * Uploads a blob unless the repository has it: HEAD first; then a cross-repository mount from
-   * `mountFrom` when given; then one PUT for blobs up to the chunk size, PATCH chunks and a
-   * closing PUT for larger ones. `open` is called only when bytes must be sent.
+   * `mountFrom` when given; then one PUT for blobs up to MONOLITHIC_LIMIT, or for larger ones
+   * one PATCH streaming the blob and a closing PUT. `open` is called only when bytes must be
+   * sent, and again if the PATCH must be retried after an authentication challenge.
    */
   async uploadBlob(
     desc: { readonly digest: Digest; readonly size: number },
@@ -347,48 +353,48 @@ export class RegistryClient {
       await res.body?.cancel().catch(() => undefined);
       location = this.location(res);
     }
-    const source = open();
     try {
-      let sent = 0;
-      let buffer: Buffer[] = [];
-      let buffered = 0;
-      const monolithic = desc.size <= this.chunkSize;
-      const flushChunk = async () => {
-        const body = Buffer.concat(buffer);
-        buffer = [];
-        buffered = 0;
-        const res = await this.request(location as string, {
+      let put: URL;
+      let body: Buffer;
+      if (desc.size <= MONOLITHIC_LIMIT) {
+        // Small: the bytes go with the closing PUT.
+        body = await readAll(open(), desc);
+        put = new URL(location);
+      } else {
+        // Large: one PATCH streaming the whole blob (a single chunk from 0, so its Content-Range
+        // and Content-Length are known), then an empty closing PUT. No round trip per chunk.
+        let sent = 0;
+        const res = await this.request(location, {
           method: "PATCH",
           headers: {
             "Content-Type": "application/octet-stream",
-            "Content-Range": `${sent}-${sent + body.byteLength - 1}`,
+            "Content-Range": `0-${desc.size - 1}`,
+            "Content-Length": String(desc.size),
           },
-          body,
+          body: () => {
+            sent = 0;
+            const counter = new Transform({
+              transform(chunk: Buffer, _enc, done) {
+                sent += chunk.byteLength;
+                opts.onProgress?.(sent);
+                done(null, chunk);
+              },
+            });
+            return pipeline(open(), counter, () => undefined);
+          },
           scopes: push,
           signal: opts.signal,
         });
         if (res.status !== 202) await this.fail(res, `uploading ${desc.digest}`);
         await res.body?.cancel().catch(() => undefined);
-        location = this.location(res);
-        sent += body.byteLength;
-        opts.onProgress?.(sent);
-      };
-      for await (const chunk of source) {
-        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-        buffer.push(buf);
-        buffered += buf.byteLength;
-        if (!monolithic && buffered >= this.chunkSize) await flushChunk();
+        if (sent !== desc.size) {
+          throw invalidArgument(`blob ${desc.digest}: read ${sent} bytes, expected ${desc.size}`);
+        }
+        put = new URL(this.location(res));
+        body = Buffer.alloc(0);
       }
-      const last = Buffer.concat(buffer);
-      if (sent + last.byteLength !== desc.size) {
-        throw invalidArgument(
-          `blob ${desc.digest}: read ${sent + last.byteLength} bytes, expected ${desc.size}`,
-        );
-      }
-      if (!monolithic && last.byteLength > 0) await flushChunk();
-      const put = new URL(location);
+      location = put.toString();
       put.searchParams.set("digest", desc.digest);
-      const body = monolithic ? last : Buffer.alloc(0);
       const res = await this.request(put.toString(), {
         method: "PUT",
         headers: { "Content-Type": "application/octet-stream" },
@@ -398,16 +404,13 @@ export class RegistryClient {
       });
       if (res.status !== 201) await this.fail(res, `uploading ${desc.digest}`);
       await res.body?.cancel().catch(() => undefined);
-      if (monolithic) opts.onProgress?.(desc.size);
+      if (body.byteLength > 0) opts.onProgress?.(desc.size);
       return { kind: "pushed" };
     } catch (err) {
-      source.destroy();
       // Best effort: tell the registry the upload is abandoned.
-      if (location) {
-        await this.request(location, { method: "DELETE", scopes: push })
-          .then((r) => r.body?.cancel())
-          .catch(() => undefined);
-      }
+      await this.request(location, { method: "DELETE", scopes: push })
+        .then((r) => r.body?.cancel())
+        .catch(() => undefined);
       throw err;
     }
   }
@@ -461,4 +464,27 @@ export function nextLink(header: string | null, base: string): string | undefine
 /** True for errors that say the registry refused the credentials (or their absence). */
 export function isUnauthorized(err: unknown): boolean {
   return isBerthError(err, "Unauthorized");
+}
+
+/** A small blob's bytes, read whole; exactly `desc.size` of them or an error. */
+async function readAll(
+  source: Readable,
+  desc: { readonly digest: Digest; readonly size: number },
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of source) {
+      const buf = Buffer.isBuffer(c) ? c : Buffer.from(String(c));
+      n += buf.byteLength;
+      if (n > desc.size) break;
+      chunks.push(buf);
+    }
+  } finally {
+    source.destroy();
+  }
+  if (n !== desc.size) {
+    throw invalidArgument(`blob ${desc.digest}: read ${n} bytes, expected ${desc.size}`);
+  }
+  return Buffer.concat(chunks);
 }

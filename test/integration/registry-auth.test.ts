@@ -5,7 +5,9 @@
  * in a temporary DOCKER_CONFIG directory, in Docker's config.json format.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -215,5 +217,32 @@ describe("token auth (bearer flow)", () => {
     assert.equal(logout.code, 0);
     const denied = await freshPull(ref, dockerConfig);
     assert.equal(denied.code, 1);
+  });
+
+  test("a layer over 8 MiB is streamed in one authorized PATCH and pulls back the same", async () => {
+    const login = await store.berth(["login", "-u", USER, "--password-stdin", registry.host], {
+      env: env(),
+      input: `${PASSWORD}\n`,
+    });
+    assert.equal(login.code, 0, login.stderr);
+    const data = store.path("auth-big");
+    await mkdir(data, { recursive: true });
+    await writeFile(join(data, "random.bin"), randomBytes(12 << 20));
+    const tarPath = store.path("auth-big.tar");
+    execFileSync("tar", ["-C", data, "-cf", tarPath, "."]);
+    const ref = `${registry.host}/tok/big:1`;
+    await store.ok(["import", tarPath, ref]);
+    const push = await store.berth(["push", ref], { env: env() });
+    assert.equal(push.code, 0, push.stderr);
+    const patches = registry
+      .log()
+      .split("\n")
+      .filter((l) => /"PATCH \/v2\/tok\/big\/blobs\/uploads\/[^"]*" 202 /.test(l));
+    assert.equal(patches.length, 1, "one streamed PATCH for the layer");
+    const id = (await store.ok(["image", "inspect", "-f", "{{.Id}}", ref])).stdout.trim();
+    const pulled = await freshPull(ref, dockerConfig);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(pulled.id, id);
+    await store.ok(["logout", registry.host], { env: env() });
   });
 });
