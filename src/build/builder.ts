@@ -37,7 +37,6 @@ import type { ImageStore, IngestedLayer } from "../images/store.js";
 import type { BuildCacheMetadata } from "../metadata/build-cache.js";
 import type { Digest } from "../oci/digest.js";
 import type { HistoryEntry, ImageConfig } from "../oci/image.js";
-import { parseManifest } from "../oci/image.js";
 import { familiarString, referenceString } from "../oci/reference.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import type { HostFacts, UserMount } from "../runtime/spec/build.js";
@@ -276,36 +275,10 @@ class Build {
           id: found.rec.id,
           reference: full,
           config,
-          layers: await this.layersOf(found.rec.id),
+          layers: await this.deps.store.storedLayers(found.rec.id),
         });
       });
     }
-  }
-
-  /** The stored layers of an image. */
-  private async layersOf(imageId: Digest): Promise<IngestedLayer[]> {
-    const store = this.deps.store;
-    const rec = store.meta.getImage(imageId);
-    if (!rec) throw notFound(`No such image: ${imageId}`);
-    const manifest = rec.manifestDigest
-      ? parseManifest(await store.content.readBlob(rec.manifestDigest, { maxBytes: 4 << 20 }))
-      : undefined;
-    return rec.layers.map((l, i) => {
-      const snap = store.meta.getSnapshot(l.chainId);
-      const desc = manifest?.layers[i];
-      const blob = desc
-        ? { blobDigest: desc.digest, blobSize: desc.size, mediaType: desc.mediaType }
-        : store.meta.layerBlobs(l.diffId)[0];
-      if (!snap || !blob) throw notFound(`layer ${l.diffId} of image ${imageId} is missing`);
-      return {
-        diffId: l.diffId,
-        chainId: l.chainId,
-        ...blob,
-        size: snap.size,
-        tarSize: snap.tarSize,
-        created: false,
-      };
-    });
   }
 
   private startStage(index: number): Promise<StageResult> {

@@ -16,7 +16,6 @@ import { applyChanges } from "../images/changes.js";
 import { parseTarget } from "../images/service.js";
 import type { IngestedLayer } from "../images/store.js";
 import type { HistoryEntry, ImageConfig, ContainerConfig as ImageContainerConfig } from "../oci/image.js";
-import { parseManifest } from "../oci/image.js";
 import { INIT_PATHS, isInitStub } from "./changes.js";
 import type { ContainerService } from "./service.js";
 import { entryPath, joinTar } from "./tar-join.js";
@@ -64,7 +63,7 @@ export async function commitContainer(
   if (!parent) throw notFound(`No such image: ${rec.imageId}`);
   const parentConfig = await store.config(parent.id);
   const config = applyChanges(imageConfigOf(rec.config), opts.changes ?? []);
-  const parentLayers = await layersOf(svc, parent.id);
+  const parentLayers = await svc.deps.images.storedLayers(parent.id);
 
   const driver = svc.deps.driver;
   const state = await driver.state(rec.id).catch(() => undefined);
@@ -124,32 +123,4 @@ export async function commitContainer(
     await store.discardLayers([layer]);
     throw err;
   }
-}
-
-/** The stored layers of an image as ingested layers (blobs as its manifest names them). */
-async function layersOf(svc: ContainerService, imageId: string): Promise<IngestedLayer[]> {
-  const store = svc.deps.images;
-  const rec = store.meta.getImage(imageId);
-  if (!rec) throw notFound(`No such image: ${imageId}`);
-  const manifest = rec.manifestDigest
-    ? parseManifest(await store.content.readBlob(rec.manifestDigest, { maxBytes: 4 * 1048 * 1048 }))
-    : undefined;
-  return rec.layers.map((l, i) => {
-    const snap = store.meta.getSnapshot(l.chainId);
-    const desc = manifest?.layers[i];
-    const blob = desc
-      ? { blobDigest: desc.digest, blobSize: desc.size, mediaType: desc.mediaType }
-      : store.meta.layerBlobs(l.diffId)[0];
-    if (!snap || !blob) throw notFound(`layer ${l.diffId} of image ${imageId} is missing`);
-    return {
-      diffId: l.diffId,
-      chainId: l.chainId,
-      blobDigest: blob.blobDigest,
-      blobSize: blob.blobSize,
-      mediaType: blob.mediaType,
-      size: snap.size,
-      tarSize: snap.tarSize,
-      created: false,
-    };
-  });
 }

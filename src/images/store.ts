@@ -20,14 +20,13 @@ import {
   encodeManifest,
   type ImageConfig,
   type ImageManifest,
+  MAX_DOCUMENT_BYTES,
   MEDIA_TYPES,
   parseImageConfig,
+  parseManifest,
 } from "../oci/image.js";
 import { parseImageArgument, type Reference, referenceString } from "../oci/reference.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
-
-/** Bounds for documents read from the store or from archives. */
-export const MAX_DOCUMENT_BYTES = 4 * 1048 * 1048;
 
 /** Unrecorded content younger than this may belong to another process's in-flight work. */
 const SWEEP_MIN_AGE_MS = 60 * 60 * 1000;
@@ -259,6 +258,38 @@ export class ImageStore {
       }
     });
     return { id, replaced };
+  }
+
+  /**
+   * The stored layers of an image, bottom first, as `ingestLayer` describes them: blob digest,
+   * size and media type from the image's manifest (or, for an image stored without one, the
+   * first recorded blob of the diffID) and the unpacked snapshot's sizes. For reuse as the
+   * parent layers of a new image (commit, build); `created` is false for all of them.
+   */
+  async storedLayers(imageId: Digest): Promise<IngestedLayer[]> {
+    const rec = this.meta.getImage(imageId);
+    if (!rec) throw notFound(`No such image: ${imageId}`);
+    const manifest = rec.manifestDigest
+      ? parseManifest(await this.content.readBlob(rec.manifestDigest, { maxBytes: MAX_DOCUMENT_BYTES }))
+      : undefined;
+    return rec.layers.map((l, i) => {
+      const snap = this.meta.getSnapshot(l.chainId);
+      const desc = manifest?.layers[i];
+      const blob = desc
+        ? { blobDigest: desc.digest, blobSize: desc.size, mediaType: desc.mediaType }
+        : this.meta.layerBlobs(l.diffId)[0];
+      if (!snap || !blob) throw notFound(`layer ${l.diffId} of image ${imageId} is missing`);
+      return {
+        diffId: l.diffId,
+        chainId: l.chainId,
+        blobDigest: blob.blobDigest,
+        blobSize: blob.blobSize,
+        mediaType: blob.mediaType,
+        size: snap.size,
+        tarSize: snap.tarSize,
+        created: false,
+      };
+    });
   }
 
   /** The parsed config of a stored image. */
