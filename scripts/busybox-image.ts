@@ -20,7 +20,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** bin/berth of this checkout (dist/scripts → repo root). */
 export const BERTH = resolve(here, "../../bin/berth");
 
-const PASSWD = `root:x:0:0:root:/root:/bin/sh
+/** The image's /etc/passwd and /etc/group (busybox's usual accounts); the node image adds to them. */
+export const PASSWD = `root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/bin/false
 bin:x:2:2:bin:/bin:/bin/false
 sys:x:3:3:sys:/dev:/bin/false
@@ -30,7 +31,7 @@ www-data:x:33:33:www-data:/var/www:/bin/false
 operator:x:37:37:Operator:/var:/bin/false
 nobody:x:65534:65534:nobody:/home:/bin/false
 `;
-const GROUP = `root:x:0:
+export const GROUP = `root:x:0:
 daemon:x:1:
 bin:x:2:
 sys:x:3:

@@ -27,7 +27,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statS
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pack } from "tar-stream";
-import { BERTH, BUSYBOX, busyboxRootfs } from "./busybox-image.js";
+import { BERTH, BUSYBOX, busyboxRootfs, GROUP, PASSWD } from "./busybox-image.js";
 
 export const NODE = "/usr/bin/node";
 export const NPM_PACKAGE = "/usr/lib/node_modules/npm";
@@ -47,31 +47,9 @@ type LayerEntry =
     }
   | { readonly kind: "symlink"; readonly name: string; readonly target: string };
 
-const PASSWD = `root:x:0:0:root:/root:/bin/sh
-daemon:x:1:1:daemon:/usr/sbin:/bin/false
-bin:x:2:2:bin:/bin:/bin/false
-sys:x:3:3:sys:/dev:/bin/false
-sync:x:4:100:sync:/bin:/bin/sync
-mail:x:8:8:mail:/var/spool/mail:/bin/false
-www-data:x:33:33:www-data:/var/www:/bin/false
-operator:x:37:37:Operator:/var:/bin/false
-nobody:x:65534:65534:nobody:/home:/bin/false
-node:x:1000:1000::/home/node:/bin/sh
-`;
-const GROUP = `root:x:0:
-daemon:x:1:
-bin:x:2:
-sys:x:3:
-adm:x:4:
-tty:x:5:
-disk:x:6:
-wheel:x:10:root
-mail:x:12:
-www-data:x:33:
-users:x:100:
-nogroup:x:65534:
-node:x:1000:node
-`;
+// busybox's accounts plus the `node` user and group the official image has.
+const NODE_PASSWD = `${PASSWD}node:x:1000:1000::/home/node:/bin/sh\n`;
+const NODE_GROUP = `${GROUP}node:x:1000:node\n`;
 const NSSWITCH = `passwd: files
 group: files
 shadow: files
@@ -149,8 +127,8 @@ function nodeLayer(): LayerEntry[] {
   const entries: LayerEntry[] = [
     { kind: "file", name: "usr/local/bin/node", mode: 0o755, body: { host: NODE } },
     { kind: "file", name: "usr/local/bin/docker-entrypoint.sh", mode: 0o755, body: Buffer.from(ENTRYPOINT) },
-    { kind: "file", name: "etc/passwd", mode: 0o644, body: Buffer.from(PASSWD) },
-    { kind: "file", name: "etc/group", mode: 0o644, body: Buffer.from(GROUP) },
+    { kind: "file", name: "etc/passwd", mode: 0o644, body: Buffer.from(NODE_PASSWD) },
+    { kind: "file", name: "etc/group", mode: 0o644, body: Buffer.from(NODE_GROUP) },
     { kind: "file", name: "etc/nsswitch.conf", mode: 0o644, body: Buffer.from(NSSWITCH) },
     { kind: "dir", name: "home/node", mode: 0o755, uid: 1000 },
   ];
