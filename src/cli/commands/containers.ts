@@ -16,6 +16,7 @@ import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flag
 import { renderList } from "../format/render.js";
 import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
+import { forEachName } from "./each.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
 import { inspectEach } from "./inspect-each.js";
 import { pullMissingImage } from "./registry.js";
@@ -254,31 +255,12 @@ const startCommand: Command = {
       if (detached) return 0;
       return (await engine.containerWait(info.Id)).StatusCode;
     }
-    return eachContainer(ctx, args, async (name) => {
+    return forEachName(ctx, args, async (name) => {
       await engine.containerStart(name);
       ctx.io.stdout.write(`${name}\n`);
     });
   },
 };
-
-/** Runs `fn` for each argument; errors are printed and make the exit status 1, as Docker's. */
-async function eachContainer(
-  ctx: CommandContext,
-  names: readonly string[],
-  fn: (name: string) => Promise<void>,
-): Promise<number> {
-  let failed = false;
-  for (const name of names) {
-    try {
-      await fn(name);
-    } catch (err) {
-      if (!isBerthError(err) || err.kind === "Internal") throw err;
-      failed = true;
-      ctx.io.stderr.write(`Error response from daemon: ${err.message}\n`);
-    }
-  }
-  return failed ? 1 : 0;
-}
 
 /**
  * A command that acts on each named container in turn and prints each name, as Docker's stop,
@@ -295,7 +277,7 @@ function perContainer(
     args: atLeast(1),
     async run(ctx, flags, args) {
       const engine = await ctx.engine();
-      return eachContainer(ctx, args, async (name) => {
+      return forEachName(ctx, args, async (name) => {
         await act(engine, name, flags);
         ctx.io.stdout.write(`${name}\n`);
       });
@@ -435,7 +417,7 @@ const waitCommand: Command = {
   flags: [],
   async run(ctx, _flags, args) {
     const engine = await ctx.engine();
-    return eachContainer(ctx, args, async (name) => {
+    return forEachName(ctx, args, async (name) => {
       const r = await engine.containerWait(name);
       ctx.io.stdout.write(`${r.StatusCode}\n`);
     });

@@ -1,5 +1,5 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
-import { invalidArgument, isBerthError } from "../../base/errors.js";
+import { invalidArgument } from "../../base/errors.js";
 import type { HistoryResponseItem, ImageArchiveFormat, ImageSummary } from "../../engine/types.js";
 import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
 import {
@@ -15,6 +15,7 @@ import { parseFilterFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanDuration, humanSize } from "../format/units.js";
 import { openInput, readAnswer, writeOutputDirectory, writeOutputFile } from "../io-helpers.js";
+import { forEachName } from "./each.js";
 import { inspectEach } from "./inspect-each.js";
 
 const NONE = "<none>";
@@ -288,24 +289,16 @@ const rmiCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
-    let failed = false;
-    for (const name of args) {
-      try {
-        const items = await engine.imageRemove(name, {
-          force: flags.bool("force"),
-          noprune: flags.bool("no-prune"),
-        });
-        for (const i of items) {
-          if (i.Untagged) ctx.io.stdout.write(`Untagged: ${i.Untagged}\n`);
-          if (i.Deleted) ctx.io.stdout.write(`Deleted: ${i.Deleted}\n`);
-        }
-      } catch (err) {
-        if (!isBerthError(err) || err.kind === "Internal") throw err;
-        failed = true;
-        ctx.io.stderr.write(`Error response from daemon: ${err.message}\n`);
+    return forEachName(ctx, args, async (name) => {
+      const items = await engine.imageRemove(name, {
+        force: flags.bool("force"),
+        noprune: flags.bool("no-prune"),
+      });
+      for (const i of items) {
+        if (i.Untagged) ctx.io.stdout.write(`Untagged: ${i.Untagged}\n`);
+        if (i.Deleted) ctx.io.stdout.write(`Deleted: ${i.Deleted}\n`);
       }
-    }
-    return failed ? 1 : 0;
+    });
   },
 };
 

@@ -5,6 +5,7 @@ import { atLeast, type Command, exactly, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none 
 import { parseFilterFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { readAnswer } from "../io-helpers.js";
+import { forEachName } from "./each.js";
 import { goTime } from "./images.js";
 import { inspectEach } from "./inspect-each.js";
 import { naturalLess } from "./volumes.js";
@@ -199,19 +200,15 @@ const rmCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
-    let failed = false;
-    for (const name of args) {
+    return forEachName(ctx, args, async (name) => {
       try {
         await engine.networkRemove(name);
-        ctx.io.stdout.write(`${name}\n`);
       } catch (err) {
-        if (!isBerthError(err) || err.kind === "Internal") throw err;
-        if (flags.bool("force") && err.kind === "NotFound") continue;
-        ctx.io.stderr.write(`Error response from daemon: ${err.message}\n`);
-        failed = true;
+        if (flags.bool("force") && isBerthError(err, "NotFound")) return;
+        throw err;
       }
-    }
-    return failed ? 1 : 0;
+      ctx.io.stdout.write(`${name}\n`);
+    });
   },
 };
 

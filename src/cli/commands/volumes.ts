@@ -1,11 +1,10 @@
-/** Volume commands: volume create, ls, inspect, rm, prune. */
-import { isBerthError } from "../../base/errors.js";
 import type { Volume } from "../../engine/types.js";
 import { atLeast, atMost, type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
 import { parseFilterFlags } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
+import { forEachName } from "./each.js";
 import { inspectEach } from "./inspect-each.js";
 
 /** `key=value` options (Docker's ListOpts/MapOpts): a value without "=" is a key with "". */
@@ -211,19 +210,10 @@ const rmCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        await engine.volumeRemove(name, { force: flags.bool("force") });
-        ctx.io.stdout.write(`${name}\n`);
-      } catch (err) {
-        if (!isBerthError(err) || err.kind === "Internal") throw err;
-        errors.push(err.message);
-      }
-    }
-    // As Docker's CLI prints the daemon's answer to each failed removal.
-    for (const e of errors) ctx.io.stderr.write(`Error response from daemon: ${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return forEachName(ctx, args, async (name) => {
+      await engine.volumeRemove(name, { force: flags.bool("force") });
+      ctx.io.stdout.write(`${name}\n`);
+    });
   },
 };
 
