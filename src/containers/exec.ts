@@ -30,7 +30,7 @@ import { conflict, errorMessage, internal, invalidArgument } from "../base/error
 import type { ContainerConfig, ExecConfig, ExecInspect, ExecSession } from "../engine/types.js";
 import type { AttachConnection, AttachHandlers } from "../runtime/attach.js";
 import { attachSocketPath, connectAttach } from "../runtime/attach.js";
-import { CONMON, decodeSyncLine, type SyncMessage } from "../runtime/conmon.js";
+import { CONMON, conmonArgs, decodeSyncLine, type SyncMessage } from "../runtime/conmon.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import { runcMessage } from "../runtime/runc.js";
 import { DEFAULT_PATH_ENV } from "../runtime/spec/build.js";
@@ -355,42 +355,23 @@ export class ExecService {
   }): Promise<ExecSession | undefined> {
     const { dir, attach, config } = o;
     await mkdir(this.driver.opts.conmonDir, { recursive: true });
-    const args = [
-      "--api-version",
-      "1",
-      "-c",
-      o.id,
-      "-u",
-      o.attachId,
-      "-n",
-      o.name,
-      "-r",
-      this.driver.opts.runcBinary ?? "/usr/sbin/runc",
-      "-b",
-      dir,
-      "-p",
-      join(dir, "pid"),
-      "-P",
-      join(dir, "conmon.pid"),
-      "-l",
-      "none",
-      "--exit-dir",
-      join(dir, "exits"),
-      "--socket-dir-path",
-      this.driver.opts.conmonDir,
-      "--runtime-arg",
-      "--root",
-      "--runtime-arg",
-      this.driver.opts.runcRoot,
-      "--log-level",
-      "error",
-      "-e",
-      "--exec-process-spec",
-      join(dir, "process.json"),
-    ];
-    if (config.Tty) args.push("-t");
-    if (attach && config.AttachStdin) args.push("-i");
-    if (attach) args.push("--exec-attach");
+    const args = conmonArgs({
+      id: o.id,
+      attachId: o.attachId,
+      name: o.name,
+      bundle: dir,
+      runcRoot: this.driver.opts.runcRoot,
+      ...(this.driver.opts.runcBinary ? { runc: this.driver.opts.runcBinary } : {}),
+      logPath: undefined,
+      exitDir: join(dir, "exits"),
+      socketDir: this.driver.opts.conmonDir,
+      containerPidFile: join(dir, "pid"),
+      conmonPidFile: join(dir, "conmon.pid"),
+      terminal: !!config.Tty,
+      stdin: !!attach && !!config.AttachStdin,
+      exec: { processSpec: join(dir, "process.json"), attach: !!attach },
+      env: this.deps.env,
+    });
     // fd 3: sync (PID, then exit code); fd 4: start (released twice when attaching); fd 5: attach ready.
     const child = spawn(CONMON, args, {
       stdio: attach

@@ -23,7 +23,8 @@ export interface ConmonOptions {
   readonly bundle: string;
   readonly runcRoot: string;
   readonly runc?: string;
-  readonly logPath: string;
+  /** The k8s-file log; undefined for no log (an exec session's output goes to its attach socket). */
+  readonly logPath: string | undefined;
   readonly exitDir: string;
   readonly socketDir: string;
   readonly containerPidFile: string;
@@ -33,6 +34,8 @@ export interface ConmonOptions {
   readonly leaveStdinOpen?: boolean;
   /** Runs when the container exits: the program and its arguments. */
   readonly exitCommand?: { readonly path: string; readonly args: readonly string[] };
+  /** An exec session into the running container `id`: its process spec file, and whether to attach. */
+  readonly exec?: { readonly processSpec: string; readonly attach: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
 }
@@ -64,7 +67,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
     "-P",
     o.conmonPidFile,
     "-l",
-    `k8s-file:${o.logPath}`,
+    o.logPath === undefined ? "none" : `k8s-file:${o.logPath}`,
     "--exit-dir",
     o.exitDir,
     "--socket-dir-path",
@@ -76,9 +79,11 @@ export function conmonArgs(o: ConmonOptions): string[] {
     "--log-level",
     "error",
   ];
+  if (o.exec) args.push("-e", "--exec-process-spec", o.exec.processSpec);
   if (o.terminal) args.push("-t");
   if (o.stdin) args.push("-i");
   if (o.leaveStdinOpen) args.push("--leave-stdin-open");
+  if (o.exec?.attach) args.push("--exec-attach");
   if (o.exitCommand) {
     args.push("--exit-command", o.exitCommand.path);
     for (const a of o.exitCommand.args) args.push("--exit-command-arg", a);
