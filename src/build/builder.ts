@@ -35,7 +35,7 @@ import type {
 import { parseTarget } from "../images/service.js";
 import type { ImageStore, IngestedLayer } from "../images/store.js";
 import type { BuildCacheMetadata } from "../metadata/build-cache.js";
-import type { Digest } from "../oci/digest.js";
+import { type Digest, parseDigest } from "../oci/digest.js";
 import type { HistoryEntry, ImageConfig } from "../oci/image.js";
 import { familiarString, referenceString } from "../oci/reference.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
@@ -403,24 +403,6 @@ class Build {
     return created;
   }
 
-  /** A known layer for a cache row, if its snapshot and blob are still there. */
-  private cachedLayer(chainId: string, diffId: string): IngestedLayer | undefined {
-    const store = this.deps.store;
-    const snap = store.meta.getSnapshot(chainId);
-    const blob = store.meta.layerBlobs(diffId)[0];
-    if (!snap || !blob) return undefined;
-    return {
-      diffId: blob.diffId,
-      chainId: snap.chainId,
-      blobDigest: blob.blobDigest,
-      blobSize: blob.blobSize,
-      mediaType: blob.mediaType,
-      size: snap.size,
-      tarSize: snap.tarSize,
-      created: false,
-    };
-  }
-
   private async layerStep(
     name: string,
     d: Dispatched,
@@ -450,7 +432,9 @@ class Build {
         key = sha(`${key}\n${await checksumCopy(copyPlan)}`);
       }
       const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
-      const hitLayer = hit?.chainId ? this.cachedLayer(hit.chainId, hit.diffId) : undefined;
+      const hitLayer = hit?.chainId
+        ? await this.deps.store.knownLayer(parseDigest(hit.diffId), parseDigest(hit.chainId))
+        : undefined;
       if (hit && (hit.chainId === "" || hitLayer)) {
         this.deps.store.db.write(() => this.deps.cache.touch(key, this.now()));
         this.emit({ kind: "vertex", id, name, status: "cached" });

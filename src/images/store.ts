@@ -183,8 +183,11 @@ export class ImageStore {
     await this.discardBlobs(layers.map((l) => l.blobDigest));
   }
 
-  /** A layer already unpacked and recorded under this chainID, if any. */
-  private async knownLayer(diffId: Digest, chainId: Digest): Promise<IngestedLayer | undefined> {
+  /**
+   * A layer already unpacked and recorded under this chainID, if any — its record, its snapshot
+   * directory and its blob all present (ingest reuses it; the build cache's hits are checked here).
+   */
+  async knownLayer(diffId: Digest, chainId: Digest): Promise<IngestedLayer | undefined> {
     const snap = this.meta.getSnapshot(chainId);
     const blob = this.meta.layerBlobs(diffId)[0];
     if (!snap || !blob) return undefined;
