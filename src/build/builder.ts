@@ -192,17 +192,21 @@ class Build {
       return out;
     } catch (err) {
       if (!(err instanceof CachedStep)) {
-        this.emit({
-          kind: "vertex",
-          id,
-          name,
-          status: "error",
-          durationMs: this.now() - start,
-          error: errorMessage(err),
-        });
+        this.emitError(id, name, start, err);
       }
       throw err;
     }
+  }
+
+  private emitError(id: number, name: string, start: number, err: unknown): void {
+    this.emit({
+      kind: "vertex",
+      id,
+      name,
+      status: "error",
+      durationMs: this.now() - start,
+      error: errorMessage(err),
+    });
   }
 
   private log(id: number, text: string): void {
@@ -494,14 +498,7 @@ class Build {
         this.emit({ kind: "vertex", id, name, status: "canceled", durationMs: this.now() - start });
         throw isBerthError(err) ? err : canceled("build canceled", err);
       }
-      this.emit({
-        kind: "vertex",
-        id,
-        name,
-        status: "error",
-        durationMs: this.now() - start,
-        error: errorMessage(err),
-      });
+      this.emitError(id, name, start, err);
       throw err;
     } finally {
       await source?.close();
