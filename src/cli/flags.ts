@@ -183,6 +183,17 @@ export class Flags {
   }
 }
 
+/** `key=value` options (Docker's ListOpts/MapOpts: --label, --opt): a value without "=" is a key with "". */
+export function keyValueFlags(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq < 0) out[v] = "";
+    else out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
 /** `--filter key=value` flags as the Docker API's filter map. */
 export function parseFilterFlags(values: readonly string[], flagLabel?: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};

@@ -14,7 +14,7 @@ import type {
 } from "../../engine/types.js";
 import { writeFileAtomic } from "../../sys/fs.js";
 import { type Command, exactly, none } from "../command.js";
-import { parseFilterFlags, UsageError } from "../flags.js";
+import { keyValueFlags, parseFilterFlags, UsageError } from "../flags.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 
@@ -43,16 +43,6 @@ function buildArgs(values: readonly string[], env: Readonly<Record<string, strin
     if (eq === 0) throw new UsageError(`invalid argument "${v}" for "--build-arg" flag: invalid key`);
     if (eq > 0) out[v.slice(0, eq)] = v.slice(eq + 1);
     else out[v] = env[v] ?? null;
-  }
-  return out;
-}
-
-function labels(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    if (eq < 0) out[v] = "";
-    else out[v.slice(0, eq)] = v.slice(eq + 1);
   }
   return out;
 }
@@ -325,7 +315,7 @@ const buildCommand: Command = {
       BuildArgs: buildArgs(flags.list("build-arg"), ctx.io.env),
       NoCache: flags.bool("no-cache"),
       PullParent: flags.bool("pull"),
-      Labels: labels(flags.list("label")),
+      Labels: keyValueFlags(flags.list("label")),
       SuppressOutput: flags.bool("quiet"),
       ...(network && network !== "bridge" ? { NetworkMode: network } : {}),
     };

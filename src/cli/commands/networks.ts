@@ -2,23 +2,13 @@
 import { isBerthError } from "../../base/errors.js";
 import type { NetworkInspect, PortBinding } from "../../engine/types.js";
 import { atLeast, type Command, exactly, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
-import { parseFilterFlags, UsageError } from "../flags.js";
+import { keyValueFlags, parseFilterFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { readAnswer } from "../io-helpers.js";
 import { forEachName } from "./each.js";
 import { goTime } from "./images.js";
 import { inspectEach } from "./inspect-each.js";
 import { naturalLess } from "./volumes.js";
-
-function keyValues(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    if (eq < 0) out[v] = "";
-    else out[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return out;
-}
 
 /** One row of `network ls` (docker/cli's networkContext). */
 export class NetworkRow {
@@ -122,8 +112,8 @@ const createCommand: Command = {
         Driver: "default",
         Config: subnets.map((s, i) => ({ Subnet: s, ...(gateways[i] ? { Gateway: gateways[i] } : {}) })),
       },
-      Options: keyValues(flags.list("opt")),
-      Labels: keyValues(flags.list("label")),
+      Options: keyValueFlags(flags.list("opt")),
+      Labels: keyValueFlags(flags.list("label")),
     });
     ctx.io.stdout.write(`${res.Id}\n`);
     return 0;

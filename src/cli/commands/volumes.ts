@@ -1,22 +1,11 @@
 import type { Volume } from "../../engine/types.js";
 import { atLeast, atMost, type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
-import { parseFilterFlags } from "../flags.js";
+import { keyValueFlags, parseFilterFlags } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { forEachName } from "./each.js";
 import { inspectEach } from "./inspect-each.js";
-
-/** `key=value` options (Docker's ListOpts/MapOpts): a value without "=" is a key with "". */
-function keyValues(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    if (eq < 0) out[v] = "";
-    else out[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return out;
-}
 
 /** Docker's sortorder.NaturalLess: digit runs compare as numbers, the rest byte by byte. */
 export function naturalLess(a: string, b: string): boolean {
@@ -148,8 +137,8 @@ const createCommand: Command = {
     const vol = await (await ctx.engine()).volumeCreate({
       ...(name !== undefined ? { Name: name } : {}),
       Driver: driver ?? "local",
-      DriverOpts: keyValues(flags.list("opt")),
-      Labels: keyValues(flags.list("label")),
+      DriverOpts: keyValueFlags(flags.list("opt")),
+      Labels: keyValueFlags(flags.list("label")),
     });
     ctx.io.stdout.write(`${vol.Name}\n`);
     return 0;
