@@ -179,9 +179,24 @@ export class NetworkService {
   // ---------------------------------------------------------------------------------------------
   // Records
 
-  /** Creates the predefined networks when missing; the default bridge follows the settings. */
+  /**
+   * Creates the predefined networks when missing; the default bridge follows the settings. Runs
+   * as every command opens the engine: when all is in place (the usual case) it only reads, so
+   * read-only commands take no write lock.
+   */
   ensurePredefined(): void {
     const s = this.deps.settings;
+    const inPlace = (): boolean => {
+      const cur = this.meta.networkByName(DEFAULT_NETWORK);
+      return (
+        !!this.meta.networkByName("host") &&
+        !!this.meta.networkByName("none") &&
+        !!cur &&
+        cur.bridge === s.bridge &&
+        (!s.bip || cur.subnet === formatSubnet(s.bip.subnet))
+      );
+    };
+    if (this.db.read(inPlace)) return;
     this.db.write(() => {
       const created = rfc3339(this.now());
       for (const [name, driver] of [
