@@ -42,6 +42,7 @@ export function layout(roots: Roots) {
     conmon: join(runroot, "conmon"),
     netns: join(runroot, "netns"),
     exits: join(runroot, "exits"),
+    locks: join(runroot, "locks"),
   } as const;
 }
 

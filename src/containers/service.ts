@@ -53,6 +53,7 @@ import { RuntimeCreateError } from "../runtime/conmon.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import { readLogs } from "../runtime/logs.js";
 import { writeFileAtomic } from "../sys/fs.js";
+import type { LockDir, LockOptions } from "../sys/lock.js";
 import { directorySize, type VolumeService } from "../volumes/service.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
@@ -81,6 +82,8 @@ export interface ContainerServiceDeps {
   readonly driver: RuntimeDriver;
   readonly network: NetworkService;
   readonly buildSpec: SpecBuilder;
+  /** `<runroot>/locks`: one cross-process lock per container (sys/lock). */
+  readonly locks: LockDir;
   readonly now?: () => number;
 }
 
@@ -124,6 +127,15 @@ export class ContainerService {
 
   private get driver(): RuntimeDriver {
     return this.deps.driver;
+  }
+
+  /**
+   * Runs `fn` holding the container's cross-process lock: every verb that changes a container
+   * takes it, then re-reads the record and the runtime's truth, acts and saves before releasing.
+   * Re-entrant along one call chain; released if this process dies.
+   */
+  withContainerLock<T>(id: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+    return this.deps.locks.with(id, fn, opts);
   }
 
   // ---------------------------------------------------------------------------------------------

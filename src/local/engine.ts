@@ -34,6 +34,7 @@ import { loadRegistrySettings } from "../registry/settings.js";
 import { RuntimeDriver } from "../runtime/driver.js";
 import { hostFacts } from "../runtime/host-facts.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
+import { LockDir } from "../sys/lock.js";
 import { LocalVolumeService } from "../volumes/service.js";
 
 /** Leftovers of a killed process older than this are removed at startup. */
@@ -98,6 +99,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     volumeMeta: new VolumeMetadata(db),
     driver,
     buildSpec: async (ctx) => buildSpecJson(ctx, await hostFacts()),
+    locks: new LockDir(paths.locks),
     ...(opts.now ? { now: opts.now } : {}),
   });
   const execs = new ExecService({

@@ -1,0 +1,160 @@
+/**
+ * Cross-process exclusive locks by name: `flock(2)` on `<dir>/<name>`, for "one actor at a time
+ * on this container" across every berth process sharing a store (CLI commands, conmon's exit
+ * commands, an API server).
+ *
+ * Node has no flock(2), so the lock is held by a helper process: util-linux's `flock(1)` opens
+ * the file, takes the lock, then runs `cat` with our pipes as its stdin/stdout. The byte we write
+ * comes back through `cat` only once the lock is held; ending `cat`'s stdin releases it. Because
+ * the helper's stdin is a pipe from this process, the lock dies with its holder: if this process
+ * is killed, the pipe closes, `cat` sees end of file and exits, and the kernel drops the lock with
+ * the last descriptor. Lock files are empty, on the runroot (a tmpfs), and never deleted (deleting
+ * a lock file another process is waiting on would let two holders in).
+ *
+ * Within one process, holders of one name queue in memory first (an API server runs many verbs at
+ * once) and a holder that asks again for a name it holds (`restart` = stop + start) gets it at
+ * once: the lock is re-entrant along one asynchronous call chain.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { spawn } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  canceled,
+  errnoCode,
+  errorMessage,
+  failedPrecondition,
+  internal,
+  invalidArgument,
+} from "../base/errors.js";
+
+export interface LockOptions {
+  /** Gives up waiting (a `Canceled` error); a lock already held is not affected. */
+  readonly signal?: AbortSignal;
+}
+
+/** One held lock, as seen by the asynchronous chain holding it. */
+interface Held {
+  readonly path: string;
+  active: boolean;
+}
+
+const heldByChain = new AsyncLocalStorage<ReadonlyArray<Held>>();
+
+/** Per-path in-process queue: the promise the next holder waits for. */
+const queues = new Map<string, Promise<void>>();
+
+export class LockDir {
+  private made = false;
+
+  constructor(readonly dir: string) {}
+
+  /** The lock file of `name` (a container ID, or another safe file name). */
+  pathOf(name: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw invalidArgument(`invalid lock name: ${name}`);
+    return join(this.dir, name);
+  }
+
+  /**
+   * Runs `fn` holding the lock of `name`, released when `fn` settles (or when this process dies).
+   * Re-entrant: called again for the same name inside `fn`, it runs at once.
+   */
+  async with<T>(name: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+    const path = this.pathOf(name);
+    const chain = heldByChain.getStore() ?? [];
+    if (chain.some((h) => h.path === path && h.active)) return fn();
+    if (!this.made) {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      this.made = true;
+    }
+    // In-process queue first, so one process never has two flock helpers waiting on one file.
+    const before = queues.get(path) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => {
+      done = r;
+    });
+    const tail = before.then(() => mine);
+    queues.set(path, tail);
+    try {
+      await waitOrAbort(before, opts.signal);
+      const release = await acquireFile(path, opts.signal);
+      const held: Held = { path, active: true };
+      try {
+        return await heldByChain.run([...chain, held], fn);
+      } finally {
+        held.active = false;
+        await release();
+      }
+    } finally {
+      done();
+      if (queues.get(path) === tail) queues.delete(path);
+    }
+  }
+}
+
+function waitOrAbort(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(canceled("waiting for a lock canceled"));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(canceled("waiting for a lock canceled"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Takes the flock of `path` through a `flock(1)` helper; resolves with its release. */
+function acquireFile(path: string, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(canceled("waiting for a lock canceled"));
+      return;
+    }
+    const child = spawn("flock", ["--exclusive", path, "cat"], { stdio: ["pipe", "pipe", "pipe"] });
+    const exited = new Promise<void>((r) => child.once("close", () => r()));
+    const stderr: Buffer[] = [];
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      child.kill("SIGKILL");
+      reject(err);
+    };
+    const onAbort = () => fail(canceled("waiting for a lock canceled"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.stderr.on("data", (c: Buffer) => stderr.push(c));
+    child.stdin.on("error", () => undefined);
+    child.on("error", (err) => {
+      if (errnoCode(err) === "ENOENT")
+        fail(failedPrecondition("flock not found: install the Debian package util-linux", err));
+      else fail(internal(`cannot take a lock on ${path}: ${errorMessage(err)}`, err));
+    });
+    child.on("close", (code) => {
+      const text = Buffer.concat(stderr).toString("utf8").trim();
+      fail(
+        internal(
+          `cannot take a lock on ${path}: flock exited ${code ?? "on a signal"}${text ? `: ${text}` : ""}`,
+        ),
+      );
+    });
+    child.stdout.once("data", () => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      resolve(async () => {
+        child.stdin.end();
+        await exited;
+      });
+    });
+    child.stdin.write("\n");
+  });
+}
