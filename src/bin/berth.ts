@@ -1,14 +1,16 @@
 /**
  * The `berth` executable: wires the CLI to an engine. Without --host it runs the engine in this
- * process (daemonless); remote engines come with the API issue.
+ * process (daemonless); `berth serve` puts the same engine behind the Docker Engine API
+ * (./serve.ts); remote engines come with the API issue.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { notImplemented } from "../base/errors.js";
-import { runCli } from "../cli/main.js";
+import { type GlobalOptions, runCli } from "../cli/main.js";
 import { hostPlatform } from "../config/host.js";
 import { resolveRoots } from "../config/roots.js";
 import { openLocalEngine } from "../local/engine.js";
+import { runServe } from "./serve.js";
 
 function packageVersion(): string {
   try {
@@ -19,6 +21,20 @@ function packageVersion(): string {
     // fall through
   }
   return "dev";
+}
+
+function rootsOf(global: GlobalOptions) {
+  return resolveRoots({ root: global.root, runroot: global.runroot, env: process.env });
+}
+
+function openLocal(global: GlobalOptions) {
+  return openLocalEngine({
+    roots: rootsOf(global),
+    hostPlatform: hostPlatform(),
+    // conmon's exit command runs this same entry script with this same Node.js.
+    ...(global.existingStore ? { existingStore: true } : {}),
+    berthScript: fileURLToPath(new URL("../../../bin/berth", import.meta.url)),
+  });
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -37,13 +53,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     version: packageVersion(),
     openEngine: async (global) => {
       if (global.host) throw notImplemented(`remote engines (--host ${global.host}) are not supported yet`);
-      return openLocalEngine({
-        roots: resolveRoots({ root: global.root, runroot: global.runroot, env: process.env }),
-        hostPlatform: hostPlatform(),
-        // conmon's exit command runs this same entry script with this same Node.js.
-        ...(global.existingStore ? { existingStore: true } : {}),
-        berthScript: fileURLToPath(new URL("../../../bin/berth", import.meta.url)),
-      });
+      return openLocal(global);
     },
+    serve: (req, global) =>
+      runServe(req, global, {
+        roots: rootsOf(global),
+        version: packageVersion(),
+        openEngine: () => openLocal(global),
+        stderr: process.stderr,
+      }),
   });
 }

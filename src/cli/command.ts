@@ -1,5 +1,6 @@
 /** What a CLI command is: its usage, flags, argument count and handler. */
 import type { Engine } from "../engine/engine.js";
+import type { ServeRequest } from "./commands/serve.js";
 import type { FlagSpec, Flags } from "./flags.js";
 
 /** The process's streams and environment, injected so that tests and the API can drive the CLI. */
@@ -18,6 +19,8 @@ export interface CommandContext {
   /** `berth` or whatever the program is called in messages. */
   readonly program: string;
   readonly version: string;
+  /** Runs the API server until it is told to stop (`berth serve`); absent where no server is wired. */
+  readonly serve?: (req: ServeRequest) => Promise<number>;
 }
 
 export interface ArgCount {

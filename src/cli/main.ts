@@ -6,6 +6,7 @@ import { BerthError, errorMessage, exitCodeByKind } from "../base/errors.js";
 import type { Engine } from "../engine/engine.js";
 import type { CliIo, Command, CommandContext } from "./command.js";
 import { commands } from "./commands/index.js";
+import type { ServeRequest } from "./commands/serve.js";
 import { type FlagSpec, Flags, formatFlagHelp, parseFlags, UsageError } from "./flags.js";
 
 export interface GlobalOptions {
@@ -22,6 +23,8 @@ export interface CliDeps {
   readonly openEngine: (global: GlobalOptions) => Promise<Engine>;
   readonly version: string;
   readonly program?: string;
+  /** `berth serve`: runs the API server on the engine the global options name. */
+  readonly serve?: (req: ServeRequest, global: GlobalOptions) => Promise<number>;
 }
 
 const GLOBAL_FLAGS: readonly FlagSpec[] = [
@@ -149,16 +152,21 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     return 1;
   }
   let engine: Engine | undefined;
+  const globalOptions = (): GlobalOptions => ({
+    root: gflags.string("root"),
+    runroot: gflags.string("runroot"),
+    host: gflags.list("host")[0],
+    debug: gflags.bool("debug"),
+  });
+  const { serve } = deps;
   const ctx: CommandContext = {
+    ...(serve ? { serve: (req: ServeRequest) => serve(req, globalOptions()) } : {}),
     io,
     program,
     version: deps.version,
     engine: async (opts = {}) => {
       engine ??= await deps.openEngine({
-        root: gflags.string("root"),
-        runroot: gflags.string("runroot"),
-        host: gflags.list("host")[0],
-        debug: gflags.bool("debug"),
+        ...globalOptions(),
         ...(opts.existingStore ? { existingStore: true } : {}),
       });
       return engine;

@@ -8,6 +8,7 @@ import { imageCommands } from "./images.js";
 import { inspectCommand } from "./inspect.js";
 import { networkCommands } from "./networks.js";
 import { registryCommands } from "./registry.js";
+import { serveCommand } from "./serve.js";
 import { systemCommands } from "./system.js";
 import { volumeCommands } from "./volumes.js";
 
@@ -22,4 +23,5 @@ export const commands: readonly Command[] = [
   ...networkCommands,
   ...registryCommands,
   ...buildCommands,
+  serveCommand,
 ];

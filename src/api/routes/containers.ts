@@ -1,0 +1,263 @@
+/**
+ * Container endpoints (/containers/…): lifecycle, inspection and logs, each read from Docker's
+ * Engine API reference. Create's body decoding is in ./container-create.ts; attach and exec,
+ * which hijack the connection, are in ./attach.ts and ./exec.ts.
+ */
+import { invalidArgument, isBerthError } from "../../base/errors.js";
+import type { ContainerInspect, ContainerWaitResponse } from "../../engine/types.js";
+import { queryBool, queryFilters, queryInt, queryOptBool, queryString } from "../decode.js";
+import { NotModified, sendJson, sendNoContent } from "../http.js";
+import type { RequestContext, Router } from "../router.js";
+import { OutputWriter } from "../streams.js";
+
+/** Docker's `t` (seconds before the kill); absent is the container's own StopTimeout. */
+function stopTimeout(ctx: RequestContext): number | undefined {
+  return queryInt(ctx.query, "t") ?? queryInt(ctx.query, "timeout");
+}
+
+/** since/until: Unix seconds, fractional allowed ("1700000000.123456789"), or RFC 3339. */
+export function parseTimestamp(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === "" || raw === "0") return undefined;
+  if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid value for ${name}: ${JSON.stringify(raw)}`);
+  return t / 1000;
+}
+
+async function list(ctx: RequestContext): Promise<void> {
+  const limit = queryInt(ctx.query, "limit");
+  const filters = queryFilters(ctx.query);
+  const out = await ctx.engine.containerList({
+    all: queryBool(ctx.query, "all"),
+    size: queryBool(ctx.query, "size"),
+    ...(limit !== undefined && limit > 0 ? { limit } : {}),
+    ...(filters ? { filters } : {}),
+  });
+  sendJson(ctx.res, 200, out);
+}
+
+async function inspect(ctx: RequestContext): Promise<void> {
+  const out = await ctx.engine.containerInspect(ctx.params.id ?? "", { size: queryBool(ctx.query, "size") });
+  sendJson(ctx.res, 200, out);
+}
+
+async function isRunning(ctx: RequestContext, id: string): Promise<ContainerInspect> {
+  return ctx.engine.containerInspect(id);
+}
+
+async function start(ctx: RequestContext): Promise<void> {
+  const id = ctx.params.id ?? "";
+  if (queryString(ctx.query, "checkpoint")) throw invalidArgument("checkpoints are not supported");
+  // Docker answers 304 when the container already runs.
+  const before = await isRunning(ctx, id);
+  if (before.State.Running && !before.State.Restarting) throw new NotModified();
+  await ctx.engine.containerStart(id);
+  sendNoContent(ctx.res);
+}
+
+async function stop(ctx: RequestContext): Promise<void> {
+  const id = ctx.params.id ?? "";
+  const before = await isRunning(ctx, id);
+  if (!before.State.Running) throw new NotModified();
+  const timeout = stopTimeout(ctx);
+  const signal = queryString(ctx.query, "signal");
+  await ctx.engine.containerStop(id, {
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  sendNoContent(ctx.res);
+}
+
+async function restart(ctx: RequestContext): Promise<void> {
+  const timeout = stopTimeout(ctx);
+  const signal = queryString(ctx.query, "signal");
+  await ctx.engine.containerRestart(ctx.params.id ?? "", {
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  sendNoContent(ctx.res);
+}
+
+async function kill(ctx: RequestContext): Promise<void> {
+  const signal = queryString(ctx.query, "signal");
+  await ctx.engine.containerKill(ctx.params.id ?? "", signal || undefined);
+  sendNoContent(ctx.res);
+}
+
+async function pause(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containerPause(ctx.params.id ?? "");
+  sendNoContent(ctx.res);
+}
+
+async function unpause(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containerUnpause(ctx.params.id ?? "");
+  sendNoContent(ctx.res);
+}
+
+async function remove(ctx: RequestContext): Promise<void> {
+  if (queryBool(ctx.query, "link")) throw invalidArgument("legacy links are not supported");
+  await ctx.engine.containerRemove(ctx.params.id ?? "", {
+    force: queryBool(ctx.query, "force"),
+    volumes: queryBool(ctx.query, "v"),
+  });
+  sendNoContent(ctx.res);
+}
+
+async function rename(ctx: RequestContext): Promise<void> {
+  const name = queryString(ctx.query, "name");
+  if (!name) throw invalidArgument("name is required");
+  await ctx.engine.containerRename(ctx.params.id ?? "", name);
+  sendNoContent(ctx.res);
+}
+
+/** `ps_args` as ps takes them: split on white space. */
+async function top(ctx: RequestContext): Promise<void> {
+  const raw = queryString(ctx.query, "ps_args") ?? "";
+  const args = raw.split(/\s+/).filter((a) => a !== "");
+  sendJson(
+    ctx.res,
+    200,
+    await ctx.engine.containerTop(ctx.params.id ?? "", args.length > 0 ? args : undefined),
+  );
+}
+
+async function changes(ctx: RequestContext): Promise<void> {
+  const out = await ctx.engine.containerChanges(ctx.params.id ?? "");
+  sendJson(ctx.res, 200, out.length > 0 ? out : null);
+}
+
+async function prune(ctx: RequestContext): Promise<void> {
+  const filters = queryFilters(ctx.query);
+  const out = await ctx.engine.containerPrune(filters ? { filters } : {});
+  sendJson(ctx.res, 200, {
+    ...out,
+    ContainersDeleted: out.ContainersDeleted.length > 0 ? out.ContainersDeleted : null,
+  });
+}
+
+const POLL_MS = 50;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * POST /containers/{id}/wait. The status line goes out at once (the docker CLI waits for it
+ * before starting the container), the body when the condition is met:
+ * `not-running` (default) now or at the exit; `next-exit` the exit after the next start;
+ * `removed` once the container is gone.
+ */
+async function wait(ctx: RequestContext): Promise<void> {
+  const id = ctx.params.id ?? "";
+  const condition = queryString(ctx.query, "condition") || "not-running";
+  if (!["not-running", "next-exit", "removed"].includes(condition)) {
+    throw invalidArgument(`invalid condition: "${condition}"`);
+  }
+  const first = await ctx.engine.containerInspect(id);
+  const full = first.Id;
+  ctx.res.writeHead(200, { "Content-Type": "application/json" });
+  ctx.res.flushHeaders();
+  const { signal } = ctx;
+  let answer: ContainerWaitResponse;
+  try {
+    if (condition === "next-exit") {
+      // The next exit: wait until the container has started again (a new StartedAt) or runs.
+      for (;;) {
+        if (signal.aborted) return;
+        const cur = await ctx.engine.containerInspect(full).catch(() => undefined);
+        if (!cur || cur.State.Running || cur.State.StartedAt !== first.State.StartedAt) break;
+        await sleep(POLL_MS, signal);
+      }
+    }
+    answer = await ctx.engine.containerWait(full, { signal });
+    if (condition === "removed") {
+      for (;;) {
+        if (signal.aborted) return;
+        try {
+          await ctx.engine.containerInspect(full);
+        } catch (err) {
+          if (isBerthError(err, "NotFound")) break;
+          throw err;
+        }
+        await sleep(POLL_MS, signal);
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) return;
+    answer = { StatusCode: -1, Error: { Message: err instanceof Error ? err.message : String(err) } };
+  }
+  ctx.res.end(JSON.stringify({ StatusCode: answer.StatusCode, Error: answer.Error ?? null }));
+}
+
+/**
+ * GET /containers/{id}/logs: multiplexed frames without a TTY, raw bytes with one; `timestamps`
+ * puts each record's RFC 3339 time before it.
+ */
+async function logs(ctx: RequestContext): Promise<void> {
+  const id = ctx.params.id ?? "";
+  const q = ctx.query;
+  const stdout = queryBool(q, "stdout");
+  const stderr = queryBool(q, "stderr");
+  if (!stdout && !stderr) throw invalidArgument("Bad parameters: you must choose at least one stream");
+  const details = queryOptBool(q, "details");
+  if (details)
+    throw invalidArgument("details is not supported: berth's log driver records no log attributes");
+  const tailRaw = queryString(q, "tail");
+  let tail: number | undefined;
+  if (tailRaw !== undefined && tailRaw !== "" && tailRaw !== "all") {
+    if (!/^-?\d+$/.test(tailRaw)) throw invalidArgument(`invalid value for tail: ${JSON.stringify(tailRaw)}`);
+    tail = Number(tailRaw);
+  }
+  const since = parseTimestamp(queryString(q, "since"), "since");
+  const until = parseTimestamp(queryString(q, "until"), "until");
+  const timestamps = queryBool(q, "timestamps");
+  const info = await ctx.engine.containerInspect(id);
+  const out = new OutputWriter(ctx.res, { multiplexed: !info.Config.Tty });
+  ctx.res.writeHead(200, { "Content-Type": out.contentType });
+  ctx.res.flushHeaders();
+  const entries = ctx.engine.containerLogs(info.Id, {
+    follow: queryBool(q, "follow"),
+    stdout,
+    stderr,
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
+    ...(tail !== undefined && tail >= 0 ? { tail } : {}),
+    signal: ctx.signal,
+  });
+  try {
+    for await (const e of entries) {
+      const data = timestamps && e.time ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
+      await out.write(e.stream === "stderr" ? 2 : 1, data);
+    }
+  } catch (err) {
+    if (!ctx.signal.aborted) throw err;
+  }
+  ctx.res.end();
+}
+
+export function containerRoutes(r: Router): Router {
+  return r
+    .get("/containers/json", list)
+    .post("/containers/prune", prune)
+    .get("/containers/{id}/json", inspect)
+    .post("/containers/{id}/start", start)
+    .post("/containers/{id}/stop", stop)
+    .post("/containers/{id}/restart", restart)
+    .post("/containers/{id}/kill", kill)
+    .post("/containers/{id}/pause", pause)
+    .post("/containers/{id}/unpause", unpause)
+    .post("/containers/{id}/wait", wait)
+    .post("/containers/{id}/rename", rename)
+    .delete("/containers/{id}", remove)
+    .get("/containers/{id}/top", top)
+    .get("/containers/{id}/changes", changes)
+    .get("/containers/{id}/logs", logs);
+}

@@ -1,0 +1,278 @@
+/**
+ * The Docker Engine API server on node:http: listens on unix sockets and TCP (TLS with client
+ * certificates off loopback), turns each request into a route call, and every failure into
+ * Docker's error answer. It owns connections, not containers: stopping it aborts requests in
+ * flight and closes connections; containers keep running under conmon.
+ *
+ * Lifecycle: `createApiServer()` → `listen(endpoint)` (once per -H) → `close()`.
+ */
+import { chmod, chown, unlink } from "node:fs/promises";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { connect } from "node:net";
+import type { Duplex } from "node:stream";
+import { alreadyExists, errnoCode, errorMessage } from "../base/errors.js";
+import type { Engine } from "../engine/engine.js";
+import { DEFAULT_LIMITS, errorResponse, type RequestLimits, sendError } from "./http.js";
+import type { Logger } from "./logger.js";
+import { type RequestContext, Router, type ServerFacts, type Upgrade } from "./router.js";
+import { registerRoutes } from "./routes/index.js";
+
+/** Where the server listens: one per `-H`. */
+export type Endpoint =
+  | {
+      readonly kind: "unix";
+      readonly path: string;
+      /** File mode of the socket (0660 as dockerd's). */
+      readonly mode?: number;
+      /** Group that owns the socket (the `berth` group when it exists). */
+      readonly gid?: number;
+    }
+  | {
+      readonly kind: "tcp";
+      readonly host: string;
+      readonly port: number;
+      /** PEM contents; with them the server speaks TLS and requires a client certificate the CA signed. */
+      readonly tls?: { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
+    };
+
+export interface ApiServerOptions {
+  readonly engine: Engine;
+  readonly logger: Logger;
+  readonly facts: ServerFacts;
+  readonly limits?: Partial<RequestLimits>;
+  /** Routes to serve instead of the full API (tests of the server's own behaviour). */
+  readonly router?: Router;
+}
+
+export interface ApiServer {
+  /** Starts listening; resolves with the address (for tcp port 0, the port chosen). */
+  listen(endpoint: Endpoint): Promise<string>;
+  /** Stops accepting, aborts requests in flight, closes every connection. */
+  close(): Promise<void>;
+  /** Requests being served (for tests and the log). */
+  readonly inFlight: number;
+}
+
+const MUTATING = new Set(["POST", "PUT", "DELETE"]);
+
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const limits: RequestLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const router = opts.router ?? registerRoutes(new Router());
+  const log = opts.logger;
+  const servers: Server[] = [];
+  const unixPaths: string[] = [];
+  const active = new Set<AbortController>();
+  const hijacked = new Set<Duplex>();
+  let closing = false;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: Upgrade): Promise<void> {
+    const controller = new AbortController();
+    active.add(controller);
+    const started = Date.now();
+    const method = req.method ?? "GET";
+    const url = new URL(req.url ?? "/", "http://berth");
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.on("close", onClose);
+    if (upgrade) upgrade.socket.on("close", () => controller.abort());
+    let status = 0;
+    try {
+      const found = router.resolve(method, url.pathname);
+      if (found.kind === "error") throw found.error;
+      const ctx: RequestContext = {
+        req,
+        res,
+        params: found.match.params,
+        query: url.searchParams,
+        apiVersion: found.apiVersion,
+        signal: controller.signal,
+        engine: opts.engine,
+        log,
+        limits,
+        server: opts.facts,
+        ...(upgrade && found.match.hijack ? { upgrade } : {}),
+      };
+      await found.match.handler(ctx);
+      status = res.statusCode;
+    } catch (err) {
+      status = errorResponse(err).status;
+      if (status >= 500) log.error(`${method} ${url.pathname}: ${errorMessage(err)}`);
+      else log.debug(`${method} ${url.pathname}: ${errorMessage(err)}`);
+      try {
+        sendError(res, err);
+      } catch {
+        res.destroy();
+      }
+    } finally {
+      active.delete(controller);
+      res.off("close", onClose);
+      if (MUTATING.has(method)) {
+        log.info(`${method} ${url.pathname}${url.search}`, { status, ms: Date.now() - started });
+      } else {
+        log.debug(`${method} ${url.pathname}${url.search}`, { status, ms: Date.now() - started });
+      }
+    }
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // The last line of defence: dispatch already turns failures into answers.
+    dispatch(req, res).catch((err: unknown) => {
+      log.error(`request failed: ${errorMessage(err)}`);
+      res.destroy();
+    });
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    hijacked.add(socket);
+    socket.on("close", () => hijacked.delete(socket));
+    socket.on("error", () => undefined);
+    // A response object on the raw socket: errors before the hijack are ordinary HTTP answers.
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as import("node:net").Socket);
+    res.shouldKeepAlive = false;
+    res.on("finish", () => {
+      if (!socket.destroyed && !socket.writableEnded) socket.end();
+    });
+    dispatch(req, res, { socket, head }).catch((err: unknown) => {
+      log.error(`upgraded request failed: ${errorMessage(err)}`);
+      socket.destroy();
+    });
+  }
+
+  function configure(server: Server): Server {
+    server.maxHeadersCount = 200;
+    server.headersTimeout = limits.headersTimeoutMs;
+    // A request's body may stream for as long as it sends (build contexts, archive PUT): bodies
+    // are bounded by the idle timeout of readBody and by the routes, not by a total deadline.
+    server.requestTimeout = 0;
+    server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    server.on("request", onRequest);
+    server.on("upgrade", onUpgrade);
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (socket.writable && !socket.destroyed) {
+        const status =
+          err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+        const body = JSON.stringify({
+          message: status === 431 ? "request headers too large" : "bad request",
+        });
+        socket.end(
+          `HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request"}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      } else socket.destroy();
+    });
+    return server;
+  }
+
+  function newServer(endpoint: Endpoint): Server {
+    const base = {
+      maxHeaderSize: limits.headerBytes,
+      // How often Node looks for requests past headersTimeout (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    };
+    if (endpoint.kind === "tcp" && endpoint.tls) {
+      return configure(
+        createHttpsServer({
+          ...base,
+          ca: endpoint.tls.ca,
+          cert: endpoint.tls.cert,
+          key: endpoint.tls.key,
+          requestCert: true,
+          rejectUnauthorized: true,
+        }),
+      );
+    }
+    return configure(createHttpServer(base));
+  }
+
+  return {
+    get inFlight() {
+      return active.size;
+    },
+    async listen(endpoint) {
+      const server = newServer(endpoint);
+      if (endpoint.kind === "unix") {
+        await claimSocketPath(endpoint.path);
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(endpoint.path, () => {
+            server.off("error", reject);
+            resolve();
+          });
+        }).catch((err: unknown) => {
+          if (errnoCode(err) === "EADDRINUSE")
+            throw alreadyExists(`another server is already listening on unix://${endpoint.path}`);
+          throw err;
+        });
+        unixPaths.push(endpoint.path);
+        await chmod(endpoint.path, endpoint.mode ?? 0o660);
+        if (endpoint.gid !== undefined) await chown(endpoint.path, 0, endpoint.gid);
+        servers.push(server);
+        return `unix://${endpoint.path}`;
+      }
+      const port = await new Promise<number>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(endpoint.port, endpoint.host, () => {
+          server.off("error", reject);
+          const addr = server.address();
+          resolve(typeof addr === "object" && addr !== null ? addr.port : endpoint.port);
+        });
+      }).catch((err: unknown) => {
+        if (errnoCode(err) === "EADDRINUSE")
+          throw alreadyExists(`address ${endpoint.host}:${endpoint.port} is already in use`);
+        throw err;
+      });
+      servers.push(server);
+      return `tcp://${endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host}:${port}`;
+    },
+    async close() {
+      closing = true;
+      const closed = servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+          }),
+      );
+      for (const c of active) c.abort();
+      for (const s of servers) s.closeIdleConnections();
+      for (const sock of hijacked) sock.destroy();
+      // Requests that ignore the abort get a moment, then their connections are cut.
+      const cut = setTimeout(() => {
+        for (const s of servers) s.closeAllConnections();
+      }, 2000);
+      await Promise.all(closed);
+      clearTimeout(cut);
+      for (const p of unixPaths) await unlink(p).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Makes a unix socket path ours: a live server there is refused (AlreadyExists, the message names
+ * the socket); a socket left by a killed server is removed.
+ */
+async function claimSocketPath(path: string): Promise<void> {
+  const live = await new Promise<boolean>((resolve) => {
+    const s = connect(path);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+  if (live) throw alreadyExists(`another server is already listening on unix://${path}`);
+  await unlink(path).catch((err: unknown) => {
+    if (errnoCode(err) !== "ENOENT") throw err;
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * `berth serve`: the Docker Engine API on sockets, with dockerd's flags. This command parses and
+ * checks the flags; the server itself is wired in bin/ (the CLI does not import the API).
+ */
+import { type Command, none } from "../command.js";
+import { UsageError } from "../flags.js";
+
+const LOG_LEVELS = ["debug", "info", "warn", "error", "fatal"] as const;
+export type ServeLogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where to listen, parsed from one `-H`. */
+export type ServeAddress =
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number };
+
+export interface ServeRequest {
+  /** Empty: the default socket, `<runroot>/berth.sock`. */
+  readonly addresses: readonly ServeAddress[];
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+  readonly logLevel: ServeLogLevel;
+  /** Group of unix sockets; "" leaves the socket to root's group. */
+  readonly group: string;
+}
+
+/** Plain TCP is only served on loopback; anything else needs TLS with client certificates. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Parses one `-H` value as dockerd does: `unix://PATH`, `tcp://HOST:PORT`, `fd://` refused. */
+export function parseServeAddress(raw: string): ServeAddress {
+  const m = /^([a-z]+):\/\/(.*)$/.exec(raw);
+  if (!m)
+    throw new UsageError(`invalid -H value ${JSON.stringify(raw)}: want unix://PATH or tcp://HOST:PORT`);
+  const [, scheme, rest = ""] = m;
+  if (scheme === "unix") {
+    if (!rest.startsWith("/"))
+      throw new UsageError(`invalid -H value ${JSON.stringify(raw)}: the socket path must be absolute`);
+    return { kind: "unix", path: rest };
+  }
+  if (scheme === "tcp") {
+    const hp = /^(?:\[([0-9a-fA-F:.]+)\]|([^:/[\]]*)):(\d{1,5})\/?$/.exec(rest);
+    const port = hp ? Number(hp[3]) : Number.NaN;
+    if (!hp || port > 65535)
+      throw new UsageError(`invalid -H value ${JSON.stringify(raw)}: want tcp://HOST:PORT`);
+    const host = hp[1] ?? (hp[2] || "0.0.0.0");
+    return { kind: "tcp", host, port };
+  }
+  throw new UsageError(
+    `invalid -H value ${JSON.stringify(raw)}: the ${scheme}:// scheme is not supported (unix:// and tcp:// are)`,
+  );
+}
+
+export const serveCommand: Command = {
+  path: "serve",
+  usage: "[OPTIONS]",
+  description: "Serve the Docker Engine API on a socket",
+  args: none,
+  flags: [
+    {
+      name: "host",
+      short: "H",
+      type: "list",
+      valueName: "list",
+      description: "Daemon socket(s) to listen on (unix://PATH, tcp://127.0.0.1:PORT)",
+      defaultText: "unix://<runroot>/berth.sock",
+    },
+    {
+      name: "log-level",
+      short: "l",
+      type: "string",
+      valueName: "string",
+      description: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")',
+      defaultText: '"info"',
+    },
+    { name: "debug", short: "D", type: "bool", description: "Enable debug mode" },
+    {
+      name: "group",
+      short: "G",
+      type: "string",
+      valueName: "string",
+      description: "Group for the unix socket",
+      defaultText: '"berth"',
+    },
+    { name: "tls", type: "bool", description: "Use TLS; implied by --tlsverify" },
+    { name: "tlsverify", type: "bool", description: "Use TLS and verify the remote" },
+    {
+      name: "tlscacert",
+      type: "string",
+      valueName: "string",
+      description: "Trust certs signed only by this CA",
+    },
+    { name: "tlscert", type: "string", valueName: "string", description: "Path to TLS certificate file" },
+    { name: "tlskey", type: "string", valueName: "string", description: "Path to TLS key file" },
+  ],
+  async run(ctx, flags) {
+    const addresses = flags.list("host").map(parseServeAddress);
+    const level = flags.bool("debug") ? "debug" : (flags.string("log-level") ?? "info");
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new UsageError(`unable to parse logging level: ${level}`);
+    }
+    const logLevel = LOG_LEVELS.find((l) => l === level) ?? "info";
+    const ca = flags.string("tlscacert");
+    const cert = flags.string("tlscert");
+    const key = flags.string("tlskey");
+    const verify = flags.bool("tlsverify");
+    if (flags.bool("tls") && !verify) {
+      throw new UsageError(
+        "--tls without --tlsverify is not supported: berth serves TLS only with client certificates",
+      );
+    }
+    if (!verify && (ca || cert || key)) {
+      throw new UsageError("--tlscacert, --tlscert and --tlskey need --tlsverify");
+    }
+    if (verify && (!ca || !cert || !key)) {
+      throw new UsageError("--tlsverify needs --tlscacert, --tlscert and --tlskey");
+    }
+    for (const a of addresses) {
+      if (a.kind === "tcp" && !verify && !isLoopback(a.host)) {
+        throw new UsageError(
+          `refusing to serve tcp://${a.host}:${a.port} without TLS: plain TCP is only served on loopback (use --tlsverify --tlscacert --tlscert --tlskey)`,
+        );
+      }
+    }
+    if (!ctx.serve) throw new UsageError("serve is not available in this build");
+    return ctx.serve({
+      addresses,
+      ...(verify && ca && cert && key ? { tls: { ca, cert, key } } : {}),
+      logLevel,
+      group: flags.string("group") ?? "berth",
+    });
+  },
+};
