@@ -2,11 +2,12 @@
 import { createReadStream } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { extract, pack } from "tar-stream";
+import { pack } from "tar-stream";
 import { errnoCode, invalidArgument, notFound } from "../base/errors.js";
 import type { ByteSource } from "../engine/types.js";
+import { readTar } from "../oci/tar-reader.js";
 import { tempSibling } from "../sys/fs.js";
 
 /** Opens a file for reading, failing before any byte with Docker's wording. */
@@ -69,24 +70,18 @@ export async function writeOutputDirectory(path: string, source: ByteSource): Pr
   const tmp = tempSibling(path);
   await mkdir(tmp, { recursive: true });
   try {
-    const ex = extract();
-    const input = new PassThrough();
-    const feeding = pipeline(source, input);
-    input.pipe(ex);
-    for await (const entry of ex) {
+    for await (const entry of readTar(source)) {
       const name = entry.header.name.replace(/^\.?\/+/, "");
       if (name.split("/").includes("..")) throw invalidArgument(`refusing archive entry ${name}`);
       const target = join(tmp, name);
       if (entry.header.type === "directory") {
         await mkdir(target, { recursive: true });
-        entry.resume();
       } else {
         await mkdir(dirname(target), { recursive: true });
         const fh = await open(target, "wx", 0o644);
         await pipeline(entry, fh.createWriteStream());
       }
     }
-    await feeding;
     await rename(tmp, path).catch(async (err: unknown) => {
       if (errnoCode(err) === "ENOTEMPTY" || errnoCode(err) === "EEXIST") {
         throw invalidArgument(`${path} already exists and is not empty`);

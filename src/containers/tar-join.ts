@@ -10,6 +10,7 @@
  */
 import { PassThrough, type Readable } from "node:stream";
 import * as tar from "tar-stream";
+import { type TarHeader as ReadHeader, readTar } from "../oci/tar-reader.js";
 
 export type TarHeader = tar.Header;
 
@@ -59,22 +60,13 @@ export class TarJoiner {
 
   /** Adds every entry of a tar stream, each header passed through `map`. */
   async addTar(source: Readable, map: HeaderMap): Promise<void> {
-    const extract = tar.extract();
-    source.on("error", (err) => extract.destroy(err));
-    source.pipe(extract);
-    for await (const entry of extract) {
-      const header = await map(entry.header);
-      if (header === undefined) {
-        entry.resume();
-        continue;
-      }
+    for await (const entry of readTar(source)) {
+      const header = await map(packHeader(entry.header));
+      if (header === undefined) continue;
       const hasBody =
         header.type === "file" || header.type === "contiguous-file" || header.type === undefined;
       if (hasBody && (header.size ?? 0) > 0) await this.addEntry(header, entry);
-      else {
-        entry.resume();
-        await this.addEntry(header);
-      }
+      else await this.addEntry(header);
     }
   }
 
@@ -97,6 +89,25 @@ export function joinTar(fill: (j: TarJoiner) => Promise<void>): Readable {
     (err: unknown) => j.fail(err),
   );
   return j.stream;
+}
+
+/** The packer's form of a header the reader returned (PAX records already folded in). */
+function packHeader(h: ReadHeader): TarHeader {
+  return {
+    name: h.name,
+    type: h.type,
+    size: h.size,
+    mode: h.mode,
+    uid: h.uid,
+    gid: h.gid,
+    uname: h.uname,
+    gname: h.gname,
+    mtime: h.mtime,
+    linkname: h.linkname,
+    devmajor: h.devmajor,
+    devminor: h.devminor,
+    ...(h.pax !== undefined ? { pax: h.pax } : {}),
+  };
 }
 
 /** A header's name without a leading "./" or "/", and without a trailing "/". */

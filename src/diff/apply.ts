@@ -29,7 +29,6 @@ import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import * as tar from "tar-stream";
 import {
   type BerthError,
   canceled,
@@ -39,6 +38,7 @@ import {
   unavailable,
 } from "../base/errors.js";
 import { type Digest, digester } from "../oci/digest.js";
+import { readTar, type TarEntry, type TarEntryType, type TarHeader } from "../oci/tar-reader.js";
 import { decompressStream } from "./compression.js";
 import { mknod, setXattrs, type XattrOp } from "./host-tools.js";
 import { classifyWhiteout, normalizeEntryName, quote } from "./tar-path.js";
@@ -65,18 +65,8 @@ export interface ApplyLayerResult {
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 const DEFAULT_MAX_BYTES = 256 * 1024 ** 3;
 const OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque";
-const XATTR_PAX_PREFIX = "SCHILY.xattr.";
 
-/** The tar entry types berth applies. */
-type EntryType =
-  | "file"
-  | "contiguous-file"
-  | "directory"
-  | "symlink"
-  | "link"
-  | "character-device"
-  | "block-device"
-  | "fifo";
+type EntryType = TarEntryType;
 
 interface EntryMeta {
   name: string;
@@ -91,9 +81,6 @@ interface EntryMeta {
   devminor: number;
   xattrs: Map<string, Buffer>;
 }
-
-/** One entry as tar-stream's extractor yields it. */
-type TarEntry = tar.Extract extends AsyncIterable<infer S> ? S : never;
 
 interface Deferred {
   parts: string[];
@@ -142,19 +129,18 @@ export async function applyLayer(
     signal?.throwIfAborted();
     const { stream: plain } = await decompressStream(stream, signal ? { signal } : {});
     tap = new DigestTap(opts.maxBytes ?? DEFAULT_MAX_BYTES);
-    const extract = tar.extract();
-    const piping = pipeline(plain, tap, extract, signal ? { signal } : {});
+    const piping = pipeline(plain, tap, signal ? { signal } : {});
     piping.catch(() => {
       // awaited below; this only keeps an early failure from counting as unhandled
     });
     let loopError: unknown;
     try {
-      for await (const entry of extract) {
+      for await (const entry of readTar(tap, signal ? { signal } : {})) {
         await applier.entry(entry);
       }
     } catch (err) {
       loopError = err;
-      extract.destroy(err instanceof Error ? err : undefined);
+      tap.destroy();
       plain.destroy();
     }
     try {
@@ -216,8 +202,6 @@ class Applier {
       if (code === "ENOSPC" || code === "EDQUOT") throw err;
       const message = err instanceof Error ? err.message : String(err);
       throw invalidArgument(`invalid tar entry: cannot apply ${quote(meta.name)}: ${message}`, err);
-    } finally {
-      await drain(entry);
     }
   }
 
@@ -266,7 +250,7 @@ class Applier {
       }
       case "file":
       case "contiguous-file":
-        await this.writeFile(path, parts, meta, entry);
+        await this.writeFile(path, meta, entry);
         break;
       case "symlink":
         await symlink(meta.linkname, path);
@@ -309,12 +293,12 @@ class Applier {
     }
   }
 
-  private async writeFile(path: string, parts: string[], meta: EntryMeta, entry: TarEntry): Promise<void> {
+  private async writeFile(path: string, meta: EntryMeta, entry: TarEntry): Promise<void> {
     const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
     const fh = await open(path, flags, 0o600);
     try {
       for await (const chunk of entry) {
-        const bytes = toBuffer(chunk, parts);
+        const bytes = chunk;
         let off = 0;
         while (off < bytes.length) {
           const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
@@ -448,98 +432,38 @@ class Applier {
   }
 }
 
-/** Reads what a tar header says, honouring PAX uid/gid/mtime/atime and collecting xattrs. */
-function parseHeader(h: tar.Header): EntryMeta {
-  const name = typeof h.name === "string" ? h.name : "";
-  const type = entryType(h.type, name);
-  const pax = paxRecords(h.pax);
-  for (const key of pax.keys()) {
-    if (key.startsWith("GNU.sparse."))
-      throw invalidArgument(`invalid tar entry: sparse files are not supported: ${quote(name)}`);
-  }
-  const uid = paxInt(pax.get("uid")) ?? h.uid;
-  const gid = paxInt(pax.get("gid")) ?? h.gid;
-  const mtime = paxTime(pax.get("mtime")) ?? h.mtime.getTime() / 1000;
-  const atime = paxTime(pax.get("atime")) ?? mtime;
+/** Reads what a tar header says (PAX uid/gid/mtime/atime already applied by the reader). */
+function parseHeader(h: TarHeader): EntryMeta {
+  const name = h.name;
+  const uid = h.uid;
+  const gid = h.gid;
+  const mtime = h.mtime.getTime() / 1000;
+  const atime = h.atime !== undefined ? h.atime.getTime() / 1000 : mtime;
   if (!validId(uid) || !validId(gid)) throw invalidArgument(`invalid tar entry: bad uid/gid: ${quote(name)}`);
-  if (!Number.isFinite(mtime) || !Number.isFinite(atime))
-    throw invalidArgument(`invalid tar entry: bad mtime: ${quote(name)}`);
   const xattrs = new Map<string, Buffer>();
-  for (const [key, value] of pax) {
-    if (!key.startsWith(XATTR_PAX_PREFIX)) continue;
-    const xname = key.slice(XATTR_PAX_PREFIX.length);
+  for (const [xname, value] of h.xattrs) {
     // Overlay's own attributes would let a layer forge opaqueness, redirects or metacopy.
     if (xname.startsWith("trusted.overlay.") || xname.startsWith("user.overlay.")) continue;
-    // tar-stream decodes PAX values as UTF-8; a value that was not valid UTF-8 is lost, and
-    // setting a mangled value (e.g. a file capability) would be worse than leaving it off.
-    if (value.includes("\uFFFD")) continue;
-    if (xname === "" || xname.includes("\0")) continue;
-    xattrs.set(xname, Buffer.from(value, "utf8"));
+    if (xname.includes("\0")) continue;
+    xattrs.set(xname, value);
   }
   return {
     name,
-    type,
-    mode: (h.mode ?? 0) & 0o7777,
+    type: h.type,
+    mode: h.mode & 0o7777,
     uid,
     gid,
     mtime,
     atime,
-    linkname: typeof h.linkname === "string" ? h.linkname : "",
-    devmajor: h.devmajor ?? 0,
-    devminor: h.devminor ?? 0,
+    linkname: h.linkname,
+    devmajor: h.devmajor,
+    devminor: h.devminor,
     xattrs,
   };
 }
 
-function entryType(type: unknown, name: string): EntryType {
-  switch (type) {
-    case "file":
-    case "contiguous-file":
-    case "directory":
-    case "symlink":
-    case "link":
-    case "character-device":
-    case "block-device":
-    case "fifo":
-      return type;
-    default:
-      throw invalidArgument(`invalid tar entry: unsupported entry type for ${quote(name)}`);
-  }
-}
-
-function paxRecords(pax: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  if (typeof pax !== "object" || pax === null) return out;
-  for (const [k, v] of Object.entries(pax)) {
-    if (typeof v === "string") out.set(k, v);
-  }
-  return out;
-}
-
-function paxInt(s: string | undefined): number | undefined {
-  if (s === undefined || !/^[0-9]{1,10}$/.test(s)) return undefined;
-  return Number(s);
-}
-
-function paxTime(s: string | undefined): number | undefined {
-  if (s === undefined || !/^-?[0-9]{1,12}(\.[0-9]+)?$/.test(s)) return undefined;
-  return Number(s);
-}
-
 function validId(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 0xfffffffe;
-}
-
-function toBuffer(chunk: unknown, parts: string[]): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw invalidArgument(`invalid tar entry: unexpected content chunk for ${quote(parts.join("/"))}`);
-}
-
-async function drain(entry: TarEntry): Promise<void> {
-  for await (const _ of entry) {
-    // discard what was not consumed
-  }
 }
 
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {

@@ -7,8 +7,7 @@
  */
 import { posix } from "node:path";
 import { Readable } from "node:stream";
-import { extract, type Header } from "tar-stream";
-import { errorMessage, invalidArgument } from "../base/errors.js";
+import { errorMessage, invalidArgument, isBerthError } from "../base/errors.js";
 import type { HostPlatform } from "../config/host.js";
 import type { ByteSource, ImageLoadOptions, ImageLoadResult } from "../engine/types.js";
 import { type Digest, parseDigest, sha256Digest } from "../oci/digest.js";
@@ -22,6 +21,7 @@ import {
 } from "../oci/image.js";
 import { type Platform, parsePlatform } from "../oci/platform.js";
 import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
+import { readTar } from "../oci/tar-reader.js";
 import type { ImageStore, IngestedLayer } from "./store.js";
 
 /** Entries up to this size stay in memory; larger ones stream into the content store. */
@@ -117,33 +117,25 @@ async function readArchive(
   newBlobs: Digest[],
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const ex = extract();
-  const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
-  input.on("error", (err) => ex.destroy(err));
-  input.pipe(ex);
   let count = 0;
   try {
-    for await (const entry of ex) {
+    for await (const entry of readTar(source, signal ? { signal } : {})) {
       signal?.throwIfAborted();
       if (++count > 100_000) throw invalidArgument("invalid archive: too many entries");
-      const header: Header = entry.header;
+      const header = entry.header;
       const name = cleanName(header.name);
       if (header.type === "symlink" || header.type === "link") {
         const target = header.linkname ?? "";
         const resolved = header.type === "symlink" ? posix.join(posix.dirname(name), target) : target;
         entries.set(name, { kind: "link", target: cleanName(resolved) });
-        entry.resume();
         continue;
       }
-      if (header.type !== "file" && header.type !== "contiguous-file") {
-        entry.resume();
-        continue;
-      }
+      if (header.type !== "file" && header.type !== "contiguous-file") continue;
       const size = header.size ?? 0;
       const expected = blobNameDigest(name);
       if (size <= IN_MEMORY_LIMIT) {
         const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        for await (const chunk of entry) chunks.push(chunk);
         const data = Buffer.concat(chunks);
         if (expected && sha256Digest(data) !== expected) {
           throw invalidArgument(`invalid archive: ${name} does not match its digest`);
@@ -174,9 +166,7 @@ async function readArchive(
       }
     }
   } catch (err) {
-    ex.destroy();
-    input.destroy();
-    if (err instanceof Error && "kind" in err) throw err;
+    if (isBerthError(err)) throw err;
     throw invalidArgument(`invalid archive: ${errorMessage(err)}`, err);
   }
 }

@@ -264,7 +264,7 @@ describe("untrusted archives fail cleanly and change nothing", () => {
     await expectRejected(
       "truncated",
       good.subarray(0, Math.floor(good.length / 2)),
-      /invalid archive|unexpected end/i,
+      /invalid archive|tar format error: archive is truncated/i,
     );
   });
 
@@ -315,12 +315,69 @@ describe("untrusted archives fail cleanly and change nothing", () => {
     assert.equal(leaked.code, 1, "the escape wrote outside the snapshot");
   });
 
+  test("a layer whose tar structure is malformed is refused whole", async () => {
+    // Each layer is a valid tar but for one structural fault, and the config promises exactly
+    // its bytes, so only the tar reader can refuse it.
+    const header = (name: string, size: number, typeflag: string): Buffer => {
+      const b = Buffer.alloc(512);
+      b.write(name, 0, "latin1");
+      b.write("0000644\0", 100, "latin1");
+      b.write("0000000\0", 108, "latin1");
+      b.write("0000000\0", 116, "latin1");
+      b.write(`${size.toString(8).padStart(11, "0")}\0`, 124, "latin1");
+      b.write("14000000000\0", 136, "latin1");
+      b.write(typeflag, 156, "latin1");
+      b.write("ustar\0" + "00", 257, "latin1");
+      b.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const c of b) sum += c;
+      b.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+      return b;
+    };
+    const padded = (data: Buffer): Buffer =>
+      Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+    const withPax = (records: string): Buffer =>
+      Buffer.concat([
+        header("PaxHeader", records.length, "x"),
+        padded(Buffer.from(records, "latin1")),
+        header("hello.txt", 2, "0"),
+        padded(Buffer.from("hi")),
+        Buffer.alloc(1024),
+      ]);
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ["pax-length", withPax("20 path=abc\n"), /tar format error: PAX record length 20/],
+      ["pax-no-equals", withPax("11 pathabc\n"), /tar format error: PAX record is not key=value/],
+      ["pax-bad-uid", withPax("11 uid=-12\n"), /tar format error: PAX record uid=/],
+      ["pax-unknown", withPax("11 frob=12\n"), /tar format error: unknown PAX record "frob"/],
+      [
+        "data-truncated",
+        Buffer.concat([header("hello.txt", 2000, "0"), Buffer.alloc(1024)]),
+        /tar format error: archive is truncated/,
+      ],
+    ];
+    for (const [name, badLayer, message] of cases) {
+      const diffId = `sha256:${createHash("sha256").update(badLayer).digest("hex")}`;
+      const cfg = JSON.parse(config.toString());
+      cfg.rootfs = { type: "layers", diff_ids: [diffId] };
+      cfg.history = [{ created_by: "test" }];
+      const archive = await tarOf([
+        { name: "config.json", body: Buffer.from(JSON.stringify(cfg)) },
+        { name: "layer.tar", body: badLayer },
+        {
+          name: "manifest.json",
+          body: JSON.stringify([{ Config: "config.json", RepoTags: [`bad:${name}`], Layers: ["layer.tar"] }]),
+        },
+      ]);
+      await expectRejected(name, archive, message);
+    }
+  });
+
   test("an archive with neither manifest.json nor index.json, and garbage", async () => {
     await expectRejected("empty", await tarOf([{ name: "hello", body: "x" }]), /no manifest\.json/);
     await expectRejected(
       "garbage",
       Buffer.from("definitely not a tar file\n".repeat(100)),
-      /invalid archive/,
+      /tar format error: header checksum/,
     );
     assert.ok(layer.length > 0);
   });

@@ -21,11 +21,12 @@ import {
   symlink,
 } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { PassThrough, Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { extract, pack } from "tar-stream";
+import { pack } from "tar-stream";
 import { errnoCode, invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerPathStat } from "../../engine/types.js";
+import { readTar } from "../../oci/tar-reader.js";
 import { type Command, exactly } from "../command.js";
 import { writeOutputFile } from "../io-helpers.js";
 
@@ -356,23 +357,15 @@ export async function copyToLocal(
 
 /** Contained extraction into `dir`; `rename` replaces the first component of every name. */
 async function extractLocal(content: Readable, dir: string, rename: string | undefined): Promise<void> {
-  const ex = extract();
-  const input = new PassThrough();
-  const feeding = pipeline(content, input);
-  feeding.catch(() => undefined);
-  input.pipe(ex);
   const dirTimes: Array<{ path: string; mtime: Date }> = [];
   const asRoot = process.getuid?.() === 0;
-  for await (const e of ex) {
+  for await (const e of readTar(content)) {
     const h = e.header;
     const parts = h.name.split("/").filter((p) => p !== "" && p !== ".");
     if (parts.includes(".."))
       throw invalidArgument(`refusing archive entry ${h.name}: it leaves the destination`);
     if (rename !== undefined && parts.length > 0) parts[0] = rename;
-    if (parts.length === 0) {
-      e.resume();
-      continue;
-    }
+    if (parts.length === 0) continue;
     let cur = dir;
     for (const p of parts.slice(0, -1)) {
       cur = join(cur, p);
@@ -392,12 +385,10 @@ async function extractLocal(content: Readable, dir: string, rename: string | und
       case "directory":
         if (!existing) await mkdir(path, { mode: 0o700 });
         await chmod(path, h.mode ?? 0o755);
-        dirTimes.push({ path, mtime: h.mtime ?? new Date() });
-        e.resume();
+        dirTimes.push({ path, mtime: h.mtime });
         break;
       case "symlink":
-        await symlink(h.linkname ?? "", path);
-        e.resume();
+        await symlink(h.linkname, path);
         break;
       case "link": {
         const lp = (h.linkname ?? "").split("/").filter((p) => p !== "" && p !== ".");
@@ -407,7 +398,6 @@ async function extractLocal(content: Readable, dir: string, rename: string | und
         const tst = await lstat(target);
         if (tst.isDirectory()) throw invalidArgument(`refusing hardlink ${h.name}`);
         await link(target, path);
-        e.resume();
         break;
       }
       case "file":
@@ -428,13 +418,11 @@ async function extractLocal(content: Readable, dir: string, rename: string | und
         break;
       }
       default:
-        e.resume();
         continue; // devices and FIFOs are not recreated locally
     }
     if (asRoot) await lchown(path, h.uid ?? 0, h.gid ?? 0).catch(() => undefined);
     if (h.type !== "directory" && h.mtime) await lutimes(path, h.mtime, h.mtime).catch(() => undefined);
   }
-  await feeding;
   for (const d of dirTimes.reverse()) await lutimes(d.path, d.mtime, d.mtime).catch(() => undefined);
 }
 
