@@ -35,6 +35,8 @@ import type {
   ContainerTopResponse,
   ContainerWaitResponse,
   DiskUsage,
+  EventMessage,
+  EventsOptions,
   ExecConfig,
   ExecSession,
   Filters,
@@ -182,6 +184,13 @@ export interface BuildEngine {
 
 export interface SystemEngine {
   systemDf(): Promise<DiskUsage>;
+  /**
+   * GET /events: what changed in the store, from every process that acts on it (the CLI,
+   * conmon's exit commands, the API server). Past events first (with `since`), then live ones
+   * as they happen, until `until` passes or `signal` aborts (the iterable then ends quietly).
+   * Bad filters or times make the first iteration reject.
+   */
+  events(opts?: EventsOptions): AsyncIterable<EventMessage>;
 }
 
 /** The whole contract. Later issues add containers, networks, volumes, build and registry. */

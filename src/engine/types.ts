@@ -872,3 +872,54 @@ export interface NetworkDisconnectRequest {
   Container: string;
   Force?: boolean;
 }
+
+/** The kinds of object that emit events (EventMessage.Type). */
+export type EventType =
+  | "builder"
+  | "config"
+  | "container"
+  | "daemon"
+  | "image"
+  | "network"
+  | "node"
+  | "plugin"
+  | "secret"
+  | "service"
+  | "volume";
+
+/** What an event is about: its ID (container ID, image reference or ID, volume name…) and attributes. */
+export interface EventActor {
+  ID: string;
+  Attributes: Record<string, string>;
+}
+
+/**
+ * GET /events item (EventMessage). `status`, `id` and `from` are the deprecated fields Docker
+ * still fills for container events (and `status`/`id` for image events).
+ */
+export interface EventMessage {
+  status?: string;
+  id?: string;
+  from?: string;
+  Type: EventType;
+  Action: string;
+  Actor: EventActor;
+  scope: "local" | "swarm";
+  /** Unix seconds. */
+  time: number;
+  /** Unix nanoseconds (a multiple of 1024, so the number is exact). */
+  timeNano: number;
+}
+
+export interface EventsOptions {
+  /**
+   * Unix seconds (fractional allowed): past events at or after this time come first. Without
+   * it, only events that happen after the call.
+   */
+  readonly since?: number;
+  /** Unix seconds: events after this time are not shown, and the stream ends at this time. */
+  readonly until?: number;
+  /** type, event, container, image, label, network, volume, scope, daemon, plugin, node, service, secret, config. */
+  readonly filters?: Filters;
+  readonly signal?: AbortSignal;
+}

@@ -27,6 +27,7 @@ import { ImageStore } from "../images/store.js";
 import { registryLogin } from "../images/transfer.js";
 import { BuildCacheMetadata } from "../metadata/build-cache.js";
 import { openDatabase } from "../metadata/db.js";
+import { EventJournal } from "../metadata/events.js";
 import { VolumeMetadata } from "../metadata/volumes.js";
 import { NetworkService } from "../network/service.js";
 import { loadNetworkSettings } from "../network/settings.js";
@@ -53,6 +54,7 @@ export interface LocalEngineOptions {
 export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine> {
   const paths = layout(opts.roots);
   const db = openDatabase(paths.database, { mustExist: !!opts.existingStore });
+  const journal = new EventJournal(db, opts.now ? { now: opts.now } : {});
   const content = new LocalContentStore({ blobs: paths.blobs, ingest: paths.ingest });
   const snapshots = new Snapshotter(paths.snapshots);
   const store = new ImageStore({ db, content, snapshots, ...(opts.now ? { now: opts.now } : {}) });
@@ -232,6 +234,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     networkDisconnect: (id, req) => containers.disconnectNetwork(id, req.Container),
     containerTop: (id, psArgs) => containers.top(id, psArgs),
     containerStats: (id) => containers.stats(id),
+    events: (o = {}) => journal.stream(o),
     close: async () => db.close(),
   };
 }

@@ -44,6 +44,7 @@ describe("openDatabase", () => {
         "container_volumes",
         "containers",
         "endpoints",
+        "events",
         "image_layers",
         "images",
         "layer_blobs",
@@ -51,6 +52,7 @@ describe("openDatabase", () => {
         "published_ports",
         "refs",
         "snapshots",
+        "sqlite_sequence",
         "volumes",
       ]);
       assert.equal(db.sqlite.pragma("journal_mode", { simple: true }), "wal");

@@ -171,6 +171,21 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX published_ports_port ON published_ports(host_port, proto);
   `,
+  `
+  -- The event journal: Docker's events (GET /events, berth events) from every process acting on
+  -- the store, in append order (seq). Bounded: appending trims the oldest rows beyond the
+  -- journal's retention (metadata/events.ts).
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_nano INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    scope TEXT NOT NULL DEFAULT 'local'
+  );
+  CREATE INDEX events_time ON events(time_nano);
+  `,
 ];
 
 /** The schema version a freshly opened database has. */

@@ -3,6 +3,7 @@ import type { Command } from "../command.js";
 import { buildCommands } from "./build.js";
 import { containerFileCommands } from "./container-files.js";
 import { containerCommands } from "./containers.js";
+import { eventsCommands } from "./events.js";
 import { execCommand } from "./exec.js";
 import { imageCommands } from "./images.js";
 import { inspectCommand } from "./inspect.js";
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   execCommand,
   inspectCommand,
   ...systemCommands,
+  ...eventsCommands,
   ...volumeCommands,
   ...networkCommands,
   ...registryCommands,
