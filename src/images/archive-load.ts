@@ -19,6 +19,7 @@ import {
   parseManifest,
   selectManifest,
 } from "../oci/image.js";
+import { MAX_ARCHIVE_JSON_BYTES } from "../oci/limits.js";
 import { type Platform, parsePlatform } from "../oci/platform.js";
 import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
 import { readTar } from "../oci/tar-reader.js";
@@ -26,8 +27,6 @@ import type { ImageStore, IngestedLayer } from "./store.js";
 
 /** Entries up to this size stay in memory; larger ones stream into the content store. */
 const IN_MEMORY_LIMIT = 1 << 20;
-/** Bound on the JSON documents of an archive (manifest.json, index.json). */
-const MAX_ARCHIVE_JSON = 20 << 20;
 const MAX_INDEX_DEPTH = 4;
 
 type Entry =
@@ -189,7 +188,7 @@ function lookup(entries: Map<string, Entry>, name: string): Entry | undefined {
 function jsonDocument(entries: Map<string, Entry>, name: string): unknown {
   const e = lookup(entries, name);
   if (!e) return undefined;
-  if (e.kind !== "memory" || e.data.byteLength > MAX_ARCHIVE_JSON)
+  if (e.kind !== "memory" || e.data.byteLength > MAX_ARCHIVE_JSON_BYTES)
     throw invalidArgument(`invalid archive: ${name} is too large`);
   try {
     return JSON.parse(e.data.toString("utf8"));

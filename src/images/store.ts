@@ -8,6 +8,7 @@
  * end. A crash before that transaction leaves only unreferenced blobs and snapshots, which
  * `collectGarbage` removes; no record ever points at missing content.
  */
+
 import { PassThrough, type Readable } from "node:stream";
 import { conflict, invalidArgument, notFound } from "../base/errors.js";
 import type { ContentStore } from "../content/content-store.js";
@@ -25,6 +26,7 @@ import {
   parseImageConfig,
   parseManifest,
 } from "../oci/image.js";
+import { checkDocumentSize, checkLayerCountLimit } from "../oci/limits.js";
 import { parseImageArgument, type Reference, referenceString } from "../oci/reference.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 
@@ -208,6 +210,13 @@ export class ImageStore {
   /** Writes config and manifest blobs and records the image, its layers and tags atomically. */
   async createImage(opts: CreateImageOptions): Promise<CreatedImage> {
     const configBytes = opts.configBytes ?? encodeImageConfig(opts.config);
+    // The bounds every reader applies, checked before anything is written (oci/limits.ts).
+    checkLayerCountLimit(opts.layers.length);
+    checkDocumentSize(
+      "image config",
+      configBytes.byteLength,
+      "its labels, environment, history and other settings together",
+    );
     const config = await this.content.writeBlob(Buffer.from(configBytes));
     const manifest: ImageManifest = {
       schemaVersion: 2,
@@ -215,7 +224,9 @@ export class ImageStore {
       config: { mediaType: MEDIA_TYPES.ociConfig, digest: config.digest, size: config.size },
       layers: opts.layers.map((l) => ({ mediaType: l.mediaType, digest: l.blobDigest, size: l.blobSize })),
     };
-    const manifestBlob = await this.content.writeBlob(Buffer.from(encodeManifest(manifest)));
+    const manifestBytes = encodeManifest(manifest);
+    checkDocumentSize("image manifest", manifestBytes.byteLength);
+    const manifestBlob = await this.content.writeBlob(Buffer.from(manifestBytes));
     const id = config.digest;
     const now = this.now();
     const replaced: Array<{ reference: string; previous: Digest }> = [];

@@ -15,6 +15,7 @@ import { invalidArgument } from "../base/errors.js";
 import { canonicalJson, type JsonValue, sortedMap } from "./canonical-json.js";
 import { type Digest, parseDigest, sha256Digest } from "./digest.js";
 import { type JsonObject, JsonReader, join } from "./json-reader.js";
+import { MAX_DOCUMENT_BYTES } from "./limits.js";
 import {
   DOCKER_MANIFEST,
   DOCKER_MANIFEST_LIST,
@@ -29,11 +30,8 @@ import { type Platform, platformRank } from "./platform.js";
 export { MEDIA_TYPES } from "./media-types.js";
 export type { Platform } from "./platform.js";
 
-/**
- * Default bound on manifests, indexes and configs read from outside: containerd's
- * `MaxManifestSize` (4 * 1048 * 1048 = 4,393,216 bytes; the 1048 is containerd's).
- */
-export const MAX_DOCUMENT_BYTES = 4 * 1048 * 1048;
+/** Default bound on manifests, indexes and configs (oci/limits.ts, for reading and writing). */
+export { MAX_DOCUMENT_BYTES };
 
 /** A content descriptor: what a blob is, its digest and size (OCI image spec, descriptor.md). */
 export interface Descriptor {

@@ -276,3 +276,13 @@ describe("parser details", () => {
     assert.throws(() => parseGoDuration("s"), /time: invalid duration "s"/);
   });
 });
+
+test("a physical line over BuildKit's 65535 bytes is refused with its line number", () => {
+  const ok = `FROM scratch\nLABEL a=${"x".repeat(65535 - 10)}\n`;
+  assert.doesNotThrow(() => parseDockerfile(ok, { file: "Dockerfile" }));
+  const long = `FROM scratch\n\nLABEL a=${"x".repeat(65535)}\n`;
+  assert.throws(
+    () => parseDockerfile(long, { file: "Dockerfile" }),
+    /^BerthError: Dockerfile:3: dockerfile line greater than max allowed size of 65535$/,
+  );
+});

@@ -27,6 +27,7 @@
  * `dockerfileSyntaxError(err)` gives their file, line and message back.
  */
 import { BerthError, invalidArgument, isBerthError } from "../../base/errors.js";
+import { MAX_DOCKERFILE_BYTES, MAX_DOCKERFILE_LINE_BYTES } from "../../oci/limits.js";
 import type { Dockerfile, DockerfileSyntaxError, Heredoc, Instruction, InstructionFlag } from "./ast.js";
 import { delimiterWords, keyValueWords, rawWords, splitWhitespace, splitWords } from "./expand.js";
 
@@ -196,8 +197,20 @@ const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, "");
 const isComment = (s: string): boolean => s.trimStart().startsWith("#");
 
 function parse(text: string, options: ParseOptions): Dockerfile {
+  if (text.length > MAX_DOCKERFILE_BYTES || Buffer.byteLength(text) > MAX_DOCKERFILE_BYTES) {
+    throw new LineError(1, `the Dockerfile is larger than the limit of ${MAX_DOCKERFILE_BYTES} bytes`);
+  }
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
+  lines.forEach((l, i) => {
+    // BuildKit's scanner limit, checked before any line is interpreted (oci/limits.ts).
+    if (l.length > MAX_DOCKERFILE_LINE_BYTES / 4 && Buffer.byteLength(l) > MAX_DOCKERFILE_LINE_BYTES) {
+      throw new LineError(
+        i + 1,
+        `dockerfile line greater than max allowed size of ${MAX_DOCKERFILE_LINE_BYTES}`,
+      );
+    }
+  });
   if (lines[0]?.startsWith("\uFEFF")) lines[0] = lines[0].slice(1);
   const d = new Directives();
   const nodes: Node[] = [];
