@@ -7,7 +7,9 @@
  * records the exit, honours `--rm` and restart policies when no berth process is running.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { lstat, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../base/async.js";
 import {
@@ -55,6 +57,7 @@ import { readLogs } from "../runtime/logs.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDir, LockOptions } from "../sys/lock.js";
 import { directorySize, type VolumeService } from "../volumes/service.js";
+import { inspectHostConfig } from "./host-config.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
@@ -214,10 +217,17 @@ export class ContainerService {
     }
     const code = exit.code;
     const at = exit.at;
+    const oomKilled = await this.driver.oomKilled(rec.id);
     const changed = this.deps.db.write(() => {
       const cur = this.meta.get(rec.id);
       if (!cur || !RUNNING_STATES.has(cur.status)) return false;
-      this.meta.update(rec.id, { status: "exited", exitCode: code, pid: 0, finishedAt: rfc3339Nano(at) });
+      this.meta.update(rec.id, {
+        status: "exited",
+        exitCode: code,
+        pid: 0,
+        finishedAt: rfc3339Nano(at),
+        oomKilled,
+      });
       return true;
     });
     if (changed) {
@@ -265,7 +275,8 @@ export class ContainerService {
     const plan = planMounts(hostConfig, Object.keys(merged.Volumes ?? {}));
 
     const id = randomBytes(32).toString("hex");
-    merged.Hostname ||= id.slice(0, 12);
+    // As Docker: the host's name on the host network, else the short ID.
+    merged.Hostname ||= network === "host" ? hostHostname() : id.slice(0, 12);
     const finalHost = { ...hostConfig, NetworkMode: network };
     let name = opts.name?.replace(/^\//, "");
     const created = this.now();
@@ -450,6 +461,7 @@ export class ContainerService {
           pid,
           exitCode: 0,
           error: "",
+          oomKilled: false,
           startedAt: rfc3339Nano(this.now()),
           finishedAt: ZERO_TIME,
           stoppedByUser: false,
@@ -1010,7 +1022,7 @@ export class ContainerService {
       ProcessLabel: "",
       AppArmorProfile: "",
       ExecIDs: null,
-      HostConfig: rec.hostConfig,
+      HostConfig: inspectHostConfig(rec.hostConfig, { cgroupVersion: cgroupVersion() }),
       GraphDriver: {
         Name: "overlay",
         Data: {
@@ -1150,6 +1162,13 @@ function summaryPorts(
     out.push({ PrivatePort: Number(port), Type: proto(pr) });
   }
   return out;
+}
+
+let cgroupVersionSeen: 1 | 2 | undefined;
+/** The host's cgroup hierarchy: 2 when /sys/fs/cgroup is the unified one. */
+function cgroupVersion(): 1 | 2 {
+  cgroupVersionSeen ??= existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
+  return cgroupVersionSeen;
 }
 
 /** The cgroup berth puts a container in (relative to each hierarchy's root). */

@@ -212,22 +212,58 @@ export interface MountSpec {
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
 }
 
+export interface WeightDevice {
+  Path: string;
+  Weight: number;
+}
+
+export interface ThrottleDevice {
+  Path: string;
+  Rate: number;
+}
+
+export interface DeviceRequest {
+  Driver?: string;
+  Count?: number;
+  DeviceIDs?: string[] | null;
+  Capabilities?: string[][] | null;
+  Options?: Record<string, string> | null;
+}
+
+/** The resource part of HostConfig, in the order of Docker's Go struct (inspect prints it so). */
 export interface Resources {
   CpuShares?: number;
   Memory?: number;
   NanoCpus?: number;
   CgroupParent?: string;
+  BlkioWeight?: number;
+  BlkioWeightDevice?: WeightDevice[] | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
   CpuPeriod?: number;
   CpuQuota?: number;
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
   CpusetCpus?: string;
   CpusetMems?: string;
+  Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
+  DeviceCgroupRules?: string[] | null;
+  DeviceRequests?: DeviceRequest[] | null;
+  /** Deprecated by Docker (API 1.42); refused when set. */
+  KernelMemory?: number;
+  KernelMemoryTCP?: number;
   MemoryReservation?: number;
   MemorySwap?: number;
   MemorySwappiness?: number | null;
   OomKillDisable?: boolean | null;
   PidsLimit?: number | null;
   Ulimits?: Ulimit[] | null;
-  Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
+  CpuCount?: number;
+  CpuPercent?: number;
+  IOMaximumIOps?: number;
+  IOMaximumBandwidth?: number;
 }
 
 export interface HostConfig extends Resources {
@@ -241,6 +277,8 @@ export interface HostConfig extends Resources {
   AutoRemove?: boolean;
   VolumeDriver?: string;
   VolumesFrom?: string[] | null;
+  ConsoleSize?: [number, number];
+  Annotations?: Record<string, string>;
   Mounts?: MountSpec[];
   CapAdd?: string[] | null;
   CapDrop?: string[] | null;
@@ -268,6 +306,7 @@ export interface HostConfig extends Resources {
   ShmSize?: number;
   Sysctls?: Record<string, string>;
   Runtime?: string;
+  Isolation?: string;
   Init?: boolean | null;
   MaskedPaths?: string[];
   ReadonlyPaths?: string[];

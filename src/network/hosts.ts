@@ -32,6 +32,16 @@ export function parseExtraHost(entry: string): [string, string] | undefined {
   return [entry.slice(0, i), ip];
 }
 
+/**
+ * The names of the container's own line, as Docker writes them: the FQDN (hostname, plus
+ * `.domainname` when set), then its first label when the FQDN has a dot (`a.example.com a`).
+ */
+export function hostNames(hostname: string, domainname?: string): string {
+  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
+  const dot = fqdn.indexOf(".");
+  return dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn;
+}
+
 export function hostsFile(input: HostsInput): string {
   const lines = [...DEFAULT_HOSTS];
   for (const e of input.extraHosts) {
@@ -40,12 +50,7 @@ export function hostsFile(input: HostsInput): string {
     const [name, ip] = parsed;
     lines.push(`${ip === "host-gateway" ? input.hostGateway : ip}\t${name}`);
   }
-  if (input.ip !== "") {
-    const names = input.domainname
-      ? `${input.hostname}.${input.domainname} ${input.hostname}`
-      : input.hostname;
-    lines.push(`${input.ip}\t${names}`);
-  }
+  if (input.ip !== "") lines.push(`${input.ip}\t${hostNames(input.hostname, input.domainname)}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { decodeResult, pluginStdin } from "./cni.js";
 import { aardvarkConfig } from "./dns.js";
-import { hostsFile, parseExtraHost, resolvConf } from "./hosts.js";
+import { hostNames, hostsFile, parseExtraHost, resolvConf } from "./hosts.js";
 import { carve, contains, formatSubnet, overlaps, parseIPv4, parseSubnet } from "./ipnet.js";
 import { requestedPorts } from "./ports.js";
 
@@ -43,6 +43,14 @@ describe("hosts and resolv.conf", () => {
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n10.0.0.9\tdb\n172.17.0.1\tgw\n172.17.0.2\tabc\n",
     );
     assert.doesNotMatch(hostsFile({ hostname: "x", ip: "", extraHosts: [], hostGateway: "" }), /\tx$/m);
+  });
+
+  test("the container's line: the FQDN and its short alias, as Docker writes them", () => {
+    assert.equal(hostNames("web"), "web");
+    assert.equal(hostNames("web.example.com"), "web.example.com web");
+    assert.equal(hostNames("web", "example.com"), "web.example.com web");
+    const text = hostsFile({ hostname: "a.b", ip: "10.1.0.2", extraHosts: [], hostGateway: "" });
+    assert.match(text, /\n10\.1\.0\.2\ta\.b a\n$/);
   });
 
   test("resolv.conf: the host's minus loopback resolvers, --dns/--dns-search/--dns-option, a network's DNS", () => {

@@ -78,6 +78,9 @@ export function conmonArgs(o: ConmonOptions): string[] {
     o.runcRoot,
     "--log-level",
     "error",
+    // conmon records an OOM kill as a file named `oom` here (and in its working directory).
+    "--persist-dir",
+    o.bundle,
   ];
   if (o.exec) args.push("-e", "--exec-process-spec", o.exec.processSpec);
   if (o.terminal) args.push("-t");
@@ -100,6 +103,8 @@ export function launchConmon(o: ConmonOptions): Promise<{ pid: number }> {
     const child = spawn(CONMON, conmonArgs(o), {
       stdio: ["ignore", "ignore", "pipe", "pipe"],
       env: { ...o.env, _OCI_SYNCPIPE: "3" },
+      // Never the caller's directory: conmon writes files (`oom`) into its working directory.
+      cwd: o.bundle,
       detached: true,
       ...(o.signal ? { signal: o.signal } : {}),
     });

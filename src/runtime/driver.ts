@@ -7,7 +7,18 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 import type { Digest } from "../oci/digest.js";
@@ -69,6 +80,10 @@ export class RuntimeDriver {
   upper(id: string): string {
     return join(this.dir(id), "upper");
   }
+  /** The init layer: what Docker's `-init` layer holds, stacked between the image and `upper`. */
+  initLayer(id: string): string {
+    return join(this.dir(id), "init");
+  }
   logPath(id: string): string {
     return join(this.dir(id), "container.log");
   }
@@ -91,13 +106,53 @@ export class RuntimeDriver {
     // reach the filesystem. The container directory itself stays 0700.
     await chmod(this.upper(id), 0o755);
     await writeFile(this.logPath(id), "", { flag: "a", mode: 0o600 });
+    await this.writeInitLayer(id);
+  }
+
+  /**
+   * Docker's init layer: `/.dockerenv`, `/etc/mtab` → `/proc/mounts`, and the mount points runc
+   * binds over (`/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`, `/dev/console`, `/dev/pts`,
+   * `/dev/shm`, `/proc`, `/sys`). Below the writable layer, so none of it shows in `diff` or a
+   * commit. Built in a staging directory and renamed, so a crash never leaves half of one.
+   */
+  private async writeInitLayer(id: string): Promise<void> {
+    const target = this.initLayer(id);
+    if (
+      await stat(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    const tmp = `${target}.tmp-${randomBytes(4).toString("hex")}`;
+    try {
+      for (const d of ["etc", "dev/pts", "dev/shm", "proc", "sys"])
+        await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
+      await chmod(tmp, 0o755);
+      for (const f of [".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "dev/console"])
+        await writeFile(join(tmp, f), "", { mode: f === ".dockerenv" ? 0o755 : 0o644 });
+      await chmod(join(tmp, ".dockerenv"), 0o755);
+      await symlink("/proc/mounts", join(tmp, "etc/mtab"));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if (errnoCode(err) === "EEXIST" || errnoCode(err) === "ENOTEMPTY") return;
+      throw err;
+    }
   }
 
   /** Mounts the image's layers plus the writable layer at `merged` (no-op when mounted). */
   async mountRootfs(id: string, layers: readonly Digest[]): Promise<string> {
     const target = this.rootfs(id);
     if (await isMountPoint(target)) return target;
-    const [m] = this.opts.snapshots.mounts(layers, this.upper(id), join(this.dir(id), "work"));
+    // Containers created before the init layer existed get one now.
+    await this.writeInitLayer(id);
+    const [m] = this.opts.snapshots.mounts(
+      layers,
+      this.upper(id),
+      join(this.dir(id), "work"),
+      this.initLayer(id),
+    );
     if (!m) return target;
     await mount(target, {
       type: m.type === "bind" ? "none" : m.type,
@@ -120,6 +175,7 @@ export class RuntimeDriver {
     await mkdir(this.opts.conmonDir, { recursive: true });
     await this.runc.delete(id, { force: true });
     await rm(this.exitFile(id), { force: true });
+    await rm(this.oomFile(id), { force: true });
     await writeFileAtomic(join(this.bundle(id), "config.json"), specJson, 0o600);
     const { path, args } = this.opts.exitCommand(id);
     const { pid } = await launchConmon({
@@ -189,6 +245,18 @@ export class RuntimeDriver {
       if (errnoCode(err) === "ENOENT") return undefined;
       throw err;
     }
+  }
+
+  private oomFile(id: string): string {
+    return join(this.bundle(id), "oom");
+  }
+
+  /** Whether the kernel's OOM killer struck the container's cgroup during its last run (conmon's record). */
+  async oomKilled(id: string): Promise<boolean> {
+    return stat(this.oomFile(id)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Deletes exit files of containers not in `keep` that are older than `olderThanMs`. */

@@ -136,12 +136,13 @@ export class Snapshotter {
 
   /**
    * The root filesystem mount for a container: overlay of the layers (lowest last in
-   * `lowerdir`, as overlayfs wants) under a writable upper/work pair. With no layers at all, a
-   * bind of the upper directory.
+   * `lowerdir`, as overlayfs wants) under a writable upper/work pair. `top` is a directory stacked
+   * above the layers (a container's init layer). With no lower directory at all, a bind of the
+   * upper directory.
    */
-  mounts(layers: readonly Digest[], upper: string, work: string): OverlayMount[] {
-    if (layers.length === 0) return [{ type: "bind", source: upper, options: ["rbind", "rw"] }];
-    const lower = [...layers].reverse().map((c) => this.fsPath(c));
+  mounts(layers: readonly Digest[], upper: string, work: string, top?: string): OverlayMount[] {
+    const lower = [...(top !== undefined ? [top] : []), ...[...layers].reverse().map((c) => this.fsPath(c))];
+    if (lower.length === 0) return [{ type: "bind", source: upper, options: ["rbind", "rw"] }];
     return [
       {
         type: "overlay",

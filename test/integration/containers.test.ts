@@ -369,12 +369,12 @@ describe("interactive terminals, logs options and ps filters", () => {
 });
 
 describe("images that plant symlinks, volume copy-up, --rm and anonymous volumes", () => {
-  test("an image with /proc or /dev/pts as a symlink is refused before anything runs", async () => {
+  test("symlinks where runc mounts: hidden by the init layer, or refused before anything runs", async () => {
     const { pack } = await import("tar-stream");
-    for (const [name, link] of [
-      ["proc", "/"],
-      ["dev", "/tmp"],
-    ] as const) {
+    const image = async (
+      tag: string,
+      planted: ReadonlyArray<{ name: string; dir?: boolean; link?: string }>,
+    ) => {
       const p = pack();
       const chunks: Buffer[] = [];
       p.on("data", (c: unknown) => {
@@ -384,17 +384,40 @@ describe("images that plant symlinks, volume copy-up, --rm and anonymous volumes
       p.entry({ name: "bin", type: "directory", mode: 0o755 });
       p.entry({ name: "bin/busybox", mode: 0o755 }, await readFile("/bin/busybox"));
       p.entry({ name: "bin/sh", type: "symlink", linkname: "busybox" });
-      p.entry({ name, type: "symlink", linkname: link });
+      for (const e of planted) {
+        if (e.dir) p.entry({ name: e.name, type: "directory", mode: 0o755 });
+        else p.entry({ name: e.name, type: "symlink", linkname: e.link ?? "/" });
+      }
       p.finalize();
       await done;
-      await store.ok(["import", "-c", 'CMD ["/bin/sh"]', "-", `evil-${name}:1`], {
-        input: Buffer.concat(chunks),
-      });
-      const r = await store.berth(["run", "--rm", `evil-${name}:1`, "sh", "-c", "echo ran"]);
-      assert.equal(r.code, 125, r.stderr);
-      assert.match(r.stderr, new RegExp(`/${name} as a symlink`));
-      assert.doesNotMatch(r.stdout, /ran/);
+      await store.ok(["import", "-c", 'CMD ["/bin/sh"]', "-", tag], { input: Buffer.concat(chunks) });
+    };
+    // Docker's init layer puts real /proc and /dev directories above the image's.
+    for (const [name, link] of [
+      ["proc", "/"],
+      ["dev", "/tmp"],
+    ] as const) {
+      await image(`evil-${name}:1`, [{ name, link }]);
+      const r = await store.berth([
+        "run",
+        "--rm",
+        `evil-${name}:1`,
+        "sh",
+        "-c",
+        "test -d /proc/self && echo ran",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "ran\n");
     }
+    // Below the init layer's directories an image's symlink would still be followed: refused.
+    await image("evil-mqueue:1", [
+      { name: "dev", dir: true },
+      { name: "dev/mqueue", link: "/" },
+    ]);
+    const r = await store.berth(["run", "--rm", "evil-mqueue:1", "sh", "-c", "echo ran"]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /\/dev\/mqueue as a symlink/);
+    assert.doesNotMatch(r.stdout, /ran/);
   });
 
   test("a new named volume is filled from the image's content at its mount path", async () => {

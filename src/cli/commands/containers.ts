@@ -41,7 +41,7 @@ async function createFrom(
   args: readonly string[],
 ): Promise<{ engine: Engine; id: string }> {
   const [image, ...command] = args as [string, ...string[]];
-  const req = createRequest(flags, image, command, ctx.io.env);
+  const req = createRequest(flags, image, command, ctx.io.env, ctx.io.cwd);
   const engine = await ctx.engine();
   // --pull missing (the default) pulls an image that is not here; always pulls; never does not.
   const policy = flags.string("pull") ?? "missing";

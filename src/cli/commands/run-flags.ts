@@ -4,6 +4,7 @@
  * policy, ulimits, ports.
  */
 import { readFileSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import { invalidArgument } from "../../base/errors.js";
 import type {
   ContainerCreateRequest,
@@ -202,8 +203,23 @@ export function parseUlimit(v: string): Ulimit {
   return { Name: m[1] as string, Soft: soft, Hard: hard };
 }
 
+/**
+ * A bind source of `.` or `./…` is the CLI's working directory or below it (Docker's CLI since
+ * 23.0 makes these absolute before sending the request); anything else is left as given.
+ */
+export function absoluteBindSource(source: string, cwd: string): string {
+  return source === "." || source.startsWith("./") ? resolvePath(cwd, source) : source;
+}
+
+/** `-v ./src:/dst[:mode]` with its host part made absolute (see absoluteBindSource). */
+export function absoluteBind(spec: string, cwd: string): string {
+  const colon = spec.indexOf(":");
+  if (colon < 0) return spec;
+  return absoluteBindSource(spec.slice(0, colon), cwd) + spec.slice(colon);
+}
+
 /** `--mount type=volume,source=data,target=/data,readonly`. */
-export function parseMount(v: string): MountSpec {
+export function parseMount(v: string, cwd = "/"): MountSpec {
   const fields: Record<string, string> = {};
   for (const part of v.split(",")) {
     const eq = part.indexOf("=");
@@ -218,7 +234,7 @@ export function parseMount(v: string): MountSpec {
   const bool = (x: string | undefined) => x !== undefined && ["true", "1", ""].includes(x);
   const out: MountSpec = { Type: type, Target: target };
   const source = fields.source ?? fields.src;
-  if (source) out.Source = source;
+  if (source) out.Source = type === "bind" ? absoluteBindSource(source, cwd) : source;
   if (bool(fields.readonly) || bool(fields.ro)) out.ReadOnly = true;
   if (type === "volume" && (fields["volume-nocopy"] !== undefined || fields["volume-label"] !== undefined)) {
     out.VolumeOptions = { ...(bool(fields["volume-nocopy"]) ? { NoCopy: true } : {}) };
@@ -271,6 +287,7 @@ export function createRequest(
   image: string,
   command: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  cwd = "/",
 ): ContainerCreateRequest {
   const detach = flags.bool("detach");
   const interactive = flags.bool("interactive");
@@ -278,8 +295,8 @@ export function createRequest(
   const ports = parsePublish(flags.list("publish"));
   for (const e of flags.list("expose")) ports.exposed[e.includes("/") ? e : `${e}/tcp`] = {};
   const host: HostConfig = {
-    Binds: flags.list("volume"),
-    Mounts: flags.list("mount").map(parseMount),
+    Binds: flags.list("volume").map((v) => absoluteBind(v, cwd)),
+    Mounts: flags.list("mount").map((v) => parseMount(v, cwd)),
     NetworkMode: flags.string("network") ?? flags.string("net") ?? "default",
     PortBindings: ports.bindings,
     PublishAllPorts: flags.bool("publish-all"),

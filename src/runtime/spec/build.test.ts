@@ -632,10 +632,10 @@ describe("linux", () => {
     assert.equal(spec().linux.cgroupsPath, "/berth/0123456789ab");
   });
 
-  test("rlimits: explicit NOFILE 1024:min(524288, host hard); ulimits mapped; never above the host's hard limits", () => {
-    assert.deepEqual(spec().process.rlimits, [{ type: "RLIMIT_NOFILE", hard: 20000, soft: 1024 }]);
-    assert.deepEqual(spec((i) => (i.host.rlimitHard = { nofile: 1048576 })).process.rlimits, [
-      { type: "RLIMIT_NOFILE", hard: 524288, soft: 1024 },
+  test("rlimits: Docker's NOFILE min(1048576, host hard) soft and hard; ulimits mapped; never above the host's hard limits", () => {
+    assert.deepEqual(spec().process.rlimits, [{ type: "RLIMIT_NOFILE", hard: 20000, soft: 20000 }]);
+    assert.deepEqual(spec((i) => (i.host.rlimitHard = { nofile: 4194304 })).process.rlimits, [
+      { type: "RLIMIT_NOFILE", hard: 1048576, soft: 1048576 },
     ]);
     const plan = planRuntimeSpec(
       input((i) => {

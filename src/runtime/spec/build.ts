@@ -43,9 +43,11 @@ export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** Where `--init` puts the init binary inside the container. */
 export const INIT_PATH_IN_CONTAINER = "/sbin/docker-init";
-/** The RLIMIT_NOFILE berth sets when `--ulimit nofile` is not given: systemd's 1024:524288. */
-export const DEFAULT_NOFILE_SOFT = 1024;
-export const DEFAULT_NOFILE_HARD = 524288;
+/**
+ * The RLIMIT_NOFILE a Docker container gets when `--ulimit nofile` is not given: 1048576 soft and
+ * hard (what containerd's unit gives its shims, which the containers inherit).
+ */
+export const DEFAULT_NOFILE = 1048576;
 
 /** Bind propagation modes (`-v SRC:DST:rshared`, `--mount bind-propagation=`). */
 export type MountPropagation = "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave";
@@ -170,7 +172,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   return planRuntimeSpec(input).spec;
 }
 
-const DEFAULT_MASKED_PATHS = [
+export const DEFAULT_MASKED_PATHS: readonly string[] = [
   "/proc/acpi",
   "/proc/asound",
   "/proc/interrupts",
@@ -184,7 +186,13 @@ const DEFAULT_MASKED_PATHS = [
   "/sys/devices/virtual/powercap",
   "/sys/firmware",
 ];
-const DEFAULT_READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+export const DEFAULT_READONLY_PATHS: readonly string[] = [
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+];
 
 function defaultMounts(): SpecMount[] {
   return [
@@ -604,8 +612,9 @@ function minValue(a: RlimitValue, b: RlimitValue): RlimitValue {
 }
 
 /**
- * moby `withRlimits` (HostConfig.Ulimits → RLIMIT_*), plus RLIMIT_NOFILE 1024:min(524288, host
- * hard) when not given, and every hard limit clamped to the host's (soft to the hard).
+ * moby `withRlimits` (HostConfig.Ulimits → RLIMIT_*), plus Docker's RLIMIT_NOFILE (soft = hard)
+ * within the host's hard limit when not given, and every hard limit clamped to the host's (soft
+ * to the hard).
  */
 function buildRlimits(ulimits: readonly Ulimit[], host: HostFacts, warnings: string[]): SpecRlimit[] {
   const out: SpecRlimit[] = [];
@@ -625,11 +634,8 @@ function buildRlimits(ulimits: readonly Ulimit[], host: HostFacts, warnings: str
     all.push({ name, soft, hard });
   }
   if (!named.has("nofile")) {
-    all.push({
-      name: "nofile",
-      soft: DEFAULT_NOFILE_SOFT,
-      hard: minValue(DEFAULT_NOFILE_HARD, host.rlimitHard.nofile),
-    });
+    const n = minValue(DEFAULT_NOFILE, host.rlimitHard.nofile);
+    all.push({ name: "nofile", soft: n, hard: n });
   }
   for (const r of all) {
     let { soft, hard } = r;
