@@ -3,8 +3,13 @@
  * remove the layers nothing uses any more. Without `All`, only records whose layer no image or
  * container uses (Docker's "dangling" cache); records without a layer (metadata steps) go only
  * with `All`. With `All`, every record. The bytes reported are those of the snapshots removed.
+ * Filters narrow it further: `until` (last used before), `id` (prefix), `type`, `description`,
+ * and `label`/`label!` as `system prune` passes them (records carry no labels, so `label=`
+ * matches none and `label!=` all).
  */
+import { invalidArgument } from "../base/errors.js";
 import type { BuildCachePruneOptions, BuildCachePruneReport, BuildCacheRecord } from "../engine/types.js";
+import { matchLabels, parseTimestamp } from "../images/filters.js";
 import type { ImageStore } from "../images/store.js";
 import type { BuildCacheMetadata } from "../metadata/build-cache.js";
 
@@ -13,10 +18,30 @@ export async function pruneBuildCache(
   cache: BuildCacheMetadata,
   opts: BuildCachePruneOptions = {},
 ): Promise<BuildCachePruneReport> {
+  const filters = opts.Filters ?? {};
+  const allowed = ["until", "unused-for", "id", "type", "description", "label", "label!"];
+  for (const k of Object.keys(filters))
+    if (!allowed.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+  const now = Date.now();
+  const untilValues = [...(filters.until ?? []), ...(filters["unused-for"] ?? [])];
+  const until =
+    untilValues.length > 0 ? Math.min(...untilValues.map((v) => parseTimestamp(v, now))) : undefined;
+  const ids = filters.id ?? [];
+  const types = filters.type ?? [];
+  const descriptions = filters.description ?? [];
+  const labels = filters.label ?? [];
+  const notLabels = filters["label!"] ?? [];
   const deleted = store.db.write(() => {
     const out: string[] = [];
     for (const r of cache.list()) {
       if (!opts.All && (r.chainId === "" || cache.layerInUse(r.chainId))) continue;
+      if (until !== undefined && r.lastUsed >= until) continue;
+      const id = r.key.replace(/^sha256:/, "");
+      if (ids.length > 0 && !ids.some((i) => id.startsWith(i))) continue;
+      if (types.length > 0 && !types.includes("regular")) continue;
+      if (descriptions.length > 0 && !descriptions.some((d) => r.description.includes(d))) continue;
+      if (labels.length > 0 && !matchLabels({}, labels)) continue;
+      if (notLabels.length > 0 && !matchLabels({}, notLabels, true)) continue;
       cache.delete(r.key);
       out.push(r.key.replace(/^sha256:/, "").slice(0, 25));
     }

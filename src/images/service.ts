@@ -366,37 +366,43 @@ export class ImageService {
     const notLabels = filterValues(filters, "label!");
     const sizeBefore = this.layersSize();
     const deleted: ImageDeleteResponseItem[] = [];
-    const { images, parents } = this.store.db.read(() => {
-      const images = this.store.meta.listImages();
-      return { images, parents: new Set(images.map((i) => i.parentId).filter(Boolean)) };
-    });
-    for (const rec of images) {
-      if (parents.has(rec.id)) continue; // intermediate: goes with its child
-      const refs = this.store.meta.refsOf(rec.id);
-      if (danglingOnly && refs.some((r) => r.kind === "tag")) continue;
-      if (this.usage.containersUsing(rec.id).length > 0) continue;
-      if (until.some((t) => unixSeconds(rec.created) * 1000 >= t)) continue;
-      if (labels.length > 0 && !matchLabels(rec.labels, labels)) continue;
-      if (notLabels.length > 0 && !matchLabels(rec.labels, notLabels, true)) continue;
-      try {
-        if (refs.length === 0) {
-          await this.deleteImage(rec, {
-            force: false,
-            prune: true,
-            records: deleted,
-            name: rec.id,
-            quiet: false,
-          });
-        } else {
-          for (const r of refs) {
-            if (!this.store.meta.getRef(r.name)) continue;
-            deleted.push(...(await this.remove(r.name, { force: false })));
+    // With `dangling=false` (prune -a) every unused image goes: a parent kept back for its child
+    // in one pass is unused once the child is gone, so passes repeat until nothing more goes.
+    for (;;) {
+      const before = deleted.length;
+      const { images, parents } = this.store.db.read(() => {
+        const images = this.store.meta.listImages();
+        return { images, parents: new Set(images.map((i) => i.parentId).filter(Boolean)) };
+      });
+      for (const rec of images) {
+        if (parents.has(rec.id)) continue; // intermediate: goes with its child
+        const refs = this.store.meta.refsOf(rec.id);
+        if (danglingOnly && refs.some((r) => r.kind === "tag")) continue;
+        if (this.usage.containersUsing(rec.id).length > 0) continue;
+        if (until.some((t) => unixSeconds(rec.created) * 1000 >= t)) continue;
+        if (labels.length > 0 && !matchLabels(rec.labels, labels)) continue;
+        if (notLabels.length > 0 && !matchLabels(rec.labels, notLabels, true)) continue;
+        try {
+          if (refs.length === 0) {
+            await this.deleteImage(rec, {
+              force: false,
+              prune: true,
+              records: deleted,
+              name: rec.id,
+              quiet: false,
+            });
+          } else {
+            for (const r of refs) {
+              if (!this.store.meta.getRef(r.name)) continue;
+              deleted.push(...(await this.remove(r.name, { force: false })));
+            }
           }
+        } catch (err) {
+          // An image that became used or gained a child meanwhile is simply kept.
+          if (!(err instanceof Error) || !("kind" in err) || err.kind !== "Conflict") throw err;
         }
-      } catch (err) {
-        // An image that became used or gained a child meanwhile is simply kept.
-        if (!(err instanceof Error) || !("kind" in err) || err.kind !== "Conflict") throw err;
       }
+      if (danglingOnly || deleted.length === before) break;
     }
     await this.store.collectGarbage({ sweep: true });
     return { ImagesDeleted: deleted, SpaceReclaimed: Math.max(0, sizeBefore - this.layersSize()) };

@@ -420,6 +420,8 @@ const builderPruneCommand: Command = {
   async run(ctx, flags) {
     const filters = parseFilterFlags(flags.list("filter"), "--filter");
     const all = flags.bool("all");
+    if (flags.string("keep-storage") !== undefined)
+      throw invalidArgument("--keep-storage is not supported: berth's build cache has no size target");
     if (!flags.bool("force")) {
       const warning = all
         ? "WARNING! This will remove all build cache. Are you sure you want to continue?"

@@ -1,5 +1,6 @@
 /** System commands: df, version. */
 
+import { invalidArgument } from "../../base/errors.js";
 import { hostPlatform } from "../../config/host.js";
 import type { BuildCacheRecord, ContainerSummary, Volume } from "../../engine/types.js";
 import { type Command, FORMAT_FLAG, none } from "../command.js";
@@ -8,6 +9,7 @@ import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { formatBuildPrune } from "./build.js";
+import { containerRow } from "./containers.js";
 import { createdSince, imageRows } from "./images.js";
 
 export const API_VERSION = "1.47";
@@ -112,10 +114,40 @@ const dfCommand: Command = {
           },
         }),
       );
+      ctx.io.stdout.write("\nContainers space usage:\n\n");
       ctx.io.stdout.write(
-        "\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES\n",
+        renderList(
+          du.Containers.map((c) => containerRow(c, { noTrunc: false, now })),
+          {
+            defaultTableFormat:
+              "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
+            headers: {
+              ID: "CONTAINER ID",
+              Image: "IMAGE",
+              Command: "COMMAND",
+              LocalVolumes: "LOCAL VOLUMES",
+              Size: "SIZE",
+              RunningFor: "CREATED",
+              Status: "STATUS",
+              Names: "NAMES",
+            },
+          },
+        ),
       );
-      ctx.io.stdout.write("\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n");
+      ctx.io.stdout.write("\nLocal Volumes space usage:\n\n");
+      ctx.io.stdout.write(
+        renderList(
+          du.Volumes.map((v) => ({
+            Name: v.Name,
+            Links: String(v.UsageData?.RefCount ?? 0),
+            Size: v.UsageData && v.UsageData.Size >= 0 ? humanSize(v.UsageData.Size) : "N/A",
+          })),
+          {
+            defaultTableFormat: "table {{.Name}}\t{{.Links}}\t{{.Size}}",
+            headers: { Name: "VOLUME NAME", Links: "LINKS", Size: "SIZE" },
+          },
+        ),
+      );
       const cacheSize = du.BuildCache.reduce((n, c) => n + c.Size, 0);
       ctx.io.stdout.write(`\nBuild cache usage: ${humanSize(cacheSize)}\n\n`);
       ctx.io.stdout.write(
@@ -203,9 +235,15 @@ const systemPruneCommand: Command = {
     const filters = parseFilterFlags(flags.list("filter"), "--filter");
     const all = flags.bool("all");
     const withVolumes = flags.bool("volumes");
+    for (const k of Object.keys(filters)) {
+      if (k !== "until" && k !== "label" && k !== "label!") throw invalidArgument(`invalid filter '${k}'`);
+    }
+    if (withVolumes && filters.until !== undefined)
+      throw invalidArgument('The "until" filter is not supported with "--volumes"');
     if (!flags.bool("force")) {
       const items = [
         "all stopped containers",
+        "all networks not used by at least one container",
         ...(withVolumes ? ["all anonymous volumes not used by at least one container"] : []),
         all ? "all images without at least one container associated to them" : "all dangling images",
         all ? "all build cache" : "unused build cache",
@@ -221,6 +259,9 @@ const systemPruneCommand: Command = {
     reclaimed += c.SpaceReclaimed;
     if (c.ContainersDeleted.length > 0)
       ctx.io.stdout.write(`Deleted Containers:\n${c.ContainersDeleted.join("\n")}\n\n`);
+    const n = await engine.networkPrune({ filters });
+    if (n.NetworksDeleted.length > 0)
+      ctx.io.stdout.write(`Deleted Networks:\n${n.NetworksDeleted.join("\n")}\n\n`);
     if (withVolumes) {
       const v = await engine.volumePrune({ filters });
       reclaimed += v.SpaceReclaimed;
