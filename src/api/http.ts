@@ -154,7 +154,11 @@ export async function readBody(req: IncomingMessage, limit: number, idleMs: numb
  * most endpoints); bad JSON is 400 with the parser's reason, as Docker's "invalid JSON: …".
  */
 export async function readJson(req: IncomingMessage, limits: RequestLimits): Promise<unknown> {
-  const body = await readBody(req, limits.jsonBodyBytes, limits.bodyIdleTimeoutMs);
+  return parseJson(await readBody(req, limits.jsonBodyBytes, limits.bodyIdleTimeoutMs));
+}
+
+/** Parses a JSON body already read (an upgraded request's, which Node does not read for us). */
+export function parseJson(body: Buffer): unknown {
   const text = body.toString("utf8").trim();
   if (text === "") return undefined;
   try {

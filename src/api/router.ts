@@ -10,6 +10,7 @@ import { invalidArgument } from "../base/errors.js";
 import type { Engine } from "../engine/engine.js";
 import { HttpError, type RequestLimits } from "./http.js";
 import type { Logger } from "./logger.js";
+import type { Sessions } from "./sessions.js";
 
 /** The newest API version served (the docker 28.x CLI's). */
 export const MAX_API_VERSION = "1.50";
@@ -19,7 +20,10 @@ export const MIN_API_VERSION = "1.41";
 /** A request upgraded to a raw stream (attach, exec start): the socket and what followed the headers. */
 export interface Upgrade {
   readonly socket: Duplex;
+  /** Bytes the client sent after the request body (early stdin). */
   readonly head: Buffer;
+  /** The request body (Content-Length bytes), read off the socket before the handler runs. */
+  readonly body: Buffer;
 }
 
 /** What a handler gets. */
@@ -40,6 +44,8 @@ export interface RequestContext {
   readonly upgrade?: Upgrade;
   /** Server facts routes may need (version strings, the store's root). */
   readonly server: ServerFacts;
+  /** What the server keeps between requests (pending attaches, exec instances). */
+  readonly sessions: Sessions;
 }
 
 /** Facts about this server that /version, /info and friends report. */

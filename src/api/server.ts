@@ -6,7 +6,7 @@
  *
  * Lifecycle: `createApiServer()` → `listen(endpoint)` (once per -H) → `close()`.
  */
-import { chmod, chown, unlink } from "node:fs/promises";
+import { chmod, chown, stat, unlink } from "node:fs/promises";
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -18,10 +18,11 @@ import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { alreadyExists, errnoCode, errorMessage } from "../base/errors.js";
 import type { Engine } from "../engine/engine.js";
-import { DEFAULT_LIMITS, errorResponse, type RequestLimits, sendError } from "./http.js";
+import { DEFAULT_LIMITS, errorResponse, HttpError, type RequestLimits, sendError } from "./http.js";
 import type { Logger } from "./logger.js";
 import { type RequestContext, Router, type ServerFacts, type Upgrade } from "./router.js";
 import { registerRoutes } from "./routes/index.js";
+import { Sessions } from "./sessions.js";
 
 /** Where the server listens: one per `-H`. */
 export type Endpoint =
@@ -66,9 +67,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const router = opts.router ?? registerRoutes(new Router());
   const log = opts.logger;
   const servers: Server[] = [];
-  const unixPaths: string[] = [];
+  /** Our unix sockets and their inodes: close() removes a path only while it is still ours. */
+  const unixPaths: Array<{ path: string; ino: number }> = [];
   const active = new Set<AbortController>();
   const hijacked = new Set<Duplex>();
+  const sessions = new Sessions();
   let closing = false;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: Upgrade): Promise<void> {
@@ -97,6 +100,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         log,
         limits,
         server: opts.facts,
+        sessions,
         ...(upgrade && found.match.hijack ? { upgrade } : {}),
       };
       await found.match.handler(ctx);
@@ -144,10 +148,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     res.on("finish", () => {
       if (!socket.destroyed && !socket.writableEnded) socket.end();
     });
-    dispatch(req, res, { socket, head }).catch((err: unknown) => {
-      log.error(`upgraded request failed: ${errorMessage(err)}`);
-      socket.destroy();
-    });
+    readUpgradeBody(req, socket, head, limits)
+      .then(({ body, rest }) => dispatch(req, res, { socket, head: rest, body }))
+      .catch((err: unknown) => {
+        log.debug(`upgraded request failed: ${errorMessage(err)}`);
+        try {
+          sendError(res, err);
+        } catch {
+          socket.destroy();
+        }
+      });
   }
 
   function configure(server: Server): Server {
@@ -215,7 +225,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
             throw alreadyExists(`another server is already listening on unix://${endpoint.path}`);
           throw err;
         });
-        unixPaths.push(endpoint.path);
+        unixPaths.push({ path: endpoint.path, ino: (await stat(endpoint.path)).ino });
         await chmod(endpoint.path, endpoint.mode ?? 0o660);
         if (endpoint.gid !== undefined) await chown(endpoint.path, 0, endpoint.gid);
         servers.push(server);
@@ -244,6 +254,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
             s.close(() => resolve());
           }),
       );
+      // The socket files go first: a new server may take the paths while this one finishes.
+      for (const { path, ino } of unixPaths) {
+        const cur = await stat(path).catch(() => undefined);
+        if (cur?.ino === ino) await unlink(path).catch(() => undefined);
+      }
       for (const c of active) c.abort();
       for (const s of servers) s.closeIdleConnections();
       for (const sock of hijacked) sock.destroy();
@@ -253,9 +268,53 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }, 2000);
       await Promise.all(closed);
       clearTimeout(cut);
-      for (const p of unixPaths) await unlink(p).catch(() => undefined);
     },
   };
+}
+
+/**
+ * An upgraded request's body: Node hands over the socket with the headers parsed and nothing
+ * else read, so the Content-Length bytes are taken here; what follows them is the stream's.
+ */
+function readUpgradeBody(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  limits: RequestLimits,
+): Promise<{ body: Buffer; rest: Buffer }> {
+  const raw = req.headers["content-length"];
+  const length = raw === undefined ? 0 : Number(raw);
+  if (!Number.isSafeInteger(length) || length < 0)
+    return Promise.reject(new HttpError(400, "bad Content-Length"));
+  if (length > limits.jsonBodyBytes) {
+    return Promise.reject(new HttpError(413, `request body is larger than ${limits.jsonBodyBytes} bytes`));
+  }
+  if (head.length >= length)
+    return Promise.resolve({ body: head.subarray(0, length), rest: head.subarray(length) });
+  return new Promise((resolve, reject) => {
+    let got = head;
+    const timer = setTimeout(
+      () => done(new HttpError(408, "timed out reading the request body")),
+      limits.bodyIdleTimeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= length) done();
+    };
+    const onEnd = () => done(new HttpError(400, "the client closed the request"));
+    function done(err?: Error) {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      if (err) reject(err);
+      else {
+        socket.pause();
+        resolve({ body: got.subarray(0, length), rest: got.subarray(length) });
+      }
+    }
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+  });
 }
 
 /**

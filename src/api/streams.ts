@@ -35,6 +35,11 @@ export class OutputWriter {
     this.multiplexed = opts.multiplexed;
   }
 
+  /** The client is gone (or the stream was closed). */
+  get destroyed(): boolean {
+    return this.out.destroyed;
+  }
+
   /** The Content-Type Docker sends for this framing. */
   get contentType(): string {
     return this.multiplexed

@@ -3,12 +3,17 @@
  * Engine API reference. Create's body decoding is in ./container-create.ts; attach and exec,
  * which hijack the connection, are in ./attach.ts and ./exec.ts.
  */
+
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerInspect, ContainerWaitResponse } from "../../engine/types.js";
 import { queryBool, queryFilters, queryInt, queryOptBool, queryString } from "../decode.js";
-import { NotModified, sendJson, sendNoContent } from "../http.js";
+import { NotModified, readJson, sendJson, sendNoContent } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
-import { OutputWriter } from "../streams.js";
+import { JsonLinesWriter, OutputWriter } from "../streams.js";
+import { startServingAttaches } from "./attach.js";
+import { decodeContainerCreate } from "./container-create.js";
 
 /** Docker's `t` (seconds before the kill); absent is the container's own StopTimeout. */
 function stopTimeout(ctx: RequestContext): number | undefined {
@@ -51,7 +56,16 @@ async function start(ctx: RequestContext): Promise<void> {
   // Docker answers 304 when the container already runs.
   const before = await isRunning(ctx, id);
   if (before.State.Running && !before.State.Restarting) throw new NotModified();
-  await ctx.engine.containerStart(id);
+  try {
+    await startServingAttaches(ctx, before.Id);
+  } catch (err) {
+    // As Docker: a container to be removed when it ends is removed when it cannot start (the
+    // docker CLI waits for that removal after a failed `run --rm`).
+    if (before.HostConfig.AutoRemove) {
+      await ctx.engine.containerRemove(before.Id, { force: true, volumes: true }).catch(() => undefined);
+    }
+    throw err;
+  }
   sendNoContent(ctx.res);
 }
 
@@ -168,11 +182,15 @@ async function wait(ctx: RequestContext): Promise<void> {
   const { signal } = ctx;
   let answer: ContainerWaitResponse;
   try {
-    if (condition === "next-exit") {
-      // The next exit: wait until the container has started again (a new StartedAt) or runs.
+    // The next exit (and, for `removed`, a container not yet started): wait until it has started
+    // again (a new StartedAt, or running) or is gone.
+    if (condition === "next-exit" || (condition === "removed" && !first.State.Running)) {
       for (;;) {
-        if (signal.aborted) return;
-        const cur = await ctx.engine.containerInspect(full).catch(() => undefined);
+        if (signal.aborted) return void ctx.res.destroy();
+        const cur = await ctx.engine.containerInspect(full).catch((err: unknown) => {
+          if (isBerthError(err, "NotFound")) return undefined;
+          throw err;
+        });
         if (!cur || cur.State.Running || cur.State.StartedAt !== first.State.StartedAt) break;
         await sleep(POLL_MS, signal);
       }
@@ -180,7 +198,7 @@ async function wait(ctx: RequestContext): Promise<void> {
     answer = await ctx.engine.containerWait(full, { signal });
     if (condition === "removed") {
       for (;;) {
-        if (signal.aborted) return;
+        if (signal.aborted) return void ctx.res.destroy();
         try {
           await ctx.engine.containerInspect(full);
         } catch (err) {
@@ -191,7 +209,10 @@ async function wait(ctx: RequestContext): Promise<void> {
       }
     }
   } catch (err) {
-    if (signal.aborted) return;
+    if (signal.aborted) {
+      ctx.res.destroy();
+      return;
+    }
     answer = { StatusCode: -1, Error: { Message: err instanceof Error ? err.message : String(err) } };
   }
   ctx.res.end(JSON.stringify({ StatusCode: answer.StatusCode, Error: answer.Error ?? null }));
@@ -243,8 +264,144 @@ async function logs(ctx: RequestContext): Promise<void> {
   ctx.res.end();
 }
 
+async function create(ctx: RequestContext): Promise<void> {
+  const name = queryString(ctx.query, "name");
+  const platform = queryString(ctx.query, "platform");
+  const req = decodeContainerCreate(await readJson(ctx.req, ctx.limits));
+  const out = await ctx.engine.containerCreate(req, {
+    ...(name ? { name } : {}),
+    ...(platform ? { platform } : {}),
+  });
+  sendJson(ctx.res, 201, out);
+}
+
+/**
+ * GET /containers/{id}/stats: one reading (`stream=false`; with `one-shot` too, as berth's
+ * reading always covers an interval), or a reading a second until the client leaves.
+ */
+async function stats(ctx: RequestContext): Promise<void> {
+  const info = await ctx.engine.containerInspect(ctx.params.id ?? "");
+  const stream = queryOptBool(ctx.query, "stream") ?? true;
+  const reading = async () => ({
+    ...(await ctx.engine.containerStats(info.Id)),
+    name: info.Name,
+    id: info.Id,
+  });
+  if (!stream) {
+    sendJson(ctx.res, 200, await reading());
+    return;
+  }
+  ctx.res.writeHead(200, { "Content-Type": "application/json" });
+  ctx.res.flushHeaders();
+  const out = new JsonLinesWriter(ctx.res);
+  while (!ctx.signal.aborted && !ctx.res.destroyed) {
+    const started = Date.now();
+    await out.write(await reading());
+    const rest = 1000 - (Date.now() - started);
+    if (rest > 0) await sleep(rest, ctx.signal);
+  }
+  ctx.res.end();
+}
+
+function pathParam(ctx: RequestContext): string {
+  const path = queryString(ctx.query, "path");
+  if (!path) throw invalidArgument("path is required");
+  return path;
+}
+
+function statHeader(stat: unknown): string {
+  return Buffer.from(JSON.stringify(stat)).toString("base64");
+}
+
+async function archiveHead(ctx: RequestContext): Promise<void> {
+  const stat = await ctx.engine.containerStatPath(ctx.params.id ?? "", pathParam(ctx));
+  ctx.res.writeHead(200, { "X-Docker-Container-Path-Stat": statHeader(stat), "Content-Length": 0 }).end();
+}
+
+async function archiveGet(ctx: RequestContext): Promise<void> {
+  const a = await ctx.engine.containerArchive(ctx.params.id ?? "", pathParam(ctx), { signal: ctx.signal });
+  ctx.res.writeHead(200, {
+    "Content-Type": "application/x-tar",
+    "X-Docker-Container-Path-Stat": statHeader(a.stat),
+  });
+  await pipeline(Readable.from(a.content), ctx.res).catch((err: unknown) => {
+    if (!ctx.signal.aborted) throw err;
+  });
+}
+
+async function archivePut(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containerExtractArchive(ctx.params.id ?? "", pathParam(ctx), ctx.req, {
+    noOverwriteDirNonDir: queryBool(ctx.query, "noOverwriteDirNonDir"),
+    copyUIDGID: queryBool(ctx.query, "copyUIDGID"),
+    signal: ctx.signal,
+  });
+  ctx.res.writeHead(200, { "Content-Length": 0 }).end();
+}
+
+async function exportContainer(ctx: RequestContext): Promise<void> {
+  const tar = await ctx.engine.containerExport(ctx.params.id ?? "", { signal: ctx.signal });
+  ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
+  await pipeline(Readable.from(tar), ctx.res).catch((err: unknown) => {
+    if (!ctx.signal.aborted) throw err;
+  });
+}
+
+/**
+ * POST /commit. The body (a container Config to apply) is accepted when it sets nothing, as
+ * the docker CLI sends it; `changes` carries Dockerfile instructions instead.
+ */
+async function commit(ctx: RequestContext): Promise<void> {
+  const q = ctx.query;
+  const container = queryString(q, "container");
+  if (!container) throw invalidArgument("container is required");
+  const body = await readJson(ctx.req, ctx.limits);
+  if (body !== undefined && body !== null) {
+    const cfg = decodeContainerCreate(body);
+    const set = Object.entries(cfg).filter(
+      ([, v]) =>
+        v !== undefined &&
+        v !== null &&
+        v !== "" &&
+        v !== false &&
+        !(Array.isArray(v) && v.length === 0) &&
+        !(typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0),
+    );
+    if (set.length > 0) {
+      throw invalidArgument(
+        `a config in the commit body (${set.map(([k]) => k).join(", ")}) is not supported by berth; use changes`,
+      );
+    }
+  }
+  const repo = queryString(q, "repo");
+  const tag = queryString(q, "tag");
+  const comment = queryString(q, "comment");
+  const author = queryString(q, "author");
+  const changes = q
+    .getAll("changes")
+    .flatMap((c) => c.split("\n"))
+    .filter((c) => c.trim() !== "");
+  const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
+  if (!repo && tag) throw invalidArgument("tag without repo");
+  const out = await ctx.engine.containerCommit(container, {
+    ...(reference ? { reference } : {}),
+    ...(comment ? { comment } : {}),
+    ...(author ? { author } : {}),
+    ...(changes.length > 0 ? { changes } : {}),
+    pause: queryOptBool(q, "pause") ?? true,
+    signal: ctx.signal,
+  });
+  sendJson(ctx.res, 201, out);
+}
+
 export function containerRoutes(r: Router): Router {
   return r
+    .post("/containers/create", create)
+    .get("/containers/{id}/stats", stats)
+    .head("/containers/{id}/archive", archiveHead)
+    .get("/containers/{id}/archive", archiveGet)
+    .put("/containers/{id}/archive", archivePut)
+    .get("/containers/{id}/export", exportContainer)
+    .post("/commit", commit)
     .get("/containers/json", list)
     .post("/containers/prune", prune)
     .get("/containers/{id}/json", inspect)

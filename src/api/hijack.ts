@@ -1,0 +1,150 @@
+/**
+ * Taking over a connection for attach and exec start, as Docker does: with `Connection: Upgrade`
+ * / `Upgrade: tcp` the answer is `101 UPGRADED` and the socket then carries the container's
+ * output one way and its stdin the other (half-close ends stdin, output goes on); without it
+ * (docker-py's plain form) a `200 OK` with the stream as the body, closed at the end.
+ * Also: Docker's detach keys, watched for in stdin.
+ */
+import type { Writable } from "node:stream";
+import { invalidArgument } from "../base/errors.js";
+import type { RequestContext } from "./router.js";
+import { OutputWriter } from "./streams.js";
+
+export interface Hijacked {
+  readonly out: OutputWriter;
+  /** Calls back with the client's input (stdin) and once when the client half-closes it. */
+  onInput(data: (chunk: Buffer) => void, end: () => void): void;
+  /** Ends the output and the connection. */
+  close(): void;
+  /** Resolves when the client went away (or close() ran). */
+  readonly closed: Promise<void>;
+}
+
+/** The stream's media type: multiplexed framing (API 1.42 and later say so) or raw bytes. */
+function contentType(multiplexed: boolean): string {
+  return multiplexed ? "application/vnd.docker.multiplexed-stream" : "application/vnd.docker.raw-stream";
+}
+
+export function hijack(ctx: RequestContext, opts: { multiplexed: boolean }): Hijacked {
+  const up = ctx.upgrade;
+  if (up) {
+    const socket = up.socket;
+    socket.write(
+      `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType(opts.multiplexed)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+    );
+    // The response object no longer speaks for this socket.
+    ctx.res.detachSocket(socket as import("node:net").Socket);
+    const closed = new Promise<void>((resolve) => {
+      socket.once("close", () => resolve());
+    });
+    return {
+      out: new OutputWriter(socket as Writable, opts),
+      onInput(data, end) {
+        if (up.head.length > 0) data(up.head);
+        socket.on("data", data);
+        socket.once("end", end);
+        socket.resume();
+      },
+      close() {
+        if (!socket.destroyed) socket.end();
+      },
+      closed,
+    };
+  }
+  const { res, req } = ctx;
+  // The plain form: no chunked encoding and no keep-alive, the stream is the body.
+  res.useChunkedEncodingByDefault = false;
+  res.shouldKeepAlive = false;
+  res.writeHead(200, { "Content-Type": contentType(opts.multiplexed), Connection: "close" });
+  res.flushHeaders();
+  const closed = new Promise<void>((resolve) => {
+    res.once("close", () => resolve());
+  });
+  return {
+    out: new OutputWriter(res, opts),
+    onInput(data, end) {
+      req.on("data", data);
+      if (req.readableEnded) end();
+      else req.once("end", end);
+    },
+    close() {
+      if (!res.writableEnded) res.end();
+    },
+    closed,
+  };
+}
+
+/**
+ * Docker's detach key notation: comma-separated keys, each one character or `ctrl-X` (X a
+ * letter, `@`, `[`, `\`, `]`, `^` or `_`). Default Ctrl-P Ctrl-Q.
+ */
+export function parseDetachKeys(text: string | undefined): number[] {
+  if (text === undefined || text === "") return [16, 17];
+  const out: number[] = [];
+  for (const key of text.split(",")) {
+    const k = key.trim();
+    if (k.length === 1) {
+      out.push(k.charCodeAt(0));
+      continue;
+    }
+    const m = /^ctrl-(.)$/i.exec(k);
+    const c = m?.[1];
+    if (c === undefined) throw invalidArgument(`Invalid escape keys (${text}) provided`);
+    const code = c.toLowerCase().charCodeAt(0);
+    if (code >= 97 && code <= 122) out.push(code - 96);
+    else if (c === "@") out.push(0);
+    else if ("[\\]^_".includes(c)) out.push(c.charCodeAt(0) - 64);
+    else throw invalidArgument(`Invalid escape keys (${text}) provided`);
+  }
+  return out;
+}
+
+/**
+ * Watches stdin for the detach sequence. Bytes that might start the sequence are held back;
+ * when the sequence is complete, `onDetach` runs and what came before it is passed on.
+ */
+export class DetachWatcher {
+  private readonly keys: readonly number[];
+  private held: number[] = [];
+
+  constructor(keys: readonly number[]) {
+    this.keys = keys;
+  }
+
+  /** Returns the bytes to pass to the container and whether the sequence was typed. */
+  feed(chunk: Uint8Array): { pass: Buffer; detach: boolean } {
+    const pass: number[] = [];
+    for (const b of chunk) {
+      if (this.keys.length > 0 && b === this.keys[this.held.length]) {
+        this.held.push(b);
+        if (this.held.length === this.keys.length) {
+          this.held = [];
+          return { pass: Buffer.from(pass), detach: true };
+        }
+        continue;
+      }
+      if (this.held.length > 0) {
+        pass.push(...this.held);
+        this.held = [];
+        if (this.keys.length > 0 && b === this.keys[0]) {
+          this.held.push(b);
+          continue;
+        }
+      }
+      pass.push(b);
+    }
+    return { pass: Buffer.from(pass), detach: false };
+  }
+}
+
+/**
+ * Runs a call on a session whose connection may already be gone (stdin after the process ended,
+ * detach after the output ended): such a failure concerns no one, and must not escape.
+ */
+export function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the session ended first
+  }
+}
