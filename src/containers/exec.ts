@@ -461,7 +461,7 @@ export class ExecService {
       };
       return {
         id: o.execId,
-        writeStdin: (d) => c?.writeStdin(Buffer.from(d)),
+        writeStdin: async (d) => c?.writeStdin(Buffer.from(d.buffer, d.byteOffset, d.byteLength)),
         endStdin: () => c?.endStdin(),
         resize: (h, w) => this.resize(o.execId, h, w),
         detach: () => {

@@ -101,7 +101,8 @@ export interface StartOptions {
 
 /** An attached start: write stdin, wait for the exit code. */
 export interface AttachedStart {
-  writeStdin(data: Buffer): void;
+  /** Resolves once the data is handed on (or dropped: stdin is gone), so callers can wait before reading more. */
+  writeStdin(data: Buffer): Promise<void>;
   endStdin(): void;
   detach(): void;
 }

@@ -569,7 +569,8 @@ export interface AttachHandlers {
 
 /** An attached session: the container's stdin, and detaching. */
 export interface AttachSession {
-  writeStdin(data: Uint8Array): void;
+  /** Resolves once the data is handed on (or dropped: stdin is gone), so callers can wait before reading more. */
+  writeStdin(data: Uint8Array): Promise<void>;
   endStdin(): void;
   /** Resizes the container's terminal (with Tty). */
   resize(height: number, width: number): Promise<void>;

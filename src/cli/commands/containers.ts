@@ -154,12 +154,18 @@ export async function streamSession(
           }
         }
       }
-      s.writeStdin(chunk);
+      // One chunk in flight at a time: stdin is read no faster than the container takes it.
+      stdin.pause();
+      void s.writeStdin(chunk).then(() => {
+        if (!stopped) stdin.resume();
+      });
     };
+    let stopped = false;
     stdin.on("data", onData);
     const onEnd = () => s.endStdin();
     stdin.on("end", onEnd);
     cleanups.push(() => {
+      stopped = true;
       stdin.off("data", onData);
       stdin.off("end", onEnd);
       stdin.pause();
