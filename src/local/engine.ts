@@ -9,7 +9,7 @@ import { buildImage } from "../build/builder.js";
 import { buildCacheUsage, pruneBuildCache } from "../build/prune.js";
 import { sweepStaleWorkspaces } from "../build/workspace.js";
 import type { HostPlatform } from "../config/host.js";
-import { layout, type Roots } from "../config/roots.js";
+import { DEFAULT_ROOT, layout, type Roots } from "../config/roots.js";
 import { ContainerFiles } from "../containers/archive.js";
 import { commitContainer } from "../containers/commit.js";
 import { ExecService } from "../containers/exec.js";
@@ -89,7 +89,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     netnsDir: paths.netns,
     cniDir: `${opts.roots.runroot}/cni`,
     dnsDir: `${opts.roots.runroot}/aardvark`,
-    settings: loadNetworkSettings(process.env),
+    settings: loadNetworkSettings(process.env, { root: opts.roots.root, defaultRoot: DEFAULT_ROOT }),
     ...(opts.now ? { now: opts.now } : {}),
   });
   network.ensurePredefined();

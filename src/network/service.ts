@@ -11,7 +11,6 @@
  * detaches what a killed process left behind.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -41,16 +40,24 @@ import {
   type NetworkRecord,
   type PublishedPort,
 } from "../metadata/networks.js";
-import { execProgram } from "../sys/exec.js";
 import { writeFileAtomic } from "../sys/fs.js";
+import { LockDir } from "../sys/lock.js";
 import { createNetns, removeNetns } from "../sys/netns.js";
+import {
+  type BridgeSpec,
+  bridgeReady,
+  type HostNet,
+  hostAddresses,
+  hostRoutes,
+  setUpBridge,
+  tearDownBridge,
+} from "./bridge.js";
 import {
   addNetworkList,
   CNI_VERSION,
   type CniResult,
   decodeResult,
   delNetworkList,
-  invokePlugin,
   type NetworkConfigList,
   type PluginConfig,
 } from "./cni.js";
@@ -67,7 +74,7 @@ import {
   type Subnet,
 } from "./ipnet.js";
 import { canBind, ephemeralPort, forwardedHostPorts, type PortRequest, requestedPorts } from "./ports.js";
-import { DEVICE_NAME, type NetworkSettings } from "./settings.js";
+import { DEVICE_NAME, HOST_STATE_DIR, type NetworkSettings } from "./settings.js";
 
 export const DEFAULT_NETWORK = "bridge";
 const VALID_NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -85,6 +92,38 @@ export interface NetworkServiceDeps {
   readonly settings: NetworkSettings;
   readonly cniPath?: string;
   readonly now?: () => number;
+  /** Host-wide state shared with every other store (HOST_STATE_DIR unless a test says otherwise). */
+  readonly hostStateDir?: string;
+}
+
+/**
+ * What a stored CNI result records besides the result: the plugins its ADD ran, so that DEL runs
+ * the same ones. A result stored without it came from the earlier plugin list (bridge with its
+ * own masquerading, portmap, firewall), which DEL then runs.
+ */
+interface StoredResult {
+  readonly plugins: readonly string[] | undefined;
+  readonly result: CniResult | undefined;
+}
+
+function encodeStored(plugins: readonly PluginConfig[], r: CniResult): string {
+  return JSON.stringify({ plugins: plugins.map((p) => p.type), result: r.raw });
+}
+
+function decodeStored(text: string): StoredResult {
+  if (text === "") return { plugins: undefined, result: undefined };
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === "object" && v !== null && "plugins" in v && Array.isArray(v.plugins) && "result" in v) {
+      return {
+        plugins: v.plugins.filter((p): p is string => typeof p === "string"),
+        result: decodeResult(v.result),
+      };
+    }
+    return { plugins: undefined, result: decodeResult(v) };
+  } catch {
+    return { plugins: undefined, result: undefined };
+  }
 }
 
 /** What a container's attachment needs to know about it. */
@@ -123,38 +162,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** IPv4 routes of the host (from /proc/net/route), the default route left out. */
-export function hostRoutes(): Subnet[] {
-  let text = "";
-  try {
-    text = readFileSync("/proc/net/route", "utf8");
-  } catch {
-    return [];
-  }
-  const out: Subnet[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8) continue;
-    const le = (hex: string) => {
-      const n = Number.parseInt(hex, 16);
-      // Little-endian on x86: reverse the bytes.
-      return (
-        (n & 0xff) * 2 ** 24 +
-        ((n >>> 8) & 0xff) * 2 ** 16 +
-        ((n >>> 16) & 0xff) * 2 ** 8 +
-        ((n >>> 24) & 0xff)
-      );
-    };
-    const dst = le(f[1] ?? "0");
-    const mask = le(f[7] ?? "0");
-    if (mask === 0) continue;
-    let prefix = 0;
-    for (let m = mask; m > 0 && m & 0x80000000; m = (m << 1) >>> 0) prefix++;
-    out.push({ base: dst, prefix });
-  }
-  return out;
-}
-
 export class NetworkService {
   readonly meta: NetworkMetadata;
   private readonly now: () => number;
@@ -174,6 +181,15 @@ export class NetworkService {
 
   private ipamDir(): string {
     return join(this.deps.cniDir, "ipam");
+  }
+
+  private bridgeMarkers(): string {
+    return join(this.deps.cniDir, "bridges");
+  }
+
+  /** Runs `fn` under the host-wide network lock (bridge set-up, subnets, host ports). */
+  private withHostLock<T>(fn: () => Promise<T>): Promise<T> {
+    return new LockDir(join(this.deps.hostStateDir ?? HOST_STATE_DIR, "locks")).with("network", fn);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -255,13 +271,19 @@ export class NetworkService {
     });
   }
 
-  /** A subnet from the address pools that no network of ours and no host route overlaps. */
-  private freeSubnet(): { subnet: string; gateway: string } {
+  /**
+   * A subnet from the address pools that no network of ours (but `except`), no host route and
+   * none of `hostTaken` (addresses of the host's devices) overlaps.
+   */
+  private freeSubnet(opts: { hostTaken?: readonly Subnet[]; except?: string } = {}): {
+    subnet: string;
+    gateway: string;
+  } {
     const taken: Subnet[] = [
-      ...hostRoutes(),
+      ...(opts.hostTaken ?? hostRoutes().map((r) => r.subnet)),
       ...this.meta
         .listNetworks()
-        .filter((n) => n.subnet !== "")
+        .filter((n) => n.subnet !== "" && n.id !== opts.except)
         .map((n) => parseSubnet(n.subnet, { loose: true })),
     ];
     for (const pool of this.deps.settings.pools) {
@@ -273,6 +295,55 @@ export class NetworkService {
     throw failedPrecondition(
       "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
     );
+  }
+
+  private bridgeSpec(n: NetworkRecord): BridgeSpec {
+    return { bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal };
+  }
+
+  /** Subnets of the host's devices (addresses and routes) other than `bridge`. */
+  private async hostTaken(bridge: string): Promise<Subnet[]> {
+    const nets: HostNet[] = [...(await hostAddresses()), ...hostRoutes()];
+    return nets.filter((h) => h.dev !== bridge).map((h) => h.subnet);
+  }
+
+  /**
+   * Makes sure a bridge network's device, address and firewall rules are in place before a
+   * container is attached to it. Usually three file reads; otherwise, under the host-wide lock:
+   * when the network's subnet now overlaps an address or route of another device (Docker,
+   * Podman, another store, a VPN came first), the default network moves to a free subnet (when
+   * nothing of ours is attached to it) and any other network is refused; then the device is
+   * created or re-addressed (a stale device keeps its name and gets our address) and the rules
+   * written. Returns the network as it is now.
+   */
+  async ensureBridge(net: NetworkRecord): Promise<NetworkRecord> {
+    if (net.driver !== "bridge" || net.bridge === "") return net;
+    if (bridgeReady(this.bridgeSpec(net), this.bridgeMarkers())) return net;
+    return this.withHostLock(async () => {
+      let cur = this.meta.getNetwork(net.id) ?? net;
+      if (bridgeReady(this.bridgeSpec(cur), this.bridgeMarkers())) return cur;
+      const taken = await this.hostTaken(cur.bridge);
+      const mine = parseSubnet(cur.subnet, { loose: true });
+      if (taken.some((t) => overlaps(t, mine))) {
+        if (!(cur.predefined && cur.name === DEFAULT_NETWORK && !this.deps.settings.bip))
+          throw failedPrecondition(
+            `network ${cur.name}: its subnet ${cur.subnet} overlaps an address or route of another device on this host`,
+          );
+        const addressing = this.freeSubnet({ hostTaken: taken, except: cur.id });
+        this.db.write(() => {
+          const now = this.meta.getNetwork(cur.id);
+          if (!now || now.subnet !== cur.subnet) return;
+          if (this.meta.endpointsOn(cur.id).some((e) => e.state !== ""))
+            throw failedPrecondition(
+              `network ${cur.name}: its subnet ${cur.subnet} overlaps another device's, and containers are attached to it`,
+            );
+          this.meta.updateAddressing(cur.id, { bridge: cur.bridge, ...addressing });
+        });
+        cur = this.meta.getNetwork(cur.id) ?? cur;
+      }
+      await setUpBridge(this.bridgeSpec(cur), this.bridgeMarkers());
+      return cur;
+    });
   }
 
   /** A network by full ID, name, or unique ID prefix. */
@@ -329,29 +400,44 @@ export class NetworkService {
       fixed = { subnet: formatSubnet(subnet), gateway };
     }
     const created = rfc3339(this.now());
-    this.db.write(() => {
-      if (this.meta.networkByName(name)) throw alreadyExists(`network with name ${name} already exists`);
-      let addressing = fixed;
-      if (addressing) {
-        const s = parseSubnet(addressing.subnet);
-        for (const n of this.meta.listNetworks()) {
-          if (n.subnet && overlaps(parseSubnet(n.subnet, { loose: true }), s))
+    // Under the host-wide lock, so that no other store picks the same subnet meanwhile; the
+    // bridge device is made at once (as Docker does), which shows the subnet to every store.
+    await this.withHostLock(async () => {
+      const taken = await this.hostTaken(bridge);
+      const rec = this.db.write((): NetworkRecord => {
+        if (this.meta.networkByName(name)) throw alreadyExists(`network with name ${name} already exists`);
+        let addressing = fixed;
+        if (addressing) {
+          const s = parseSubnet(addressing.subnet);
+          const ours = this.meta
+            .listNetworks()
+            .some((n) => n.subnet !== "" && overlaps(parseSubnet(n.subnet, { loose: true }), s));
+          if (ours || taken.some((t) => overlaps(t, s)))
             throw failedPrecondition("Pool overlaps with other one on this address space");
-        }
-      } else addressing = this.freeSubnet();
-      this.meta.insertNetwork({
-        id,
-        name,
-        driver,
-        bridge,
-        ...addressing,
-        internal: req.Internal === true,
-        dns: true,
-        predefined: false,
-        labels: { ...(req.Labels ?? {}) },
-        options,
-        created,
+        } else addressing = this.freeSubnet({ hostTaken: taken });
+        const r: NetworkRecord = {
+          id,
+          name,
+          driver,
+          bridge,
+          ...addressing,
+          internal: req.Internal === true,
+          dns: true,
+          predefined: false,
+          labels: { ...(req.Labels ?? {}) },
+          options,
+          created,
+        };
+        this.meta.insertNetwork(r);
+        return r;
       });
+      try {
+        await setUpBridge(this.bridgeSpec(rec), this.bridgeMarkers());
+      } catch (err) {
+        this.db.write(() => this.meta.deleteNetwork(id));
+        await tearDownBridge(bridge, this.bridgeMarkers()).catch(() => undefined);
+        throw err;
+      }
     });
     return { Id: id, Warning: "" };
   }
@@ -451,7 +537,7 @@ export class NetworkService {
   }
 
   private async removeBridge(n: NetworkRecord): Promise<void> {
-    if (n.bridge) await execProgram("ip", ["link", "del", n.bridge], { pkg: "iproute2" });
+    if (n.bridge) await this.withHostLock(() => tearDownBridge(n.bridge, this.bridgeMarkers()));
     await rm(join(this.ipamDir(), n.name), { recursive: true, force: true });
   }
 
@@ -592,14 +678,22 @@ export class NetworkService {
     return chosen;
   }
 
-  /** The CNI network configuration list of a bridge network. */
-  configList(n: NetworkRecord): NetworkConfigList {
-    const plugins: PluginConfig[] = [
+  /**
+   * The CNI network configuration list of a bridge network: the bridge plugin (veth pair, address
+   * from host-local IPAM) and, for a container that publishes ports, portmap. The bridge's
+   * masquerading and forwarding rules are static (`ensureBridge`), not made per container.
+   * `plugins` names the plugins of a stored attachment (DEL runs what ADD ran); "legacy" is the
+   * list attachments were made with before the rules became static.
+   */
+  configList(n: NetworkRecord, plugins: readonly string[] | "legacy" = ["bridge"]): NetworkConfigList {
+    const legacy = plugins === "legacy";
+    const want = (t: string) => legacy || plugins.includes(t);
+    const list: PluginConfig[] = [
       {
         type: "bridge",
         bridge: n.bridge,
         isGateway: true,
-        ipMasq: !n.internal,
+        ipMasq: legacy && !n.internal,
         hairpinMode: true,
         capabilities: { ips: true },
         ipam: {
@@ -610,9 +704,17 @@ export class NetworkService {
         },
       },
     ];
-    if (!n.internal) plugins.push({ type: "portmap", snat: true, capabilities: { portMappings: true } });
-    plugins.push({ type: "firewall", backend: "iptables" });
-    return { cniVersion: CNI_VERSION, name: n.name, plugins };
+    if (!n.internal && want("portmap"))
+      list.push({ type: "portmap", snat: true, capabilities: { portMappings: true } });
+    if (legacy) list.push({ type: "firewall", backend: "iptables" });
+    return { cniVersion: CNI_VERSION, name: n.name, plugins: list };
+  }
+
+  /** The plugins an endpoint's attachment runs: portmap only where ports are published. */
+  private pluginsFor(ep: Pick<EndpointRecord, "ifname">, ports: readonly PublishedPort[]): string[] {
+    return (ep.ifname === "eth0" || ep.ifname === "") && ports.length > 0
+      ? ["bridge", "portmap"]
+      : ["bridge"];
   }
 
   private runtimeConfig(ep: EndpointRecord, first: boolean, ports: readonly PublishedPort[]) {
@@ -638,6 +740,17 @@ export class NetworkService {
     if (eps.length === 0) return undefined;
     // A previous attachment that was never torn down (a crash): tear it down first.
     if (eps.some((e) => e.state !== "")) await this.detach(target.id);
+    for (const e of eps) {
+      const net = this.meta.getNetwork(e.networkId);
+      if (net) await this.ensureBridge(net);
+    }
+    // Host ports are shared by every store on the host: choosing them and programming the
+    // forwarding rules run under the host-wide lock, so two stores never publish one port.
+    if (requestedPorts(target.config, target.hostConfig).length === 0) return this.attachNow(target, eps);
+    return this.withHostLock(() => this.attachNow(target, eps));
+  }
+
+  private async attachNow(target: AttachTarget, eps: readonly EndpointRecord[]): Promise<Attachment> {
     const first = eps[0] as EndpointRecord;
     const ports = await this.choosePorts(target, first.endpointId);
     this.db.write(() => {
@@ -668,17 +781,6 @@ export class NetworkService {
     const netns = this.netnsPath(target.id);
     try {
       await createNetns(netns);
-      await invokePlugin(
-        "ADD",
-        JSON.stringify({ cniVersion: CNI_VERSION, name: "lo", type: "loopback" }),
-        "loopback",
-        {
-          containerId: target.id,
-          netns,
-          ifname: "lo",
-          ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
-        },
-      );
       let ip = "";
       let nameservers: string[] = [];
       for (const [i, e] of eps.entries()) {
@@ -709,7 +811,7 @@ export class NetworkService {
     ep: EndpointRecord,
     ports: readonly PublishedPort[],
   ): Promise<CniResult> {
-    const list = this.configList(net);
+    const list = this.configList(net, this.pluginsFor(ep, ports));
     const record = (r: CniResult, done: boolean) => {
       const ipc = r.ips[0];
       const iface = ipc?.interface !== undefined ? r.interfaces[ipc.interface] : undefined;
@@ -718,7 +820,7 @@ export class NetworkService {
           address: ipc?.address ?? "",
           gateway: ipc?.gateway ?? "",
           mac: iface?.mac ?? "",
-          result: JSON.stringify(r.raw),
+          result: encodeStored(list.plugins, r),
           done,
         }),
       );
@@ -776,17 +878,12 @@ export class NetworkService {
   ): Promise<void> {
     const net = this.meta.getNetwork(ep.networkId);
     if (!net) return;
-    let prev: CniResult | undefined;
-    if (ep.result) {
-      try {
-        prev = decodeResult(JSON.parse(ep.result));
-      } catch {
-        prev = undefined;
-      }
-    }
+    const stored = decodeStored(ep.result);
+    const prev = stored.result;
+    const plugins = stored.plugins ?? (prev ? "legacy" : this.pluginsFor(ep, ports));
     const rc = this.runtimeConfig(ep, ep.ifname === "eth0", ports);
     await delNetworkList(
-      this.configList(net),
+      this.configList(net, plugins),
       {
         containerId,
         netns: this.netnsPath(containerId),
@@ -975,7 +1072,7 @@ export class NetworkService {
    */
   async attachSandbox(id: string): Promise<Attachment> {
     if (!/^[a-f0-9]{64}$/.test(id)) throw invalidArgument(`invalid sandbox id ${id}`);
-    const net = this.resolve(DEFAULT_NETWORK);
+    const net = await this.ensureBridge(this.resolve(DEFAULT_NETWORK));
     await mkdir(this.sandboxDir(), { recursive: true, mode: 0o700 });
     const file = join(this.sandboxDir(), `${id}.json`);
     await writeFileAtomic(file, JSON.stringify({ pid: process.pid, result: "" }), 0o600);
@@ -983,30 +1080,20 @@ export class NetworkService {
     try {
       await createNetns(netns);
       const cniPath = this.deps.cniPath ? { cniPath: this.deps.cniPath } : {};
-      await invokePlugin(
-        "ADD",
-        JSON.stringify({ cniVersion: CNI_VERSION, name: "lo", type: "loopback" }),
-        "loopback",
-        {
-          containerId: id,
-          netns,
-          ifname: "lo",
-          ...cniPath,
-        },
-      );
+      const list = this.configList(net);
       // Intermediate results are recorded in order, before the final one.
       let pending: Promise<void> = Promise.resolve();
-      const save = (raw: unknown) => {
+      const save = (r: CniResult) => {
         pending = pending.then(() =>
-          writeFileAtomic(file, JSON.stringify({ pid: process.pid, result: JSON.stringify(raw) }), 0o600),
+          writeFileAtomic(
+            file,
+            JSON.stringify({ pid: process.pid, result: encodeStored(list.plugins, r) }),
+            0o600,
+          ),
         );
       };
-      const result = await addNetworkList(
-        this.configList(net),
-        { containerId: id, netns, ifname: "eth0", ...cniPath },
-        (r) => save(r.raw),
-      );
-      save(result.raw);
+      const result = await addNetworkList(list, { containerId: id, netns, ifname: "eth0", ...cniPath }, save);
+      save(result);
       await pending;
       return { netnsPath: netns, ip: (result.ips[0]?.address ?? "").split("/")[0] ?? "", nameservers: [] };
     } catch (err) {
@@ -1019,15 +1106,11 @@ export class NetworkService {
   async detachSandbox(id: string): Promise<void> {
     const rec = await this.readSandbox(id);
     const net = this.meta.networkByName(DEFAULT_NETWORK);
-    let prev: CniResult | undefined;
-    try {
-      prev = rec?.result ? decodeResult(JSON.parse(rec.result)) : undefined;
-    } catch {
-      prev = undefined;
-    }
+    const stored = decodeStored(rec?.result ?? "");
+    const prev = stored.result;
     if (net) {
       await delNetworkList(
-        this.configList(net),
+        this.configList(net, stored.plugins ?? (prev ? "legacy" : ["bridge"])),
         {
           containerId: id,
           netns: this.netnsPath(id),

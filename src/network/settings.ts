@@ -2,10 +2,14 @@
  * Network settings of this machine, Docker's daemon.json keys read from /etc/berth/daemon.json
  * (or BERTH_DAEMON_CONFIG): `bridge` (the default network's device), `bip` (its gateway address
  * and prefix, `172.17.0.1/16`), `default-address-pools` (`[{"base": "172.18.0.0/16", "size":
- * 16}]`, where `network create` finds subnets). BERTH_BRIDGE, BERTH_BIP and
- * BERTH_DEFAULT_ADDRESS_POOLS (the same JSON) override them, so that several stores on one host
- * (tests) each have a bridge of their own.
+ * 16}]`, where the default network and `network create` find subnets). BERTH_BRIDGE, BERTH_BIP
+ * and BERTH_DEFAULT_ADDRESS_POOLS (the same JSON) override them.
+ *
+ * With no `bridge` setting the default network's device is named after the store: `berth0` for
+ * the default root, `berth-<8 hex of the root's path hash>` for any other, so that stores side by
+ * side each have a bridge of their own and never fight over one device's address.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { errnoCode, invalidArgument } from "../base/errors.js";
 import { DEFAULT_DAEMON_CONFIG } from "../registry/settings.js";
@@ -19,12 +23,26 @@ export interface AddressPool {
 export interface NetworkSettings {
   /** The default network's bridge device. */
   readonly bridge: string;
+  /** Whether `bridge` was configured (daemon.json or BERTH_BRIDGE) rather than named after the store. */
+  readonly bridgeConfigured: boolean;
   /** The default network's subnet, or undefined to choose one (172.17.0.0/16 when free). */
   readonly bip?: { readonly subnet: Subnet; readonly gateway: string };
   readonly pools: readonly AddressPool[];
 }
 
 export const DEFAULT_BRIDGE = "berth0";
+
+/**
+ * Host-wide state shared by every store on the machine (a tmpfs, like the bridges and firewall
+ * rules it describes): the lock under which bridges are set up and host ports claimed.
+ */
+export const HOST_STATE_DIR = "/run/berth-host";
+
+/** The default network's device of the store at `root` when no setting names one. */
+export function storeBridgeName(root: string, defaultRoot: string): string {
+  if (root === defaultRoot) return DEFAULT_BRIDGE;
+  return `berth-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`;
+}
 
 /** Docker's default pools: 172.17-31/16, then 192.168.0.0/16 in /20s. */
 export const DEFAULT_POOLS: readonly AddressPool[] = [
@@ -66,7 +84,16 @@ function parsePools(v: unknown, where: string): AddressPool[] {
   });
 }
 
-export function loadNetworkSettings(env: Readonly<Record<string, string | undefined>>): NetworkSettings {
+export interface LoadSettingsOptions {
+  /** The store's root and the default root: the default bridge's name is derived from them. */
+  readonly root: string;
+  readonly defaultRoot: string;
+}
+
+export function loadNetworkSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  opts: LoadSettingsOptions,
+): NetworkSettings {
   const path = env.BERTH_DAEMON_CONFIG || DEFAULT_DAEMON_CONFIG;
   let doc: Record<string, unknown> = {};
   try {
@@ -75,9 +102,11 @@ export function loadNetworkSettings(env: Readonly<Record<string, string | undefi
   } catch (err) {
     if (errnoCode(err) !== "ENOENT") throw invalidArgument(`cannot read ${path}: ${String(err)}`, err);
   }
-  let bridge = DEFAULT_BRIDGE;
+  let bridge: string | undefined;
   if (typeof doc.bridge === "string" && doc.bridge !== "") bridge = doc.bridge;
   if (env.BERTH_BRIDGE) bridge = env.BERTH_BRIDGE;
+  const bridgeConfigured = bridge !== undefined;
+  bridge ??= storeBridgeName(opts.root, opts.defaultRoot);
   if (!DEVICE_NAME.test(bridge)) throw invalidArgument(`invalid bridge device name ${bridge}`);
   let bip: NetworkSettings["bip"];
   if (typeof doc.bip === "string" && doc.bip !== "") bip = parseBip(doc.bip, path);
@@ -93,5 +122,5 @@ export function loadNetworkSettings(env: Readonly<Record<string, string | undefi
     }
     pools = parsePools(v, "BERTH_DEFAULT_ADDRESS_POOLS");
   }
-  return { bridge, ...(bip ? { bip } : {}), pools };
+  return { bridge, bridgeConfigured, ...(bip ? { bip } : {}), pools };
 }

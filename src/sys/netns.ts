@@ -9,14 +9,20 @@ import { internal } from "../base/errors.js";
 import { execProgram } from "./exec.js";
 import { isMountPoint, unmount } from "./mount.js";
 
-/** Creates a new network namespace bound at `path` (a no-op when one is bound there). */
+/**
+ * Creates a new network namespace bound at `path` (a no-op when one is bound there), its loopback
+ * device up: `unshare` runs `ip link set lo up` inside the new namespace, one program for both.
+ */
 export async function createNetns(path: string): Promise<void> {
   if (await isMountPoint(path)) return;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const fh = await open(path, "a", 0o600);
   await fh.close();
-  const r = await execProgram("unshare", [`--net=${path}`, "true"], { pkg: "util-linux" });
+  const r = await execProgram("unshare", [`--net=${path}`, "ip", "link", "set", "lo", "up"], {
+    pkg: "util-linux",
+  });
   if (r.code !== 0) {
+    await unmount(path).catch(() => undefined);
     await rm(path, { force: true });
     throw internal(`cannot create a network namespace at ${path}: ${r.stderr.trim()}`);
   }

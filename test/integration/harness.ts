@@ -7,6 +7,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BERTH, ensureBusyboxImage } from "../../scripts/busybox-image.js";
+import { DEFAULT_ROOT } from "../../src/config/roots.js";
+import { tearDownBridge } from "../../src/network/bridge.js";
+import { storeBridgeName } from "../../src/network/settings.js";
 
 export { BERTH };
 
@@ -109,8 +112,16 @@ export class Store {
     private readonly releaseSlot: () => Promise<void>,
   ) {}
 
-  static async create(): Promise<Store> {
+  /**
+   * A store in a new temporary directory. Its default bridge and address pools come from a slot
+   * of its own (BERTH_BRIDGE, BERTH_BIP, BERTH_DEFAULT_ADDRESS_POOLS), unless `defaultNetwork`:
+   * then it has no network settings at all, as a user's store, and its bridge (named after its
+   * root) and subnets are whatever berth chooses beside every other store on the host.
+   */
+  static async create(opts: { defaultNetwork?: boolean } = {}): Promise<Store> {
     const dir = await mkdtemp(join(tmpdir(), "berth-it-"));
+    if (opts.defaultNetwork)
+      return new Store(dir, join(dir, "root"), join(dir, "run"), {}, () => Promise.resolve());
     const { slot, release } = await claimNetworkSlot();
     // Default bridge: 10.(16+slot/256).(slot%256).0/24; user networks: a /22 of 100.64.0.0/10 in /26s.
     const pool = 100 * 2 ** 24 + 64 * 2 ** 16 + slot * 1024;
@@ -121,6 +132,11 @@ export class Store {
       BERTH_DEFAULT_ADDRESS_POOLS: JSON.stringify([{ base: `${ip(pool)}/22`, size: 26 }]),
     };
     return new Store(dir, join(dir, "root"), join(dir, "run"), env, release);
+  }
+
+  /** The default network's bridge device. */
+  get bridge(): string {
+    return this.env.BERTH_BRIDGE ?? storeBridgeName(this.root, DEFAULT_ROOT);
   }
 
   /** Runs `berth --root … --runroot … ARGS`. */
@@ -154,7 +170,7 @@ export class Store {
     // Networks: user networks (their bridges), the default bridge, the DNS server.
     const nets = await this.berth(["network", "ls", "-q", "--filter", "type=custom"]).catch(() => undefined);
     for (const n of nets?.stdout.split("\n").filter(Boolean) ?? []) await this.berth(["network", "rm", n]);
-    await runProgram("ip", ["link", "del", this.env.BERTH_BRIDGE ?? ""]);
+    await tearDownBridge(this.bridge, join(this.runroot, "cni", "bridges"));
     const dns = await readFile(join(this.runroot, "aardvark", "aardvark.pid"), "utf8").catch(() => "");
     if (Number(dns) > 0) {
       try {

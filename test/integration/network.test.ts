@@ -13,6 +13,7 @@ import { get } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { DEFAULT_ROOT } from "../../src/config/roots.js";
 import { openDatabase } from "../../src/metadata/db.js";
 import { NetworkService } from "../../src/network/service.js";
 import { loadNetworkSettings } from "../../src/network/settings.js";
@@ -59,7 +60,10 @@ function httpGet(port: number): Promise<string | undefined> {
 /** A page with the container's hostname, served by busybox httpd on port 80. */
 const WEB = ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"];
 
-/** What the store has made on the host: veths on its bridge, rules, leases, namespaces. */
+/**
+ * What the store has made on the host for containers: veths on its bridge, rules, leases,
+ * namespaces. The bridge's own static rules (its BERTH-<bridge> chains) stay while the bridge does.
+ */
 async function networkState(ids: readonly string[] = []) {
   const bridge = store.env.BERTH_BRIDGE ?? "";
   const links = (await runProgram("ip", ["-o", "link", "show", "master", bridge])).stdout
@@ -69,7 +73,10 @@ async function networkState(ids: readonly string[] = []) {
   const rules = (await runProgram("iptables-save", [])).stdout
     .split("\n")
     .filter(
-      (l) => l.startsWith("-A") && (l.includes(`${subnetPrefix}.`) || ids.some((id) => l.includes(id))),
+      (l) =>
+        l.startsWith("-A") &&
+        !l.includes(`BERTH-${bridge}`) &&
+        (l.includes(`${subnetPrefix}.`) || ids.some((id) => l.includes(id))),
     );
   const ipam = join(store.runroot, "cni", "ipam");
   const leases: string[] = [];
@@ -494,7 +501,10 @@ describe("sandboxes for build steps", () => {
         netnsDir: join(store.runroot, "netns"),
         cniDir: join(store.runroot, "cni"),
         dnsDir: join(store.runroot, "aardvark"),
-        settings: loadNetworkSettings({ ...process.env, ...store.env }),
+        settings: loadNetworkSettings(
+          { ...process.env, ...store.env },
+          { root: store.root, defaultRoot: DEFAULT_ROOT },
+        ),
       });
       const id = randomBytes(32).toString("hex");
       const a = await net.attachSandbox(id);
