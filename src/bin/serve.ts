@@ -86,6 +86,16 @@ export async function runServe(req: ServeRequest, _global: GlobalOptions, deps: 
     deps.stderr.write(`berth serve: ${errorMessage(err)}\n`);
     return 1;
   }
+  // As dockerd after a reboot or a crash: repair, then the containers whose policy asks to run.
+  try {
+    const report = await engine.containersStartup();
+    for (const id of report.started) log.info("started by its restart policy", { container: id });
+    for (const f of report.failed) {
+      log.error(`could not start by its restart policy: ${f.message}`, { container: f.id });
+    }
+  } catch (err) {
+    log.error(`recovery failed: ${errorMessage(err)}`);
+  }
   log.info("berth serve is ready", { version: deps.version });
   await stopped;
   await server.close();

@@ -38,6 +38,7 @@ import type {
   LogEntry,
   MountPoint,
   Port,
+  StartupReport,
 } from "../engine/types.js";
 import { matchLabels, parseTimestamp } from "../images/filters.js";
 import type { ImageStore } from "../images/store.js";
@@ -197,6 +198,29 @@ export class ContainerService {
         .map((r) => r.id),
     );
     await this.deps.network.reconcile((id) => running.has(id));
+  }
+
+  /**
+   * What a daemon does when it starts (`berth serve`): repair what killed processes left, then
+   * start the containers whose restart policy asks for it — `always`, and `unless-stopped` unless
+   * a user stopped it — as dockerd does after a reboot.
+   */
+  async startByRestartPolicy(): Promise<StartupReport> {
+    await this.reconcile();
+    const report: StartupReport = { started: [], failed: [] };
+    for (const s of this.meta.states()) {
+      if (s.incomplete || RUNNING_STATES.has(s.status)) continue;
+      const rec = this.meta.get(s.id);
+      const policy = rec?.hostConfig.RestartPolicy?.Name ?? "";
+      if (!rec || !(policy === "always" || (policy === "unless-stopped" && !rec.stoppedByUser))) continue;
+      try {
+        await this.start(rec.id);
+        report.started.push(rec.id);
+      } catch (err) {
+        report.failed.push({ id: rec.id, message: errorMessage(err) });
+      }
+    }
+    return report;
   }
 
   /** Records the exit of a container whose process has ended; true when it had. */
@@ -1187,12 +1211,23 @@ export function invocationError(message: string): BerthError {
   return failedPrecondition(text);
 }
 
-/** "SIGTERM", "TERM", "15" → what runc kill accepts ("TERM" or a number). */
+/** Linux signal names as Docker's signal.ParseSignal knows them (without SIG). */
+const SIGNAL_NAMES = new Set(
+  (
+    "ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT " +
+    "STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ"
+  ).split(" "),
+);
+
+/** "SIGTERM", "TERM", "15", "RTMIN+3" → what runc kill accepts ("TERM" or a number); else 400. */
 export function normalizeSignal(s: string): string {
   const t = s.trim().toUpperCase().replace(/^SIG/, "");
   if (!t) throw invalidArgument("invalid signal: empty");
-  if (/^\d+$/.test(t)) return t;
-  if (!/^[A-Z0-9+-]+$/.test(t)) throw invalidArgument(`Invalid signal: ${s}`);
+  if (/^\d+$/.test(t)) {
+    if (Number(t) < 1 || Number(t) > 64) throw invalidArgument(`Invalid signal: ${s}`);
+    return t;
+  }
+  if (!SIGNAL_NAMES.has(t) && !/^RTM(IN|AX)([+-]\d{1,2})?$/.test(t)) throw invalidArgument(`Invalid signal: ${s}`);
   return t;
 }
 

@@ -65,6 +65,7 @@ import type {
   NetworkListOptions,
   NetworksPruneResponse,
   ProgressEvent,
+  StartupReport,
   Volume,
   VolumeCreateRequest,
   VolumeListOptions,
@@ -123,6 +124,11 @@ export interface ContainerEngine {
     config: ExecConfig,
     opts?: ContainerExecOptions,
   ): Promise<ExecSession | undefined>;
+  /**
+   * What `berth serve` runs when it starts: repairs what killed processes left, then starts the
+   * containers whose restart policy asks for it (`always`; `unless-stopped` unless a user stopped it).
+   */
+  containersStartup(): Promise<StartupReport>;
   /** What conmon's exit command runs (`berth container cleanup ID`): record the exit, --rm, restart. */
   containerCleanup(id: string): Promise<void>;
   /** The writable layer's changes against the image (A/C/D), sorted by path. */

@@ -617,6 +617,12 @@ export interface LogEntry {
   readonly time: string;
 }
 
+/** What starting a daemon did to containers (restart policies after a reboot or a crash). */
+export interface StartupReport {
+  started: string[];
+  failed: Array<{ id: string; message: string }>;
+}
+
 export interface ContainersPruneResponse {
   ContainersDeleted: string[];
   SpaceReclaimed: number;

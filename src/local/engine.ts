@@ -205,6 +205,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerRename: (id, name) => containers.rename(id, name),
     containerPrune: (o) => containers.prune(o ?? {}),
     containerCleanup: (id) => containers.cleanup(id),
+    containersStartup: () => containers.startByRestartPolicy(),
     containerChanges: (id) => files.changes(id),
     containerCommit: (id, o) => commitContainer(containers, id, o),
     containerExport: (id, o) => files.export(id, o),
