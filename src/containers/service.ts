@@ -1227,7 +1227,8 @@ export function normalizeSignal(s: string): string {
     if (Number(t) < 1 || Number(t) > 64) throw invalidArgument(`Invalid signal: ${s}`);
     return t;
   }
-  if (!SIGNAL_NAMES.has(t) && !/^RTM(IN|AX)([+-]\d{1,2})?$/.test(t)) throw invalidArgument(`Invalid signal: ${s}`);
+  if (!SIGNAL_NAMES.has(t) && !/^RTM(IN|AX)([+-]\d{1,2})?$/.test(t))
+    throw invalidArgument(`Invalid signal: ${s}`);
   return t;
 }
 
