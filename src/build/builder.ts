@@ -632,7 +632,10 @@ class Build {
       };
       const created = await this.deps.store.createImage({ config: imageConfig, layers: result.layers, tags });
       this.log(id, `writing image ${created.id} done`);
-      for (const t of tags) this.log(id, `naming to ${referenceString(t)} done`);
+      for (const t of tags) {
+        this.log(id, `naming to ${referenceString(t)} done`);
+        this.deps.store.emitImageEvent("tag", created.id, familiarString(t), created.id);
+      }
       this.emit({ kind: "result", imageId: created.id, tags: tags.map((t) => familiarString(t)) });
     });
   }

@@ -48,6 +48,7 @@ export async function pruneBuildCache(
     return out;
   });
   const gc = await store.collectGarbage();
+  store.events.emit("builder", "prune", { ID: "", Attributes: { reclaimed: String(gc.bytes) } });
   return { CachesDeleted: deleted, SpaceReclaimed: gc.bytes };
 }
 

@@ -96,6 +96,7 @@ export async function loadImages(
         tags: image.tags,
       });
       replaced.push(...result.replaced);
+      store.emitImageEvent("load", result.id, result.id, result.id);
       if (image.tags.length === 0) loaded.push({ id: result.id });
       for (const t of image.tags) loaded.push({ reference: referenceString(t), id: result.id });
     }

@@ -161,6 +161,7 @@ export function saveImages(
     }
     await addEntry("oci-layout", Buffer.from(JSON.stringify({ imageLayoutVersion: "1.0.0" })));
     tar.finalize();
+    for (const { rec } of images) store.emitImageEvent("save", rec.id, rec.id, rec.id);
   };
   tar.pipe(out);
   produce().catch((err: unknown) => {

@@ -7,6 +7,7 @@ import type { HostPlatform } from "../config/host.js";
 import type { ByteSource, ImageImportOptions, ImageImportResult } from "../engine/types.js";
 import type { ImageConfig } from "../oci/image.js";
 import { parsePlatform } from "../oci/platform.js";
+import { familiarString } from "../oci/reference.js";
 import { applyChanges } from "./changes.js";
 import { parseTarget } from "./service.js";
 import type { ImageStore } from "./store.js";
@@ -41,6 +42,8 @@ export async function importImage(
   };
   try {
     const result = await store.createImage({ config, layers: [layer], tags: tag ? [tag] : [] });
+    if (tag) store.emitImageEvent("tag", result.id, familiarString(tag), result.id);
+    store.emitImageEvent("import", result.id, result.id, result.id);
     return { id: result.id };
   } catch (err) {
     await store.discardLayers([layer]);

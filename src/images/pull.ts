@@ -218,6 +218,7 @@ async function pullOne(
     const before = ref.tag !== undefined ? store.meta.getRef(refName(ref)) : undefined;
     await store.createImage({ config, configBytes, layers, tags });
     await store.discardBlobs(newBlobs);
+    store.emitImageEvent("pull", familiarString(ref), familiarName(ref), imageId);
     return { digest: top, newer: !(existing && (ref.tag === undefined || before?.imageId === imageId)) };
   } catch (err) {
     await store.discardLayers(ingested);

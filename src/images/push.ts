@@ -28,6 +28,7 @@ import {
 } from "../oci/media-types.js";
 import {
   familiarName,
+  familiarString,
   parseNormalizedNamed,
   parseReference,
   type Reference,
@@ -90,7 +91,10 @@ export function pushImage(
     }
     queue.push({ status: `The push refers to repository [${repositoryName(repo)}]` });
     const client = clientFor(repo, { auth: opts.auth, context: opts });
-    for (const target of targets) await pushOne(store, client, target, { ...opts, queue });
+    for (const target of targets) {
+      await pushOne(store, client, target, { ...opts, queue });
+      store.emitImageEvent("push", familiarString(target), familiarName(target));
+    }
   });
 }
 

@@ -223,6 +223,7 @@ export class ImageService {
     const ref = parseTarget(target);
     this.store.db.write(() => {
       this.store.meta.setRef(referenceString(ref), rec.id, "tag", this.store.now());
+      this.store.emitImageEvent("tag", rec.id, familiarString(ref), rec.id);
     });
   }
 
@@ -259,6 +260,7 @@ export class ImageService {
         this.store.db.write(() => {
           for (const r of refs) {
             this.store.meta.deleteRef(r.name);
+            this.store.emitImageEvent("untag", rec.id, rec.id, rec.id);
             records.push({ Untagged: familiar(r.name) });
           }
         });
@@ -276,6 +278,7 @@ export class ImageService {
   private untag(refName: string, id: Digest): ImageDeleteResponseItem[] {
     const out: ImageDeleteResponseItem[] = [];
     this.store.meta.deleteRef(refName);
+    this.store.emitImageEvent("untag", id, id, id);
     out.push({ Untagged: familiar(refName) });
     const removed = parseNormalizedNamed(refName);
     if (!removed.digest) {
@@ -286,6 +289,7 @@ export class ImageService {
         for (const { r, p } of rest) {
           if (p.digest && `${p.domain}/${p.path}` === repo) {
             this.store.meta.deleteRef(r.name);
+            this.store.emitImageEvent("untag", id, id, id);
             out.push({ Untagged: familiar(r.name) });
           }
         }
@@ -335,8 +339,10 @@ export class ImageService {
     this.store.db.write(() => {
       for (const r of this.store.meta.refsOf(rec.id)) {
         this.store.meta.deleteRef(r.name);
+        this.store.emitImageEvent("untag", rec.id, rec.id, rec.id);
         opts.records.push({ Untagged: familiar(r.name) });
       }
+      this.store.emitImageEvent("delete", rec.id, rec.id, rec.id);
       this.store.meta.deleteImage(rec.id);
     });
     opts.records.push({ Deleted: rec.id });
@@ -405,7 +411,9 @@ export class ImageService {
       if (danglingOnly || deleted.length === before) break;
     }
     await this.store.collectGarbage({ sweep: true });
-    return { ImagesDeleted: deleted, SpaceReclaimed: Math.max(0, sizeBefore - this.layersSize()) };
+    const reclaimed = Math.max(0, sizeBefore - this.layersSize());
+    this.store.events.emit("image", "prune", { ID: "", Attributes: { reclaimed: String(reclaimed) } });
+    return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
   private layersSize(): number {

@@ -14,6 +14,7 @@ import { conflict, invalidArgument, notFound } from "../base/errors.js";
 import type { ContentStore } from "../content/content-store.js";
 import { applyLayer } from "../diff/apply.js";
 import type { MetadataDb } from "../metadata/db.js";
+import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import { type ImageLayerRecord, ImageMetadata, type ImageRecord } from "../metadata/images.js";
 import { type Digest, sha256Digest } from "../oci/digest.js";
 import {
@@ -38,6 +39,8 @@ export interface ImageStoreDeps {
   readonly content: ContentStore;
   readonly snapshots: Snapshotter;
   readonly now?: () => number;
+  /** Where image events (pull, tag, delete, …) go; none by default. */
+  readonly events?: EventSink;
 }
 
 /** A layer as unpacked: its diffID, the chainID it was stored under and its blob. */
@@ -90,9 +93,11 @@ export class ImageStore {
   readonly content: ContentStore;
   readonly snapshots: Snapshotter;
   readonly now: () => number;
+  readonly events: EventSink;
 
   constructor(deps: ImageStoreDeps) {
     this.meta = new ImageMetadata(deps.db);
+    this.events = deps.events ?? NO_EVENTS;
     this.content = deps.content;
     this.snapshots = deps.snapshots;
     this.now = deps.now ?? Date.now;
@@ -375,6 +380,15 @@ export class ImageStore {
       }
     }
     return { snapshots: snapshots.map((s) => s.chainId), bytes };
+  }
+
+  /**
+   * Records an image event as Docker's daemon logs it: `actorId` is the reference or image ID
+   * the action was about, the attributes the image's labels (when `imageId` is stored) and `name`.
+   */
+  emitImageEvent(action: string, actorId: string, name: string, imageId?: Digest): void {
+    const labels = imageId ? (this.meta.getImage(imageId)?.labels ?? {}) : {};
+    this.events.emit("image", action, { ID: actorId, Attributes: { ...labels, name } });
   }
 
   /** Image config blobs and manifests referenced by an image record. */

@@ -57,10 +57,21 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   const journal = new EventJournal(db, opts.now ? { now: opts.now } : {});
   const content = new LocalContentStore({ blobs: paths.blobs, ingest: paths.ingest });
   const snapshots = new Snapshotter(paths.snapshots);
-  const store = new ImageStore({ db, content, snapshots, ...(opts.now ? { now: opts.now } : {}) });
+  const store = new ImageStore({
+    db,
+    content,
+    snapshots,
+    events: journal,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   await content.cleanupIngest({ olderThanMs: STALE_AFTER_MS });
   await snapshots.cleanupStale(STALE_AFTER_MS);
-  const volumes = new LocalVolumeService({ db, dir: paths.volumes, ...(opts.now ? { now: opts.now } : {}) });
+  const volumes = new LocalVolumeService({
+    db,
+    dir: paths.volumes,
+    events: journal,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   await volumes.cleanupStale(STALE_AFTER_MS);
   const { hostPlatform } = opts;
   const driver = new RuntimeDriver({
@@ -90,6 +101,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     cniDir: `${opts.roots.runroot}/cni`,
     dnsDir: `${opts.roots.runroot}/aardvark`,
     settings: loadNetworkSettings(process.env, { root: opts.roots.root, defaultRoot: DEFAULT_ROOT }),
+    events: journal,
     ...(opts.now ? { now: opts.now } : {}),
   });
   network.ensurePredefined();

@@ -33,6 +33,7 @@ import type {
   NetworksPruneResponse,
   PortBinding,
 } from "../engine/types.js";
+import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import type { MetadataDb } from "../metadata/db.js";
 import {
   type EndpointRecord,
@@ -92,6 +93,8 @@ export interface NetworkServiceDeps {
   readonly settings: NetworkSettings;
   readonly cniPath?: string;
   readonly now?: () => number;
+  /** Where network events (create, connect, disconnect, destroy, prune) go; none by default. */
+  readonly events?: EventSink;
   /** Host-wide state shared with every other store (HOST_STATE_DIR unless a test says otherwise). */
   readonly hostStateDir?: string;
 }
@@ -165,9 +168,11 @@ function alive(pid: number): boolean {
 export class NetworkService {
   readonly meta: NetworkMetadata;
   private readonly now: () => number;
+  private readonly events: EventSink;
 
   constructor(readonly deps: NetworkServiceDeps) {
     this.meta = new NetworkMetadata(deps.db);
+    this.events = deps.events ?? NO_EVENTS;
     this.now = deps.now ?? Date.now;
   }
 
@@ -438,6 +443,7 @@ export class NetworkService {
         await tearDownBridge(bridge, this.bridgeMarkers()).catch(() => undefined);
         throw err;
       }
+      this.events.emit("network", "create", { ID: id, Attributes: { name, type: driver } });
     });
     return { Id: id, Warning: "" };
   }
@@ -532,6 +538,7 @@ export class NetworkService {
       // Stopped containers lose their configuration for it (Docker's fail to start afterwards).
       for (const e of eps) this.meta.deleteEndpoint(e.containerId, n.id);
       this.meta.deleteNetwork(n.id);
+      this.events.emit("network", "destroy", { ID: n.id, Attributes: { name: n.name, type: n.driver } });
     });
     await this.removeBridge(n);
   }
@@ -566,6 +573,7 @@ export class NetworkService {
         // in use meanwhile
       }
     }
+    this.events.emit("network", "prune", { ID: "", Attributes: { reclaimed: "0" } });
     return { NetworksDeleted: deleted };
   }
 
@@ -815,15 +823,16 @@ export class NetworkService {
     const record = (r: CniResult, done: boolean) => {
       const ipc = r.ips[0];
       const iface = ipc?.interface !== undefined ? r.interfaces[ipc.interface] : undefined;
-      this.db.write(() =>
+      this.db.write(() => {
         this.meta.recordAttachment(containerId, net.id, {
           address: ipc?.address ?? "",
           gateway: ipc?.gateway ?? "",
           mac: iface?.mac ?? "",
           result: encodeStored(list.plugins, r),
           done,
-        }),
-      );
+        });
+        if (done) this.emitEndpointEvent("connect", containerId, net);
+      });
     };
     const rc = this.runtimeConfig(ep, ep.ifname === "eth0", ports);
     const result = await addNetworkList(
@@ -867,7 +876,11 @@ export class NetworkService {
     const ep = this.meta.endpointsOf(containerId).find((e) => e.networkId === networkId);
     if (!ep || ep.state === "") return;
     await this.delEndpoint(containerId, ep, []);
-    this.db.write(() => this.meta.clearAttachment(containerId, networkId));
+    this.db.write(() => {
+      this.meta.clearAttachment(containerId, networkId);
+      const net = this.meta.getNetwork(networkId);
+      if (net) this.emitEndpointEvent("disconnect", containerId, net);
+    });
     this.syncDnsFor([networkId]);
   }
 
@@ -912,12 +925,24 @@ export class NetworkService {
     }
     await removeNetns(this.netnsPath(containerId));
     this.db.write(() => {
-      for (const e of eps) this.meta.clearAttachment(containerId, e.networkId);
+      for (const e of eps) {
+        this.meta.clearAttachment(containerId, e.networkId);
+        const net = this.meta.getNetwork(e.networkId);
+        if (net) this.emitEndpointEvent("disconnect", containerId, net);
+      }
       this.meta.deletePorts(containerId);
     });
     if (eps.length > 0) this.syncDnsFor(eps.map((e) => e.networkId));
     if (first !== undefined)
       throw failedPrecondition(`network teardown of ${containerId}: ${errorMessage(first)}`, first);
+  }
+
+  /** A container's endpoint on a network came up or went down (Docker's connect/disconnect). */
+  private emitEndpointEvent(action: "connect" | "disconnect", containerId: string, net: NetworkRecord): void {
+    this.events.emit("network", action, {
+      ID: net.id,
+      Attributes: { container: containerId, name: net.name, type: net.driver },
+    });
   }
 
   /** Rewrites the DNS server's view of these networks (only those with name resolution). */

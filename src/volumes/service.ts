@@ -33,6 +33,7 @@ import type {
   VolumesPruneResponse,
 } from "../engine/types.js";
 import type { MetadataDb } from "../metadata/db.js";
+import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import { VolumeMetadata, type VolumeRecord } from "../metadata/volumes.js";
 import { copyTree } from "./copy-up.js";
 import {
@@ -121,6 +122,8 @@ export interface LocalVolumeServiceOptions {
   /** `layout(roots).volumes`. */
   readonly dir: string;
   readonly now?: () => number;
+  /** Where volume events (create, destroy, prune) go; none by default. */
+  readonly events?: EventSink;
 }
 
 /** RFC 3339 in UTC with whole seconds, as Docker prints CreatedAt. */
@@ -170,9 +173,11 @@ export class LocalVolumeService implements VolumeService {
   readonly meta: VolumeMetadata;
   private readonly dir: string;
   private readonly now: () => number;
+  private readonly events: EventSink;
 
   constructor(opts: LocalVolumeServiceOptions) {
     this.meta = new VolumeMetadata(opts.db);
+    this.events = opts.events ?? NO_EVENTS;
     this.dir = opts.dir;
     this.now = opts.now ?? Date.now;
   }
@@ -251,6 +256,7 @@ export class LocalVolumeService implements VolumeService {
         renameSync(tmp, final);
         try {
           this.meta.putVolume(rec);
+          this.events.emit("volume", "create", { ID: name, Attributes: { driver } });
         } catch (err) {
           renameSync(final, tmp);
           throw err;
@@ -301,6 +307,7 @@ export class LocalVolumeService implements VolumeService {
       const users = this.meta.containersUsing(name);
       if (users.length > 0) throw inUse(name, users);
       this.meta.deleteVolume(name);
+      this.events.emit("volume", "destroy", { ID: name, Attributes: { driver: rec.driver } });
       return true;
     });
     if (removed) await this.deleteDirectory(name);
@@ -345,6 +352,7 @@ export class LocalVolumeService implements VolumeService {
       deleted.push(r.name);
       reclaimed += size;
     }
+    this.events.emit("volume", "prune", { ID: "", Attributes: { reclaimed: String(reclaimed) } });
     return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
