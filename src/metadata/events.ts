@@ -67,9 +67,9 @@ interface StoredEvent {
   readonly message: EventMessage;
 }
 
-/** ms (fractional) → ns, rounded down to a multiple of 1024 so that it is exact as a double. */
+/** ms (fractional) → ns, rounded to the nearest multiple of 1024 so that it is exact as a double. */
 function stampNanos(ms: number): bigint {
-  return BigInt(Math.floor((ms * 1e6) / 1024)) * 1024n;
+  return BigInt(Math.round((ms * 1e6) / 1024)) * 1024n;
 }
 
 /** Unix seconds (fractional) → ns. */

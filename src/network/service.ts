@@ -33,8 +33,8 @@ import type {
   NetworksPruneResponse,
   PortBinding,
 } from "../engine/types.js";
-import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import type { MetadataDb } from "../metadata/db.js";
+import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import {
   type EndpointRecord,
   NetworkMetadata,

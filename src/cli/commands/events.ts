@@ -9,7 +9,8 @@ import { markStruct, parseTemplate, runTemplate, type Template } from "../format
 
 /** Go's RFC3339NanoFixed in the local zone: `2006-01-02T15:04:05.000000000-07:00`. */
 export function formatEventTime(timeNano: number, offsetMinutes: (ms: number) => number): string {
-  const ns = BigInt(timeNano);
+  // Stamps are multiples of 1024 ns (exact as numbers); shown to the microsecond they stand for.
+  const ns = BigInt(Math.round(timeNano / 1000)) * 1000n;
   const ms = Number(ns / 1_000_000n);
   const off = offsetMinutes(ms);
   const wall = new Date(ms + off * 60_000);
