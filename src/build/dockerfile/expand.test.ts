@@ -319,3 +319,132 @@ describe("expandHeredoc (COPY/ADD bodies with an unquoted delimiter)", () => {
     assert.equal(expandHeredoc("${UNSET:-x}\n", ENV), "x\n");
   });
 });
+
+/** A small seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("bounded evaluation", () => {
+  test("nesting deeper than the bound is one InvalidArgument, never a stack overflow", () => {
+    for (const depth of [65, 1000, 100_000]) {
+      const text = `${"${A:-".repeat(depth)}x${"}".repeat(depth)}`;
+      assert.throws(
+        () => expandWord(text, ENV, BS),
+        (err: unknown) =>
+          isBerthError(err, "InvalidArgument") && /nested more than 64 levels/.test(err.message),
+      );
+    }
+    // The word itself is the first level.
+    assert.equal(expandWord(`${"${U:-".repeat(63)}x${"}".repeat(63)}`, ENV, BS), "x");
+  });
+
+  test("an expansion whose output outgrows the bound is refused", () => {
+    const big = new Map([["B", "x".repeat(1 << 20)]]);
+    assert.equal(expandWord("$B$B$B$B", big, BS).length, 4 << 20);
+    assert.throws(() => expandWord("$B$B$B$B$B", big, BS), /longer than the limit/);
+    assert.throws(() => expandWord('"$B$B$B$B$B"', big, BS), /longer than the limit/);
+    const many = new Map([["C", "c".repeat(100_000)]]);
+    assert.throws(() => expandWord("${C//c/$C}", many, BS), /longer than the limit/);
+  });
+
+  test("property: random nestings stay within the bounds or fail cleanly", () => {
+    const ops = [":-", "-", ":+", "+", "#", "##", "%", "%%", "/", "//"];
+    // Nodes are drawn from a budget, so the text stays small while its nesting goes deep.
+    const gen = (r: () => number, depth: number, budget: { n: number }): string => {
+      if (depth === 0 || budget.n <= 0 || r() < 0.05) {
+        const leaves = ["$A", "${SP}", "$U", "lit", '"q $A"', "'s'", "*", "?", "$KOREAN"];
+        return leaves[Math.floor(r() * leaves.length)]!;
+      }
+      budget.n--;
+      const op = ops[Math.floor(r() * ops.length)]!;
+      const name = ["A", "U", "EMPTY", "SP", "FILE"][Math.floor(r() * 5)]!;
+      const inner = gen(r, depth - 1, budget);
+      if (op === "/" || op === "//")
+        return `\${${name}${op}${inner}/${r() < 0.2 ? gen(r, depth - 1, budget) : "r"}}`;
+      return `\${${name}${op}${inner}}${r() < 0.1 ? gen(r, depth - 1, budget) : ""}`;
+    };
+    let ok = 0;
+    let refused = 0;
+    for (let seed = 1; seed <= 2000; seed++) {
+      const r = rng(seed);
+      const text = gen(r, 1 + Math.floor(r() * 120), { n: 300 });
+      try {
+        const out = expandWord(text, ENV, BS);
+        assert.ok(out.length <= 4 * 1048 * 1048, `seed ${seed}`);
+        ok++;
+      } catch (err) {
+        assert.ok(isBerthError(err, "InvalidArgument"), `seed ${seed}: ${String(err)}`);
+        assert.doesNotMatch(err.message, /\n/, `seed ${seed}: one line`);
+        refused++;
+      }
+    }
+    assert.ok(ok > 100 && refused > 100, `${ok} expanded, ${refused} refused`);
+  });
+
+  /** The regular-expression matcher this module used before (fine for tiny inputs), as a reference. */
+  function reference(pattern: string, value: string, op: string, repl: string): string {
+    let src = "";
+    for (const ch of Array.from(pattern)) {
+      if (ch === "*") src += op === "#" || op === "%" ? ".*?" : ".*";
+      else if (ch === "?") src += ".";
+      else src += ch;
+    }
+    const rev = (s: string) => Array.from(s).reverse().join("");
+    switch (op) {
+      case "#":
+      case "##": {
+        const m = new RegExp(`^${src}`, "u").exec(value);
+        return m ? value.slice(m[0].length) : value;
+      }
+      case "%":
+      case "%%": {
+        let rsrc = "";
+        for (const ch of Array.from(pattern).reverse()) {
+          if (ch === "*") rsrc += op === "%" ? ".*?" : ".*";
+          else if (ch === "?") rsrc += ".";
+          else rsrc += ch;
+        }
+        const m = new RegExp(`^${rsrc}`, "u").exec(rev(value));
+        return m ? rev(rev(value).slice(m[0].length)) : value;
+      }
+      case "/":
+        return value.replace(new RegExp(src.replace(/\.\*\?/g, ".*"), "u"), () => repl);
+      default:
+        return value.replace(new RegExp(src.replace(/\.\*\?/g, ".*"), "gu"), () => repl);
+    }
+  }
+
+  test("property: pattern matching agrees with a regular expression on small inputs", () => {
+    for (let seed = 1; seed <= 3000; seed++) {
+      const r = rng(100_000 + seed);
+      const alpha = "ab*?";
+      const pattern = Array.from({ length: 1 + Math.floor(r() * 4) }, () => alpha[Math.floor(r() * 4)]).join(
+        "",
+      );
+      const value = Array.from({ length: Math.floor(r() * 8) }, () => "abc"[Math.floor(r() * 3)]).join("");
+      const op = ["#", "##", "%", "%%", "/", "//"][Math.floor(r() * 6)]!;
+      const env = new Map([["V", value]]);
+      const text = op.startsWith("/") ? `\${V${op}${pattern}/X}` : `\${V${op}${pattern}}`;
+      assert.equal(
+        expandWord(text, env, BS),
+        reference(pattern, value, op, "X"),
+        `seed ${100_000 + seed}: ${text} on ${value}`,
+      );
+    }
+  });
+
+  test("patterns with many stars run in linear time (no backtracking blow-up)", () => {
+    const env = new Map([["X", "a".repeat(20_000)]]);
+    assert.equal(expandWord("${X##*a*a*a*a*a*a*a*a*b}", env, BS), "a".repeat(20_000));
+    assert.equal(expandWord("${X//*a*a*a*a*b/y}", env, BS), "a".repeat(20_000));
+    assert.equal(expandWord("${X%%a*a*a*a*a}", env, BS), "");
+  });
+});

@@ -23,6 +23,20 @@
  * (`failed to process "${X:?}": X: is not allowed to be unset`).
  */
 import { invalidArgument } from "../../base/errors.js";
+import { MAX_DOCUMENT_BYTES } from "../../oci/limits.js";
+
+/**
+ * Bounds on one expansion. Docker bounds neither (BuildKit's lexer recurses without limit and
+ * `ARG B=$A$A` chains grow exponentially), so these are berth's: nesting of `${…}` words, and
+ * the length of any text an expansion produces — the image-document bound, since an expanded
+ * value that large could not be written into an image config anyway.
+ */
+export const MAX_EXPANSION_DEPTH = 64;
+export const MAX_EXPANSION_CHARS = MAX_DOCUMENT_BYTES;
+
+function tooLong(): Error {
+  return invalidArgument(`expansion result is longer than the limit of ${MAX_EXPANSION_CHARS} characters`);
+}
 
 export interface ExpandOptions {
   /** The Dockerfile's escape character (`# escape=` directive); backslash by default. */
@@ -91,6 +105,7 @@ class Lexer {
   private readonly chars: string[];
   private pos = 0;
   private rawEscapes: boolean;
+  private depth = 0;
 
   constructor(
     text: string,
@@ -115,6 +130,9 @@ class Lexer {
   run(stop: string | undefined, rawEscapes: boolean): { text: string; words: string[] } {
     const saved = this.rawEscapes;
     this.rawEscapes = rawEscapes;
+    if (++this.depth > MAX_EXPANSION_DEPTH) {
+      throw invalidArgument(`variable substitution nested more than ${MAX_EXPANSION_DEPTH} levels deep`);
+    }
     try {
       let result = "";
       const words = new Words();
@@ -127,6 +145,7 @@ class Lexer {
         }
         if (ch === "$") {
           const s = this.dollar();
+          if (result.length + s.length > MAX_EXPANSION_CHARS) throw tooLong();
           result += s;
           words.addString(s);
         } else if (ch === "<") {
@@ -161,6 +180,7 @@ class Lexer {
       return { text: result, words: words.finish() };
     } finally {
       this.rawEscapes = saved;
+      this.depth--;
     }
   }
 
@@ -195,7 +215,9 @@ class Lexer {
         return out;
       }
       if (p === "$") {
-        out += this.dollar();
+        const s = this.dollar();
+        if (out.length + s.length > MAX_EXPANSION_CHARS) throw tooLong();
+        out += s;
         continue;
       }
       let ch = this.next();
@@ -310,22 +332,22 @@ class Lexer {
     const pattern = this.word("/", true);
     const replacement = this.word("}", true);
     if (value === undefined && this.mode.skipUnset) return `\${${name}/${pattern}/${replacement}}`;
-    const re = shellPatternRegExp(pattern, { greedy: true, anchored: false, global: all });
-    return (value ?? "").replace(re, () => replacement);
+    return replacePattern(pattern, value ?? "", replacement, all);
   }
 }
 
-/** A shell pattern (`*` any string, `?` one character, `\` escapes) as a regular expression. */
-function shellPatternRegExp(
-  pattern: string,
-  options: { greedy: boolean; anchored: boolean; global?: boolean },
-): RegExp {
-  let src = options.anchored ? "^" : "";
+/** One token of a shell pattern: a literal character, `?` (any one), or `*` (any string). */
+type PatternToken = { kind: "char"; ch: string } | { kind: "any" } | { kind: "star" };
+
+/** Parses a shell pattern (`*`, `?`, `\` escapes), refusing escapes Docker refuses. */
+function parsePattern(pattern: string): PatternToken[] {
+  const out: PatternToken[] = [];
   const chars = Array.from(pattern);
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i] as string;
-    if (ch === "*") src += options.greedy ? ".*" : ".*?";
-    else if (ch === "?") src += ".";
+    if (ch === "*") {
+      if (out.at(-1)?.kind !== "star") out.push({ kind: "star" });
+    } else if (ch === "?") out.push({ kind: "any" });
     else if (ch === "\\") {
       const n = chars[i + 1];
       // `}` and `/` are escaped only for the ${} syntax; the escape is not part of the pattern.
@@ -333,17 +355,96 @@ function shellPatternRegExp(
       if (n !== "*" && n !== "?" && n !== "\\") {
         throw invalidArgument(`invalid pattern (${pattern}) in substitution: invalid escape '\\${n ?? ""}'`);
       }
-      src += "\\" + n;
+      out.push({ kind: "char", ch: n });
       i++;
-    } else if ("[]{}.+()|^$".includes(ch)) src += "\\" + ch;
-    else src += ch;
+    } else out.push({ kind: "char", ch });
   }
-  return new RegExp(src, options.global ? "gu" : "u");
+  return out;
+}
+
+/**
+ * Runs the pattern as an NFA over `text` from `start`, in time linear in text × pattern (a
+ * backtracking regular expression can take exponential time on `*a*a*a…`). For every text
+ * position it knows which pattern positions are reachable, each with the earliest start that
+ * reaches it; returns the leftmost match start and its longest end (a match of the whole
+ * pattern), or undefined. With `anchored`, only matches starting at `start` count.
+ */
+function findMatch(
+  tokens: readonly PatternToken[],
+  text: readonly string[],
+  start: number,
+  anchored: boolean,
+  longest: boolean,
+): { start: number; end: number } | undefined {
+  const m = tokens.length;
+  // reach[j] = earliest match start with pattern position j reached, or -1.
+  let reach = new Array<number>(m + 1).fill(-1);
+  const close = (r: number[]): void => {
+    for (let j = 0; j < m; j++) {
+      if (r[j]! >= 0 && tokens[j]!.kind === "star" && (r[j + 1]! < 0 || r[j]! < r[j + 1]!)) r[j + 1] = r[j]!;
+    }
+  };
+  let best: { start: number; end: number } | undefined;
+  for (let i = start; i <= text.length; i++) {
+    if ((!anchored || i === start) && best === undefined && (reach[0]! < 0 || reach[0]! > i)) reach[0] = i;
+    close(reach);
+    const s = reach[m]!;
+    if (s >= 0 && (best === undefined || s < best.start || (s === best.start && longest))) {
+      best = { start: s, end: i };
+      if (!longest) return best;
+    }
+    if (i === text.length) break;
+    const ch = text[i]!;
+    const next = new Array<number>(m + 1).fill(-1);
+    let alive = false;
+    for (let j = 0; j < m; j++) {
+      const from = reach[j]!;
+      if (from < 0 || (best !== undefined && from > best.start)) continue;
+      const t = tokens[j]!;
+      const to = t.kind === "star" ? j : t.kind === "any" || t.ch === ch ? j + 1 : -1;
+      if (to >= 0 && (next[to]! < 0 || from < next[to]!)) {
+        next[to] = from;
+        alive = true;
+      }
+    }
+    reach = next;
+    if (!alive && (anchored || best !== undefined)) break;
+  }
+  return best;
+}
+
+/** `${VAR/pat/repl}` and `${VAR//pat/repl}`: leftmost, longest matches replaced. */
+function replacePattern(pattern: string, value: string, replacement: string, all: boolean): string {
+  const tokens = parsePattern(pattern);
+  const text = Array.from(value);
+  const out: string[] = [];
+  let length = 0;
+  const emit = (s: string): void => {
+    length += s.length;
+    if (length > MAX_EXPANSION_CHARS) throw tooLong();
+    out.push(s);
+  };
+  let pos = 0;
+  while (pos <= text.length) {
+    const m = findMatch(tokens, text, pos, false, true);
+    if (m === undefined) break;
+    emit(text.slice(pos, m.start).join(""));
+    emit(replacement);
+    if (m.end > m.start) pos = m.end;
+    else {
+      if (m.start < text.length) emit(text[m.start]!);
+      pos = m.start + 1;
+    }
+    if (!all) break;
+  }
+  if (pos < text.length) emit(text.slice(pos).join(""));
+  return out.join("");
 }
 
 function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const m = shellPatternRegExp(pattern, { greedy, anchored: true }).exec(value);
-  return m ? value.slice(m[0].length) : value;
+  const text = Array.from(value);
+  const m = findMatch(parsePattern(pattern), text, 0, true, greedy);
+  return m ? text.slice(m.end).join("") : value;
 }
 
 /** Reverses a pattern keeping each escape before the character it escapes (`a\*c` → `c\*a`). */
@@ -365,7 +466,7 @@ function reversePattern(pattern: string): string {
 const reverse = (s: string): string => Array.from(s).reverse().join("");
 
 function trimSuffix(pattern: string, value: string, greedy: boolean): string {
-  // A regular expression cannot find the shortest rightmost match: reverse both instead.
+  // The shortest rightmost match is the shortest leftmost match of the reversed text.
   return reverse(trimPrefix(reversePattern(pattern), reverse(value), greedy));
 }
 

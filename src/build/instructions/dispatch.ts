@@ -27,7 +27,7 @@ import {
 } from "../dockerfile/expand.js";
 import { heredocWord, onbuildExpression } from "../dockerfile/parse.js";
 import { goDuration, goList, goQuoteList } from "./go-format.js";
-import { checkFlags, flagValue, flagValues, lineError, PROXY_ARGS } from "./plan.js";
+import { checkFlags, checkVariablesSize, flagValue, flagValues, lineError, PROXY_ARGS } from "./plan.js";
 
 export const HISTORY_COMMENT = "buildkit.dockerfile.v0";
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -256,7 +256,11 @@ function parseChmod(file: string, instr: Instruction, v: string): number {
 export function dispatch(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
   checkFlags(ctx.file, instr);
   try {
-    return dispatchInner(state, instr, ctx);
+    const d = dispatchInner(state, instr, ctx);
+    if (instr.keyword === "ENV" || instr.keyword === "ARG" || instr.keyword === "LABEL") {
+      checkVariablesSize(expansionEnv(state), state.config.Labels);
+    }
+    return d;
   } catch (err) {
     if (err instanceof Error && !err.message.startsWith(`${ctx.file}:`)) {
       throw lineError(ctx.file, instr, err.message);

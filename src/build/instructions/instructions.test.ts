@@ -291,3 +291,29 @@ test("Go formatting", () => {
   assert.equal(goDuration(500e6), "500ms");
   assert.equal(goDuration(3600e9), "1h0m0s");
 });
+
+describe("bounded evaluation of ARG/ENV chains", () => {
+  test("a doubling ARG chain fails at its line, before memory grows", () => {
+    let text = "ARG A0=0123456789abcdef\n";
+    for (let i = 1; i <= 40; i++) text += `ARG A${i}=$A${i - 1}$A${i - 1}\n`;
+    rejects(
+      () => run(text),
+      /^Dockerfile:\d+: ARG, ENV and LABEL values total \d+ characters, more than the limit/,
+    );
+    rejects(
+      () => run(text.replace(/ARG/g, "ENV")),
+      /^Dockerfile:\d+: (ARG, ENV and LABEL values total|.*longer than the limit)/,
+    );
+  });
+
+  test("a doubling meta ARG chain before FROM fails at its line", () => {
+    let text = "ARG A0=0123456789abcdef\n";
+    for (let i = 1; i <= 40; i++) text += `ARG A${i}=$A${i - 1}$A${i - 1}\n`;
+    rejects(() => planBuild(parse(`${text}FROM busybox\n`), { buildArgs: new Map() }), /^Dockerfile:\d+: /);
+  });
+
+  test("deep nesting in an instruction names its line", () => {
+    const deep = `${"${A:-".repeat(5000)}x${"}".repeat(5000)}`;
+    rejects(() => run(`ENV X=1\nWORKDIR ${deep}\n`), /^Dockerfile:3: .*nested more than 64 levels/);
+  });
+});

@@ -6,7 +6,8 @@
  *
  * Errors name the file and line: `Dockerfile:7: unknown flag: --frm`.
  */
-import { invalidArgument } from "../../base/errors.js";
+import { errorMessage, invalidArgument } from "../../base/errors.js";
+import { MAX_DOCUMENT_BYTES } from "../../oci/limits.js";
 import type { Dockerfile, Instruction } from "../dockerfile/ast.js";
 import { expandWord, expandWords, splitWhitespace } from "../dockerfile/expand.js";
 
@@ -116,7 +117,13 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
     if (instr.keyword !== "ARG") {
       throw lineError(file, instr, "no build stage in current context");
     }
-    for (const word of expandWords(instr.args, metaArgs, exp)) {
+    let words: string[];
+    try {
+      words = expandWords(instr.args, metaArgs, exp);
+    } catch (err) {
+      throw lineError(file, instr, errorMessage(err));
+    }
+    for (const word of words) {
       const eq = word.indexOf("=");
       const key = eq < 0 ? word : word.slice(0, eq);
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw lineError(file, instr, `invalid ARG name: ${key}`);
@@ -124,6 +131,11 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
       const given = opts.buildArgs.get(key);
       if (given !== undefined) metaArgs.set(key, given);
       else if (eq >= 0) metaArgs.set(key, word.slice(eq + 1));
+    }
+    try {
+      checkVariablesSize(metaArgs);
+    } catch (err) {
+      throw lineError(file, instr, errorMessage(err));
     }
   }
   if (raw.length === 0) throw invalidArgument(`${file}: the Dockerfile has no FROM instruction`);
@@ -235,4 +247,23 @@ export function stepPrefix(label: string, index: number, total: number): string 
   if (total === 0) return "";
   const width = String(total).length;
   return `[${label ? `${label} ` : ""}${String(index).padStart(width, " ")}/${total}] `;
+}
+
+/**
+ * Bounds what ARG, ENV and LABEL accumulate in one stage (or before the first FROM): together at
+ * most the image-document bound (oci/limits.ts), which ENV and LABEL must fit in anyway. Without
+ * it `ARG B=$A$A` chains double memory at every line.
+ */
+export function checkVariablesSize(
+  vars: ReadonlyMap<string, string>,
+  labels?: Readonly<Record<string, string>>,
+): void {
+  let total = 0;
+  for (const [k, v] of vars) total += k.length + v.length + 1;
+  for (const [k, v] of Object.entries(labels ?? {})) total += k.length + v.length + 1;
+  if (total > MAX_DOCUMENT_BYTES) {
+    throw invalidArgument(
+      `ARG, ENV and LABEL values total ${total} characters, more than the limit of ${MAX_DOCUMENT_BYTES}`,
+    );
+  }
 }
