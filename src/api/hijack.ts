@@ -12,8 +12,12 @@ import { OutputWriter } from "./streams.js";
 
 export interface Hijacked {
   readonly out: OutputWriter;
-  /** Calls back with the client's input (stdin) and once when the client half-closes it. */
-  onInput(data: (chunk: Buffer) => void, end: () => void): void;
+  /**
+   * Calls back with the client's input (stdin), one chunk at a time: reading pauses until the
+   * promise `data` returns settles (the container took the bytes); `end` runs once, after the
+   * last chunk, when the client half-closes.
+   */
+  onInput(data: (chunk: Buffer) => Promise<void> | void, end: () => void): void;
   /** Ends the output and the connection. */
   close(): void;
   /** Resolves when the client went away (or close() ran). */
@@ -40,9 +44,10 @@ export function hijack(ctx: RequestContext, opts: { multiplexed: boolean }): Hij
     return {
       out: new OutputWriter(socket as Writable, opts),
       onInput(data, end) {
-        if (up.head.length > 0) data(up.head);
-        socket.on("data", data);
-        socket.once("end", end);
+        const feed = serially(socket, data, end);
+        if (up.head.length > 0) feed.chunk(up.head);
+        socket.on("data", feed.chunk);
+        socket.once("end", feed.end);
         socket.resume();
       },
       close() {
@@ -71,6 +76,38 @@ export function hijack(ctx: RequestContext, opts: { multiplexed: boolean }): Hij
       if (!res.writableEnded) res.end();
     },
     closed,
+  };
+}
+
+/**
+ * Hands a readable's chunks to an async consumer one at a time, pausing the readable while a
+ * chunk is being taken (backpressure to the client), and the end after the last chunk. A failed
+ * write ends the input: the container is gone, later bytes have nowhere to go.
+ */
+function serially(
+  from: { pause(): unknown; resume(): unknown },
+  data: (chunk: Buffer) => Promise<void> | void,
+  end: () => void,
+): { chunk: (c: Buffer) => void; end: () => void } {
+  let queue: Promise<void> = Promise.resolve();
+  let failed = false;
+  return {
+    chunk: (c) => {
+      from.pause();
+      queue = queue
+        .then(async () => {
+          if (!failed) await data(c);
+        })
+        .catch(() => {
+          failed = true;
+        })
+        .finally(() => from.resume());
+    },
+    end: () => {
+      queue = queue.then(() => {
+        if (!failed) end();
+      });
+    },
   };
 }
 

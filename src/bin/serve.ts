@@ -72,6 +72,10 @@ export async function runServe(req: ServeRequest, _global: GlobalOptions, deps: 
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // A failure no request answered for is a bug: logged where the tests look, never a crash.
+  const onStray = (err: unknown) => log.error(`unhandled failure (a bug): ${errorMessage(err)}`);
+  process.on("unhandledRejection", onStray);
+  process.on("uncaughtException", onStray);
   try {
     for (const ep of endpoints) {
       if (ep.kind === "unix") await mkdir(dirname(ep.path), { recursive: true });

@@ -186,6 +186,7 @@ describe("berth serve", () => {
       assert.equal((await serve.request("POST", `/containers/${id}/stop`)).status, 304);
       assert.equal((await serve.request("DELETE", `/containers/${id}`)).status, 204);
       assert.equal(await serve.answers(), true);
+      assert.doesNotMatch(serve.log, /unhandled failure/);
       // Mutating requests are logged at info.
       assert.match(serve.log, /level=info msg="POST \/v1\.50\/containers\/create" status=400/);
     } finally {

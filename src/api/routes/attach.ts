@@ -99,11 +99,12 @@ async function attach(ctx: RequestContext): Promise<void> {
   push = (s, d) => h.out.push(s, d);
   connectInput = (s) => {
     if (!wantStdin || !info.Config.OpenStdin) return;
-    const watcher = new DetachWatcher(keys);
+    // As Docker: detach keys are read only from a terminal's input; other stdin is data.
+    const watcher = new DetachWatcher(tty ? keys : []);
     h.onInput(
-      (chunk) => {
+      async (chunk) => {
         const { pass, detach } = watcher.feed(chunk);
-        if (pass.length > 0) safely(() => s.writeStdin(pass));
+        if (pass.length > 0) await s.writeStdin(pass);
         if (detach) finish();
       },
       () => safely(() => s.endStdin()),

@@ -139,11 +139,12 @@ async function start(ctx: RequestContext): Promise<void> {
     rec.running = true;
     if (rec.pendingSize) await s.resize(rec.pendingSize[0], rec.pendingSize[1]).catch(() => undefined);
     if (config.AttachStdin) {
-      const watcher = new DetachWatcher(parseDetachKeys(rec.detachKeys || undefined));
+      // As Docker: detach keys are read only from a terminal's input; other stdin is data.
+      const watcher = new DetachWatcher(tty ? parseDetachKeys(rec.detachKeys || undefined) : []);
       h.onInput(
-        (chunk) => {
+        async (chunk) => {
           const { pass, detach: typed } = watcher.feed(chunk);
-          if (pass.length > 0) safely(() => s.writeStdin(pass));
+          if (pass.length > 0) await s.writeStdin(pass);
           if (typed) {
             safely(() => s.detach());
             h.close();
