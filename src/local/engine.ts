@@ -82,7 +82,9 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     snapshots,
     exitCommand: (id) => ({
       path: process.execPath,
+      // `--`: none of these arguments is Node's (see bin/berth).
       args: [
+        "--",
         opts.berthScript,
         "--root",
         opts.roots.root,

@@ -3,7 +3,6 @@
  * Docker CLI does (opts/parse.go): env and env files, volumes and mounts, limits, restart
  * policy, ulimits, ports.
  */
-import { readFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { invalidArgument } from "../../base/errors.js";
 import type {
@@ -13,6 +12,7 @@ import type {
   PortBinding,
   Ulimit,
 } from "../../engine/types.js";
+import { readKeyValueFile } from "../env-file.js";
 import type { FlagSpec, Flags } from "../flags.js";
 import { UsageError } from "../flags.js";
 import { ramInBytes } from "../format/units.js";
@@ -149,29 +149,15 @@ export function parseEnv(
       out.push(line);
     } else if (env[line] !== undefined) out.push(`${line}=${env[line]}`);
   };
-  for (const f of files) {
-    let text: string;
-    try {
-      text = readFileSync(f, "utf8");
-    } catch {
-      throw invalidArgument(`open ${f}: no such file or directory`);
-    }
-    for (const raw of text.split("\n")) {
-      const line = raw.replace(/^\s+/, "").replace(/\r$/, "");
-      if (!line || line.startsWith("#")) continue;
-      take(line);
-    }
-  }
+  for (const f of files) out.push(...readKeyValueFile(f, { lookup: (k) => env[k], dropUnknown: true }));
   for (const v of values) take(v);
   return out;
 }
 
 function parseLabels(values: readonly string[], files: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  const lines = [...files.flatMap((f) => readFileSync(f, "utf8").split("\n")), ...values];
-  for (const raw of lines) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
+  const given = values.map((v) => v.trim()).filter((v) => v !== "" && !v.startsWith("#"));
+  for (const line of [...files.flatMap((f) => readKeyValueFile(f, {})), ...given]) {
     const eq = line.indexOf("=");
     out[eq < 0 ? line : line.slice(0, eq)] = eq < 0 ? "" : line.slice(eq + 1);
   }
