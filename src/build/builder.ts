@@ -37,6 +37,7 @@ import type { ImageStore, IngestedLayer } from "../images/store.js";
 import type { BuildCacheMetadata } from "../metadata/build-cache.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
 import type { HistoryEntry, ImageConfig } from "../oci/image.js";
+import { formatPlatform, normalizePlatform, parsePlatform } from "../oci/platform.js";
 import { familiarString, referenceString } from "../oci/reference.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import type { HostFacts, UserMount } from "../runtime/spec/build.js";
@@ -214,6 +215,15 @@ class Build {
   }
 
   async run(source: BuildContextSource): Promise<void> {
+    if (this.opts.Platform) {
+      const host = this.deps.hostPlatform;
+      const wanted = parsePlatform(this.opts.Platform, host);
+      if (formatPlatform(normalizePlatform(wanted)) !== formatPlatform(normalizePlatform(host))) {
+        throw invalidArgument(
+          `building for ${formatPlatform(wanted)} is not supported: berth builds for the host's platform (${formatPlatform(host)})`,
+        );
+      }
+    }
     const dockerfileName = this.opts.Dockerfile ?? "Dockerfile";
     this.ctx = await this.vertex(
       `[internal] load build definition from ${posix.basename(dockerfileName)}`,

@@ -35,6 +35,7 @@ import type {
   ContainerTopResponse,
   ContainerWaitResponse,
   DiskUsage,
+  DistributionInspect,
   EventMessage,
   EventsOptions,
   ExecConfig,
@@ -173,6 +174,11 @@ export interface RegistryEngine {
   /** Pulls an image; progress events stream while it runs, an `error` event ends a failure. */
   imagePull(reference: string, opts?: ImagePullOptions): AsyncIterable<ProgressEvent>;
   imagePush(reference: string, opts?: ImagePushOptions): AsyncIterable<ProgressEvent>;
+  /** GET /distribution/{name}/json: the manifest's descriptor and platforms, without pulling. */
+  distributionInspect(
+    reference: string,
+    opts?: { readonly auth?: AuthConfig; readonly signal?: AbortSignal },
+  ): Promise<DistributionInspect>;
   /** Checks credentials against a registry (POST /auth); the CLI stores them. */
   registryLogin(auth: AuthConfig): Promise<AuthResponse>;
 }

@@ -28,6 +28,8 @@ export interface ImageListOptions {
   readonly all?: boolean;
   readonly filters?: Filters;
   readonly digests?: boolean;
+  /** Compute SharedSize (the size of layers other images use too); -1 otherwise. */
+  readonly sharedSize?: boolean;
 }
 
 /** The image's container configuration as GET /images/{name}/json shows it. */
@@ -550,6 +552,12 @@ export interface ImagePushOptions {
   readonly signal?: AbortSignal;
 }
 
+/** GET /distribution/{name}/json: the registry's descriptor for a reference and its platforms. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: Array<{ architecture: string; os: string; variant?: string }>;
+}
+
 /** POST /auth answer. */
 export interface AuthResponse {
   Status: string;
@@ -780,6 +788,10 @@ export interface ImageBuildOptions {
   readonly SuppressOutput?: boolean;
   /** `--network` for RUN steps: `default`, `none` or `host`. */
   readonly NetworkMode?: string;
+  /** `--platform`: `os/arch[/variant]`; berth builds only for the host's platform. */
+  readonly Platform?: string;
+  /** X-Registry-Config: credentials by registry (config.json `auths` keys) for base images pulled. */
+  readonly RegistryAuth?: Readonly<Record<string, AuthConfig>>;
   readonly signal?: AbortSignal;
 }
 

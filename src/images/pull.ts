@@ -160,9 +160,10 @@ async function pullOne(
   const { queue } = opts;
   const client = clientFor(ref, { auth: opts.auth, context: opts, authorizer: opts.authorizer });
   const reference = ref.digest ?? ref.tag ?? "latest";
-  // Docker names the repository by its path (`library/busybox`).
-  queue.push({ status: `Pulling from ${ref.path}`, id: reference });
   const { top, manifest } = await withAccessMessage(ref, () => resolveManifest(client, reference, opts));
+  // Once the manifest is there, as dockerd: a pull that cannot start is an error response, not
+  // a stream. Docker names the repository by its path (`library/busybox`).
+  queue.push({ status: `Pulling from ${ref.path}`, id: reference });
   if (!isImageConfigMediaType(manifest.config.mediaType)) {
     throw invalidArgument(
       `${familiarString(ref)}: not an image (config media type ${manifest.config.mediaType})`,

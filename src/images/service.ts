@@ -127,6 +127,7 @@ export class ImageService {
       out.push(s);
     }
     out.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
+    if (opts.sharedSize) this.fillSharedSize(out);
     return out;
   }
 
@@ -420,22 +421,30 @@ export class ImageService {
     return this.store.meta.listSnapshots().reduce((s, snap) => s + snap.size, 0);
   }
 
-  async diskUsage(): Promise<DiskUsage> {
-    const images = await this.list({ all: true });
+  /** SharedSize of each image: the size of its layers that another image also uses. */
+  private fillSharedSize(images: ImageSummary[]): void {
     const snaps = new Map(this.store.meta.listSnapshots().map((s) => [s.chainId, s.size]));
     const records = new Map<string, ImageRecord>(this.store.meta.listImages().map((r) => [r.id, r]));
     const useCount = new Map<string, number>();
     for (const r of records.values())
       for (const l of r.layers) useCount.set(l.chainId, (useCount.get(l.chainId) ?? 0) + 1);
     for (const img of images) {
-      const rec = records.get(img.Id);
-      img.SharedSize = (rec?.layers ?? [])
+      img.SharedSize = (records.get(img.Id)?.layers ?? [])
         .filter((l) => (useCount.get(l.chainId) ?? 0) > 1)
         .reduce((s, l) => s + (snaps.get(l.chainId) ?? 0), 0);
+    }
+  }
+
+  async diskUsage(): Promise<DiskUsage> {
+    const images = await this.list({ all: true, sharedSize: true });
+    const records = new Map<string, ImageRecord>(this.store.meta.listImages().map((r) => [r.id, r]));
+    for (const img of images) {
+      const rec = records.get(img.Id);
       img.Containers = rec ? this.usage.containersUsing(rec.id).length : 0;
     }
+    const snaps = this.store.meta.listSnapshots();
     return {
-      LayersSize: [...snaps.values()].reduce((a, b) => a + b, 0),
+      LayersSize: snaps.reduce((a, s) => a + s.size, 0),
       Images: images,
       Containers: [],
       Volumes: [],

@@ -19,6 +19,7 @@ import { LocalContentStore } from "../content/local-content-store.js";
 import type { Engine } from "../engine/engine.js";
 import { loadImages } from "../images/archive-load.js";
 import { resolveForSave, saveImages } from "../images/archive-save.js";
+import { inspectDistribution } from "../images/distribution.js";
 import { importImage } from "../images/import.js";
 import { pullImage } from "../images/pull.js";
 import { pushImage } from "../images/push.js";
@@ -31,6 +32,8 @@ import { EventJournal } from "../metadata/events.js";
 import { VolumeMetadata } from "../metadata/volumes.js";
 import { NetworkService } from "../network/service.js";
 import { loadNetworkSettings } from "../network/settings.js";
+import { parseNormalizedNamed } from "../oci/reference.js";
+import { credentialKey } from "../registry/endpoint.js";
 import { loadRegistrySettings } from "../registry/settings.js";
 import { RuntimeDriver } from "../runtime/driver.js";
 import { hostFacts } from "../runtime/host-facts.js";
@@ -171,10 +174,12 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
             detach: (id) => network.detachSandbox(id),
           },
           pull: async (ref, signal) => {
+            const auth = o.RegistryAuth?.[credentialKey(parseNormalizedNamed(ref).domain)];
             for await (const _ of pullImage(store, ref, {
               hostPlatform,
               registry: loadRegistrySettings(process.env),
               signal,
+              ...(auth ? { auth } : {}),
             })) {
               // progress is not shown for base images pulled by a build
             }
@@ -194,6 +199,8 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imagePull: (ref, o = {}) =>
       pullImage(store, ref, { ...o, hostPlatform, registry: loadRegistrySettings(process.env) }),
     imagePush: (ref, o = {}) => pushImage(store, ref, { ...o, registry: loadRegistrySettings(process.env) }),
+    distributionInspect: (ref, o = {}) =>
+      inspectDistribution(ref, { ...o, registry: loadRegistrySettings(process.env) }),
     registryLogin: (auth) => registryLogin(auth, { registry: loadRegistrySettings(process.env) }),
     containerCreate: async (req, o) => {
       // Repairs first what a killed process left (attachments, namespaces), as ps does.
