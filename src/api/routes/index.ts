@@ -4,14 +4,28 @@
  */
 import type { Router } from "../router.js";
 import { attachRoutes } from "./attach.js";
+import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
+import { diskUsageRoutes } from "./disk-usage.js";
 import { execRoutes } from "./exec.js";
+import { imageRoutes, registryRoutes } from "./images.js";
+import { networkRoutes } from "./networks.js";
+import { pluginRoutes, swarmRoutes } from "./swarm.js";
 import { systemRoutes } from "./system.js";
+import { volumeRoutes } from "./volumes.js";
 
 export function registerRoutes(r: Router): Router {
   systemRoutes(r);
   containerRoutes(r);
   attachRoutes(r);
   execRoutes(r);
+  imageRoutes(r);
+  registryRoutes(r);
+  buildRoutes(r);
+  volumeRoutes(r);
+  networkRoutes(r);
+  diskUsageRoutes(r);
+  swarmRoutes(r);
+  pluginRoutes(r);
   return r;
 }
