@@ -171,7 +171,7 @@ export interface NetworkEngine {
 }
 
 export interface RegistryEngine {
-  /** Pulls an image; progress events stream while it runs, an `error` event ends a failure. */
+  /** Pulls an image; progress events stream while it runs; a failure ends the stream by throwing. */
   imagePull(reference: string, opts?: ImagePullOptions): AsyncIterable<ProgressEvent>;
   imagePush(reference: string, opts?: ImagePushOptions): AsyncIterable<ProgressEvent>;
   /** GET /distribution/{name}/json: the manifest's descriptor and platforms, without pulling. */

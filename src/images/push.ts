@@ -157,11 +157,10 @@ async function pushOne(store: ImageStore, client: RegistryClient, ref: Reference
   store.db.write(() => {
     store.meta.setRef(referenceString({ ...trimReference(ref), digest }), rec.id, "digest", store.now());
   });
-  queue.push({
-    status: `${tag}: digest: ${digest} size: ${bytes.byteLength}`,
-    progressDetail: {},
-    aux: { Tag: tag, Digest: digest, Size: bytes.byteLength },
-  });
+  // Two messages, as dockerd sends them: the docker CLI prints a status, and hands a message
+  // with `aux` to its callback without printing it.
+  queue.push({ status: `${tag}: digest: ${digest} size: ${bytes.byteLength}` });
+  queue.push({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: bytes.byteLength } });
 }
 
 function compressionOf(mediaType: string): LayerCompression | undefined {

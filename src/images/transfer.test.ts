@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { collect } from "../base/async.js";
+import { notFound } from "../base/errors.js";
+import type { ProgressEvent } from "../engine/types.js";
 import { credentialsOf, humanSize, progressBar, progressStream } from "./transfer.js";
 
 test("sizes and bars read as Docker's daemon writes them", () => {
@@ -19,7 +21,7 @@ test("sizes and bars read as Docker's daemon writes them", () => {
   assert.equal(progressBar(0, 0), "");
 });
 
-test("a progress stream ends with the work, or with an error event", async () => {
+test("a progress stream ends with the work, or throws its error after the events before it", async () => {
   const ok = await collect(
     progressStream(async (q) => {
       q.push({ status: "a" });
@@ -27,13 +29,16 @@ test("a progress stream ends with the work, or with an error event", async () =>
     }),
   );
   assert.deepEqual(ok, [{ status: "a" }, { status: "b" }]);
-  const failed = await collect(
-    progressStream(async (q) => {
+  const boom = notFound("boom");
+  const seen: ProgressEvent[] = [];
+  await assert.rejects(async () => {
+    for await (const e of progressStream(async (q) => {
       q.push({ status: "a" });
-      throw new Error("boom");
-    }),
-  );
-  assert.deepEqual(failed, [{ status: "a" }, { error: "boom", errorDetail: { message: "boom" } }]);
+      throw boom;
+    }))
+      seen.push(e);
+  }, boom);
+  assert.deepEqual(seen, [{ status: "a" }]);
 });
 
 test("AuthConfig becomes credentials; empty means anonymous", () => {

@@ -5,7 +5,6 @@
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { Decompress } from "fzstd";
-import { errorMessage } from "../base/errors.js";
 import type { AuthConfig, AuthResponse, ProgressEvent } from "../engine/types.js";
 import type { Reference } from "../oci/reference.js";
 import { Authorizer, type Credentials } from "../registry/auth.js";
@@ -27,12 +26,14 @@ export interface TransferContext {
 /**
  * A queue of progress events fed by a running operation and read as an async iterable. The
  * operation calls `push` as it goes and `close`/`fail` at the end; the reader sees every event,
- * then the end or (as Docker's stream does) a final `error` event.
+ * then the end, or the operation's error thrown (with its kind, so an API server can answer a
+ * pull that fails before any progress with the error's status, as dockerd does).
  */
 export class ProgressQueue implements AsyncIterable<ProgressEvent> {
   private readonly items: ProgressEvent[] = [];
   private waiter: (() => void) | undefined;
   private done = false;
+  private failure: { readonly error: unknown } | undefined;
 
   push(e: ProgressEvent): void {
     if (this.done) return;
@@ -46,8 +47,8 @@ export class ProgressQueue implements AsyncIterable<ProgressEvent> {
   }
 
   fail(err: unknown): void {
-    const message = errorMessage(err);
-    this.push({ error: message, errorDetail: { message } });
+    if (this.done) return;
+    this.failure = { error: err };
     this.close();
   }
 
@@ -64,7 +65,10 @@ export class ProgressQueue implements AsyncIterable<ProgressEvent> {
         yield next;
         continue;
       }
-      if (this.done) return;
+      if (this.done) {
+        if (this.failure) throw this.failure.error;
+        return;
+      }
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
@@ -72,7 +76,7 @@ export class ProgressQueue implements AsyncIterable<ProgressEvent> {
   }
 }
 
-/** Runs `work` feeding a queue; the returned stream ends with its success or an error event. */
+/** Runs `work` feeding a queue; the returned stream ends with its success or throws its error. */
 export function progressStream(work: (queue: ProgressQueue) => Promise<void>): AsyncIterable<ProgressEvent> {
   const queue = new ProgressQueue();
   work(queue).then(
