@@ -200,7 +200,8 @@ export interface SystemEngine {
    * GET /events: what changed in the store, from every process that acts on it (the CLI,
    * conmon's exit commands, the API server). Past events first (with `since`), then live ones
    * as they happen, until `until` passes or `signal` aborts (the iterable then ends quietly).
-   * Bad filters or times make the first iteration reject.
+   * Bad filters throw at the call (so a server refuses them before its stream starts); bad
+   * times make the first iteration reject.
    */
   events(opts?: EventsOptions): AsyncIterable<EventMessage>;
 }

@@ -28,7 +28,7 @@ import { ImageStore } from "../images/store.js";
 import { registryLogin } from "../images/transfer.js";
 import { BuildCacheMetadata } from "../metadata/build-cache.js";
 import { openDatabase } from "../metadata/db.js";
-import { EventJournal } from "../metadata/events.js";
+import { EventJournal, validateEventFilters } from "../metadata/events.js";
 import { VolumeMetadata } from "../metadata/volumes.js";
 import { NetworkService } from "../network/service.js";
 import { loadNetworkSettings } from "../network/settings.js";
@@ -256,7 +256,11 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     networkDisconnect: (id, req) => containers.disconnectNetwork(id, req.Container),
     containerTop: (id, psArgs) => containers.top(id, psArgs),
     containerStats: (id) => containers.stats(id),
-    events: (o = {}) => journal.stream(o),
+    events: (o = {}) => {
+      // Checked at the call, so a server can refuse bad filters before it starts the stream.
+      validateEventFilters(o.filters ?? {});
+      return journal.stream(o);
+    },
     close: async () => db.close(),
   };
 }

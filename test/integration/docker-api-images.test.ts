@@ -136,6 +136,10 @@ describe("docker build through berth serve (classic builder)", { skip }, () => {
       "build",
       "-t",
       "built:one",
+      "--build-arg",
+      "GREETING=hello-arg",
+      "--label",
+      "org.test=yes",
       "-f",
       join(ctx, "sub", "Build.dockerfile"),
       ctx,
@@ -388,6 +392,22 @@ describe("volumes, networks, system df through berth serve", { skip }, () => {
     assert.ok(Array.isArray(body.Volumes));
     const bad = await api("GET", "/v1.50/system/df?type=nonsense");
     assert.equal(bad.status, 400);
+  });
+});
+
+describe("events through berth serve", { skip }, () => {
+  test("a stream with --since/--until ends at until; bad filters and times are 400", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const past = await dockerOk(["events", "--since", String(now - 60), "--until", String(now - 30)]);
+    assert.equal(past.code, 0);
+    const bad = await api("GET", `/v1.50/events?filters=${encodeURIComponent('{"bogus":["x"]}')}`);
+    assert.equal(bad.status, 400);
+    assert.match(JSON.parse(bad.body).message as string, /bogus/);
+    const order = await api("GET", `/v1.50/events?since=${now}&until=${now - 10}`);
+    assert.equal(order.status, 400);
+    assert.match(JSON.parse(order.body).message as string, /cannot be after `until`/);
+    const form = await api("GET", "/v1.50/events?since=10m");
+    assert.equal(form.status, 400);
   });
 });
 

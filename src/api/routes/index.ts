@@ -7,6 +7,7 @@ import { attachRoutes } from "./attach.js";
 import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
 import { diskUsageRoutes } from "./disk-usage.js";
+import { eventRoutes } from "./events.js";
 import { execRoutes } from "./exec.js";
 import { imageRoutes, registryRoutes } from "./images.js";
 import { networkRoutes } from "./networks.js";
@@ -25,6 +26,7 @@ export function registerRoutes(r: Router): Router {
   volumeRoutes(r);
   networkRoutes(r);
   diskUsageRoutes(r);
+  eventRoutes(r);
   swarmRoutes(r);
   pluginRoutes(r);
   return r;
