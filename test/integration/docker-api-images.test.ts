@@ -338,6 +338,18 @@ describe("pull, push and login against docker-registry on 127.0.0.1", { skip }, 
     await dockerOk(["rmi", ref]);
     const pull = await dockerOk(["pull", ref]);
     assert.match(pull.stdout, /^Status: /m);
+    // A build whose base is in the locked registry pulls it with X-Registry-Config's credentials.
+    await dockerOk(["rmi", ref]);
+    const ctx = store.path("ctx-private");
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, "Dockerfile"), `FROM ${ref}\nRUN echo private-base\n`);
+    const built = await dockerOk(["build", "-q", ctx]);
+    assert.match(built.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    await dockerOk(["logout", locked.host]);
+    await dockerOk(["rmi", ref]);
+    const anonymous = await docker(["build", "-q", "--no-cache", ctx]);
+    assert.equal(anonymous.code, 1);
+    assert.match(anonymous.stderr, /failed to resolve source metadata/);
   });
 });
 
