@@ -408,7 +408,57 @@ describe("volumes, networks, system df through berth serve", { skip }, () => {
 });
 
 describe("events through berth serve", { skip }, () => {
-  test("a stream with --since/--until ends at until; bad filters and times are 400", async () => {
+  test("past events between --since and --until with a filter; a live stream sees a new event", async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await dockerOk(["volume", "create", "ev-vol"]);
+    await dockerOk(["volume", "rm", "ev-vol"]);
+    const until = Math.ceil(Date.now() / 1000);
+    const past = await dockerOk([
+      "events",
+      "--since",
+      String(since),
+      "--until",
+      String(until),
+      "--filter",
+      "type=volume",
+      "--format",
+      "{{.Type}} {{.Action}} {{.Actor.ID}}",
+    ]);
+    assert.match(past.stdout, /^volume create ev-vol\n(.*\n)*volume destroy ev-vol\n/);
+    // Live: the stream replays from `since` before it follows, so however late it subscribes the
+    // network created now shows up; then the client leaves.
+    const live = spawn(
+      DOCKER ?? "docker",
+      [
+        "events",
+        "--since",
+        String(until),
+        "--filter",
+        "type=network",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+      ],
+      {
+        env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: dockerConfig },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let seen = "";
+    const found = new Promise<void>((resolve) => {
+      live.stdout?.on("data", (c: Buffer) => {
+        seen += c.toString();
+        if (seen.includes("create ev-net")) resolve();
+      });
+    });
+    await dockerOk(["network", "create", "ev-net"]);
+    await found;
+    const exited = new Promise((r) => live.once("exit", r));
+    live.kill("SIGTERM");
+    await exited;
+    await dockerOk(["network", "rm", "ev-net"]);
+  });
+
+  test("a stream with only past times ends; bad filters and times are 400", async () => {
     const now = Math.floor(Date.now() / 1000);
     const past = await dockerOk(["events", "--since", String(now - 60), "--until", String(now - 30)]);
     assert.equal(past.code, 0);
