@@ -107,3 +107,19 @@ test("credentials go to the token endpoint as basic auth; a refusal is Unauthori
   });
   assert.equal(sawAuth, `Basic ${Buffer.from("u:p").toString("base64")}`);
 });
+
+test("requests sent bare beside the one that learnt a basic challenge are answered too; refused credentials are not retried", async () => {
+  const a = new Authorizer({ credentials: { username: "u", password: "p" } });
+  const challenge = 'Basic realm="basic-realm"';
+  // Two requests went out before any challenge was known; both come back 401.
+  assert.equal(await a.onUnauthorized(challenge, ["repository:x:push"], undefined), true);
+  assert.equal(await a.onUnauthorized(challenge, ["repository:x:push"], undefined), true);
+  const header = await a.authorization(["repository:x:push"]);
+  assert.equal(header, `Basic ${Buffer.from("u:p").toString("base64")}`);
+  // A request that carried the credentials and was refused: no retry.
+  assert.equal(await a.onUnauthorized(challenge, ["repository:x:push"], header), false);
+  // Without credentials there is nothing to retry with.
+  const anonymous = new Authorizer();
+  assert.equal(await anonymous.onUnauthorized(challenge, ["repository:x:pull"], undefined), false);
+  assert.equal(await anonymous.onUnauthorized(challenge, ["repository:x:pull"], undefined), false);
+});

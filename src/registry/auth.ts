@@ -154,9 +154,11 @@ export class Authorizer {
 
   /**
    * Called on a 401 answer. Returns true when the request should be sent again with new
-   * authorization (the challenge was new to this authorizer), false when retrying cannot help.
+   * authorization (the challenge was new to this authorizer, or the request went out before a
+   * request beside it learnt the challenge), false when retrying cannot help.
+   * `sent` is the Authorization header the refused request carried, if any.
    */
-  async onUnauthorized(header: string | null, scopes: readonly string[]): Promise<boolean> {
+  async onUnauthorized(header: string | null, scopes: readonly string[], sent?: string): Promise<boolean> {
     if (header === null) return false;
     const challenges = parseChallenges(header);
     const chosen =
@@ -164,6 +166,14 @@ export class Authorizer {
     if (!chosen) return false;
     const known = this.challenge;
     if (known && known.scheme === chosen.scheme && known.params["realm"] === chosen.params["realm"]) {
+      if (sent === undefined) {
+        // Sent bare while a concurrent request was learning this challenge: now it can be answered.
+        if (chosen.scheme === "basic") {
+          const creds = this.opts.credentials;
+          return creds?.username !== undefined && creds.password !== undefined;
+        }
+        return true;
+      }
       // The same challenge again: the credentials (or the token they got) were refused.
       this.tokens.delete(scopeKey(scopes));
       return false;

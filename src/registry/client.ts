@@ -151,7 +151,7 @@ export class RegistryClient {
       }
       if (res.status === 401 && attempt === 0) {
         const challenge = res.headers.get("www-authenticate");
-        if (await this.authorizer.onUnauthorized(challenge, opts.scopes)) {
+        if (await this.authorizer.onUnauthorized(challenge, opts.scopes, auth)) {
           await res.body?.cancel().catch(() => undefined);
           continue;
         }

@@ -219,6 +219,19 @@ async function wait(ctx: RequestContext): Promise<void> {
 }
 
 /**
+ * A log record's time as Docker prints it: RFC 3339 in UTC with nine fraction digits
+ * (`2024-01-02T03:04:05.000000000Z`); conmon writes a `+00:00` offset (or the host's).
+ */
+export function dockerLogTime(time: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return time;
+  const frac = (m[2] ?? "").padEnd(9, "0").slice(0, 9);
+  if (m[3] === "Z" || m[3] === "+00:00" || m[3] === "-00:00") return `${m[1]}.${frac}Z`;
+  const utc = new Date(`${m[1]}${m[3]}`).toISOString().slice(0, 19);
+  return `${utc}.${frac}Z`;
+}
+
+/**
  * GET /containers/{id}/logs: multiplexed frames without a TTY, raw bytes with one; `timestamps`
  * puts each record's RFC 3339 time before it.
  */
@@ -255,7 +268,8 @@ async function logs(ctx: RequestContext): Promise<void> {
   });
   try {
     for await (const e of entries) {
-      const data = timestamps && e.time ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
+      const data =
+        timestamps && e.time ? Buffer.concat([Buffer.from(`${dockerLogTime(e.time)} `), e.data]) : e.data;
       await out.write(e.stream === "stderr" ? 2 : 1, data);
     }
   } catch (err) {
