@@ -21,7 +21,7 @@
  * Docker.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
 import type { HostPlatform } from "../config/host.js";
@@ -437,12 +437,19 @@ class Build {
       return opened;
     };
     let source: { root: SourceRoot; close: () => Promise<void> } | undefined;
+    let copyPlanOf: Awaited<ReturnType<typeof planCopy>> | undefined;
     try {
       let key = sha(`${parentKey}\n${d.cacheText}`);
       let copyPlan: Awaited<ReturnType<typeof planCopy>> | undefined;
       if (d.action.kind === "copy") {
         source = await this.copySource(d.action.from, stage);
-        copyPlan = await planCopy(d.action, source.root, (await workspace()).rootfs);
+        await mkdir(this.deps.tmpDir, { recursive: true });
+        copyPlan = await planCopy(d.action, source.root, (await workspace()).rootfs, {
+          downloadDir: this.deps.tmpDir,
+          signal: this.signal,
+          progress: (line) => this.emit({ kind: "log", id, stream: 1, data: Buffer.from(`${line}\n`) }),
+        });
+        copyPlanOf = copyPlan;
         key = sha(`${key}\n${await checksumCopy(copyPlan)}`);
       }
       const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
@@ -513,6 +520,7 @@ class Build {
     } finally {
       await source?.close();
       await opened?.close();
+      await Promise.all((copyPlanOf?.temporary ?? []).map((t) => rm(t, { force: true })));
     }
   }
 

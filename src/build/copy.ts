@@ -8,8 +8,9 @@
  * the image; missing parents are created; context files are owned by 0:0 unless --chown
  * (names resolved from the image's /etc/passwd and /etc/group; a user without a group uses the
  * uid as gid, as Docker documents), --from files keep their owner; --chmod applies to every
- * copied file and directory. ADD extracts local tar archives (plain, gzip, bzip2, xz, zstd)
- * and refuses URLs.
+ * copied file and directory. ADD extracts local tar archives (plain, gzip, bzip2, xz, zstd);
+ * an http(s) URL is downloaded (build/download.ts) and copied as one file, never extracted,
+ * mode 0600 unless --chmod, named after the URL's path or the destination; git URLs are refused.
  *
  * Safety (security-anchors §2.4): a source that climbs out of the context (`../x`) is refused;
  * absolute sources are context-relative; a source path is resolved inside its root the way a
@@ -27,7 +28,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { constants as fsConstants } from "node:fs";
-import { lstat, mkdir, open, readdir, readlink } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readlink, rm } from "node:fs/promises";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -39,6 +40,7 @@ import { zstdDecompressStream } from "../images/transfer.js";
 import { resolveUser } from "../runtime/spec/user.js";
 import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
 import type { IgnoreMatcher } from "./dockerfile/dockerignore.js";
+import { type Downloaded, download, isGitUrl } from "./download.js";
 import type { CopyStep } from "./instructions/dispatch.js";
 
 /** Where a COPY's sources come from. */
@@ -67,6 +69,16 @@ export interface CopyPlan {
   readonly uid: number | undefined;
   readonly gid: number | undefined;
   readonly chmod: number | undefined;
+  /** Downloaded files the caller removes once the step is done. */
+  readonly temporary: readonly string[];
+}
+
+/** Where and how ADD downloads URLs. */
+export interface CopyPlanOptions {
+  /** A directory for downloads (removed by the caller through `CopyPlan.temporary`). */
+  readonly downloadDir?: string;
+  readonly signal?: AbortSignal;
+  readonly progress?: (line: string) => void;
 }
 
 const GLOB = /[*?[]/;
@@ -229,18 +241,60 @@ async function readHead(host: string, n: number): Promise<Buffer> {
 }
 
 /** Works out what a COPY/ADD copies (nothing is written). `rootfs` is the step's mounted root. */
-export async function planCopy(step: CopyStep, root: SourceRoot, rootfs: string): Promise<CopyPlan> {
-  const kw = step.add ? "ADD" : "COPY";
+export async function planCopy(
+  step: CopyStep,
+  root: SourceRoot,
+  rootfs: string,
+  opts: CopyPlanOptions = {},
+): Promise<CopyPlan> {
+  const urls = step.sources.filter((s) => isUrl(s));
+  if (urls.length > 0 && !step.add) throw invalidArgument(`source can't be a URL for COPY`);
+  for (const u of urls) {
+    if (isGitUrl(u)) {
+      throw invalidArgument(
+        `ADD ${u}: git repositories are not supported: clone it into the build context and COPY it`,
+      );
+    }
+  }
+  if (step.checksum !== undefined && (urls.length === 0 || urls.length !== step.sources.length)) {
+    throw invalidArgument("checksum can't be specified for non-HTTP(S) sources");
+  }
+  const downloads: Downloaded[] = [];
+  const temporary: string[] = [];
+  try {
+    for (const u of urls) {
+      if (opts.downloadDir === undefined) throw invalidArgument(`ADD ${u}: downloads are not available here`);
+      const d = await download(u, {
+        dir: opts.downloadDir,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.progress ? { progress: opts.progress } : {}),
+        ...(step.checksum !== undefined ? { expected: step.checksum } : {}),
+      });
+      downloads.push(d);
+      temporary.push(d.path);
+    }
+  } catch (err) {
+    await Promise.all(temporary.map((t) => rm(t, { force: true })));
+    throw err;
+  }
+  try {
+    return await planSources(step, root, rootfs, downloads, temporary);
+  } catch (err) {
+    await Promise.all(temporary.map((t) => rm(t, { force: true })));
+    throw err;
+  }
+}
+
+async function planSources(
+  step: CopyStep,
+  root: SourceRoot,
+  rootfs: string,
+  downloads: readonly Downloaded[],
+  temporary: readonly string[],
+): Promise<CopyPlan> {
   const matches: string[] = [];
   for (const s of step.sources) {
-    if (isUrl(s)) {
-      if (step.add) {
-        throw invalidArgument(
-          `${kw} ${s}: fetching a URL is not supported: berth builds offline; download it into the build context and COPY it`,
-        );
-      }
-      throw invalidArgument(`source can't be a URL for COPY`);
-    }
+    if (isUrl(s)) continue;
     const clean = posix.normalize(s);
     if (root.context && !s.startsWith("/") && (clean === ".." || clean.startsWith("../"))) {
       throw invalidArgument(`forbidden path outside the build context: ${s}`);
@@ -261,7 +315,7 @@ export async function planCopy(step: CopyStep, root: SourceRoot, rootfs: string)
     }
     matches.push(...visible);
   }
-  const many = matches.length + step.inline.length > 1;
+  const many = matches.length + downloads.length + step.inline.length > 1;
   const destPath = step.dest.endsWith("/") ? step.dest.replace(/\/+$/, "") || "/" : step.dest;
   const destSt = await lstat(await resolveInRoot(rootfs, destPath)).catch(() => undefined);
   const resolved: Array<{ path: string; host: string; st: Stats }> = [];
@@ -297,6 +351,14 @@ export async function planCopy(step: CopyStep, root: SourceRoot, rootfs: string)
       st: r.st,
     });
   }
+  for (const d of downloads) {
+    // Not extracted, whatever it holds (Docker: "Resources from remote URLs are not decompressed").
+    entries.push({
+      host: d.path,
+      name: intoDir ? d.name : posix.basename(destPath),
+      st: await lstat(d.path),
+    });
+  }
   for (const e of entries) {
     if (e.name.split("/").some((part) => part.startsWith(".wh."))) {
       throw invalidArgument(`refusing to copy a whiteout name: ${e.name}`);
@@ -314,6 +376,7 @@ export async function planCopy(step: CopyStep, root: SourceRoot, rootfs: string)
     uid: ids?.uid ?? (root.context ? 0 : undefined),
     gid: ids?.gid ?? (root.context ? 0 : undefined),
     chmod: step.chmod,
+    temporary,
   };
 }
 

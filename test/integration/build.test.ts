@@ -2,12 +2,16 @@
  * `berth build` through the real bin/berth on busybox: the tutorial-shaped node Dockerfile and a
  * multi-stage one build and run; the cache re-runs only what an edit invalidates and a cached
  * rebuild gives the same image ID; --target, --build-arg, -q, --iidfile, -f, tar and stdin
- * contexts; history rows; file:line errors; escapes out of the context refused; a failing RUN
+ * contexts; history rows; file:line errors; escapes out of the context refused; ADD of local
+ * archives and of http URLs (a server on 127.0.0.1); a failing RUN
  * leaves no image, workspace or mount; builder prune.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BERTH, runProgram, Store } from "./harness.js";
@@ -343,7 +347,7 @@ ENTRYPOINT ["/bin/sh", "-c"]
     assert.match(t.stderr, /path escapes the layer: "\.\.\/secret\.txt"/);
   });
 
-  test("ADD extracts local tar archives (gzip, bzip2, xz), copies other files and refuses URLs", async () => {
+  test("ADD extracts local tar archives (gzip, bzip2, xz) and copies other files", async () => {
     const dir = await files(s.path("add"), { "payload/a.txt": "A\n", "payload/sub/b.txt": "B\n" });
     await runProgram("tar", ["-C", join(dir, "payload"), "-czf", join(dir, "p.tar.gz"), "."]);
     await runProgram("tar", ["-C", join(dir, "payload"), "-cjf", join(dir, "p.tar.bz2"), "."]);
@@ -364,10 +368,89 @@ ENTRYPOINT ["/bin/sh", "-c"]
       "cat /opt/a.txt /opt/sub/b.txt /bz/a.txt /xz/sub/b.txt; ls /g",
     ]);
     assert.equal(out.stdout, "A\nB\nA\nB\nplain.gz\n");
-    await writeFile(join(dir, "Dockerfile"), "FROM busybox\nADD http://127.0.0.1:9/x /x\n");
-    const url = await s.berth(["build", dir]);
-    assert.equal(url.code, 1);
-    assert.match(url.stderr, /fetching a URL is not supported: berth builds offline/);
+  });
+
+  test("ADD <http URL> downloads into the layer (not extracted), 0600, Last-Modified, --chmod/--chown/--checksum, cache by content", async () => {
+    const dir = await files(s.path("add-url"), { "payload/a.txt": "A\n" });
+    await runProgram("tar", ["-C", join(dir, "payload"), "-czf", join(dir, "p.tar.gz"), "."]);
+    let archive = await readFile(join(dir, "p.tar.gz"));
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? "");
+      if (req.url === "/go") {
+        res.writeHead(301, { Location: "/dl/p.tar.gz" });
+        res.end();
+        return;
+      }
+      res.writeHead(200, {
+        "Content-Length": archive.length,
+        "Last-Modified": "Tue, 15 Nov 1994 08:12:31 GMT",
+      });
+      res.end(archive);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const sum = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+      const dockerfile = (checksum: string) =>
+        "FROM busybox\n" +
+        `ADD ${base}/dl/p.tar.gz /url/\n` +
+        `ADD --chmod=644 --chown=12:34 ${base}/go /named.tgz\n` +
+        `ADD --checksum=${checksum} ${base}/dl/p.tar.gz /checked/\n`;
+      await writeFile(join(dir, "Dockerfile"), dockerfile(sum(archive)));
+      const r = await s.berth(["build", "--progress=plain", "-t", "addurl:1", dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /downloading http:\/\/127\.0\.0\.1:\d+\/dl\/p\.tar\.gz/);
+      const out = await s.ok([
+        "run",
+        "--rm",
+        "addurl:1",
+        "sh",
+        "-c",
+        "stat -c '%n %a %u:%g %Y' /url/p.tar.gz /named.tgz /checked/p.tar.gz; ls /url; md5sum /url/p.tar.gz",
+      ]);
+      const md5 = createHash("md5").update(archive).digest("hex");
+      assert.equal(
+        out.stdout,
+        "/url/p.tar.gz 600 0:0 784887151\n/named.tgz 644 12:34 784887151\n/checked/p.tar.gz 600 0:0 784887151\n" +
+          `p.tar.gz\n${md5}  /url/p.tar.gz\n`,
+      );
+      // Same content: cached. Other content at the same URL: the steps run again.
+      const again = await s.ok(["build", "--progress=plain", "-t", "addurl:2", dir]);
+      const states = [...stepStates(again.stderr)].filter(([n]) => n.includes("] ADD "));
+      assert.equal(states.length, 3, again.stderr);
+      for (const [n, st] of states) assert.equal(st, "CACHED", n);
+      const sameId = (await s.ok(["images", "-q", "--no-trunc", "addurl:1"])).stdout;
+      assert.equal((await s.ok(["images", "-q", "--no-trunc", "addurl:2"])).stdout, sameId);
+      archive = Buffer.concat([archive, Buffer.from("changed")]);
+      await writeFile(join(dir, "Dockerfile"), dockerfile(sum(archive)));
+      await s.ok(["build", "-q", "-t", "addurl:3", dir]);
+      assert.notEqual((await s.ok(["images", "-q", "--no-trunc", "addurl:3"])).stdout, sameId);
+      // A wrong checksum, a git URL, COPY of a URL: one-line errors, no image.
+      await writeFile(join(dir, "Dockerfile"), dockerfile(`sha256:${"0".repeat(64)}`));
+      const bad = await s.berth(["build", "-t", "addurl:bad", dir]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /digest mismatch: expected sha256:0{64}, got sha256:[0-9a-f]{64}/);
+      for (const [df, re] of [
+        ["FROM busybox\nADD git@github.com:moby/moby.git /src\n", /git repositories are not supported/],
+        [`FROM busybox\nADD ${base}/repo.git /src\n`, /git repositories are not supported/],
+        [`FROM busybox\nCOPY ${base}/dl/p.tar.gz /x\n`, /source can't be a URL for COPY/],
+        [
+          `FROM busybox\nADD --checksum=sha256:${"0".repeat(64)} p.tar.gz /x\n`,
+          /checksum can't be specified for non-HTTP\(S\) sources/,
+        ],
+      ] as const) {
+        await writeFile(join(dir, "Dockerfile"), df);
+        const e = await s.berth(["build", "-t", "addurl:bad", dir]);
+        assert.equal(e.code, 1, df);
+        assert.match(e.stderr, re, df);
+      }
+      assert.equal((await s.berth(["image", "inspect", "addurl:bad"])).code, 1);
+      assert.deepEqual(await readdir(join(s.root, "tmp")).catch(() => []), [], "downloads removed");
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   test("a failing RUN names the step and exit code and leaves no image, workspace or mount", async () => {

@@ -106,6 +106,8 @@ export interface CopyStep {
   readonly chmod: number | undefined;
   readonly link: boolean;
   readonly excludes: readonly string[];
+  /** ADD --checksum: the digest a downloaded URL must have. */
+  readonly checksum?: string;
 }
 
 export interface WorkdirStep {
@@ -369,9 +371,15 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
         chmodRaw === undefined ? undefined : parseChmod(ctx.file, instr, expandWord(chmodRaw, env, opts));
       const from = fromRaw === undefined ? undefined : expandWord(fromRaw, env, opts);
       const excludes = flagValues(instr, "exclude").map((e) => expandWord(e, env, opts));
+      const checksumRaw = add ? flagValue(instr, "checksum") : undefined;
+      const checksum = checksumRaw === undefined ? undefined : expandWord(checksumRaw, env, opts);
+      if (add && flagValue(instr, "keep-git-dir") !== undefined) {
+        throw new Error("ADD --keep-git-dir is not supported: berth does not fetch git repositories");
+      }
       let createdBy = kw;
       if (chown) createdBy += ` --chown=${chown}`;
       if (chmodRaw !== undefined) createdBy += ` --chmod=${expandWord(chmodRaw, env, opts)}`;
+      if (checksum !== undefined) createdBy += ` --checksum=${checksum}`;
       for (const s of sources) createdBy += ` ${s}`;
       for (const h of inline) createdBy += ` <<${h.name}`;
       createdBy += ` ${destRaw} # buildkit`;
@@ -387,6 +395,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
           chmod,
           link: flagValue(instr, "link") !== undefined && flagValue(instr, "link") !== "false",
           excludes,
+          ...(checksum !== undefined ? { checksum } : {}),
         },
         history: { created_by: createdBy, empty_layer: false },
         display: expandedDisplay(),
