@@ -133,6 +133,8 @@ export interface ImageSaveOptions {
 export interface ImageLoadOptions {
   readonly quiet?: boolean;
   readonly platform?: string;
+  /** Receives `Loading layer` progress (bytes of each layer read) while the load runs. */
+  readonly onProgress?: (e: ProgressEvent) => void;
   readonly signal?: AbortSignal;
 }
 

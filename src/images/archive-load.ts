@@ -24,6 +24,7 @@ import { type Platform, parsePlatform } from "../oci/platform.js";
 import { parseNormalizedNamed, type Reference, referenceString, withDefaultTag } from "../oci/reference.js";
 import { readTar } from "../oci/tar-reader.js";
 import type { ImageStore, IngestedLayer } from "./store.js";
+import { progressEvent, throttled } from "./transfer.js";
 
 /** Entries up to this size stay in memory; larger ones stream into the content store. */
 const IN_MEMORY_LIMIT = 1 << 20;
@@ -50,6 +51,28 @@ function cleanName(name: string): string {
   return n.replace(/\/$/, "");
 }
 
+/**
+ * A layer's bytes as they are read, reported as dockerd's `Loading layer` progress (id: the
+ * short diffID) when the caller asked for progress; the stream itself otherwise. Bytes are
+ * pulled only as the reader takes them, so a layer the store already has (its stream destroyed
+ * unread) reports nothing.
+ */
+function withProgress(source: Readable, total: number, diffId: Digest, opts: ImageLoadOptions): Readable {
+  const report = opts.onProgress;
+  if (!report) return source;
+  const id = diffId.replace(/^sha256:/, "").slice(0, 12);
+  const tick = throttled((n) => report(progressEvent(id, "Loading layer", n, total)), total);
+  async function* counted(): AsyncIterable<Buffer> {
+    let current = 0;
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      current += chunk.length;
+      tick(current);
+      yield chunk;
+    }
+  }
+  return Readable.from(counted(), { objectMode: false });
+}
+
 export async function loadImages(
   store: ImageStore,
   source: ByteSource,
@@ -74,7 +97,8 @@ export async function loadImages(
       }
       for (let i = 0; i < image.layers.length; i++) {
         const { blob } = image.layers[i] as { blob: { digest: Digest; size: number } };
-        const layer = await store.ingestLayer(store.content.openBlob(blob.digest), {
+        const source = store.content.openBlob(blob.digest);
+        const layer = await store.ingestLayer(withProgress(source, blob.size, diffIds[i] as Digest, opts), {
           parentChainId: parent,
           expectedDiffId: diffIds[i] as Digest,
           storedBlob: blob,

@@ -261,6 +261,47 @@ describe("images through berth serve", { skip }, () => {
     assert.equal((await store.ok(["run", "--rm", "imported:x"])).stdout, "imported\n");
   });
 
+  test("load without quiet streams Loading layer progress for layers the store lacks", async () => {
+    const dir = store.path("unique-layer");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "only-here.txt"), `made at ${Date.now()}\n`.repeat(2000));
+    const tarPath = store.path("unique-layer.tar");
+    const tar = await runProgram("tar", ["-C", dir, "-cf", tarPath, "."]);
+    assert.equal(tar.code, 0, tar.stderr);
+    await dockerOk(["import", tarPath, "unique:1"]);
+    const saved = store.path("unique-saved.tar");
+    await dockerOk(["save", "-o", saved, "unique:1"]);
+    await dockerOk(["rmi", "unique:1"]);
+    const r = await runProgram("curl", [
+      "-s",
+      "--unix-socket",
+      sock,
+      "-X",
+      "POST",
+      "-H",
+      "Content-Type: application/x-tar",
+      "--data-binary",
+      `@${saved}`,
+      "http://localhost/v1.50/images/load?quiet=0",
+    ]);
+    const lines = r.stdout
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            status?: string;
+            stream?: string;
+            progressDetail?: { current: number; total: number };
+          },
+      );
+    const progress = lines.filter((l) => l.status === "Loading layer");
+    assert.ok(progress.length > 0, r.stdout);
+    const last = progress[progress.length - 1];
+    assert.ok(last?.progressDetail && last.progressDetail.current === last.progressDetail.total, r.stdout);
+    assert.deepEqual(lines[lines.length - 1], { stream: "Loaded image: unique:1\n" });
+  });
+
   test("prune, search, and the JSON of /images/json with shared-size", async () => {
     const list = await api("GET", "/v1.50/images/json?shared-size=1");
     assert.equal(list.status, 200);

@@ -9,10 +9,12 @@ import { errorMessage, invalidArgument, notImplemented } from "../../base/errors
 import type {
   AuthConfig,
   ImageListOptions,
+  ImageLoadOptions,
   ImageLoadResult,
   ImagePullOptions,
   ImagePushOptions,
   ImageRemoveOptions,
+  ProgressEvent,
 } from "../../engine/types.js";
 import { familiarString, parseNormalizedNamed, trimReference, withTag } from "../../oci/reference.js";
 import { Fields, queryBool, queryFilters } from "../decode.js";
@@ -262,15 +264,52 @@ async function imagePush(ctx: RequestContext): Promise<void> {
   await sendJsonMessages(ctx.res, ctx.engine.imagePush(reference, opts));
 }
 
+/**
+ * A load as dockerd streams it: without `quiet`, each layer's `Loading layer` progress while the
+ * archive is read, then the `Loaded image` lines; with it, only those lines.
+ */
+async function* loadStream(ctx: RequestContext, opts: ImageLoadOptions): AsyncIterable<unknown> {
+  const queue: ProgressEvent[] = [];
+  let wake: (() => void) | undefined;
+  let outcome: { readonly result: ImageLoadResult } | { readonly error: unknown } | undefined;
+  const onProgress = (e: ProgressEvent) => {
+    queue.push(e);
+    wake?.();
+  };
+  void ctx.engine
+    .imageLoad(ctx.req, { ...opts, ...(opts.quiet ? {} : { onProgress }) })
+    .then(
+      (result) => {
+        outcome = { result };
+      },
+      (error: unknown) => {
+        outcome = { error };
+      },
+    )
+    .finally(() => wake?.());
+  for (;;) {
+    const next = queue.shift();
+    if (next) {
+      yield next;
+      continue;
+    }
+    if (outcome) break;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    wake = undefined;
+  }
+  if ("error" in outcome) throw outcome.error;
+  yield* loadMessages(outcome.result);
+}
+
 async function imageLoad(ctx: RequestContext): Promise<void> {
   const platform = decodePlatformParam(ctx.query);
   const quiet = queryBool(ctx.query, "quiet");
-  const result = await ctx.engine.imageLoad(ctx.req, {
-    quiet,
-    signal: ctx.signal,
-    ...(platform ? { platform } : {}),
-  });
-  await sendJsonMessages(ctx.res, once(loadMessages(result)));
+  await sendJsonMessages(
+    ctx.res,
+    loadStream(ctx, { quiet, signal: ctx.signal, ...(platform ? { platform } : {}) }),
+  );
 }
 
 async function imageSave(ctx: RequestContext, names: readonly string[]): Promise<void> {
