@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BERTH, busyboxRootfs } from "../scripts/busybox-image.js";
+import { tearDownBridge } from "../src/network/bridge.js";
 import { must, run } from "./proc.js";
 
 export { BERTH };
@@ -174,7 +175,7 @@ export async function cleanup(ws: Workspace, peers: readonly EngineCli[]): Promi
       await run("runc", ["--root", root, "delete", "-f", id]).catch(() => undefined);
     }
   }
-  await run("ip", ["link", "del", ws.bridge]).catch(() => undefined);
+  await tearDownBridge(ws.bridge, join(ws.dir, "main/run/cni/bridges")).catch(() => undefined);
   const mountinfo = await readFile("/proc/self/mountinfo", "utf8");
   const mounts = mountinfo
     .split("\n")

@@ -21,7 +21,7 @@
  * Docker.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
 import type { HostPlatform } from "../config/host.js";
@@ -35,6 +35,7 @@ import type {
 import { parseTarget } from "../images/service.js";
 import type { ImageStore, IngestedLayer } from "../images/store.js";
 import type { BuildCacheMetadata } from "../metadata/build-cache.js";
+import { resolvConf } from "../network/hosts.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
 import type { HistoryEntry, ImageConfig } from "../oci/image.js";
 import { formatPlatform, normalizePlatform, parsePlatform } from "../oci/platform.js";
@@ -101,6 +102,9 @@ interface StageResult {
   readonly platform: { architecture: string; os: string; variant?: string | undefined };
   readonly key: string;
 }
+
+/** /etc/hosts of a RUN step, as BuildKit writes it. */
+const BUILD_HOSTS = "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 
 /** A resolved base image. */
 interface BaseImage {
@@ -595,6 +599,21 @@ class Build {
       User: step.user,
     };
     const hostConfig: HostConfig = { NetworkMode: mode === "host" ? "host" : "none" };
+    // /etc/resolv.conf and /etc/hosts as BuildKit gives RUN steps: the host's resolvers (those
+    // reachable from the step's own namespace unless it runs on the host network) and
+    // `localhost buildkitsandbox`. Bind-mounted from the bundle directory, so never in the layer.
+    const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    const networkFiles = { resolvConf: join(ws.bundle, "resolv.conf"), hosts: join(ws.bundle, "hosts") };
+    await writeFileAtomic(
+      networkFiles.resolvConf,
+      mode === "host"
+        ? hostResolv.endsWith("\n") || hostResolv === ""
+          ? hostResolv
+          : `${hostResolv}\n`
+        : resolvConf({ host: hostResolv, dns: [], dnsSearch: [], dnsOptions: [] }),
+      0o644,
+    );
+    await writeFileAtomic(networkFiles.hosts, BUILD_HOSTS, 0o644);
     // The default network is the default bridge (a build sandbox of the network service).
     const sandboxId = mode === "default" && this.deps.sandbox ? randomBytes(32).toString("hex") : undefined;
     let code: number;
@@ -606,6 +625,7 @@ class Build {
         user,
         rootfs: ws.rootfs,
         mounts,
+        networkFiles,
         network: mode === "host" ? { kind: "host" } : netns ? { kind: "path", path: netns } : { kind: "new" },
         cgroupsPath: `/berth/${ws.runcId}`,
         host: await this.deps.hostFacts(),

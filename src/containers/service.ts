@@ -283,9 +283,11 @@ export class ContainerService {
     const requested = hostConfig.NetworkMode || "default";
     const network = requested === "default" ? "bridge" : requested;
     const endpoints = networking?.EndpointsConfig ?? {};
+    let joined: ContainerRecord | undefined;
     if (network.startsWith("container:")) {
       const other = network.slice("container:".length);
-      if (!this.find(other)) throw notFound(`No such container: ${other}`);
+      joined = this.find(other);
+      if (!joined) throw notFound(`No such container: ${other}`);
       if (config.Hostname) throw invalidArgument("conflicting options: hostname and the network mode");
     }
     const net = this.deps.network.planFor(network, endpoints);
@@ -300,7 +302,12 @@ export class ContainerService {
     const plan = planMounts(hostConfig, Object.keys(merged.Volumes ?? {}));
 
     const id = randomBytes(32).toString("hex");
-    // As Docker: the host's name on the host network, else the short ID.
+    // As Docker: the host's name on the host network, the other container's name and domain
+    // when sharing its network namespace, else the short ID.
+    if (joined) {
+      merged.Hostname = joined.config.Hostname ?? joined.id.slice(0, 12);
+      if (joined.config.Domainname) merged.Domainname = joined.config.Domainname;
+    }
     merged.Hostname ||= network === "host" ? hostHostname() : id.slice(0, 12);
     const finalHost = { ...hostConfig, NetworkMode: network };
     let name = opts.name?.replace(/^\//, "");

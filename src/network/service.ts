@@ -530,13 +530,17 @@ export class NetworkService {
     const n = this.resolve(ref);
     if (n.predefined) throw failedPrecondition(`${n.name} is a pre-defined network and cannot be removed`);
     this.db.write(() => {
+      // Any container configured for it refuses the removal, running or not, as Docker does;
+      // the message names each (Docker's `(name:"…" id:"…")` list).
       const eps = this.meta.endpointsOn(n.id);
-      if (eps.some((e) => e.state !== ""))
+      if (eps.length > 0) {
+        const names = eps
+          .map((e) => `name:"${this.containerName(e.containerId)}" id:"${e.containerId.slice(0, 12)}"`)
+          .join(", ");
         throw failedPrecondition(
-          `error while removing network: network ${n.name} id ${n.id} has active endpoints`,
+          `error while removing network: network ${n.name} has active endpoints (${names})`,
         );
-      // Stopped containers lose their configuration for it (Docker's fail to start afterwards).
-      for (const e of eps) this.meta.deleteEndpoint(e.containerId, n.id);
+      }
       this.meta.deleteNetwork(n.id);
       this.events.emit("network", "destroy", { ID: n.id, Attributes: { name: n.name, type: n.driver } });
     });

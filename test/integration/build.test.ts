@@ -536,6 +536,43 @@ ENTRYPOINT ["/bin/sh", "-c"]
     );
   });
 
+  test("RUN steps get the resolv.conf a container gets and BuildKit's /etc/hosts; neither lands in the image", async () => {
+    const dir = await files(s.path("resolv"), {
+      Dockerfile:
+        "FROM busybox\nRUN cat /etc/resolv.conf > /resolv.txt && cat /etc/hosts > /hosts.txt && hostname > /name.txt\n",
+    });
+    const r = await s.berth(["build", "-q", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const image = r.stdout.trim();
+    const show = async (path: string) =>
+      (await s.ok(["run", "--rm", "--network", "none", image, "cat", path])).stdout;
+    const container = (await s.ok(["run", "--rm", "busybox", "cat", "/etc/resolv.conf"])).stdout;
+    assert.equal(await show("/resolv.txt"), container);
+    assert.match(container, /^nameserver /m);
+    assert.equal(
+      await show("/hosts.txt"),
+      "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    );
+    assert.equal(await show("/name.txt"), "buildkitsandbox\n");
+    // The step's layer holds only what the step wrote: /etc as in the base image.
+    const etc = async (img: string) => {
+      const id = (await s.ok(["create", img])).stdout.trim();
+      const tar = await runProgram(
+        "sh",
+        ["-c", `${BERTH} --root ${s.root} --runroot ${s.runroot} export ${id} | tar -t`],
+        {
+          env: s.env,
+        },
+      );
+      await s.ok(["rm", id]);
+      return tar.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("etc/"))
+        .sort();
+    };
+    assert.deepEqual(await etc(image), await etc("busybox"));
+  });
+
   test("builder prune removes the cache; a rebuild then runs its steps again", async () => {
     const dir = await files(s.path("prune"), { Dockerfile: "FROM busybox\nRUN echo 1 > /one\n" });
     await s.ok(["build", "-q", dir]);

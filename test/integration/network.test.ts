@@ -215,6 +215,23 @@ describe("the default bridge network and published ports", () => {
         "81/tcp": [{ HostIp: "127.0.0.1", HostPort: "4101" }],
       });
       await store.ok(["rm", range.stdout.trim()]);
+      // The PORTS column groups a range published on its own numbers, as Docker's CLI does.
+      const grouped = (
+        await store.ok([
+          "run",
+          "-d",
+          "-p",
+          "127.0.0.1:4110-4112:4110-4112",
+          "-p",
+          "127.0.0.1:4113:80",
+          "busybox",
+          "sleep",
+          "30",
+        ])
+      ).stdout.trim();
+      const column = await store.ok(["ps", "--filter", `id=${grouped}`, "--format", "{{.Ports}}"]);
+      await store.ok(["rm", "-f", grouped]);
+      assert.equal(column.stdout, "127.0.0.1:4110-4112->4110-4112/tcp, 127.0.0.1:4113->80/tcp\n");
     } finally {
       await store.berth(["rm", "-f", a, b]);
     }
@@ -382,6 +399,17 @@ describe("user-defined networks", () => {
     } finally {
       await store.berth(["rm", "-f", srv]);
     }
+    // A stopped container configured for it refuses the removal too, as Docker's does.
+    const idle = (
+      await store.ok(["create", "--network", "appnet", "--name", "idle", "busybox", "true"])
+    ).stdout.trim();
+    const refused = await store.berth(["network", "rm", "appnet"]);
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr,
+      `Error response from daemon: error while removing network: network appnet has active endpoints (name:"idle" id:"${idle.slice(0, 12)}")\n`,
+    );
+    await store.ok(["rm", idle]);
     assert.equal((await store.ok(["network", "rm", "appnet"])).stdout, "appnet\n");
     const links = await runProgram("ip", ["-o", "link", "show", `br-${created.stdout.slice(0, 12)}`]);
     assert.notEqual(links.code, 0);
@@ -453,18 +481,27 @@ describe("user-defined networks", () => {
   });
 
   test("--network host and container:ID", async () => {
+    // The host's own devices: its loopback's and first device's lines as the host sees them
+    // (other tests add and remove devices meanwhile, so not a count of all).
+    const hostDev = (
+      await runProgram("sh", ["-c", "ip -o -4 addr show | grep -v ' lo ' | head -1 | cut -d' ' -f2"])
+    ).stdout.trim();
     const host = await store.ok([
       "run",
       "--rm",
       "--network",
       "host",
       "busybox",
-      "sh",
-      "-c",
-      "ip -o link | wc -l",
+      "ip",
+      "-o",
+      "-4",
+      "addr",
+      "show",
+      hostDev,
     ]);
-    const mine = await runProgram("sh", ["-c", "ip -o link | wc -l"]);
-    assert.equal(host.stdout, mine.stdout);
+    const mine = await runProgram("ip", ["-o", "-4", "addr", "show", hostDev]);
+    assert.equal(host.stdout.split(/\s+/)[3], mine.stdout.split(/\s+/)[3]);
+    assert.match(host.stdout, /inet /);
     const first = (await store.ok(["run", "-d", "--name", "first", "busybox", "sleep", "60"])).stdout.trim();
     try {
       const own = (await store.ok(["exec", first, "ip", "-4", "-o", "addr", "show", "eth0"])).stdout.split(
@@ -484,6 +521,15 @@ describe("user-defined networks", () => {
         "eth0",
       ]);
       assert.equal(joined.stdout.split(/\s+/)[3], own);
+      // It shares the other container's hostname too, as Docker's does.
+      const names = await store.ok(["run", "--rm", "--network", "container:first", "busybox", "hostname"]);
+      assert.equal(names.stdout, `${first.slice(0, 12)}\n`);
+      const named = (
+        await store.ok(["run", "-d", "--name", "named", "--hostname", "web", "busybox", "sleep", "60"])
+      ).stdout.trim();
+      const other = await store.ok(["run", "--rm", "--network", "container:named", "busybox", "hostname"]);
+      await store.ok(["rm", "-f", named]);
+      assert.equal(other.stdout, "web\n");
     } finally {
       await store.berth(["rm", "-f", first]);
     }

@@ -355,7 +355,7 @@ describe("stores side by side with default settings", () => {
   test("a stale bridge device with another address does not break start: the store's address replaces it", async () => {
     const s = await newStore();
     // Before the store's first container: a device of its name is left with a foreign address.
-    const stale = `10.254.${process.pid % 250}.1/24`;
+    const stale = `10.253.${process.pid % 250}.1/24`;
     await sh("ip", ["link", "add", "name", s.bridge, "type", "bridge"]);
     await sh("ip", ["addr", "add", stale, "dev", s.bridge]);
     await sh("ip", ["link", "set", s.bridge, "up"]);

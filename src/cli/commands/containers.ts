@@ -13,6 +13,7 @@ import {
   none,
 } from "../command.js";
 import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
+import { displayablePorts } from "../format/ports.js";
 import { renderList } from "../format/render.js";
 import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
@@ -448,11 +449,7 @@ export function containerRow(c: ContainerSummary, opts: { noTrunc: boolean; now?
       .join(","),
     Names: c.Names.map((n) => n.replace(/^\//, "")).join(","),
     Networks: Object.keys(c.NetworkSettings.Networks).join(","),
-    Ports: c.Ports.map((p) =>
-      p.PublicPort
-        ? `${p.IP ?? "0.0.0.0"}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`
-        : `${p.PrivatePort}/${p.Type}`,
-    ).join(", "),
+    Ports: displayablePorts(c.Ports),
     RunningFor: createdSince(c.Created, now),
     Size:
       c.SizeRw === undefined
