@@ -4,6 +4,9 @@
  */
 import type { Writable } from "node:stream";
 
+/** Output queued for a client that does not read, at most (see OutputWriter.push). */
+export const MAX_UNREAD_BYTES = 64 * 1024 * 1024;
+
 /** Stream identifiers of the 8-byte stdcopy header. */
 export const STDIN = 0;
 export const STDOUT = 1;
@@ -54,9 +57,17 @@ export class OutputWriter {
     if (!ok) await drained(this.out);
   }
 
-  /** Writes without waiting (for callbacks that cannot wait, such as attach handlers). */
+  /**
+   * Writes without waiting (for callbacks that cannot wait, such as attach handlers). A client
+   * that reads nothing while more than `MAX_UNREAD_BYTES` pile up is cut off: its connection
+   * ends, the container runs on, and the server's memory stays bounded.
+   */
   push(stream: 1 | 2, data: Uint8Array): void {
     if (data.length === 0 || this.out.destroyed) return;
+    if (this.out.writableLength > MAX_UNREAD_BYTES) {
+      this.out.destroy(new Error("the client stopped reading"));
+      return;
+    }
     this.out.write(this.multiplexed ? frame(stream, data) : data);
   }
 }
