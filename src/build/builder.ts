@@ -35,6 +35,7 @@ import type {
 import { parseTarget } from "../images/service.js";
 import type { ImageStore, IngestedLayer } from "../images/store.js";
 import type { BuildCacheMetadata } from "../metadata/build-cache.js";
+import type { Lease } from "../metadata/leases.js";
 import { resolvConf } from "../network/hosts.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
 import type { HistoryEntry, ImageConfig } from "../oci/image.js";
@@ -171,6 +172,8 @@ class Build {
   private readonly buildArgs = new Map<string, string>();
   private readonly bases = new Map<string, BaseImage>();
   private readonly stageResults = new Map<number, Promise<StageResult>>();
+  /** Holds the base layers, cache hits and new layers until the image is recorded. */
+  private lease!: Lease;
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -219,6 +222,15 @@ class Build {
   }
 
   async run(source: BuildContextSource): Promise<void> {
+    this.lease = this.deps.store.leases.create();
+    try {
+      await this.runLeased(source);
+    } finally {
+      this.lease.release();
+    }
+  }
+
+  private async runLeased(source: BuildContextSource): Promise<void> {
     if (this.opts.Platform) {
       const host = this.deps.hostPlatform;
       const wanted = parsePlatform(this.opts.Platform, host);
@@ -289,12 +301,9 @@ class Build {
         }
         if (!found) throw notFound(`failed to resolve source metadata for ${full}: No such image: ${name}`);
         const config = await this.deps.store.config(found.rec.id);
-        this.bases.set(name, {
-          id: found.rec.id,
-          reference: full,
-          config,
-          layers: await this.deps.store.storedLayers(found.rec.id),
-        });
+        const layers = await this.deps.store.storedLayers(found.rec.id);
+        await this.deps.store.leaseLayers(layers, this.lease);
+        this.bases.set(name, { id: found.rec.id, reference: full, config, layers });
       });
     }
   }
@@ -458,7 +467,7 @@ class Build {
       }
       const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
       const hitLayer = hit?.chainId
-        ? await this.deps.store.knownLayer(parseDigest(hit.diffId), parseDigest(hit.chainId))
+        ? await this.deps.store.knownLayer(parseDigest(hit.diffId), parseDigest(hit.chainId), this.lease)
         : undefined;
       if (hit && (hit.chainId === "" || hitLayer)) {
         this.deps.store.db.write(() => this.deps.cache.touch(key, this.now()));
@@ -477,6 +486,7 @@ class Build {
       if (changed) {
         layer = await this.deps.store.ingestLayer(ws.layerStream(this.signal), {
           ...(last ? { parentChainId: last.chainId } : {}),
+          lease: this.lease,
           signal: this.signal,
         });
       }
@@ -668,7 +678,12 @@ class Build {
         rootfs: { type: "layers", diff_ids: result.layers.map((l) => l.diffId) },
         ...(result.platform.variant ? { variant: result.platform.variant } : {}),
       };
-      const created = await this.deps.store.createImage({ config: imageConfig, layers: result.layers, tags });
+      const created = await this.deps.store.createImage({
+        config: imageConfig,
+        layers: result.layers,
+        tags,
+        lease: this.lease,
+      });
       this.log(id, `writing image ${created.id} done`);
       for (const t of tags) {
         this.log(id, `naming to ${referenceString(t)} done`);

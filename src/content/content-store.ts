@@ -25,6 +25,12 @@ export interface WriteBlobOptions {
   readonly size?: number;
   /** Aborting discards the partial write; the promise rejects with kind Canceled. */
   readonly signal?: AbortSignal;
+  /**
+   * Called with the digest before the store looks for an existing blob of it or commits one:
+   * a lease takes the blob here, so that garbage collection cannot remove what the write is
+   * about to find or publish.
+   */
+  readonly claim?: (digest: Digest) => void;
 }
 
 export interface ReadBlobOptions {
@@ -92,6 +98,9 @@ export interface ContentStore {
 
   /** Removes a blob; true when it existed. Readers that already opened it keep their bytes. */
   deleteBlob(digest: Digest): Promise<boolean>;
+
+  /** `deleteBlob` at once (one unlink), for garbage collection inside a database transaction. */
+  deleteBlobSync(digest: Digest): boolean;
 
   /** Every committed blob, in digest order. */
   listBlobs(): AsyncIterable<BlobInfo>;

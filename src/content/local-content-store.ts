@@ -4,7 +4,7 @@
  * A write is hashed while streaming, fsynced, checked, then renamed into `blobs/sha256/` and
  * the directory fsynced, so a crash leaves either a whole verified blob or only an ingest entry.
  */
-import { constants } from "node:fs";
+import { constants, unlinkSync } from "node:fs";
 import {
   chmod,
   type FileHandle,
@@ -84,6 +84,7 @@ export class LocalContentStore implements ContentStore {
       throw writeCanceled(opts);
     }
     if (expected !== undefined) {
+      opts.claim?.(expected);
       const existing = await this.statBlob(expected);
       if (existing !== undefined) {
         if (!(source instanceof Uint8Array)) source.destroy();
@@ -99,6 +100,7 @@ export class LocalContentStore implements ContentStore {
       const written = await this.ingest(source, data, opts);
       checkCommit(written, opts);
       if (signal?.aborted) throw writeCanceled(opts);
+      opts.claim?.(written.digest);
       await this.commit(data, written.digest);
       return written;
     } catch (err) {
@@ -202,6 +204,16 @@ export class LocalContentStore implements ContentStore {
   async deleteBlob(digest: Digest): Promise<boolean> {
     try {
       await rm(this.blobPath(digest));
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") return false;
+      throw err;
+    }
+  }
+
+  deleteBlobSync(digest: Digest): boolean {
+    try {
+      unlinkSync(this.blobPath(digest));
       return true;
     } catch (err) {
       if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") return false;

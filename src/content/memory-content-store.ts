@@ -41,6 +41,7 @@ export class MemoryContentStore implements ContentStore {
       throw writeCanceled(opts);
     }
     if (expected !== undefined) {
+      opts.claim?.(expected);
       const existing = this.#blobs.get(expected);
       if (existing !== undefined) {
         if (!(source instanceof Uint8Array)) source.destroy();
@@ -66,6 +67,7 @@ export class MemoryContentStore implements ContentStore {
     const written = { digest: hash.digest(), size };
     checkCommit(written, opts);
     if (signal?.aborted) throw writeCanceled(opts);
+    opts.claim?.(written.digest);
     if (!this.#blobs.has(written.digest)) {
       this.#blobs.set(written.digest, Buffer.concat(chunks, size));
       this.#committedAt.set(written.digest, Date.now());
@@ -104,6 +106,10 @@ export class MemoryContentStore implements ContentStore {
   }
 
   async deleteBlob(digest: Digest): Promise<boolean> {
+    return this.deleteBlobSync(digest);
+  }
+
+  deleteBlobSync(digest: Digest): boolean {
     this.#committedAt.delete(digest);
     return this.#blobs.delete(digest);
   }

@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { errorMessage, invalidArgument, isBerthError } from "../base/errors.js";
 import type { HostPlatform } from "../config/host.js";
 import type { ByteSource, ImageLoadOptions, ImageLoadResult } from "../engine/types.js";
+import type { Lease } from "../metadata/leases.js";
 import { type Digest, parseDigest, sha256Digest } from "../oci/digest.js";
 import {
   type ImageConfig,
@@ -78,12 +79,22 @@ export async function loadImages(
   source: ByteSource,
   opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageLoadResult & { replaced: Array<{ reference: string; previous: string }> }> {
+  // Everything this load writes or finds is leased until its images are recorded.
+  return store.withLease((lease) => loadLeased(store, source, lease, opts));
+}
+
+async function loadLeased(
+  store: ImageStore,
+  source: ByteSource,
+  lease: Lease,
+  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
+): Promise<ImageLoadResult & { replaced: Array<{ reference: string; previous: string }> }> {
   const entries = new Map<string, Entry>();
   const newBlobs: Digest[] = [];
   const ingested: IngestedLayer[] = [];
   try {
-    await readArchive(store, source, entries, newBlobs, opts.signal);
-    const images = await planImages(store, entries, newBlobs, opts);
+    await readArchive(store, source, entries, newBlobs, lease, opts.signal);
+    const images = await planImages(store, entries, newBlobs, lease, opts);
     if (images.length === 0) throw invalidArgument("invalid archive: it holds no image");
     const created: Array<{ image: ImageToLoad; layers: IngestedLayer[] }> = [];
     for (const image of images) {
@@ -102,6 +113,7 @@ export async function loadImages(
           parentChainId: parent,
           expectedDiffId: diffIds[i] as Digest,
           storedBlob: blob,
+          lease,
           signal: opts.signal,
         });
         ingested.push(layer);
@@ -118,6 +130,7 @@ export async function loadImages(
         configBytes: image.configBytes,
         layers,
         tags: image.tags,
+        lease,
       });
       replaced.push(...result.replaced);
       store.emitImageEvent("load", result.id, result.id, result.id);
@@ -125,11 +138,11 @@ export async function loadImages(
       for (const t of image.tags) loaded.push({ reference: referenceString(t), id: result.id });
     }
     // Archive entries that turned out not to be needed (layers this store already had).
-    await store.discardBlobs(newBlobs);
+    store.discardBlobs(newBlobs, lease);
     return { loaded, replaced };
   } catch (err) {
-    await store.discardLayers(ingested);
-    await store.discardBlobs(newBlobs);
+    await store.discardLayers(ingested, lease);
+    store.discardBlobs(newBlobs, lease);
     throw err;
   }
 }
@@ -139,6 +152,7 @@ async function readArchive(
   source: ByteSource,
   entries: Map<string, Entry>,
   newBlobs: Digest[],
+  lease: Lease,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   let count = 0;
@@ -166,6 +180,7 @@ async function readArchive(
         }
         entries.set(name, { kind: "memory", data });
       } else {
+        if (expected) lease.add("blob", [expected]);
         const existed = expected ? await store.content.hasBlob(expected) : false;
         let info: { digest: Digest; size: number };
         if (existed && expected) {
@@ -179,6 +194,7 @@ async function readArchive(
             info = await store.content.writeBlob(Readable.from(entry, { objectMode: false }), {
               size,
               signal,
+              claim: (d) => lease.add("blob", [d]),
               ...(expected ? { expected } : {}),
             });
           } catch (err) {
@@ -228,12 +244,14 @@ async function asBlob(
   entries: Map<string, Entry>,
   name: string,
   newBlobs: Digest[],
+  lease: Lease,
 ): Promise<{ digest: Digest; size: number }> {
   const e = lookup(entries, name);
   if (!e) throw invalidArgument(`invalid archive: ${name} is referenced but missing`);
   if (e.kind === "blob") return { digest: e.digest, size: e.size };
   if (e.kind !== "memory") throw invalidArgument(`invalid archive: ${name} is not a file`);
   const digest = sha256Digest(e.data);
+  lease.add("blob", [digest]);
   const existed = await store.content.hasBlob(digest);
   const info = await store.content.writeBlob(e.data, { expected: digest });
   if (!existed) newBlobs.push(info.digest);
@@ -258,15 +276,16 @@ async function planImages(
   store: ImageStore,
   entries: Map<string, Entry>,
   newBlobs: Digest[],
+  lease: Lease,
   opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageToLoad[]> {
   const dockerManifest = jsonDocument(entries, "manifest.json");
-  if (dockerManifest !== undefined) return planDockerArchive(store, entries, newBlobs, dockerManifest);
+  if (dockerManifest !== undefined) return planDockerArchive(store, entries, newBlobs, lease, dockerManifest);
   const index = jsonDocument(entries, "index.json");
   if (index !== undefined) {
     if (!lookup(entries, "oci-layout"))
       throw invalidArgument("invalid archive: index.json without oci-layout");
-    return planOciLayout(store, entries, newBlobs, opts);
+    return planOciLayout(store, entries, newBlobs, lease, opts);
   }
   throw invalidArgument(
     "invalid archive: no manifest.json (docker-archive) or index.json (OCI layout) found",
@@ -277,6 +296,7 @@ async function planDockerArchive(
   store: ImageStore,
   entries: Map<string, Entry>,
   newBlobs: Digest[],
+  lease: Lease,
   doc: unknown,
 ): Promise<ImageToLoad[]> {
   if (!Array.isArray(doc)) throw invalidArgument("invalid archive: manifest.json must be a list");
@@ -291,7 +311,7 @@ async function planDockerArchive(
     const config = parseImageConfig(configBytes);
     const layers = [];
     for (const l of stringArray(rec.Layers, "Layers"))
-      layers.push({ blob: await asBlob(store, entries, l, newBlobs) });
+      layers.push({ blob: await asBlob(store, entries, l, newBlobs, lease) });
     const tags = stringArray(rec.RepoTags, "RepoTags").map((t) => {
       const ref = parseNormalizedNamed(t);
       if (ref.digest) throw invalidArgument(`invalid archive: RepoTags entry ${t} is a digest reference`);
@@ -306,6 +326,7 @@ async function planOciLayout(
   store: ImageStore,
   entries: Map<string, Entry>,
   newBlobs: Digest[],
+  lease: Lease,
   opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageToLoad[]> {
   const blobBytes = (d: Digest) => memoryBytes(entries, `blobs/sha256/${d.slice(7)}`, "blob");
@@ -354,7 +375,7 @@ async function planOciLayout(
       const layers = [];
       for (const l of manifest.layers) {
         const digest = parseDigest(l.digest);
-        const blob = await asBlob(store, entries, `blobs/sha256/${digest.slice(7)}`, newBlobs);
+        const blob = await asBlob(store, entries, `blobs/sha256/${digest.slice(7)}`, newBlobs, lease);
         if (blob.digest !== digest)
           throw invalidArgument(`invalid archive: layer ${digest} does not match its digest`);
         layers.push({ blob });

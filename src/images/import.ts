@@ -27,26 +27,28 @@ export async function importImage(
   const containerConfig = applyChanges({}, opts.changes ?? []);
   const platform = opts.platform ? parsePlatform(opts.platform, opts.hostPlatform) : opts.hostPlatform;
   const readable = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
-  const layer = await store.ingestLayer(readable, { signal: opts.signal });
-  const created = new Date(store.now()).toISOString();
-  const comment = opts.message ?? "Imported from -";
-  const config: ImageConfig = {
-    architecture: platform.architecture,
-    ...(platform.variant ? { variant: platform.variant } : {}),
-    os: platform.os,
-    created,
-    comment,
-    config: containerConfig,
-    rootfs: { type: "layers", diff_ids: [layer.diffId] },
-    history: [{ created, comment }],
-  };
-  try {
-    const result = await store.createImage({ config, layers: [layer], tags: tag ? [tag] : [] });
-    if (tag) store.emitImageEvent("tag", result.id, familiarString(tag), result.id);
-    store.emitImageEvent("import", result.id, result.id, result.id);
-    return { id: result.id };
-  } catch (err) {
-    await store.discardLayers([layer]);
-    throw err;
-  }
+  return store.withLease(async (lease) => {
+    const layer = await store.ingestLayer(readable, { signal: opts.signal, lease });
+    const created = new Date(store.now()).toISOString();
+    const comment = opts.message ?? "Imported from -";
+    const config: ImageConfig = {
+      architecture: platform.architecture,
+      ...(platform.variant ? { variant: platform.variant } : {}),
+      os: platform.os,
+      created,
+      comment,
+      config: containerConfig,
+      rootfs: { type: "layers", diff_ids: [layer.diffId] },
+      history: [{ created, comment }],
+    };
+    try {
+      const result = await store.createImage({ config, layers: [layer], tags: tag ? [tag] : [], lease });
+      if (tag) store.emitImageEvent("tag", result.id, familiarString(tag), result.id);
+      store.emitImageEvent("import", result.id, result.id, result.id);
+      return { id: result.id };
+    } catch (err) {
+      await store.discardLayers([layer], lease);
+      throw err;
+    }
+  });
 }

@@ -12,11 +12,12 @@
  * partial ingests and temporary snapshots (removed by a later start after an hour) — never a
  * record.
  */
-import { Readable, type Transform } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 import { mapLimit } from "../base/async.js";
 import { BerthError, invalidArgument, isBerthError, notFound } from "../base/errors.js";
 import type { HostPlatform } from "../config/host.js";
 import type { ImagePullOptions, ProgressEvent } from "../engine/types.js";
+import type { Lease } from "../metadata/leases.js";
 import { chainIds, type Digest, sha256Digest, shortId } from "../oci/digest.js";
 import {
   checkLayerCount,
@@ -193,6 +194,8 @@ async function pullOne(
   const newBlobs: Digest[] = [];
   const ingested: IngestedLayer[] = [];
   const quiet = existing !== undefined;
+  // What this pull finds or writes is leased until the image is recorded (metadata/leases.ts).
+  const lease = store.leases.create();
   try {
     const layers = await mapLimit(
       manifest.layers,
@@ -208,6 +211,7 @@ async function pullOne(
             if (!quiet) queue.push(e);
           },
           newBlobs,
+          lease,
           signal: opts.signal,
         });
         ingested.push(layer);
@@ -217,14 +221,16 @@ async function pullOne(
     const tags: Reference[] = [{ ...trimReference(ref), digest: top }];
     if (ref.tag !== undefined && ref.digest === undefined) tags.unshift(ref);
     const before = ref.tag !== undefined ? store.meta.getRef(refName(ref)) : undefined;
-    await store.createImage({ config, configBytes, layers, tags });
-    await store.discardBlobs(newBlobs);
+    await store.createImage({ config, configBytes, layers, tags, lease });
+    store.discardBlobs(newBlobs, lease);
     store.emitImageEvent("pull", familiarString(ref), familiarName(ref), imageId);
     return { digest: top, newer: !(existing && (ref.tag === undefined || before?.imageId === imageId)) };
   } catch (err) {
-    await store.discardLayers(ingested);
-    await store.discardBlobs(newBlobs);
+    await store.discardLayers(ingested, lease);
+    store.discardBlobs(newBlobs, lease);
     throw err;
+  } finally {
+    lease.release();
   }
 }
 
@@ -241,15 +247,8 @@ interface LayerJob {
   readonly emit: (e: ProgressEvent) => void;
   /** Blobs this pull committed (removed at the end unless a record uses them). */
   readonly newBlobs: Digest[];
+  readonly lease: Lease;
   readonly signal: AbortSignal | undefined;
-}
-
-/** True when the layer is unpacked and recorded already (Docker's "Already exists"). */
-async function layerPresent(store: ImageStore, diffId: Digest, chainId: Digest): Promise<boolean> {
-  if (!store.meta.getSnapshot(chainId)) return false;
-  const blob = store.meta.layerBlobs(diffId)[0];
-  if (!blob) return false;
-  return (await store.snapshots.exists(chainId)) && (await store.content.hasBlob(blob.blobDigest));
 }
 
 /** `from.pipe(to)`, with errors of `from` failing `to`. */
@@ -261,15 +260,14 @@ function chain(from: Readable, to: Transform): Transform {
 async function pullLayer(store: ImageStore, client: RegistryClient, job: LayerJob): Promise<IngestedLayer> {
   const { desc, emit } = job;
   const id = shortId(desc.digest);
-  if (await layerPresent(store, job.diffId, job.chainId)) {
+  // Unpacked and recorded already (Docker's "Already exists"); leased before it is looked at.
+  const known = await store.knownLayer(job.diffId, job.chainId, job.lease);
+  if (known) {
     emit(layerEvent(id, "Already exists"));
-    // Known layers are returned without reading the stream.
-    return store.ingestLayer(Readable.from([]), {
-      expectedDiffId: job.diffId,
-      ...(job.parentChainId ? { parentChainId: job.parentChainId } : {}),
-    });
+    return known;
   }
   emit(layerEvent(id, "Pulling fs layer"));
+  job.lease.add("blob", [desc.digest]);
   if (!(await store.content.hasBlob(desc.digest))) {
     const stream = await client.openBlob(desc, {
       onBytes: throttled((n) => emit(progressEvent(id, "Downloading", n, desc.size)), desc.size),
@@ -291,6 +289,7 @@ async function pullLayer(store: ImageStore, client: RegistryClient, job: LayerJo
     expectedDiffId: job.diffId,
     ...(job.parentChainId ? { parentChainId: job.parentChainId } : {}),
     storedBlob: { digest: desc.digest, size: desc.size },
+    lease: job.lease,
     ...(job.signal ? { signal: job.signal } : {}),
   });
   emit(layerEvent(id, "Pull complete"));

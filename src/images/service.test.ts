@@ -13,6 +13,7 @@ import { isBerthError } from "../base/errors.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import { makeTar, streamOf, type TarSpec } from "../diff/test-support.js";
 import { type MetadataDb, openDatabase } from "../metadata/db.js";
+import { LeaseManager } from "../metadata/leases.js";
 import { type Digest, digestHex, parseDigest, sha256Digest, shortId } from "../oci/digest.js";
 import { type HistoryEntry, type ImageConfig, MEDIA_TYPES } from "../oci/image.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
@@ -99,6 +100,47 @@ describe("ImageStore", () => {
   });
   afterEach(async () => {
     await closeEnv(env);
+  });
+
+  test("a lease keeps a layer another image stopped using; collection takes it once released", async () => {
+    const { id, layers } = await makeImage(env, { layers: [[file("a", "1")]], tags: ["one:1"] });
+    const layer = layers[0] as IngestedLayer;
+    // Another operation (a pull of the same layer) finds it and leases it before recording it.
+    const lease = env.store.leases.create();
+    const known = await env.store.knownLayer(layer.diffId, layer.chainId, lease);
+    assert.ok(known);
+    await env.service.remove(id, { force: true });
+    assert.ok(await env.snapshots.exists(layer.chainId));
+    assert.ok(await env.content.hasBlob(layer.blobDigest));
+    const again = await env.store.createImage({
+      config: { architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.diffId] } },
+      layers: [known],
+      lease,
+    });
+    lease.release();
+    await env.store.collectGarbage({ sweep: true });
+    assert.ok(env.store.meta.getImage(again.id));
+    assert.ok(await env.snapshots.exists(layer.chainId));
+    assert.ok(await env.content.hasBlob(layer.blobDigest));
+    // Released and unrecorded: the next collection removes it.
+    const other = env.store.leases.create();
+    const unused = await env.store.ingestLayer(streamOf(await makeTar([file("b", "2")])), { lease: other });
+    await env.store.collectGarbage();
+    assert.ok(await env.snapshots.exists(unused.chainId));
+    other.release();
+    env.clock = Date.now() + 2 * 60 * 60 * 1000;
+    await env.store.collectGarbage({ sweep: true });
+    assert.equal(await env.snapshots.exists(unused.chainId), false);
+    assert.equal(await env.content.hasBlob(unused.blobDigest), false);
+  });
+
+  test("the lease of a process that is gone is deleted by the next collection", async () => {
+    const dead = new LeaseManager(env.db, { owner: { pid: 999_999_999, start: "1" } });
+    const lease = dead.create();
+    lease.add("snapshot", ["sha256:x"]);
+    assert.ok(env.store.leases.leased("snapshot").has("sha256:x"));
+    await env.store.collectGarbage();
+    assert.equal(env.store.leases.leased("snapshot").has("sha256:x"), false);
   });
 
   test("ingestLayer stores the tar as a blob and unpacks it under its chainID", async () => {

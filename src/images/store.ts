@@ -16,6 +16,7 @@ import { applyLayer } from "../diff/apply.js";
 import type { MetadataDb } from "../metadata/db.js";
 import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import { type ImageLayerRecord, ImageMetadata, type ImageRecord } from "../metadata/images.js";
+import { type Lease, LeaseManager } from "../metadata/leases.js";
 import { type Digest, sha256Digest } from "../oci/digest.js";
 import {
   encodeImageConfig,
@@ -65,6 +66,8 @@ export interface IngestLayerOptions {
   readonly expectedDiffId?: Digest;
   /** When the layer's bytes are already a stored blob, skip writing them again. */
   readonly storedBlob?: { readonly digest: Digest; readonly size: number };
+  /** The operation's lease: the blob and snapshot are added to it before they are looked for or published. */
+  readonly lease?: Lease;
   readonly signal?: AbortSignal;
 }
 
@@ -76,6 +79,8 @@ export interface CreateImageOptions {
   readonly parentId?: string;
   /** Full references to point at the new image. */
   readonly tags?: readonly Reference[];
+  /** The operation's lease (config and manifest blobs join it); a lease of its own otherwise. */
+  readonly lease?: Lease;
 }
 
 export interface CreatedImage {
@@ -94,9 +99,11 @@ export class ImageStore {
   readonly snapshots: Snapshotter;
   readonly now: () => number;
   readonly events: EventSink;
+  readonly leases: LeaseManager;
 
   constructor(deps: ImageStoreDeps) {
     this.meta = new ImageMetadata(deps.db);
+    this.leases = new LeaseManager(deps.db);
     this.events = deps.events ?? NO_EVENTS;
     this.content = deps.content;
     this.snapshots = deps.snapshots;
@@ -108,6 +115,19 @@ export class ImageStore {
   }
 
   /**
+   * Runs `fn` under a new lease, released when it settles: what `fn` writes or finds through
+   * the store stays safe from garbage collection until its records exist.
+   */
+  async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = this.leases.create();
+    try {
+      return await fn(lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
    * Stores a layer's bytes as a blob and unpacks them into a snapshot, in one pass over the
    * stream. The diffID is computed while unpacking; the snapshot is published under its
    * chainID only when the whole layer was read and verified.
@@ -115,7 +135,7 @@ export class ImageStore {
   async ingestLayer(source: Readable, opts: IngestLayerOptions = {}): Promise<IngestedLayer> {
     if (opts.expectedDiffId !== undefined) {
       const chainId = chainIdOf(opts.parentChainId, opts.expectedDiffId);
-      const known = await this.knownLayer(opts.expectedDiffId, chainId);
+      const known = await this.knownLayer(opts.expectedDiffId, chainId, opts.lease);
       if (known) {
         source.destroy();
         return known;
@@ -130,7 +150,11 @@ export class ImageStore {
       const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
       source.on("error", (err) => toBlob.destroy(err));
       source.pipe(toBlob);
-      blobWrite = this.content.writeBlob(toBlob, { signal: opts.signal });
+      const { lease } = opts;
+      blobWrite = this.content.writeBlob(toBlob, {
+        signal: opts.signal,
+        ...(lease ? { claim: (d: Digest) => lease.add("blob", [d]) } : {}),
+      });
     }
     const applying = applyLayer(toApply, prepared.fs, { signal: opts.signal });
     // When one side fails, the other must not wait for bytes that will never come.
@@ -152,6 +176,7 @@ export class ImageStore {
         );
       }
       const chainId = chainIdOf(opts.parentChainId, applied.value.diffId);
+      opts.lease?.add("snapshot", [chainId]);
       const created = await this.snapshots.commit(prepared, chainId);
       return {
         diffId: applied.value.diffId,
@@ -170,34 +195,55 @@ export class ImageStore {
       // The blob may have been stored in full before extraction failed: a blob no record knows
       // must not stay behind from bad input.
       if (written.status === "fulfilled" && written.value && !opts.storedBlob) {
-        await this.discardBlobs([written.value.digest]);
+        this.discardBlobs([written.value.digest], opts.lease);
       }
       throw err;
     }
   }
 
-  /** Deletes blobs no record refers to (content written for work that failed). */
-  async discardBlobs(digests: readonly Digest[]): Promise<void> {
-    const referenced = this.meta.referencedBlobs();
-    for (const d of digests) if (!referenced.has(d)) await this.content.deleteBlob(d);
+  /**
+   * Deletes blobs that no record refers to and no other lease than `own` holds (content written
+   * for work that failed, or not needed after all). Decided and done in one transaction.
+   */
+  discardBlobs(digests: readonly Digest[], own?: Lease): void {
+    if (digests.length === 0) return;
+    this.db.write(() => {
+      const referenced = this.meta.referencedBlobs();
+      const leased = this.leases.leased("blob", own);
+      for (const d of digests) if (!referenced.has(d) && !leased.has(d)) this.content.deleteBlobSync(d);
+    });
   }
 
-  /** Undoes ingested layers that never became part of an image. */
-  async discardLayers(layers: readonly IngestedLayer[]): Promise<void> {
-    for (const l of layers) {
-      if (l.created && !this.meta.getSnapshot(l.chainId)) await this.snapshots.remove(l.chainId);
-    }
-    await this.discardBlobs(layers.map((l) => l.blobDigest));
+  /** Undoes ingested layers that never became part of an image (unless another lease holds them). */
+  async discardLayers(layers: readonly IngestedLayer[], own?: Lease): Promise<void> {
+    const aside = this.db.write(() => {
+      const leased = this.leases.leased("snapshot", own);
+      const out: string[] = [];
+      for (const l of layers) {
+        if (!l.created || this.meta.getSnapshot(l.chainId) || leased.has(l.chainId)) continue;
+        const dir = this.snapshots.setAsideSync(l.chainId);
+        if (dir) out.push(dir);
+      }
+      return out;
+    });
+    this.discardBlobs(
+      layers.map((l) => l.blobDigest),
+      own,
+    );
+    for (const dir of aside) await this.snapshots.purge(dir);
   }
 
   /**
    * A layer already unpacked and recorded under this chainID, if any — its record, its snapshot
    * directory and its blob all present (ingest reuses it; the build cache's hits are checked here).
    */
-  async knownLayer(diffId: Digest, chainId: Digest): Promise<IngestedLayer | undefined> {
+  async knownLayer(diffId: Digest, chainId: Digest, lease?: Lease): Promise<IngestedLayer | undefined> {
+    // Leased before looking, so that what is found stays (see metadata/leases.ts).
+    lease?.add("snapshot", [chainId]);
     const snap = this.meta.getSnapshot(chainId);
     const blob = this.meta.layerBlobs(diffId)[0];
     if (!snap || !blob) return undefined;
+    lease?.add("blob", [blob.blobDigest]);
     if (!(await this.snapshots.exists(chainId)) || !(await this.content.hasBlob(blob.blobDigest)))
       return undefined;
     return {
@@ -214,6 +260,9 @@ export class ImageStore {
 
   /** Writes config and manifest blobs and records the image, its layers and tags atomically. */
   async createImage(opts: CreateImageOptions): Promise<CreatedImage> {
+    if (!opts.lease) return this.withLease((lease) => this.createImage({ ...opts, lease }));
+    const { lease } = opts;
+    const claim = (d: Digest) => lease.add("blob", [d]);
     const configBytes = opts.configBytes ?? encodeImageConfig(opts.config);
     // The bounds every reader applies, checked before anything is written (oci/limits.ts).
     checkLayerCountLimit(opts.layers.length);
@@ -222,7 +271,7 @@ export class ImageStore {
       configBytes.byteLength,
       "its labels, environment, history and other settings together",
     );
-    const config = await this.content.writeBlob(Buffer.from(configBytes));
+    const config = await this.content.writeBlob(Buffer.from(configBytes), { claim });
     const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociManifest,
@@ -231,7 +280,7 @@ export class ImageStore {
     };
     const manifestBytes = encodeManifest(manifest);
     checkDocumentSize("image manifest", manifestBytes.byteLength);
-    const manifestBlob = await this.content.writeBlob(Buffer.from(manifestBytes));
+    const manifestBlob = await this.content.writeBlob(Buffer.from(manifestBytes), { claim });
     const id = config.digest;
     const now = this.now();
     const replaced: Array<{ reference: string; previous: Digest }> = [];
@@ -311,6 +360,25 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Leases stored layers that new work builds on (a commit's or a build's parent layers), then
+   * checks that they are still there: NotFound when a removal took them first.
+   */
+  async leaseLayers(layers: readonly IngestedLayer[], lease: Lease): Promise<void> {
+    lease.add(
+      "snapshot",
+      layers.map((l) => l.chainId),
+    );
+    lease.add(
+      "blob",
+      layers.map((l) => l.blobDigest),
+    );
+    for (const l of layers) {
+      if (!(await this.snapshots.exists(l.chainId)) || !(await this.content.hasBlob(l.blobDigest)))
+        throw notFound(`layer ${l.diffId} was removed meanwhile`);
+    }
+  }
+
   /** The parsed config of a stored image. */
   async config(id: Digest): Promise<ImageConfig> {
     return parseImageConfig(await this.content.readBlob(id, { maxBytes: MAX_DOCUMENT_BYTES }));
@@ -346,40 +414,59 @@ export class ImageStore {
   }
 
   /**
-   * Removes snapshots and blobs that no record refers to any more. With `sweep`, also blobs on
-   * disk that no record ever knew (left by a crash). Returns the removed snapshot chainIDs.
+   * Removes snapshots and blobs that no record refers to any more and no live lease holds
+   * (leases of dead processes are deleted first). The decision and the disappearance (blobs
+   * unlinked, snapshots renamed aside) happen in one transaction, so that a lease taken
+   * concurrently either comes first and is honoured, or comes after and finds the content gone.
+   * With `sweep`, also old blobs and snapshots on disk that no record knows (left by a crash).
+   * Returns the removed snapshot chainIDs and their unpacked size.
    */
   async collectGarbage(opts: { sweep?: boolean } = {}): Promise<{ snapshots: Digest[]; bytes: number }> {
-    const { snapshots, blobs } = this.db.write(() => {
-      const snaps = this.meta.unreferencedSnapshots();
-      for (const s of snaps) this.meta.deleteSnapshot(s.chainId);
-      const layerBlobs = this.meta.unreferencedLayerBlobs();
-      for (const b of layerBlobs) this.meta.deleteLayerBlobs(b.diffId);
-      return { snapshots: snaps, blobs: layerBlobs.map((b) => b.blobDigest) };
-    });
-    let bytes = 0;
-    for (const s of snapshots) {
-      await this.snapshots.remove(s.chainId);
-      bytes += s.size;
-    }
-    const referenced = this.meta.referencedBlobs();
-    for (const b of blobs) if (!referenced.has(b)) await this.content.deleteBlob(b);
+    const cutoff = this.now() - SWEEP_MIN_AGE_MS;
+    const candidates: Digest[] = [];
+    const unknownSnapshots: Digest[] = [];
     if (opts.sweep) {
-      // Blobs and snapshots that no record knows: left by a crash between writing content and
-      // recording it. Only old ones go, so that a concurrent berth process's in-flight image
-      // (content written, record not yet committed) is never taken from under it.
-      const cutoff = this.now() - SWEEP_MIN_AGE_MS;
+      // Listed outside the transaction (a directory walk); re-checked inside it.
       for await (const b of this.content.listBlobs()) {
-        if (referenced.has(b.digest)) continue;
         const st = await this.content.statBlob(b.digest);
-        if (st?.modifiedMs !== undefined && st.modifiedMs < cutoff) await this.content.deleteBlob(b.digest);
+        if (st?.modifiedMs !== undefined && st.modifiedMs < cutoff) candidates.push(b.digest);
       }
-      const known = new Set(this.meta.listSnapshots().map((s) => s.chainId.slice(7)));
       for (const hex of await this.snapshots.listOnDisk({ modifiedBefore: cutoff })) {
-        if (!known.has(hex)) await this.snapshots.remove(`sha256:${hex}` as Digest);
+        unknownSnapshots.push(`sha256:${hex}` as Digest);
       }
     }
-    return { snapshots: snapshots.map((s) => s.chainId), bytes };
+    const { removed, aside } = this.db.write(() => {
+      this.leases.reapStale();
+      const leasedSnapshots = this.leases.leased("snapshot");
+      const leasedBlobs = this.leases.leased("blob");
+      const snaps = this.meta.unreferencedSnapshots().filter((s) => !leasedSnapshots.has(s.chainId));
+      for (const s of snaps) this.meta.deleteSnapshot(s.chainId);
+      const layerBlobs = this.meta.unreferencedLayerBlobs().filter((b) => !leasedBlobs.has(b.blobDigest));
+      for (const b of layerBlobs) this.meta.deleteLayerBlobs(b.diffId);
+      const referenced = this.meta.referencedBlobs();
+      const aside: string[] = [];
+      for (const s of snaps) {
+        const dir = this.snapshots.setAsideSync(s.chainId);
+        if (dir) aside.push(dir);
+      }
+      for (const b of layerBlobs) {
+        if (!referenced.has(b.blobDigest)) this.content.deleteBlobSync(b.blobDigest);
+      }
+      // Blobs and snapshots that no record knows: left by a crash between writing content and
+      // recording it. Only old ones go, and none that a lease holds.
+      for (const d of candidates) {
+        if (!referenced.has(d) && !leasedBlobs.has(d)) this.content.deleteBlobSync(d);
+      }
+      const known = new Set(this.meta.listSnapshots().map((s) => s.chainId));
+      for (const c of unknownSnapshots) {
+        if (known.has(c) || leasedSnapshots.has(c)) continue;
+        const dir = this.snapshots.setAsideSync(c);
+        if (dir) aside.push(dir);
+      }
+      return { removed: snaps, aside };
+    });
+    for (const dir of aside) await this.snapshots.purge(dir);
+    return { snapshots: removed.map((s) => s.chainId), bytes: removed.reduce((n, s) => n + s.size, 0) };
   }
 
   /**

@@ -48,6 +48,8 @@ describe("openDatabase", () => {
         "image_layers",
         "images",
         "layer_blobs",
+        "lease_resources",
+        "leases",
         "networks",
         "published_ports",
         "refs",

@@ -186,6 +186,24 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_time ON events(time_nano);
   `,
+  `
+  -- Leases (metadata/leases.ts): work in progress names the blobs and snapshots it has written or
+  -- found and means to record; garbage collection spares them. A lease dies with its process
+  -- (pid + start time); the next collection deletes the leases of dead processes.
+  CREATE TABLE leases (
+    id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    pid_start TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE lease_resources (
+    lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('blob', 'snapshot')),
+    key TEXT NOT NULL,
+    PRIMARY KEY (lease_id, kind, key)
+  );
+  CREATE INDEX lease_resources_key ON lease_resources(kind, key);
+  `,
 ];
 
 /** The schema version a freshly opened database has. */

@@ -9,6 +9,7 @@
  * so a crash half-way leaves only a `.del-*` directory that `cleanupStale()` removes.
  */
 import { randomBytes } from "node:crypto";
+import { renameSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
@@ -75,6 +76,26 @@ export class Snapshotter {
 
   async abort(prepared: PreparedSnapshot): Promise<void> {
     await rm(prepared.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Renames a snapshot aside at once (it is gone from its chainID from then on), for garbage
+   * collection inside a database transaction; `purge` deletes what was set aside.
+   */
+  setAsideSync(chainId: Digest): string | undefined {
+    const target = join(this.dir, digestHex(chainId));
+    const aside = join(this.dir, `${DELETE_PREFIX}${digestHex(chainId)}-${randomBytes(4).toString("hex")}`);
+    try {
+      renameSync(target, aside);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return undefined;
+      throw err;
+    }
+    return aside;
+  }
+
+  async purge(aside: string): Promise<void> {
+    await rm(aside, { recursive: true, force: true });
   }
 
   async remove(chainId: Digest): Promise<void> {

@@ -1,0 +1,37 @@
+/**
+ * Process identity on Linux: a PID plus the process's start time (field 22 of /proc/PID/stat,
+ * in clock ticks since boot), so that a record naming a process is not fooled by PID reuse.
+ */
+import { readFileSync } from "node:fs";
+
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Field 22 of /proc/PID/stat; "" when /proc could not tell. */
+  readonly start: string;
+}
+
+/** The start time of `pid`, or undefined when no such process exists. */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // rest[0] is field 3 (state), so field 22 is rest[19]. A zombie is as good as gone.
+  if (rest[0] === "Z" || rest[0] === "X") return undefined;
+  return rest[19] ?? "";
+}
+
+/** This process's identity. */
+export function currentProcess(): ProcessIdentity {
+  return { pid: process.pid, start: processStartTime(process.pid) ?? "" };
+}
+
+/** Whether the process a record names is still the one running under that PID. */
+export function processAlive(id: ProcessIdentity): boolean {
+  const start = processStartTime(id.pid);
+  return start !== undefined && (id.start === "" || start === id.start);
+}
