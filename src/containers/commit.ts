@@ -7,6 +7,7 @@
  * (`pause`, default true). runc's mount stubs (Docker's init layer) are left out of the layer.
  * A layer with no entries is not stored: the history row is marked empty_layer.
  */
+
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { notFound } from "../base/errors.js";
@@ -16,6 +17,7 @@ import { applyChanges } from "../images/changes.js";
 import { parseTarget } from "../images/service.js";
 import type { IngestedLayer } from "../images/store.js";
 import type { HistoryEntry, ImageConfig, ContainerConfig as ImageContainerConfig } from "../oci/image.js";
+import { familiarString } from "../oci/reference.js";
 import { INIT_PATHS, isInitStub } from "./changes.js";
 import type { ContainerService } from "./service.js";
 import { entryPath, joinTar } from "./tar-join.js";
@@ -123,6 +125,12 @@ export async function commitContainer(
         lease,
       });
       if (empty) await store.discardLayers([layer], lease);
+      if (tag) store.emitImageEvent("tag", result.id, familiarString(tag), result.id);
+      svc.emit(rec, "commit", {
+        comment: opts.comment ?? "",
+        imageID: result.id,
+        imageRef: tag ? familiarString(tag) : "",
+      });
       return { Id: result.id };
     } catch (err) {
       await store.discardLayers([layer], lease);

@@ -335,7 +335,27 @@ export class ExecService {
     const cleanup = () => this.removeSession(execId);
     const attach = !config.Detach && opts.attach ? opts.attach : undefined;
     try {
-      return await this.launch({ id, name: rec.name, execId, dir, attachId, config, attach, cleanup, opts });
+      // Docker's actions name the command: `exec_start: sh -c true`.
+      const command = config.Cmd.join(" ");
+      const started = () => {
+        this.deps.containers.emit(rec, `exec_create: ${command}`, { execID: execId });
+        this.deps.containers.emit(rec, `exec_start: ${command}`, { execID: execId });
+      };
+      const died = (code: number | null) =>
+        this.deps.containers.emit(rec, "exec_die", { execID: execId, exitCode: String(code ?? -1) });
+      return await this.launch({
+        id,
+        name: rec.name,
+        execId,
+        dir,
+        attachId,
+        config,
+        attach,
+        cleanup,
+        opts,
+        started,
+        died,
+      });
     } catch (err) {
       await cleanup();
       throw err;
@@ -352,6 +372,10 @@ export class ExecService {
     attach: AttachHandlers | undefined;
     cleanup: () => Promise<void>;
     opts: ExecOptions;
+    /** The process runs (exec_create, exec_start events). */
+    started: () => void;
+    /** The attached process ended with this code (exec_die event). */
+    died: (code: number | null) => void;
   }): Promise<ExecSession | undefined> {
     const { dir, attach, config } = o;
     await mkdir(this.driver.opts.conmonDir, { recursive: true });
@@ -444,6 +468,7 @@ export class ExecService {
       if (!first) throw conmonFailed();
       if (first.data < 0) throw execInvocationError(runcMessage(first.message ?? ""));
       const pid = first.data;
+      o.started();
       if (!attach) {
         closePipes();
         return undefined;
@@ -457,6 +482,7 @@ export class ExecService {
         if (code === null || code < 0) code = await this.exitFileCode(o.execId, o.id);
         closePipes();
         await o.cleanup();
+        o.died(code);
         return { ID: o.execId, ContainerID: o.id, Running: false, ExitCode: code, Pid: pid };
       };
       return {

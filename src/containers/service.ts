@@ -6,6 +6,7 @@
  * in line with conmon's exit files, and conmon's exit command (`berth container cleanup ID`)
  * records the exit, honours `--rm` and restart policies when no berth process is running.
  */
+
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readFile, rm, stat } from "node:fs/promises";
@@ -58,6 +59,7 @@ import { readLogs } from "../runtime/logs.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDir, LockOptions } from "../sys/lock.js";
 import { directorySize, type VolumeService } from "../volumes/service.js";
+import { emitContainerEvent, emitVolumeEvents, execDuration, signalNumber } from "./events.js";
 import { inspectHostConfig } from "./host-config.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
@@ -128,6 +130,11 @@ export class ContainerService {
   constructor(readonly deps: ContainerServiceDeps) {
     this.meta = new ContainerMetadata(deps.db);
     this.now = deps.now ?? Date.now;
+  }
+
+  /** Records a container event (see containers/events.ts). */
+  emit(rec: ContainerRecord, action: string, extra: Readonly<Record<string, string>> = {}): void {
+    emitContainerEvent(this.deps.images.events, rec, action, extra);
   }
 
   private get driver(): RuntimeDriver {
@@ -253,11 +260,17 @@ export class ContainerService {
         finishedAt: rfc3339Nano(at),
         oomKilled,
       });
+      if (oomKilled) this.emit(cur, "oom");
+      this.emit(cur, "die", {
+        exitCode: String(code),
+        execDuration: execDuration(cur.startedAt, rfc3339Nano(at)),
+      });
       return true;
     });
     if (changed) {
       await this.deps.network.detach(rec.id).catch(() => undefined);
       await this.driver.release(rec.id).catch(() => undefined);
+      emitVolumeEvents(this.deps.images.events, rec, "unmount");
     }
     return true;
   }
@@ -404,7 +417,11 @@ export class ContainerService {
           });
         }
       }
-      this.deps.db.write(() => this.meta.markComplete(id, mounts));
+      this.deps.db.write(() => {
+        this.meta.markComplete(id, mounts);
+        const done = this.meta.get(id);
+        if (done) this.emit(done, "create");
+      });
     } catch (err) {
       await this.destroy(this.meta.get(id)).catch(() => undefined);
       throw err;
@@ -486,8 +503,9 @@ export class ContainerService {
           detach: () => conn.close(),
         };
       }
+      if (opts.attach) this.emit(rec, "attach");
       await this.driver.startProcess(rec.id);
-      this.deps.db.write(() =>
+      this.deps.db.write(() => {
         this.meta.update(rec.id, {
           status: "running",
           pid,
@@ -497,8 +515,10 @@ export class ContainerService {
           startedAt: rfc3339Nano(this.now()),
           finishedAt: ZERO_TIME,
           stoppedByUser: false,
-        }),
-      );
+        });
+        emitVolumeEvents(this.deps.images.events, rec, "mount");
+        this.emit(rec, "start");
+      });
       return attached;
     } catch (err) {
       this.deps.db.write(() =>
@@ -716,6 +736,8 @@ export class ContainerService {
     }
     const sig = normalizeSignal(signal);
     this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
+    // Recorded before the signal goes, so that it precedes the die its exit command records.
+    this.emit(cur, "kill", { signal: signalNumber(sig) });
     await this.driver.kill(cur.id, sig);
   }
 
@@ -730,12 +752,18 @@ export class ContainerService {
     const timeout = opts.timeout ?? cur.config.StopTimeout ?? 10;
     const signal = normalizeSignal(opts.signal ?? cur.config.StopSignal ?? "TERM");
     if (timeout !== 0) {
+      this.emit(cur, "kill", { signal: signalNumber(signal) });
       await this.driver.kill(cur.id, signal).catch(() => undefined);
-      if (await this.waitExit(cur.id, timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000)) return;
+      if (await this.waitExit(cur.id, timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000)) {
+        this.emit(cur, "stop");
+        return;
+      }
     }
+    this.emit(cur, "kill", { signal: signalNumber("KILL") });
     await this.driver.kill(cur.id, "KILL", true).catch(() => undefined);
     if (!(await this.waitExit(cur.id, 10_000)))
       throw internal(`container ${cur.id} did not stop after SIGKILL`);
+    this.emit(cur, "stop");
   }
 
   private async waitExit(id: string, ms: number): Promise<boolean> {
@@ -752,20 +780,27 @@ export class ContainerService {
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     await this.stop(ref, opts);
     await this.start(ref);
+    this.emit(this.resolve(ref), "restart");
   }
 
   async pause(ref: string): Promise<void> {
     const rec = this.resolve(ref);
     if (rec.status !== "running") throw conflict(`Container ${rec.id} is not running`);
     await this.driver.runc.pause(rec.id);
-    this.deps.db.write(() => this.meta.update(rec.id, { status: "paused" }));
+    this.deps.db.write(() => {
+      this.meta.update(rec.id, { status: "paused" });
+      this.emit(rec, "pause");
+    });
   }
 
   async unpause(ref: string): Promise<void> {
     const rec = this.resolve(ref);
     if (rec.status !== "paused") throw conflict(`Container ${rec.id} is not paused`);
     await this.driver.runc.resume(rec.id);
-    this.deps.db.write(() => this.meta.update(rec.id, { status: "running" }));
+    this.deps.db.write(() => {
+      this.meta.update(rec.id, { status: "running" });
+      this.emit(rec, "unpause");
+    });
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -777,7 +812,11 @@ export class ContainerService {
       );
     if (name === rec.name)
       throw invalidArgument(`Renaming a container with the same name as its current name`);
-    const ok = this.deps.db.write(() => this.meta.rename(rec.id, name));
+    const ok = this.deps.db.write(() => {
+      const renamed = this.meta.rename(rec.id, name);
+      if (renamed) this.emit({ ...rec, name }, "rename", { oldName: `/${rec.name}` });
+      return renamed;
+    });
     if (!ok) {
       const holder = this.meta.byName(name);
       throw conflict(
@@ -806,6 +845,7 @@ export class ContainerService {
       }
       this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
       if (cur.status === "paused") await this.driver.runc.resume(cur.id).catch(() => undefined);
+      this.emit(cur, "kill", { signal: signalNumber("KILL") });
       await this.driver.kill(cur.id, "KILL", true).catch(() => undefined);
       await this.waitExit(cur.id, 10_000);
     }
@@ -830,6 +870,7 @@ export class ContainerService {
     }
     this.deps.db.write(() => {
       this.deps.volumeMeta.detach(rec.id);
+      if (this.meta.get(rec.id) && !rec.incomplete) this.emit(rec, "destroy");
       this.meta.delete(rec.id);
     });
     if (opts.volumes) {
@@ -861,6 +902,7 @@ export class ContainerService {
       await this.destroy(rec);
       deleted.push(rec.id);
     }
+    this.deps.images.events.emit("container", "prune", { ID: "", Attributes: { reclaimed: String(space) } });
     return { ContainersDeleted: deleted, SpaceReclaimed: space };
   }
 
@@ -1136,6 +1178,7 @@ export class ContainerService {
     const cur = this.resolve(rec.id);
     if (cur.status !== "running") throw conflict("You cannot attach to a stopped container, start it first");
     const conn = await this.driver.attach(cur.id, handlers);
+    this.emit(cur, "attach");
     return {
       id: cur.id,
       session: {
