@@ -50,7 +50,6 @@ test("decodeBuildQuery: options berth cannot honour are refused, each naming its
     ["extrahosts=h%3A1.2.3.4", "NotImplemented", "extrahosts"],
     ["shmsize=1048576", "NotImplemented", "shmsize"],
     ["memory=100", "NotImplemented", "memory"],
-    ["rm=0", "NotImplemented", "rm=0"],
     ["version=2", "NotImplemented", "BuildKit"],
     ["remote=https%3A%2F%2Fexample.invalid%2Fx.git", "NotImplemented", "remote"],
     ["networkmode=mynet", "NotImplemented", "mynet"],
@@ -171,4 +170,11 @@ test("completedTar: pads a tar cut after its last file's bytes; compressed bodie
   const gz = Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]);
   assert.deepEqual(await bytes(completedTar(chunks(gz.subarray(0, 1), gz.subarray(1)))), gz);
   assert.equal((await bytes(completedTar(chunks()))).length, 0);
+});
+
+test("decodeBuildQuery: docker-py's defaults (rm=False, q=False, nocache=False, forcerm=False) build", () => {
+  const opts = decodeBuildQuery(
+    new URLSearchParams("t=py&q=False&nocache=False&rm=False&forcerm=False&pull=False"),
+  );
+  assert.deepEqual(opts, { Tags: ["py"], NoCache: false, PullParent: false, SuppressOutput: false });
 });

@@ -2,7 +2,10 @@
  * POST /build and POST /build/prune: the classic builder API the docker CLI uses without buildx.
  * The context arrives as a tar (plain or gzip) body; the options as query parameters, each
  * decoded or refused with a one-line error (the docker CLI sends the zero value of options the
- * user did not give: `cpushares=0`, `ulimits=null`, …, which mean "not set"). Progress goes back
+ * user did not give: `cpushares=0`, `ulimits=null`, …, which mean "not set"). `rm` and `forcerm`
+ * govern the removal of intermediate containers, and berth's build steps are not containers:
+ * there is never one to keep or remove, whatever they say (docker-py sends `rm=False` by
+ * default, so refusing it would refuse every docker-py build). Progress goes back
  * as the classic builder's JSON lines: `Step i/n : …`, the steps' output, ` ---> Using cache`,
  * `{"aux": {"ID": …}}`, `Successfully built …`, `Successfully tagged …`; with `q`, only the
  * image ID (and, when the build fails, the output it held back).
@@ -90,11 +93,6 @@ export function decodeBuildQuery(q: URLSearchParams, headers: IncomingHttpHeader
     if (!Array.isArray(outputs)) throw invalidArgument("invalid outputs specified: want a JSON list");
     if (outputs.length > 0)
       throw notImplemented("build outputs (outputs) are not supported: the result is an image");
-  }
-  if (q.has("rm") && !queryBool(q, "rm") && !queryBool(q, "forcerm")) {
-    throw notImplemented(
-      "keeping intermediate containers (rm=0) is not supported: berth runs build steps without containers",
-    );
   }
   refuseNonEmpty(q, "extrahosts", "extra hosts");
   refuseNonZero(q, "shmsize", "a /dev/shm size");
