@@ -154,10 +154,12 @@ export class RuntimeDriver {
       this.initLayer(id),
     );
     if (!m) return target;
+    if (m.type === "overlay") await this.opts.snapshots.ensureLinks(layers);
     await mount(target, {
       type: m.type === "bind" ? "none" : m.type,
       source: m.source,
       options: m.type === "bind" ? ["bind"] : m.options,
+      ...(m.cwd ? { cwd: m.cwd } : {}),
     });
     return target;
   }

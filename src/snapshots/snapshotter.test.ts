@@ -1,6 +1,6 @@
 /** The overlay snapshotter on a temporary directory: lifecycle, stale cleanup, listing, mounts. */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -135,23 +135,43 @@ describe("Snapshotter", () => {
     assert.deepEqual(await snaps.listOnDisk({ modifiedBefore: 0 }), []);
   });
 
-  test("mounts stacks layers top first in lowerdir, over the upper and work directories", () => {
+  const short = (c: Digest) => `l/${digestHex(c).slice(0, 20)}`;
+
+  test("mounts stacks layers top first in lowerdir (short links), over the upper and work directories", () => {
     const [m, ...rest] = snaps.mounts([C1, C2, C3], "/c/upper", "/c/work");
     assert.equal(rest.length, 0);
     assert.deepEqual(m, {
       type: "overlay",
       source: "overlay",
       options: [
-        `lowerdir=${snaps.fsPath(C3)}:${snaps.fsPath(C2)}:${snaps.fsPath(C1)}`,
+        `lowerdir=${short(C3)}:${short(C2)}:${short(C1)}`,
         "upperdir=/c/upper",
         "workdir=/c/work",
         "index=off",
       ],
+      cwd: snaps.dir,
     });
   });
 
+  test("the short links lead to the snapshots, and 125 layers fit in one page of mount options", async () => {
+    const many = Array.from({ length: 125 }, (_, i) => sha256Digest(String(i)));
+    const [m] = snaps.mounts(
+      many,
+      "/var/lib/berth/containers/" + "f".repeat(64) + "/upper",
+      "/var/lib/berth/containers/" + "f".repeat(64) + "/work",
+      "/var/lib/berth/containers/" + "f".repeat(64) + "/init",
+    );
+    assert.ok((m?.options.join(",").length ?? 0) < 4096, "fits a page");
+    await snaps.ensureLinks([C1, C2]);
+    await snaps.ensureLinks([C1]); // idempotent
+    assert.equal(await readlink(join(snaps.dir, short(C1))), `../${digestHex(C1)}/fs`);
+    await snaps.remove(C2);
+    await assert.rejects(readlink(join(snaps.dir, short(C2))), /ENOENT/);
+    assert.ok(!(await snaps.listOnDisk()).includes("l"), "the link directory is not a snapshot");
+  });
+
   test("mounts with one layer and with none (a bind of the upper directory)", () => {
-    assert.deepEqual(snaps.mounts([C1], "/u", "/w")[0]?.options[0], `lowerdir=${snaps.fsPath(C1)}`);
+    assert.deepEqual(snaps.mounts([C1], "/u", "/w")[0]?.options[0], `lowerdir=${short(C1)}`);
     assert.deepEqual(snaps.mounts([], "/u", "/w"), [
       { type: "bind", source: "/u", options: ["rbind", "rw"] },
     ]);

@@ -9,8 +9,8 @@
  * so a crash half-way leaves only a `.del-*` directory that `cleanupStale()` removes.
  */
 import { randomBytes } from "node:crypto";
-import { renameSync } from "node:fs";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { renameSync, rmSync } from "node:fs";
+import { mkdir, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 import { type Digest, digestHex } from "../oci/digest.js";
@@ -28,7 +28,18 @@ export interface OverlayMount {
   readonly type: "overlay" | "bind";
   readonly source: string;
   readonly options: readonly string[];
+  /** The directory relative `lowerdir` entries are resolved from (mount from there). */
+  readonly cwd?: string;
 }
+
+/**
+ * Short names for layers in `lowerdir`: `l/<20 hex of the chainID>` → `../<hex>/fs`, resolved
+ * from the snapshots directory (overlay2's design). The mount options must fit in a page (4096
+ * bytes): full paths (`/var/lib/berth/snapshots/<64 hex>/fs`) fit about 40 layers, so images of
+ * up to Docker's 125 layers (oci/limits.ts MAX_LAYERS) would be written and then fail to run.
+ */
+const LINK_DIR = "l";
+const linkName = (chainId: Digest): string => `${LINK_DIR}/${digestHex(chainId).slice(0, 20)}`;
 
 const TEMP_PREFIX = ".tmp-";
 const DELETE_PREFIX = ".del-";
@@ -83,6 +94,7 @@ export class Snapshotter {
    * collection inside a database transaction; `purge` deletes what was set aside.
    */
   setAsideSync(chainId: Digest): string | undefined {
+    rmSync(join(this.dir, linkName(chainId)), { force: true });
     const target = join(this.dir, digestHex(chainId));
     const aside = join(this.dir, `${DELETE_PREFIX}${digestHex(chainId)}-${randomBytes(4).toString("hex")}`);
     try {
@@ -99,6 +111,7 @@ export class Snapshotter {
   }
 
   async remove(chainId: Digest): Promise<void> {
+    await rm(join(this.dir, linkName(chainId)), { force: true });
     const target = join(this.dir, digestHex(chainId));
     const aside = join(this.dir, `${DELETE_PREFIX}${digestHex(chainId)}-${randomBytes(4).toString("hex")}`);
     try {
@@ -162,14 +175,35 @@ export class Snapshotter {
    * upper directory.
    */
   mounts(layers: readonly Digest[], upper: string, work: string, top?: string): OverlayMount[] {
-    const lower = [...(top !== undefined ? [top] : []), ...[...layers].reverse().map((c) => this.fsPath(c))];
+    const lower = [...(top !== undefined ? [top] : []), ...[...layers].reverse().map(linkName)];
     if (lower.length === 0) return [{ type: "bind", source: upper, options: ["rbind", "rw"] }];
     return [
       {
         type: "overlay",
         source: "overlay",
         options: [`lowerdir=${lower.join(":")}`, `upperdir=${upper}`, `workdir=${work}`, "index=off"],
+        cwd: this.dir,
       },
     ];
+  }
+
+  /** Makes sure the short links `mounts` names exist (made on first use; harmless if dangling). */
+  async ensureLinks(layers: readonly Digest[]): Promise<void> {
+    await mkdir(join(this.dir, LINK_DIR), { recursive: true, mode: 0o700 });
+    for (const c of layers) {
+      const path = join(this.dir, linkName(c));
+      const target = `../${digestHex(c)}/fs`;
+      const existing = await readlink(path).catch((err: unknown) => {
+        if (errnoCode(err) === "ENOENT") return undefined;
+        throw err;
+      });
+      if (existing === target) continue;
+      if (existing !== undefined) await rm(path, { force: true });
+      try {
+        await symlink(target, path);
+      } catch (err) {
+        if (errnoCode(err) !== "EEXIST") throw err;
+      }
+    }
   }
 }

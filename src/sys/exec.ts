@@ -17,6 +17,8 @@ export interface ExecOptions {
   readonly signal?: AbortSignal;
   /** Name of the Debian package that provides the program, for the "not installed" error. */
   readonly pkg?: string;
+  /** Working directory of the program. */
+  readonly cwd?: string;
 }
 
 /** Runs `cmd args…` to completion and returns its exit code and output (never throws on a non-zero exit). */
@@ -30,6 +32,7 @@ export function execProgram(
       stdio: ["pipe", "pipe", "pipe"],
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -7,11 +7,14 @@ export interface MountOptions {
   readonly type: string;
   readonly source: string;
   readonly options: readonly string[];
+  /** Where relative paths in the options are resolved from (mount(8) runs there). */
+  readonly cwd?: string;
 }
 
 export async function mount(target: string, opts: MountOptions): Promise<void> {
   const r = await execProgram("mount", ["-t", opts.type, "-o", opts.options.join(","), opts.source, target], {
     pkg: "mount",
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   if (r.code !== 0) throw internal(`mount ${opts.type} on ${target} failed: ${r.stderr.trim()}`);
 }

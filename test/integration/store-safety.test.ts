@@ -223,3 +223,28 @@ describe("whiteouts and opaque directories", () => {
     }
   });
 });
+
+describe("layer count: what berth accepts, it can run", () => {
+  test("an image of Docker's 125 layers loads and runs; 126 are refused at load with nothing kept", async () => {
+    const base = await busyboxRootfs();
+    const layers = [base];
+    for (let i = 1; i < 125; i++) layers.push(await tarOf([{ name: `layers/f${i}`, body: `${i}\n` }]));
+    await store.ok(["load"], { input: await archiveOf(layers, "deep:125") });
+    const r = await store.ok([
+      "run",
+      "--rm",
+      "deep:125",
+      "sh",
+      "-c",
+      "cat /layers/f1 /layers/f124; ls /layers | wc -l",
+    ]);
+    assert.equal(r.stdout, "1\n124\n124\n");
+    const before = await store.listing("blobs/sha256");
+    layers.push(await tarOf([{ name: "layers/f125", body: "125\n" }]));
+    const over = await store.berth(["load"], { input: await archiveOf(layers, "deep:126") });
+    assert.equal(over.code, 1);
+    assert.match(over.stderr, /max depth exceeded: the image has 126 layers, more than the limit of 125/);
+    assert.deepEqual(await store.listing("blobs/sha256"), before, "nothing kept");
+    await store.ok(["rmi", "deep:125"]);
+  });
+});
