@@ -104,8 +104,40 @@ export const exitCodeByKind: Readonly<Record<ErrorKind, number>> = {
 
 /** Message of any thrown value, for the last line of defence. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
+  if (err instanceof Error) return systemErrorText(err) ?? err.message;
   return String(err);
+}
+
+/** Go's text for the errno values a user meets (what Docker prints for the same failure). */
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EBUSY: "device or resource busy",
+  EEXIST: "file exists",
+  EINVAL: "invalid argument",
+  EISDIR: "is a directory",
+  ELOOP: "too many levels of symbolic links",
+  EMFILE: "too many open files",
+  ENAMETOOLONG: "file name too long",
+  ENOENT: "no such file or directory",
+  ENOSPC: "no space left on device",
+  ENOTDIR: "not a directory",
+  ENOTEMPTY: "directory not empty",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  EXDEV: "invalid cross-device link",
+};
+
+/**
+ * A Node system error (`ENOENT: no such file or directory, open '/x'`) in Go's words, as Docker
+ * reports the same failure (`open /x: no such file or directory`); undefined for other errors.
+ */
+export function systemErrorText(err: Error): string | undefined {
+  const e = err as Error & { code?: unknown; syscall?: unknown; path?: unknown; dest?: unknown };
+  if (typeof e.code !== "string" || typeof e.syscall !== "string" || !/^E[A-Z0-9]+$/.test(e.code))
+    return undefined;
+  const text = ERRNO_TEXT[e.code] ?? /^E[A-Z0-9]+: ([^,]+)/.exec(e.message)?.[1] ?? e.code;
+  const where = [e.path, e.dest].filter((p): p is string => typeof p === "string").join(" ");
+  return where ? `${e.syscall} ${where}: ${text}` : `${e.syscall}: ${text}`;
 }
 
 /** Returns the errno code (`ENOENT`, …) of a Node system error, or undefined. */

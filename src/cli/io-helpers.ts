@@ -49,6 +49,25 @@ export function packDirectory(dir: string): Readable {
 }
 
 /** Writes a byte source to `path` through a temporary file, so a failure leaves nothing. */
+/**
+ * Docker's check of an `-o` path before any work: its directory must exist, and an existing path
+ * must be a regular file or a directory. `what` prefixes the message ("failed to save image").
+ */
+export async function validateOutputPath(path: string, what: string): Promise<void> {
+  const dir = dirname(path);
+  const dirStat = await lstat(dir).catch((err: unknown) => {
+    if (errnoCode(err) === "ENOENT") return undefined;
+    throw err;
+  });
+  if (!dirStat)
+    throw invalidArgument(`${what}: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
+  const st = await lstat(path).catch(() => undefined);
+  if (st && !st.isFile() && !st.isDirectory() && !st.isSymbolicLink())
+    throw invalidArgument(
+      `${what}: invalid output path: ${JSON.stringify(path)} must be a directory or a regular file`,
+    );
+}
+
 export async function writeOutputFile(path: string, source: ByteSource): Promise<void> {
   const tmp = tempSibling(path);
   const fh = await open(tmp, "wx", 0o644);

@@ -56,6 +56,7 @@ import { type Digest, parseDigest } from "../oci/digest.js";
 import { RuntimeCreateError } from "../runtime/conmon.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
 import { readLogs } from "../runtime/logs.js";
+import { RuncCommandError } from "../runtime/runc.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDir, LockOptions } from "../sys/lock.js";
 import { directorySize, type VolumeService } from "../volumes/service.js";
@@ -64,6 +65,7 @@ import { inspectHostConfig } from "./host-config.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
+import { parseSignal } from "./signals.js";
 import { containerStats, containerTop } from "./stats.js";
 import { containerState, rfc3339Nano, statusText, ZERO_TIME } from "./status.js";
 
@@ -291,6 +293,7 @@ export class ContainerService {
     }
     const image = this.deps.images.resolve(config.Image);
     const imageConfig = (await this.deps.images.config(image.id)).config ?? {};
+    if (config.StopSignal) parseSignal(config.StopSignal);
     const merged = mergeConfig(config, imageConfig);
     if (processArgs(merged).length === 0) throw invalidArgument("No command specified");
     const requested = hostConfig.NetworkMode || "default";
@@ -728,21 +731,30 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal = "KILL"): Promise<void> {
+    const sig = normalizeSignal(signal);
     const rec = this.resolve(ref);
     await this.observeExit(rec);
     const cur = this.resolve(rec.id);
     if (!RUNNING_STATES.has(cur.status)) {
       throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
     }
-    const sig = normalizeSignal(signal);
     this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
     // Recorded before the signal goes, so that it precedes the die its exit command records.
     this.emit(cur, "kill", { signal: signalNumber(sig) });
-    await this.driver.kill(cur.id, sig);
+    try {
+      await this.driver.kill(cur.id, sig);
+    } catch (err) {
+      // Gone meanwhile: Docker's answer for a container that is not running.
+      if (await this.observeExit(cur).catch(() => false))
+        throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
+      const why = err instanceof RuncCommandError ? err.runtimeMessage : errorMessage(err);
+      throw failedPrecondition(`Cannot kill container: ${ref}: ${why}`, err);
+    }
   }
 
   /** Stops a running container: its stop signal, then SIGKILL after the timeout (seconds). */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    if (opts.signal !== undefined) normalizeSignal(opts.signal);
     const rec = this.resolve(ref);
     await this.observeExit(rec);
     const cur = this.resolve(rec.id);
@@ -1261,25 +1273,9 @@ export function invocationError(message: string): BerthError {
   return failedPrecondition(text);
 }
 
-/** Linux signal names as Docker's signal.ParseSignal knows them (without SIG). */
-const SIGNAL_NAMES = new Set(
-  (
-    "ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT " +
-    "STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ"
-  ).split(" "),
-);
-
-/** "SIGTERM", "TERM", "15", "RTMIN+3" → what runc kill accepts ("TERM" or a number); else 400. */
+/** "SIGTERM", "TERM", "15" → the signal's number as runc kill takes it; Docker's error otherwise. */
 export function normalizeSignal(s: string): string {
-  const t = s.trim().toUpperCase().replace(/^SIG/, "");
-  if (!t) throw invalidArgument("invalid signal: empty");
-  if (/^\d+$/.test(t)) {
-    if (Number(t) < 1 || Number(t) > 64) throw invalidArgument(`Invalid signal: ${s}`);
-    return t;
-  }
-  if (!SIGNAL_NAMES.has(t) && !/^RTM(IN|AX)([+-]\d{1,2})?$/.test(t))
-    throw invalidArgument(`Invalid signal: ${s}`);
-  return t;
+  return String(parseSignal(s));
 }
 
 /** Refuses a root filesystem that plants symlinks where runc mounts /proc, /sys and /dev. */

@@ -5,7 +5,14 @@
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { errnoCode, errorMessage, failedPrecondition, internal, notFound } from "../base/errors.js";
+import {
+  BerthError,
+  errnoCode,
+  errorMessage,
+  failedPrecondition,
+  internal,
+  notFound,
+} from "../base/errors.js";
 import { execProgram } from "../sys/exec.js";
 
 export const RUNC = "runc";
@@ -62,7 +69,7 @@ export class Runc {
     const r = await this.run(["state", id]);
     if (r.code !== 0) {
       if (/does not exist|not found|no such/i.test(r.stderr)) return undefined;
-      throw internal(`runc state ${id} failed: ${lastLine(r.stderr)}`);
+      throw internal(`runc state ${id} failed: ${runcMessage(r.stderr)}`);
     }
     return decodeState(r.stdout);
   }
@@ -89,14 +96,14 @@ export class Runc {
     if (!(await this.known(id))) return;
     const r = await this.run(["delete", ...(opts.force ? ["--force"] : []), id]);
     if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) {
-      throw internal(`runc delete ${id} failed: ${lastLine(r.stderr)}`);
+      throw internal(`runc delete ${id} failed: ${runcMessage(r.stderr)}`);
     }
   }
 
   /** PIDs of the container's processes (host PID namespace). */
   async pids(id: string): Promise<number[]> {
     const r = await this.run(["ps", "--format", "json", id]);
-    if (r.code !== 0) throw internal(`runc ps ${id} failed: ${lastLine(r.stderr)}`);
+    if (r.code !== 0) throw internal(`runc ps ${id} failed: ${runcMessage(r.stderr)}`);
     const v: unknown = JSON.parse(r.stdout || "[]");
     return Array.isArray(v) ? v.filter((x): x is number => typeof x === "number") : [];
   }
@@ -134,9 +141,10 @@ export class Runc {
   private async checked(args: readonly string[], id: string): Promise<void> {
     const r = await this.run(args);
     if (r.code === 0) return;
-    const msg = lastLine(r.stderr);
+    // runc's own message, without its log decoration (time=… level=error msg="…").
+    const msg = runcMessage(r.stderr);
     if (/does not exist|not found/i.test(msg)) throw notFound(`container ${id} is not known to runc`);
-    throw internal(`runc ${args[0]} ${id} failed: ${msg}`);
+    throw new RuncCommandError(`runc ${args[0]} ${id} failed: ${msg}`, msg);
   }
 }
 
@@ -146,6 +154,17 @@ export interface RuncRunOptions {
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
+}
+
+/** A runc command failed; `runtimeMessage` is runc's own words, for the caller's message. */
+export class RuncCommandError extends BerthError {
+  constructor(
+    message: string,
+    readonly runtimeMessage: string,
+  ) {
+    super("Internal", message);
+    this.name = "RuncCommandError";
+  }
 }
 
 /** runc logs `time=… level=error msg="…"`; keep the message. */

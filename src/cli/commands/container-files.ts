@@ -28,7 +28,7 @@ import { errnoCode, invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerPathStat } from "../../engine/types.js";
 import { readTar } from "../../oci/tar-reader.js";
 import { type Command, exactly } from "../command.js";
-import { writeOutputFile } from "../io-helpers.js";
+import { validateOutputPath, writeOutputFile } from "../io-helpers.js";
 
 const GO_MODE_DIR = 2 ** 31;
 const GO_MODE_SYMLINK = 2 ** 27;
@@ -118,6 +118,7 @@ const exportCommand: Command = {
     if (!output && ctx.io.stdout.isTTY) {
       throw invalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect");
     }
+    if (output) await validateOutputPath(resolve(ctx.io.cwd, output), "failed to export container");
     const stream = await (await ctx.engine()).containerExport(args[0] as string);
     if (output) await writeOutputFile(resolve(ctx.io.cwd, output), stream);
     else await pipeline(stream, ctx.io.stdout, { end: false });

@@ -1,8 +1,13 @@
 /** Container commands: run, create, start, stop, restart, kill, rm, ps, logs, wait, pause, rename, prune, inspect. */
-import { writeFileSync } from "node:fs";
-import { BerthError, isBerthError } from "../../base/errors.js";
+import { existsSync, writeFileSync } from "node:fs";
+import { BerthError, errorMessage, isBerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
-import type { AttachHandlers, AttachSession, ContainerSummary } from "../../engine/types.js";
+import type {
+  AttachHandlers,
+  AttachSession,
+  ContainerCreateRequest,
+  ContainerSummary,
+} from "../../engine/types.js";
 import {
   atLeast,
   type Command,
@@ -32,23 +37,49 @@ function runFailure(ctx: CommandContext, err: unknown): number {
     err instanceof BerthError && "exitCode" in err && (err.exitCode === 126 || err.exitCode === 127)
       ? err.exitCode
       : RUN_FAILED;
-  ctx.io.stderr.write(`berth: Error: ${err instanceof Error ? err.message : String(err)}\n`);
+  ctx.io.stderr.write(`berth: Error: ${errorMessage(err)}\n`);
   return code;
 }
 
-async function createFrom(
-  ctx: CommandContext,
-  flags: Flags,
-  args: readonly string[],
-): Promise<{ engine: Engine; id: string }> {
+/** `--cidfile` names a file that exists (the CLI's own check, not the engine's). */
+class CidfileError extends BerthError {
+  constructor(message: string) {
+    super("FailedPrecondition", message);
+    this.name = "CidfileError";
+  }
+}
+
+/** What the flags ask for, checked before anything is created (Docker's CLI-side parse). */
+interface ParsedCreate {
+  readonly image: string;
+  readonly req: ContainerCreateRequest;
+  readonly policy: string;
+}
+
+function parseCreate(ctx: CommandContext, flags: Flags, args: readonly string[]): ParsedCreate {
   const [image, ...command] = args as [string, ...string[]];
   const req = createRequest(flags, image, command, ctx.io.env, ctx.io.cwd);
-  const engine = await ctx.engine();
   // --pull missing (the default) pulls an image that is not here; always pulls; never does not.
   const policy = flags.string("pull") ?? "missing";
   if (!["always", "missing", "never"].includes(policy)) {
     throw new UsageError(`invalid pull option: '${policy}': must be one of "always", "missing" or "never"`);
   }
+  return { image, req, policy };
+}
+
+async function createFrom(
+  ctx: CommandContext,
+  flags: Flags,
+  parsed: ParsedCreate,
+): Promise<{ engine: Engine; id: string }> {
+  const { image, req, policy } = parsed;
+  const cidfile = flags.string("cidfile");
+  // As Docker's CLI: an existing ID file is refused before anything is created.
+  if (cidfile && existsSync(cidfile))
+    throw new CidfileError(
+      `container ID file found, make sure the other container isn't running or delete ${cidfile}`,
+    );
+  const engine = await ctx.engine();
   const platform = flags.string("platform");
   const pullOpts = { ...(platform ? { platform } : {}), quiet: flags.bool("quiet") };
   if (policy === "always") await pullMissingImage(ctx, image, pullOpts, { announce: false });
@@ -65,7 +96,6 @@ async function createFrom(
   const name = flags.string("name");
   const res = await engine.containerCreate(req, name !== undefined ? { name } : {});
   for (const w of res.Warnings) ctx.io.stderr.write(`WARNING: ${w}\n`);
-  const cidfile = flags.string("cidfile");
   if (cidfile) writeFileSync(cidfile, res.Id, { flag: "wx" });
   return { engine, id: res.Id };
 }
@@ -79,13 +109,23 @@ const createCommand: Command = {
   interspersed: false,
   flags: CREATE_FLAGS,
   async run(ctx, flags, args) {
+    // As Docker's CLI: a flag that does not parse is 125; what the engine refuses is 1.
+    let parsed: ParsedCreate;
     try {
-      const { id } = await createFrom(ctx, flags, args);
-      ctx.io.stdout.write(`${id}\n`);
-      return 0;
+      parsed = parseCreate(ctx, flags, args);
     } catch (err) {
       if (err instanceof UsageError) throw err;
       return runFailure(ctx, err);
+    }
+    try {
+      const { id } = await createFrom(ctx, flags, parsed);
+      ctx.io.stdout.write(`${id}\n`);
+      return 0;
+    } catch (err) {
+      if (!isBerthError(err) || err.kind === "Internal") throw err;
+      const from = err instanceof CidfileError ? "" : "Error response from daemon: ";
+      ctx.io.stderr.write(`${from}${err.message}\n`);
+      return 1;
     }
   },
 };
@@ -199,7 +239,7 @@ const runCommand: Command = {
     let engine: Engine;
     let id: string;
     try {
-      ({ engine, id } = await createFrom(ctx, flags, args));
+      ({ engine, id } = await createFrom(ctx, flags, parseCreate(ctx, flags, args)));
     } catch (err) {
       if (err instanceof UsageError) throw err;
       return runFailure(ctx, err);

@@ -14,7 +14,13 @@ import {
 import { parseFilterFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanDuration, humanSize } from "../format/units.js";
-import { openInput, readAnswer, writeOutputDirectory, writeOutputFile } from "../io-helpers.js";
+import {
+  openInput,
+  readAnswer,
+  validateOutputPath,
+  writeOutputDirectory,
+  writeOutputFile,
+} from "../io-helpers.js";
 import { forEachName } from "./each.js";
 import { inspectEach } from "./inspect-each.js";
 
@@ -444,6 +450,7 @@ const saveCommand: Command = {
     if (!output && ctx.io.stdout.isTTY) {
       throw invalidArgument("cowardly refusing to save to a terminal. Use the -o flag or redirect");
     }
+    if (output) await validateOutputPath(resolvePath(ctx.io.cwd, output), "failed to save image");
     const engine = await ctx.engine();
     const format: ImageArchiveFormat = fmt === "docker-archive" ? "docker-archive" : "oci-archive";
     const stream = await engine.imageSave(args, { format });
