@@ -34,6 +34,7 @@ function openLocal(global: GlobalOptions) {
     // conmon's exit command runs this same entry script with this same Node.js.
     ...(global.existingStore ? { existingStore: true } : {}),
     berthScript: fileURLToPath(new URL("../../../bin/berth", import.meta.url)),
+    version: packageVersion(),
   });
 }
 

@@ -8,9 +8,9 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { lstat, mkdir, readFile, rm, stat } from "node:fs/promises";
-import { hostname as hostHostname } from "node:os";
+import { availableParallelism, hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../base/async.js";
 import {
@@ -34,6 +34,8 @@ import type {
   ContainerSummary,
   ContainersPruneResponse,
   ContainerTopResponse,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
   EndpointSettings,
   Filters,
   LogEntry,
@@ -66,8 +68,9 @@ import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
 import { parseSignal } from "./signals.js";
-import { containerStats, containerTop } from "./stats.js";
+import { containerStats, containerStatsStream, containerTop } from "./stats.js";
 import { containerState, rfc3339Nano, statusText, ZERO_TIME } from "./status.js";
+import { planUpdate, UpdateConflict, type UpdateHostFacts } from "./update.js";
 
 /** How a container's process is described to the runtime: everything start needs beyond the record. */
 export interface StartContext {
@@ -815,6 +818,40 @@ export class ContainerService {
     });
   }
 
+  /**
+   * `docker update`: new limits and restart policy, under the container's lock. A running (or
+   * paused) container gets them through `runc update` first; only then is the record changed, so
+   * a refused change leaves both as they were. A stopped container's record alone changes; its
+   * next start builds its spec from the record.
+   */
+  async updateResources(ref: string, req: ContainerUpdateRequest): Promise<ContainerUpdateResponse> {
+    const found = this.resolve(ref);
+    return this.withContainerLock(found.id, async () => {
+      const rec = this.resolve(found.id);
+      await this.observeExit(rec).catch(() => false);
+      const cur = this.resolve(rec.id);
+      let plan: ReturnType<typeof planUpdate>;
+      try {
+        plan = planUpdate(cur.hostConfig, req, updateHostFacts());
+      } catch (err) {
+        if (err instanceof UpdateConflict)
+          throw conflict(`Cannot update container ${cur.id}: ${err.message}`, err);
+        throw err;
+      }
+      const state = RUNNING_STATES.has(cur.status) ? await this.driver.state(cur.id) : undefined;
+      if (plan.runcFlags.length > 0 && (state?.status === "running" || state?.status === "paused")) {
+        try {
+          await this.driver.runc.update(cur.id, plan.runcFlags);
+        } catch (err) {
+          const why = err instanceof RuncCommandError ? err.runtimeMessage : errorMessage(err);
+          throw failedPrecondition(`Cannot update container ${cur.id}: ${why}`, err);
+        }
+      }
+      this.deps.db.write(() => this.meta.setHostConfig(cur.id, plan.hostConfig));
+      return { Warnings: plan.warnings };
+    });
+  }
+
   async rename(ref: string, newName: string): Promise<void> {
     const rec = this.resolve(ref);
     const name = newName.replace(/^\//, "");
@@ -1213,7 +1250,28 @@ export class ContainerService {
   async stats(ref: string): Promise<ContainerStatsResponse> {
     const rec = this.resolve(ref);
     await this.observeExit(rec);
-    return containerStats(cgroupPathOf(rec.id));
+    const cur = this.resolve(rec.id);
+    return containerStats(cgroupPathOf(cur.id), RUNNING_STATES.has(cur.status) ? cur.pid : 0);
+  }
+
+  /** Readings a second apart while the container runs (the API's `stream=true`). */
+  async *statsStream(
+    ref: string,
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncIterable<ContainerStatsResponse> {
+    const rec = this.resolve(ref);
+    let pid = rec.pid;
+    yield* containerStatsStream(cgroupPathOf(rec.id), {
+      pid: () => pid,
+      running: async () => {
+        const cur = this.meta.get(rec.id);
+        if (!cur || !RUNNING_STATES.has(cur.status) || (await this.observeExit(cur).catch(() => false)))
+          return false;
+        pid = cur.pid;
+        return true;
+      },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   /** The layers (chainIDs, bottom first) of a container's root filesystem, as recorded at create. */
@@ -1249,6 +1307,31 @@ function summaryPorts(
     out.push({ PrivatePort: Number(port), Type: proto(pr) });
   }
   return out;
+}
+
+/** What `update` needs to know of the host's cgroups (read once per process). */
+let updateFactsSeen: UpdateHostFacts | undefined;
+function updateHostFacts(): UpdateHostFacts {
+  if (updateFactsSeen) return updateFactsSeen;
+  const v2 = cgroupVersion() === 2;
+  const has = (p: string) => existsSync(`/sys/fs/cgroup/${p}`);
+  const read = (p: string) => {
+    try {
+      return readFileSync(`/sys/fs/cgroup/${p}`, "utf8").trim();
+    } catch {
+      return "";
+    }
+  };
+  updateFactsSeen = {
+    cpus: availableParallelism(),
+    mems: (v2 ? read("cpuset.mems.effective") : read("cpuset/cpuset.mems")) || "0",
+    swapLimit: v2 ? true : has("memory/memory.memsw.limit_in_bytes"),
+    blkioWeight: v2
+      ? read("cgroup.controllers").split(/\s+/).includes("io")
+      : has("blkio/blkio.weight") || has("blkio/blkio.bfq.weight"),
+    cpuRealtime: !v2 && has("cpu/cpu.rt_runtime_us"),
+  };
+  return updateFactsSeen;
 }
 
 let cgroupVersionSeen: 1 | 2 | undefined;

@@ -72,23 +72,100 @@ async function systemCpu(): Promise<{ ns: number; cpus: number }> {
   return { ns: ticks * 10_000_000, cpus };
 }
 
-/** Two readings `intervalMs` apart, in Docker's stats shape. */
-export async function containerStats(cgroupPath: string, intervalMs = 500): Promise<ContainerStatsResponse> {
-  const v2 = await stat("/sys/fs/cgroup/cgroup.controllers").then(
+/** One sample of a container's counters. */
+interface Sample {
+  readonly time: string;
+  readonly cpu: number;
+  readonly sys: { ns: number; cpus: number };
+}
+
+async function sample(cgroupPath: string, v2: boolean): Promise<Sample> {
+  return { time: new Date().toISOString(), cpu: await cpuUsageNs(cgroupPath, v2), sys: await systemCpu() };
+}
+
+async function cgroupV2(): Promise<boolean> {
+  return stat("/sys/fs/cgroup/cgroup.controllers").then(
     () => true,
     () => false,
   );
-  const pre = {
-    time: new Date().toISOString(),
-    cpu: await cpuUsageNs(cgroupPath, v2),
-    sys: await systemCpu(),
-  };
-  await sleep(intervalMs);
-  const cur = {
-    time: new Date().toISOString(),
-    cpu: await cpuUsageNs(cgroupPath, v2),
-    sys: await systemCpu(),
-  };
+}
+
+/** The container's interfaces' byte and packet counts, from its network namespace's /proc/net/dev. */
+async function networkStats(pid: number): Promise<ContainerStatsResponse["networks"]> {
+  if (pid <= 0) return undefined;
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/net/dev`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const out: NonNullable<ContainerStatsResponse["networks"]> = {};
+  for (const line of text.split("\n").slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === "lo") continue;
+    const f = (m[2] ?? "").trim().split(/\s+/).map(Number);
+    out[m[1] as string] = {
+      rx_bytes: f[0] ?? 0,
+      rx_packets: f[1] ?? 0,
+      rx_errors: f[2] ?? 0,
+      rx_dropped: f[3] ?? 0,
+      tx_bytes: f[8] ?? 0,
+      tx_packets: f[9] ?? 0,
+      tx_errors: f[10] ?? 0,
+      tx_dropped: f[11] ?? 0,
+    };
+  }
+  return out;
+}
+
+/** Bytes read and written by the container's cgroup (blkio on v1, io.stat on v2). */
+async function blkioStats(cgroupPath: string, v2: boolean): Promise<ContainerStatsResponse["blkio_stats"]> {
+  const entries: Array<{ major: number; minor: number; op: string; value: number }> = [];
+  try {
+    if (v2) {
+      const text = await readFile(`/sys/fs/cgroup${cgroupPath}/io.stat`, "utf8");
+      for (const line of text.split("\n")) {
+        const m = /^(\d+):(\d+)\s+(.*)$/.exec(line.trim());
+        if (!m) continue;
+        const kv = Object.fromEntries((m[3] ?? "").split(/\s+/).map((p) => p.split("=") as [string, string]));
+        entries.push({ major: Number(m[1]), minor: Number(m[2]), op: "read", value: Number(kv.rbytes ?? 0) });
+        entries.push({
+          major: Number(m[1]),
+          minor: Number(m[2]),
+          op: "write",
+          value: Number(kv.wbytes ?? 0),
+        });
+      }
+    } else {
+      const text = await readFile(
+        `/sys/fs/cgroup/blkio${cgroupPath}/blkio.throttle.io_service_bytes_recursive`,
+        "utf8",
+      );
+      for (const line of text.split("\n")) {
+        const m = /^(\d+):(\d+)\s+(\w+)\s+(\d+)$/.exec(line.trim());
+        if (!m) continue;
+        entries.push({
+          major: Number(m[1]),
+          minor: Number(m[2]),
+          op: (m[3] ?? "").toLowerCase(),
+          value: Number(m[4]),
+        });
+      }
+    }
+  } catch {
+    // No such cgroup file (the container is not running): no I/O to report.
+  }
+  return { io_service_bytes_recursive: entries };
+}
+
+/** A reading: `cur` against `pre` for CPU, the rest read now. */
+async function reading(
+  cgroupPath: string,
+  pid: number,
+  v2: boolean,
+  pre: Sample,
+  cur: Sample,
+): Promise<ContainerStatsResponse> {
   const usage = v2
     ? ((await readNumber(`/sys/fs/cgroup${cgroupPath}/memory.current`)) ?? 0)
     : ((await readNumber(`/sys/fs/cgroup/memory${cgroupPath}/memory.usage_in_bytes`)) ?? 0);
@@ -104,6 +181,7 @@ export async function containerStats(cgroupPath: string, intervalMs = 500): Prom
   const pids = v2
     ? ((await readNumber(`/sys/fs/cgroup${cgroupPath}/pids.current`)) ?? 0)
     : ((await readNumber(`/sys/fs/cgroup/pids${cgroupPath}/pids.current`)) ?? 0);
+  const networks = await networkStats(pid);
   return {
     read: cur.time,
     preread: pre.time,
@@ -119,5 +197,42 @@ export async function containerStats(cgroupPath: string, intervalMs = 500): Prom
     },
     memory_stats: { usage, limit },
     pids_stats: { current: pids },
+    blkio_stats: await blkioStats(cgroupPath, v2),
+    ...(networks ? { networks } : {}),
   };
+}
+
+/** Two samples `intervalMs` apart, in Docker's stats shape. */
+export async function containerStats(
+  cgroupPath: string,
+  pid = 0,
+  intervalMs = 500,
+): Promise<ContainerStatsResponse> {
+  const v2 = await cgroupV2();
+  const pre = await sample(cgroupPath, v2);
+  await sleep(intervalMs);
+  return reading(cgroupPath, pid, v2, pre, await sample(cgroupPath, v2));
+}
+
+/**
+ * Docker's `stream=true`: a reading every `intervalMs` (each against the previous sample) until
+ * `signal` aborts or `running()` says the container stopped; the first comes after one interval.
+ */
+export async function* containerStatsStream(
+  cgroupPath: string,
+  opts: { pid: () => number; running: () => Promise<boolean>; signal?: AbortSignal; intervalMs?: number },
+): AsyncIterable<ContainerStatsResponse> {
+  const v2 = await cgroupV2();
+  let pre = await sample(cgroupPath, v2);
+  for (;;) {
+    try {
+      await sleep(opts.intervalMs ?? 1000, opts.signal);
+    } catch {
+      return;
+    }
+    if (opts.signal?.aborted || !(await opts.running())) return;
+    const cur = await sample(cgroupPath, v2);
+    yield await reading(cgroupPath, opts.pid(), v2, pre, cur);
+    pre = cur;
+  }
 }

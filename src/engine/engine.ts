@@ -33,6 +33,8 @@ import type {
   ContainerSummary,
   ContainersPruneResponse,
   ContainerTopResponse,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
   ContainerWaitResponse,
   DiskUsage,
   DistributionInspect,
@@ -67,6 +69,8 @@ import type {
   NetworksPruneResponse,
   ProgressEvent,
   StartupReport,
+  SystemInfo,
+  SystemVersion,
   Volume,
   VolumeCreateRequest,
   VolumeListOptions,
@@ -108,13 +112,24 @@ export interface ContainerEngine {
   containerPause(id: string): Promise<void>;
   containerUnpause(id: string): Promise<void>;
   containerRename(id: string, name: string): Promise<void>;
+  /**
+   * POST /containers/{id}/update: new resource limits and restart policy. Recorded (inspect and
+   * later starts use them) and, on a running container, applied at once; the warnings are
+   * Docker's for limits this host cannot enforce.
+   */
+  containerUpdate(id: string, req: ContainerUpdateRequest): Promise<ContainerUpdateResponse>;
   containerPrune(opts?: { filters?: Filters }): Promise<ContainersPruneResponse>;
   /** Attaches to a running container's stdio (`attach`). */
   containerAttach(id: string, handlers: AttachHandlers): Promise<AttachSession>;
   /** The container's processes, as `ps` with `psArgs` (default -ef) prints them. */
   containerTop(id: string, psArgs?: readonly string[]): Promise<ContainerTopResponse>;
-  /** One stats reading (CPU over a short interval, memory, PIDs). */
+  /** One stats reading (CPU over a short interval, memory, PIDs, block and network I/O). */
   containerStats(id: string): Promise<ContainerStatsResponse>;
+  /**
+   * GET /containers/{id}/stats?stream=true: a reading a second, each against the one before,
+   * while the container runs; ends when it stops or `signal` aborts.
+   */
+  containerStatsStream(id: string, opts?: { signal?: AbortSignal }): AsyncIterable<ContainerStatsResponse>;
   /**
    * Runs a command in a running container (`docker exec`). Resolves once the process runs: with
    * the attached session, or undefined with `Detach`. A command that cannot be invoked rejects
@@ -196,6 +211,10 @@ export interface BuildEngine {
 
 export interface SystemEngine {
   systemDf(): Promise<DiskUsage>;
+  /** GET /info: the engine, its store and its host, in the swagger's SystemInfo shape. */
+  systemInfo(): Promise<SystemInfo>;
+  /** GET /version: the engine's own version facts (the CLI prints them as "Server"). */
+  systemVersion(): Promise<SystemVersion>;
   /**
    * GET /events: what changed in the store, from every process that acts on it (the CLI,
    * conmon's exit commands, the API server). Past events first (with `since`), then live ones

@@ -145,6 +145,97 @@ export interface ImageLoadResult {
   readonly replaced?: ReadonlyArray<{ readonly reference: string; readonly previous: string }>;
 }
 
+/** GET /info (the swagger's SystemInfo; Swarm and plugin parts as a stand-alone engine has them). */
+export interface SystemInfo {
+  ID: string;
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
+  Driver: string;
+  DriverStatus: Array<[string, string]>;
+  DockerRootDir: string;
+  Plugins: { Volume: string[]; Network: string[]; Authorization: string[] | null; Log: string[] };
+  MemoryLimit: boolean;
+  SwapLimit: boolean;
+  KernelMemoryTCP: boolean;
+  CpuCfsPeriod: boolean;
+  CpuCfsQuota: boolean;
+  CPUShares: boolean;
+  CPUSet: boolean;
+  PidsLimit: boolean;
+  OomKillDisable: boolean;
+  IPv4Forwarding: boolean;
+  BridgeNfIptables: boolean;
+  BridgeNfIp6tables: boolean;
+  Debug: boolean;
+  NFd: number;
+  NGoroutines: number;
+  SystemTime: string;
+  LoggingDriver: string;
+  CgroupDriver: string;
+  CgroupVersion: string;
+  NEventsListener: number;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSVersion: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  IndexServerAddress: string;
+  RegistryConfig: {
+    AllowNondistributableArtifactsCIDRs?: string[] | null;
+    AllowNondistributableArtifactsHostnames?: string[] | null;
+    InsecureRegistryCIDRs: string[];
+    IndexConfigs: Record<string, { Name: string; Mirrors: string[]; Secure: boolean; Official: boolean }>;
+    Mirrors: string[];
+  };
+  GenericResources: null;
+  HttpProxy: string;
+  HttpsProxy: string;
+  NoProxy: string;
+  Name: string;
+  Labels: string[];
+  ExperimentalBuild: boolean;
+  ServerVersion: string;
+  Runtimes: Record<string, { path: string }>;
+  DefaultRuntime: string;
+  Swarm: {
+    NodeID: string;
+    NodeAddr: string;
+    LocalNodeState: string;
+    ControlAvailable: boolean;
+    Error: string;
+    RemoteManagers: null;
+  };
+  LiveRestoreEnabled: boolean;
+  Isolation: string;
+  InitBinary: string;
+  ContainerdCommit: { ID: string };
+  RuncCommit: { ID: string };
+  InitCommit: { ID: string };
+  SecurityOptions: string[];
+  CDISpecDirs: string[];
+  Warnings: string[] | null;
+}
+
+/** GET /version. */
+export interface SystemVersion {
+  Platform: { Name: string };
+  Components: Array<{ Name: string; Version: string; Details?: Record<string, string> }>;
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion: string;
+  GitCommit: string;
+  GoVersion: string;
+  Os: string;
+  Arch: string;
+  KernelVersion: string;
+  BuildTime: string;
+}
+
 /** GET /system/df (images part; containers, volumes and build cache come with later issues). */
 export interface DiskUsage {
   LayersSize: number;
@@ -346,6 +437,16 @@ export interface ContainerCreateRequest extends ContainerConfig {
 export interface ContainerCreateOptions {
   readonly name?: string;
   readonly platform?: string;
+}
+
+/** POST /containers/{id}/update body: the resource limits (Resources inline) and the restart policy. */
+export interface ContainerUpdateRequest extends Resources {
+  RestartPolicy?: RestartPolicy;
+}
+
+/** POST /containers/{id}/update answer. */
+export interface ContainerUpdateResponse {
+  Warnings: string[];
 }
 
 export interface ContainerCreateResponse {
@@ -652,6 +753,22 @@ export interface ContainerStatsResponse {
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
   memory_stats: { usage: number; limit: number };
   pids_stats: { current: number };
+  blkio_stats?: {
+    io_service_bytes_recursive: Array<{ major: number; minor: number; op: string; value: number }>;
+  };
+  networks?: Record<
+    string,
+    {
+      rx_bytes: number;
+      rx_packets: number;
+      rx_errors: number;
+      rx_dropped: number;
+      tx_bytes: number;
+      tx_packets: number;
+      tx_errors: number;
+      tx_dropped: number;
+    }
+  >;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import { hostFacts } from "../runtime/host-facts.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
 import { LockDir } from "../sys/lock.js";
 import { LocalVolumeService } from "../volumes/service.js";
+import { systemInfo, systemVersion } from "./system.js";
 
 /** Leftovers of a killed process older than this are removed at startup. */
 const STALE_AFTER_MS = 60 * 60 * 1000;
@@ -52,6 +53,8 @@ export interface LocalEngineOptions {
   readonly now?: () => number;
   /** Open only a store that exists (NotFound otherwise): for conmon's exit command, whose store may be gone. */
   readonly existingStore?: boolean;
+  /** berth's version, which `info` and `version` report for the engine. */
+  readonly version?: string;
 }
 
 export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine> {
@@ -153,6 +156,16 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imageImport: (source, o = {}) => importImage(store, source, { ...o, hostPlatform }),
     imageSave: async (names, o = {}) => saveImages(store, resolveForSave(store, names), o),
     imageLoad: (source, o = {}) => loadImages(store, source, { ...o, hostPlatform }),
+    systemInfo: async () =>
+      systemInfo({
+        containers: await containers.list({ all: true }),
+        images: (await images.list({ all: false })).length,
+        root: opts.roots.root,
+        version: opts.version ?? "dev",
+        host: await hostFacts(),
+        insecureRegistries: loadRegistrySettings(process.env).insecureRegistries ?? [],
+      }),
+    systemVersion: async () => systemVersion(opts.version ?? "dev"),
     systemDf: async () => ({
       ...(await images.diskUsage()),
       Containers: await containers.list({ all: true, size: true }),
@@ -224,6 +237,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerPause: (id) => containers.pause(id),
     containerUnpause: (id) => containers.unpause(id),
     containerRename: (id, name) => containers.rename(id, name),
+    containerUpdate: (id, req) => containers.updateResources(id, req),
     containerPrune: (o) => containers.prune(o ?? {}),
     containerCleanup: (id) => containers.cleanup(id),
     containersStartup: () => containers.startByRestartPolicy(),
@@ -256,6 +270,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     networkDisconnect: (id, req) => containers.disconnectNetwork(id, req.Container),
     containerTop: (id, psArgs) => containers.top(id, psArgs),
     containerStats: (id) => containers.stats(id),
+    containerStatsStream: (id, o = {}) => containers.statsStream(id, o),
     events: (o = {}) => {
       // Checked at the call, so a server can refuse bad filters before it starts the stream.
       validateEventFilters(o.filters ?? {});

@@ -207,6 +207,13 @@ export class ContainerMetadata {
     this.db.sqlite.prepare(`UPDATE containers SET ${sets.join(", ")} WHERE id = ?`).run(...values, id);
   }
 
+  /** Replaces a container's HostConfig (`update`: new limits and restart policy). */
+  setHostConfig(id: string, hostConfig: HostConfig): void {
+    this.db.sqlite
+      .prepare("UPDATE containers SET host_config = ? WHERE id = ?")
+      .run(JSON.stringify(hostConfig), id);
+  }
+
   rename(id: string, name: string): boolean {
     return (
       this.db.sqlite.prepare("UPDATE OR IGNORE containers SET name = ? WHERE id = ?").run(name, id).changes >

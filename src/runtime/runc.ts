@@ -83,6 +83,14 @@ export class Runc {
     await this.checked(["kill", ...(opts.all ? ["--all"] : []), id, signal], id);
   }
 
+  /**
+   * `runc update`: changes a running container's cgroup limits. `flags` are runc's own
+   * (`--memory`, `--cpu-quota`, …, with their values); only the limits named change.
+   */
+  async update(id: string, flags: readonly string[]): Promise<void> {
+    await this.checked(["update", ...flags, id], id);
+  }
+
   async pause(id: string): Promise<void> {
     await this.checked(["pause", id], id);
   }

@@ -3,8 +3,9 @@
  * real bin/berth, against Docker's documented behaviour.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { Store } from "./harness.js";
+import { BERTH, Store } from "./harness.js";
 
 let store: Store;
 
@@ -111,5 +112,108 @@ describe("system prune", () => {
     assert.match(out, /untagged: busybox:latest\n/);
     assert.equal((await store.ok(["images", "-aq"])).stdout, "");
     await store.busybox();
+  });
+});
+
+describe("info and version", () => {
+  test("info prints Docker's sections; --format renders the API's SystemInfo fields", async () => {
+    await store.busybox();
+    await store.ok(["run", "-d", "--name", "infobox", "busybox", "sleep", "60"]);
+    await store.ok(["create", "--name", "infostopped", "busybox"]);
+    const text = await store.ok(["info"]);
+    assert.match(text.stdout, /^Client:\n Version: {4}\S+\n Context: {4}default\n/);
+    assert.match(
+      text.stdout,
+      /\nServer:\n Containers: 2\n {2}Running: 1\n {2}Paused: 0\n {2}Stopped: 1\n Images: 1\n/,
+    );
+    assert.match(text.stdout, / Storage Driver: overlay\n/);
+    assert.match(text.stdout, / Cgroup Version: [12]\n/);
+    assert.match(
+      text.stdout,
+      new RegExp(` Docker Root Dir: ${store.root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n`),
+    );
+    const fmt = await store.ok([
+      "system",
+      "info",
+      "--format",
+      "{{.Containers}} {{.ContainersRunning}} {{.Images}} {{.Driver}} {{.OSType}} {{.NCPU}} {{.Swarm.LocalNodeState}}",
+    ]);
+    assert.match(fmt.stdout, /^2 1 1 overlay linux \d+ inactive\n$/);
+    const json = JSON.parse((await store.ok(["info", "--format", "{{json .}}"])).stdout) as Record<
+      string,
+      unknown
+    >;
+    for (const k of [
+      "ID",
+      "Containers",
+      "MemTotal",
+      "KernelVersion",
+      "OperatingSystem",
+      "ServerVersion",
+      "DockerRootDir",
+      "ClientInfo",
+    ])
+      assert.ok(k in json, `info has no ${k}`);
+    await store.ok(["rm", "-f", "infobox", "infostopped"]);
+  });
+
+  test("version --format renders .Client and .Server", async () => {
+    const r = await store.ok([
+      "version",
+      "--format",
+      "{{.Client.Version}}|{{.Server.Version}}|{{.Server.ApiVersion}}|{{.Client.Os}}",
+    ]);
+    const [client, server, api, os] = r.stdout.trim().split("|");
+    assert.ok(client && client === server, r.stdout);
+    assert.match(api ?? "", /^1\.\d+$/);
+    assert.equal(os, "linux");
+    const json = JSON.parse((await store.ok(["version", "--format", "json"])).stdout) as {
+      Client: unknown;
+      Server: unknown;
+    };
+    assert.ok(json.Client && json.Server);
+    assert.match(
+      (await store.ok(["version"])).stdout,
+      /^Client:\n[\s\S]*\nServer: berth\n Engine:\n {2}Version: /,
+    );
+  });
+});
+
+describe("stats", () => {
+  test("streams a live table, redrawn every second, until Ctrl-C", async () => {
+    await store.ok(["run", "-d", "--name", "statbox", "busybox", "sh", "-c", "sleep 300"]);
+    const child = spawn(
+      BERTH,
+      [
+        "--root",
+        store.root,
+        "--runroot",
+        store.runroot,
+        "stats",
+        "--format",
+        "{{.Name}} {{.PIDs}} {{.MemUsage}}",
+      ],
+      { env: { ...process.env, ...store.env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    const frames = () => out.split("\x1b[2J\x1b[H").length - 1;
+    const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString("utf8");
+        if (frames() >= 3) resolve();
+      });
+      child.on("close", () => reject(new Error(`stats ended early: ${out}`)));
+    });
+    child.kill("SIGINT");
+    assert.equal(await exited, 0);
+    const last = out.split("\x1b[2J\x1b[H").pop() ?? "";
+    assert.match(last, /^statbox \d+ [\d.]+[KMG]?i?B \/ [\d.]+[KMG]i?B\n$/);
+    const once = await store.ok(["stats", "--no-stream", "--format", "{{.Name}}", "statbox"]);
+    assert.equal(once.stdout, "statbox\n");
+    const missing = await store.berth(["stats", "--no-stream", "nosuchbox"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No such container: nosuchbox/);
+    await store.ok(["rm", "-f", "statbox"]);
   });
 });

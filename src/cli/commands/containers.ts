@@ -1,11 +1,14 @@
 /** Container commands: run, create, start, stop, restart, kill, rm, ps, logs, wait, pause, rename, prune, inspect. */
 import { existsSync, writeFileSync } from "node:fs";
+import { sleep } from "../../base/async.js";
 import { BerthError, errorMessage, isBerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import type {
   AttachHandlers,
   AttachSession,
   ContainerCreateRequest,
+  ContainerInspect,
+  ContainerStatsResponse,
   ContainerSummary,
 } from "../../engine/types.js";
 import {
@@ -765,6 +768,55 @@ const topCommand: Command = {
   },
 };
 
+/** One `stats` row (Docker's formatter.StatsEntry fields) from a reading, or zeros without one. */
+function statsRow(info: ContainerInspect, s: ContainerStatsResponse | undefined, noTrunc: boolean) {
+  const cpuDelta = s ? s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage : 0;
+  const sysDelta = s ? s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage : 0;
+  const cpu = s && sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * s.cpu_stats.online_cpus * 100 : 0;
+  const mem = s?.memory_stats.usage ?? 0;
+  const limit = s?.memory_stats.limit ?? 0;
+  let rx = 0;
+  let tx = 0;
+  for (const n of Object.values(s?.networks ?? {})) {
+    rx += n.rx_bytes;
+    tx += n.tx_bytes;
+  }
+  let read = 0;
+  let written = 0;
+  for (const e of s?.blkio_stats?.io_service_bytes_recursive ?? []) {
+    if (e.op === "read") read += e.value;
+    else if (e.op === "write") written += e.value;
+  }
+  const id = noTrunc ? info.Id : info.Id.slice(0, 12);
+  return {
+    Container: id,
+    ID: id,
+    Name: info.Name.replace(/^\//, ""),
+    CPUPerc: `${cpu.toFixed(2)}%`,
+    MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
+    MemPerc: `${limit > 0 ? ((mem / limit) * 100).toFixed(2) : "0.00"}%`,
+    NetIO: `${humanSize(rx)} / ${humanSize(tx)}`,
+    BlockIO: `${humanSize(read)} / ${humanSize(written)}`,
+    PIDs: String(s?.pids_stats.current ?? 0),
+  };
+}
+
+const STATS_TABLE = {
+  defaultTableFormat:
+    "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+  headers: {
+    ID: "CONTAINER ID",
+    Container: "CONTAINER",
+    Name: "NAME",
+    CPUPerc: "CPU %",
+    MemUsage: "MEM USAGE / LIMIT",
+    MemPerc: "MEM %",
+    NetIO: "NET I/O",
+    BlockIO: "BLOCK I/O",
+    PIDs: "PIDS",
+  },
+};
+
 const statsCommand: Command = {
   path: "container stats",
   aliases: ["stats"],
@@ -787,51 +839,71 @@ const statsCommand: Command = {
     { name: "no-trunc", type: "bool", description: "Do not truncate output" },
   ],
   async run(ctx, flags, args) {
-    if (!flags.bool("no-stream"))
-      throw new UsageError("only --no-stream is supported: berth prints one reading");
     const engine = await ctx.engine();
-    const targets =
-      args.length > 0 ? args : (await engine.containerList({ all: flags.bool("all") })).map((c) => c.Id);
-    const rows = [];
-    for (const t of targets) {
-      const info = await engine.containerInspect(t);
-      const running = info.State.Running;
-      const s = running ? await engine.containerStats(info.Id) : undefined;
-      const cpuDelta = s ? s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage : 0;
-      const sysDelta = s ? s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage : 0;
-      const cpu = s && sysDelta > 0 ? (cpuDelta / sysDelta) * s.cpu_stats.online_cpus * 100 : 0;
-      const mem = s?.memory_stats.usage ?? 0;
-      const limit = s?.memory_stats.limit ?? 0;
-      rows.push({
-        Container: flags.bool("no-trunc") ? info.Id : info.Id.slice(0, 12),
-        ID: flags.bool("no-trunc") ? info.Id : info.Id.slice(0, 12),
-        Name: info.Name.replace(/^\//, ""),
-        CPUPerc: `${cpu.toFixed(2)}%`,
-        MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
-        MemPerc: `${limit > 0 ? ((mem / limit) * 100).toFixed(2) : "0.00"}%`,
-        NetIO: "0B / 0B",
-        BlockIO: "0B / 0B",
-        PIDs: String(s?.pids_stats.current ?? 0),
-      });
+    const noTrunc = flags.bool("no-trunc");
+    const format = flags.string("format");
+    const render = (rows: unknown[]) => renderList(rows, { ...STATS_TABLE, format });
+    // Named containers must all exist (Docker's answer otherwise); without names, the running
+    // ones (every one with --all), looked up again on each refresh.
+    const named = await Promise.all(args.map((a) => engine.containerInspect(a)));
+    const targets = async () =>
+      args.length > 0
+        ? named
+        : await Promise.all(
+            (await engine.containerList({ all: flags.bool("all") })).map((c) =>
+              engine.containerInspect(c.Id).catch(() => undefined),
+            ),
+          ).then((l) => l.filter((i): i is ContainerInspect => i !== undefined));
+    if (flags.bool("no-stream")) {
+      const rows = [];
+      for (const info of await targets()) {
+        const s = info.State.Running
+          ? await engine.containerStats(info.Id).catch(() => undefined)
+          : undefined;
+        rows.push(statsRow(info, s, noTrunc));
+      }
+      ctx.io.stdout.write(render(rows));
+      return 0;
     }
-    ctx.io.stdout.write(
-      renderList(rows, {
-        format: flags.string("format"),
-        defaultTableFormat:
-          "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
-        headers: {
-          ID: "CONTAINER ID",
-          Container: "CONTAINER",
-          Name: "NAME",
-          CPUPerc: "CPU %",
-          MemUsage: "MEM USAGE / LIMIT",
-          MemPerc: "MEM %",
-          NetIO: "NET I/O",
-          BlockIO: "BLOCK I/O",
-          PIDs: "PIDS",
-        },
-      }),
-    );
+    // The live table: a stream of readings per container (the API's stream=true), redrawn every
+    // second until Ctrl-C, as Docker's CLI draws it.
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    const latest = new Map<string, ContainerStatsResponse>();
+    const watched = new Set<string>();
+    const watch = (info: ContainerInspect) => {
+      if (watched.has(info.Id) || !info.State.Running) return;
+      watched.add(info.Id);
+      void (async () => {
+        try {
+          for await (const r of engine.containerStatsStream(info.Id, { signal: abort.signal }))
+            latest.set(info.Id, r);
+        } catch {
+          // The container went away: its row shows zeros from now on.
+        }
+        watched.delete(info.Id);
+        latest.delete(info.Id);
+      })();
+    };
+    try {
+      let first = true;
+      while (!abort.signal.aborted) {
+        const list = await targets();
+        for (const info of list) watch(info);
+        if (!first) {
+          const rows = list.map((info) => statsRow(info, latest.get(info.Id), noTrunc));
+          ctx.io.stdout.write(`\x1b[2J\x1b[H${render(rows)}`);
+        }
+        first = false;
+        await sleep(1000, abort.signal).catch(() => undefined);
+      }
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      abort.abort();
+    }
     return 0;
   },
 };

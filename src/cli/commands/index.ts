@@ -11,6 +11,7 @@ import { networkCommands } from "./networks.js";
 import { registryCommands } from "./registry.js";
 import { serveCommand } from "./serve.js";
 import { systemCommands } from "./system.js";
+import { updateCommands } from "./update.js";
 import { volumeCommands } from "./volumes.js";
 
 export const commands: readonly Command[] = [
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   execCommand,
   inspectCommand,
   ...systemCommands,
+  ...updateCommands,
   ...eventsCommands,
   ...volumeCommands,
   ...networkCommands,

@@ -113,7 +113,7 @@ export const RUN_ONLY_FLAGS: readonly FlagSpec[] = [
   },
 ];
 
-function int(flags: Flags, name: string): number | undefined {
+export function int(flags: Flags, name: string): number | undefined {
   const v = flags.string(name);
   if (v === undefined) return undefined;
   if (!/^-?\d+$/.test(v))
@@ -123,7 +123,7 @@ function int(flags: Flags, name: string): number | undefined {
   return Number(v);
 }
 
-function bytes(flags: Flags, name: string): number | undefined {
+export function bytes(flags: Flags, name: string): number | undefined {
   const v = flags.string(name);
   if (v === undefined) return undefined;
   if (v === "-1") return -1;

@@ -2,11 +2,12 @@
 
 import { invalidArgument } from "../../base/errors.js";
 import { hostPlatform } from "../../config/host.js";
-import type { BuildCacheRecord, ContainerSummary, Volume } from "../../engine/types.js";
-import { type Command, FORMAT_FLAG, none } from "../command.js";
+import type { BuildCacheRecord, ContainerSummary, SystemInfo, Volume } from "../../engine/types.js";
+import { type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
 import { parseFilterFlags } from "../flags.js";
-import { renderList } from "../format/render.js";
-import { humanSize } from "../format/units.js";
+import { encodeJson } from "../format/go-json.js";
+import { renderInspect, renderList } from "../format/render.js";
+import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { formatBuildPrune } from "./build.js";
 import { containerRow } from "./containers.js";
@@ -195,22 +196,159 @@ const dfCommand: Command = {
   },
 };
 
+/** The client half of `version`/`info`: what this CLI is. */
+function clientVersion(ctx: { version: string }) {
+  const host = hostPlatform();
+  return {
+    Platform: { Name: "berth" },
+    Version: ctx.version,
+    ApiVersion: API_VERSION,
+    DefaultAPIVersion: API_VERSION,
+    GitCommit: "",
+    GoVersion: process.version,
+    Os: host.os,
+    Arch: host.architecture,
+    BuildTime: "",
+    Context: "default",
+  };
+}
+
+/** A single object through `--format`: `json` prints it, anything else is a Go template. */
+function formatOne(obj: unknown, format: string): string {
+  if (format === "json") return `${encodeJson(obj, { escapeHtml: false })}\n`;
+  return renderInspect([obj], format, { rootMissingKey: "default" });
+}
+
 const versionCommand: Command = {
   path: "version",
   usage: "[OPTIONS]",
   description: "Show the berth version information",
   args: none,
-  flags: [],
-  async run(ctx) {
-    const host = hostPlatform();
+  flags: [{ ...INSPECT_FORMAT_FLAG, description: "Format output using a custom template" }],
+  async run(ctx, flags) {
+    const client = clientVersion(ctx);
+    // berth has no daemon: the "server" is the engine this CLI opens.
+    const server = await (await ctx.engine()).systemVersion();
+    const format = flags.string("format");
+    if (format !== undefined && format !== "") {
+      ctx.io.stdout.write(formatOne({ Client: client, Server: server }, format));
+      return 0;
+    }
+    const engine = server.Components.find((c) => c.Name === "Engine");
     const lines = [
       "Client:",
-      ` Version:           ${ctx.version}`,
-      ` API version:       ${API_VERSION}`,
-      ` Node.js version:   ${process.version}`,
-      ` OS/Arch:           ${host.os}/${host.architecture}`,
+      ` Version:           ${client.Version}`,
+      ` API version:       ${client.ApiVersion}`,
+      ` Node.js version:   ${client.GoVersion}`,
+      ` OS/Arch:           ${client.Os}/${client.Arch}`,
+      ` Context:           ${client.Context}`,
+      "",
+      `Server: ${server.Platform.Name}`,
+      " Engine:",
+      `  Version:          ${engine?.Version ?? server.Version}`,
+      `  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})`,
+      `  Node.js version:  ${server.GoVersion}`,
+      `  OS/Arch:          ${server.Os}/${server.Arch}`,
+      `  Experimental:     false`,
     ];
     ctx.io.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  },
+};
+
+/** `docker info`'s text, from the engine's SystemInfo. */
+function infoText(ctx: { version: string }, info: SystemInfo, debug: boolean): string {
+  const out: string[] = [
+    "Client:",
+    ` Version:    ${ctx.version}`,
+    " Context:    default",
+    ` Debug Mode: ${debug}`,
+    "",
+    "Server:",
+    ` Containers: ${info.Containers}`,
+    `  Running: ${info.ContainersRunning}`,
+    `  Paused: ${info.ContainersPaused}`,
+    `  Stopped: ${info.ContainersStopped}`,
+    ` Images: ${info.Images}`,
+    ` Server Version: ${info.ServerVersion}`,
+    ` Storage Driver: ${info.Driver}`,
+    ...info.DriverStatus.map(([k, v]) => `  ${k}: ${v}`),
+    ` Logging Driver: ${info.LoggingDriver}`,
+    ` Cgroup Driver: ${info.CgroupDriver}`,
+    ` Cgroup Version: ${info.CgroupVersion}`,
+    " Plugins:",
+    `  Volume: ${info.Plugins.Volume.join(" ")}`,
+    `  Network: ${info.Plugins.Network.join(" ")}`,
+    `  Log: ${info.Plugins.Log.join(" ")}`,
+    ` Swarm: ${info.Swarm.LocalNodeState}`,
+    ` Runtimes: ${Object.keys(info.Runtimes).sort().join(" ")}`,
+    ` Default Runtime: ${info.DefaultRuntime}`,
+    ` Init Binary: ${info.InitBinary}`,
+    ` containerd version: ${info.ContainerdCommit.ID}`,
+    ` runc version: ${info.RuncCommit.ID}`,
+    ` init version: ${info.InitCommit.ID}`,
+  ];
+  if (info.SecurityOptions.length > 0) {
+    out.push(" Security Options:");
+    for (const opt of info.SecurityOptions) {
+      const fields = Object.fromEntries(
+        opt.split(",").map((kv) => {
+          const i = kv.indexOf("=");
+          return [kv.slice(0, i), kv.slice(i + 1)];
+        }),
+      );
+      out.push(`  ${fields.name ?? opt}`);
+      if (fields.profile) out.push(`   Profile: ${fields.profile}`);
+    }
+  }
+  out.push(
+    ` Kernel Version: ${info.KernelVersion}`,
+    ` Operating System: ${info.OperatingSystem}`,
+    ` OSType: ${info.OSType}`,
+    ` Architecture: ${info.Architecture}`,
+    ` CPUs: ${info.NCPU}`,
+    ` Total Memory: ${bytesSize(info.MemTotal)}`,
+    ` Name: ${info.Name}`,
+    ` ID: ${info.ID}`,
+    ` Docker Root Dir: ${info.DockerRootDir}`,
+    ` Debug Mode: ${info.Debug}`,
+    ` Experimental: ${info.ExperimentalBuild}`,
+  );
+  if (
+    info.RegistryConfig.InsecureRegistryCIDRs.length > 0 ||
+    Object.keys(info.RegistryConfig.IndexConfigs).length > 0
+  ) {
+    out.push(" Insecure Registries:");
+    for (const [name, c] of Object.entries(info.RegistryConfig.IndexConfigs))
+      if (!c.Secure) out.push(`  ${name}`);
+    for (const cidr of info.RegistryConfig.InsecureRegistryCIDRs) out.push(`  ${cidr}`);
+  }
+  out.push(` Live Restore Enabled: ${info.LiveRestoreEnabled}`, "");
+  const text = `${out.join("\n")}\n`;
+  const warnings = (info.Warnings ?? []).map((w) => `${w}\n`).join("");
+  return warnings ? `${text}${warnings}` : text;
+}
+
+const infoCommand: Command = {
+  path: "system info",
+  aliases: ["info"],
+  usage: "[OPTIONS]",
+  description: "Display system-wide information",
+  args: none,
+  flags: [{ ...INSPECT_FORMAT_FLAG, description: "Format output using a custom template" }],
+  async run(ctx, flags) {
+    const info = await (await ctx.engine()).systemInfo();
+    const format = flags.string("format");
+    if (format !== undefined && format !== "") {
+      const client = { ...clientVersion(ctx), Debug: false, Plugins: [], Warnings: null };
+      ctx.io.stdout.write(formatOne({ ...info, ClientInfo: client, ClientErrors: null }, format));
+      return 0;
+    }
+    const text = infoText(ctx, info, false);
+    // As Docker: warnings go to stderr, the rest to stdout.
+    const warnings = (info.Warnings ?? []).map((w) => `${w}\n`).join("");
+    ctx.io.stdout.write(warnings ? text.slice(0, text.length - warnings.length) : text);
+    if (warnings) ctx.io.stderr.write(warnings);
     return 0;
   },
 };
@@ -286,4 +424,9 @@ const systemPruneCommand: Command = {
   },
 };
 
-export const systemCommands: readonly Command[] = [dfCommand, systemPruneCommand, versionCommand];
+export const systemCommands: readonly Command[] = [
+  dfCommand,
+  systemPruneCommand,
+  versionCommand,
+  infoCommand,
+];

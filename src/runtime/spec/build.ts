@@ -558,11 +558,21 @@ function buildResources(hc: HostConfig, host: HostFacts, warnings: string[]): Sp
   }
   if ((hc.CpuPeriod ?? 0) !== 0) cpu.period = hc.CpuPeriod;
   if ((hc.CpuQuota ?? 0) !== 0) cpu.quota = hc.CpuQuota;
+  if ((hc.CpuRealtimeRuntime ?? 0) !== 0) cpu.realtimeRuntime = hc.CpuRealtimeRuntime;
+  if ((hc.CpuRealtimePeriod ?? 0) !== 0) cpu.realtimePeriod = hc.CpuRealtimePeriod;
   if (hc.CpusetCpus) cpu.cpus = hc.CpusetCpus;
   if (hc.CpusetMems) cpu.mems = hc.CpusetMems;
-  // Go's struct order: shares, quota, period, …, cpus, mems.
+  // Go's struct order: shares, quota, period, realtimeRuntime, realtimePeriod, cpus, mems.
   const orderedCpu: SpecCpu = {};
-  for (const k of ["shares", "quota", "period", "cpus", "mems"] as const) {
+  for (const k of [
+    "shares",
+    "quota",
+    "period",
+    "realtimeRuntime",
+    "realtimePeriod",
+    "cpus",
+    "mems",
+  ] as const) {
     const v = cpu[k];
     if (v !== undefined) Object.assign(orderedCpu, { [k]: v });
   }

@@ -97,6 +97,8 @@ export interface SpecCpu {
   shares?: number;
   quota?: number;
   period?: number;
+  realtimeRuntime?: number;
+  realtimePeriod?: number;
   cpus?: string;
   mems?: string;
 }

@@ -1,0 +1,96 @@
+/** `berth update` (`container update`): new resource limits and restart policy, as Docker's. */
+import type { ContainerUpdateRequest } from "../../engine/types.js";
+import { atLeast, type Command } from "../command.js";
+import { type FlagSpec, UsageError } from "../flags.js";
+import { forEachName } from "./each.js";
+import { bytes, int, parseRestart } from "./run-flags.js";
+
+const s = (name: string, description: string, valueName: string, short?: string): FlagSpec => ({
+  name,
+  type: "string",
+  description,
+  valueName,
+  ...(short ? { short } : {}),
+});
+
+/** Docker's `update` flags (its hidden --kernel-memory included, so it can be refused by name). */
+const UPDATE_FLAGS: readonly FlagSpec[] = [
+  s("blkio-weight", "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", "uint16"),
+  s("cpu-period", "Limit CPU CFS (Completely Fair Scheduler) period", "int"),
+  s("cpu-quota", "Limit CPU CFS (Completely Fair Scheduler) quota", "int"),
+  s("cpu-rt-period", "Limit the CPU real-time period in microseconds", "int"),
+  s("cpu-rt-runtime", "Limit the CPU real-time runtime in microseconds", "int"),
+  s("cpu-shares", "CPU shares (relative weight)", "int", "c"),
+  s("cpus", "Number of CPUs", "decimal"),
+  s("cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)", "string"),
+  s("cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)", "string"),
+  { ...s("kernel-memory", "Kernel memory limit (deprecated)", "bytes"), hidden: true },
+  s("memory", "Memory limit", "bytes", "m"),
+  s("memory-reservation", "Memory soft limit", "bytes"),
+  s("memory-swap", "Swap limit equal to memory plus swap: -1 to enable unlimited swap", "bytes"),
+  s("pids-limit", "Tune container pids limit (set -1 for unlimited)", "int"),
+  s("restart", "Restart policy to apply when a container exits", "string"),
+];
+
+const updateCommand: Command = {
+  path: "container update",
+  aliases: ["update"],
+  usage: "[OPTIONS] CONTAINER [CONTAINER...]",
+  description: "Update configuration of one or more containers",
+  args: atLeast(1),
+  flags: UPDATE_FLAGS,
+  async run(ctx, flags, args) {
+    if (flags.string("kernel-memory") !== undefined)
+      throw new UsageError(
+        "--kernel-memory is not supported (Docker removed kernel memory limits in API 1.42)",
+      );
+    const req: ContainerUpdateRequest = {};
+    const weight = int(flags, "blkio-weight");
+    if (weight !== undefined) {
+      if (weight < 0 || weight > 65535)
+        throw new UsageError(
+          `invalid argument "${weight}" for "--blkio-weight" flag: strconv.ParseUint: parsing "${weight}": value out of range`,
+        );
+      req.BlkioWeight = weight;
+    }
+    const set = <K extends keyof ContainerUpdateRequest>(k: K, v: ContainerUpdateRequest[K] | undefined) => {
+      if (v !== undefined) req[k] = v;
+    };
+    set("CpuPeriod", int(flags, "cpu-period"));
+    set("CpuQuota", int(flags, "cpu-quota"));
+    set("CpuRealtimePeriod", int(flags, "cpu-rt-period"));
+    set("CpuRealtimeRuntime", int(flags, "cpu-rt-runtime"));
+    set("CpuShares", int(flags, "cpu-shares"));
+    const cpus = flags.string("cpus");
+    if (cpus !== undefined) {
+      if (!/^\d*\.?\d+$/.test(cpus))
+        throw new UsageError(
+          `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`,
+        );
+      req.NanoCpus = Math.round(Number(cpus) * 1e9);
+    }
+    set("CpusetCpus", flags.string("cpuset-cpus"));
+    set("CpusetMems", flags.string("cpuset-mems"));
+    set("Memory", bytes(flags, "memory"));
+    set("MemoryReservation", bytes(flags, "memory-reservation"));
+    set("MemorySwap", bytes(flags, "memory-swap"));
+    set("PidsLimit", int(flags, "pids-limit"));
+    const restart = flags.string("restart");
+    if (restart !== undefined) req.RestartPolicy = parseRestart(restart);
+    if (Object.keys(req).length === 0) {
+      ctx.io.stderr.write("you must provide one or more flags when using this command\n");
+      return 1;
+    }
+    const engine = await ctx.engine();
+    const warnings: string[] = [];
+    const status = await forEachName(ctx, args, async (name) => {
+      const r = await engine.containerUpdate(name, req);
+      ctx.io.stdout.write(`${name}\n`);
+      warnings.push(...r.Warnings);
+    });
+    if (warnings.length > 0) ctx.io.stdout.write(`${warnings.join("\n")}\n`);
+    return status;
+  },
+};
+
+export const updateCommands: readonly Command[] = [updateCommand];
