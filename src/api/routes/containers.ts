@@ -14,6 +14,7 @@ import type { RequestContext, Router } from "../router.js";
 import { JsonLinesWriter, OutputWriter } from "../streams.js";
 import { startServingAttaches } from "./attach.js";
 import { decodeContainerCreate } from "./container-create.js";
+import { decodeContainerUpdate } from "./container-update.js";
 
 /** Docker's `t` (seconds before the kill); absent is the container's own StopTimeout. */
 function stopTimeout(ctx: RequestContext): number | undefined {
@@ -122,6 +123,12 @@ async function rename(ctx: RequestContext): Promise<void> {
   if (!name) throw invalidArgument("name is required");
   await ctx.engine.containerRename(ctx.params.id ?? "", name);
   sendNoContent(ctx.res);
+}
+
+/** POST /containers/{id}/update: Docker's UpdateConfig in, `{"Warnings": […]}` out. */
+async function update(ctx: RequestContext): Promise<void> {
+  const req = decodeContainerUpdate(await readJson(ctx.req, ctx.limits));
+  sendJson(ctx.res, 200, await ctx.engine.containerUpdate(ctx.params.id ?? "", req));
 }
 
 /** `ps_args` as ps takes them: split on white space. */
@@ -427,6 +434,7 @@ export function containerRoutes(r: Router): Router {
     .post("/containers/{id}/unpause", unpause)
     .post("/containers/{id}/wait", wait)
     .post("/containers/{id}/rename", rename)
+    .post("/containers/{id}/update", update)
     .delete("/containers/{id}", remove)
     .get("/containers/{id}/top", top)
     .get("/containers/{id}/changes", changes)
