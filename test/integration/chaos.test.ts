@@ -255,6 +255,11 @@ test(`${ROUNDS} rounds of operations killed with SIGKILL leave a working store (
     await op.setup?.();
     const res = await killedAfter(op.args, delay);
     if (res.killed) killed++;
+    if (process.env.BERTH_CHAOS_VERBOSE === "1") {
+      process.stdout.write(
+        `# round ${n}: ${op.name} ${res.killed ? `killed after ${delay} ms` : `exited ${res.code}`}\n`,
+      );
+    }
     for (const args of [["ps", "-a"], ["images"], ["system", "df"]]) await ok(args, label);
     await op.settle();
   }
