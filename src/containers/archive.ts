@@ -167,6 +167,7 @@ export class ContainerFiles {
   /** The root filesystem (image layers + writable layer, no volumes) as a tar. */
   async export(ref: string, opts: { signal?: AbortSignal } = {}): Promise<ByteSource> {
     const lease = await this.acquire(ref, { pause: false });
+    this.svc.emit(lease.rec, "export");
     return releaseWhenDone(createLayer(lease.rootfs, opts.signal ? { signal: opts.signal } : {}), lease);
   }
 
@@ -223,6 +224,7 @@ export class ContainerFiles {
         opts.signal?.throwIfAborted();
         await addPath(j, r, rebase, lease, opts.signal);
       });
+      this.svc.emit(lease.rec, "archive-path");
       return { stat, content: releaseWhenDone(stream, lease) };
     } catch (err) {
       await lease.release();
@@ -259,6 +261,7 @@ export class ContainerFiles {
         }),
       );
       await applyLayer(checked, r.host, opts.signal ? { signal: opts.signal } : {});
+      this.svc.emit(lease.rec, "extract-to-dir");
     } finally {
       await lease.release();
     }

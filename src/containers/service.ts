@@ -1244,7 +1244,9 @@ export class ContainerService {
     const cur = this.resolve(rec.id);
     if (cur.status !== "running" && cur.status !== "paused")
       throw conflict(`container ${cur.id} is not running`);
-    return containerTop(this.driver, cur.id, psArgs);
+    const top = await containerTop(this.driver, cur.id, psArgs);
+    this.emit(cur, "top");
+    return top;
   }
 
   async stats(ref: string): Promise<ContainerStatsResponse> {
