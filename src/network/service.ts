@@ -317,7 +317,8 @@ export class NetworkService {
    * container is attached to it. Usually three file reads; otherwise, under the host-wide lock:
    * when the network's subnet now overlaps an address or route of another device (Docker,
    * Podman, another store, a VPN came first), the default network moves to a free subnet (when
-   * nothing of ours is attached to it) and any other network is refused; then the device is
+   * nothing of ours is attached to it; not when `bip` sets it) and any other network is
+   * refused; then the device is
    * created or re-addressed (a stale device keeps its name and gets our address) and the rules
    * written. Returns the network as it is now.
    */
@@ -329,8 +330,10 @@ export class NetworkService {
       if (bridgeReady(this.bridgeSpec(cur), this.bridgeMarkers())) return cur;
       const taken = await this.hostTaken(cur.bridge);
       const mine = parseSubnet(cur.subnet, { loose: true });
-      if (taken.some((t) => overlaps(t, mine))) {
-        if (!(cur.predefined && cur.name === DEFAULT_NETWORK && !this.deps.settings.bip))
+      const isDefault = cur.predefined && cur.name === DEFAULT_NETWORK;
+      // A configured `bip` is used as given, as Docker does.
+      if (!(isDefault && this.deps.settings.bip) && taken.some((t) => overlaps(t, mine))) {
+        if (!isDefault)
           throw failedPrecondition(
             `network ${cur.name}: its subnet ${cur.subnet} overlaps an address or route of another device on this host`,
           );

@@ -88,6 +88,8 @@ async function claimNetworkSlot(): Promise<{ slot: number; release: () => Promis
         alive = false;
       }
       if (alive || holder === 0) continue;
+      // The dead holder's default bridge (and its rules), which would hold the slot's subnet.
+      await tearDownBridge(`bt${slot.toString(36)}x${holder.toString(36)}`.slice(0, 15), join(dir, "none"));
       await rm(dir, { recursive: true, force: true });
       try {
         await mkdir(dir);
