@@ -265,6 +265,48 @@ describe("container endpoints over HTTP", () => {
     await serve.request("DELETE", `/containers/${id}`);
     await store.ok(["rmi", "committed:1"]);
   });
+
+  test("update: limits and restart policy recorded and applied; wrong types and lists refused", async () => {
+    const id = await create({ Cmd: ["sleep", "1000"] });
+    await serve.request("POST", `/containers/${id}/start`);
+    const up = await serve.request(
+      "POST",
+      `/containers/${id}/update`,
+      JSON.stringify({
+        Memory: 64 * 1024 * 1024,
+        MemorySwap: 128 * 1024 * 1024,
+        RestartPolicy: { Name: "always" },
+      }),
+    );
+    assert.equal(up.status, 200, up.body);
+    assert.ok(Array.isArray(JSON.parse(up.body).Warnings));
+    const info = JSON.parse((await serve.request("GET", `/containers/${id}/json`)).body);
+    assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(info.HostConfig.RestartPolicy.Name, "always");
+    const wrong = await serve.request("POST", `/containers/${id}/update`, '{"Memory": "64m"}');
+    assert.equal(wrong.status, 400);
+    assert.match(JSON.parse(wrong.body).message, /Memory must be an integer/);
+    const lists = await serve.request(
+      "POST",
+      `/containers/${id}/update`,
+      '{"Ulimits": [{"Name": "nofile"}]}',
+    );
+    assert.equal(lists.status, 400);
+    assert.match(JSON.parse(lists.body).message, /Ulimits cannot be updated: not supported/);
+    // A stats stream: readings arrive as JSON lines while the container runs.
+    const stream = await rawRequest("GET", `/containers/${id}/stats?stream=1`);
+    assert.match(stream.head, /^HTTP\/1\.1 200 /);
+    const first = await new Promise<string>((resolve) => {
+      let text = "";
+      stream.socket.on("data", (d: Buffer) => {
+        text += d.toString();
+        if (/"read"/.test(text) && text.includes("\n")) resolve(text);
+      });
+    });
+    assert.match(first, /"pids_stats"/);
+    stream.socket.destroy();
+    assert.equal((await serve.request("DELETE", `/containers/${id}?force=1`)).status, 204);
+  });
 });
 
 /** Removes HTTP/1.1 chunked transfer encoding from a body. */

@@ -298,7 +298,7 @@ async function create(ctx: RequestContext): Promise<void> {
 
 /**
  * GET /containers/{id}/stats: one reading (`stream=false`; with `one-shot` too, as berth's
- * reading always covers an interval), or a reading a second until the client leaves.
+ * reading always covers an interval), or the engine's reading a second while it runs.
  */
 async function stats(ctx: RequestContext): Promise<void> {
   const info = await ctx.engine.containerInspect(ctx.params.id ?? "");
@@ -315,11 +315,13 @@ async function stats(ctx: RequestContext): Promise<void> {
   ctx.res.writeHead(200, { "Content-Type": "application/json" });
   ctx.res.flushHeaders();
   const out = new JsonLinesWriter(ctx.res);
-  while (!ctx.signal.aborted && !ctx.res.destroyed) {
-    const started = Date.now();
-    await out.write(await reading());
-    const rest = 1000 - (Date.now() - started);
-    if (rest > 0) await sleep(rest, ctx.signal);
+  try {
+    for await (const r of ctx.engine.containerStatsStream(info.Id, { signal: ctx.signal })) {
+      await out.write({ ...r, name: info.Name, id: info.Id });
+      if (ctx.res.destroyed) break;
+    }
+  } catch (err) {
+    if (!ctx.signal.aborted) throw err;
   }
   ctx.res.end();
 }
