@@ -20,6 +20,7 @@ import { familiarString, parseNormalizedNamed, trimReference, withTag } from "..
 import { Fields, queryBool, queryFilters } from "../decode.js";
 import { readJson, sendJson } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
+import { drained } from "../streams.js";
 import { sendJsonMessages } from "./progress.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -319,7 +320,7 @@ async function imageSave(ctx: RequestContext, names: readonly string[]): Promise
   ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
   for await (const chunk of stream) {
     if (ctx.res.destroyed) break;
-    if (!ctx.res.write(chunk)) await new Promise<void>((r) => ctx.res.once("drain", r).once("close", r));
+    if (!ctx.res.write(chunk)) await drained(ctx.res);
   }
   ctx.res.end();
 }
