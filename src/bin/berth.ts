@@ -50,6 +50,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       stdin: process.stdin,
       env: process.env,
       cwd: process.cwd(),
+      signals: {
+        subscribe: (signals, handler) => {
+          for (const s of signals) process.on(s, handler);
+          return () => {
+            for (const s of signals) process.off(s, handler);
+          };
+        },
+        raise: (signal) => process.kill(process.pid, signal),
+      },
     },
     version: packageVersion(),
     openEngine: async (global) => {

@@ -10,6 +10,16 @@ export interface CliIo {
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** The signals this process receives (absent: none are proxied, as in tests run in process). */
+  readonly signals?: SignalSource;
+}
+
+/** Where the CLI learns of signals sent to its process. */
+export interface SignalSource {
+  /** Calls `handler` for each of `signals` received instead of their default action; returns the undo. */
+  subscribe(signals: readonly NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void): () => void;
+  /** Sends this process a signal (to take its usual effect once nothing is subscribed to it). */
+  raise(signal: NodeJS.Signals): void;
 }
 
 export interface CommandContext {

@@ -25,6 +25,7 @@ import { displayablePorts } from "../format/ports.js";
 import { renderList } from "../format/render.js";
 import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
+import { proxySignals, type SignalProxy } from "../signal-proxy.js";
 import { forEachName } from "./each.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
 import { inspectEach } from "./inspect-each.js";
@@ -138,9 +139,17 @@ function attachAndWait(
   ctx: CommandContext,
   engine: Engine,
   id: string,
-  opts: { stdin: boolean; tty: boolean },
+  opts: { stdin: boolean; tty: boolean; proxy?: SignalProxy | undefined },
 ): Promise<{ detached: boolean }> {
-  return streamSession(ctx, { ...opts, open: (attach) => engine.containerStart(id, { attach }) });
+  const { proxy, ...session } = opts;
+  return streamSession(ctx, {
+    ...session,
+    open: async (attach) => {
+      const s = await engine.containerStart(id, { attach });
+      proxy?.started();
+      return s;
+    },
+  });
 }
 
 /**
@@ -256,19 +265,28 @@ const runCommand: Command = {
       ctx.io.stdout.write(`${id}\n`);
       return 0;
     }
+    // From here until the container exits, signals go to it (Docker 20.10+ does so with -t too:
+    // Ctrl-C on a terminal in raw mode is a byte for the container, not a signal for berth).
+    const proxy = proxySignals(ctx, engine, id, { forward: flags.bool("sig-proxy", true) });
     let detached: boolean;
+    let StatusCode: number;
     try {
-      ({ detached } = await attachAndWait(ctx, engine, id, {
-        stdin: flags.bool("interactive"),
-        tty: flags.bool("tty"),
-      }));
-    } catch (err) {
-      if (flags.bool("rm"))
-        await engine.containerRemove(id, { force: true, volumes: true }).catch(() => undefined);
-      return runFailure(ctx, err);
+      try {
+        ({ detached } = await attachAndWait(ctx, engine, id, {
+          stdin: flags.bool("interactive"),
+          tty: flags.bool("tty"),
+          proxy,
+        }));
+      } catch (err) {
+        if (flags.bool("rm"))
+          await engine.containerRemove(id, { force: true, volumes: true }).catch(() => undefined);
+        return runFailure(ctx, err);
+      }
+      if (detached) return 0;
+      ({ StatusCode } = await engine.containerWait(id));
+    } finally {
+      await proxy.stop();
     }
-    if (detached) return 0;
-    const { StatusCode } = await engine.containerWait(id);
     // As Docker's CLI, `run --rm` returns once the container is gone, not merely exited: remove it
     // here too (conmon's exit command may get there first; either way one removal wins).
     if (flags.bool("rm"))
@@ -298,12 +316,19 @@ const startCommand: Command = {
     if (flags.bool("attach") || flags.bool("interactive")) {
       if (args.length > 1) throw new UsageError("you cannot start and attach multiple containers at once");
       const info = await engine.containerInspect(args[0] as string);
-      const { detached } = await attachAndWait(ctx, engine, info.Id, {
-        stdin: flags.bool("interactive"),
-        tty: !!info.Config.Tty,
-      });
-      if (detached) return 0;
-      return (await engine.containerWait(info.Id)).StatusCode;
+      // As Docker's CLI: signals go to the container unless it has a terminal.
+      const proxy = proxySignals(ctx, engine, info.Id, { forward: !info.Config.Tty });
+      try {
+        const { detached } = await attachAndWait(ctx, engine, info.Id, {
+          stdin: flags.bool("interactive"),
+          tty: !!info.Config.Tty,
+          proxy,
+        });
+        if (detached) return 0;
+        return (await engine.containerWait(info.Id)).StatusCode;
+      } finally {
+        await proxy.stop();
+      }
     }
     return forEachName(ctx, args, async (name) => {
       await engine.containerStart(name);
@@ -733,13 +758,21 @@ const attachCommand: Command = {
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
     const info = await engine.containerInspect(args[0] as string);
-    const { detached } = await streamSession(ctx, {
-      open: (handlers) => engine.containerAttach(info.Id, handlers),
-      stdin: !flags.bool("no-stdin") && !!info.Config.OpenStdin,
-      tty: !!info.Config.Tty,
+    const proxy = proxySignals(ctx, engine, info.Id, {
+      forward: flags.bool("sig-proxy", true) && !info.Config.Tty,
     });
-    if (detached) return 0;
-    return (await engine.containerWait(info.Id)).StatusCode;
+    proxy.started();
+    try {
+      const { detached } = await streamSession(ctx, {
+        open: (handlers) => engine.containerAttach(info.Id, handlers),
+        stdin: !flags.bool("no-stdin") && !!info.Config.OpenStdin,
+        tty: !!info.Config.Tty,
+      });
+      if (detached) return 0;
+      return (await engine.containerWait(info.Id)).StatusCode;
+    } finally {
+      await proxy.stop();
+    }
   },
 };
 

@@ -1,0 +1,214 @@
+/**
+ * Signal proxying through the real bin/berth: the signals a foreground `run`, `start -a` or
+ * `attach` receives go to the container's process (`--sig-proxy`, on by default), a trap there
+ * runs and its exit code comes back; `--sig-proxy=false` leaves them to berth; a container with a
+ * terminal gets Ctrl-C through the terminal. Every step waits for what the container prints.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { BERTH, Store } from "./harness.js";
+
+let store: Store;
+
+before(async () => {
+  store = await Store.create();
+  await store.busybox();
+});
+after(async () => {
+  await store.cleanup();
+});
+
+/** A shell script for PID 1: a trap per signal (exit 100+n), "ready" once they are set, then ticks. */
+const TRAPS: ReadonlyArray<readonly [string, number]> = [
+  ["HUP", 1],
+  ["INT", 2],
+  ["QUIT", 3],
+  ["USR1", 10],
+  ["USR2", 12],
+  ["ALRM", 14],
+  ["TERM", 15],
+  ["WINCH", 28],
+];
+const SCRIPT = `${TRAPS.map(([s, n]) => `trap 'echo got ${s}; exit ${100 + n}' ${s}`).join("; ")}; echo ready; while :; do echo tick; sleep 0.2 & wait $!; done`;
+
+interface Running {
+  readonly child: ChildProcess;
+  output(): string;
+  /** Resolves once the output so far matches. */
+  waitFor(what: RegExp): Promise<void>;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(cmd: string, args: readonly string[]): Running {
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...store.env } });
+  let out = "";
+  const waiters: Array<{ re: RegExp; resolve: () => void }> = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      if (w.re.test(out)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  const onData = (d: Buffer) => {
+    out += d.toString("utf8");
+    check();
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    output: () => out,
+    waitFor: (re) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ re, resolve });
+        check();
+        void exit.then(() => reject(new Error(`exited before printing ${re}: ${out}`)));
+        // A hang shows what was printed (the test's own timeout would not).
+        const timer = setTimeout(() => reject(new Error(`no ${re} in 30 s: ${out}`)), 30_000);
+        timer.unref();
+      }),
+    exit,
+  };
+}
+
+const berth = (args: readonly string[]) =>
+  start(BERTH, ["--root", store.root, "--runroot", store.runroot, ...args]);
+
+async function state(name: string): Promise<string> {
+  return (
+    await store.ok(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name])
+  ).stdout.trim();
+}
+
+describe("a foreground run forwards the signals it receives", () => {
+  for (const [sig, n] of TRAPS) {
+    test(`SIG${sig}: the container's trap runs and its exit code comes back`, {
+      timeout: 60_000,
+    }, async () => {
+      const r = berth(["run", "--rm", "--network", "none", "busybox", "sh", "-c", SCRIPT]);
+      await r.waitFor(/ready/);
+      r.child.kill(`SIG${sig}` as NodeJS.Signals);
+      const { code, signal } = await r.exit;
+      assert.equal(signal, null);
+      assert.equal(code, 100 + n, r.output());
+      assert.match(r.output(), new RegExp(`got ${sig}\n`));
+    });
+  }
+
+  test("with -t too (Ctrl-C from a terminal would be a byte for the container)", {
+    timeout: 60_000,
+  }, async () => {
+    const r = berth(["run", "--rm", "-t", "--network", "none", "busybox", "sh", "-c", SCRIPT]);
+    await r.waitFor(/ready/);
+    r.child.kill("SIGTERM");
+    assert.equal((await r.exit).code, 115, r.output());
+    assert.match(r.output(), /got TERM/);
+  });
+
+  test("--sig-proxy=false leaves the signal to berth; the container keeps running", {
+    timeout: 60_000,
+  }, async () => {
+    const r = berth([
+      "run",
+      "--name",
+      "noproxy",
+      "--sig-proxy=false",
+      "--network",
+      "none",
+      "busybox",
+      "sh",
+      "-c",
+      SCRIPT,
+    ]);
+    await r.waitFor(/ready/);
+    r.child.kill("SIGTERM");
+    assert.equal((await r.exit).signal, "SIGTERM");
+    assert.equal(await state("noproxy"), "running 0");
+    assert.doesNotMatch((await store.ok(["logs", "noproxy"])).stdout, /got TERM/);
+    await store.ok(["rm", "-f", "noproxy"]);
+  });
+});
+
+describe("start -a and attach forward signals", () => {
+  test("start -a: SIGTERM runs the trap; the exit code comes back", { timeout: 60_000 }, async () => {
+    await store.ok(["create", "--name", "started", "--network", "none", "busybox", "sh", "-c", SCRIPT]);
+    const r = berth(["start", "-a", "started"]);
+    await r.waitFor(/ready/);
+    r.child.kill("SIGTERM");
+    assert.equal((await r.exit).code, 115, r.output());
+    assert.match(r.output(), /got TERM/);
+    assert.equal(await state("started"), "exited 115");
+    await store.ok(["rm", "started"]);
+  });
+
+  test("start -a of a container with a terminal does not proxy (Docker's CLI)", {
+    timeout: 60_000,
+  }, async () => {
+    await store.ok([
+      "create",
+      "-t",
+      "--name",
+      "tty-started",
+      "--network",
+      "none",
+      "busybox",
+      "sh",
+      "-c",
+      SCRIPT,
+    ]);
+    const r = berth(["start", "-a", "tty-started"]);
+    await r.waitFor(/ready/);
+    r.child.kill("SIGTERM");
+    assert.equal((await r.exit).signal, "SIGTERM");
+    assert.equal(await state("tty-started"), "running 0");
+    await store.ok(["rm", "-f", "tty-started"]);
+  });
+
+  test("attach: SIGINT runs the trap; --sig-proxy=false does not", { timeout: 60_000 }, async () => {
+    await store.ok(["run", "-d", "--name", "attached", "--network", "none", "busybox", "sh", "-c", SCRIPT]);
+    const quiet = berth(["attach", "--sig-proxy=false", "attached"]);
+    await quiet.waitFor(/tick/);
+    quiet.child.kill("SIGINT");
+    assert.equal((await quiet.exit).signal, "SIGINT");
+    assert.equal(await state("attached"), "running 0");
+    const r = berth(["attach", "attached"]);
+    await r.waitFor(/tick/);
+    r.child.kill("SIGINT");
+    assert.equal((await r.exit).code, 102, r.output());
+    assert.match(r.output(), /got INT/);
+    assert.equal(await state("attached"), "exited 102");
+    await store.ok(["rm", "attached"]);
+  });
+});
+
+describe("-it: Ctrl-C goes through the container's terminal", () => {
+  test("the byte reaches the terminal, whose SIGINT runs the trap", { timeout: 60_000 }, async () => {
+    const line = [
+      BERTH,
+      "--root",
+      store.root,
+      "--runroot",
+      store.runroot,
+      "run",
+      "--rm",
+      "-it",
+      "--network",
+      "none",
+      "busybox",
+      "sh",
+      "-c",
+      `'${SCRIPT.replaceAll("'", `'\\''`)}'`,
+    ].join(" ");
+    const r = start("script", ["-qec", line, "/dev/null"]);
+    await r.waitFor(/ready/);
+    r.child.stdin?.write("\x03");
+    assert.equal((await r.exit).code, 102, r.output());
+    assert.match(r.output(), /got INT/);
+  });
+});
