@@ -304,6 +304,8 @@ export class RuntimeDriver {
   async destroy(id: string): Promise<void> {
     await this.release(id);
     await rm(this.exitFile(id), { force: true });
+    // conmon's link to the bundle that holds the attach socket (it makes one at every start).
+    await rm(join(this.opts.conmonDir, this.attachId(id)), { force: true });
     const aside = `${this.dir(id)}.del-${randomBytes(4).toString("hex")}`;
     try {
       await rename(this.dir(id), aside);

@@ -2,9 +2,12 @@
  * Piped stdin through the real bin/berth: every byte reaches the container in order and stdin's
  * end-of-file is passed on, for `run -i`, `exec -i`, `start -a -i` and `attach`. Binary data of
  * sizes around conmon's 32 KiB attach-socket message, and several megabytes, checked by sha256.
+ * Also: removing a container leaves none of conmon's attach links under `<runroot>/conmon`.
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Store } from "./harness.js";
 
@@ -93,5 +96,21 @@ describe("piped stdin arrives whole, in order, with its end", () => {
       assert.equal(r.stdout, "y\ny\n", `berth ${args.join(" ")}`);
       assert.equal(r.code, 0);
     }
+  });
+});
+
+describe("removing a container leaves nothing under <runroot>/conmon", () => {
+  test("run --rm, run -d then rm -f, create/start/rm, and an exec session", async () => {
+    const conmonDir = join(store.runroot, "conmon");
+    const before = new Set(await readdir(conmonDir));
+    await store.ok(["run", "--rm", "--network", "none", "busybox", "true"]);
+    const id = (await store.ok(["run", "-d", "--network", "none", "busybox", "sleep", "100"])).stdout.trim();
+    await store.ok(["exec", id, "true"]);
+    await store.ok(["rm", "-f", id]);
+    const made = (await store.ok(["create", "--network", "none", "busybox", "true"])).stdout.trim();
+    await store.ok(["start", "-a", made]);
+    await store.ok(["rm", made]);
+    const left = (await readdir(conmonDir)).filter((n) => !before.has(n));
+    assert.deepEqual(left, []);
   });
 });
