@@ -11,6 +11,7 @@
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { notFound } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import { createLayer } from "../diff/create.js";
 import type { ContainerCommitOptions, ContainerCommitResponse, ContainerConfig } from "../engine/types.js";
 import { applyChanges } from "../images/changes.js";
@@ -58,8 +59,18 @@ export async function commitContainer(
   ref: string,
   opts: ContainerCommitOptions = {},
 ): Promise<ContainerCommitResponse> {
+  // Under the container's lock: no stop, rm or restart while its layer is read (it may be paused).
+  const id = svc.resolve(ref).id;
+  return svc.withContainerLock(id, () => commitLocked(svc, id, opts));
+}
+
+async function commitLocked(
+  svc: ContainerService,
+  id: string,
+  opts: ContainerCommitOptions,
+): Promise<ContainerCommitResponse> {
   const store = svc.deps.images;
-  const rec = svc.resolve(ref);
+  const rec = svc.resolve(id);
   const tag = opts.reference ? parseTarget(opts.reference) : undefined;
   const parent = store.meta.getImage(rec.imageId);
   if (!parent) throw notFound(`No such image: ${rec.imageId}`);
@@ -70,71 +81,62 @@ export async function commitContainer(
     const parentLayers = await svc.deps.images.storedLayers(parent.id);
     await store.leaseLayers(parentLayers, lease);
 
-    const driver = svc.deps.driver;
-    const state = await driver.state(rec.id).catch(() => undefined);
-    const pause = opts.pause !== false && state?.status === "running";
-    if (pause) await driver.runc.pause(rec.id);
-    let layer: IngestedLayer;
-    let entries = 0;
-    try {
-      const upper = driver.upper(rec.id);
-      const skip = await initStubs(upper);
-      const stream = joinTar((j) =>
-        j.addTar(createLayer(upper, opts.signal ? { signal: opts.signal } : {}), (h) => {
-          if (skip.has(entryPath(h))) return undefined;
-          entries++;
-          return h;
-        }),
-      );
-      const last = parentLayers[parentLayers.length - 1];
-      layer = await store.ingestLayer(stream, {
-        lease,
-        ...(last ? { parentChainId: last.chainId } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-    } finally {
-      if (pause) await driver.runc.resume(rec.id).catch(() => undefined);
-    }
-    const empty = entries === 0;
-    const created = new Date(store.now()).toISOString();
-    const row: HistoryEntry = {
-      created,
-      created_by: (rec.config.Cmd ?? []).join(" "),
-      ...(opts.author ? { author: opts.author } : {}),
-      ...(opts.comment ? { comment: opts.comment } : {}),
-      ...(empty ? { empty_layer: true } : {}),
-    };
-    const layers = empty ? parentLayers : [...parentLayers, layer];
-    const imageConfig: ImageConfig = {
-      architecture: parentConfig.architecture,
-      ...(opts.author ? { author: opts.author } : {}),
-      ...(opts.comment ? { comment: opts.comment } : {}),
-      config,
-      created,
-      history: [...(parentConfig.history ?? []), row],
-      os: parentConfig.os,
-      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
-      ...(parentConfig.variant ? { variant: parentConfig.variant } : {}),
-    };
-    try {
-      const result = await store.createImage({
-        config: imageConfig,
-        layers,
-        parentId: parent.id,
-        tags: tag ? [tag] : [],
-        lease,
-      });
-      if (empty) await store.discardLayers([layer], lease);
-      if (tag) store.emitImageEvent("tag", result.id, familiarString(tag), result.id);
-      svc.emit(rec, "commit", {
-        comment: opts.comment ?? "",
-        imageID: result.id,
-        imageRef: tag ? familiarString(tag) : "",
-      });
-      return { Id: result.id };
-    } catch (err) {
-      await store.discardLayers([layer], lease);
-      throw err;
-    }
-  });
+  const driver = svc.deps.driver;
+  const state = await driver.state(rec.id).catch(() => undefined);
+  const pause = opts.pause !== false && state?.status === "running";
+  if (pause) await driver.runc.pause(rec.id);
+  let layer: IngestedLayer;
+  let entries = 0;
+  try {
+    const upper = driver.upper(rec.id);
+    const skip = await initStubs(upper);
+    const stream = joinTar((j) =>
+      j.addTar(createLayer(upper, opts.signal ? { signal: opts.signal } : {}), (h) => {
+        if (skip.has(entryPath(h))) return undefined;
+        entries++;
+        return h;
+      }),
+    );
+    const last = parentLayers[parentLayers.length - 1];
+    layer = await store.ingestLayer(stream, {
+      ...(last ? { parentChainId: last.chainId } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } finally {
+    if (pause) await bestEffort(`resuming container ${rec.id} after commit`, driver.runc.resume(rec.id));
+  }
+  const empty = entries === 0;
+  const created = new Date(store.now()).toISOString();
+  const row: HistoryEntry = {
+    created,
+    created_by: (rec.config.Cmd ?? []).join(" "),
+    ...(opts.author ? { author: opts.author } : {}),
+    ...(opts.comment ? { comment: opts.comment } : {}),
+    ...(empty ? { empty_layer: true } : {}),
+  };
+  const layers = empty ? parentLayers : [...parentLayers, layer];
+  const imageConfig: ImageConfig = {
+    architecture: parentConfig.architecture,
+    ...(opts.author ? { author: opts.author } : {}),
+    ...(opts.comment ? { comment: opts.comment } : {}),
+    config,
+    created,
+    history: [...(parentConfig.history ?? []), row],
+    os: parentConfig.os,
+    rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+    ...(parentConfig.variant ? { variant: parentConfig.variant } : {}),
+  };
+  try {
+    const result = await store.createImage({
+      config: imageConfig,
+      layers,
+      parentId: parent.id,
+      tags: tag ? [tag] : [],
+    });
+    if (empty) await store.discardLayers([layer]);
+    return { Id: result.id };
+  } catch (err) {
+    await store.discardLayers([layer]);
+    throw err;
+  }
 }

@@ -26,7 +26,8 @@ import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/pro
 import { Socket } from "node:net";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { conflict, errorMessage, internal, invalidArgument } from "../base/errors.js";
+import { conflict, errorMessage, failedPrecondition, internal, invalidArgument } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import type { ContainerConfig, ExecConfig, ExecInspect, ExecSession } from "../engine/types.js";
 import type { AttachConnection, AttachHandlers } from "../runtime/attach.js";
 import { attachSocketPath, connectAttach } from "../runtime/attach.js";
@@ -298,6 +299,16 @@ export class ExecService {
   async exec(ref: string, config: ExecConfig, opts: ExecOptions = {}): Promise<ExecSession | undefined> {
     if (!Array.isArray(config.Cmd) || config.Cmd.length === 0 || config.Cmd[0] === "")
       throw invalidArgument("No exec command specified");
+    // Under the container's lock until the process runs: a racing stop or rm waits for it.
+    const target = this.deps.containers.resolve(ref);
+    return this.deps.containers.withContainerLock(target.id, () => this.execLocked(ref, config, opts));
+  }
+
+  private async execLocked(
+    ref: string,
+    config: ExecConfig,
+    opts: ExecOptions,
+  ): Promise<ExecSession | undefined> {
     const info = await this.deps.containers.inspect(ref);
     const id = info.Id;
     const status = info.State.Status;
@@ -305,7 +316,7 @@ export class ExecService {
     if (status === "restarting")
       throw conflict(`Container ${id} is restarting, wait until the container is running`);
     if (status !== "running") throw conflict(`container ${id} is not running`);
-    await this.sweep().catch(() => undefined);
+    await bestEffort("removing exec sessions of dead processes", this.sweep());
 
     const rec = this.deps.containers.resolve(id);
     const rootfs = this.driver.rootfs(id);
@@ -415,7 +426,7 @@ export class ExecService {
         const code = (err as NodeJS.ErrnoException).code;
         reject(
           code === "ENOENT"
-            ? internal("conmon not found: install the Debian package conmon", err)
+            ? failedPrecondition("conmon not found: install the Debian package conmon", err)
             : internal(`cannot start conmon: ${errorMessage(err)}`, err),
         );
       });

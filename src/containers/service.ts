@@ -22,6 +22,7 @@ import {
   invalidArgument,
   notFound,
 } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import type {
   AttachHandlers,
   ContainerCreateOptions,
@@ -60,7 +61,7 @@ import type { RuntimeDriver } from "../runtime/driver.js";
 import { readLogs } from "../runtime/logs.js";
 import { RuncCommandError } from "../runtime/runc.js";
 import { writeFileAtomic } from "../sys/fs.js";
-import type { LockDir, LockOptions } from "../sys/lock.js";
+import type { LockDirApi, LockOptions } from "../sys/lock.js";
 import { directorySize, type VolumeService } from "../volumes/service.js";
 import { emitContainerEvent, emitVolumeEvents, execDuration, signalNumber } from "./events.js";
 import { inspectHostConfig } from "./host-config.js";
@@ -94,7 +95,7 @@ export interface ContainerServiceDeps {
   readonly network: NetworkService;
   readonly buildSpec: SpecBuilder;
   /** `<runroot>/locks`: one cross-process lock per container (sys/lock). */
-  readonly locks: LockDir;
+  readonly locks: LockDirApi;
   readonly now?: () => number;
 }
 
@@ -179,6 +180,29 @@ export class ContainerService {
     return rec;
   }
 
+  /**
+   * The shape of every verb that changes a container: resolve `ref`, take the container's lock,
+   * re-read its record and bring it in line with the runtime's truth (exit file, conmon, runc),
+   * then act and save inside `fn`. A container removed or renamed away while this process waited
+   * for the lock is "No such container", as if the verb had come after.
+   */
+  private async locked<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+    const first = this.resolve(ref);
+    return this.withContainerLock(first.id, async () => {
+      const rec = await this.sync(first.id);
+      if (!rec || rec.incomplete || this.find(ref)?.id !== first.id)
+        throw notFound(`No such container: ${ref}`);
+      return fn(rec);
+    });
+  }
+
+  /** Under the container's lock: its record after recording an exit the runtime reports. */
+  private async sync(id: string): Promise<ContainerRecord | undefined> {
+    const rec = this.meta.get(id);
+    if (rec && RUNNING_STATES.has(rec.status)) await this.observeExit(rec);
+    return this.meta.get(id);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Reconciling with the runtime
 
@@ -195,7 +219,14 @@ export class ContainerService {
     await this.driver.removeExitFiles({ keep: new Set(states.map((r) => r.id)), olderThanMs: 60_000 });
     for (const s of states) {
       if (s.incomplete) {
-        if (now - s.created > 60_000) await this.destroy(this.meta.get(s.id)).catch(() => undefined);
+        // A `create` in progress holds the lock; only a dead one's record is removed.
+        if (now - s.created > 60_000)
+          await this.deps.locks
+            .tryWith(s.id, async () => {
+              const cur = this.meta.get(s.id);
+              if (cur?.incomplete) await this.destroy(cur);
+            })
+            .catch(() => undefined);
         continue;
       }
       if (!RUNNING_STATES.has(s.status)) continue;
@@ -235,49 +266,60 @@ export class ContainerService {
     return report;
   }
 
-  /** Records the exit of a container whose process has ended; true when it had. */
+  /**
+   * Records the exit of a container whose process has ended; true when it had. Any process may
+   * notice an exit (ps, inspect, wait), but only a holder of the container's lock records it: when
+   * another process holds the lock (a verb in progress, or conmon's exit command), this one
+   * leaves it to that process and answers false.
+   */
   private async observeExit(rec: ContainerRecord): Promise<boolean> {
+    if (!RUNNING_STATES.has(rec.status)) return true;
+    if (!(await this.exitOf(rec))) return false;
+    const r = await this.deps.locks.tryWith(rec.id, async () => {
+      const cur = this.meta.get(rec.id);
+      if (!cur || !RUNNING_STATES.has(cur.status)) return true;
+      // Again under the lock: a start may have replaced the process meanwhile.
+      const exit = await this.exitOf(cur);
+      if (!exit) return false;
+      const oomKilled = await this.driver.oomKilled(cur.id);
+      this.deps.db.write(() =>
+        this.meta.update(cur.id, {
+          status: "exited",
+          exitCode: exit.code,
+          pid: 0,
+          finishedAt: rfc3339Nano(exit.at),
+          oomKilled,
+        }),
+      );
+      await bestEffort(
+        `detaching the network of exited container ${cur.id}`,
+        this.deps.network.detach(cur.id),
+      );
+      await bestEffort(
+        `releasing the runtime state of exited container ${cur.id}`,
+        this.driver.release(cur.id),
+      );
+      return true;
+    });
+    return r.acquired ? r.value : false;
+  }
+
+  /** How a container's process ended, if the runtime says it has (undefined: it runs). */
+  private async exitOf(rec: ContainerRecord): Promise<{ code: number; at: number } | undefined> {
     if (rec.status === "restarting") {
       // The cleanup process that decided the restart owns the container during its back-off;
       // only if it died (nothing started for longer than the longest back-off) is it exited.
       const exit = await this.driver.exitStatus(rec.id);
       if (!exit || this.now() - exit.at < 2 * 60_000 || (await this.driver.monitorAlive(rec.id)))
-        return false;
+        return undefined;
     }
-    let exit = await this.driver.exitStatus(rec.id);
-    if (!exit) {
-      if (await this.driver.monitorAlive(rec.id)) return false;
-      const state = await this.driver.state(rec.id);
-      if (state && state.status !== "stopped") return false;
-      // conmon died without an exit file (killed): the process is gone too.
-      exit = { code: 255, at: this.now() };
-    }
-    const code = exit.code;
-    const at = exit.at;
-    const oomKilled = await this.driver.oomKilled(rec.id);
-    const changed = this.deps.db.write(() => {
-      const cur = this.meta.get(rec.id);
-      if (!cur || !RUNNING_STATES.has(cur.status)) return false;
-      this.meta.update(rec.id, {
-        status: "exited",
-        exitCode: code,
-        pid: 0,
-        finishedAt: rfc3339Nano(at),
-        oomKilled,
-      });
-      if (oomKilled) this.emit(cur, "oom");
-      this.emit(cur, "die", {
-        exitCode: String(code),
-        execDuration: execDuration(cur.startedAt, rfc3339Nano(at)),
-      });
-      return true;
-    });
-    if (changed) {
-      await this.deps.network.detach(rec.id).catch(() => undefined);
-      await this.driver.release(rec.id).catch(() => undefined);
-      emitVolumeEvents(this.deps.images.events, rec, "unmount");
-    }
-    return true;
+    const exit = await this.driver.exitStatus(rec.id);
+    if (exit) return exit;
+    if (await this.driver.monitorAlive(rec.id)) return undefined;
+    const state = await this.driver.state(rec.id);
+    if (state && state.status !== "stopped") return undefined;
+    // conmon died without an exit file (killed): the process is gone too.
+    return { code: 255, at: this.now() };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -321,130 +363,133 @@ export class ContainerService {
     const plan = planMounts(hostConfig, Object.keys(merged.Volumes ?? {}));
 
     const id = randomBytes(32).toString("hex");
-    // As Docker: the host's name on the host network, the other container's name and domain
-    // when sharing its network namespace, else the short ID.
-    if (joined) {
-      merged.Hostname = joined.config.Hostname ?? joined.id.slice(0, 12);
-      if (joined.config.Domainname) merged.Domainname = joined.config.Domainname;
-    }
-    merged.Hostname ||= network === "host" ? hostHostname() : id.slice(0, 12);
-    const finalHost = { ...hostConfig, NetworkMode: network };
-    let name = opts.name?.replace(/^\//, "");
-    const created = this.now();
-    for (let attempt = 0; ; attempt++) {
-      const candidate = name ?? generateName(attempt);
-      const ok = this.deps.db.write(() =>
-        this.meta.insert({
-          id,
-          name: candidate,
-          imageId: image.id,
-          imageRef: config.Image as string,
-          created,
-          config: merged,
-          hostConfig: finalHost,
-          mounts: [],
-          labels: merged.Labels ?? {},
-          status: "created",
-          pid: 0,
-          exitCode: 0,
-          error: "",
-          oomKilled: false,
-          startedAt: ZERO_TIME,
-          finishedAt: ZERO_TIME,
-          restartCount: 0,
-          stoppedByUser: false,
-        }),
-      );
-      if (ok) {
-        this.deps.db.write(() =>
-          this.meta.setLayers(
+    // Held while the record is incomplete: recovery removes only a dead create's records.
+    return this.withContainerLock(id, async () => {
+      // As Docker: the host's name on the host network, the other container's name and domain
+      // when sharing its network namespace, else the short ID.
+      if (joined) {
+        merged.Hostname = joined.config.Hostname ?? joined.id.slice(0, 12);
+        if (joined.config.Domainname) merged.Domainname = joined.config.Domainname;
+      }
+      merged.Hostname ||= network === "host" ? hostHostname() : id.slice(0, 12);
+      const finalHost = { ...hostConfig, NetworkMode: network };
+      let name = opts.name?.replace(/^\//, "");
+      const created = this.now();
+      for (let attempt = 0; ; attempt++) {
+        const candidate = name ?? generateName(attempt);
+        const ok = this.deps.db.write(() =>
+          this.meta.insert({
             id,
-            image.layers.map((l) => l.chainId),
-          ),
+            name: candidate,
+            imageId: image.id,
+            imageRef: config.Image as string,
+            created,
+            config: merged,
+            hostConfig: finalHost,
+            mounts: [],
+            labels: merged.Labels ?? {},
+            status: "created",
+            pid: 0,
+            exitCode: 0,
+            error: "",
+            oomKilled: false,
+            startedAt: ZERO_TIME,
+            finishedAt: ZERO_TIME,
+            restartCount: 0,
+            stoppedByUser: false,
+          }),
         );
-        name = candidate;
-        break;
-      }
-      if (opts.name !== undefined) {
-        const holder = this.meta.byName(candidate);
-        throw conflict(
-          `Conflict. The container name "/${candidate}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
-        );
-      }
-      if (attempt > 10) throw internal("cannot find a free container name");
-    }
-    try {
-      if (net) this.deps.db.write(() => this.deps.network.addEndpoint(id, net, endpoint));
-      await this.driver.prepare(id);
-      const mounts: MountPoint[] = [];
-      for (const m of plan) {
-        if (m.type === "volume") {
-          const vol = await this.deps.volumes.create(m.source ? { Name: m.source } : {}, {
-            anonymous: !m.source,
-          });
-          this.deps.db.write(() => this.deps.volumeMeta.attach(id, vol.Name, m.destination));
-          mounts.push({
-            Type: "volume",
-            Name: vol.Name,
-            Source: vol.Mountpoint,
-            Destination: m.destination,
-            Driver: "local",
-            Mode: m.mode,
-            RW: !m.readOnly,
-            Propagation: "",
-          });
-        } else if (m.type === "bind") {
-          try {
-            await stat(m.source);
-          } catch {
-            if (m.mustExist) {
-              throw invalidArgument(
-                `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
-              );
-            }
-            await mkdir(m.source, { recursive: true });
-          }
-          mounts.push({
-            Type: "bind",
-            Source: m.source,
-            Destination: m.destination,
-            Mode: m.mode,
-            RW: !m.readOnly,
-            Propagation: "rprivate",
-          });
-        } else {
-          mounts.push({
-            Type: "tmpfs",
-            Source: "",
-            Destination: m.destination,
-            Mode: (m.tmpfsOptions ?? []).join(","),
-            RW: !m.readOnly,
-            Propagation: "",
-          });
+        if (ok) {
+          this.deps.db.write(() =>
+            this.meta.setLayers(
+              id,
+              image.layers.map((l) => l.chainId),
+            ),
+          );
+          name = candidate;
+          break;
         }
+        if (opts.name !== undefined) {
+          const holder = this.meta.byName(candidate);
+          throw conflict(
+            `Conflict. The container name "/${candidate}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
+          );
+        }
+        if (attempt > 10) throw internal("cannot find a free container name");
       }
-      this.deps.db.write(() => {
-        this.meta.markComplete(id, mounts);
-        const done = this.meta.get(id);
-        if (done) this.emit(done, "create");
-      });
-    } catch (err) {
-      await this.destroy(this.meta.get(id)).catch(() => undefined);
-      throw err;
-    }
-    return { Id: id, Warnings: [] };
+      try {
+        if (net) this.deps.db.write(() => this.deps.network.addEndpoint(id, net, endpoint));
+        await this.driver.prepare(id);
+        const mounts: MountPoint[] = [];
+        for (const m of plan) {
+          if (m.type === "volume") {
+            const vol = await this.deps.volumes.create(m.source ? { Name: m.source } : {}, {
+              anonymous: !m.source,
+            });
+            this.deps.db.write(() => this.deps.volumeMeta.attach(id, vol.Name, m.destination));
+            mounts.push({
+              Type: "volume",
+              Name: vol.Name,
+              Source: vol.Mountpoint,
+              Destination: m.destination,
+              Driver: "local",
+              Mode: m.mode,
+              RW: !m.readOnly,
+              Propagation: "",
+            });
+          } else if (m.type === "bind") {
+            try {
+              await stat(m.source);
+            } catch {
+              if (m.mustExist) {
+                throw invalidArgument(
+                  `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
+                );
+              }
+              await mkdir(m.source, { recursive: true });
+            }
+            mounts.push({
+              Type: "bind",
+              Source: m.source,
+              Destination: m.destination,
+              Mode: m.mode,
+              RW: !m.readOnly,
+              Propagation: "rprivate",
+            });
+          } else {
+            mounts.push({
+              Type: "tmpfs",
+              Source: "",
+              Destination: m.destination,
+              Mode: (m.tmpfsOptions ?? []).join(","),
+              RW: !m.readOnly,
+              Propagation: "",
+            });
+          }
+        }
+        this.deps.db.write(() => this.meta.markComplete(id, mounts));
+      } catch (err) {
+        await bestEffort(`removing half-created container ${id}`, this.destroy(this.meta.get(id)));
+        throw err;
+      }
+      return { Id: id, Warnings: [] };
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
   // Start
 
+  /** Starts a container; one that another process started meanwhile is left running (no error). */
   async start(ref: string, opts: StartOptions = {}): Promise<AttachedStart | undefined> {
-    const rec = this.resolve(ref);
-    await this.observeExit(rec).catch(() => false);
-    const cur = this.resolve(rec.id);
-    if (cur.status === "paused") throw conflict(`cannot start a paused container, try unpause instead`);
-    if (cur.status === "running") return undefined;
-    return this.startRecord(cur, opts);
+    return this.locked(ref, async (cur) => {
+      if (cur.status === "paused") throw conflict(`cannot start a paused container, try unpause instead`);
+      if (cur.status === "running") return undefined;
+      if (cur.status === "restarting") {
+        // A restart policy's back-off: start it now, as Docker's start does.
+        this.deps.db.write(() => this.meta.update(cur.id, { status: "exited" }));
+      }
+      return this.startRecord(this.resolve(cur.id), opts);
+    });
   }
 
   private async startRecord(rec: ContainerRecord, opts: StartOptions): Promise<AttachedStart | undefined> {
@@ -534,8 +579,14 @@ export class ContainerService {
           exitCode: err instanceof CommandInvocationError ? err.exitCode : 128,
         }),
       );
-      await this.deps.network.detach(rec.id).catch(() => undefined);
-      await this.driver.release(rec.id).catch(() => undefined);
+      await bestEffort(
+        `detaching the network of container ${rec.id} after a failed start`,
+        this.deps.network.detach(rec.id),
+      );
+      await bestEffort(
+        `releasing the runtime state of container ${rec.id} after a failed start`,
+        this.driver.release(rec.id),
+      );
       throw err;
     }
   }
@@ -578,42 +629,42 @@ export class ContainerService {
   /** Connects a container to a network (`network connect`); attached at once when it runs. */
   async connectNetwork(netRef: string, ref: string, endpoint: EndpointSettings = {}): Promise<void> {
     const net = this.deps.network.resolve(netRef);
-    const rec = this.resolve(ref);
-    const mode = rec.hostConfig.NetworkMode ?? "none";
-    if (net.driver === "host" || mode === "host")
-      throw invalidArgument(
-        "container cannot be disconnected from host network or connected to host network",
-      );
-    if (net.driver === "null" || mode === "none" || mode.startsWith("container:"))
-      throw invalidArgument(
-        "container sharing network namespace with another container or host cannot be connected to any other network",
-      );
-    const added = this.deps.db.write(() => this.deps.network.addEndpoint(rec.id, net, endpoint));
-    if (!added) throw conflict(`endpoint with name ${rec.name} already exists in network ${net.name}`);
-    await this.observeExit(rec).catch(() => false);
-    const cur = this.resolve(rec.id);
-    if (cur.status === "running" || cur.status === "paused") {
-      try {
-        await this.deps.network.attachOne(cur, net);
-      } catch (err) {
-        this.deps.db.write(() => this.deps.network.meta.deleteEndpoint(rec.id, net.id));
-        throw err;
+    await this.locked(ref, async (rec) => {
+      const mode = rec.hostConfig.NetworkMode ?? "none";
+      if (net.driver === "host" || mode === "host")
+        throw invalidArgument(
+          "container cannot be disconnected from host network or connected to host network",
+        );
+      if (net.driver === "null" || mode === "none" || mode.startsWith("container:"))
+        throw invalidArgument(
+          "container sharing network namespace with another container or host cannot be connected to any other network",
+        );
+      const added = this.deps.db.write(() => this.deps.network.addEndpoint(rec.id, net, endpoint));
+      if (!added) throw conflict(`endpoint with name ${rec.name} already exists in network ${net.name}`);
+      if (rec.status === "running" || rec.status === "paused") {
+        try {
+          await this.deps.network.attachOne(rec, net);
+        } catch (err) {
+          this.deps.db.write(() => this.deps.network.meta.deleteEndpoint(rec.id, net.id));
+          throw err;
+        }
       }
-    }
+    });
   }
 
   /** Disconnects a container from a network (`network disconnect`). */
   async disconnectNetwork(netRef: string, ref: string): Promise<void> {
     const net = this.deps.network.resolve(netRef);
-    const rec = this.resolve(ref);
-    if (net.driver === "host")
-      throw invalidArgument(
-        "container cannot be disconnected from host network or connected to host network",
-      );
-    const ep = this.deps.network.endpointsOf(rec.id).find((e) => e.networkId === net.id);
-    if (!ep) throw invalidArgument(`container ${rec.id} is not connected to network ${net.name}`);
-    await this.deps.network.detachOne(rec.id, net.id);
-    this.deps.db.write(() => this.deps.network.meta.deleteEndpoint(rec.id, net.id));
+    await this.locked(ref, async (rec) => {
+      if (net.driver === "host")
+        throw invalidArgument(
+          "container cannot be disconnected from host network or connected to host network",
+        );
+      const ep = this.deps.network.endpointsOf(rec.id).find((e) => e.networkId === net.id);
+      if (!ep) throw invalidArgument(`container ${rec.id} is not connected to network ${net.name}`);
+      await this.deps.network.detachOne(rec.id, net.id);
+      this.deps.db.write(() => this.deps.network.meta.deleteEndpoint(rec.id, net.id));
+    });
   }
 
   /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, as Docker writes them. */
@@ -673,40 +724,51 @@ export class ContainerService {
    * the runtime state, then remove (`--rm`) or restart (restart policy) as Docker's daemon would.
    */
   async cleanup(id: string): Promise<void> {
-    const rec = this.meta.get(id);
-    if (!rec) return;
-    await this.observeExit(rec);
-    const after = this.meta.get(id);
-    if (!after) return;
-    if (after.hostConfig.AutoRemove) {
-      await this.remove(after.id, { force: true, volumes: true, keepExitFile: !!after.config.AttachStdout });
-      return;
-    }
-    const policy = after.hostConfig.RestartPolicy;
-    const name = policy?.Name ?? "";
-    const restart =
-      !after.stoppedByUser &&
-      (name === "always" ||
-        name === "unless-stopped" ||
-        (name === "on-failure" &&
-          after.exitCode !== 0 &&
-          (!policy?.MaximumRetryCount || after.restartCount < policy.MaximumRetryCount)));
-    if (!restart) return;
-    // Docker's back-off: 100 ms doubling per consecutive restart, at most 1 minute.
-    const delay = Math.min(60_000, 100 * 2 ** Math.min(after.restartCount, 10));
-    this.deps.db.write(() =>
-      this.meta.update(id, { status: "restarting", restartCount: after.restartCount + 1 }),
-    );
+    if (!this.meta.get(id)) return;
+    // Under the lock: record the exit, then apply --rm or decide a restart. The back-off is
+    // waited for outside it, so stop and rm can act meanwhile.
+    const delay = await this.withContainerLock(id, async () => {
+      const after = await this.sync(id);
+      // Gone, or a newer process runs (started after the one whose exit this is), or a restart
+      // is already pending: nothing of this exit is left to handle.
+      if (!after || after.incomplete || RUNNING_STATES.has(after.status)) return undefined;
+      if (after.hostConfig.AutoRemove) {
+        await this.removeLocked(after, {
+          force: true,
+          volumes: true,
+          keepExitFile: !!after.config.AttachStdout,
+        });
+        return undefined;
+      }
+      const policy = after.hostConfig.RestartPolicy;
+      const name = policy?.Name ?? "";
+      const restart =
+        !after.stoppedByUser &&
+        (name === "always" ||
+          name === "unless-stopped" ||
+          (name === "on-failure" &&
+            after.exitCode !== 0 &&
+            (!policy?.MaximumRetryCount || after.restartCount < policy.MaximumRetryCount)));
+      if (!restart) return undefined;
+      this.deps.db.write(() =>
+        this.meta.update(id, { status: "restarting", restartCount: after.restartCount + 1 }),
+      );
+      // Docker's back-off: 100 ms doubling per consecutive restart, at most 1 minute.
+      return Math.min(60_000, 100 * 2 ** Math.min(after.restartCount, 10));
+    });
+    if (delay === undefined) return;
     await sleep(delay);
-    const again = this.meta.get(id);
-    if (again?.status !== "restarting") return;
-    if (again.stoppedByUser) {
-      // Stopped during the back-off: it stays stopped.
-      this.deps.db.write(() => this.meta.update(id, { status: "exited" }));
-      return;
-    }
-    await this.startRecord(again, {}).catch((err: unknown) => {
-      this.deps.db.write(() => this.meta.update(id, { status: "exited", error: errorMessage(err) }));
+    await this.withContainerLock(id, async () => {
+      const again = this.meta.get(id);
+      // Started, stopped or removed by someone else during the back-off.
+      if (again?.status !== "restarting") return;
+      if (again.stoppedByUser) {
+        this.deps.db.write(() => this.meta.update(id, { status: "exited" }));
+        return;
+      }
+      await this.startRecord(again, {}).catch((err: unknown) => {
+        this.deps.db.write(() => this.meta.update(id, { status: "exited", error: errorMessage(err) }));
+      });
     });
   }
 
@@ -735,52 +797,43 @@ export class ContainerService {
 
   async kill(ref: string, signal = "KILL"): Promise<void> {
     const sig = normalizeSignal(signal);
-    const rec = this.resolve(ref);
-    await this.observeExit(rec);
-    const cur = this.resolve(rec.id);
-    if (!RUNNING_STATES.has(cur.status)) {
-      throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
-    }
-    this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
-    // Recorded before the signal goes, so that it precedes the die its exit command records.
-    this.emit(cur, "kill", { signal: signalNumber(sig) });
-    try {
-      await this.driver.kill(cur.id, sig);
-    } catch (err) {
-      // Gone meanwhile: Docker's answer for a container that is not running.
-      if (await this.observeExit(cur).catch(() => false))
+    await this.locked(ref, async (cur) => {
+      if (cur.status !== "running" && cur.status !== "paused") {
         throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
-      const why = err instanceof RuncCommandError ? err.runtimeMessage : errorMessage(err);
-      throw failedPrecondition(`Cannot kill container: ${ref}: ${why}`, err);
-    }
+      }
+      this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
+      await this.driver.kill(cur.id, sig);
+    });
   }
 
   /** Stops a running container: its stop signal, then SIGKILL after the timeout (seconds). */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
-    if (opts.signal !== undefined) normalizeSignal(opts.signal);
-    const rec = this.resolve(ref);
-    await this.observeExit(rec);
-    const cur = this.resolve(rec.id);
+    await this.locked(ref, (cur) => this.stopLocked(cur, opts));
+  }
+
+  private async stopLocked(cur: ContainerRecord, opts: { timeout?: number; signal?: string }): Promise<void> {
     if (!RUNNING_STATES.has(cur.status)) return;
+    if (cur.status === "restarting") {
+      // In a restart policy's back-off: no process; it stays stopped.
+      this.deps.db.write(() => this.meta.update(cur.id, { status: "exited", stoppedByUser: true }));
+      return;
+    }
     this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
-    if (cur.status === "paused") await this.driver.runc.resume(cur.id).catch(() => undefined);
+    if (cur.status === "paused")
+      await bestEffort(`resuming paused container ${cur.id} to stop it`, this.driver.runc.resume(cur.id));
     const timeout = opts.timeout ?? cur.config.StopTimeout ?? 10;
     const signal = normalizeSignal(opts.signal ?? cur.config.StopSignal ?? "TERM");
     if (timeout !== 0) {
-      this.emit(cur, "kill", { signal: signalNumber(signal) });
-      await this.driver.kill(cur.id, signal).catch(() => undefined);
-      if (await this.waitExit(cur.id, timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000)) {
-        this.emit(cur, "stop");
-        return;
-      }
+      await bestEffort(`sending ${signal} to container ${cur.id}`, this.driver.kill(cur.id, signal));
+      if (await this.waitExit(cur.id, timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000)) return;
     }
-    this.emit(cur, "kill", { signal: signalNumber("KILL") });
-    await this.driver.kill(cur.id, "KILL", true).catch(() => undefined);
+    await bestEffort(`sending KILL to container ${cur.id}`, this.driver.kill(cur.id, "KILL", true));
     if (!(await this.waitExit(cur.id, 10_000)))
       throw internal(`container ${cur.id} did not stop after SIGKILL`);
     this.emit(cur, "stop");
   }
 
+  /** Under the container's lock: waits until its exit is recorded; false after `ms`. */
   private async waitExit(id: string, ms: number): Promise<boolean> {
     const deadline = this.now() + ms;
     for (;;) {
@@ -792,29 +845,28 @@ export class ContainerService {
     }
   }
 
+  /** Stop then start, as one operation under the container's lock. */
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
-    await this.stop(ref, opts);
-    await this.start(ref);
-    this.emit(this.resolve(ref), "restart");
+    await this.locked(ref, async (cur) => {
+      await this.stopLocked(cur, opts);
+      const stopped = this.resolve(cur.id);
+      await this.startRecord(stopped, {});
+    });
   }
 
   async pause(ref: string): Promise<void> {
-    const rec = this.resolve(ref);
-    if (rec.status !== "running") throw conflict(`Container ${rec.id} is not running`);
-    await this.driver.runc.pause(rec.id);
-    this.deps.db.write(() => {
-      this.meta.update(rec.id, { status: "paused" });
-      this.emit(rec, "pause");
+    await this.locked(ref, async (rec) => {
+      if (rec.status !== "running") throw conflict(`Container ${rec.id} is not running`);
+      await this.driver.runc.pause(rec.id);
+      this.deps.db.write(() => this.meta.update(rec.id, { status: "paused" }));
     });
   }
 
   async unpause(ref: string): Promise<void> {
-    const rec = this.resolve(ref);
-    if (rec.status !== "paused") throw conflict(`Container ${rec.id} is not paused`);
-    await this.driver.runc.resume(rec.id);
-    this.deps.db.write(() => {
-      this.meta.update(rec.id, { status: "running" });
-      this.emit(rec, "unpause");
+    await this.locked(ref, async (rec) => {
+      if (rec.status !== "paused") throw conflict(`Container ${rec.id} is not paused`);
+      await this.driver.runc.resume(rec.id);
+      this.deps.db.write(() => this.meta.update(rec.id, { status: "running" }));
     });
   }
 
@@ -853,39 +905,48 @@ export class ContainerService {
   }
 
   async rename(ref: string, newName: string): Promise<void> {
-    const rec = this.resolve(ref);
     const name = newName.replace(/^\//, "");
     if (!VALID_NAME.test(name))
       throw invalidArgument(
         `Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
       );
-    if (name === rec.name)
-      throw invalidArgument(`Renaming a container with the same name as its current name`);
-    const ok = this.deps.db.write(() => {
-      const renamed = this.meta.rename(rec.id, name);
-      if (renamed) this.emit({ ...rec, name }, "rename", { oldName: `/${rec.name}` });
-      return renamed;
+    await this.locked(ref, async (rec) => {
+      if (name === rec.name)
+        throw invalidArgument(`Renaming a container with the same name as its current name`);
+      // Name uniqueness is the database's: one transaction checks and takes the name.
+      const ok = this.deps.db.write(() => this.meta.rename(rec.id, name));
+      if (!ok) {
+        const holder = this.meta.byName(name);
+        throw conflict(
+          `Conflict. The container name "/${name}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
     });
-    if (!ok) {
-      const holder = this.meta.byName(name);
-      throw conflict(
-        `Conflict. The container name "/${name}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
-      );
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Remove
 
+  /** Removes a container; when another process removed it first, "No such container". */
   async remove(
     ref: string,
     opts: { force?: boolean; volumes?: boolean; keepExitFile?: boolean } = {},
   ): Promise<void> {
     const rec = this.find(ref);
     if (!rec) throw notFound(`No such container: ${ref}`);
-    await this.observeExit(rec).catch(() => false);
-    const cur = this.meta.get(rec.id);
-    if (!cur) return;
+    await this.withContainerLock(rec.id, async () => {
+      // Incomplete records too: a create that died half-way is removed like any other.
+      if (this.find(ref)?.id !== rec.id) throw notFound(`No such container: ${ref}`);
+      const cur = await this.sync(rec.id);
+      if (!cur) throw notFound(`No such container: ${ref}`);
+      await this.removeLocked(cur, opts);
+    });
+  }
+
+  private async removeLocked(
+    cur: ContainerRecord,
+    opts: { force?: boolean; volumes?: boolean; keepExitFile?: boolean },
+  ): Promise<void> {
     if (RUNNING_STATES.has(cur.status)) {
       if (!opts.force) {
         throw conflict(
@@ -893,10 +954,20 @@ export class ContainerService {
         );
       }
       this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
-      if (cur.status === "paused") await this.driver.runc.resume(cur.id).catch(() => undefined);
-      this.emit(cur, "kill", { signal: signalNumber("KILL") });
-      await this.driver.kill(cur.id, "KILL", true).catch(() => undefined);
-      await this.waitExit(cur.id, 10_000);
+      if (cur.status === "restarting") {
+        this.deps.db.write(() => this.meta.update(cur.id, { status: "exited" }));
+      } else {
+        if (cur.status === "paused")
+          await bestEffort(
+            `resuming paused container ${cur.id} to remove it`,
+            this.driver.runc.resume(cur.id),
+          );
+        await bestEffort(
+          `sending KILL to container ${cur.id} to remove it`,
+          this.driver.kill(cur.id, "KILL", true),
+        );
+        await this.waitExit(cur.id, 10_000);
+      }
     }
     await this.destroy(this.meta.get(cur.id), {
       volumes: opts.volumes ?? false,
@@ -904,14 +975,20 @@ export class ContainerService {
     });
   }
 
-  /** Deletes a container's runtime state, directory, record and (with `volumes`) anonymous volumes. */
+  /**
+   * Deletes a container's runtime state, directory, record and (with `volumes`) anonymous volumes.
+   * Under the container's lock.
+   */
   private async destroy(
     rec: ContainerRecord | undefined,
     opts: { volumes?: boolean; keepExitFile?: boolean } = {},
   ): Promise<void> {
     if (!rec) return;
     const vols = this.deps.volumeMeta.volumesOf(rec.id);
-    await this.deps.network.detach(rec.id).catch(() => undefined);
+    await bestEffort(
+      `detaching the network of removed container ${rec.id}`,
+      this.deps.network.detach(rec.id),
+    );
     if (opts.keepExitFile) await this.driver.release(rec.id);
     else await this.driver.destroy(rec.id);
     if (opts.keepExitFile) {
@@ -925,7 +1002,11 @@ export class ContainerService {
     if (opts.volumes) {
       for (const v of vols) {
         const vol = this.deps.volumes.get(v.volumeName);
-        if (vol?.anonymous) await this.deps.volumes.remove(v.volumeName).catch(() => undefined);
+        if (vol?.anonymous)
+          await bestEffort(
+            `removing anonymous volume ${v.volumeName}`,
+            this.deps.volumes.remove(v.volumeName),
+          );
       }
     }
   }
@@ -947,9 +1028,16 @@ export class ContainerService {
       if (until !== undefined && rec.created >= until) continue;
       if (labels.length > 0 && !matchLabels(rec.labels, labels)) continue;
       if (notLabels.length > 0 && !matchLabels(rec.labels, notLabels, true)) continue;
-      space += await this.sizeRw(rec.id);
-      await this.destroy(rec);
-      deleted.push(rec.id);
+      // A container another process is acting on (starting it, say) is not unused: skip it.
+      const r = await this.deps.locks.tryWith(rec.id, async () => {
+        const cur = await this.sync(rec.id);
+        if (!cur || cur.incomplete || RUNNING_STATES.has(cur.status)) return 0;
+        const size = await this.sizeRw(cur.id);
+        await this.destroy(cur);
+        deleted.push(cur.id);
+        return size;
+      });
+      if (r.acquired) space += r.value;
     }
     this.deps.images.events.emit("container", "prune", { ID: "", Attributes: { reclaimed: String(space) } });
     return { ContainersDeleted: deleted, SpaceReclaimed: space };

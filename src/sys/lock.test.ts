@@ -148,6 +148,56 @@ test("an aborted wait is Canceled, and the holder keeps the lock", async () => {
   });
 });
 
+test("tryWith runs only when the lock is free, in this process or another", async () => {
+  await withTempDir(async (dir) => {
+    const locks = new LockDir(join(dir, "locks"));
+    assert.deepEqual(await locks.tryWith("c1", async () => 1), { acquired: true, value: 1 });
+    // Held along this chain: re-entrant.
+    const nested = await locks.with("c1", () => locks.tryWith("c1", async () => 2));
+    assert.deepEqual(nested, { acquired: true, value: 2 });
+    // Held by another chain of this process.
+    let release!: () => void;
+    const holding = new Promise<void>((r) => {
+      release = r;
+    });
+    let inside!: () => void;
+    const entered = new Promise<void>((r) => {
+      inside = r;
+    });
+    const first = locks.with("c1", async () => {
+      inside();
+      await holding;
+    });
+    await entered;
+    assert.deepEqual(await locks.tryWith("c1", async () => 3), { acquired: false });
+    release();
+    await first;
+    // Held by another process.
+    let held!: () => void;
+    const isHeld = new Promise<void>((r) => {
+      held = r;
+    });
+    const holder = runNode(
+      `
+      import { LockDir } from ${JSON.stringify(lockModuleUrl)};
+      const locks = new LockDir(${JSON.stringify(join(dir, "locks"))});
+      await locks.with("c1", async () => {
+        console.log("held");
+        await new Promise(() => setInterval(() => undefined, 1000));
+      });
+    `,
+      (line) => {
+        if (line === "held") held();
+      },
+    );
+    await isHeld;
+    assert.deepEqual(await locks.tryWith("c1", async () => 4), { acquired: false });
+    holder.kill();
+    await holder.done;
+    assert.deepEqual(await locks.tryWith("c1", async () => 5), { acquired: true, value: 5 });
+  });
+});
+
 test("a lock name must be a plain file name", () => {
   const locks = new LockDir("/nonexistent");
   assert.throws(

@@ -44,7 +44,7 @@ const heldByChain = new AsyncLocalStorage<ReadonlyArray<Held>>();
 /** Per-path in-process queue: the promise the next holder waits for. */
 const queues = new Map<string, Promise<void>>();
 
-export class LockDir {
+export class LockDir implements LockDirApi {
   private made = false;
 
   constructor(readonly dir: string) {}
@@ -77,19 +77,68 @@ export class LockDir {
     queues.set(path, tail);
     try {
       await waitOrAbort(before, opts.signal);
-      const release = await acquireFile(path, opts.signal);
-      const held: Held = { path, active: true };
-      try {
-        return await heldByChain.run([...chain, held], fn);
-      } finally {
-        held.active = false;
-        await release();
-      }
+      const release = await acquireFile(path, { wait: true, signal: opts.signal });
+      if (!release) throw internal(`cannot take a lock on ${path}`);
+      return await runHolding(chain, path, fn, release);
     } finally {
       done();
       if (queues.get(path) === tail) queues.delete(path);
     }
   }
+
+  /**
+   * Runs `fn` holding the lock of `name` only if it is free now (or this call chain holds it);
+   * otherwise does nothing: for reads that would record what they found (an exit) but must not
+   * wait behind a verb in progress, which will record it itself.
+   */
+  async tryWith<T>(name: string, fn: () => Promise<T>): Promise<TryResult<T>> {
+    const path = this.pathOf(name);
+    const chain = heldByChain.getStore() ?? [];
+    if (chain.some((h) => h.path === path && h.active)) return { acquired: true, value: await fn() };
+    if (queues.has(path)) return { acquired: false };
+    if (!this.made) {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      this.made = true;
+    }
+    let done!: () => void;
+    const mine = new Promise<void>((r) => {
+      done = r;
+    });
+    queues.set(path, mine);
+    try {
+      const release = await acquireFile(path, { wait: false, signal: undefined });
+      if (!release) return { acquired: false };
+      return { acquired: true, value: await runHolding(chain, path, fn, release) };
+    } finally {
+      done();
+      if (queues.get(path) === mine) queues.delete(path);
+    }
+  }
+}
+
+async function runHolding<T>(
+  chain: ReadonlyArray<Held>,
+  path: string,
+  fn: () => Promise<T>,
+  release: () => Promise<void>,
+): Promise<T> {
+  const held: Held = { path, active: true };
+  try {
+    return await heldByChain.run([...chain, held], fn);
+  } finally {
+    held.active = false;
+    await release();
+  }
+}
+
+/** flock(1)'s exit code when `--nonblock` finds the lock taken. */
+const BUSY_EXIT = 75;
+
+export type TryResult<T> = { readonly acquired: true; readonly value: T } | { readonly acquired: false };
+
+export interface LockDirApi {
+  with<T>(name: string, fn: () => Promise<T>, opts?: LockOptions): Promise<T>;
+  tryWith<T>(name: string, fn: () => Promise<T>): Promise<TryResult<T>>;
 }
 
 function waitOrAbort(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
@@ -111,14 +160,24 @@ function waitOrAbort(p: Promise<void>, signal: AbortSignal | undefined): Promise
   });
 }
 
-/** Takes the flock of `path` through a `flock(1)` helper; resolves with its release. */
-function acquireFile(path: string, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
+/**
+ * Takes the flock of `path` through a `flock(1)` helper; resolves with its release, or with
+ * undefined when `wait` is false and another holder has it.
+ */
+function acquireFile(
+  path: string,
+  o: { wait: boolean; signal: AbortSignal | undefined },
+): Promise<(() => Promise<void>) | undefined> {
+  const { signal } = o;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(canceled("waiting for a lock canceled"));
       return;
     }
-    const child = spawn("flock", ["--exclusive", path, "cat"], { stdio: ["pipe", "pipe", "pipe"] });
+    const args = o.wait
+      ? ["--exclusive", path, "cat"]
+      : ["--exclusive", "--nonblock", "--conflict-exit-code", String(BUSY_EXIT), path, "cat"];
+    const child = spawn("flock", args, { stdio: ["pipe", "pipe", "pipe"] });
     const exited = new Promise<void>((r) => child.once("close", () => r()));
     const stderr: Buffer[] = [];
     let settled = false;
@@ -139,6 +198,11 @@ function acquireFile(path: string, signal: AbortSignal | undefined): Promise<() 
       else fail(internal(`cannot take a lock on ${path}: ${errorMessage(err)}`, err));
     });
     child.on("close", (code) => {
+      if (code === BUSY_EXIT && !o.wait && !settled) {
+        settled = true;
+        resolve(undefined);
+        return;
+      }
       const text = Buffer.concat(stderr).toString("utf8").trim();
       fail(
         internal(
