@@ -24,6 +24,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import type { HostPlatform } from "../config/host.js";
 import type {
   BuildContextSource,
@@ -648,7 +649,9 @@ class Build {
         signal: this.signal,
       });
     } finally {
-      if (sandboxId) await this.deps.sandbox?.detach(sandboxId).catch(() => undefined);
+      const sandbox = this.deps.sandbox;
+      if (sandboxId && sandbox)
+        await bestEffort(`detaching build sandbox ${sandboxId}`, sandbox.detach(sandboxId));
     }
     this.signal.throwIfAborted();
     if (code !== 0) {

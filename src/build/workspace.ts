@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { lstat, readdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { bestEffort } from "../base/log.js";
 import { createLayer } from "../diff/create.js";
 import type { Digest } from "../oci/digest.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
@@ -36,7 +37,7 @@ export class Workspace {
       const rootfs = await driver.mountRootfs(id, layers);
       return new Workspace(id, driver, layers, rootfs);
     } catch (err) {
-      await driver.destroy(id).catch(() => undefined);
+      await bestEffort(`removing build workspace ${id}`, driver.destroy(id));
       throw err;
     }
   }
@@ -86,7 +87,10 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
-    await this.driver.runc.delete(this.runcId, { force: true }).catch(() => undefined);
+    await bestEffort(
+      `deleting runc container ${this.runcId}`,
+      this.driver.runc.delete(this.runcId, { force: true }),
+    );
     await this.driver.destroy(this.id);
   }
 }
@@ -108,7 +112,10 @@ export async function sweepStaleWorkspaces(driver: RuntimeDriver, dir: string): 
       alive = false;
     }
     if (alive) continue;
-    await driver.runc.delete(`${BUILD_CONTAINER_PREFIX}${name}`, { force: true }).catch(() => undefined);
-    await driver.destroy(name).catch(() => undefined);
+    await bestEffort(
+      `deleting runc container of dead build workspace ${name}`,
+      driver.runc.delete(`${BUILD_CONTAINER_PREFIX}${name}`, { force: true }),
+    );
+    await bestEffort(`removing dead build workspace ${name}`, driver.destroy(name));
   }
 }

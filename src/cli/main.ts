@@ -3,6 +3,7 @@
  * into messages and exit codes (Docker's: 125 for usage errors, 1 for failed requests).
  */
 import { BerthError, errorMessage, exitCodeByKind } from "../base/errors.js";
+import { configureLog, type LogLevel, parseLogLevel } from "../base/log.js";
 import type { Engine } from "../engine/engine.js";
 import type { CliIo, Command, CommandContext } from "./command.js";
 import { commands } from "./commands/index.js";
@@ -82,6 +83,29 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     return 125;
   }
   const gflags = new Flags(global.flags);
+  // Diagnostics (bestEffort's record of failed cleanups, …): -D or --log-level, else
+  // BERTH_LOG_LEVEL, else info.
+  let level: LogLevel;
+  try {
+    const text = gflags.string("log-level") ?? io.env.BERTH_LOG_LEVEL;
+    level = gflags.bool("debug") ? "debug" : text ? parseLogLevel(text) : "info";
+  } catch (err) {
+    write(
+      io.stderr,
+      `${errorMessage(err)}
+`,
+    );
+    return 125;
+  }
+  configureLog({
+    level,
+    sink: (l, message) =>
+      write(
+        io.stderr,
+        `level=${l} msg=${JSON.stringify(message)}
+`,
+      ),
+  });
   if (gflags.bool("version")) {
     write(io.stdout, `${program} version ${deps.version}\n`);
     return 0;

@@ -29,6 +29,7 @@ import { lstat, open, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
 import { failedPrecondition, invalidArgument, notFound } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import { applyLayer } from "../diff/apply.js";
 import { decompressStream } from "../diff/compression.js";
 import { createLayer } from "../diff/create.js";
@@ -119,12 +120,15 @@ export class ContainerFiles {
       release: async () => {
         if (released) return;
         released = true;
-        if (paused) await this.driver.runc.resume(rec.id).catch(() => undefined);
+        if (paused) await bestEffort(`resuming container ${rec.id}`, this.driver.runc.resume(rec.id));
         if (!wasMounted) {
           // Only when the container has not been started meanwhile.
           const state = await this.driver.state(rec.id).catch(() => undefined);
           if (!state || state.status === "stopped")
-            await this.driver.unmountRootfs(rec.id).catch(() => undefined);
+            await bestEffort(
+              `unmounting the root filesystem of container ${rec.id}`,
+              this.driver.unmountRootfs(rec.id),
+            );
         }
       },
     };

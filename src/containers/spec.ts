@@ -4,6 +4,7 @@
  * the container's mounts into the spec's user mounts, and picks the network namespace.
  */
 import { stat } from "node:fs/promises";
+import { failedPrecondition } from "../base/errors.js";
 import type { HostFacts, UserMount } from "../runtime/spec/build.js";
 import { buildRuntimeSpec } from "../runtime/spec/build.js";
 import { serializeRuntimeSpec } from "../runtime/spec/types.js";
@@ -33,7 +34,7 @@ export async function buildSpecJson(ctx: StartContext, host: HostFacts): Promise
   const mode = rec.hostConfig.NetworkMode ?? "none";
   if (rec.hostConfig.Init) {
     await stat(INIT_BINARY).catch(() => {
-      throw new Error(`--init needs ${INIT_BINARY}: install the Debian package tini`);
+      throw failedPrecondition(`--init needs ${INIT_BINARY}: install the Debian package tini`);
     });
   }
   const spec = buildRuntimeSpec({

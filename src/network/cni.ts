@@ -6,7 +6,8 @@
  * plugin's result as `prevResult`, and in reverse order for DEL, each receiving the result ADD
  * gave (kept by the caller).
  */
-import { internal, unavailable } from "../base/errors.js";
+import { BerthError, internal, unavailable } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import { execProgram } from "../sys/exec.js";
 
 /** Where Debian's containernetworking-plugins installs the plugins. */
@@ -55,15 +56,21 @@ export interface CniInvocation {
   readonly cniPath?: string;
 }
 
-/** A plugin's error result: `{code, msg, details}`. */
-export class CniError extends Error {
+/**
+ * A plugin's error result: `{code, msg, details}`. CNI's code 11 ("try again later") is
+ * Unavailable; every other failure of a plugin is the host's (Internal).
+ */
+export class CniError extends BerthError {
   constructor(
     readonly plugin: string,
     readonly code: number,
     readonly msg: string,
     readonly details: string,
   ) {
-    super(`plugin type="${plugin}" failed (${code}): ${msg}${details ? `: ${details}` : ""}`);
+    super(
+      code === 11 ? "Unavailable" : "Internal",
+      `plugin type="${plugin}" failed (${code}): ${msg}${details ? `: ${details}` : ""}`,
+    );
     this.name = "CniError";
   }
 }
@@ -180,7 +187,7 @@ export async function addNetworkList(
       onResult?.(r);
     }
   } catch (err) {
-    await delNetworkList(list, inv, prev).catch(() => undefined);
+    await bestEffort("CNI DEL after a failed ADD", delNetworkList(list, inv, prev));
     throw err;
   }
   if (!prev) throw internal(`CNI network ${list.name} has no plugins`);

@@ -21,6 +21,7 @@ import {
   invalidArgument,
   notFound,
 } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import type {
   ContainerConfig,
   EndpointSettings,
@@ -815,7 +816,7 @@ export class NetworkService {
       this.syncDnsFor(eps.map((e) => e.networkId));
       return { netnsPath: netns, ip, nameservers };
     } catch (err) {
-      await this.detach(target.id).catch(() => undefined);
+      await bestEffort(`detaching container ${target.id} after a failed attach`, this.detach(target.id));
       throw err;
     }
   }
@@ -873,7 +874,10 @@ export class NetworkService {
       await this.addEndpointToNetns(target.id, net, { ...ep, ifname }, []);
       this.syncDnsFor([net.id]);
     } catch (err) {
-      await this.detachOne(target.id, net.id).catch(() => undefined);
+      await bestEffort(
+        `detaching container ${target.id} from network ${net.id} after a failed attach`,
+        this.detachOne(target.id, net.id),
+      );
       throw err;
     }
   }
@@ -1052,7 +1056,7 @@ export class NetworkService {
         )
       )
         continue;
-      await this.detach(id).catch(() => undefined);
+      await bestEffort(`detaching container ${id}, which is not running`, this.detach(id));
     }
     let files: string[] = [];
     try {
@@ -1067,12 +1071,12 @@ export class NetworkService {
       const id = f.slice(0, -5);
       const rec = await this.readSandbox(id);
       if (rec && alive(rec.pid)) sandboxes.add(id);
-      else await this.detachSandbox(id).catch(() => undefined);
+      else await bestEffort(`detaching build sandbox ${id}`, this.detachSandbox(id));
     }
     for (const f of files) {
       if (!/^[a-f0-9]{64}$/.test(f) || byContainer.has(f) || sandboxes.has(f) || isRunning(f)) continue;
       if (this.meta.endpointsOf(f).some((e) => e.state !== "")) continue;
-      await removeNetns(join(this.deps.netnsDir, f)).catch(() => undefined);
+      await bestEffort(`removing network namespace ${f}`, removeNetns(join(this.deps.netnsDir, f)));
     }
   }
 
@@ -1129,7 +1133,7 @@ export class NetworkService {
       await pending;
       return { netnsPath: netns, ip: (result.ips[0]?.address ?? "").split("/")[0] ?? "", nameservers: [] };
     } catch (err) {
-      await this.detachSandbox(id).catch(() => undefined);
+      await bestEffort(`detaching build sandbox ${id}`, this.detachSandbox(id));
       throw err;
     }
   }

@@ -9,7 +9,7 @@
  * error. conmon double-forks, so the process we spawn exits at once; the monitor lives on.
  */
 import { spawn } from "node:child_process";
-import { canceled, errorMessage, internal } from "../base/errors.js";
+import { BerthError, canceled, errorMessage, failedPrecondition, internal } from "../base/errors.js";
 import { runcMessage } from "./runc.js";
 
 export const CONMON = "conmon";
@@ -40,10 +40,13 @@ export interface ConmonOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The OCI runtime refused to create the container; `message` is runc's own. */
-export class RuntimeCreateError extends Error {
+/**
+ * The OCI runtime refused to create the container (FailedPrecondition: the container's
+ * configuration cannot run here); `runtimeMessage` is runc's own.
+ */
+export class RuntimeCreateError extends BerthError {
   constructor(readonly runtimeMessage: string) {
-    super(runtimeMessage);
+    super("FailedPrecondition", runtimeMessage);
     this.name = "RuntimeCreateError";
   }
 }
@@ -125,7 +128,7 @@ export function launchConmon(o: ConmonOptions): Promise<{ pid: number }> {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ABORT_ERR") finish(canceled("container creation canceled"));
       else if (code === "ENOENT")
-        finish(internal("conmon not found: install the Debian package conmon", err));
+        finish(failedPrecondition("conmon not found: install the Debian package conmon", err));
       else finish(internal(`cannot start conmon: ${errorMessage(err)}`, err));
     });
     sync?.on("data", (chunk: Buffer) => {

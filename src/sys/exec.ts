@@ -3,7 +3,7 @@
  * every other descriptor close-on-exec, so runc and conmon get no stray fds).
  */
 import { spawn } from "node:child_process";
-import { errnoCode, failedPrecondition } from "../base/errors.js";
+import { BerthError, errnoCode, failedPrecondition } from "../base/errors.js";
 
 export interface ExecResult {
   readonly code: number;
@@ -74,12 +74,13 @@ export async function execChecked(
   return r.stdout;
 }
 
-export class ExecError extends Error {
+/** A host program berth relies on failed: Internal (the host, not the request, is at fault). */
+export class ExecError extends BerthError {
   constructor(
     message: string,
     readonly result: ExecResult,
   ) {
-    super(message);
+    super("Internal", message);
     this.name = "ExecError";
   }
 }

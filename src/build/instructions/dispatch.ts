@@ -16,6 +16,7 @@
  * line when given with --build-arg and never appear in history.
  */
 import { posix } from "node:path";
+import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerConfig, HealthConfig } from "../../oci/image.js";
 import type { Heredoc, Instruction } from "../dockerfile/ast.js";
 import {
@@ -25,7 +26,7 @@ import {
   parseKeyValues,
   splitWhitespace,
 } from "../dockerfile/expand.js";
-import { heredocWord, onbuildExpression } from "../dockerfile/parse.js";
+import { dockerfileSyntaxError, heredocWord, onbuildExpression } from "../dockerfile/parse.js";
 import { goDuration, goList, goQuoteList } from "./go-format.js";
 import { checkFlags, checkVariablesSize, flagValue, flagValues, lineError, PROXY_ARGS } from "./plan.js";
 
@@ -172,11 +173,11 @@ function setEnv(env: string[] | undefined, key: string, value: string): string[]
 function exposedPorts(spec: string): string[] {
   const m = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/.exec(spec);
   const proto = (m?.[3] ?? "tcp").toLowerCase();
-  if (!m || !["tcp", "udp", "sctp"].includes(proto)) throw new Error(`invalid containerPort: ${spec}`);
+  if (!m || !["tcp", "udp", "sctp"].includes(proto)) throw invalidArgument(`invalid containerPort: ${spec}`);
   const start = Number(m[1]);
   const end = m[2] === undefined ? start : Number(m[2]);
   if (start > 65535 || end > 65535 || end < start)
-    throw new Error(`invalid range specified for port: ${spec}`);
+    throw invalidArgument(`invalid range specified for port: ${spec}`);
   const out: string[] = [];
   for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
   return out;
@@ -186,7 +187,7 @@ const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s:
 
 function goDurationNs(flag: string, v: string): number {
   if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(v) && v !== "0") {
-    throw new Error(`time: invalid duration "${v}" for --${flag}`);
+    throw invalidArgument(`time: invalid duration "${v}" for --${flag}`);
   }
   let total = 0;
   for (const part of v.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
@@ -205,7 +206,7 @@ function checkSignal(s: string): void {
   if (/^\d+$/.test(s) && Number(s) > 0 && Number(s) <= 64) return;
   const name = s.toUpperCase().replace(/^SIG/, "");
   if (SIGNAL_NAMES.has(name) || /^RT(MIN|MAX)([+-]\d+)?$/.test(name)) return;
-  throw new Error(`Invalid signal: ${s}`);
+  throw invalidArgument(`Invalid signal: ${s}`);
 }
 
 /** `%+v` of BuildKit's HealthcheckConfig. */
@@ -264,7 +265,9 @@ export function dispatch(state: StageState, instr: Instruction, ctx: DispatchCon
     }
     return d;
   } catch (err) {
-    if (err instanceof Error && !err.message.startsWith(`${ctx.file}:`)) {
+    // Bad input found below (expansion, a value's syntax) gets the instruction's line; anything
+    // that is not a BerthError is a bug and goes up as it is.
+    if (isBerthError(err, "InvalidArgument") && !dockerfileSyntaxError(err)) {
       throw lineError(ctx.file, instr, err.message);
     }
     throw err;
@@ -291,12 +294,13 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
   });
   switch (kw) {
     case "RUN": {
-      if (!instr.json && instr.args.trim() === "") throw new Error("RUN requires at least one argument");
+      if (!instr.json && instr.args.trim() === "")
+        throw invalidArgument("RUN requires at least one argument");
       const argv = instr.json ? [...instr.json] : [...shellOf(state), runScript(instr.args, instr.heredocs)];
       const networkFlag = flagValue(instr, "network");
       const network = networkFlag === undefined ? "default" : networkFlag;
       if (network !== "default" && network !== "none" && network !== "host") {
-        throw new Error(`unsupported network mode: ${network}`);
+        throw invalidArgument(`unsupported network mode: ${network}`);
       }
       const cacheMounts: string[] = [];
       for (const m of flagValues(instr, "mount")) {
@@ -307,9 +311,10 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
           }),
         );
         const type = fields.get("type") ?? "bind";
-        if (type !== "cache") throw new Error(`--mount=type=${type} is not supported (only type=cache)`);
+        if (type !== "cache")
+          throw invalidArgument(`--mount=type=${type} is not supported (only type=cache)`);
         const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
-        if (!target) throw new Error("mount target must be specified");
+        if (!target) throw invalidArgument("mount target must be specified");
         cacheMounts.push(posix.resolve(state.config.WorkingDir || "/", target));
       }
       const runEnv = [...(state.config.Env ?? [])];
@@ -346,7 +351,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       const heredocNames = new Set(instr.heredocs.map((h) => h.name));
       const all = instr.json ? instr.json.map((w) => expandWord(w, env, opts)) : pieces();
       if (all.length < 2)
-        throw new Error(
+        throw invalidArgument(
           `${kw} requires at least two arguments, but only one was provided. Destination could not be determined`,
         );
       const destRaw = all[all.length - 1] as string;
@@ -405,7 +410,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
     case "WORKDIR": {
       // WORKDIR, USER and STOPSIGNAL take the rest of the line as one expanded word (Docker).
       const w = one();
-      if (w === "") throw new Error("WORKDIR requires exactly one argument");
+      if (w === "") throw invalidArgument("WORKDIR requires exactly one argument");
       const wd = posix.resolve(state.config.WorkingDir || "/", w);
       state.config.WorkingDir = wd;
       const createdBy = `WORKDIR ${wd}`;
@@ -432,10 +437,10 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
     }
     case "ENV": {
       const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ENV" });
-      if (pairs.length === 0) throw new Error("ENV requires at least one argument");
+      if (pairs.length === 0) throw invalidArgument("ENV requires at least one argument");
       let text = "ENV";
       for (const [k, v] of pairs) {
-        if (v === undefined) throw new Error(`ENV names can not be blank`);
+        if (v === undefined) throw invalidArgument(`ENV names can not be blank`);
         state.config.Env = setEnv(state.config.Env, k, v);
         text += ` ${k}=${v}`;
       }
@@ -443,7 +448,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
     }
     case "LABEL": {
       const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "LABEL" });
-      if (pairs.length === 0) throw new Error("LABEL requires at least one argument");
+      if (pairs.length === 0) throw invalidArgument("LABEL requires at least one argument");
       state.config.Labels = { ...(state.config.Labels ?? {}) };
       let text = "LABEL";
       for (const [k, v] of pairs) {
@@ -454,7 +459,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
     }
     case "ARG": {
       const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ARG" });
-      if (pairs.length === 0) throw new Error("ARG requires at least one argument");
+      if (pairs.length === 0) throw invalidArgument("ARG requires at least one argument");
       const parts: string[] = [];
       for (const [k, def] of pairs) {
         let value = ctx.buildArgs.get(k) ?? def;
@@ -466,7 +471,7 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
     }
     case "EXPOSE": {
       const ports = pieces().filter((p) => p !== "");
-      if (ports.length === 0) throw new Error("EXPOSE requires at least one argument");
+      if (ports.length === 0) throw invalidArgument("EXPOSE requires at least one argument");
       const list: string[] = [];
       state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
       for (const p of ports) {
@@ -479,45 +484,46 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
     }
     case "VOLUME": {
       const vols = instr.json ? instr.json.map((v) => expandWord(v, env, opts)) : pieces();
-      if (vols.length === 0) throw new Error("VOLUME requires at least one argument");
+      if (vols.length === 0) throw invalidArgument("VOLUME requires at least one argument");
       state.config.Volumes = { ...(state.config.Volumes ?? {}) };
       for (const v of vols) {
-        if (!v.trim()) throw new Error("VOLUME specified can not be an empty string");
+        if (!v.trim()) throw invalidArgument("VOLUME specified can not be an empty string");
         state.config.Volumes[v] = {};
       }
       return config(`VOLUME ${goList(vols)}`);
     }
     case "USER": {
       const w = one();
-      if (w === "") throw new Error("USER requires exactly one argument");
+      if (w === "") throw invalidArgument("USER requires exactly one argument");
       state.config.User = w;
       return config(`USER ${w}`);
     }
     case "STOPSIGNAL": {
       const w = one();
-      if (w === "") throw new Error("STOPSIGNAL requires exactly one argument");
+      if (w === "") throw invalidArgument("STOPSIGNAL requires exactly one argument");
       checkSignal(w);
       state.config.StopSignal = w;
       return config(`STOPSIGNAL ${w}`);
     }
     case "SHELL": {
       if (!instr.json || instr.json.length === 0)
-        throw new Error("SHELL requires the arguments to be in JSON form");
+        throw invalidArgument("SHELL requires the arguments to be in JSON form");
       state.config.Shell = [...instr.json];
       return config(`SHELL ${goList(instr.json)}`);
     }
     case "MAINTAINER": {
       const text = instr.args.trim();
-      if (!text) throw new Error("MAINTAINER requires exactly one argument");
+      if (!text) throw invalidArgument("MAINTAINER requires exactly one argument");
       state.author = text;
       return config(`MAINTAINER ${text}`);
     }
     case "ONBUILD": {
       const trigger = instr.trigger?.keyword ?? (/^\S+/.exec(instr.args)?.[0] ?? "").toUpperCase();
-      if (!trigger) throw new Error("ONBUILD requires at least one argument");
-      if (trigger === "ONBUILD") throw new Error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+      if (!trigger) throw invalidArgument("ONBUILD requires at least one argument");
+      if (trigger === "ONBUILD")
+        throw invalidArgument("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (trigger === "FROM" || trigger === "MAINTAINER")
-        throw new Error(`${trigger} isn't allowed as an ONBUILD trigger`);
+        throw invalidArgument(`${trigger} isn't allowed as an ONBUILD trigger`);
       state.config.OnBuild = [...(state.config.OnBuild ?? []), onbuildExpression(instr)];
       return {
         action: { kind: "config" },
@@ -532,9 +538,9 @@ function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchConte
       return config(`HEALTHCHECK ${healthText(h)}`);
     }
     case "FROM":
-      throw new Error("FROM is handled by the stage planner");
+      throw invalidArgument("FROM is handled by the stage planner");
     default:
-      throw new Error(`unknown instruction: ${kw}`);
+      throw invalidArgument(`unknown instruction: ${kw}`);
   }
 }
 
@@ -548,12 +554,12 @@ function healthcheck(
   const upper = (kind ?? "").toUpperCase();
   if (upper === "NONE") {
     if (rest.split(/\s+/).length > 1 || instr.flags.length > 0)
-      throw new Error("HEALTHCHECK NONE takes no arguments");
+      throw invalidArgument("HEALTHCHECK NONE takes no arguments");
     return { Test: ["NONE"] };
   }
-  if (upper !== "CMD") throw new Error(`Unknown type "${kind ?? ""}" in HEALTHCHECK (try CMD)`);
+  if (upper !== "CMD") throw invalidArgument(`Unknown type "${kind ?? ""}" in HEALTHCHECK (try CMD)`);
   const cmd = rest.slice((kind as string).length).trim();
-  if (!cmd) throw new Error("Missing command after HEALTHCHECK CMD");
+  if (!cmd) throw invalidArgument("Missing command after HEALTHCHECK CMD");
   let exec: string[] | undefined;
   if (cmd.startsWith("[")) {
     try {
@@ -574,13 +580,13 @@ function healthcheck(
   for (const f of instr.flags) {
     const v = expandWord(f.value ?? "", env, opts);
     if (f.name === "retries") {
-      if (!/^-?\d+$/.test(v)) throw new Error(`invalid value "${v}" for --retries`);
-      if (Number(v) < 0) throw new Error(`--retries cannot be negative (${v})`);
+      if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid value "${v}" for --retries`);
+      if (Number(v) < 0) throw invalidArgument(`--retries cannot be negative (${v})`);
       out.Retries = Number(v);
       continue;
     }
     const ns = goDurationNs(f.name, v);
-    if (ns !== 0 && ns < 1_000_000) throw new Error(`Interval "${f.name}" cannot be less than 1ms`);
+    if (ns !== 0 && ns < 1_000_000) throw invalidArgument(`Interval "${f.name}" cannot be less than 1ms`);
     if (f.name === "interval") out.Interval = ns;
     else if (f.name === "timeout") out.Timeout = ns;
     else if (f.name === "start-period") out.StartPeriod = ns;
