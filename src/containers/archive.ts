@@ -108,7 +108,7 @@ export class ContainerFiles {
     if (opts.pause) {
       const state = await this.driver.state(rec.id).catch(() => undefined);
       if (state?.status === "running") {
-        await this.driver.runc.pause(rec.id);
+        await this.driver.pause(rec.id);
         paused = true;
       }
     }
@@ -120,7 +120,7 @@ export class ContainerFiles {
       release: async () => {
         if (released) return;
         released = true;
-        if (paused) await bestEffort(`resuming container ${rec.id}`, this.driver.runc.resume(rec.id));
+        if (paused) await bestEffort(`resuming container ${rec.id}`, this.driver.resume(rec.id));
         if (!wasMounted) {
           // Only when the container has not been started meanwhile.
           const state = await this.driver.state(rec.id).catch(() => undefined);

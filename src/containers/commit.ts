@@ -84,7 +84,7 @@ async function commitLocked(
   const driver = svc.deps.driver;
   const state = await driver.state(rec.id).catch(() => undefined);
   const pause = opts.pause !== false && state?.status === "running";
-  if (pause) await driver.runc.pause(rec.id);
+  if (pause) await driver.pause(rec.id);
   let layer: IngestedLayer;
   let entries = 0;
   try {
@@ -103,7 +103,7 @@ async function commitLocked(
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } finally {
-    if (pause) await bestEffort(`resuming container ${rec.id} after commit`, driver.runc.resume(rec.id));
+    if (pause) await bestEffort(`resuming container ${rec.id} after commit`, driver.resume(rec.id));
   }
   const empty = entries === 0;
   const created = new Date(store.now()).toISOString();

@@ -1,45 +1,20 @@
-/**
- * `docker exec`: a process started in a running container through conmon's exec mode, one conmon
- * per session (`conmon -e --exec-process-spec FILE`, which runs `runc exec --detach`).
- *
- * Session lifecycle:
- * 1. The container must be running (Docker's errors otherwise). The process spec is the
- *    container's own process from `<bundle>/config.json` (capabilities, rlimits,
- *    noNewPrivileges, oomScoreAdj, apparmor) with the exec's args, env (Docker's
- *    `CreateDaemonEnvironment` + the container's Env + the exec's), user (-u, else the
- *    container's User, resolved in the container's /etc/passwd) and cwd (-w, else WorkingDir).
- * 2. State lives in `<runroot>/exec/<execId>/`: process.json, conmon's pid files, the attach
- *    socket and ctl FIFO (conmon's "bundle" for the session), its exit file under exits/. The
- *    attach socket is reached through `<runroot>/conmon/<attachId>`, an attach ID of the session's
- *    own ("x" + 11 hex digits: never a container's, which are 12 hex digits).
- * 3. Attached: conmon reports on `_OCI_ATTACHPIPE` once its attach socket listens; we connect,
- *    then release it through `_OCI_STARTPIPE`, so no output is lost. The sync pipe
- *    (`_OCI_SYNCPIPE`) carries the process's PID (or runc's error), later its exit code.
- *    `wait()` returns that code and deletes the session's state.
- * 4. Detached: the same without attaching; the state is swept once its conmon is gone (at the
- *    next exec), as is that of sessions whose berth process was killed.
- */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { Socket } from "node:net";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { conflict, errorMessage, failedPrecondition, internal, invalidArgument } from "../base/errors.js";
+import { conflict, errorMessage, internal, invalidArgument } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
-import type { ContainerConfig, ExecConfig, ExecInspect, ExecSession } from "../engine/types.js";
-import type { AttachConnection, AttachHandlers } from "../runtime/attach.js";
-import { attachSocketPath, connectAttach } from "../runtime/attach.js";
-import { CONMON, conmonArgs, decodeSyncLine, type SyncMessage } from "../runtime/conmon.js";
-import type { RuntimeDriver } from "../runtime/driver.js";
-import { runcMessage } from "../runtime/runc.js";
+import type { ContainerConfig, ExecConfig, ExecSession } from "../engine/types.js";
+import type { AttachHandlers } from "../runtime/attach.js";
+import type { Runtime } from "../runtime/runtime.js";
+
+export { execInvocationError } from "../runtime/errors.js";
+
 import { DEFAULT_PATH_ENV } from "../runtime/spec/build.js";
 import { orderedAvailable } from "../runtime/spec/capabilities.js";
 import type { RlimitValue, SpecCapabilities, SpecProcess, SpecRlimit } from "../runtime/spec/types.js";
 import { type ResolvedUser, resolveUser } from "../runtime/spec/user.js";
 import { readFileInRoot } from "../sys/root-path.js";
-import { CommandInvocationError, type ContainerService } from "./service.js";
+import type { ContainerService } from "./service.js";
 
 // ---------------------------------------------------------------------------------------------
 // The process spec (pure)
@@ -204,74 +179,12 @@ export function serializeExecProcess(p: ExecProcess): string {
   return `${text.replace(/"\\u0000u64:(\d+)"/g, "$1")}\n`;
 }
 
-/**
- * runc's exec failure as Docker reports it (containerd's wording), with Docker's exit code:
- * 127 when the command is not found, 126 for any other failure to start it.
- */
-export function execInvocationError(runcText: string): CommandInvocationError {
-  const msg = `OCI runtime exec failed: ${runcText}: unknown`;
-  const notFound = /executable file not found|no such file or directory/i.test(runcText);
-  return new CommandInvocationError(msg, notFound ? 127 : 126);
-}
-
-// ---------------------------------------------------------------------------------------------
-// conmon's pipes
-
-/** Reads JSON lines from one of conmon's pipes as a queue; `undefined` once it closed. */
-class SyncReader {
-  private buf = "";
-  private readonly queue: SyncMessage[] = [];
-  private waiting: ((m: SyncMessage | undefined) => void) | undefined;
-  private closed = false;
-
-  constructor(readonly stream: Readable) {
-    stream.on("data", (chunk: Buffer) => {
-      this.buf += chunk.toString("utf8");
-      for (let nl = this.buf.indexOf("\n"); nl >= 0; nl = this.buf.indexOf("\n")) {
-        const m = decodeSyncLine(this.buf.slice(0, nl));
-        this.buf = this.buf.slice(nl + 1);
-        if (m) this.push(m);
-      }
-    });
-    const close = () => {
-      this.closed = true;
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.(undefined);
-    };
-    stream.on("error", close);
-    stream.on("close", close);
-    stream.on("end", close);
-  }
-
-  private push(m: SyncMessage): void {
-    const w = this.waiting;
-    if (w) {
-      this.waiting = undefined;
-      w(m);
-    } else this.queue.push(m);
-  }
-
-  next(): Promise<SyncMessage | undefined> {
-    const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
-    if (this.closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-    });
-  }
-
-  destroy(): void {
-    this.stream.destroy();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The service
 
 export interface ExecServiceDeps {
   readonly containers: ContainerService;
-  readonly driver: RuntimeDriver;
+  readonly driver: Runtime;
   /** `<runroot>/exec`: one directory per exec session. */
   readonly execDir: string;
   /** The host's capabilities (for Privileged). */
@@ -291,7 +204,7 @@ const STALE_MS = 10_000;
 export class ExecService {
   constructor(readonly deps: ExecServiceDeps) {}
 
-  private get driver(): RuntimeDriver {
+  private get driver(): Runtime {
     return this.deps.driver;
   }
 
@@ -346,26 +259,16 @@ export class ExecService {
     const cleanup = () => this.removeSession(execId);
     const attach = !config.Detach && opts.attach ? opts.attach : undefined;
     try {
-      // Docker's actions name the command: `exec_start: sh -c true`.
-      const command = config.Cmd.join(" ");
-      const started = () => {
-        this.deps.containers.emit(rec, `exec_create: ${command}`, { execID: execId });
-        this.deps.containers.emit(rec, `exec_start: ${command}`, { execID: execId });
-      };
-      const died = (code: number | null) =>
-        this.deps.containers.emit(rec, "exec_die", { execID: execId, exitCode: String(code ?? -1) });
-      return await this.launch({
+      return await this.driver.launchExec({
         id,
         name: rec.name,
         execId,
         dir,
         attachId,
-        config,
+        tty: !!config.Tty,
+        attachStdin: !!config.AttachStdin,
         attach,
         cleanup,
-        opts,
-        started,
-        died,
       });
     } catch (err) {
       await cleanup();
@@ -373,181 +276,8 @@ export class ExecService {
     }
   }
 
-  private async launch(o: {
-    id: string;
-    name: string;
-    execId: string;
-    dir: string;
-    attachId: string;
-    config: ExecConfig;
-    attach: AttachHandlers | undefined;
-    cleanup: () => Promise<void>;
-    opts: ExecOptions;
-    /** The process runs (exec_create, exec_start events). */
-    started: () => void;
-    /** The attached process ended with this code (exec_die event). */
-    died: (code: number | null) => void;
-  }): Promise<ExecSession | undefined> {
-    const { dir, attach, config } = o;
-    await mkdir(this.driver.opts.conmonDir, { recursive: true });
-    const args = conmonArgs({
-      id: o.id,
-      attachId: o.attachId,
-      name: o.name,
-      bundle: dir,
-      runcRoot: this.driver.opts.runcRoot,
-      ...(this.driver.opts.runcBinary ? { runc: this.driver.opts.runcBinary } : {}),
-      logPath: undefined,
-      exitDir: join(dir, "exits"),
-      socketDir: this.driver.opts.conmonDir,
-      containerPidFile: join(dir, "pid"),
-      conmonPidFile: join(dir, "conmon.pid"),
-      terminal: !!config.Tty,
-      stdin: !!attach && !!config.AttachStdin,
-      exec: { processSpec: join(dir, "process.json"), attach: !!attach },
-      env: this.deps.env,
-    });
-    // fd 3: sync (PID, then exit code); fd 4: start (released twice when attaching); fd 5: attach ready.
-    const child = spawn(CONMON, args, {
-      stdio: attach
-        ? ["ignore", "ignore", "pipe", "pipe", "pipe", "pipe"]
-        : ["ignore", "ignore", "pipe", "pipe"],
-      env: {
-        ...this.deps.env,
-        _OCI_SYNCPIPE: "3",
-        ...(attach ? { _OCI_STARTPIPE: "4", _OCI_ATTACHPIPE: "5" } : {}),
-      },
-      detached: true,
-    });
-    const stderr: Buffer[] = [];
-    child.stderr?.on("data", (c: Buffer) => stderr.push(c));
-    const spawnError = new Promise<never>((_, reject) => {
-      child.on("error", (err) => {
-        const code = (err as NodeJS.ErrnoException).code;
-        reject(
-          code === "ENOENT"
-            ? failedPrecondition("conmon not found: install the Debian package conmon", err)
-            : internal(`cannot start conmon: ${errorMessage(err)}`, err),
-        );
-      });
-    });
-    spawnError.catch(() => undefined);
-    child.unref();
-    const stdio: ReadonlyArray<unknown> = child.stdio;
-    const pipe = (i: number): Socket => {
-      const s = stdio[i];
-      if (!(s instanceof Socket)) throw internal(`conmon's pipe ${i} is missing`);
-      return s;
-    };
-    const sync = new SyncReader(pipe(3));
-    const start = attach ? pipe(4) : undefined;
-    const ready = attach ? new SyncReader(pipe(5)) : undefined;
-    start?.on("error", () => undefined);
-    const conmonFailed = () => {
-      const text = Buffer.concat(stderr).toString("utf8").trim();
-      return internal(`conmon failed${text ? `: ${text.split("\n").pop()}` : " without a message"}`);
-    };
-    const closePipes = () => {
-      sync.destroy();
-      ready?.destroy();
-      start?.destroy();
-      child.stderr?.destroy();
-    };
-
-    let conn: AttachConnection | undefined;
-    let outputEnded = false;
-    try {
-      if (attach && start && ready) {
-        start.write("0");
-        const msg = await Promise.race([ready.next(), spawnError]);
-        if (!msg) {
-          const failed = await sync.next();
-          if (failed && failed.data < 0) throw execInvocationError(runcMessage(failed.message ?? ""));
-          throw conmonFailed();
-        }
-        conn = await connectAttach(attachSocketPath(this.driver.opts.conmonDir, o.attachId), {
-          onStdout: (d) => attach.onStdout(d),
-          onStderr: (d) => attach.onStderr(d),
-          onEnd: () => {
-            outputEnded = true;
-            attach.onEnd();
-          },
-        });
-        start.write("0");
-      }
-      const first = await Promise.race([sync.next(), spawnError]);
-      if (!first) throw conmonFailed();
-      if (first.data < 0) throw execInvocationError(runcMessage(first.message ?? ""));
-      const pid = first.data;
-      o.started();
-      if (!attach) {
-        closePipes();
-        return undefined;
-      }
-      const c = conn;
-      let detached = false;
-      let result: Promise<ExecInspect> | undefined;
-      const wait = async (): Promise<ExecInspect> => {
-        const m = await sync.next();
-        let code: number | null = m ? m.data : null;
-        if (code === null || code < 0) code = await this.exitFileCode(o.execId, o.id);
-        closePipes();
-        await o.cleanup();
-        o.died(code);
-        return { ID: o.execId, ContainerID: o.id, Running: false, ExitCode: code, Pid: pid };
-      };
-      return {
-        id: o.execId,
-        writeStdin: async (d) => c?.writeStdin(Buffer.from(d.buffer, d.byteOffset, d.byteLength)),
-        endStdin: () => c?.endStdin(),
-        resize: (h, w) => this.resize(o.execId, h, w),
-        detach: () => {
-          if (detached) return;
-          detached = true;
-          // Detaching while the process runs lets it go on alone; after its output ended, the
-          // exit code is still to come through the sync pipe for wait().
-          const running = !outputEnded;
-          c?.close();
-          if (!result && running) closePipes();
-        },
-        wait: () => {
-          result ??= wait();
-          return result;
-        },
-      };
-    } catch (err) {
-      conn?.close();
-      closePipes();
-      throw err;
-    }
-  }
-
-  private async exitFileCode(execId: string, containerId: string): Promise<number | null> {
-    try {
-      const n = Number.parseInt(
-        await readFile(join(this.deps.execDir, execId, "exits", containerId), "utf8"),
-        10,
-      );
-      return Number.isNaN(n) ? null : n;
-    } catch {
-      return null;
-    }
-  }
-
-  /** Resizes the session's terminal through its conmon's ctl FIFO. */
-  private async resize(execId: string, height: number, width: number): Promise<void> {
-    // Non-blocking: once the session's conmon is gone nobody reads the FIFO, and a blocking open
-    // would wait forever (ENXIO instead).
-    const fh = await open(join(this.deps.execDir, execId, "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
-    try {
-      await fh.write(`1 ${height} ${width}\n`);
-    } finally {
-      await fh.close();
-    }
-  }
-
   private async removeSession(execId: string): Promise<void> {
-    await rm(join(this.driver.opts.conmonDir, `x${execId.slice(0, 11)}`), { force: true });
+    await rm(join(this.driver.socketDir, `x${execId.slice(0, 11)}`), { force: true });
     await rm(join(this.deps.execDir, execId), { recursive: true, force: true });
   }
 

@@ -14,7 +14,6 @@ import { availableParallelism, hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../base/async.js";
 import {
-  BerthError,
   conflict,
   errorMessage,
   failedPrecondition,
@@ -56,10 +55,9 @@ import type { VolumeMetadata } from "../metadata/volumes.js";
 import { hostsFile, resolvConf } from "../network/hosts.js";
 import { type Attachment, isNetworkName, type NetworkService } from "../network/service.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
-import { RuntimeCreateError } from "../runtime/conmon.js";
-import type { RuntimeDriver } from "../runtime/driver.js";
+import { CommandInvocationError } from "../runtime/errors.js";
 import { readLogs } from "../runtime/logs.js";
-import { RuncCommandError } from "../runtime/runc.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
 import { directorySize, type VolumeService } from "../volumes/service.js";
@@ -91,7 +89,7 @@ export interface ContainerServiceDeps {
   readonly images: ImageStore;
   readonly volumes: VolumeService;
   readonly volumeMeta: VolumeMetadata;
-  readonly driver: RuntimeDriver;
+  readonly driver: Runtime;
   readonly network: NetworkService;
   readonly buildSpec: SpecBuilder;
   /** `<runroot>/locks`: one cross-process lock per container (sys/lock). */
@@ -116,16 +114,7 @@ export interface AttachedStart {
   detach(): void;
 }
 
-/** The process could not be invoked: 127 when the command is not found, 126 when it cannot run. */
-export class CommandInvocationError extends BerthError {
-  constructor(
-    message: string,
-    readonly exitCode: 126 | 127,
-  ) {
-    super("FailedPrecondition", message);
-    this.name = "CommandInvocationError";
-  }
-}
+export { CommandInvocationError, invocationError } from "../runtime/errors.js";
 
 const RUNNING_STATES = new Set(["running", "paused", "restarting"]);
 
@@ -138,12 +127,7 @@ export class ContainerService {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Records a container event (see containers/events.ts). */
-  emit(rec: ContainerRecord, action: string, extra: Readonly<Record<string, string>> = {}): void {
-    emitContainerEvent(this.deps.images.events, rec, action, extra);
-  }
-
-  private get driver(): RuntimeDriver {
+  private get driver(): Runtime {
     return this.deps.driver;
   }
 
@@ -531,20 +515,14 @@ export class ContainerService {
         ...(netns ? { netns } : {}),
       });
       const terminal = !!rec.config.Tty;
-      let pid: number;
-      try {
-        pid = await this.driver.createProcess(rec.id, spec, {
-          name: rec.name,
-          terminal,
-          stdin: !!rec.config.OpenStdin,
-          // As Docker: a TTY's stdin is never closed by a client going away (detach keys, then
-          // attach again); without one, StdinOnce closes it when the attached client ends.
-          leaveStdinOpen: terminal || !rec.config.StdinOnce,
-        });
-      } catch (err) {
-        if (err instanceof RuntimeCreateError) throw invocationError(err.runtimeMessage);
-        throw err;
-      }
+      const pid = await this.driver.createProcess(rec.id, spec, {
+        name: rec.name,
+        terminal,
+        stdin: !!rec.config.OpenStdin,
+        // As Docker: a TTY's stdin is never closed by a client going away (detach keys, then
+        // attach again); without one, StdinOnce closes it when the attached client ends.
+        leaveStdinOpen: terminal || !rec.config.StdinOnce,
+      });
       let attached: AttachedStart | undefined;
       if (opts.attach) {
         const conn = await this.driver.attach(rec.id, opts.attach);
@@ -820,7 +798,7 @@ export class ContainerService {
     }
     this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
     if (cur.status === "paused")
-      await bestEffort(`resuming paused container ${cur.id} to stop it`, this.driver.runc.resume(cur.id));
+      await bestEffort(`resuming paused container ${cur.id} to stop it`, this.driver.resume(cur.id));
     const timeout = opts.timeout ?? cur.config.StopTimeout ?? 10;
     const signal = normalizeSignal(opts.signal ?? cur.config.StopSignal ?? "TERM");
     if (timeout !== 0) {
@@ -857,7 +835,7 @@ export class ContainerService {
   async pause(ref: string): Promise<void> {
     await this.locked(ref, async (rec) => {
       if (rec.status !== "running") throw conflict(`Container ${rec.id} is not running`);
-      await this.driver.runc.pause(rec.id);
+      await this.driver.pause(rec.id);
       this.deps.db.write(() => this.meta.update(rec.id, { status: "paused" }));
     });
   }
@@ -865,7 +843,7 @@ export class ContainerService {
   async unpause(ref: string): Promise<void> {
     await this.locked(ref, async (rec) => {
       if (rec.status !== "paused") throw conflict(`Container ${rec.id} is not paused`);
-      await this.driver.runc.resume(rec.id);
+      await this.driver.resume(rec.id);
       this.deps.db.write(() => this.meta.update(rec.id, { status: "running" }));
     });
   }
@@ -958,10 +936,7 @@ export class ContainerService {
         this.deps.db.write(() => this.meta.update(cur.id, { status: "exited" }));
       } else {
         if (cur.status === "paused")
-          await bestEffort(
-            `resuming paused container ${cur.id} to remove it`,
-            this.driver.runc.resume(cur.id),
-          );
+          await bestEffort(`resuming paused container ${cur.id} to remove it`, this.driver.resume(cur.id));
         await bestEffort(
           `sending KILL to container ${cur.id} to remove it`,
           this.driver.kill(cur.id, "KILL", true),
@@ -1436,17 +1411,15 @@ export function cgroupPathOf(id: string): string {
   return `/berth/${id}`;
 }
 
-/** Maps runc's create failure to Docker's meaning: 127 not found, 126 cannot execute, else a failure. */
-export function invocationError(message: string): BerthError {
-  const text = `OCI runtime create failed: ${message}`;
-  if (/executable file not found|no such file or directory/i.test(message))
-    return new CommandInvocationError(text, 127);
-  if (/permission denied|exec format error|is a directory/i.test(message))
-    return new CommandInvocationError(text, 126);
-  return failedPrecondition(text);
-}
+/** Linux signal names as Docker's signal.ParseSignal knows them (without SIG). */
+const SIGNAL_NAMES = new Set(
+  (
+    "ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT " +
+    "STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ"
+  ).split(" "),
+);
 
-/** "SIGTERM", "TERM", "15" → the signal's number as runc kill takes it; Docker's error otherwise. */
+/** "SIGTERM", "TERM", "15", "RTMIN+3" → what runc kill accepts ("TERM" or a number); else 400. */
 export function normalizeSignal(s: string): string {
   return String(parseSignal(s));
 }

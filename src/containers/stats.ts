@@ -6,18 +6,18 @@ import { readFile, stat } from "node:fs/promises";
 import { sleep } from "../base/async.js";
 import { conflict, internal } from "../base/errors.js";
 import type { ContainerStatsResponse, ContainerTopResponse } from "../engine/types.js";
-import type { RuntimeDriver } from "../runtime/driver.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { execProgram } from "../sys/exec.js";
 
 /** `ps` output (with a PID column) reduced to the container's processes. */
 export async function containerTop(
-  driver: RuntimeDriver,
+  driver: Runtime,
   id: string,
   psArgs: readonly string[],
 ): Promise<ContainerTopResponse> {
   const state = await driver.state(id);
   if (state?.status !== "running") throw conflict(`container ${id} is not running`);
-  const pids = new Set(await driver.runc.pids(id));
+  const pids = new Set(await driver.pids(id));
   const r = await execProgram("ps", psArgs.length > 0 ? [...psArgs] : ["-ef"], { pkg: "procps" });
   if (r.code !== 0) throw internal(`ps failed: ${r.stderr.trim()}`);
   const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");

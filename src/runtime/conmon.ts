@@ -8,8 +8,8 @@
  * `{"data": PID}` once `runc create` succeeded, or `{"data": -1, "message": "…"}` with runc's
  * error. conmon double-forks, so the process we spawn exits at once; the monitor lives on.
  */
-import { spawn } from "node:child_process";
-import { BerthError, canceled, errorMessage, failedPrecondition, internal } from "../base/errors.js";
+import { BerthError, canceled, internal, isBerthError } from "../base/errors.js";
+import { launchProgram } from "../sys/exec.js";
 import { runcMessage } from "./runc.js";
 
 export const CONMON = "conmon";
@@ -103,12 +103,13 @@ export function conmonArgs(o: ConmonOptions): string[] {
  */
 export function launchConmon(o: ConmonOptions): Promise<{ pid: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CONMON, conmonArgs(o), {
+    const { child, failed } = launchProgram(CONMON, conmonArgs(o), {
       stdio: ["ignore", "ignore", "pipe", "pipe"],
       env: { ...o.env, _OCI_SYNCPIPE: "3" },
       // Never the caller's directory: conmon writes files (`oom`) into its working directory.
       cwd: o.bundle,
       detached: true,
+      pkg: "conmon",
       ...(o.signal ? { signal: o.signal } : {}),
     });
     const sync = child.stdio[3];
@@ -124,13 +125,9 @@ export function launchConmon(o: ConmonOptions): Promise<{ pid: number }> {
       if (err) reject(err);
       else resolve({ pid: pid ?? 0 });
     };
-    child.on("error", (err) => {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ABORT_ERR") finish(canceled("container creation canceled"));
-      else if (code === "ENOENT")
-        finish(failedPrecondition("conmon not found: install the Debian package conmon", err));
-      else finish(internal(`cannot start conmon: ${errorMessage(err)}`, err));
-    });
+    failed.catch((err: unknown) =>
+      finish(isBerthError(err, "Canceled") ? canceled("container creation canceled") : (err as Error)),
+    );
     sync?.on("data", (chunk: Buffer) => {
       buf += chunk.toString("utf8");
       let nl = buf.indexOf("\n");

@@ -21,13 +21,19 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
+import type { ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import { isMountPoint, mount, unmount } from "../sys/mount.js";
 import { type AttachConnection, type AttachHandlers, attachSocketPath, connectAttach } from "./attach.js";
-import { launchConmon } from "./conmon.js";
-import { Runc, type RuncState } from "./runc.js";
+import { launchConmon, RuntimeCreateError } from "./conmon.js";
+import { invocationError } from "./errors.js";
+import { type ExecLaunchOptions, launchExec } from "./exec-launch.js";
+import { Runc } from "./runc.js";
+import type { CreateProcessOptions, ExitStatus, ProcessState, Runtime } from "./runtime.js";
+
+export type { CreateProcessOptions, ExitStatus } from "./runtime.js";
 
 export interface RuntimeDriverOptions {
   /** `<root>/containers`: one directory per container. */
@@ -46,22 +52,7 @@ export interface RuntimeDriverOptions {
   readonly runcBinary?: string;
 }
 
-export interface ExitStatus {
-  readonly code: number;
-  /** When conmon wrote the exit file (ms since the epoch). */
-  readonly at: number;
-}
-
-export interface CreateProcessOptions {
-  readonly name: string;
-  readonly terminal: boolean;
-  readonly stdin: boolean;
-  /** Keep the container's stdin open when an attached client goes away (Docker: a TTY, or no StdinOnce). */
-  readonly leaveStdinOpen?: boolean;
-  readonly signal?: AbortSignal;
-}
-
-export class RuntimeDriver {
+export class RuntimeDriver implements Runtime {
   readonly runc: Runc;
 
   constructor(readonly opts: RuntimeDriverOptions) {
@@ -180,7 +171,7 @@ export class RuntimeDriver {
     await rm(this.oomFile(id), { force: true });
     await writeFileAtomic(join(this.bundle(id), "config.json"), specJson, 0o600);
     const { path, args } = this.opts.exitCommand(id);
-    const { pid } = await launchConmon({
+    const launched = launchConmon({
       id,
       attachId: this.attachId(id),
       name: o.name,
@@ -199,7 +190,13 @@ export class RuntimeDriver {
       env: this.opts.env,
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    return pid;
+    try {
+      return (await launched).pid;
+    } catch (err) {
+      // runc's refusal in Docker's terms (126/127), here at the boundary.
+      if (err instanceof RuntimeCreateError) throw invocationError(err.runtimeMessage);
+      throw err;
+    }
   }
 
   /** Releases a created container's process (`runc start`). */
@@ -229,12 +226,45 @@ export class RuntimeDriver {
     }
   }
 
-  state(id: string): Promise<RuncState | undefined> {
+  state(id: string): Promise<ProcessState | undefined> {
     return this.runc.state(id);
   }
 
   kill(id: string, signal: string, all = false): Promise<void> {
     return this.runc.kill(id, signal, { all });
+  }
+
+  pause(id: string): Promise<void> {
+    return this.runc.pause(id);
+  }
+
+  resume(id: string): Promise<void> {
+    return this.runc.resume(id);
+  }
+
+  pids(id: string): Promise<number[]> {
+    return this.runc.pids(id);
+  }
+
+  get socketDir(): string {
+    return this.opts.conmonDir;
+  }
+
+  launchExec(o: ExecLaunchOptions): Promise<ExecSession | undefined> {
+    return launchExec(
+      {
+        conmonDir: this.opts.conmonDir,
+        runcRoot: this.opts.runcRoot,
+        ...(this.opts.runcBinary ? { runcBinary: this.opts.runcBinary } : {}),
+        env: this.opts.env,
+      },
+      o,
+    );
+  }
+
+  /** IDs of every container in runc's state root (one directory each). */
+  async known(): Promise<string[]> {
+    return (await readdir(this.opts.runcRoot).catch(() => [] as string[])).filter((n) => !n.startsWith("."));
   }
 
   /** The exit code conmon recorded, if the process has exited. */

@@ -2,18 +2,11 @@
  * The OCI runtime, runc, driven through its command line with a state root of berth's own
  * (`<runroot>/runc`). Every call is one runc process; runc's JSON output is decoded with checks.
  */
-import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  BerthError,
-  errnoCode,
-  errorMessage,
-  failedPrecondition,
-  internal,
-  notFound,
-} from "../base/errors.js";
-import { execProgram } from "../sys/exec.js";
+import { errorMessage, internal, notFound } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
+import { execProgram, launchProgram } from "../sys/exec.js";
 
 export const RUNC = "runc";
 
@@ -124,20 +117,23 @@ export class Runc {
    */
   runForeground(id: string, o: RuncRunOptions): Promise<number> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, ["--root", this.root, "run", "--bundle", o.bundle, id], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const { child, failed } = launchProgram(
+        this.binary,
+        ["--root", this.root, "run", "--bundle", o.bundle, id],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+          pkg: "runc",
+        },
+      );
       const onAbort = (): void => {
-        void this.kill(id, "KILL", { all: true }).catch(() => undefined);
+        void bestEffort(`killing build container ${id}`, this.kill(id, "KILL", { all: true }));
       };
       o.signal?.addEventListener("abort", onAbort, { once: true });
-      child.stdout.on("data", (c: Buffer) => o.onStdout(c));
-      child.stderr.on("data", (c: Buffer) => o.onStderr(c));
-      child.on("error", (e) => {
+      child.stdout?.on("data", (c: Buffer) => o.onStdout(c));
+      child.stderr?.on("data", (c: Buffer) => o.onStderr(c));
+      failed.catch((err: unknown) => {
         o.signal?.removeEventListener("abort", onAbort);
-        if (errnoCode(e) === "ENOENT")
-          reject(failedPrecondition(`${this.binary} not found: install the Debian package runc`, e));
-        else reject(e);
+        reject(err);
       });
       child.on("close", (code, sig) => {
         o.signal?.removeEventListener("abort", onAbort);

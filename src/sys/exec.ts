@@ -2,8 +2,15 @@
  * Running host programs: a fixed argv, no shell, only stdin/stdout/stderr inherited (Node opens
  * every other descriptor close-on-exec, so runc and conmon get no stray fds).
  */
-import { spawn } from "node:child_process";
-import { BerthError, errnoCode, failedPrecondition } from "../base/errors.js";
+import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
+import {
+  BerthError,
+  canceled,
+  errnoCode,
+  errorMessage,
+  failedPrecondition,
+  internal,
+} from "../base/errors.js";
 
 export interface ExecResult {
   readonly code: number;
@@ -83,4 +90,51 @@ export class ExecError extends BerthError {
     super("Internal", message);
     this.name = "ExecError";
   }
+}
+
+export interface LaunchOptions {
+  readonly stdio: StdioOptions;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+  /** Its own process group, so it outlives this process (conmon double-forks anyway). */
+  readonly detached?: boolean;
+  readonly signal?: AbortSignal;
+  /** Name of the Debian package that provides the program, for the "not installed" error. */
+  readonly pkg?: string;
+}
+
+/**
+ * Starts a program that talks to us over pipes while it runs (conmon's sync pipes, `runc run`).
+ * `failed` rejects when it could not be started: FailedPrecondition when the program is missing
+ * (as execProgram's), Canceled on abort, Internal otherwise; it never resolves.
+ */
+export function launchProgram(
+  cmd: string,
+  args: readonly string[],
+  opts: LaunchOptions,
+): { child: ChildProcess; failed: Promise<never> } {
+  const child = spawn(cmd, args, {
+    stdio: opts.stdio,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.detached ? { detached: true } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const failed = new Promise<never>((_, reject) => {
+    child.on("error", (err) => {
+      const code = errnoCode(err);
+      if (code === "ENOENT")
+        reject(
+          failedPrecondition(
+            `${cmd} not found${opts.pkg ? `: install the Debian package ${opts.pkg}` : ""}`,
+            err,
+          ),
+        );
+      else if (code === "ABORT_ERR") reject(canceled(`${cmd} canceled`, err));
+      else reject(internal(`cannot start ${cmd}: ${errorMessage(err)}`, err));
+    });
+  });
+  // A caller that settles otherwise (the program reported, or exited) need not listen.
+  failed.catch(() => undefined);
+  return { child, failed };
 }
