@@ -1,0 +1,229 @@
+/**
+ * An in-memory Runtime for unit tests of the lifecycle above it: processes, their monitors and
+ * exit files live in maps; directories are real (under a directory the test owns), mounts are
+ * not. A process ends when a test says so (`exit`) or when a signal ends it (KILL always; TERM,
+ * INT, QUIT and HUP unless the test made the process ignore them), and then — as conmon does —
+ * the exit file is written and the exit command runs (`onExit`, which tests point at the
+ * lifecycle's cleanup; `settled()` waits for every exit command started so far).
+ */
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { notFound, notImplemented } from "../base/errors.js";
+import type { ExecSession } from "../engine/types.js";
+import type { Digest } from "../oci/digest.js";
+import type { AttachConnection, AttachHandlers } from "./attach.js";
+import { invocationError } from "./errors.js";
+import type { ExecLaunchOptions } from "./exec-launch.js";
+import type { CreateProcessOptions, ExitStatus, ProcessState, Runtime } from "./runtime.js";
+
+interface FakeProcess {
+  status: "created" | "running" | "paused" | "stopped";
+  readonly pid: number;
+  monitor: boolean;
+  readonly spec: string;
+  ignoresTerm: boolean;
+}
+
+const SIGNALS: Readonly<Record<string, number>> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  USR1: 10,
+  USR2: 12,
+  TERM: 15,
+};
+const ENDS_BY_DEFAULT = new Set([1, 2, 3, 9, 15]);
+
+export class FakeRuntime implements Runtime {
+  private readonly procs = new Map<string, FakeProcess>();
+  private readonly exits = new Map<string, ExitStatus>();
+  private readonly mounted = new Set<string>();
+  private readonly oom = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+  private nextPid = 1000;
+  /** Every call, as `name id`, for tests that count what the lifecycle asked for. */
+  readonly calls: string[] = [];
+  /** conmon's exit command. */
+  onExit: (id: string) => Promise<void> = async () => undefined;
+  /** The next createProcess fails as runc would with this message. */
+  failNextCreate: string | undefined;
+
+  constructor(
+    readonly root: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get socketDir(): string {
+    return join(this.root, "conmon");
+  }
+  dir(id: string): string {
+    return join(this.root, "containers", id);
+  }
+  bundle(id: string): string {
+    return join(this.dir(id), "bundle");
+  }
+  rootfs(id: string): string {
+    return join(this.dir(id), "merged");
+  }
+  upper(id: string): string {
+    return join(this.dir(id), "upper");
+  }
+  logPath(id: string): string {
+    return join(this.dir(id), "container.log");
+  }
+
+  async prepare(id: string): Promise<void> {
+    this.calls.push(`prepare ${id}`);
+    for (const d of ["upper", "work", "merged", "bundle"])
+      await mkdir(join(this.dir(id), d), { recursive: true });
+  }
+
+  async mountRootfs(id: string, _layers: readonly Digest[]): Promise<string> {
+    this.calls.push(`mount ${id}`);
+    this.mounted.add(id);
+    return this.rootfs(id);
+  }
+
+  async unmountRootfs(id: string): Promise<void> {
+    this.mounted.delete(id);
+  }
+
+  isMounted(id: string): boolean {
+    return this.mounted.has(id);
+  }
+
+  async createProcess(id: string, specJson: string, _o: CreateProcessOptions): Promise<number> {
+    this.calls.push(`create ${id}`);
+    const failure = this.failNextCreate;
+    this.failNextCreate = undefined;
+    if (failure !== undefined) throw invocationError(failure);
+    this.exits.delete(id);
+    this.oom.delete(id);
+    const pid = this.nextPid++;
+    this.procs.set(id, { status: "created", pid, monitor: true, spec: specJson, ignoresTerm: false });
+    return pid;
+  }
+
+  async startProcess(id: string): Promise<void> {
+    this.calls.push(`start ${id}`);
+    const p = this.known_(id);
+    if (p.status !== "created") throw notFound(`container ${id} is not created`);
+    p.status = "running";
+  }
+
+  attach(_id: string, _handlers: AttachHandlers): Promise<AttachConnection> {
+    return Promise.reject(notImplemented("the fake runtime has no attach socket"));
+  }
+
+  async resize(): Promise<void> {}
+
+  async state(id: string): Promise<ProcessState | undefined> {
+    const p = this.procs.get(id);
+    return p ? { id, pid: p.pid, status: p.status, bundle: this.bundle(id) } : undefined;
+  }
+
+  async kill(id: string, signal: string, _all = false): Promise<void> {
+    this.calls.push(`kill ${id} ${signal}`);
+    const p = this.known_(id);
+    if (p.status === "stopped") throw notFound(`container ${id} is not running`);
+    const n = /^\d+$/.test(signal) ? Number(signal) : (SIGNALS[signal] ?? 0);
+    if (n === 9 || (ENDS_BY_DEFAULT.has(n) && !p.ignoresTerm)) this.exit(id, 128 + n);
+  }
+
+  async pause(id: string): Promise<void> {
+    this.calls.push(`pause ${id}`);
+    this.known_(id).status = "paused";
+  }
+
+  async resume(id: string): Promise<void> {
+    this.calls.push(`resume ${id}`);
+    this.known_(id).status = "running";
+  }
+
+  async pids(id: string): Promise<number[]> {
+    return [this.known_(id).pid];
+  }
+
+  launchExec(_o: ExecLaunchOptions): Promise<ExecSession | undefined> {
+    return Promise.reject(notImplemented("the fake runtime runs no exec sessions"));
+  }
+
+  async exitStatus(id: string): Promise<ExitStatus | undefined> {
+    return this.exits.get(id);
+  }
+
+  async removeExitFiles(opts: { keep: ReadonlySet<string>; olderThanMs: number }): Promise<void> {
+    const cutoff = this.now() - opts.olderThanMs;
+    for (const [id, e] of this.exits) if (!opts.keep.has(id) && e.at < cutoff) this.exits.delete(id);
+  }
+
+  async clearExit(id: string): Promise<void> {
+    this.exits.delete(id);
+  }
+
+  async oomKilled(id: string): Promise<boolean> {
+    return this.oom.has(id);
+  }
+
+  /** The next exit of the container is an OOM kill. */
+  markOomKilled(id: string): void {
+    this.oom.add(id);
+  }
+
+  async monitorAlive(id: string): Promise<boolean> {
+    return this.procs.get(id)?.monitor ?? false;
+  }
+
+  async known(): Promise<string[]> {
+    return [...this.procs.keys()];
+  }
+
+  async release(id: string): Promise<void> {
+    this.calls.push(`release ${id}`);
+    this.procs.delete(id);
+    this.mounted.delete(id);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.calls.push(`destroy ${id}`);
+    await this.release(id);
+    this.exits.delete(id);
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  // --- what tests do to the processes ----------------------------------------------------------
+
+  /** The process ends with `code`: the exit file is written and the exit command runs. */
+  exit(id: string, code: number): void {
+    const p = this.known_(id);
+    p.status = "stopped";
+    p.monitor = false;
+    this.exits.set(id, { code, at: this.now() });
+    const run = this.onExit(id).finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  /** The monitor dies without writing an exit file (conmon killed), and the process with it. */
+  killMonitor(id: string): void {
+    const p = this.known_(id);
+    p.status = "stopped";
+    p.monitor = false;
+  }
+
+  /** The process ignores TERM (and INT, QUIT, HUP), as a PID 1 without handlers does. */
+  ignoreTerm(id: string): void {
+    this.known_(id).ignoresTerm = true;
+  }
+
+  /** Waits for every exit command started so far (and those they lead to). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private known_(id: string): FakeProcess {
+    const p = this.procs.get(id);
+    if (!p) throw notFound(`container ${id} is not known to runc`);
+    return p;
+  }
+}
