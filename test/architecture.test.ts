@@ -225,3 +225,40 @@ test("the checker catches a disallowed import, a cycle and a host import in a pu
   assert.equal(moduleOf("runtime/spec/seccomp.ts"), "runtime/spec");
   assert.equal(moduleOf("runtime/driver.ts"), "runtime");
 });
+
+/**
+ * The runtime boundary: runc and conmon are launched only inside runtime/ (conmon.ts, runc.ts,
+ * exec-launch.ts, behind the Runtime interface of runtime.ts). containers/ sees only that
+ * interface; the concrete driver is named by the composition root (local/) and by build/, whose
+ * steps run on a driver of their own.
+ */
+test("runc and conmon launchers are reached only through the Runtime interface", () => {
+  const launchers = /(^|\/)runtime\/(conmon|runc|exec-launch|driver)\.js$/;
+  const allowed = new Set(["local", "build", "runtime"]);
+  const problems: string[] = [];
+  for (const file of listTs(srcRoot)) {
+    const rel = relative(srcRoot, file).split(sep).join("/");
+    if (rel.endsWith(".test.ts")) continue;
+    const mod = moduleOf(rel) ?? "";
+    for (const spec of importsOf(readFileSync(file, "utf8"))) {
+      if (!launchers.test(spec)) continue;
+      const driverOnly = spec.endsWith("/driver.js");
+      if (mod === "runtime" || (driverOnly && allowed.has(mod))) continue;
+      problems.push(`${rel} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+/** Child processes are started through sys/ (exec.ts, lock.ts); these modules predate the rule. */
+test("only sys/ spawns processes, apart from the listed older callers", () => {
+  const older = new Set(["network/dns.ts", "build/copy.ts", "diff/host-tools.ts"]);
+  const problems: string[] = [];
+  for (const file of listTs(srcRoot)) {
+    const rel = relative(srcRoot, file).split(sep).join("/");
+    if (rel.endsWith(".test.ts") || rel.startsWith("sys/") || older.has(rel)) continue;
+    if (importsOf(readFileSync(file, "utf8")).includes("node:child_process"))
+      problems.push(`${rel} imports node:child_process`);
+  }
+  assert.deepEqual(problems, []);
+});

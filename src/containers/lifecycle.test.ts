@@ -169,6 +169,22 @@ describe("container lifecycle on the fake runtime", () => {
     assert.equal(env.svc.meta.get(id)?.exitCode, 255);
   });
 
+  test("repair releases runtime state and mounts of containers that do not run", async () => {
+    const id = await create(env, "leaky");
+    await env.svc.start(id);
+    // A process that died between its runtime's start and the record's save leaves this.
+    env.svc.update(id, { status: "exited" });
+    assert.deepEqual(await env.runtime.known(), [id]);
+    await env.svc.recovery.repair();
+    assert.deepEqual(await env.runtime.known(), []);
+    assert.equal(env.runtime.isMounted(id), false);
+    // A running one is left alone.
+    const other = await create(env, "fine");
+    await env.svc.start(other);
+    await env.svc.recovery.repair();
+    assert.deepEqual(await env.runtime.known(), [other]);
+  });
+
   test("on-failure:2 restarts with back-off through the exit command, then stays exited", async () => {
     const id = await create(env, "flaky", {
       HostConfig: { RestartPolicy: { Name: "on-failure", MaximumRetryCount: 2 } },

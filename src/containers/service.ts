@@ -8,7 +8,6 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { lstat, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { availableParallelism, hostname as hostHostname } from "node:os";
 import { join } from "node:path";
@@ -40,7 +39,6 @@ import type {
   Filters,
   LogEntry,
   MountPoint,
-  Port,
   StartupReport,
 } from "../engine/types.js";
 import { matchLabels, parseTimestamp } from "../images/filters.js";
@@ -56,20 +54,16 @@ import { hostsFile, resolvConf } from "../network/hosts.js";
 import { type Attachment, isNetworkName, type NetworkService } from "../network/service.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
 import { CommandInvocationError } from "../runtime/errors.js";
-import { readLogs } from "../runtime/logs.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
-import { directorySize, type VolumeService } from "../volumes/service.js";
-import { emitContainerEvent, emitVolumeEvents, execDuration, signalNumber } from "./events.js";
-import { inspectHostConfig } from "./host-config.js";
+import type { VolumeService } from "../volumes/service.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
-import { parseSignal } from "./signals.js";
-import { containerStats, containerStatsStream, containerTop } from "./stats.js";
-import { containerState, rfc3339Nano, statusText, ZERO_TIME } from "./status.js";
-import { planUpdate, UpdateConflict, type UpdateHostFacts } from "./update.js";
+import { ContainerQueries } from "./queries.js";
+import { ContainerRecovery } from "./recovery.js";
+import { rfc3339Nano, ZERO_TIME } from "./status.js";
 
 /** How a container's process is described to the runtime: everything start needs beyond the record. */
 export interface StartContext {
@@ -92,6 +86,8 @@ export interface ContainerServiceDeps {
   readonly driver: Runtime;
   readonly network: NetworkService;
   readonly buildSpec: SpecBuilder;
+  /** A file under the runroot that says this boot's full repair was done (recovery.ts). */
+  readonly repairMarker?: string;
   /** `<runroot>/locks`: one cross-process lock per container (sys/lock). */
   readonly locks: LockDirApi;
   readonly now?: () => number;
@@ -116,15 +112,22 @@ export interface AttachedStart {
 
 export { CommandInvocationError, invocationError } from "../runtime/errors.js";
 
-const RUNNING_STATES = new Set(["running", "paused", "restarting"]);
+/** States in which a container has (or is about to have again) a process. */
+export const RUNNING_STATES: ReadonlySet<string> = new Set(["running", "paused", "restarting"]);
 
 export class ContainerService {
   readonly meta: ContainerMetadata;
-  private readonly now: () => number;
+  readonly now: () => number;
+  /** Everything a dead process leaves behind (recovery.ts). */
+  readonly recovery: ContainerRecovery;
+  /** list, filters, inspect, logs, top, stats: no lock (queries.ts). */
+  readonly queries: ContainerQueries;
 
   constructor(readonly deps: ContainerServiceDeps) {
     this.meta = new ContainerMetadata(deps.db);
     this.now = deps.now ?? Date.now;
+    this.recovery = new ContainerRecovery(this);
+    this.queries = new ContainerQueries(this);
   }
 
   private get driver(): Runtime {
@@ -187,52 +190,13 @@ export class ContainerService {
     return this.meta.get(id);
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Reconciling with the runtime
-
-  /**
-   * Brings records in line with reality: a process that exited while no berth process watched
-   * (conmon's exit file exists, or its conmon is gone) is recorded as exited; incomplete records
-   * left by a killed `create` are removed.
-   */
-  async reconcile(): Promise<void> {
-    const now = this.now();
-    // Only the states: whole records (their configurations decoded) just for those that need it.
-    const states = this.meta.states();
-    // Exit files of containers `--rm` removed, kept a while for a foreground `run` to read.
-    await this.driver.removeExitFiles({ keep: new Set(states.map((r) => r.id)), olderThanMs: 60_000 });
-    for (const s of states) {
-      if (s.incomplete) {
-        // A `create` in progress holds the lock; only a dead one's record is removed.
-        if (now - s.created > 60_000)
-          await this.deps.locks
-            .tryWith(s.id, async () => {
-              const cur = this.meta.get(s.id);
-              if (cur?.incomplete) await this.destroy(cur);
-            })
-            .catch(() => undefined);
-        continue;
-      }
-      if (!RUNNING_STATES.has(s.status)) continue;
-      const rec = this.meta.get(s.id);
-      if (rec) await this.observeExit(rec);
-    }
-    // Network attachments of containers that no longer run (a killed berth left them).
-    const running = new Set(
-      this.meta
-        .states()
-        .filter((r) => RUNNING_STATES.has(r.status))
-        .map((r) => r.id),
-    );
-    await this.deps.network.reconcile((id) => running.has(id));
-  }
-
   /**
    * What a daemon does when it starts (`berth serve`): repair what killed processes left, then
    * start the containers whose restart policy asks for it — `always`, and `unless-stopped` unless
    * a user stopped it — as dockerd does after a reboot.
    */
   async startByRestartPolicy(): Promise<StartupReport> {
+    await this.recovery.repair();
     await this.reconcile();
     const report: StartupReport = { started: [], failed: [] };
     for (const s of this.meta.states()) {
@@ -250,60 +214,41 @@ export class ContainerService {
     return report;
   }
 
-  /**
-   * Records the exit of a container whose process has ended; true when it had. Any process may
-   * notice an exit (ps, inspect, wait), but only a holder of the container's lock records it: when
-   * another process holds the lock (a verb in progress, or conmon's exit command), this one
-   * leaves it to that process and answers false.
-   */
-  private async observeExit(rec: ContainerRecord): Promise<boolean> {
-    if (!RUNNING_STATES.has(rec.status)) return true;
-    if (!(await this.exitOf(rec))) return false;
-    const r = await this.deps.locks.tryWith(rec.id, async () => {
-      const cur = this.meta.get(rec.id);
-      if (!cur || !RUNNING_STATES.has(cur.status)) return true;
-      // Again under the lock: a start may have replaced the process meanwhile.
-      const exit = await this.exitOf(cur);
-      if (!exit) return false;
-      const oomKilled = await this.driver.oomKilled(cur.id);
-      this.deps.db.write(() =>
-        this.meta.update(cur.id, {
-          status: "exited",
-          exitCode: exit.code,
-          pid: 0,
-          finishedAt: rfc3339Nano(exit.at),
-          oomKilled,
-        }),
-      );
-      await bestEffort(
-        `detaching the network of exited container ${cur.id}`,
-        this.deps.network.detach(cur.id),
-      );
-      await bestEffort(
-        `releasing the runtime state of exited container ${cur.id}`,
-        this.driver.release(cur.id),
-      );
-      return true;
-    });
-    return r.acquired ? r.value : false;
+  // ---------------------------------------------------------------------------------------------
+  // Reading and recovery live in queries.ts and recovery.ts; these are their entry points.
+
+  /** Cheap repair that every listing command runs first (recovery.ts has the policy). */
+  reconcile(): Promise<void> {
+    return this.recovery.reconcile();
   }
 
-  /** How a container's process ended, if the runtime says it has (undefined: it runs). */
-  private async exitOf(rec: ContainerRecord): Promise<{ code: number; at: number } | undefined> {
-    if (rec.status === "restarting") {
-      // The cleanup process that decided the restart owns the container during its back-off;
-      // only if it died (nothing started for longer than the longest back-off) is it exited.
-      const exit = await this.driver.exitStatus(rec.id);
-      if (!exit || this.now() - exit.at < 2 * 60_000 || (await this.driver.monitorAlive(rec.id)))
-        return undefined;
-    }
-    const exit = await this.driver.exitStatus(rec.id);
-    if (exit) return exit;
-    if (await this.driver.monitorAlive(rec.id)) return undefined;
-    const state = await this.driver.state(rec.id);
-    if (state && state.status !== "stopped") return undefined;
-    // conmon died without an exit file (killed): the process is gone too.
-    return { code: 255, at: this.now() };
+  private observeExit(rec: ContainerRecord): Promise<boolean> {
+    return this.recovery.observeExit(rec);
+  }
+
+  list(opts: ContainerListOptions = {}): Promise<ContainerSummary[]> {
+    return this.queries.list(opts);
+  }
+
+  inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
+    return this.queries.inspect(ref, opts);
+  }
+
+  logs(ref: string, opts: ContainerLogsOptions = {}): AsyncIterable<LogEntry> {
+    return this.queries.logs(ref, opts);
+  }
+
+  top(ref: string, psArgs: readonly string[] = []): Promise<ContainerTopResponse> {
+    return this.queries.top(ref, psArgs);
+  }
+
+  stats(ref: string): Promise<ContainerStatsResponse> {
+    return this.queries.stats(ref);
+  }
+
+  /** Bytes in the writable layer. */
+  sizeRw(id: string): Promise<number> {
+    return this.queries.sizeRw(id);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -954,7 +899,7 @@ export class ContainerService {
    * Deletes a container's runtime state, directory, record and (with `volumes`) anonymous volumes.
    * Under the container's lock.
    */
-  private async destroy(
+  async destroy(
     rec: ContainerRecord | undefined,
     opts: { volumes?: boolean; keepExitFile?: boolean } = {},
   ): Promise<void> {
@@ -1018,271 +963,6 @@ export class ContainerService {
     return { ContainersDeleted: deleted, SpaceReclaimed: space };
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Reading
-
-  async list(opts: ContainerListOptions = {}): Promise<ContainerSummary[]> {
-    await this.reconcile();
-    const now = this.now();
-    let recs = this.meta.list().filter((r) => !r.incomplete);
-    if (!opts.all && !(opts.limit !== undefined && opts.limit > 0))
-      recs = recs.filter((r) => RUNNING_STATES.has(r.status));
-    recs = await this.applyFilters(recs, opts.filters ?? {});
-    if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
-    const images = new Map<string, { size: number }>(
-      this.deps.images.meta.listImages().map((i) => [i.id, i]),
-    );
-    const out: ContainerSummary[] = [];
-    for (const r of recs) {
-      const args = processArgs(r.config);
-      const net = this.deps.network.networkSettings(r.id, RUNNING_STATES.has(r.status));
-      const s: ContainerSummary = {
-        Id: r.id,
-        Names: [`/${r.name}`],
-        Image: r.imageRef,
-        ImageID: r.imageId,
-        Command: args.join(" "),
-        Created: Math.floor(r.created / 1000),
-        // As Docker: a container that is not running shows no ports.
-        Ports: RUNNING_STATES.has(r.status) ? summaryPorts(r.config.ExposedPorts ?? {}, net.published) : [],
-        Labels: { ...r.labels },
-        State: r.status,
-        Status: statusText(r, now),
-        HostConfig: { NetworkMode: r.hostConfig.NetworkMode ?? "none" },
-        NetworkSettings: { Networks: net.networks },
-        Mounts: [...r.mounts],
-      };
-      if (opts.size) {
-        s.SizeRw = await this.sizeRw(r.id);
-        s.SizeRootFs = s.SizeRw + (images.get(r.imageId)?.size ?? 0);
-      }
-      out.push(s);
-    }
-    return out;
-  }
-
-  private async applyFilters(
-    recs: ContainerRecord[],
-    filters: Readonly<Record<string, readonly string[]>>,
-  ): Promise<ContainerRecord[]> {
-    const allowed = [
-      "ancestor",
-      "status",
-      "name",
-      "id",
-      "label",
-      "exited",
-      "before",
-      "since",
-      "volume",
-      "health",
-      "network",
-      "is-task",
-      "publish",
-      "expose",
-    ];
-    for (const k of Object.keys(filters))
-      if (!allowed.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
-    const statuses = filters.status ?? [];
-    for (const s of statuses) {
-      if (!["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(s)) {
-        throw invalidArgument(`invalid filter 'status=${s}'`);
-      }
-    }
-    let out = recs;
-    if (statuses.length) out = out.filter((r) => statuses.includes(r.status));
-    const names = filters.name ?? [];
-    if (names.length)
-      out = out.filter((r) => names.some((n) => new RegExp(n.replace(/^\//, "")).test(r.name)));
-    const ids = filters.id ?? [];
-    if (ids.length) out = out.filter((r) => ids.some((i) => r.id.startsWith(i)));
-    const labels = filters.label ?? [];
-    if (labels.length) {
-      out = out.filter((r) =>
-        labels.every((l) => {
-          const eq = l.indexOf("=");
-          return eq < 0 ? Object.hasOwn(r.labels, l) : r.labels[l.slice(0, eq)] === l.slice(eq + 1);
-        }),
-      );
-    }
-    const exited = (filters.exited ?? []).map((e) => {
-      if (!/^-?\d+$/.test(e)) throw invalidArgument(`invalid filter 'exited=${e}'`);
-      return Number(e);
-    });
-    if (exited.length) out = out.filter((r) => r.status === "exited" && exited.includes(r.exitCode));
-    const ancestors = filters.ancestor ?? [];
-    if (ancestors.length) {
-      const wanted = new Set<string>();
-      for (const a of ancestors) {
-        const img = this.deps.images.lookup(a)?.rec;
-        if (!img) continue;
-        wanted.add(img.id);
-        // …and every image built on top of it (Docker matches descendants too).
-        for (const d of this.descendants(img.id)) wanted.add(d);
-      }
-      out = out.filter((r) => wanted.has(r.imageId));
-    }
-    const before = filters.before ?? [];
-    for (const b of before) {
-      const ref = this.resolve(b);
-      out = out.filter((r) => r.created < ref.created);
-    }
-    const sinceF = filters.since ?? [];
-    for (const s of sinceF) {
-      const ref = this.resolve(s);
-      out = out.filter((r) => r.created > ref.created);
-    }
-    const networks = filters.network ?? [];
-    if (networks.length) {
-      out = out.filter((r) =>
-        this.deps.network.endpointsOf(r.id).some((e) => {
-          const n = this.deps.network.meta.getNetwork(e.networkId);
-          return !!n && networks.some((v) => v === n.name || n.id.startsWith(v));
-        }),
-      );
-    }
-    // publish=80[/tcp], expose=80[/tcp] (single ports).
-    const portKey = (v: string) => (v.includes("/") ? v : `${v}/tcp`);
-    const publish = (filters.publish ?? []).map(portKey);
-    if (publish.length) {
-      out = out.filter((r) =>
-        this.deps.network.meta.portsOf(r.id).some((p) => publish.includes(`${p.containerPort}/${p.proto}`)),
-      );
-    }
-    const expose = (filters.expose ?? []).map(portKey);
-    if (expose.length)
-      out = out.filter((r) => Object.keys(r.config.ExposedPorts ?? {}).some((k) => expose.includes(k)));
-    const vols = filters.volume ?? [];
-    if (vols.length) {
-      out = out.filter((r) =>
-        r.mounts.some(
-          (m) => vols.includes(m.Name ?? "") || vols.includes(m.Destination) || vols.includes(m.Source),
-        ),
-      );
-    }
-    return out;
-  }
-
-  private descendants(id: string): string[] {
-    const out: string[] = [];
-    const queue = [id];
-    while (queue.length > 0) {
-      const cur = queue.shift() as string;
-      for (const child of this.deps.images.meta.childrenOf(cur)) {
-        out.push(child);
-        queue.push(child);
-      }
-    }
-    return out;
-  }
-
-  /** Bytes in the writable layer. */
-  async sizeRw(id: string): Promise<number> {
-    return directorySize(this.driver.upper(id)).catch(() => 0);
-  }
-
-  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
-    const rec0 = this.resolve(ref);
-    await this.observeExit(rec0).catch(() => false);
-    const rec = this.resolve(rec0.id);
-    const args = processArgs(rec.config);
-    const image = this.deps.images.meta.getImage(rec.imageId);
-    const dir = this.driver.dir(rec.id);
-    const lower = [...this.layersOf(rec.id)].reverse().map((c) => this.deps.images.snapshots.fsPath(c));
-    const out: ContainerInspect = {
-      Id: rec.id,
-      Created: rfc3339Nano(rec.created),
-      Path: args[0] ?? "",
-      Args: args.slice(1),
-      State: containerState(rec),
-      Image: rec.imageId,
-      ResolvConfPath: join(dir, "resolv.conf"),
-      HostnamePath: join(dir, "hostname"),
-      HostsPath: join(dir, "hosts"),
-      LogPath: this.driver.logPath(rec.id),
-      Name: `/${rec.name}`,
-      RestartCount: rec.restartCount,
-      Driver: "overlay",
-      Platform: "linux",
-      MountLabel: "",
-      ProcessLabel: "",
-      AppArmorProfile: "",
-      ExecIDs: null,
-      HostConfig: inspectHostConfig(rec.hostConfig, { cgroupVersion: cgroupVersion() }),
-      GraphDriver: {
-        Name: "overlay",
-        Data: {
-          LowerDir: lower.join(":"),
-          MergedDir: this.driver.rootfs(rec.id),
-          UpperDir: this.driver.upper(rec.id),
-          WorkDir: join(dir, "work"),
-        },
-      },
-      Mounts: [...rec.mounts],
-      Config: { ...rec.config, Image: rec.imageRef },
-      NetworkSettings: this.inspectNetworkSettings(rec),
-    };
-    if (opts.size) {
-      out.SizeRw = await this.sizeRw(rec.id);
-      out.SizeRootFs = out.SizeRw + (image?.size ?? 0);
-    }
-    return out;
-  }
-
-  private inspectNetworkSettings(rec: ContainerRecord): ContainerInspect["NetworkSettings"] {
-    const running = RUNNING_STATES.has(rec.status);
-    const { networks, ports } = this.deps.network.networkSettings(rec.id, running);
-    const attached = running && this.deps.network.endpointsOf(rec.id).some((e) => e.state === "attached");
-    if (running) {
-      for (const k of Object.keys(rec.config.ExposedPorts ?? {})) if (!(k in ports)) ports[k] = null;
-    }
-    const bridge = networks.bridge;
-    return {
-      Bridge: "",
-      SandboxID: attached ? rec.id : "",
-      SandboxKey: attached ? this.deps.network.netnsPath(rec.id) : "",
-      Ports: ports,
-      HairpinMode: false,
-      LinkLocalIPv6Address: "",
-      LinkLocalIPv6PrefixLen: 0,
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: bridge?.EndpointID ?? "",
-      Gateway: bridge?.Gateway ?? "",
-      GlobalIPv6Address: "",
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: bridge?.IPAddress ?? "",
-      IPPrefixLen: bridge?.IPPrefixLen ?? 0,
-      IPv6Gateway: "",
-      MacAddress: bridge?.MacAddress ?? "",
-      Networks: networks,
-    };
-  }
-
-  /** The container's log records, stdout and stderr apart (following while it runs). */
-  async *logs(ref: string, opts: ContainerLogsOptions = {}): AsyncIterable<LogEntry> {
-    const rec = this.resolve(ref);
-    const wantOut = opts.stdout ?? true;
-    const wantErr = opts.stderr ?? true;
-    const done = async () => {
-      const cur = this.meta.get(rec.id);
-      if (!cur || !RUNNING_STATES.has(cur.status)) return true;
-      return this.observeExit(cur);
-    };
-    for await (const line of readLogs(this.driver.logPath(rec.id), {
-      ...(opts.since !== undefined ? { since: opts.since * 1000 } : {}),
-      ...(opts.until !== undefined ? { until: opts.until * 1000 } : {}),
-      ...(opts.tail !== undefined && opts.tail >= 0 ? { tail: opts.tail } : {}),
-      follow: opts.follow ?? false,
-      done,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    })) {
-      if ((line.stream === "stdout" && wantOut) || (line.stream === "stderr" && wantErr)) {
-        yield { stream: line.stream, data: line.data, time: line.time };
-      }
-    }
-  }
-
   /** Attaches to a running container's stdio. */
   async attach(ref: string, handlers: AttachHandlers): Promise<{ id: string; session: AttachedStart }> {
     const rec = this.resolve(ref);
@@ -1301,44 +981,6 @@ export class ContainerService {
     };
   }
 
-  async top(ref: string, psArgs: readonly string[] = []): Promise<ContainerTopResponse> {
-    const rec = this.resolve(ref);
-    await this.observeExit(rec);
-    const cur = this.resolve(rec.id);
-    if (cur.status !== "running" && cur.status !== "paused")
-      throw conflict(`container ${cur.id} is not running`);
-    const top = await containerTop(this.driver, cur.id, psArgs);
-    this.emit(cur, "top");
-    return top;
-  }
-
-  async stats(ref: string): Promise<ContainerStatsResponse> {
-    const rec = this.resolve(ref);
-    await this.observeExit(rec);
-    const cur = this.resolve(rec.id);
-    return containerStats(cgroupPathOf(cur.id), RUNNING_STATES.has(cur.status) ? cur.pid : 0);
-  }
-
-  /** Readings a second apart while the container runs (the API's `stream=true`). */
-  async *statsStream(
-    ref: string,
-    opts: { signal?: AbortSignal } = {},
-  ): AsyncIterable<ContainerStatsResponse> {
-    const rec = this.resolve(ref);
-    let pid = rec.pid;
-    yield* containerStatsStream(cgroupPathOf(rec.id), {
-      pid: () => pid,
-      running: async () => {
-        const cur = this.meta.get(rec.id);
-        if (!cur || !RUNNING_STATES.has(cur.status) || (await this.observeExit(cur).catch(() => false)))
-          return false;
-        pid = cur.pid;
-        return true;
-      },
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-  }
-
   /** The layers (chainIDs, bottom first) of a container's root filesystem, as recorded at create. */
   layersOf(id: string): Digest[] {
     return this.meta.layersOf(id).map((c) => parseDigest(c));
@@ -1352,58 +994,6 @@ export class ContainerService {
   update(id: string, change: ContainerStateUpdate): void {
     this.deps.db.write(() => this.meta.update(id, change));
   }
-}
-
-/** `ps`'s ports: published ones, then exposed ones that are not published (Docker's Port list). */
-function summaryPorts(
-  exposed: Readonly<Record<string, unknown>>,
-  published: ReadonlyArray<{ hostIp: string; hostPort: number; containerPort: number; proto: string }>,
-): Port[] {
-  const out: Port[] = [];
-  const seen = new Set<string>();
-  const proto = (p: string): Port["Type"] => (p === "udp" ? "udp" : p === "sctp" ? "sctp" : "tcp");
-  for (const p of published) {
-    seen.add(`${p.containerPort}/${p.proto}`);
-    out.push({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: proto(p.proto) });
-  }
-  for (const k of Object.keys(exposed)) {
-    const [port = "", pr = "tcp"] = k.split("/");
-    if (seen.has(`${port}/${pr}`) || !/^\d+$/.test(port)) continue;
-    out.push({ PrivatePort: Number(port), Type: proto(pr) });
-  }
-  return out;
-}
-
-/** What `update` needs to know of the host's cgroups (read once per process). */
-let updateFactsSeen: UpdateHostFacts | undefined;
-function updateHostFacts(): UpdateHostFacts {
-  if (updateFactsSeen) return updateFactsSeen;
-  const v2 = cgroupVersion() === 2;
-  const has = (p: string) => existsSync(`/sys/fs/cgroup/${p}`);
-  const read = (p: string) => {
-    try {
-      return readFileSync(`/sys/fs/cgroup/${p}`, "utf8").trim();
-    } catch {
-      return "";
-    }
-  };
-  updateFactsSeen = {
-    cpus: availableParallelism(),
-    mems: (v2 ? read("cpuset.mems.effective") : read("cpuset/cpuset.mems")) || "0",
-    swapLimit: v2 ? true : has("memory/memory.memsw.limit_in_bytes"),
-    blkioWeight: v2
-      ? read("cgroup.controllers").split(/\s+/).includes("io")
-      : has("blkio/blkio.weight") || has("blkio/blkio.bfq.weight"),
-    cpuRealtime: !v2 && has("cpu/cpu.rt_runtime_us"),
-  };
-  return updateFactsSeen;
-}
-
-let cgroupVersionSeen: 1 | 2 | undefined;
-/** The host's cgroup hierarchy: 2 when /sys/fs/cgroup is the unified one. */
-function cgroupVersion(): 1 | 2 {
-  cgroupVersionSeen ??= existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
-  return cgroupVersionSeen;
 }
 
 /** The cgroup berth puts a container in (relative to each hierarchy's root). */

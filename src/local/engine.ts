@@ -122,6 +122,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     driver,
     buildSpec: async (ctx) => buildSpecJson(ctx, await hostFacts()),
     locks: new LockDir(paths.locks),
+    repairMarker: `${opts.roots.runroot}/repaired`,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const execs = new ExecService({
