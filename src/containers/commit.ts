@@ -81,62 +81,71 @@ async function commitLocked(
     const parentLayers = await svc.deps.images.storedLayers(parent.id);
     await store.leaseLayers(parentLayers, lease);
 
-  const driver = svc.deps.driver;
-  const state = await driver.state(rec.id).catch(() => undefined);
-  const pause = opts.pause !== false && state?.status === "running";
-  if (pause) await driver.pause(rec.id);
-  let layer: IngestedLayer;
-  let entries = 0;
-  try {
-    const upper = driver.upper(rec.id);
-    const skip = await initStubs(upper);
-    const stream = joinTar((j) =>
-      j.addTar(createLayer(upper, opts.signal ? { signal: opts.signal } : {}), (h) => {
-        if (skip.has(entryPath(h))) return undefined;
-        entries++;
-        return h;
-      }),
-    );
-    const last = parentLayers[parentLayers.length - 1];
-    layer = await store.ingestLayer(stream, {
-      ...(last ? { parentChainId: last.chainId } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-  } finally {
-    if (pause) await bestEffort(`resuming container ${rec.id} after commit`, driver.resume(rec.id));
-  }
-  const empty = entries === 0;
-  const created = new Date(store.now()).toISOString();
-  const row: HistoryEntry = {
-    created,
-    created_by: (rec.config.Cmd ?? []).join(" "),
-    ...(opts.author ? { author: opts.author } : {}),
-    ...(opts.comment ? { comment: opts.comment } : {}),
-    ...(empty ? { empty_layer: true } : {}),
-  };
-  const layers = empty ? parentLayers : [...parentLayers, layer];
-  const imageConfig: ImageConfig = {
-    architecture: parentConfig.architecture,
-    ...(opts.author ? { author: opts.author } : {}),
-    ...(opts.comment ? { comment: opts.comment } : {}),
-    config,
-    created,
-    history: [...(parentConfig.history ?? []), row],
-    os: parentConfig.os,
-    rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
-    ...(parentConfig.variant ? { variant: parentConfig.variant } : {}),
-  };
-  try {
-    const result = await store.createImage({
-      config: imageConfig,
-      layers,
-      parentId: parent.id,
-      tags: tag ? [tag] : [],
-    });
-    if (empty) await store.discardLayers([layer]);
-    return { Id: result.id };
-  } catch (err) {
-    await store.discardLayers([layer]);
-    throw err;
-  }
+    const driver = svc.deps.driver;
+    const state = await driver.state(rec.id).catch(() => undefined);
+    const pause = opts.pause !== false && state?.status === "running";
+    if (pause) await driver.pause(rec.id);
+    let layer: IngestedLayer;
+    let entries = 0;
+    try {
+      const upper = driver.upper(rec.id);
+      const skip = await initStubs(upper);
+      const stream = joinTar((j) =>
+        j.addTar(createLayer(upper, opts.signal ? { signal: opts.signal } : {}), (h) => {
+          if (skip.has(entryPath(h))) return undefined;
+          entries++;
+          return h;
+        }),
+      );
+      const last = parentLayers[parentLayers.length - 1];
+      layer = await store.ingestLayer(stream, {
+        lease,
+        ...(last ? { parentChainId: last.chainId } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } finally {
+      if (pause) await bestEffort(`resuming container ${rec.id} after commit`, driver.resume(rec.id));
+    }
+    const empty = entries === 0;
+    const created = new Date(store.now()).toISOString();
+    const row: HistoryEntry = {
+      created,
+      created_by: (rec.config.Cmd ?? []).join(" "),
+      ...(opts.author ? { author: opts.author } : {}),
+      ...(opts.comment ? { comment: opts.comment } : {}),
+      ...(empty ? { empty_layer: true } : {}),
+    };
+    const layers = empty ? parentLayers : [...parentLayers, layer];
+    const imageConfig: ImageConfig = {
+      architecture: parentConfig.architecture,
+      ...(opts.author ? { author: opts.author } : {}),
+      ...(opts.comment ? { comment: opts.comment } : {}),
+      config,
+      created,
+      history: [...(parentConfig.history ?? []), row],
+      os: parentConfig.os,
+      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+      ...(parentConfig.variant ? { variant: parentConfig.variant } : {}),
+    };
+    try {
+      const result = await store.createImage({
+        config: imageConfig,
+        layers,
+        parentId: parent.id,
+        tags: tag ? [tag] : [],
+        lease,
+      });
+      if (empty) await store.discardLayers([layer], lease);
+      if (tag) store.emitImageEvent("tag", result.id, familiarString(tag), result.id);
+      svc.emit(rec, "commit", {
+        comment: opts.comment ?? "",
+        imageID: result.id,
+        imageRef: tag ? familiarString(tag) : "",
+      });
+      return { Id: result.id };
+    } catch (err) {
+      await store.discardLayers([layer], lease);
+      throw err;
+    }
+  });
 }

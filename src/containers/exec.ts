@@ -259,7 +259,15 @@ export class ExecService {
     const cleanup = () => this.removeSession(execId);
     const attach = !config.Detach && opts.attach ? opts.attach : undefined;
     try {
+      // Docker's actions name the command: `exec_start: sh -c true`.
+      const command = config.Cmd.join(" ");
       return await this.driver.launchExec({
+        started: () => {
+          this.deps.containers.emit(rec, `exec_create: ${command}`, { execID: execId });
+          this.deps.containers.emit(rec, `exec_start: ${command}`, { execID: execId });
+        },
+        died: (code) =>
+          this.deps.containers.emit(rec, "exec_die", { execID: execId, exitCode: String(code ?? -1) }),
         id,
         name: rec.name,
         execId,

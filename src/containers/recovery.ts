@@ -27,6 +27,7 @@ import { join } from "node:path";
 import { bestEffort } from "../base/log.js";
 import type { ContainerRecord } from "../metadata/containers.js";
 import { isMountPoint } from "../sys/mount.js";
+import { emitVolumeEvents, execDuration } from "./events.js";
 import { type ContainerService, RUNNING_STATES } from "./service.js";
 import { rfc3339Nano } from "./status.js";
 
@@ -105,15 +106,20 @@ export class ContainerRecovery {
       const exit = await this.exitOf(cur);
       if (!exit) return false;
       const oomKilled = await this.driver.oomKilled(cur.id);
-      this.deps.db.write(() =>
+      this.deps.db.write(() => {
         this.meta.update(cur.id, {
           status: "exited",
           exitCode: exit.code,
           pid: 0,
           finishedAt: rfc3339Nano(exit.at),
           oomKilled,
-        }),
-      );
+        });
+        if (oomKilled) this.svc.emit(cur, "oom");
+        this.svc.emit(cur, "die", {
+          exitCode: String(exit.code),
+          execDuration: execDuration(cur.startedAt, rfc3339Nano(exit.at)),
+        });
+      });
       await bestEffort(
         `detaching the network of exited container ${cur.id}`,
         this.deps.network.detach(cur.id),
@@ -122,6 +128,7 @@ export class ContainerRecovery {
         `releasing the runtime state of exited container ${cur.id}`,
         this.driver.release(cur.id),
       );
+      emitVolumeEvents(this.deps.images.events, cur, "unmount");
       return true;
     });
     return r.acquired ? r.value : false;

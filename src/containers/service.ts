@@ -58,6 +58,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
 import type { VolumeService } from "../volumes/service.js";
+import { emitContainerEvent, emitVolumeEvents, signalNumber } from "./events.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
@@ -132,6 +133,11 @@ export class ContainerService {
 
   private get driver(): Runtime {
     return this.deps.driver;
+  }
+
+  /** Records a container event (see containers/events.ts). */
+  emit(rec: ContainerRecord, action: string, extra: Readonly<Record<string, string>> = {}): void {
+    emitContainerEvent(this.deps.images.events, rec, action, extra);
   }
 
   /**
@@ -396,7 +402,11 @@ export class ContainerService {
             });
           }
         }
-        this.deps.db.write(() => this.meta.markComplete(id, mounts));
+        this.deps.db.write(() => {
+          this.meta.markComplete(id, mounts);
+          const done = this.meta.get(id);
+          if (done) this.emit(done, "create");
+        });
       } catch (err) {
         await bestEffort(`removing half-created container ${id}`, this.destroy(this.meta.get(id)));
         throw err;
@@ -725,6 +735,8 @@ export class ContainerService {
         throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
       }
       this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
+      // Recorded before the signal goes, so that it precedes the die its exit command records.
+      this.emit(cur, "kill", { signal: signalNumber(sig) });
       await this.driver.kill(cur.id, sig);
     });
   }
@@ -747,9 +759,14 @@ export class ContainerService {
     const timeout = opts.timeout ?? cur.config.StopTimeout ?? 10;
     const signal = normalizeSignal(opts.signal ?? cur.config.StopSignal ?? "TERM");
     if (timeout !== 0) {
+      this.emit(cur, "kill", { signal: signalNumber(signal) });
       await bestEffort(`sending ${signal} to container ${cur.id}`, this.driver.kill(cur.id, signal));
-      if (await this.waitExit(cur.id, timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000)) return;
+      if (await this.waitExit(cur.id, timeout < 0 ? Number.POSITIVE_INFINITY : timeout * 1000)) {
+        this.emit(cur, "stop");
+        return;
+      }
     }
+    this.emit(cur, "kill", { signal: signalNumber("KILL") });
     await bestEffort(`sending KILL to container ${cur.id}`, this.driver.kill(cur.id, "KILL", true));
     if (!(await this.waitExit(cur.id, 10_000)))
       throw internal(`container ${cur.id} did not stop after SIGKILL`);
@@ -774,6 +791,7 @@ export class ContainerService {
       await this.stopLocked(cur, opts);
       const stopped = this.resolve(cur.id);
       await this.startRecord(stopped, {});
+      this.emit(this.resolve(cur.id), "restart");
     });
   }
 
@@ -781,7 +799,10 @@ export class ContainerService {
     await this.locked(ref, async (rec) => {
       if (rec.status !== "running") throw conflict(`Container ${rec.id} is not running`);
       await this.driver.pause(rec.id);
-      this.deps.db.write(() => this.meta.update(rec.id, { status: "paused" }));
+      this.deps.db.write(() => {
+        this.meta.update(rec.id, { status: "paused" });
+        this.emit(rec, "pause");
+      });
     });
   }
 
@@ -789,7 +810,10 @@ export class ContainerService {
     await this.locked(ref, async (rec) => {
       if (rec.status !== "paused") throw conflict(`Container ${rec.id} is not paused`);
       await this.driver.resume(rec.id);
-      this.deps.db.write(() => this.meta.update(rec.id, { status: "running" }));
+      this.deps.db.write(() => {
+        this.meta.update(rec.id, { status: "running" });
+        this.emit(rec, "unpause");
+      });
     });
   }
 
@@ -837,7 +861,11 @@ export class ContainerService {
       if (name === rec.name)
         throw invalidArgument(`Renaming a container with the same name as its current name`);
       // Name uniqueness is the database's: one transaction checks and takes the name.
-      const ok = this.deps.db.write(() => this.meta.rename(rec.id, name));
+      const ok = this.deps.db.write(() => {
+        const renamed = this.meta.rename(rec.id, name);
+        if (renamed) this.emit({ ...rec, name }, "rename", { oldName: `/${rec.name}` });
+        return renamed;
+      });
       if (!ok) {
         const holder = this.meta.byName(name);
         throw conflict(
@@ -882,6 +910,7 @@ export class ContainerService {
       } else {
         if (cur.status === "paused")
           await bestEffort(`resuming paused container ${cur.id} to remove it`, this.driver.resume(cur.id));
+        this.emit(cur, "kill", { signal: signalNumber("KILL") });
         await bestEffort(
           `sending KILL to container ${cur.id} to remove it`,
           this.driver.kill(cur.id, "KILL", true),

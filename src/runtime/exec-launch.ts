@@ -44,6 +44,10 @@ export interface ExecLaunchOptions {
   readonly attach: AttachHandlers | undefined;
   /** Deletes the session's state once its exit code was read. */
   readonly cleanup: () => Promise<void>;
+  /** The process runs (exec_create, exec_start events). */
+  readonly started?: () => void;
+  /** The attached process ended with this code (exec_die event). */
+  readonly died?: (code: number | null) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,6 +185,7 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
     if (!first) throw conmonFailed();
     if (first.data < 0) throw execInvocationError(runcMessage(first.message ?? ""));
     const pid = first.data;
+    o.started?.();
     if (!attach) {
       closePipes();
       return undefined;
@@ -194,6 +199,7 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
       if (code === null || code < 0) code = await exitFileCode(dir, o.id);
       closePipes();
       await o.cleanup();
+      o.died?.(code);
       return { ID: o.execId, ContainerID: o.id, Running: false, ExitCode: code, Pid: pid };
     };
     return {
