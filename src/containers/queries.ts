@@ -22,7 +22,7 @@ import { directorySize } from "../volumes/service.js";
 import { inspectHostConfig } from "./host-config.js";
 import { processArgs } from "./merge.js";
 import { type ContainerService, cgroupPathOf, RUNNING_STATES } from "./service.js";
-import { containerStats, containerTop } from "./stats.js";
+import { containerStats, containerStatsStream, containerTop } from "./stats.js";
 import { containerState, rfc3339Nano, statusText } from "./status.js";
 
 export class ContainerQueries {
@@ -327,7 +327,28 @@ export class ContainerQueries {
   async stats(ref: string): Promise<ContainerStatsResponse> {
     const rec = this.resolve(ref);
     await this.observeExit(rec);
-    return containerStats(cgroupPathOf(rec.id));
+    const cur = this.resolve(rec.id);
+    return containerStats(cgroupPathOf(cur.id), RUNNING_STATES.has(cur.status) ? cur.pid : 0);
+  }
+
+  /** Readings a second apart while the container runs (the API's `stream=true`). */
+  async *statsStream(
+    ref: string,
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncIterable<ContainerStatsResponse> {
+    const rec = this.resolve(ref);
+    let pid = rec.pid;
+    yield* containerStatsStream(cgroupPathOf(rec.id), {
+      pid: () => pid,
+      running: async () => {
+        const cur = this.meta.get(rec.id);
+        if (!cur || !RUNNING_STATES.has(cur.status) || (await this.observeExit(cur).catch(() => false)))
+          return false;
+        pid = cur.pid;
+        return true;
+      },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 }
 
@@ -353,7 +374,7 @@ function summaryPorts(
 
 let cgroupVersionSeen: 1 | 2 | undefined;
 /** The host's cgroup hierarchy: 2 when /sys/fs/cgroup is the unified one. */
-function cgroupVersion(): 1 | 2 {
+export function cgroupVersion(): 1 | 2 {
   cgroupVersionSeen ??= existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
   return cgroupVersionSeen;
 }

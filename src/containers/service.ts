@@ -8,6 +8,7 @@
  */
 
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { lstat, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { availableParallelism, hostname as hostHostname } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,7 @@ import { hostsFile, resolvConf } from "../network/hosts.js";
 import { type Attachment, isNetworkName, type NetworkService } from "../network/service.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
 import { CommandInvocationError } from "../runtime/errors.js";
+import { RuncCommandError } from "../runtime/runc.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
@@ -62,9 +64,11 @@ import { emitContainerEvent, emitVolumeEvents, signalNumber } from "./events.js"
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
-import { ContainerQueries } from "./queries.js";
+import { ContainerQueries, cgroupVersion } from "./queries.js";
 import { ContainerRecovery } from "./recovery.js";
+import { parseSignal } from "./signals.js";
 import { rfc3339Nano, ZERO_TIME } from "./status.js";
+import { planUpdate, UpdateConflict, type UpdateHostFacts } from "./update.js";
 
 /** How a container's process is described to the runtime: everything start needs beyond the record. */
 export interface StartContext {
@@ -250,6 +254,10 @@ export class ContainerService {
 
   stats(ref: string): Promise<ContainerStatsResponse> {
     return this.queries.stats(ref);
+  }
+
+  statsStream(ref: string, opts: { signal?: AbortSignal } = {}): AsyncIterable<ContainerStatsResponse> {
+    return this.queries.statsStream(ref, opts);
   }
 
   /** Bytes in the writable layer. */
@@ -737,12 +745,21 @@ export class ContainerService {
       this.deps.db.write(() => this.meta.update(cur.id, { stoppedByUser: true }));
       // Recorded before the signal goes, so that it precedes the die its exit command records.
       this.emit(cur, "kill", { signal: signalNumber(sig) });
-      await this.driver.kill(cur.id, sig);
+      try {
+        await this.driver.kill(cur.id, sig);
+      } catch (err) {
+        // Gone meanwhile: Docker's answer for a container that is not running.
+        if (await this.observeExit(cur).catch(() => false))
+          throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
+        const why = err instanceof RuncCommandError ? err.runtimeMessage : errorMessage(err);
+        throw failedPrecondition(`Cannot kill container: ${ref}: ${why}`, err);
+      }
     });
   }
 
   /** Stops a running container: its stop signal, then SIGKILL after the timeout (seconds). */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    if (opts.signal !== undefined) normalizeSignal(opts.signal);
     await this.locked(ref, (cur) => this.stopLocked(cur, opts));
   }
 
@@ -840,7 +857,7 @@ export class ContainerService {
       const state = RUNNING_STATES.has(cur.status) ? await this.driver.state(cur.id) : undefined;
       if (plan.runcFlags.length > 0 && (state?.status === "running" || state?.status === "paused")) {
         try {
-          await this.driver.runc.update(cur.id, plan.runcFlags);
+          await this.driver.update(cur.id, plan.runcFlags);
         } catch (err) {
           const why = err instanceof RuncCommandError ? err.runtimeMessage : errorMessage(err);
           throw failedPrecondition(`Cannot update container ${cur.id}: ${why}`, err);
@@ -1023,6 +1040,31 @@ export class ContainerService {
   update(id: string, change: ContainerStateUpdate): void {
     this.deps.db.write(() => this.meta.update(id, change));
   }
+}
+
+/** What `update` needs to know of the host's cgroups (read once per process). */
+let updateFactsSeen: UpdateHostFacts | undefined;
+function updateHostFacts(): UpdateHostFacts {
+  if (updateFactsSeen) return updateFactsSeen;
+  const v2 = cgroupVersion() === 2;
+  const has = (p: string) => existsSync(`/sys/fs/cgroup/${p}`);
+  const read = (p: string) => {
+    try {
+      return readFileSync(`/sys/fs/cgroup/${p}`, "utf8").trim();
+    } catch {
+      return "";
+    }
+  };
+  updateFactsSeen = {
+    cpus: availableParallelism(),
+    mems: (v2 ? read("cpuset.mems.effective") : read("cpuset/cpuset.mems")) || "0",
+    swapLimit: v2 ? true : has("memory/memory.memsw.limit_in_bytes"),
+    blkioWeight: v2
+      ? read("cgroup.controllers").split(/\s+/).includes("io")
+      : has("blkio/blkio.weight") || has("blkio/blkio.bfq.weight"),
+    cpuRealtime: !v2 && has("cpu/cpu.rt_runtime_us"),
+  };
+  return updateFactsSeen;
 }
 
 /** The cgroup berth puts a container in (relative to each hierarchy's root). */

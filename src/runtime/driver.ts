@@ -242,6 +242,10 @@ export class RuntimeDriver implements Runtime {
     return this.runc.resume(id);
   }
 
+  update(id: string, flags: readonly string[]): Promise<void> {
+    return this.runc.update(id, flags);
+  }
+
   pids(id: string): Promise<number[]> {
     return this.runc.pids(id);
   }

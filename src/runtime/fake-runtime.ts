@@ -136,6 +136,11 @@ export class FakeRuntime implements Runtime {
     this.known_(id).status = "paused";
   }
 
+  async update(id: string, flags: readonly string[]): Promise<void> {
+    this.calls.push(`update ${id} ${flags.join(" ")}`);
+    this.known_(id);
+  }
+
   async resume(id: string): Promise<void> {
     this.calls.push(`resume ${id}`);
     this.known_(id).status = "running";

@@ -4,7 +4,7 @@
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { errorMessage, internal, notFound } from "../base/errors.js";
+import { BerthError, errorMessage, internal, notFound } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
 import { execProgram, launchProgram } from "../sys/exec.js";
 

@@ -67,6 +67,8 @@ export interface Runtime {
   /** Sends a signal to the container's init (with `all`, to every process in it). */
   kill(id: string, signal: string, all?: boolean): Promise<void>;
   pause(id: string): Promise<void>;
+  /** Changes a running container's resources (`runc update` flags: --memory, --cpu-shares, …). */
+  update(id: string, flags: readonly string[]): Promise<void>;
   resume(id: string): Promise<void>;
   /** PIDs of the container's processes (host PID namespace). */
   pids(id: string): Promise<number[]>;
