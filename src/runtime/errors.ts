@@ -34,3 +34,14 @@ export function execInvocationError(runcText: string): CommandInvocationError {
   const notFound = /executable file not found|no such file or directory/i.test(runcText);
   return new CommandInvocationError(msg, notFound ? 127 : 126);
 }
+
+/** A runc command failed; `runtimeMessage` is runc's own words, for the caller's message. */
+export class RuncCommandError extends BerthError {
+  constructor(
+    message: string,
+    readonly runtimeMessage: string,
+  ) {
+    super("Internal", message);
+    this.name = "RuncCommandError";
+  }
+}

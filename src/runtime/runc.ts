@@ -4,9 +4,12 @@
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { BerthError, errorMessage, internal, notFound } from "../base/errors.js";
+import { errorMessage, internal, notFound } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
 import { execProgram, launchProgram } from "../sys/exec.js";
+import { RuncCommandError } from "./errors.js";
+
+export { RuncCommandError } from "./errors.js";
 
 export const RUNC = "runc";
 
@@ -158,17 +161,6 @@ export interface RuncRunOptions {
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
-}
-
-/** A runc command failed; `runtimeMessage` is runc's own words, for the caller's message. */
-export class RuncCommandError extends BerthError {
-  constructor(
-    message: string,
-    readonly runtimeMessage: string,
-  ) {
-    super("Internal", message);
-    this.name = "RuncCommandError";
-  }
 }
 
 /** runc logs `time=… level=error msg="…"`; keep the message. */
