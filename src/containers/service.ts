@@ -747,8 +747,10 @@ export class ContainerService {
       try {
         await this.driver.kill(cur.id, sig);
       } catch (err) {
-        // Gone meanwhile: Docker's answer for a container that is not running.
-        if (await this.observeExit(cur).catch(() => false))
+        // Gone meanwhile (its process ended, conmon has not written the exit file yet): Docker's
+        // answer for a container that is not running.
+        const state = await this.driver.state(cur.id).catch(() => undefined);
+        if (!state || state.status === "stopped" || (await this.observeExit(cur).catch(() => false)))
           throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
         const why = err instanceof RuncCommandError ? err.runtimeMessage : errorMessage(err);
         throw failedPrecondition(`Cannot kill container: ${ref}: ${why}`, err);
