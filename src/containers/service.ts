@@ -1073,15 +1073,7 @@ export function cgroupPathOf(id: string): string {
   return `/berth/${id}`;
 }
 
-/** Linux signal names as Docker's signal.ParseSignal knows them (without SIG). */
-const SIGNAL_NAMES = new Set(
-  (
-    "ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT " +
-    "STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ"
-  ).split(" "),
-);
-
-/** "SIGTERM", "TERM", "15", "RTMIN+3" → what runc kill accepts ("TERM" or a number); else 400. */
+/** "SIGTERM", "TERM", "15" → the signal's number as runc kill takes it; Docker's error otherwise. */
 export function normalizeSignal(s: string): string {
   return String(parseSignal(s));
 }
