@@ -321,7 +321,9 @@ export class ContainerQueries {
     const cur = this.resolve(rec.id);
     if (cur.status !== "running" && cur.status !== "paused")
       throw conflict(`container ${cur.id} is not running`);
-    return containerTop(this.driver, cur.id, psArgs);
+    const top = await containerTop(this.driver, cur.id, psArgs);
+    this.svc.emit(cur, "top");
+    return top;
   }
 
   async stats(ref: string): Promise<ContainerStatsResponse> {
