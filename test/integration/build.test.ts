@@ -585,3 +585,26 @@ ENTRYPOINT ["/bin/sh", "-c"]
     assert.deepEqual(names, []);
   });
 });
+
+describe("a base image without PATH", () => {
+  test("ENV PATH=/x:$PATH expands with the default PATH, as BuildKit sets it", async () => {
+    // An image whose config has no Env at all: busybox's filesystem through export/import.
+    const id = (await s.ok(["create", "busybox", "true"])).stdout.trim();
+    const tar = join(s.dir, "nopath.tar");
+    await s.ok(["export", "-o", tar, id]);
+    await s.ok(["rm", id]);
+    await s.ok(["import", tar, "nopath:1"]);
+    const env = await s.ok(["image", "inspect", "--format", "{{json .Config.Env}}", "nopath:1"]);
+    assert.ok(!env.stdout.includes("PATH="), env.stdout);
+    const dir = await files(join(s.dir, "ctx-nopath"), {
+      Dockerfile: "FROM nopath:1\nENV PATH=/x:$PATH\nRUN echo ran > /ran\n",
+    });
+    await s.ok(["build", "-q", "-t", "withpath:1", dir]);
+    const built = await s.ok(["image", "inspect", "--format", "{{json .Config.Env}}", "withpath:1"]);
+    assert.deepEqual(JSON.parse(built.stdout), [
+      "PATH=/x:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    ]);
+    const r = await s.ok(["run", "--rm", "--network", "none", "withpath:1", "cat", "/ran"]);
+    assert.equal(r.stdout, "ran\n");
+  });
+});

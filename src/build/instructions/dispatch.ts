@@ -138,6 +138,11 @@ export function initialState(base: { config?: ContainerConfig; author?: string }
   const config: DraftConfig = base
     ? (structuredClone(base.config ?? {}) as DraftConfig)
     : { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: "/" };
+  // As BuildKit: a base image without PATH gets the default one in its config, so `ENV PATH=/x:$PATH`
+  // and RUN see it (and the built image keeps it).
+  if (base && !(config.Env ?? []).some((e) => e.startsWith("PATH="))) {
+    config.Env = [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`];
+  }
   // ONBUILD triggers run in this build; they do not carry over to the new image.
   delete config.OnBuild;
   return { config, author: base?.author, args: [], cmdSet: false };
