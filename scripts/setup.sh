@@ -17,7 +17,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   time                                        GNU time: peak RSS in `npm run bench`
 #   aardvark-dns iptables iproute2              container DNS on user networks, portmap/bridge rules, ip link
 #   bzip2 xz-utils                              ADD of .tar.bz2/.tar.xz archives in builds
-PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils)
+#   python3-docker python3-pytest               docker-py (5.0.3) driving berth serve in tests
+PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils python3-docker python3-pytest)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
