@@ -311,9 +311,11 @@ describe("interactive terminals, logs options and ps filters", () => {
     const first = await runProgram("script", ["-qec", `${cmd} run -it --name tty1 busybox sh`, "/dev/null"], {
       env: { ...store.env },
       input: "",
+      // The shell's prompt shows the session is attached (and the terminal raw, which it is
+      // before the container starts); the echo's result shows the shell read the line.
       stdinScript: [
-        [2000, "echo first-$((40+2))\n"],
-        [600, "\x10\x11"],
+        [/\/ # /, "echo first-$((40+2))\n"],
+        [/first-42/, "\x10\x11"],
       ],
     });
     assert.equal(first.code, 0, first.stdout);
@@ -321,7 +323,8 @@ describe("interactive terminals, logs options and ps filters", () => {
     assert.match((await store.ok(["ps", "--filter", "name=tty1", "--format", "{{.Status}}"])).stdout, /^Up /);
     const second = await runProgram("script", ["-qec", `${cmd} attach tty1`, "/dev/null"], {
       env: { ...store.env },
-      stdinScript: [[600, "echo again-$((1+1)); exit 4\n"]],
+      // attach prints nothing before the first key: the line waits in the terminal until read.
+      stdinScript: [[/(?:)/, "echo again-$((1+1)); exit 4\n"]],
     });
     assert.match(second.stdout, /again-2/);
     assert.equal(second.code, 4);

@@ -163,8 +163,8 @@ describe("the tutorial through the docker CLI and berth serve", {
     const line = `docker exec -it my-app-prod sh`;
     const typed = await runProgram("script", ["-qec", line, "/dev/null"], {
       stdinScript: [
-        [1500, "hostname; ls /app\r"],
-        [1000, "exit 3\r"],
+        [/# /, "hostname; ls /app\r"],
+        [/server\.js/, "exit 3\r"],
       ],
       env: { DOCKER_HOST: serve.host, DOCKER_CONFIG: serve.dockerConfig },
     });

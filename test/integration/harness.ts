@@ -22,8 +22,14 @@ export interface RunResult {
 
 export interface RunOptions {
   readonly input?: Buffer | string;
-  /** Writes to stdin over time ([delay ms, text]…), then closes it (for terminal sessions). */
-  readonly stdinScript?: ReadonlyArray<readonly [number, string]>;
+  /**
+   * A terminal dialogue: for each [pattern, text], waits until the output written since the
+   * previous step matches the pattern, then types the text. Stdin stays open until the program
+   * exits (an early EOF would end the session before it reacts); a step whose output never comes
+   * within `stepLimitMs` ends stdin so the program, and the test's assertion, can finish.
+   */
+  readonly stdinScript?: ReadonlyArray<readonly [RegExp, string]>;
+  readonly stepLimitMs?: number;
   readonly env?: Record<string, string>;
   readonly cwd?: string;
 }
@@ -38,11 +44,18 @@ export function runProgram(cmd: string, args: readonly string[], opts: RunOption
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
+    let outputChanged: () => void = () => undefined;
+    child.stdout.on("data", (c: Buffer) => {
+      out.push(c);
+      outputChanged();
+    });
     child.stderr.on("data", (c: Buffer) => err.push(c));
     child.on("error", rej);
     child.stdin.on("error", () => undefined);
+    let closed = false;
     child.on("close", (code) => {
+      closed = true;
+      outputChanged();
       const buf = Buffer.concat(out);
       res({
         code: code ?? -1,
@@ -52,14 +65,34 @@ export function runProgram(cmd: string, args: readonly string[], opts: RunOption
       });
     });
     if (opts.stdinScript) {
+      const limit = opts.stepLimitMs ?? 120_000;
       void (async () => {
-        for (const [delay, text] of opts.stdinScript ?? []) {
-          await new Promise((r) => setTimeout(r, delay));
+        let from = 0;
+        for (const [pattern, text] of opts.stdinScript ?? []) {
+          const seen = await new Promise<boolean>((r) => {
+            const timer = setTimeout(() => r(false), limit);
+            outputChanged = () => {
+              const since = Buffer.concat(out).subarray(from).toString("utf8");
+              const m = pattern.exec(since);
+              if (!m && !closed) return;
+              clearTimeout(timer);
+              outputChanged = () => undefined;
+              if (m) from += Buffer.byteLength(since.slice(0, m.index + m[0].length));
+              r(m !== null);
+            };
+            outputChanged();
+          });
+          if (closed) return;
+          if (!seen) {
+            child.stdin.end();
+            return;
+          }
           child.stdin.write(text);
         }
-        // Keep stdin open a little so the session is not ended by EOF before it reacts.
-        await new Promise((r) => setTimeout(r, 1500));
-        child.stdin.end();
+        if (!closed) {
+          const timer = setTimeout(() => child.stdin.end(), limit);
+          child.once("close", () => clearTimeout(timer));
+        }
       })();
     } else child.stdin.end(opts.input ?? "");
   });
