@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { conflict, invalidArgument } from "../base/errors.js";
+import { conflict, invalidArgument, notImplemented } from "../base/errors.js";
 import type {
   ContainerInspect,
   ContainerListOptions,
@@ -294,6 +294,9 @@ export class ContainerQueries {
   /** The container's log records, stdout and stderr apart (following while it runs). */
   async *logs(ref: string, opts: ContainerLogsOptions = {}): AsyncIterable<LogEntry> {
     const rec = this.resolve(ref);
+    if (rec.hostConfig.LogConfig?.Type === "none") {
+      throw notImplemented("configured logging driver does not support reading");
+    }
     const wantOut = opts.stdout ?? true;
     const wantErr = opts.stderr ?? true;
     const done = async () => {

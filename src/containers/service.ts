@@ -60,6 +60,7 @@ import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
 import type { VolumeService } from "../volumes/service.js";
 import { emitContainerEvent, emitVolumeEvents, signalNumber } from "./events.js";
+import { conmonLogSettings, resolveLogConfig } from "./log-config.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
@@ -278,6 +279,7 @@ export class ContainerService {
         `Invalid container name (${opts.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
       );
     }
+    const logConfig = resolveLogConfig(hostConfig.LogConfig);
     const image = this.deps.images.resolve(config.Image);
     const imageConfig = (await this.deps.images.config(image.id)).config ?? {};
     if (config.StopSignal) parseSignal(config.StopSignal);
@@ -314,7 +316,7 @@ export class ContainerService {
         if (joined.config.Domainname) merged.Domainname = joined.config.Domainname;
       }
       merged.Hostname ||= network === "host" ? hostHostname() : id.slice(0, 12);
-      const finalHost = { ...hostConfig, NetworkMode: network };
+      const finalHost = { ...hostConfig, NetworkMode: network, LogConfig: logConfig };
       let name = opts.name?.replace(/^\//, "");
       const created = this.now();
       for (let attempt = 0; ; attempt++) {
@@ -484,6 +486,7 @@ export class ContainerService {
         // As Docker: a TTY's stdin is never closed by a client going away (detach keys, then
         // attach again); without one, StdinOnce closes it when the attached client ends.
         leaveStdinOpen: terminal || !rec.config.StdinOnce,
+        ...logSettings(rec.hostConfig.LogConfig),
       });
       let attached: AttachedStart | undefined;
       if (opts.attach) {
@@ -1089,4 +1092,13 @@ async function refuseSymlinkedSystemPaths(rootfs: string): Promise<void> {
     }
     if (isLink) throw failedPrecondition(`refusing to start a container whose image has /${p} as a symlink`);
   }
+}
+
+/** conmon's log settings for a container: none writes nothing; k8s-file starts afresh at max-size. */
+function logSettings(cfg: { Type: string; Config: Record<string, string> } | undefined): {
+  log: boolean;
+  logSizeMax?: number;
+} {
+  const s = conmonLogSettings(cfg);
+  return s.sizeMax === undefined ? { log: s.log } : { log: s.log, logSizeMax: s.sizeMax };
 }

@@ -25,6 +25,8 @@ export interface ConmonOptions {
   readonly runc?: string;
   /** The k8s-file log; undefined for no log (an exec session's output goes to its attach socket). */
   readonly logPath: string | undefined;
+  /** Bytes at which conmon starts the log file afresh (--log-size-max). */
+  readonly logSizeMax?: number;
   readonly exitDir: string;
   readonly socketDir: string;
   readonly containerPidFile: string;
@@ -85,6 +87,8 @@ export function conmonArgs(o: ConmonOptions): string[] {
     "--persist-dir",
     o.bundle,
   ];
+  if (o.logPath !== undefined && o.logSizeMax !== undefined)
+    args.push("--log-size-max", String(o.logSizeMax));
   if (o.exec) args.push("-e", "--exec-process-spec", o.exec.processSpec);
   if (o.terminal) args.push("-t");
   if (o.stdin) args.push("-i");

@@ -37,6 +37,10 @@ export interface CreateProcessOptions {
   readonly stdin: boolean;
   /** Keep the container's stdin open when an attached client goes away (Docker: a TTY, or no StdinOnce). */
   readonly leaveStdinOpen?: boolean;
+  /** Whether conmon writes the container's log (false for the `none` driver). */
+  readonly log?: boolean;
+  /** conmon starts the log afresh when a write would take it past this many bytes. */
+  readonly logSizeMax?: number;
   readonly signal?: AbortSignal;
 }
 

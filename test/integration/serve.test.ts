@@ -146,7 +146,7 @@ describe("berth serve", () => {
         ],
         [
           '{"Image": "busybox", "HostConfig": {"LogConfig": {"Type": "syslog"}}}',
-          /LogConfig\.Type "syslog" is not supported/,
+          /log driver "syslog" is not supported/,
         ],
         ["[1, 2]", /must be an object/],
       ];

@@ -139,10 +139,6 @@ export function decodeHostConfig(h: Fields): HostConfig {
   refuseUnlessOneOf(h, "UsernsMode", ["", "host"]);
   refuseUnlessOneOf(h, "Isolation", ["", "default"]);
   const log = h.object("LogConfig");
-  if (log) {
-    refuseUnlessOneOf(log, "Type", ["", "k8s-file"]);
-    refuseUnlessZero(log, ["Config"]);
-  }
   const restart = h.object("RestartPolicy");
   const ulimits = h.objects("Ulimits");
   const out: HostConfig = defined({
@@ -170,6 +166,7 @@ export function decodeHostConfig(h: Fields): HostConfig {
     Binds: h.strings("Binds"),
     NetworkMode: h.string("NetworkMode"),
     PortBindings: portBindings(h.object("PortBindings")),
+    LogConfig: log ? { Type: log.string("Type") ?? "", Config: log.stringMap("Config") ?? {} } : undefined,
     RestartPolicy: restart
       ? defined({ Name: restart.string("Name") ?? "", MaximumRetryCount: restart.int("MaximumRetryCount") })
       : undefined,

@@ -300,7 +300,7 @@ export function createRequest(
     Ulimits: flags.list("ulimit").map(parseUlimit),
     Init: flags.bool("init") ? true : null,
     RestartPolicy: parseRestart(flags.string("restart") ?? "no"),
-    LogConfig: { Type: flags.string("log-driver") ?? "k8s-file", Config: {} },
+    LogConfig: { Type: flags.string("log-driver") ?? "", Config: parseLogOpts(flags.list("log-opt")) },
   };
   const tmpfs: Record<string, string> = {};
   for (const t of flags.list("tmpfs")) {
@@ -394,4 +394,15 @@ export function createRequest(
   if (stopSignal !== undefined) req.StopSignal = stopSignal;
   if (stopTimeout !== undefined) req.StopTimeout = stopTimeout;
   return req;
+}
+
+/** `--log-opt key=value` pairs, as Docker parses them (a pair without `=` is refused). */
+function parseLogOpts(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw invalidArgument(`invalid key value pair format in log options: ${kv}`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
 }
