@@ -48,7 +48,8 @@ export const MODULES: Readonly<Record<string, ModuleRule>> = {
   api: { imports: ["engine", "oci", ...LOW] },
   client: { imports: ["engine", "oci", ...LOW] },
   "cli/format": { imports: ["engine", "oci", ...LOW], pure: true },
-  cli: { imports: ["cli/format", "engine", "oci", "config", ...SYS] },
+  kube: { imports: ["engine", "oci", ...LOW], pure: true },
+  cli: { imports: ["cli/format", "kube", "engine", "oci", "config", ...SYS] },
   bin: { imports: ["cli", "cli/format", "local", "client", "api", "engine", "oci", "config", ...SYS] },
 };
 

@@ -7,6 +7,7 @@ import { eventsCommands } from "./events.js";
 import { execCommand } from "./exec.js";
 import { imageCommands } from "./images.js";
 import { inspectCommand } from "./inspect.js";
+import { kubeCommands } from "./kube.js";
 import { networkCommands } from "./networks.js";
 import { registryCommands } from "./registry.js";
 import { serveCommand } from "./serve.js";
@@ -28,4 +29,5 @@ export const commands: readonly Command[] = [
   ...registryCommands,
   ...buildCommands,
   serveCommand,
+  ...kubeCommands,
 ];
