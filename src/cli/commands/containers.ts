@@ -27,6 +27,14 @@ import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { proxySignals, type SignalProxy } from "../signal-proxy.js";
 import { forEachName } from "./each.js";
+import {
+  hintsEnabled,
+  measureRemoval,
+  measureStopped,
+  prunedLosses,
+  pruneSummary,
+  removalHint,
+} from "./hints.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
 import { inspectEach } from "./inspect-each.js";
 import { pullMissingImage } from "./registry.js";
@@ -344,17 +352,21 @@ const startCommand: Command = {
 function perContainer(
   spec: Omit<Command, "run" | "args"> & {
     act: (engine: Engine, name: string, flags: Flags) => Promise<void>;
+    /** Measures before the act; what it returns runs (on stderr) after the act succeeded. */
+    hint?: (ctx: CommandContext, engine: Engine, name: string, flags: Flags) => Promise<() => Promise<void>>;
   },
 ): Command {
-  const { act, ...command } = spec;
+  const { act, hint, ...command } = spec;
   return {
     ...command,
     args: atLeast(1),
     async run(ctx, flags, args) {
       const engine = await ctx.engine();
       return forEachName(ctx, args, async (name) => {
+        const after = hint ? await hint(ctx, engine, name, flags) : undefined;
         await act(engine, name, flags);
         ctx.io.stdout.write(`${name}\n`);
+        await after?.();
       });
     },
   };
@@ -450,6 +462,16 @@ const rmCommand = perContainer({
   ],
   act: (engine, name, flags) =>
     engine.containerRemove(name, { force: flags.bool("force"), volumes: flags.bool("volumes") }),
+  hint: async (ctx, engine, name, flags) => {
+    if (!hintsEnabled(ctx.io.env)) return async () => undefined;
+    const loss = await measureRemoval(engine, name);
+    return async () => {
+      if (loss)
+        ctx.io.stderr.write(
+          removalHint(loss, { program: ctx.program, volumesRemoved: flags.bool("volumes") }),
+        );
+    };
+  },
 });
 
 const pauseCommand = perContainer({
@@ -707,10 +729,13 @@ const pruneCommand: Command = {
       );
       if (!/^y(es)?$/i.test(await readAnswer(ctx.io.stdin))) return 0;
     }
-    const r = await (await ctx.engine()).containerPrune({ filters });
+    const engine = await ctx.engine();
+    const before = hintsEnabled(ctx.io.env) ? await measureStopped(engine) : new Map();
+    const r = await engine.containerPrune({ filters });
     if (r.ContainersDeleted.length > 0)
       ctx.io.stdout.write(`Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n\n`);
     ctx.io.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    ctx.io.stderr.write(pruneSummary(prunedLosses(before, r.ContainersDeleted), ctx.program));
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
-import { invalidArgument } from "../../base/errors.js";
+import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { HistoryResponseItem, ImageArchiveFormat, ImageSummary } from "../../engine/types.js";
 import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
 import {
@@ -22,6 +22,7 @@ import {
   writeOutputFile,
 } from "../io-helpers.js";
 import { forEachName } from "./each.js";
+import { hintsEnabled, imageUsers, rmiForcedHint, rmiRefusalHint } from "./hints.js";
 import { inspectEach } from "./inspect-each.js";
 
 const NONE = "<none>";
@@ -295,16 +296,32 @@ const rmiCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
-    return forEachName(ctx, args, async (name) => {
-      const items = await engine.imageRemove(name, {
-        force: flags.bool("force"),
-        noprune: flags.bool("no-prune"),
-      });
+    const hints = hintsEnabled(ctx.io.env);
+    let refusal = "";
+    const code = await forEachName(ctx, args, async (name) => {
+      ctx.io.stderr.write(refusal);
+      refusal = "";
+      const force = flags.bool("force");
+      const users = hints && force ? await imageUsers(engine, name) : [];
+      let items: Awaited<ReturnType<typeof engine.imageRemove>>;
+      try {
+        items = await engine.imageRemove(name, { force, noprune: flags.bool("no-prune") });
+      } catch (err) {
+        // Said after the daemon's error line, which forEachName writes.
+        if (hints && isBerthError(err, "Conflict"))
+          refusal = rmiRefusalHint(name, await imageUsers(engine, name), ctx.program);
+        throw err;
+      }
       for (const i of items) {
         if (i.Untagged) ctx.io.stdout.write(`Untagged: ${i.Untagged}\n`);
         if (i.Deleted) ctx.io.stdout.write(`Deleted: ${i.Deleted}\n`);
       }
+      const first = users[0];
+      if (first && !items.some((i) => i.Deleted === first.ImageID))
+        ctx.io.stderr.write(rmiForcedHint(first.ImageID, users, ctx.program));
     });
+    ctx.io.stderr.write(refusal);
+    return code;
   },
 };
 

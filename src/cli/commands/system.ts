@@ -11,6 +11,7 @@ import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { formatBuildPrune } from "./build.js";
 import { containerRow } from "./containers.js";
+import { hintsEnabled, measureStopped, prunedLosses, pruneSummary } from "./hints.js";
 import { createdSince, imageRows } from "./images.js";
 
 export const API_VERSION = "1.47";
@@ -393,10 +394,12 @@ const systemPruneCommand: Command = {
     }
     const engine = await ctx.engine();
     let reclaimed = 0;
+    const before = hintsEnabled(ctx.io.env) ? await measureStopped(engine) : new Map();
     const c = await engine.containerPrune({ filters });
     reclaimed += c.SpaceReclaimed;
     if (c.ContainersDeleted.length > 0)
       ctx.io.stdout.write(`Deleted Containers:\n${c.ContainersDeleted.join("\n")}\n\n`);
+    const lost = prunedLosses(before, c.ContainersDeleted);
     const n = await engine.networkPrune({ filters });
     if (n.NetworksDeleted.length > 0)
       ctx.io.stdout.write(`Deleted Networks:\n${n.NetworksDeleted.join("\n")}\n\n`);
@@ -420,6 +423,7 @@ const systemPruneCommand: Command = {
     reclaimed += b.SpaceReclaimed;
     ctx.io.stdout.write(formatBuildPrune(b.CachesDeleted));
     ctx.io.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    ctx.io.stderr.write(pruneSummary(lost, ctx.program, { volumesRemoved: withVolumes }));
     return 0;
   },
 };
