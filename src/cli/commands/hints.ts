@@ -79,9 +79,10 @@ export async function measureRemoval(engine: Engine, ref: string): Promise<Remov
         anonymousVolumes.push({ name: m.Name, destination: m.Destination });
     }
     return { name: info.Name.replace(/^\//, ""), paths, bytes, anonymousVolumes };
-  } catch (err) {
-    if (isBerthError(err)) return undefined;
-    throw err;
+  } catch {
+    // A note must never fail the removal: a container removed or changing under a racing
+    // process (its layer vanishing mid-walk) just gets no note.
+    return undefined;
   }
 }
 
