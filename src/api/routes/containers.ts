@@ -182,6 +182,8 @@ async function wait(ctx: RequestContext): Promise<void> {
   if (!["not-running", "next-exit", "removed"].includes(condition)) {
     throw invalidArgument(`invalid condition: "${condition}"`);
   }
+  // Events from here on tell the exit code of a run that ended, and was removed, between polls.
+  const since = Date.now() / 1000;
   const first = await ctx.engine.containerInspect(id);
   const full = first.Id;
   ctx.res.writeHead(200, { "Content-Type": "application/json" });
@@ -202,7 +204,14 @@ async function wait(ctx: RequestContext): Promise<void> {
         await sleep(POLL_MS, signal);
       }
     }
-    answer = await ctx.engine.containerWait(full, { signal });
+    answer = await ctx.engine.containerWait(full, { signal }).catch(async (err: unknown) => {
+      if (condition !== "removed" || !isBerthError(err, "NotFound")) throw err;
+      // Gone before we could wait (an auto-removed container that ran between two polls): its
+      // exit code is in its last die event.
+      const code = await lastExitCode(ctx, full, since);
+      if (code === undefined) throw err;
+      return { StatusCode: code };
+    });
     if (condition === "removed") {
       for (;;) {
         if (signal.aborted) return void ctx.res.destroy();
@@ -223,6 +232,22 @@ async function wait(ctx: RequestContext): Promise<void> {
     answer = { StatusCode: -1, Error: { Message: err instanceof Error ? err.message : String(err) } };
   }
   ctx.res.end(JSON.stringify({ StatusCode: answer.StatusCode, Error: answer.Error ?? null }));
+}
+
+/** The exit code in the newest die event of a container since `since` (Unix seconds). */
+async function lastExitCode(ctx: RequestContext, id: string, since: number): Promise<number | undefined> {
+  let code: number | undefined;
+  const events = ctx.engine.events({
+    since,
+    until: Date.now() / 1000,
+    filters: { container: [id], event: ["die"] },
+    signal: ctx.signal,
+  });
+  for await (const e of events) {
+    const text = e.Actor.Attributes?.exitCode;
+    if (text !== undefined && /^-?\d+$/.test(text)) code = Number(text);
+  }
+  return code;
 }
 
 /**
