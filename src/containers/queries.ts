@@ -173,17 +173,34 @@ export class ContainerQueries {
         }),
       );
     }
-    // publish=80[/tcp], expose=80[/tcp] (single ports).
-    const portKey = (v: string) => (v.includes("/") ? v : `${v}/tcp`);
-    const publish = (filters.publish ?? []).map(portKey);
+    // publish= matches a host port a running container publishes, expose= a container port it
+    // exposes or publishes (Docker's PublicPort and PrivatePort): `PORT[/PROTO]` or
+    // `FROM-TO[/PROTO]`, tcp when no protocol is given.
+    const publish = (filters.publish ?? []).map((v) => portFilter("publish", v));
     if (publish.length) {
       out = out.filter((r) =>
-        this.deps.network.meta.portsOf(r.id).some((p) => publish.includes(`${p.containerPort}/${p.proto}`)),
+        this.deps.network.meta.portsOf(r.id).some((p) => publish.some((f) => f(p.hostPort, p.proto))),
       );
     }
-    const expose = (filters.expose ?? []).map(portKey);
-    if (expose.length)
-      out = out.filter((r) => Object.keys(r.config.ExposedPorts ?? {}).some((k) => expose.includes(k)));
+    const expose = (filters.expose ?? []).map((v) => portFilter("expose", v));
+    if (expose.length) {
+      out = out.filter((r) => {
+        const ports = [
+          ...Object.keys(r.config.ExposedPorts ?? {}).map((k) => {
+            const [n, proto = "tcp"] = k.split("/");
+            return { port: Number(n), proto };
+          }),
+          ...this.deps.network.meta.portsOf(r.id).map((p) => ({ port: p.containerPort, proto: p.proto })),
+        ];
+        return ports.some((p) => expose.some((f) => f(p.port, p.proto)));
+      });
+    }
+    // health=: berth runs no healthchecks yet, so every container's health is "none".
+    const health = filters.health ?? [];
+    for (const h of health)
+      if (!["starting", "healthy", "unhealthy", "none"].includes(h))
+        throw invalidArgument(`Unrecognised filter value for health: ${h}`);
+    if (health.length && !health.includes("none")) out = [];
     const vols = filters.volume ?? [];
     if (vols.length) {
       out = out.filter((r) =>
@@ -382,4 +399,16 @@ let cgroupVersionSeen: 1 | 2 | undefined;
 export function cgroupVersion(): 1 | 2 {
   cgroupVersionSeen ??= existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
   return cgroupVersionSeen;
+}
+
+/** A `publish`/`expose` filter value as Docker reads it: `PORT[/PROTO]` or `FROM-TO[/PROTO]`. */
+function portFilter(key: string, value: string): (port: number, proto: string) => boolean {
+  if (value.includes(":")) throw invalidArgument(`filter for '${key}' should not contain ':': ${value}`);
+  const [range = "", proto = "tcp"] = value.split("/");
+  const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+  const from = Number(m?.[1]);
+  const to = m?.[2] !== undefined ? Number(m[2]) : from;
+  if (!m || from < 1 || to > 65535 || to < from)
+    throw invalidArgument(`invalid port range for '${key}': ${value}`);
+  return (port, p) => port >= from && port <= to && p === proto.toLowerCase();
 }

@@ -1,7 +1,7 @@
 /** Container commands: run, create, start, stop, restart, kill, rm, ps, logs, wait, pause, rename, prune, inspect. */
 import { existsSync, writeFileSync } from "node:fs";
 import { sleep } from "../../base/async.js";
-import { BerthError, errorMessage, isBerthError } from "../../base/errors.js";
+import { BerthError, errorMessage, invalidArgument, isBerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import type {
   AttachHandlers,
@@ -354,20 +354,28 @@ function perContainer(
     act: (engine: Engine, name: string, flags: Flags) => Promise<void>;
     /** Measures before the act; what it returns runs (on stderr) after the act succeeded. */
     hint?: (ctx: CommandContext, engine: Engine, name: string, flags: Flags) => Promise<() => Promise<void>>;
+    /** Whether a missing container is skipped silently (`rm -f`). */
+    missingOk?: (flags: Flags) => boolean;
   },
 ): Command {
-  const { act, hint, ...command } = spec;
+  const { act, hint, missingOk, ...command } = spec;
   return {
     ...command,
     args: atLeast(1),
     async run(ctx, flags, args) {
       const engine = await ctx.engine();
-      return forEachName(ctx, args, async (name) => {
-        const after = hint ? await hint(ctx, engine, name, flags) : undefined;
-        await act(engine, name, flags);
-        ctx.io.stdout.write(`${name}\n`);
-        await after?.();
-      });
+      return forEachName(
+        ctx,
+        args,
+        async (name) => {
+          const after = hint ? await hint(ctx, engine, name, flags) : undefined;
+          await act(engine, name, flags);
+          ctx.io.stdout.write(`${name}
+`);
+          await after?.();
+        },
+        { missingOk: missingOk?.(flags) ?? false },
+      );
     },
   };
 }
@@ -460,8 +468,12 @@ const rmCommand = perContainer({
       description: "Remove anonymous volumes associated with the container",
     },
   ],
-  act: (engine, name, flags) =>
-    engine.containerRemove(name, { force: flags.bool("force"), volumes: flags.bool("volumes") }),
+  act: (engine, name, flags) => {
+    if (flags.bool("link"))
+      throw invalidArgument("--link is not supported: berth has no legacy container links");
+    return engine.containerRemove(name, { force: flags.bool("force"), volumes: flags.bool("volumes") });
+  },
+  missingOk: (flags) => flags.bool("force"),
   hint: async (ctx, engine, name, flags) => {
     if (!hintsEnabled(ctx.io.env)) return async () => undefined;
     const loss = await measureRemoval(engine, name);

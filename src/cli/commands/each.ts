@@ -5,12 +5,14 @@ import type { CommandContext } from "../command.js";
 /**
  * Runs `fn` for each name in turn. A failure is printed as Docker's CLI prints the daemon's
  * answer (`Error response from daemon: …`) and the rest still run; the status is 1 if any
- * failed. Internal errors (bugs) and non-berth errors end the command.
+ * failed. Internal errors (bugs) and non-berth errors end the command. With `missingOk`, a name
+ * that does not exist is skipped silently.
  */
 export async function forEachName(
   ctx: CommandContext,
   names: readonly string[],
   fn: (name: string) => Promise<void>,
+  opts: { readonly missingOk?: boolean } = {},
 ): Promise<number> {
   let failed = false;
   for (const name of names) {
@@ -18,6 +20,9 @@ export async function forEachName(
       await fn(name);
     } catch (err) {
       if (!isBerthError(err) || err.kind === "Internal") throw err;
+      // `rm -f`/`rmi -f` of what is not there: nothing to do, as Docker's CLI (scripts under
+      // `set -e` rely on it).
+      if (opts.missingOk && err.kind === "NotFound") continue;
       failed = true;
       ctx.io.stderr.write(`Error response from daemon: ${err.message}\n`);
     }

@@ -298,28 +298,33 @@ const rmiCommand: Command = {
     const engine = await ctx.engine();
     const hints = hintsEnabled(ctx.io.env);
     let refusal = "";
-    const code = await forEachName(ctx, args, async (name) => {
-      ctx.io.stderr.write(refusal);
-      refusal = "";
-      const force = flags.bool("force");
-      const users = hints && force ? await imageUsers(engine, name) : [];
-      let items: Awaited<ReturnType<typeof engine.imageRemove>>;
-      try {
-        items = await engine.imageRemove(name, { force, noprune: flags.bool("no-prune") });
-      } catch (err) {
-        // Said after the daemon's error line, which forEachName writes.
-        if (hints && isBerthError(err, "Conflict"))
-          refusal = rmiRefusalHint(name, await imageUsers(engine, name), ctx.program);
-        throw err;
-      }
-      for (const i of items) {
-        if (i.Untagged) ctx.io.stdout.write(`Untagged: ${i.Untagged}\n`);
-        if (i.Deleted) ctx.io.stdout.write(`Deleted: ${i.Deleted}\n`);
-      }
-      const first = users[0];
-      if (first && !items.some((i) => i.Deleted === first.ImageID))
-        ctx.io.stderr.write(rmiForcedHint(first.ImageID, users, ctx.program));
-    });
+    const code = await forEachName(
+      ctx,
+      args,
+      async (name) => {
+        ctx.io.stderr.write(refusal);
+        refusal = "";
+        const force = flags.bool("force");
+        const users = hints && force ? await imageUsers(engine, name) : [];
+        let items: Awaited<ReturnType<typeof engine.imageRemove>>;
+        try {
+          items = await engine.imageRemove(name, { force, noprune: flags.bool("no-prune") });
+        } catch (err) {
+          // Said after the daemon's error line, which forEachName writes.
+          if (hints && isBerthError(err, "Conflict"))
+            refusal = rmiRefusalHint(name, await imageUsers(engine, name), ctx.program);
+          throw err;
+        }
+        for (const i of items) {
+          if (i.Untagged) ctx.io.stdout.write(`Untagged: ${i.Untagged}\n`);
+          if (i.Deleted) ctx.io.stdout.write(`Deleted: ${i.Deleted}\n`);
+        }
+        const first = users[0];
+        if (first && !items.some((i) => i.Deleted === first.ImageID))
+          ctx.io.stderr.write(rmiForcedHint(first.ImageID, users, ctx.program));
+      },
+      { missingOk: flags.bool("force") },
+    );
     ctx.io.stderr.write(refusal);
     return code;
   },
