@@ -124,10 +124,15 @@ describe("the default bridge network and published ports", () => {
         ]);
         assert.equal((await store.ok(["port", "web3001"])).stdout, "80/tcp -> 0.0.0.0:3001\n");
         assert.equal(
-          (await store.ok(["ps", "-q", "--filter", "publish=80/tcp"])).stdout.split("\n").length,
+          // publish= is the host port (Docker's PublicPort), expose= the container port.
+          (await store.ok(["ps", "-q", "--filter", "publish=3000-3003/tcp"])).stdout.split("\n").length,
           5,
         );
         assert.equal((await store.ok(["ps", "-q", "--filter", "publish=81"])).stdout, "");
+        assert.equal(
+          (await store.ok(["ps", "-q", "--filter", "expose=80/tcp"])).stdout.split("\n").length,
+          5,
+        );
         assert.equal((await store.ok(["port", "web3001", "80"])).stdout, "0.0.0.0:3001\n");
         const notPublished = await store.berth(["port", "web3001", "81"]);
         assert.equal(notPublished.code, 1);
