@@ -63,11 +63,8 @@ export class LockDir implements LockDirApi {
     const path = this.pathOf(name);
     const chain = heldByChain.getStore() ?? [];
     if (chain.some((h) => h.path === path && h.active)) return fn();
-    if (!this.made) {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      this.made = true;
-    }
-    // In-process queue first, so one process never has two flock helpers waiting on one file.
+    // In-process queue first, so one process never has two flock helpers waiting on one file;
+    // joined before any await, so holders are served in the order they asked.
     const before = queues.get(path) ?? Promise.resolve();
     let done!: () => void;
     const mine = new Promise<void>((r) => {
@@ -77,6 +74,10 @@ export class LockDir implements LockDirApi {
     queues.set(path, tail);
     try {
       await waitOrAbort(before, opts.signal);
+      if (!this.made) {
+        await mkdir(this.dir, { recursive: true, mode: 0o700 });
+        this.made = true;
+      }
       const release = await acquireFile(path, { wait: true, signal: opts.signal });
       if (!release) throw internal(`cannot take a lock on ${path}`);
       return await runHolding(chain, path, fn, release);
