@@ -1,9 +1,18 @@
 /** Small async helpers shared by every module. Pure: no host access. */
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits `ms`. An abort of `signal` rejects with its reason, or, with `resolveOnAbort`, ends the
+ * wait early without an error (for polling loops that check the signal themselves).
+ */
+export function sleep(
+  ms: number,
+  signal?: AbortSignal,
+  opts: { resolveOnAbort?: boolean } = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
+    const stop = () => (opts.resolveOnAbort ? resolve() : reject(signal?.reason));
     if (signal?.aborted) {
-      reject(signal.reason);
+      stop();
       return;
     }
     const timer = setTimeout(() => {
@@ -12,7 +21,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      stop();
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });

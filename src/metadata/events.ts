@@ -15,6 +15,7 @@
  * Following: a reader polls for rows after the last sequence number it saw, every
  * {@link POLL_INTERVAL_MS} — one indexed query, no busy loop; the wait ends early on abort.
  */
+import { sleep } from "../base/async.js";
 import { invalidArgument } from "../base/errors.js";
 import type { EventActor, EventMessage, EventsOptions, EventType, Filters } from "../engine/types.js";
 import { familiarName, parseNormalizedNamed } from "../oci/reference.js";
@@ -227,19 +228,6 @@ export function eventMatches(filters: Filters, ev: EventMessage): boolean {
   );
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** The `events` table: append, trim, read past and live. */
 export class EventJournal extends Queries implements EventSink {
   private readonly now: () => number;
@@ -338,7 +326,7 @@ export class EventJournal extends Queries implements EventSink {
       if (batch.length === BATCH) continue;
       const wait =
         untilMs === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, untilMs - this.now() + 1);
-      await sleep(Math.max(1, wait), signal);
+      await sleep(Math.max(1, wait), signal, { resolveOnAbort: true });
     }
   }
 }

@@ -6,6 +6,7 @@
 
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { sleep } from "../../base/async.js";
 import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerInspect, ContainerWaitResponse } from "../../engine/types.js";
 import { queryBool, queryFilters, queryInt, queryOptBool, queryString } from "../decode.js";
@@ -158,18 +159,6 @@ async function prune(ctx: RequestContext): Promise<void> {
 
 const POLL_MS = 50;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /**
  * POST /containers/{id}/wait. The status line goes out at once (the docker CLI waits for it
  * before starting the container), the body when the condition is met:
@@ -201,7 +190,7 @@ async function wait(ctx: RequestContext): Promise<void> {
           throw err;
         });
         if (!cur || cur.State.Running || cur.State.StartedAt !== first.State.StartedAt) break;
-        await sleep(POLL_MS, signal);
+        await sleep(POLL_MS, signal, { resolveOnAbort: true });
       }
     }
     answer = await ctx.engine.containerWait(full, { signal }).catch(async (err: unknown) => {
@@ -221,7 +210,7 @@ async function wait(ctx: RequestContext): Promise<void> {
           if (isBerthError(err, "NotFound")) break;
           throw err;
         }
-        await sleep(POLL_MS, signal);
+        await sleep(POLL_MS, signal, { resolveOnAbort: true });
       }
     }
   } catch (err) {
