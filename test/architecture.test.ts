@@ -35,16 +35,16 @@ export const MODULES: Readonly<Record<string, ModuleRule>> = {
   metadata: { imports: [...STORAGE, "engine"] },
   diff: { imports: STORAGE },
   registry: { imports: STORAGE },
-  images: { imports: [...MIDDLE, "engine", "build/dockerfile"] },
+  images: { imports: [...MIDDLE, "engine", "builder/dockerfile"] },
   network: { imports: [...MIDDLE, "engine"] },
   volumes: { imports: [...MIDDLE, "engine"] },
   "runtime/spec": { imports: ["oci", "engine", ...LOW], pure: true },
   runtime: { imports: ["runtime/spec", ...MIDDLE, "engine"] },
   containers: { imports: SERVICES },
-  "build/dockerfile": { imports: ["oci", ...LOW], pure: true },
-  "build/instructions": { imports: ["build/dockerfile", "oci", "engine", ...LOW], pure: true },
-  build: { imports: ["build/dockerfile", "build/instructions", ...SERVICES] },
-  local: { imports: ["containers", "build", "build/dockerfile", "build/instructions", ...SERVICES] },
+  "builder/dockerfile": { imports: ["oci", ...LOW], pure: true },
+  "builder/instructions": { imports: ["builder/dockerfile", "oci", "engine", ...LOW], pure: true },
+  builder: { imports: ["builder/dockerfile", "builder/instructions", ...SERVICES] },
+  local: { imports: ["containers", "builder", "builder/dockerfile", "builder/instructions", ...SERVICES] },
   api: { imports: ["engine", "oci", ...LOW] },
   client: { imports: ["engine", "oci", ...LOW] },
   "cli/format": { imports: ["engine", "oci", ...LOW], pure: true },
@@ -230,12 +230,12 @@ test("the checker catches a disallowed import, a cycle and a host import in a pu
 /**
  * The runtime boundary: runc and conmon are launched only inside runtime/ (conmon.ts, runc.ts,
  * exec-launch.ts, behind the Runtime interface of runtime.ts). containers/ sees only that
- * interface; the concrete driver is named by the composition root (local/) and by build/, whose
+ * interface; the concrete driver is named by the composition root (local/) and by builder/, whose
  * steps run on a driver of their own.
  */
 test("runc and conmon launchers are reached only through the Runtime interface", () => {
   const launchers = /(^|\/)runtime\/(conmon|runc|exec-launch|driver)\.js$/;
-  const allowed = new Set(["local", "build", "runtime"]);
+  const allowed = new Set(["local", "builder", "runtime"]);
   const problems: string[] = [];
   for (const file of listTs(srcRoot)) {
     const rel = relative(srcRoot, file).split(sep).join("/");
@@ -253,7 +253,7 @@ test("runc and conmon launchers are reached only through the Runtime interface",
 
 /** Child processes are started through sys/ (exec.ts, lock.ts); these modules predate the rule. */
 test("only sys/ spawns processes, apart from the listed older callers", () => {
-  const older = new Set(["network/dns.ts", "build/copy.ts", "diff/host-tools.ts"]);
+  const older = new Set(["network/dns.ts", "builder/copy.ts", "diff/host-tools.ts"]);
   const problems: string[] = [];
   for (const file of listTs(srcRoot)) {
     const rel = relative(srcRoot, file).split(sep).join("/");

@@ -9,8 +9,8 @@ import type { Runtime } from "../runtime/runtime.js";
 
 export { execInvocationError } from "../runtime/errors.js";
 
-import { DEFAULT_PATH_ENV } from "../runtime/spec/build.js";
 import { orderedAvailable } from "../runtime/spec/capabilities.js";
+import { DEFAULT_PATH_ENV } from "../runtime/spec/generate.js";
 import type { RlimitValue, SpecCapabilities, SpecProcess, SpecRlimit } from "../runtime/spec/types.js";
 import { type ResolvedUser, resolveUser } from "../runtime/spec/user.js";
 import { readFileInRoot } from "../sys/root-path.js";

@@ -5,7 +5,7 @@
  * such as `{{.HostConfig.NanoCpus}}` prints `0`, never `<no value>`.
  */
 import type { HostConfig } from "../engine/types.js";
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../runtime/spec/build.js";
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../runtime/spec/generate.js";
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 

@@ -5,8 +5,8 @@
  */
 import { stat } from "node:fs/promises";
 import { failedPrecondition } from "../base/errors.js";
-import type { HostFacts, UserMount } from "../runtime/spec/build.js";
-import { buildRuntimeSpec } from "../runtime/spec/build.js";
+import type { HostFacts, UserMount } from "../runtime/spec/generate.js";
+import { buildRuntimeSpec } from "../runtime/spec/generate.js";
 import { serializeRuntimeSpec } from "../runtime/spec/types.js";
 import { resolveUser } from "../runtime/spec/user.js";
 import { readFileInRoot } from "../sys/root-path.js";

@@ -6,7 +6,7 @@
  */
 import { posix } from "node:path";
 import { invalidArgument } from "../base/errors.js";
-import { expandWord, expandWords, parseKeyValues, splitWhitespace } from "../build/dockerfile/expand.js";
+import { expandWord, expandWords, parseKeyValues, splitWhitespace } from "../builder/dockerfile/expand.js";
 import type { ContainerConfig } from "../oci/image.js";
 
 const ALLOWED = new Set([

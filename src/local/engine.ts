@@ -5,9 +5,9 @@
  * Lifecycle: `openLocalEngine()` opens the database and repairs what a killed process may have
  * left (stale ingests, half-unpacked snapshots); `close()` releases the database.
  */
-import { buildImage } from "../build/builder.js";
-import { buildCacheUsage, pruneBuildCache } from "../build/prune.js";
-import { sweepStaleWorkspaces } from "../build/workspace.js";
+import { buildImage } from "../builder/builder.js";
+import { buildCacheUsage, pruneBuildCache } from "../builder/prune.js";
+import { sweepStaleWorkspaces } from "../builder/workspace.js";
 import type { HostPlatform } from "../config/host.js";
 import { DEFAULT_ROOT, layout, type Roots } from "../config/roots.js";
 import { ContainerFiles } from "../containers/archive.js";

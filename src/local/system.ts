@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { arch, cpus, hostname, release, totalmem } from "node:os";
 import type { ContainerSummary, SystemInfo, SystemVersion } from "../engine/types.js";
-import type { HostFacts } from "../runtime/spec/build.js";
+import type { HostFacts } from "../runtime/spec/generate.js";
 
 /** The API version the engine speaks (the newest the CLI and `berth serve` negotiate). */
 export const ENGINE_API_VERSION = "1.47";

@@ -2,8 +2,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { release } from "node:os";
 import { hostPlatform } from "../config/host.js";
-import type { HostFacts } from "./spec/build.js";
 import { capabilitiesFromMask } from "./spec/capabilities.js";
+import type { HostFacts } from "./spec/generate.js";
 import { RLIM_INFINITY, type RlimitValue } from "./spec/types.js";
 
 const exists = (p: string) =>

@@ -4,8 +4,9 @@
  * `resolveUser` (Config.User over the rootfs's /etc/passwd and /etc/group), then
  * `buildRuntimeSpec` / `planRuntimeSpec`, then `serializeRuntimeSpec` into the bundle.
  */
-export * from "./build.js";
+
 export * from "./capabilities.js";
+export * from "./generate.js";
 export * from "./seccomp.js";
 export { DEFAULT_SECCOMP_PROFILE } from "./seccomp-default.js";
 export * from "./types.js";

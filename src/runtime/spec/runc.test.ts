@@ -19,8 +19,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { buildRuntimeSpec, type SpecInput } from "./build.js";
 import { capabilitiesFromMask } from "./capabilities.js";
+import { buildRuntimeSpec, type SpecInput } from "./generate.js";
 import { serializeRuntimeSpec } from "./types.js";
 import { resolveUser } from "./user.js";
 

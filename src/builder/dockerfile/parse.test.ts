@@ -18,13 +18,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = [resolve(here, "../../.."), resolve(here, "../../../..")].find((d) => {
   try {
     return (
-      statSync(join(d, "package.json")).isFile() && statSync(join(d, "src/build/dockerfile")).isDirectory()
+      statSync(join(d, "package.json")).isFile() && statSync(join(d, "src/builder/dockerfile")).isDirectory()
     );
   } catch {
     return false;
   }
 });
-const testdata = join(repo ?? "", "src/build/dockerfile/testdata");
+const testdata = join(repo ?? "", "src/builder/dockerfile/testdata");
 const UPDATE = process.env.BERTH_UPDATE_GOLDEN === "1";
 
 /** Stable JSON for the golden files: every field present (undefined as null), two-space indent. */

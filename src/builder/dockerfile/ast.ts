@@ -1,6 +1,6 @@
 /**
- * The parsed form of a Dockerfile: the contract between the parser (`build/dockerfile/parse.ts`)
- * and everything that interprets instructions (`build/instructions`, the executor in `build/`).
+ * The parsed form of a Dockerfile: the contract between the parser (`builder/dockerfile/parse.ts`)
+ * and everything that interprets instructions (`builder/instructions`, the executor in `builder/`).
  *
  * The parser does syntax only: directives, comments, line continuations, heredocs, flags, the
  * JSON (exec) form. It does not expand variables: expansion depends on ARG/ENV values that are

@@ -9,7 +9,7 @@
  * (names resolved from the image's /etc/passwd and /etc/group; a user without a group uses the
  * uid as gid, as Docker documents), --from files keep their owner; --chmod applies to every
  * copied file and directory. ADD extracts local tar archives (plain, gzip, bzip2, xz, zstd);
- * an http(s) URL is downloaded (build/download.ts) and copied as one file, never extracted,
+ * an http(s) URL is downloaded (builder/download.ts) and copied as one file, never extracted,
  * mode 0600 unless --chmod, named after the URL's path or the destination; git URLs are refused.
  *
  * Safety (security-anchors §2.4): a source that climbs out of the context (`../x`) is refused;

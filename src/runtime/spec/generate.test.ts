@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isBerthError } from "../../base/errors.js";
+import { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES } from "./capabilities.js";
 import {
   buildRuntimeSpec,
   mergeTmpfsOptions,
@@ -11,8 +12,7 @@ import {
   planRuntimeSpec,
   type SpecInput,
   tmpfsOptionsFromMountSpec,
-} from "./build.js";
-import { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES } from "./capabilities.js";
+} from "./generate.js";
 import { RLIM_INFINITY, type RuntimeSpec, serializeRuntimeSpec } from "./types.js";
 import { resolveUser } from "./user.js";
 
