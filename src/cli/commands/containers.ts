@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { sleep } from "../../base/async.js";
 import { BerthError, errorMessage, invalidArgument, isBerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
+import { measureRemoval, measureStopped, prunedLosses } from "../../engine/removal.js";
 import type {
   AttachHandlers,
   AttachSession,
@@ -27,14 +28,7 @@ import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { proxySignals, type SignalProxy } from "../signal-proxy.js";
 import { forEachName } from "./each.js";
-import {
-  hintsEnabled,
-  measureRemoval,
-  measureStopped,
-  prunedLosses,
-  pruneSummary,
-  removalHint,
-} from "./hints.js";
+import { hintsEnabled, pruneSummary, removalHint } from "./hints.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
 import { inspectEach } from "./inspect-each.js";
 import { pullMissingImage } from "./registry.js";

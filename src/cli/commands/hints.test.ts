@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { lostPaths } from "../../engine/removal.js";
 import type { ContainerChange } from "../../engine/types.js";
-import { hintsEnabled, lostPaths, pruneSummary, removalHint } from "./hints.js";
+import { hintsEnabled, pruneSummary, removalHint } from "./hints.js";
 
 describe("hints", () => {
   test("lostPaths keeps leaves outside mounts", () => {

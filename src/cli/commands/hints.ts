@@ -1,89 +1,21 @@
 /**
  * What removal does to a user's data, said on stderr where Docker stays silent: the files a
  * container's writable layer loses with `rm`, the anonymous volumes `rm` keeps, and which
- * containers hold an image `rmi` refuses (or only untags with -f). Everything here goes through
- * the Engine contract (inspect, changes, volume inspect, container list), so it works the same
- * against `berth serve`. None of it changes stdout or an exit code; `BERTH_HINTS=0` silences it.
+ * containers hold an image `rmi` refuses (or only untags with -f), measured by engine/removal.ts
+ * through the Engine contract, so it works the same against `berth serve` (and the web view
+ * shows the same measurements before the user acts). None of it changes stdout or an exit code;
+ * `BERTH_HINTS=0` silences it.
  */
-import { isBerthError } from "../../base/errors.js";
-import type { Engine } from "../../engine/engine.js";
-import type { ContainerChange, ContainerSummary, MountPoint } from "../../engine/types.js";
+import { isActiveState, type RemovalLoss } from "../../engine/removal.js";
+import type { ContainerSummary } from "../../engine/types.js";
 import { humanSize } from "../format/units.js";
 
-/** The label the volume store gives volumes created without a name. */
-const ANONYMOUS_LABEL = "com.docker.volume.anonymous";
 /** How many lost paths a warning names. */
 const SHOWN_PATHS = 3;
 
 export function hintsEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
   const v = env.BERTH_HINTS;
   return v === undefined || !/^(0|false|no|off)$/i.test(v.trim());
-}
-
-/** What removing one container loses and keeps, measured before it is removed. */
-export interface RemovalLoss {
-  readonly name: string;
-  /** Changed, added or deleted paths of the writable layer outside every mount (leaves only). */
-  readonly paths: readonly string[];
-  readonly bytes: number;
-  /** Anonymous volumes the container uses (kept unless removed with -v). */
-  readonly anonymousVolumes: readonly { readonly name: string; readonly destination: string }[];
-}
-
-function under(path: string, dest: string): boolean {
-  return path === dest || path.startsWith(dest.endsWith("/") ? dest : `${dest}/`);
-}
-
-/**
- * The paths of `changes` that are data: leaves (a directory is listed only when nothing below it
- * changed) outside every mount destination (the mount points runc creates are not data).
- */
-export function lostPaths(
-  changes: readonly ContainerChange[],
-  mountDestinations: readonly string[],
-): string[] {
-  const paths = changes.map((c) => c.Path);
-  const sorted = [...paths].sort();
-  const out: string[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const p = sorted[i] as string;
-    const next = sorted[i + 1];
-    if (next?.startsWith(`${p}/`)) continue; // a directory with changes below it
-    if (mountDestinations.some((d) => under(p, d))) continue;
-    out.push(p);
-  }
-  return out;
-}
-
-/**
- * Measures what removing `ref` loses. Cheap for a container without changes: one inspect and a
- * walk of an (almost) empty writable layer; the layer's size is read only when something is lost.
- * Undefined when the container cannot be read (the removal then reports its own error).
- */
-export async function measureRemoval(engine: Engine, ref: string): Promise<RemovalLoss | undefined> {
-  try {
-    const info = await engine.containerInspect(ref);
-    const mounts: readonly MountPoint[] = info.Mounts ?? [];
-    const changes = await engine.containerChanges(info.Id);
-    const paths = lostPaths(
-      changes,
-      mounts.map((m) => m.Destination),
-    );
-    const bytes =
-      paths.length > 0 ? ((await engine.containerInspect(info.Id, { size: true })).SizeRw ?? 0) : 0;
-    const anonymousVolumes: { name: string; destination: string }[] = [];
-    for (const m of mounts) {
-      if (m.Type !== "volume" || !m.Name) continue;
-      const v = await engine.volumeInspect(m.Name).catch(() => undefined);
-      if (v?.Labels?.[ANONYMOUS_LABEL] !== undefined)
-        anonymousVolumes.push({ name: m.Name, destination: m.Destination });
-    }
-    return { name: info.Name.replace(/^\//, ""), paths, bytes, anonymousVolumes };
-  } catch {
-    // A note must never fail the removal: a container removed or changing under a racing
-    // process (its layer vanishing mid-walk) just gets no note.
-    return undefined;
-  }
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -144,27 +76,13 @@ export function pruneSummary(
   return out;
 }
 
-/** The containers whose image is `ref`'s image, or [] when `ref` names no image. */
-export async function imageUsers(engine: Engine, ref: string): Promise<ContainerSummary[]> {
-  try {
-    const img = await engine.imageInspect(ref);
-    const all = await engine.containerList({ all: true });
-    return all.filter((c) => c.ImageID === img.Id);
-  } catch (err) {
-    if (isBerthError(err)) return [];
-    throw err;
-  }
-}
-
 const containerName = (c: ContainerSummary) => (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, "");
 
 /** Why `rmi ref` was refused, and the exact commands that free the image. */
 export function rmiRefusalHint(ref: string, users: readonly ContainerSummary[], program: string): string {
   if (users.length === 0) return "";
   const lines = users.map((c) => `    ${containerName(c)}  (${c.Status || c.State})`);
-  const running = users.some(
-    (c) => c.State === "running" || c.State === "paused" || c.State === "restarting",
-  );
+  const running = users.some((c) => isActiveState(c.State));
   const names = users.map(containerName).join(" ");
   return (
     `${program}: image ${ref} is held by ${plural(users.length, "container")}:\n${lines.join("\n")}\n` +
@@ -180,27 +98,4 @@ export function rmiForcedHint(imageId: string, users: readonly ContainerSummary[
     `${program}: ${plural(users.length, "container")} (${names}) keep${users.length === 1 ? "s" : ""} using image ${imageId.replace(/^sha256:/, "").slice(0, 12)}; ` +
     `it is untagged, not deleted (shown as <none> in \`${program} images\`) until they are removed\n`
   );
-}
-
-/** What pruning would lose, per stopped container (by ID), measured before the prune. */
-export async function measureStopped(engine: Engine): Promise<Map<string, RemovalLoss>> {
-  const out = new Map<string, RemovalLoss>();
-  const list = await engine.containerList({ all: true }).catch(() => []);
-  for (const c of list) {
-    if (c.State === "running" || c.State === "paused" || c.State === "restarting") continue;
-    const loss = await measureRemoval(engine, c.Id);
-    if (loss) out.set(c.Id, loss);
-  }
-  return out;
-}
-
-/** The measured losses of the containers a prune deleted. */
-export function prunedLosses(
-  before: ReadonlyMap<string, RemovalLoss>,
-  deleted: readonly string[],
-): RemovalLoss[] {
-  return deleted.flatMap((id) => {
-    const l = before.get(id);
-    return l ? [l] : [];
-  });
 }

@@ -1,5 +1,6 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
 import { invalidArgument, isBerthError } from "../../base/errors.js";
+import { imageUsers } from "../../engine/removal.js";
 import type { HistoryResponseItem, ImageArchiveFormat, ImageSummary } from "../../engine/types.js";
 import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
 import {
@@ -22,7 +23,7 @@ import {
   writeOutputFile,
 } from "../io-helpers.js";
 import { forEachName } from "./each.js";
-import { hintsEnabled, imageUsers, rmiForcedHint, rmiRefusalHint } from "./hints.js";
+import { hintsEnabled, rmiForcedHint, rmiRefusalHint } from "./hints.js";
 import { inspectEach } from "./inspect-each.js";
 
 const NONE = "<none>";

@@ -2,6 +2,7 @@
 
 import { invalidArgument } from "../../base/errors.js";
 import { hostPlatform } from "../../config/host.js";
+import { measureStopped, prunedLosses } from "../../engine/removal.js";
 import type { BuildCacheRecord, ContainerSummary, SystemInfo, Volume } from "../../engine/types.js";
 import { type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
 import { parseFilterFlags } from "../flags.js";
@@ -11,7 +12,7 @@ import { bytesSize, humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { formatBuildPrune } from "./build.js";
 import { containerRow } from "./containers.js";
-import { hintsEnabled, measureStopped, prunedLosses, pruneSummary } from "./hints.js";
+import { hintsEnabled, pruneSummary } from "./hints.js";
 import { createdSince, imageRows } from "./images.js";
 
 export const API_VERSION = "1.47";
