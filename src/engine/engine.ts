@@ -44,6 +44,7 @@ import type {
   ExecSession,
   Filters,
   HistoryResponseItem,
+  ImageAnalysis,
   ImageBuildOptions,
   ImageDeleteResponseItem,
   ImageImportOptions,
@@ -84,6 +85,11 @@ export interface ImageEngine {
   imageList(opts?: ImageListOptions): Promise<ImageSummary[]>;
   imageInspect(name: string): Promise<ImageInspect>;
   imageHistory(name: string): Promise<HistoryResponseItem[]>;
+  /**
+   * Reads every layer of an image: per layer its instruction, size and changes, the bytes that
+   * later layers overwrite, remove or duplicate, and dive's efficiency score (berth's own).
+   */
+  imageAnalyze(name: string, opts?: { readonly signal?: AbortSignal }): Promise<ImageAnalysis>;
   imageTag(source: string, target: string): Promise<void>;
   imageRemove(name: string, opts?: ImageRemoveOptions): Promise<ImageDeleteResponseItem[]>;
   imagePrune(opts?: ImagePruneOptions): Promise<ImagesPruneResponse>;

@@ -87,6 +87,68 @@ export interface HistoryResponseItem {
   Comment: string;
 }
 
+/**
+ * berth's image analysis (`berth image analyze`, GET /images/{name}/analyze): what each layer
+ * adds, changes and removes, and the bytes the stack wastes, with dive's efficiency score.
+ */
+export interface ImageAnalysis {
+  Id: string;
+  RepoTags: string[];
+  /** Bytes of the files of every layer (each layer's own, as `history` sizes them). */
+  Size: number;
+  /** Bytes of every layer but the first (what the image adds to its base layer). */
+  UserSize: number;
+  /** Bytes of every path that more than one layer holds (overwritten, removed or duplicated), all copies counted, as dive counts them. */
+  WastedBytes: number;
+  /** WastedBytes / UserSize (0 when the image is one layer). */
+  WastedUserPercent: number;
+  /** dive's score: Σ smallest size each path had / Σ every size it had, over all layers; 1 when nothing is wasted. */
+  Efficiency: number;
+  Layers: ImageAnalysisLayer[];
+  /** Paths held by more than one layer, most bytes first. */
+  Inefficiencies: ImageAnalysisInefficiency[];
+  /** The largest files of the image as it runs, largest first (at most 20). */
+  LargestFiles: ImageAnalysisFile[];
+}
+
+export interface ImageAnalysisLayer {
+  /** Position from the bottom, 0 first. */
+  Index: number;
+  /** The layer's diffID and its stored blob. */
+  DiffID: string;
+  Digest: string;
+  /** The history row's instruction (created_by), "" when the image has no history for it. */
+  CreatedBy: string;
+  /** Bytes of the layer's files. */
+  Size: number;
+  Added: number;
+  Changed: number;
+  Removed: number;
+  /** Every change, by path: A(dded), C(hanged) or D(eleted); a removed directory is one D. */
+  Changes: ImageAnalysisChange[];
+}
+
+export interface ImageAnalysisChange {
+  Kind: "A" | "C" | "D";
+  Path: string;
+  /** The file's bytes in this layer; for D, the bytes it hid. */
+  Size: number;
+}
+
+export interface ImageAnalysisInefficiency {
+  Path: string;
+  /** How many layers hold the path (a removal counts as one). */
+  Count: number;
+  WastedBytes: number;
+}
+
+export interface ImageAnalysisFile {
+  Path: string;
+  Size: number;
+  /** The layer the file comes from. */
+  Layer: number;
+}
+
 /** DELETE /images/{name} item. */
 export interface ImageDeleteResponseItem {
   Untagged?: string;

@@ -2,10 +2,14 @@
  * Image operations in the Docker Engine API's terms: list, inspect, history, tag, remove,
  * prune and disk usage. Handlers return data; rendering belongs to the CLI.
  */
+
+import { pipeline } from "node:stream";
 import { conflict, invalidArgument, notFound } from "../base/errors.js";
+import { decompressStream } from "../diff/compression.js";
 import type {
   DiskUsage,
   HistoryResponseItem,
+  ImageAnalysis,
   ImageDeleteResponseItem,
   ImageInspect,
   ImageInspectConfig,
@@ -25,6 +29,7 @@ import {
   referenceString,
   withDefaultTag,
 } from "../oci/reference.js";
+import { type AnalysisLayerInput, analyzeLayers, readLayerEntries } from "./analyze.js";
 import {
   boolFilter,
   checkFilterKeys,
@@ -33,7 +38,8 @@ import {
   parseTimestamp,
   pathMatch,
 } from "./filters.js";
-import type { ImageStore } from "./store.js";
+import type { ImageStore, IngestedLayer } from "./store.js";
+import { zstdDecompressStream } from "./transfer.js";
 
 /** Who uses an image: containers come with a later issue and plug in here. */
 export interface ImageUsage {
@@ -217,6 +223,51 @@ export class ImageService {
       });
     });
     return rows.reverse();
+  }
+
+  /**
+   * Reads every layer's tar headers (under a lease, so a concurrent `rmi` cannot take the blobs
+   * away half-way) and analyses the stack: see `analyze.ts`.
+   */
+  async analyze(name: string, opts: { readonly signal?: AbortSignal } = {}): Promise<ImageAnalysis> {
+    const rec = this.store.resolve(name);
+    return this.store.withLease(async (lease) => {
+      const layers = await this.store.storedLayers(rec.id);
+      await this.store.leaseLayers(layers, lease);
+      const config = await this.store.config(rec.id);
+      const createdBy = historyEntries(config)
+        .filter((h) => h.empty_layer !== true)
+        .map((h) => h.created_by ?? "");
+      const inputs: AnalysisLayerInput[] = [];
+      for (const [i, layer] of layers.entries()) {
+        opts.signal?.throwIfAborted();
+        const tar = await this.layerTar(layer, opts.signal);
+        const entries = await readLayerEntries(tar, opts.signal ? { signal: opts.signal } : {});
+        inputs.push({
+          diffId: layer.diffId,
+          digest: layer.blobDigest,
+          createdBy: createdBy[i] ?? "",
+          entries,
+        });
+      }
+      const refs = this.store.meta.refsOf(rec.id);
+      return {
+        Id: rec.id,
+        RepoTags: refs.filter((r) => r.kind === "tag").map((r) => familiar(r.name)),
+        ...analyzeLayers(inputs),
+      };
+    });
+  }
+
+  /** A stored layer blob's uncompressed tar. */
+  private async layerTar(layer: IngestedLayer, signal: AbortSignal | undefined) {
+    const blob = this.store.content.openBlob(layer.blobDigest);
+    if (layer.mediaType.includes("zstd")) {
+      const plain = zstdDecompressStream();
+      pipeline(blob, plain, () => {});
+      return plain;
+    }
+    return (await decompressStream(blob, signal ? { signal } : {})).stream;
   }
 
   async tag(source: string, target: string): Promise<void> {

@@ -151,6 +151,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imageList: (o) => images.list(o),
     imageInspect: (name) => images.inspect(name),
     imageHistory: (name) => images.history(name),
+    imageAnalyze: (name, o = {}) => images.analyze(name, o),
     imageTag: (source, target) => images.tag(source, target),
     imageRemove: (name, o) => images.remove(name, o),
     imagePrune: (o) => images.prune(o),

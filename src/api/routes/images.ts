@@ -347,6 +347,10 @@ export function imageRoutes(router: Router): void {
   router.get("/images/{name:.*}/history", async (ctx) => {
     sendJson(ctx.res, 200, await ctx.engine.imageHistory(ctx.params.name ?? ""));
   });
+  // berth's own: the layer analysis `berth image analyze` prints (no Docker API counterpart).
+  router.get("/images/{name:.*}/analyze", async (ctx) => {
+    sendJson(ctx.res, 200, await ctx.engine.imageAnalyze(ctx.params.name ?? ""));
+  });
   router.get("/images/{name:.*}/get", (ctx) => imageSave(ctx, [ctx.params.name ?? ""]));
   router.post("/images/{name:.*}/push", imagePush);
   router.post("/images/{name:.*}/tag", async (ctx) => {

@@ -1,5 +1,6 @@
 /** Every CLI command, in one list. */
 import type { Command } from "../command.js";
+import { analyzeCommand } from "./analyze.js";
 import { buildCommands } from "./build.js";
 import { containerFileCommands } from "./container-files.js";
 import { containerCommands } from "./containers.js";
@@ -17,6 +18,7 @@ import { volumeCommands } from "./volumes.js";
 
 export const commands: readonly Command[] = [
   ...imageCommands,
+  analyzeCommand,
   ...containerCommands,
   ...containerFileCommands,
   execCommand,
