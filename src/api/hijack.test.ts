@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DetachWatcher, parseDetachKeys } from "./hijack.js";
+import { DetachWatcher, detachKeysOrDefault } from "./hijack.js";
 
-test("detach keys: Docker's notation, default Ctrl-P Ctrl-Q", () => {
-  assert.deepEqual(parseDetachKeys(undefined), [16, 17]);
-  assert.deepEqual(parseDetachKeys("ctrl-a,x"), [1, 120]);
-  assert.deepEqual(parseDetachKeys("ctrl-@,ctrl-[,ctrl-_"), [0, 27, 31]);
-  assert.throws(() => parseDetachKeys("ctrl-1"), /Invalid escape keys \(ctrl-1\) provided/);
-  assert.throws(() => parseDetachKeys("shift-a"), /Invalid escape keys/);
+test("detach keys: default Ctrl-P Ctrl-Q; bad notation is a 400 worded as the daemon words it", () => {
+  assert.deepEqual(detachKeysOrDefault(undefined, "detach"), [16, 17]);
+  assert.deepEqual(detachKeysOrDefault("", "escape"), [16, 17]);
+  assert.deepEqual(detachKeysOrDefault("ctrl-a,x", "detach"), [1, 120]);
+  assert.throws(() => detachKeysOrDefault("ctrl-1", "escape"), {
+    message: "Invalid escape keys (ctrl-1) provided",
+  });
+  assert.throws(() => detachKeysOrDefault("shift-a", "detach"), {
+    message: "Invalid detach keys (shift-a) provided",
+  });
 });
 
 test("the watcher passes other input through, holds a partial sequence, and detaches on the whole one", () => {

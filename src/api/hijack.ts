@@ -7,6 +7,7 @@
  */
 import type { Writable } from "node:stream";
 import { invalidArgument } from "../base/errors.js";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../engine/detach-keys.js";
 import type { RequestContext } from "./router.js";
 import { OutputWriter } from "./streams.js";
 
@@ -112,28 +113,14 @@ function serially(
 }
 
 /**
- * Docker's detach key notation: comma-separated keys, each one character or `ctrl-X` (X a
- * letter, `@`, `[`, `\`, `]`, `^` or `_`). Default Ctrl-P Ctrl-Q.
+ * The detach sequence of an attach (`detachKeys` query) or exec (`DetachKeys`): Docker's default
+ * when none is given; bad notation is the daemon's 400 with its wording for each (`what`).
  */
-export function parseDetachKeys(text: string | undefined): number[] {
-  if (text === undefined || text === "") return [16, 17];
-  const out: number[] = [];
-  for (const key of text.split(",")) {
-    const k = key.trim();
-    if (k.length === 1) {
-      out.push(k.charCodeAt(0));
-      continue;
-    }
-    const m = /^ctrl-(.)$/i.exec(k);
-    const c = m?.[1];
-    if (c === undefined) throw invalidArgument(`Invalid escape keys (${text}) provided`);
-    const code = c.toLowerCase().charCodeAt(0);
-    if (code >= 97 && code <= 122) out.push(code - 96);
-    else if (c === "@") out.push(0);
-    else if ("[\\]^_".includes(c)) out.push(c.charCodeAt(0) - 64);
-    else throw invalidArgument(`Invalid escape keys (${text}) provided`);
-  }
-  return out;
+export function detachKeysOrDefault(text: string | undefined, what: "detach" | "escape"): number[] {
+  if (text === undefined || text === "") return [...DEFAULT_DETACH_KEYS];
+  const keys = parseDetachKeys(text);
+  if (!keys) throw invalidArgument(`Invalid ${what} keys (${text}) provided`);
+  return keys;
 }
 
 /**

@@ -332,6 +332,70 @@ describe("interactive terminals, logs options and ps filters", () => {
     await store.ok(["rm", "tty1"]);
   });
 
+  test("--detach-keys on run and attach: the given sequence detaches, Ctrl-P Ctrl-Q then is input", async () => {
+    const cmd = `${BERTH} --root ${store.root} --runroot ${store.runroot}`;
+    const first = await runProgram(
+      "script",
+      ["-qec", `${cmd} run -it --detach-keys ctrl-x,q --name tty2 busybox sh`, "/dev/null"],
+      {
+        env: { ...store.env },
+        input: "",
+        // Ctrl-P Ctrl-Q is not the sequence now: the shell gets it and goes on to echo.
+        stdinScript: [
+          [/\/ # /, "\x10\x11echo first-$((40+2))\n"],
+          [/first-42/, "\x18q"],
+        ],
+      },
+    );
+    assert.equal(first.code, 0, first.stdout);
+    assert.match(first.stdout, /read escape sequence/);
+    assert.match((await store.ok(["ps", "--filter", "name=tty2", "--format", "{{.Status}}"])).stdout, /^Up /);
+    const second = await runProgram(
+      "script",
+      ["-qec", `${cmd} attach --detach-keys ctrl-a,d tty2`, "/dev/null"],
+      {
+        env: { ...store.env },
+        stdinScript: [
+          [/(?:)/, "echo again-$((1+1))\n"],
+          [/again-2/, "\x01d"],
+        ],
+      },
+    );
+    assert.equal(second.code, 0, second.stdout);
+    assert.match(second.stdout, /again-2/);
+    assert.match((await store.ok(["ps", "--filter", "name=tty2", "--format", "{{.Status}}"])).stdout, /^Up /);
+    await store.ok(["rm", "-f", "tty2"]);
+  });
+
+  test("bad --detach-keys notation is refused before anything is created or started", async () => {
+    const before = (await store.ok(["ps", "-aq", "--no-trunc"])).stdout;
+    const run = await store.berth([
+      "run",
+      "-it",
+      "--detach-keys",
+      "ctrl-1",
+      "--name",
+      "badkeys",
+      "busybox",
+      "sh",
+    ]);
+    assert.equal(run.code, 125);
+    assert.equal(run.stderr, "berth: Error: Invalid detach keys (ctrl-1) provided\n");
+    assert.equal((await store.ok(["ps", "-aq", "--no-trunc"])).stdout, before);
+    await store.ok(["create", "--name", "keys-created", "busybox", "true"]);
+    const start = await store.berth(["start", "-a", "--detach-keys", "shift-a", "keys-created"]);
+    assert.equal(start.code, 1);
+    assert.match(start.stderr, /Invalid detach keys \(shift-a\) provided/);
+    assert.equal(
+      (await store.ok(["ps", "-a", "--filter", "name=keys-created", "--format", "{{.State}}"])).stdout,
+      "created\n",
+    );
+    const attach = await store.berth(["attach", "--detach-keys", "a,,b", "keys-created"]);
+    assert.equal(attach.code, 1);
+    assert.match(attach.stderr, /Invalid detach keys \(a,,b\) provided/);
+    await store.ok(["rm", "keys-created"]);
+  });
+
   test("logs -t, --since and --until", async () => {
     await store.ok(["run", "--name", "timed", "busybox", "sh", "-c", "echo one; sleep 1.2; echo two"]);
     const stamped = await store.ok(["logs", "-t", "timed"]);

@@ -6,7 +6,7 @@
 import { conflict, isBerthError } from "../../base/errors.js";
 import type { AttachHandlers, AttachSession } from "../../engine/types.js";
 import { queryBool, queryInt, queryString } from "../decode.js";
-import { DetachWatcher, hijack, parseDetachKeys, safely } from "../hijack.js";
+import { DetachWatcher, detachKeysOrDefault, hijack, safely } from "../hijack.js";
 import type { RequestContext, Router } from "../router.js";
 
 /**
@@ -57,7 +57,7 @@ async function attach(ctx: RequestContext): Promise<void> {
   const wantStdin = queryBool(q, "stdin");
   const wantOut = queryBool(q, "stdout");
   const wantErr = queryBool(q, "stderr");
-  const keys = parseDetachKeys(queryString(q, "detachKeys"));
+  const keys = detachKeysOrDefault(queryString(q, "detachKeys"), "detach");
   const info = await ctx.engine.containerInspect(ctx.params.id ?? "");
   const id = info.Id;
   const tty = !!info.Config.Tty;

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { BerthError, conflict, errorMessage, invalidArgument, notFound } from "../../base/errors.js";
 import type { ExecConfig } from "../../engine/types.js";
 import { Fields, queryInt } from "../decode.js";
-import { DetachWatcher, hijack, parseDetachKeys, safely } from "../hijack.js";
+import { DetachWatcher, detachKeysOrDefault, hijack, safely } from "../hijack.js";
 import { parseJson, readJson, sendJson } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
 import type { ExecRecord } from "../sessions.js";
@@ -38,7 +38,7 @@ async function create(ctx: RequestContext): Promise<void> {
   const cmd = f.strSlice("Cmd");
   if (!cmd || cmd.length === 0 || cmd[0] === "") throw invalidArgument("No exec command specified");
   const detachKeys = f.string("DetachKeys") ?? "";
-  parseDetachKeys(detachKeys);
+  detachKeysOrDefault(detachKeys, "escape");
   const size = consoleSize(f);
   const env = f.strings("Env");
   const workdir = f.string("WorkingDir");
@@ -140,7 +140,7 @@ async function start(ctx: RequestContext): Promise<void> {
     if (rec.pendingSize) await s.resize(rec.pendingSize[0], rec.pendingSize[1]).catch(() => undefined);
     if (config.AttachStdin) {
       // As Docker: detach keys are read only from a terminal's input; other stdin is data.
-      const watcher = new DetachWatcher(tty ? parseDetachKeys(rec.detachKeys || undefined) : []);
+      const watcher = new DetachWatcher(tty ? detachKeysOrDefault(rec.detachKeys, "escape") : []);
       h.onInput(
         async (chunk) => {
           const { pass, detach: typed } = watcher.feed(chunk);

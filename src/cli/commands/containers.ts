@@ -2,6 +2,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { sleep } from "../../base/async.js";
 import { BerthError, errorMessage, invalidArgument, isBerthError } from "../../base/errors.js";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../../engine/detach-keys.js";
 import type { Engine } from "../../engine/engine.js";
 import { measureRemoval, measureStopped, prunedLosses } from "../../engine/removal.js";
 import type {
@@ -137,15 +138,28 @@ const createCommand: Command = {
 };
 
 /** Starts a container attached to our stdio; resolves when its output ends or we detach. */
+/**
+ * `--detach-keys` of run, start and attach: undefined for Docker's default, the daemon's own
+ * refusal for bad notation (checked before anything is created or started).
+ */
+export function detachKeysFlag(flags: Flags): number[] | undefined {
+  const text = flags.string("detach-keys");
+  if (!text) return undefined;
+  const keys = parseDetachKeys(text);
+  if (!keys) throw invalidArgument(`Invalid detach keys (${text}) provided`);
+  return keys;
+}
+
 function attachAndWait(
   ctx: CommandContext,
   engine: Engine,
   id: string,
-  opts: { stdin: boolean; tty: boolean; proxy?: SignalProxy | undefined },
+  opts: { stdin: boolean; tty: boolean; detachKeys: number[] | undefined; proxy?: SignalProxy | undefined },
 ): Promise<{ detached: boolean }> {
-  const { proxy, ...session } = opts;
+  const { proxy, detachKeys, ...session } = opts;
   return streamSession(ctx, {
     ...session,
+    ...(detachKeys ? { detachKeys } : {}),
     open: async (attach) => {
       const s = await engine.containerStart(id, { attach });
       proxy?.started();
@@ -195,7 +209,7 @@ export async function streamSession(
   if (session && opts.stdin) {
     const s = session;
     // Ctrl-P Ctrl-Q detaches, as Docker's default detach keys (or the --detach-keys sequence).
-    const keys = opts.detachKeys ?? [0x10, 0x11];
+    const keys = opts.detachKeys ?? DEFAULT_DETACH_KEYS;
     let matched = 0;
     const onData = (chunk: Buffer) => {
       if (rawTty && keys.length > 0) {
@@ -252,7 +266,9 @@ const runCommand: Command = {
   async run(ctx, flags, args) {
     let engine: Engine;
     let id: string;
+    let detachKeys: number[] | undefined;
     try {
+      detachKeys = detachKeysFlag(flags);
       ({ engine, id } = await createFrom(ctx, flags, parseCreate(ctx, flags, args)));
     } catch (err) {
       if (err instanceof UsageError) throw err;
@@ -277,6 +293,7 @@ const runCommand: Command = {
         ({ detached } = await attachAndWait(ctx, engine, id, {
           stdin: flags.bool("interactive"),
           tty: flags.bool("tty"),
+          detachKeys,
           proxy,
         }));
       } catch (err) {
@@ -317,6 +334,7 @@ const startCommand: Command = {
     const engine = await ctx.engine();
     if (flags.bool("attach") || flags.bool("interactive")) {
       if (args.length > 1) throw new UsageError("you cannot start and attach multiple containers at once");
+      const detachKeys = detachKeysFlag(flags);
       const info = await engine.containerInspect(args[0] as string);
       // As Docker's CLI: signals go to the container unless it has a terminal.
       const proxy = proxySignals(ctx, engine, info.Id, { forward: !info.Config.Tty });
@@ -324,6 +342,7 @@ const startCommand: Command = {
         const { detached } = await attachAndWait(ctx, engine, info.Id, {
           stdin: flags.bool("interactive"),
           tty: !!info.Config.Tty,
+          detachKeys,
           proxy,
         });
         if (detached) return 0;
@@ -787,6 +806,7 @@ const attachCommand: Command = {
     },
   ],
   async run(ctx, flags, args) {
+    const detachKeys = detachKeysFlag(flags);
     const engine = await ctx.engine();
     const info = await engine.containerInspect(args[0] as string);
     const proxy = proxySignals(ctx, engine, info.Id, {
@@ -798,6 +818,7 @@ const attachCommand: Command = {
         open: (handlers) => engine.containerAttach(info.Id, handlers),
         stdin: !flags.bool("no-stdin") && !!info.Config.OpenStdin,
         tty: !!info.Config.Tty,
+        ...(detachKeys ? { detachKeys } : {}),
       });
       if (detached) return 0;
       return (await engine.containerWait(info.Id)).StatusCode;

@@ -1,34 +1,12 @@
 /** `berth exec` / `container exec`: run a command in a running container, as `docker exec`. */
 import { BerthError, isBerthError } from "../../base/errors.js";
+import { parseDetachKeys } from "../../engine/detach-keys.js";
 import type { ExecConfig, ExecSession } from "../../engine/types.js";
 import { atLeast, type Command } from "../command.js";
 import type { Flags } from "../flags.js";
 import { UsageError } from "../flags.js";
 import { streamSession } from "./containers.js";
 import { parseEnv } from "./run-flags.js";
-
-/**
- * Docker's detach-key notation (moby/term `ToBytes`): comma-separated keys, each one character
- * or `ctrl-X` with X in a-z, @, [, \, ], ^, _. Undefined when the text is not valid.
- */
-export function parseDetachKeys(text: string): number[] | undefined {
-  const out: number[] = [];
-  for (const key of text.split(",")) {
-    if (key.length === 1) {
-      out.push(key.charCodeAt(0));
-      continue;
-    }
-    if (key.length !== 6 || key.slice(0, 5).toLowerCase() !== "ctrl-") return undefined;
-    const c = (key[5] as string).toLowerCase();
-    if (c >= "a" && c <= "z") out.push(c.charCodeAt(0) - 0x60);
-    else {
-      const i = "@[\\]^_".indexOf(c);
-      if (i < 0) return undefined;
-      out.push(i === 0 ? 0 : 26 + i);
-    }
-  }
-  return out;
-}
 
 /** docker's `ValidateEnv`: `KEY=VALUE` as is; `KEY` from our environment, or bare (unsets it). */
 function execEnvFlags(flags: Flags, env: Readonly<Record<string, string | undefined>>): string[] {
