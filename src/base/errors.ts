@@ -10,6 +10,7 @@ export type ErrorKind =
   | "Conflict"
   | "InvalidArgument"
   | "FailedPrecondition"
+  | "Forbidden"
   | "Unauthorized"
   | "Unavailable"
   | "NotImplemented"
@@ -34,6 +35,9 @@ export const invalidArgument = (message: string, cause?: unknown) =>
   new BerthError("InvalidArgument", message, { cause });
 export const failedPrecondition = (message: string, cause?: unknown) =>
   new BerthError("FailedPrecondition", message, { cause });
+/** Refused whatever the caller sends (Docker's errdefs.Forbidden: a pre-defined network, one in use). */
+export const forbidden = (message: string, cause?: unknown) =>
+  new BerthError("Forbidden", message, { cause });
 export const unavailable = (message: string, cause?: unknown) =>
   new BerthError("Unavailable", message, { cause });
 export const notImplemented = (message: string, cause?: unknown) =>
@@ -52,6 +56,7 @@ export const httpStatusByKind: Readonly<Record<ErrorKind, number>> = {
   Conflict: 409,
   InvalidArgument: 400,
   FailedPrecondition: 412,
+  Forbidden: 403,
   Unauthorized: 401,
   Unavailable: 503,
   NotImplemented: 501,
@@ -65,8 +70,9 @@ export function kindFromHttpStatus(status: number): ErrorKind {
     case 400:
       return "InvalidArgument";
     case 401:
-    case 403:
       return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "NotFound";
     case 409:
@@ -95,6 +101,7 @@ export const exitCodeByKind: Readonly<Record<ErrorKind, number>> = {
   Conflict: 1,
   InvalidArgument: 1,
   FailedPrecondition: 1,
+  Forbidden: 1,
   Unauthorized: 1,
   Unavailable: 1,
   NotImplemented: 1,

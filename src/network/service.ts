@@ -18,6 +18,7 @@ import {
   conflict,
   errorMessage,
   failedPrecondition,
+  forbidden,
   invalidArgument,
   notFound,
 } from "../base/errors.js";
@@ -532,7 +533,7 @@ export class NetworkService {
 
   async remove(ref: string): Promise<void> {
     const n = this.resolve(ref);
-    if (n.predefined) throw failedPrecondition(`${n.name} is a pre-defined network and cannot be removed`);
+    if (n.predefined) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
     this.db.write(() => {
       // Any container configured for it refuses the removal, running or not, as Docker does;
       // the message names each (Docker's `(name:"…" id:"…")` list).
@@ -541,9 +542,7 @@ export class NetworkService {
         const names = eps
           .map((e) => `name:"${this.containerName(e.containerId)}" id:"${e.containerId.slice(0, 12)}"`)
           .join(", ");
-        throw failedPrecondition(
-          `error while removing network: network ${n.name} has active endpoints (${names})`,
-        );
+        throw forbidden(`error while removing network: network ${n.name} has active endpoints (${names})`);
       }
       this.meta.deleteNetwork(n.id);
       this.events.emit("network", "destroy", { ID: n.id, Attributes: { name: n.name, type: n.driver } });

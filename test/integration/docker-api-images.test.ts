@@ -422,6 +422,16 @@ describe("volumes, networks, system df through berth serve", { skip }, () => {
     const nets = await store.ok(["inspect", "-f", "{{json .NetworkSettings.Networks}}", c]);
     assert.match(nets.stdout, /"it-net"/);
     assert.match(nets.stdout, /member-alias/);
+    // In use, and pre-defined: refused with Docker's 403 (libnetwork's errors are Forbidden).
+    const inUse = await api("DELETE", "/v1.50/networks/it-net");
+    assert.equal(inUse.status, 403);
+    assert.match(JSON.parse(inUse.body).message as string, /network it-net has active endpoints/);
+    const predefined = await api("DELETE", "/v1.50/networks/bridge");
+    assert.equal(predefined.status, 403);
+    assert.equal(
+      JSON.parse(predefined.body).message,
+      "bridge is a pre-defined network and cannot be removed",
+    );
     await dockerOk(["network", "disconnect", "it-net", "net-member"]);
     const after = await store.ok(["inspect", "-f", "{{json .NetworkSettings.Networks}}", c]);
     assert.doesNotMatch(after.stdout, /"it-net"/);
