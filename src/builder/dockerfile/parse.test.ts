@@ -1,8 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text holds ${VAR} on purpose
 /**
  * The Dockerfile parser against BuildKit's frontend/dockerfile/parser and instructions rules:
- * golden files (testdata/<name>.Dockerfile → testdata/<name>.json, one per syntax feature;
- * BERTH_UPDATE_GOLDEN=1 rewrites them) and a table of malformed Dockerfiles with their
+ * regression snapshots (testdata/<name>.Dockerfile → testdata/<name>.json, one per syntax
+ * feature, recorded from berth itself — BERTH_UPDATE_GOLDEN=1 rewrites them; BuildKit's own test
+ * files are the reference, in conformance.test.ts) and a table of malformed Dockerfiles with their
  * `file:line: message` errors in Docker's wording.
  */
 import assert from "node:assert/strict";

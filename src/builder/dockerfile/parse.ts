@@ -112,8 +112,29 @@ function fail(message: string): never {
  * `${file}:${line}: ${what}` for the first problem found.
  */
 export function parseDockerfile(text: string, options: ParseOptions): Dockerfile {
+  return located(options, () => validate(parseNodes(text), options));
+}
+
+/**
+ * The syntax phase alone, as BuildKit's `parser.Parse` (no per-instruction checks: unknown
+ * instructions, flags and argument counts pass, as they do there). The builder never uses it: it is
+ * what BuildKit's parser test files check, and what a `# syntax` frontend would receive.
+ */
+export function parseDockerfileSyntax(text: string, options: ParseOptions): Dockerfile {
+  return located(options, () => {
+    const { nodes, directives } = parseNodes(text);
+    return {
+      file: options.file,
+      escape: directives.escape,
+      syntax: directives.syntax,
+      instructions: nodes.map((n) => instructionOf(n, n.rawFlags.map(flagOf))),
+    };
+  });
+}
+
+function located<T>(options: ParseOptions, fn: () => T): T {
   try {
-    return parse(text, options);
+    return fn();
   } catch (err) {
     if (err instanceof LineError) {
       const cause: DockerfileSyntaxError = { file: options.file, line: err.line, message: err.message };
@@ -196,7 +217,14 @@ function continuationRegExp(esc: Escape): RegExp {
 const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, "");
 const isComment = (s: string): boolean => s.trimStart().startsWith("#");
 
-function parse(text: string, options: ParseOptions): Dockerfile {
+interface Parsed {
+  readonly nodes: readonly Node[];
+  readonly directives: Directives;
+  /** Lines read (the last line's number). */
+  readonly lines: number;
+}
+
+function parseNodes(text: string): Parsed {
   if (text.length > MAX_DOCKERFILE_BYTES || Buffer.byteLength(text) > MAX_DOCKERFILE_BYTES) {
     throw new LineError(1, `the Dockerfile is larger than the limit of ${MAX_DOCKERFILE_BYTES} bytes`);
   }
@@ -256,12 +284,16 @@ function parse(text: string, options: ParseOptions): Dockerfile {
     nodes.push(node);
   }
   if (nodes.length === 0) throw new LineError(Math.max(n, 1), "file with no instructions");
+  return { nodes, directives: d, lines: n };
+}
 
-  // ---- phase 2: nodes → instructions (BuildKit's instructions package) ----
+// ---- phase 2: nodes → instructions (BuildKit's instructions package) ----
+function validate(parsed: Parsed, options: ParseOptions): Dockerfile {
+  const { nodes, directives: d, lines: n } = parsed;
   const instructions: Instruction[] = [];
   let stages = 0;
   for (const node of nodes) {
-    const instr = at(node.startLine, () => validate(node));
+    const instr = at(node.startLine, () => validateNode(node));
     if (options.triggers) {
       at(node.startLine, () => checkTrigger(node.keyword));
     } else if (node.keyword === "FROM") stages++;
@@ -514,7 +546,7 @@ function checkFlags(node: Node, defs: ReadonlyMap<string, FlagType>): Instructio
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
-function validate(node: Node): Instruction {
+function validateNode(node: Node): Instruction {
   const kw = node.keyword;
   const args = node.words;
   const need = (ok: boolean, message: string) => {
