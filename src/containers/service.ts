@@ -30,6 +30,7 @@ import type {
   ContainerInspect,
   ContainerListOptions,
   ContainerLogsOptions,
+  ContainerPortsUpdate,
   ContainerStatsResponse,
   ContainerSummary,
   ContainersPruneResponse,
@@ -52,6 +53,7 @@ import {
 import type { MetadataDb } from "../metadata/db.js";
 import type { VolumeMetadata } from "../metadata/volumes.js";
 import { hostsFile, resolvConf } from "../network/hosts.js";
+import { requestedPorts } from "../network/ports.js";
 import { type Attachment, isNetworkName, type NetworkService } from "../network/service.js";
 import { type Digest, parseDigest } from "../oci/digest.js";
 import { CommandInvocationError, RuncCommandError } from "../runtime/errors.js";
@@ -64,6 +66,7 @@ import { conmonLogSettings, resolveLogConfig } from "./log-config.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
+import { planPortsUpdate } from "./ports-update.js";
 import { ContainerQueries, cgroupVersion } from "./queries.js";
 import { ContainerRecovery } from "./recovery.js";
 import { parseSignal } from "./signals.js";
@@ -869,6 +872,37 @@ export class ContainerService {
       }
       this.deps.db.write(() => this.meta.setHostConfig(cur.id, plan.hostConfig));
       return { Warnings: plan.warnings };
+    });
+  }
+
+  /**
+   * `container update --publish-add/--publish-rm`, under the container's lock: the new
+   * PortBindings are checked, then a running container's forwarding changes at once (the network
+   * service chooses and records host ports and replaces portmap's rules, and the HostConfig is
+   * saved in its transaction); a stopped container's record alone changes, and its next start
+   * publishes what it says.
+   */
+  async updatePorts(ref: string, req: ContainerPortsUpdate): Promise<void> {
+    await this.locked(ref, async (rec) => {
+      const mode = rec.hostConfig.NetworkMode ?? "default";
+      if (mode === "host" || mode === "none" || mode.startsWith("container:"))
+        throw invalidArgument(
+          `conflicting options: port publishing and the container type network mode (${mode})`,
+        );
+      const running = RUNNING_STATES.has(rec.status);
+      const published = running ? this.deps.network.meta.portsOf(rec.id) : [];
+      const hostConfig = planPortsUpdate(rec.hostConfig, req, { name: rec.name, published });
+      // Parsed as a start would parse it: a bad binding fails here, before anything changes.
+      requestedPorts(rec.config, hostConfig);
+      const save = () => this.meta.setHostConfig(rec.id, hostConfig);
+      if (!running) {
+        this.deps.db.write(save);
+        return;
+      }
+      await this.deps.network.republish(
+        { id: rec.id, name: rec.name, config: rec.config, hostConfig },
+        { commit: save, rollback: () => this.meta.setHostConfig(rec.id, rec.hostConfig) },
+      );
     });
   }
 

@@ -26,6 +26,7 @@ import type {
   ContainerListOptions,
   ContainerLogsOptions,
   ContainerPathStat,
+  ContainerPortsUpdate,
   ContainerRemoveOptions,
   ContainerStartOptions,
   ContainerStatsResponse,
@@ -124,6 +125,12 @@ export interface ContainerEngine {
    * Docker's for limits this host cannot enforce.
    */
   containerUpdate(id: string, req: ContainerUpdateRequest): Promise<ContainerUpdateResponse>;
+  /**
+   * Adds and removes published ports of a running or stopped container (berth's own): recorded in
+   * HostConfig.PortBindings and, on a running container, forwarded or stopped at once. A host
+   * port another container holds is refused with Docker's `port is already allocated`.
+   */
+  containerUpdatePorts(id: string, req: ContainerPortsUpdate): Promise<void>;
   containerPrune(opts?: { filters?: Filters }): Promise<ContainersPruneResponse>;
   /** Attaches to a running container's stdio (`attach`). */
   containerAttach(id: string, handlers: AttachHandlers): Promise<AttachSession>;

@@ -507,6 +507,17 @@ export interface ContainerUpdateRequest extends Resources {
 }
 
 /** POST /containers/{id}/update answer. */
+/**
+ * berth's own (`container update --publish-add/--publish-rm`; Docker can only recreate the
+ * container): published ports added to and removed from HostConfig.PortBindings, at once on a
+ * running container. Keys are `PORT/PROTO`; removals apply first.
+ */
+export interface ContainerPortsUpdate {
+  Add?: Record<string, PortBinding[]>;
+  /** An empty list removes every binding of that container port. */
+  Remove?: Record<string, PortBinding[]>;
+}
+
 export interface ContainerUpdateResponse {
   Warnings: string[];
 }

@@ -240,6 +240,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerUnpause: (id) => containers.unpause(id),
     containerRename: (id, name) => containers.rename(id, name),
     containerUpdate: (id, req) => containers.updateResources(id, req),
+    containerUpdatePorts: (id, req) => containers.updatePorts(id, req),
     containerPrune: (o) => containers.prune(o ?? {}),
     containerCleanup: (id) => containers.cleanup(id),
     containersStartup: () => containers.startByRestartPolicy(),

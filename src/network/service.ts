@@ -61,8 +61,10 @@ import {
   type CniResult,
   decodeResult,
   delNetworkList,
+  invokePlugin,
   type NetworkConfigList,
   type PluginConfig,
+  pluginStdin,
 } from "./cni.js";
 import { type DnsNetwork, syncDns } from "./dns.js";
 import {
@@ -645,11 +647,27 @@ export class NetworkService {
   // Attaching
 
   /** Resolves the requested host ports to concrete ones, refusing taken ones (Docker's error). */
-  private async choosePorts(target: AttachTarget, endpointId: string): Promise<PublishedPort[]> {
+  private async choosePorts(
+    target: AttachTarget,
+    endpointId: string,
+    keep: readonly PublishedPort[] = [],
+  ): Promise<PublishedPort[]> {
     const reqs = requestedPorts(target.config, target.hostConfig);
     if (reqs.length === 0) return [];
     const forwarded = await forwardedHostPorts();
     const chosen: PublishedPort[] = [];
+    // Ports the container publishes already (a live change of its ports) stay as they are.
+    const kept = [...keep];
+    const reuse = (r: PortRequest, ip: string): PublishedPort | undefined => {
+      const i = kept.findIndex(
+        (k) =>
+          k.containerPort === r.containerPort &&
+          k.proto === r.proto &&
+          k.hostIp === ip &&
+          (r.hostPortFrom === 0 || (k.hostPort >= r.hostPortFrom && k.hostPort <= r.hostPortTo)),
+      );
+      return i < 0 ? undefined : kept.splice(i, 1)[0];
+    };
     const ours = (port: number, proto: string, ip: string) =>
       this.meta
         .portsUsing(port, proto)
@@ -666,6 +684,11 @@ export class NetworkService {
       (await canBind(ip, port, r.proto));
     for (const r of reqs) {
       const ip = r.hostIp === "" ? "0.0.0.0" : r.hostIp;
+      const again = reuse(r, ip);
+      if (again) {
+        chosen.push(again);
+        continue;
+      }
       let port = 0;
       if (r.hostPortFrom === 0) {
         for (let i = 0; i < 50 && port === 0; i++) {
@@ -818,6 +841,124 @@ export class NetworkService {
       await bestEffort(`detaching container ${target.id} after a failed attach`, this.detach(target.id));
       throw err;
     }
+  }
+
+  /**
+   * Changes the published ports of a running container in place (`container update
+   * --publish-add/--publish-rm`): under the host-wide lock, host ports are chosen for the new
+   * bindings of `target.hostConfig` (ports it publishes already keep theirs) and recorded together
+   * with whatever `hooks.commit` writes (the container's HostConfig), in one transaction; then
+   * portmap's rules on the first network are replaced through CNI (DEL with the old mappings, ADD
+   * with the new, given the attachment's stored result). If that fails, the old records and rules
+   * come back and `hooks.rollback` runs in the restoring transaction.
+   */
+  async republish(target: AttachTarget, hooks: { commit(): void; rollback(): void }): Promise<void> {
+    const first = this.meta.endpointsOf(target.id)[0];
+    if (first?.state !== "attached") {
+      this.db.write(() => hooks.commit());
+      return;
+    }
+    const net = this.meta.getNetwork(first.networkId);
+    if (!net) throw notFound(`network ${first.networkId} not found`);
+    if (decodeStored(first.result).plugins === undefined)
+      throw failedPrecondition(
+        `container ${target.id} was attached by an older berth: restart it once before changing its published ports`,
+      );
+    await this.withHostLock(async () => {
+      const old = this.meta.portsOf(target.id);
+      const ports = await this.choosePorts(target, first.endpointId, old);
+      const record = (list: readonly PublishedPort[], hook: () => void) =>
+        this.db.write(() => {
+          for (const p of list) {
+            const holder = this.meta
+              .portsUsing(p.hostPort, p.proto)
+              .find(
+                (q) =>
+                  q.containerId !== target.id &&
+                  (q.hostIp === p.hostIp || q.hostIp === "0.0.0.0" || p.hostIp === "0.0.0.0"),
+              );
+            if (holder)
+              throw conflict(
+                `driver failed programming external connectivity on endpoint ${target.name} (${first.endpointId}): Bind for ${p.hostIp}:${p.hostPort} failed: port is already allocated`,
+              );
+          }
+          this.meta.deletePorts(target.id);
+          for (const p of list) this.meta.insertPort(p);
+          hook();
+        });
+      record(ports, hooks.commit);
+      try {
+        await this.reprogramPortmap(target.id, net, old, ports);
+      } catch (err) {
+        this.db.write(() => {
+          this.meta.deletePorts(target.id);
+          for (const p of old) this.meta.insertPort(p);
+          hooks.rollback();
+        });
+        await bestEffort(
+          `restoring the published ports of ${target.id}`,
+          this.reprogramPortmap(target.id, net, ports, old),
+        );
+        throw err;
+      }
+    });
+  }
+
+  /** Replaces the portmap rules of a container's first network: `from`'s mappings out, `to`'s in. */
+  private async reprogramPortmap(
+    containerId: string,
+    net: NetworkRecord,
+    from: readonly PublishedPort[],
+    to: readonly PublishedPort[],
+  ): Promise<void> {
+    const ep = this.meta.endpointsOf(containerId).find((e) => e.networkId === net.id);
+    if (ep?.state !== "attached") return;
+    const stored = decodeStored(ep.result);
+    const prev = stored.result;
+    if (!prev || stored.plugins === undefined)
+      throw failedPrecondition(`container ${containerId} has no recorded attachment to ${net.name}`);
+    const full = this.configList(net, ["bridge", "portmap"]);
+    const portmap = full.plugins.find((p) => p.type === "portmap");
+    // An internal network forwards nothing (attach runs no portmap there either).
+    if (!portmap) return;
+    const list: NetworkConfigList = { ...full, plugins: [portmap] };
+    const inv = (ports: readonly PublishedPort[]) => ({
+      containerId,
+      netns: this.netnsPath(containerId),
+      ifname: ep.ifname || "eth0",
+      runtimeConfig: this.runtimeConfig(ep, true, ports),
+      ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
+    });
+    const others = stored.plugins.filter((p) => p !== "portmap");
+    if (stored.plugins.includes("portmap")) {
+      await delNetworkList(list, inv(from), prev);
+      this.db.write(() =>
+        this.meta.recordAttachment(containerId, net.id, {
+          address: ep.address,
+          gateway: ep.gateway,
+          mac: ep.mac,
+          result: encodeStored(this.configList(net, others).plugins, prev),
+          done: true,
+        }),
+      );
+    }
+    if (to.length === 0) return;
+    const r = await invokePlugin(
+      "ADD",
+      pluginStdin(list, portmap, { prevResult: prev.raw, runtimeConfig: inv(to).runtimeConfig }),
+      "portmap",
+      inv(to),
+    );
+    if (!r) throw failedPrecondition("CNI plugin portmap ADD returned no result");
+    this.db.write(() =>
+      this.meta.recordAttachment(containerId, net.id, {
+        address: ep.address,
+        gateway: ep.gateway,
+        mac: ep.mac,
+        result: encodeStored(this.configList(net, [...others, "portmap"]).plugins, r),
+        done: true,
+      }),
+    );
   }
 
   private async addEndpointToNetns(

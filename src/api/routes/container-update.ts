@@ -4,7 +4,7 @@
  * naming it). Fields the engine cannot apply reach it and are refused there in Docker's words.
  */
 import { invalidArgument } from "../../base/errors.js";
-import type { ContainerUpdateRequest } from "../../engine/types.js";
+import type { ContainerPortsUpdate, ContainerUpdateRequest, PortBinding } from "../../engine/types.js";
 import { Fields } from "../decode.js";
 
 function defined<T extends object>(o: T): T {
@@ -64,4 +64,22 @@ export function decodeContainerUpdate(body: unknown): ContainerUpdateRequest {
       ? defined({ Name: restart.string("Name") ?? "", MaximumRetryCount: restart.int("MaximumRetryCount") })
       : undefined,
   });
+}
+
+function bindingLists(f: Fields | undefined): Record<string, PortBinding[]> | undefined {
+  if (!f) return undefined;
+  const out: Record<string, PortBinding[]> = {};
+  for (const port of f.keys()) {
+    out[port] = (f.objects(port) ?? []).map((b) =>
+      defined({ HostIp: b.string("HostIp"), HostPort: b.string("HostPort") }),
+    );
+  }
+  return out;
+}
+
+/** The body of berth's POST /containers/{id}/ports: `{"Add": PortMap, "Remove": PortMap}`. */
+export function decodeContainerPortsUpdate(body: unknown): ContainerPortsUpdate {
+  if (body === undefined) throw invalidArgument("invalid JSON: the request body is empty");
+  const u = new Fields(body, "");
+  return defined({ Add: bindingLists(u.object("Add")), Remove: bindingLists(u.object("Remove")) });
 }

@@ -15,7 +15,7 @@ import type { RequestContext, Router } from "../router.js";
 import { JsonLinesWriter, OutputWriter } from "../streams.js";
 import { startServingAttaches } from "./attach.js";
 import { decodeContainerCreate } from "./container-create.js";
-import { decodeContainerUpdate } from "./container-update.js";
+import { decodeContainerPortsUpdate, decodeContainerUpdate } from "./container-update.js";
 
 /** Docker's `t` (seconds before the kill); absent is the container's own StopTimeout. */
 function stopTimeout(ctx: RequestContext): number | undefined {
@@ -130,6 +130,13 @@ async function rename(ctx: RequestContext): Promise<void> {
 async function update(ctx: RequestContext): Promise<void> {
   const req = decodeContainerUpdate(await readJson(ctx.req, ctx.limits));
   sendJson(ctx.res, 200, await ctx.engine.containerUpdate(ctx.params.id ?? "", req));
+}
+
+/** POST /containers/{id}/ports (berth's own): published ports added and removed in place; 204. */
+async function updatePorts(ctx: RequestContext): Promise<void> {
+  const req = decodeContainerPortsUpdate(await readJson(ctx.req, ctx.limits));
+  await ctx.engine.containerUpdatePorts(ctx.params.id ?? "", req);
+  sendNoContent(ctx.res);
 }
 
 /** `ps_args` as ps takes them: split on white space. */
@@ -451,6 +458,7 @@ export function containerRoutes(r: Router): Router {
     .post("/containers/{id}/wait", wait)
     .post("/containers/{id}/rename", rename)
     .post("/containers/{id}/update", update)
+    .post("/containers/{id}/ports", updatePorts)
     .delete("/containers/{id}", remove)
     .get("/containers/{id}/top", top)
     .get("/containers/{id}/changes", changes)

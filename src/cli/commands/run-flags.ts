@@ -3,6 +3,7 @@
  * Docker CLI does (opts/parse.go): env and env files, volumes and mounts, limits, restart
  * policy, ulimits, ports.
  */
+import { isIP } from "node:net";
 import { resolve as resolvePath } from "node:path";
 import { invalidArgument } from "../../base/errors.js";
 import type {
@@ -235,32 +236,59 @@ export function parseMount(v: string, cwd = "/"): MountSpec {
   return out;
 }
 
-/** `-p [ip:][hostPort:]containerPort[/proto]`, ranges allowed (the networking issue publishes them). */
+/**
+ * `-p [ip:][hostPort:]containerPort[/proto]` as Docker's nat.ParsePortSpec reads it: ranges on
+ * both sides of equal length (`8080-8081:80-81`), or a host range for one container port
+ * (`8080-8090:80`: any free port of the range), `[::1]`-style brackets around the address.
+ */
 export function parsePublish(values: readonly string[]): {
   exposed: Record<string, Record<string, never>>;
   bindings: Record<string, PortBinding[]>;
 } {
   const exposed: Record<string, Record<string, never>> = {};
   const bindings: Record<string, PortBinding[]> = {};
+  const range = (text: string, what: string): [number, number] => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+    const from = Number(m?.[1]);
+    const to = m?.[2] ? Number(m[2]) : from;
+    if (!m || from < 1 || to > 65535 || to < from) throw invalidArgument(`invalid ${what}: ${text}`);
+    return [from, to];
+  };
   for (const v of values) {
-    const [spec, proto = "tcp"] = v.split("/") as [string, string?];
-    const parts = spec.split(":");
-    const containerPart = parts.pop() as string;
-    const hostPort = parts.pop() ?? "";
-    const hostIp = parts.join(":");
-    const m = /^(\d+)(?:-(\d+))?$/.exec(containerPart);
-    if (!m || !["tcp", "udp", "sctp"].includes(proto))
-      throw invalidArgument(`invalid containerPort: ${containerPart}`);
-    const start = Number(m[1]);
-    const end = m[2] ? Number(m[2]) : start;
-    const hm = hostPort ? /^(\d+)(?:-(\d+))?$/.exec(hostPort) : undefined;
-    if (hostPort && !hm) throw invalidArgument(`invalid hostPort: ${hostPort}`);
+    const slash = v.lastIndexOf("/");
+    const spec = slash >= 0 && !v.slice(slash).includes(":") ? v.slice(0, slash) : v;
+    const proto = spec === v ? "tcp" : v.slice(slash + 1).toLowerCase();
+    let hostIp = "";
+    let hostPort = "";
+    let containerPart = spec;
+    const bracket = /^\[([^\]]*)\](?::(.*))?$/.exec(spec);
+    if (bracket) {
+      hostIp = bracket[1] ?? "";
+      const rest = (bracket[2] ?? "").split(":");
+      containerPart = rest.pop() ?? "";
+      hostPort = rest.join(":");
+    } else {
+      const parts = spec.split(":");
+      containerPart = parts.pop() as string;
+      if (parts.length > 0) hostPort = parts.pop() as string;
+      hostIp = parts.join(":");
+    }
+    if (hostIp !== "" && !isIP(hostIp)) throw invalidArgument(`invalid IP address: ${hostIp}`);
+    if (!["tcp", "udp", "sctp"].includes(proto)) throw invalidArgument(`invalid proto: ${proto}`);
+    const [start, end] = range(containerPart, "containerPort");
+    const [hostStart, hostEnd] = hostPort ? range(hostPort, "hostPort") : [0, 0];
+    if (hostPort && end - start !== hostEnd - hostStart && end !== start)
+      throw invalidArgument(
+        `invalid ranges specified for container and host Ports: ${containerPart} and ${hostPort}`,
+      );
     for (let p = start; p <= end; p++) {
       const key = `${p}/${proto}`;
       exposed[key] = {};
-      const hp = hm ? (hm[2] ? String(Number(hm[1]) + (p - start)) : hm[1]) : "";
+      let hp = hostPort ? String(hostStart + (p - start)) : "";
+      // A host range for a single container port: any free port of the range.
+      if (hostPort && start === end && hostStart !== hostEnd) hp = `${hostStart}-${hostEnd}`;
       const list = bindings[key] ?? [];
-      list.push({ HostIp: hostIp, HostPort: hp ?? "" });
+      list.push({ HostIp: hostIp, HostPort: hp });
       bindings[key] = list;
     }
   }

@@ -1,9 +1,12 @@
-/** `berth update` (`container update`): new resource limits and restart policy, as Docker's. */
-import type { ContainerUpdateRequest } from "../../engine/types.js";
+/**
+ * `berth update` (`container update`): new resource limits and restart policy, as Docker's; and
+ * berth's own `--publish-add`/`--publish-rm`, which change published ports without recreating.
+ */
+import type { ContainerPortsUpdate, ContainerUpdateRequest, PortBinding } from "../../engine/types.js";
 import { atLeast, type Command } from "../command.js";
 import { type FlagSpec, UsageError } from "../flags.js";
 import { forEachName } from "./each.js";
-import { bytes, int, parseRestart } from "./run-flags.js";
+import { bytes, int, parsePublish, parseRestart } from "./run-flags.js";
 
 const s = (name: string, description: string, valueName: string, short?: string): FlagSpec => ({
   name,
@@ -30,7 +33,42 @@ const UPDATE_FLAGS: readonly FlagSpec[] = [
   s("memory-swap", "Swap limit equal to memory plus swap: -1 to enable unlimited swap", "bytes"),
   s("pids-limit", "Tune container pids limit (set -1 for unlimited)", "int"),
   s("restart", "Restart policy to apply when a container exits", "string"),
+  {
+    name: "publish-add",
+    type: "list",
+    valueName: "list",
+    description: "Publish a container's port(s) to the host, at once if it runs (berth: no recreate)",
+  },
+  {
+    name: "publish-rm",
+    type: "list",
+    valueName: "list",
+    description:
+      "Stop publishing a port ([ip:]hostPort:containerPort[/proto], or containerPort[/proto] for all its bindings)",
+  },
 ];
+
+/**
+ * The ports change of `--publish-add`/`--publish-rm` (Docker's `-p` syntax); undefined when
+ * neither is given. `--publish-rm 80/tcp` names every binding of that container port.
+ */
+export function portsUpdate(add: readonly string[], rm: readonly string[]): ContainerPortsUpdate | undefined {
+  if (add.length === 0 && rm.length === 0) return undefined;
+  const req: ContainerPortsUpdate = {};
+  if (add.length > 0) req.Add = parsePublish(add).bindings;
+  if (rm.length > 0) {
+    const remove: Record<string, PortBinding[]> = {};
+    for (const spec of rm) {
+      for (const [key, list] of Object.entries(parsePublish([spec]).bindings)) {
+        const all = list.every((b) => !b.HostIp && !b.HostPort);
+        const cur = remove[key] ?? [];
+        remove[key] = all ? [] : [...cur, ...list];
+      }
+    }
+    req.Remove = remove;
+  }
+  return req;
+}
 
 const updateCommand: Command = {
   path: "container update",
@@ -77,16 +115,18 @@ const updateCommand: Command = {
     set("PidsLimit", int(flags, "pids-limit"));
     const restart = flags.string("restart");
     if (restart !== undefined) req.RestartPolicy = parseRestart(restart);
-    if (Object.keys(req).length === 0) {
+    const ports = portsUpdate(flags.list("publish-add"), flags.list("publish-rm"));
+    if (Object.keys(req).length === 0 && !ports) {
       ctx.io.stderr.write("you must provide one or more flags when using this command\n");
       return 1;
     }
     const engine = await ctx.engine();
     const warnings: string[] = [];
     const status = await forEachName(ctx, args, async (name) => {
-      const r = await engine.containerUpdate(name, req);
+      // Ports first: the change most likely to be refused (a host port in use) leaves the limits as they were.
+      if (ports) await engine.containerUpdatePorts(name, ports);
+      if (Object.keys(req).length > 0) warnings.push(...(await engine.containerUpdate(name, req)).Warnings);
       ctx.io.stdout.write(`${name}\n`);
-      warnings.push(...r.Warnings);
     });
     if (warnings.length > 0) ctx.io.stdout.write(`${warnings.join("\n")}\n`);
     return status;
