@@ -8,7 +8,7 @@ import { pack } from "tar-stream";
 import { errnoCode, invalidArgument, notFound } from "../base/errors.js";
 import type { ByteSource } from "../engine/types.js";
 import { readTar } from "../oci/tar-reader.js";
-import { tempSibling } from "../sys/fs.js";
+import { lstatIfExists, tempSibling } from "../sys/fs.js";
 
 /** Opens a file for reading, failing before any byte with Docker's wording. */
 export async function openInput(path: string, cwd: string): Promise<Readable> {
@@ -61,7 +61,7 @@ export async function validateOutputPath(path: string, what: string): Promise<vo
   });
   if (!dirStat)
     throw invalidArgument(`${what}: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
-  const st = await lstat(path).catch(() => undefined);
+  const st = await lstatIfExists(path);
   if (st && !st.isFile() && !st.isDirectory() && !st.isSymbolicLink())
     throw invalidArgument(
       `${what}: invalid output path: ${JSON.stringify(path)} must be a directory or a regular file`,

@@ -9,6 +9,8 @@
  * Node.js cannot listen to the real-time signals, and a listener for SIGSEGV, SIGBUS, SIGFPE or
  * SIGILL would leave berth looping on a fault of its own: those stay with berth.
  */
+
+import { bestEffort } from "../base/log.js";
 import type { Engine } from "../engine/engine.js";
 import type { CommandContext } from "./command.js";
 
@@ -65,7 +67,9 @@ export function proxySignals(
   const held: NodeJS.Signals[] = [];
   let queue: Promise<void> = Promise.resolve();
   const send = (signal: NodeJS.Signals) => {
-    queue = queue.then(() => engine.containerKill(id, signal.slice(3)).catch(() => undefined));
+    queue = queue.then(async () => {
+      await bestEffort(`forwarding ${signal} to ${id}`, engine.containerKill(id, signal.slice(3)));
+    });
   };
   let unsubscribe = source
     ? source.subscribe(FORWARDED_SIGNALS, (signal) => {

@@ -41,6 +41,7 @@ import type {
   ContainerPathStat,
 } from "../engine/types.js";
 import type { ContainerRecord } from "../metadata/containers.js";
+import { lstatIfExists } from "../sys/fs.js";
 import { isMountPoint } from "../sys/mount.js";
 import { writableLayerChanges } from "./changes.js";
 import {
@@ -106,7 +107,7 @@ export class ContainerFiles {
     const rootfs = await this.driver.mountRootfs(rec.id, this.svc.layersOf(rec.id));
     let paused = false;
     if (opts.pause) {
-      const state = await this.driver.state(rec.id).catch(() => undefined);
+      const state = await bestEffort(`runc state of ${rec.id}`, this.driver.state(rec.id));
       if (state?.status === "running") {
         await this.driver.pause(rec.id);
         paused = true;
@@ -123,7 +124,7 @@ export class ContainerFiles {
         if (paused) await bestEffort(`resuming container ${rec.id}`, this.driver.resume(rec.id));
         if (!wasMounted) {
           // Only when the container has not been started meanwhile.
-          const state = await this.driver.state(rec.id).catch(() => undefined);
+          const state = await bestEffort(`runc state of ${rec.id}`, this.driver.state(rec.id));
           if (!state || state.status === "stopped")
             await bestEffort(
               `unmounting the root filesystem of container ${rec.id}`,
@@ -317,7 +318,7 @@ async function refuseTypeChange(dir: string, rel: string, h: TarHeader): Promise
   let cur = dir;
   for (let i = 0; i < parts.length; i++) {
     cur = join(cur, parts[i] as string);
-    const st = await lstat(cur).catch(() => undefined);
+    const st = await lstatIfExists(cur);
     if (!st) return;
     if (i < parts.length - 1) {
       if (!st.isDirectory()) return;
@@ -357,7 +358,7 @@ async function addPath(
     const rel = r.containerPath === "/" ? d.slice(1) : d.slice(r.containerPath.length + 1);
     const prefix = name === "." ? rel : `${name}/${rel}`;
     const loc = hostLocation(lease.rootfs, lease.mounts, d);
-    const mst = await lstat(loc.host).catch(() => undefined);
+    const mst = await lstatIfExists(loc.host);
     if (!mst) continue;
     if (mst.isDirectory()) {
       await checkDirectory(loc.host, loc.root, d);

@@ -8,7 +8,7 @@
  * A layer with no entries is not stored: the history row is marked empty_layer.
  */
 
-import { lstat, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { notFound } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
@@ -19,6 +19,7 @@ import { parseTarget } from "../images/service.js";
 import type { IngestedLayer } from "../images/store.js";
 import type { HistoryEntry, ImageConfig, ContainerConfig as ImageContainerConfig } from "../oci/image.js";
 import { familiarString } from "../oci/reference.js";
+import { lstatIfExists } from "../sys/fs.js";
 import { INIT_PATHS, isInitStub } from "./changes.js";
 import type { ContainerService } from "./service.js";
 import { entryPath, joinTar } from "./tar-join.js";
@@ -46,7 +47,7 @@ export function imageConfigOf(c: ContainerConfig): ImageContainerConfig {
 export async function initStubs(upper: string): Promise<Set<string>> {
   const out = new Set<string>();
   for (const rel of INIT_PATHS) {
-    const st = await lstat(join(upper, rel)).catch(() => undefined);
+    const st = await lstatIfExists(join(upper, rel));
     if (!st) continue;
     const empty = st.isDirectory() && (await readdir(join(upper, rel))).length === 0;
     if (isInitStub(rel, st, empty)) out.add(rel);
@@ -82,7 +83,7 @@ async function commitLocked(
     await store.leaseLayers(parentLayers, lease);
 
     const driver = svc.deps.driver;
-    const state = await driver.state(rec.id).catch(() => undefined);
+    const state = await bestEffort(`runc state of ${rec.id}`, driver.state(rec.id));
     const pause = opts.pause !== false && state?.status === "running";
     if (pause) await driver.pause(rec.id);
     let layer: IngestedLayer;

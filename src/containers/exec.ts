@@ -13,6 +13,7 @@ import { orderedAvailable } from "../runtime/spec/capabilities.js";
 import { DEFAULT_PATH_ENV } from "../runtime/spec/generate.js";
 import type { RlimitValue, SpecCapabilities, SpecProcess, SpecRlimit } from "../runtime/spec/types.js";
 import { type ResolvedUser, resolveUser } from "../runtime/spec/user.js";
+import { readTextIfExists } from "../sys/fs.js";
 import { readFileInRoot } from "../sys/root-path.js";
 import type { ContainerService } from "./service.js";
 
@@ -296,7 +297,7 @@ export class ExecService {
     for (const name of names) {
       if (!/^[a-f0-9]{64}$/.test(name)) continue;
       const dir = join(this.deps.execDir, name);
-      const pidText = await readFile(join(dir, "conmon.pid"), "utf8").catch(() => undefined);
+      const pidText = await readTextIfExists(join(dir, "conmon.pid"));
       const pid = pidText === undefined ? Number.NaN : Number.parseInt(pidText, 10);
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
       const st = await stat(dir).catch(() => undefined);

@@ -24,7 +24,8 @@
  */
 import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { bestEffort } from "../base/log.js";
+import { errorMessage } from "../base/errors.js";
+import { bestEffort, debug } from "../base/log.js";
 import type { ContainerRecord } from "../metadata/containers.js";
 import { isMountPoint } from "../sys/mount.js";
 import { emitVolumeEvents, execDuration } from "./events.js";
@@ -73,7 +74,7 @@ export class ContainerRecovery {
               const cur = this.meta.get(s.id);
               if (cur?.incomplete) await this.destroy(cur);
             })
-            .catch(() => undefined);
+            .catch((err: unknown) => debug(`removing the half-made container ${s.id}: ${errorMessage(err)}`));
         continue;
       }
       if (!RUNNING_STATES.has(s.status)) continue;

@@ -6,6 +6,7 @@
  * reaches the store only through the Engine methods it is handed (local, or the API over HTTP).
  */
 import { isBerthError } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import type { Engine } from "./engine.js";
 import type { ContainerChange, ContainerSummary, MountPoint } from "./types.js";
 
@@ -72,7 +73,7 @@ export async function measureRemoval(engine: RemovalReader, ref: string): Promis
     const anonymousVolumes: { name: string; destination: string }[] = [];
     for (const m of mounts) {
       if (m.Type !== "volume" || !m.Name) continue;
-      const v = await engine.volumeInspect(m.Name).catch(() => undefined);
+      const v = await bestEffort(`inspecting volume ${m.Name}`, engine.volumeInspect(m.Name));
       if (v?.Labels?.[ANONYMOUS_VOLUME_LABEL] !== undefined)
         anonymousVolumes.push({ name: m.Name, destination: m.Destination });
     }

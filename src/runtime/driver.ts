@@ -24,7 +24,7 @@ import { errnoCode } from "../base/errors.js";
 import type { ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
-import { writeFileAtomic } from "../sys/fs.js";
+import { statIfExists, writeFileAtomic } from "../sys/fs.js";
 import { isMountPoint, mount, unmount } from "../sys/mount.js";
 import { type AttachConnection, type AttachHandlers, attachSocketPath, connectAttach } from "./attach.js";
 import { launchConmon, RuntimeCreateError } from "./conmon.js";
@@ -302,7 +302,7 @@ export class RuntimeDriver implements Runtime {
     const cutoff = Date.now() - opts.olderThanMs;
     for (const n of names) {
       if (opts.keep.has(n)) continue;
-      const st = await stat(join(this.opts.exitDir, n)).catch(() => undefined);
+      const st = await statIfExists(join(this.opts.exitDir, n));
       if (st && st.mtimeMs < cutoff) await rm(join(this.opts.exitDir, n), { force: true });
     }
   }

@@ -14,7 +14,7 @@ import { mkdir, readdir, readlink, rename, rm, stat, symlink } from "node:fs/pro
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 import { type Digest, digestHex } from "../oci/digest.js";
-import { fsyncDir } from "../sys/fs.js";
+import { fsyncDir, statIfExists } from "../sys/fs.js";
 
 export interface PreparedSnapshot {
   /** Private directory owned by the caller until commit or abort. */
@@ -162,7 +162,7 @@ export class Snapshotter {
     const before = opts.modifiedBefore;
     const old: string[] = [];
     for (const n of names) {
-      const st = await stat(join(this.dir, n)).catch(() => undefined);
+      const st = await statIfExists(join(this.dir, n));
       if (st && st.mtimeMs < before) old.push(n);
     }
     return old;

@@ -1,7 +1,7 @@
 /** Crash-safe file operations: temp → fsync → rename, and directory fsync. */
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { lstat, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 
@@ -52,4 +52,39 @@ export async function removeIfExists(path: string): Promise<boolean> {
     if (errnoCode(err) === "ENOENT") return false;
     throw err;
   }
+}
+
+/** A path's lstat, or undefined when it does not exist (ENOENT, ENOTDIR); other errors throw. */
+export async function lstatIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A path's stat (links followed), or undefined when it does not exist; other errors throw. */
+export async function statIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A text file's content, or undefined when it does not exist; other errors throw. */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === "ENOENT" || code === "ENOTDIR";
 }

@@ -6,6 +6,7 @@
 import { mkdir, open, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { internal } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import { execProgram } from "./exec.js";
 import { isMountPoint, unmount } from "./mount.js";
 
@@ -22,7 +23,7 @@ export async function createNetns(path: string): Promise<void> {
     pkg: "util-linux",
   });
   if (r.code !== 0) {
-    await unmount(path).catch(() => undefined);
+    await bestEffort(`unmounting ${path}`, unmount(path));
     await rm(path, { force: true });
     throw internal(`cannot create a network namespace at ${path}: ${r.stderr.trim()}`);
   }

@@ -28,6 +28,7 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { canceled, errnoCode, invalidArgument } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import { mknod, readXattrsTree, setXattrs, type XattrOp } from "../diff/host-tools.js";
 
 type BigStats = Awaited<ReturnType<typeof statBig>>;
@@ -192,5 +193,5 @@ async function copyXattrs(sourceDir: string, state: CopyState): Promise<void> {
     }
   }
   // Best effort, as Docker's copy: a filesystem without xattr support must not fail the mount.
-  await setXattrs(ops, signalOpt).catch(() => undefined);
+  await bestEffort(`copying extended attributes from ${sourceDir}`, setXattrs(ops, signalOpt));
 }

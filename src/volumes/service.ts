@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { lstatSync, renameSync } from "node:fs";
-import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import {
   conflict,
@@ -35,6 +35,7 @@ import type {
 import type { MetadataDb } from "../metadata/db.js";
 import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import { VolumeMetadata, type VolumeRecord } from "../metadata/volumes.js";
+import { lstatIfExists, statIfExists } from "../sys/fs.js";
 import { copyTree } from "./copy-up.js";
 import {
   boolFilter,
@@ -377,11 +378,11 @@ export class LocalVolumeService implements VolumeService {
     if (!isAbsolute(sourceDir)) throw invalidArgument(`copy-up: source ${sourceDir} is not an absolute path`);
     if (!this.meta.getVolume(volumeName)) throw noSuchVolume(volumeName);
     const data = this.mountpoint(volumeName);
-    const dataSt = await lstat(data).catch(() => undefined);
+    const dataSt = await lstatIfExists(data);
     if (!dataSt?.isDirectory()) {
       throw failedPrecondition(`volume ${volumeName}: ${data} is missing or not a directory`);
     }
-    const src = await lstat(sourceDir).catch(() => undefined);
+    const src = await lstatIfExists(sourceDir);
     if (!src?.isDirectory()) return false;
     if ((await readdir(data)).length > 0) return false;
     // Copy into a private directory beside _data, then move the entries in: a crash mid-copy
@@ -406,7 +407,7 @@ export class LocalVolumeService implements VolumeService {
   async cleanupStale(olderThanMs: number): Promise<void> {
     const cutoff = this.now() - olderThanMs;
     const stale = async (p: string) => {
-      const st = await stat(p).catch(() => undefined);
+      const st = await statIfExists(p);
       return st !== undefined && st.mtimeMs < cutoff;
     };
     let names: string[];

@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { sleep } from "../../base/async.js";
 import { invalidArgument, isBerthError } from "../../base/errors.js";
+import { bestEffort } from "../../base/log.js";
 import type { ContainerInspect, ContainerWaitResponse } from "../../engine/types.js";
 import { queryBool, queryFilters, queryInt, queryOptBool, queryString } from "../decode.js";
 import { NotModified, readJson, sendJson, sendNoContent } from "../http.js";
@@ -64,7 +65,10 @@ async function start(ctx: RequestContext): Promise<void> {
     // As Docker: a container to be removed when it ends is removed when it cannot start (the
     // docker CLI waits for that removal after a failed `run --rm`).
     if (before.HostConfig.AutoRemove) {
-      await ctx.engine.containerRemove(before.Id, { force: true, volumes: true }).catch(() => undefined);
+      await bestEffort(
+        `removing ${before.Id} after its start failed`,
+        ctx.engine.containerRemove(before.Id, { force: true, volumes: true }),
+      );
     }
     throw err;
   }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { BerthError, conflict, errorMessage, invalidArgument, notFound } from "../../base/errors.js";
+import { bestEffort } from "../../base/log.js";
 import type { ExecConfig } from "../../engine/types.js";
 import { Fields, queryInt } from "../decode.js";
 import { DetachWatcher, detachKeysOrDefault, hijack, safely } from "../hijack.js";
@@ -137,7 +138,8 @@ async function start(ctx: RequestContext): Promise<void> {
     const s = session;
     rec.session = s;
     rec.running = true;
-    if (rec.pendingSize) await s.resize(rec.pendingSize[0], rec.pendingSize[1]).catch(() => undefined);
+    if (rec.pendingSize)
+      await bestEffort("resizing the exec terminal", s.resize(rec.pendingSize[0], rec.pendingSize[1]));
     if (config.AttachStdin) {
       // As Docker: detach keys are read only from a terminal's input; other stdin is data.
       const watcher = new DetachWatcher(tty ? detachKeysOrDefault(rec.detachKeys, "escape") : []);

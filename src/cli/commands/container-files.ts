@@ -27,6 +27,7 @@ import { pack } from "tar-stream";
 import { errnoCode, invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerPathStat } from "../../engine/types.js";
 import { readTar } from "../../oci/tar-reader.js";
+import { lstatIfExists, statIfExists } from "../../sys/fs.js";
 import { type Command, exactly } from "../command.js";
 import { validateOutputPath, writeOutputFile } from "../io-helpers.js";
 
@@ -332,7 +333,7 @@ export async function copyToLocal(
   content: Readable,
   o: { srcIsDir: boolean; contents: boolean; dest: string; destArg: string },
 ): Promise<void> {
-  const st = await stat(o.dest).catch(() => undefined);
+  const st = await statIfExists(o.dest);
   let dir: string;
   let rename: string | undefined;
   if (st?.isDirectory()) {
@@ -345,7 +346,7 @@ export async function copyToLocal(
     if (!o.srcIsDir && o.destArg.endsWith("/")) throw invalidArgument("no such directory");
     dir = dirname(o.dest);
     rename = basename(o.dest);
-    const parent = await stat(dir).catch(() => undefined);
+    const parent = await statIfExists(dir);
     if (!parent?.isDirectory()) throw invalidArgument("no such directory");
     if (o.contents) {
       await mkdir(o.dest, { mode: 0o755 });
@@ -370,13 +371,13 @@ async function extractLocal(content: Readable, dir: string, rename: string | und
     let cur = dir;
     for (const p of parts.slice(0, -1)) {
       cur = join(cur, p);
-      const pst = await lstat(cur).catch(() => undefined);
+      const pst = await lstatIfExists(cur);
       if (!pst) await mkdir(cur, { mode: 0o755 });
       else if (!pst.isDirectory())
         throw invalidArgument(`refusing archive entry ${h.name}: a parent is not a directory`);
     }
     const path = join(cur, parts[parts.length - 1] as string);
-    const existing = await lstat(path).catch(() => undefined);
+    const existing = await lstatIfExists(path);
     if (existing && !(existing.isDirectory() && h.type === "directory")) {
       if (existing.isDirectory())
         throw invalidArgument(`cannot overwrite directory "${path}" with non-directory`);

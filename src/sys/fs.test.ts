@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { lstatIfExists, readTextIfExists, removeIfExists, statIfExists, writeFileAtomic } from "./fs.js";
+
+describe("file probes that tell absence from failure", () => {
+  let dir = "";
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "berth-fs-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("a missing path, or one under a file, is undefined", async () => {
+    await writeFile(join(dir, "file"), "x");
+    assert.equal(await lstatIfExists(join(dir, "nothing")), undefined);
+    assert.equal(await statIfExists(join(dir, "file", "below")), undefined);
+    assert.equal(await readTextIfExists(join(dir, "nothing")), undefined);
+    assert.equal((await lstatIfExists(join(dir, "file")))?.size, 1);
+    assert.equal(await readTextIfExists(join(dir, "file")), "x");
+  });
+
+  test("lstat sees a link itself; stat of a link loop is an error, not absence", async () => {
+    await symlink("loop-b", join(dir, "loop-a"));
+    await symlink("loop-a", join(dir, "loop-b"));
+    assert.ok((await lstatIfExists(join(dir, "loop-a")))?.isSymbolicLink());
+    await assert.rejects(statIfExists(join(dir, "loop-a")), { code: "ELOOP" });
+    await assert.rejects(readTextIfExists(join(dir, "loop-a")), { code: "ELOOP" });
+  });
+
+  test("writeFileAtomic replaces whole; removeIfExists tells whether it removed", async () => {
+    const p = join(dir, "sub", "atomic");
+    await writeFileAtomic(p, "one");
+    await writeFileAtomic(p, "two");
+    assert.equal(await readTextIfExists(p), "two");
+    assert.equal(await removeIfExists(p), true);
+    assert.equal(await removeIfExists(p), false);
+  });
+});
