@@ -88,7 +88,17 @@ export class ContainerRecovery {
         .filter((r) => RUNNING_STATES.has(r.status))
         .map((r) => r.id),
     );
-    await this.deps.network.reconcile((id) => running.has(id));
+    await this.deps.network.reconcile(
+      (id) => running.has(id),
+      async (id, fn) => {
+        await this.deps.locks.tryWith(id, async () => {
+          const cur = this.meta.get(id);
+          // Started meanwhile (between the listing above and this lock).
+          if (cur && RUNNING_STATES.has(cur.status)) return;
+          await fn();
+        });
+      },
+    );
   }
 
   /**

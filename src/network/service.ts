@@ -1179,8 +1179,14 @@ export class NetworkService {
   /**
    * Repairs what killed processes left: attachments of containers that are not running (unless
    * a live process is attaching them right now) and namespace files nobody accounts for.
+   * `exclusive(id, fn)` runs `fn` only while nothing else acts on the container (its lock is
+   * free, in this process too: an API server starts containers while it reconciles) and it still
+   * does not run; otherwise it leaves the container alone.
    */
-  async reconcile(isRunning: (containerId: string) => boolean): Promise<void> {
+  async reconcile(
+    isRunning: (containerId: string) => boolean,
+    exclusive: (containerId: string, fn: () => Promise<void>) => Promise<void>,
+  ): Promise<void> {
     const byContainer = new Map<string, EndpointRecord[]>();
     for (const e of this.meta.activeEndpoints()) {
       const list = byContainer.get(e.containerId) ?? [];
@@ -1196,7 +1202,10 @@ export class NetworkService {
         )
       )
         continue;
-      await bestEffort(`detaching container ${id}, which is not running`, this.detach(id));
+      await bestEffort(
+        `detaching container ${id}, which is not running`,
+        exclusive(id, () => this.detach(id)),
+      );
     }
     let files: string[] = [];
     try {
@@ -1216,7 +1225,13 @@ export class NetworkService {
     for (const f of files) {
       if (!/^[a-f0-9]{64}$/.test(f) || byContainer.has(f) || sandboxes.has(f) || isRunning(f)) continue;
       if (this.meta.endpointsOf(f).some((e) => e.state !== "")) continue;
-      await bestEffort(`removing network namespace ${f}`, removeNetns(join(this.deps.netnsDir, f)));
+      await bestEffort(
+        `removing network namespace ${f}`,
+        exclusive(f, async () => {
+          if (this.meta.endpointsOf(f).some((e) => e.state !== "")) return;
+          await removeNetns(join(this.deps.netnsDir, f));
+        }),
+      );
     }
   }
 

@@ -307,6 +307,43 @@ describe("container endpoints over HTTP", () => {
     stream.socket.destroy();
     assert.equal((await serve.request("DELETE", `/containers/${id}?force=1`)).status, 204);
   });
+
+  test("containers started at once on one network, while others list: all attached, each resolves the others", async () => {
+    // As `docker-compose start` does: one request per container in parallel. Listing runs the
+    // reconcile that repairs attachments of containers that do not run; it must leave those
+    // being started alone, and the DNS server must take every container in.
+    const net = await serve.request("POST", "/networks/create", JSON.stringify({ Name: "par-net" }), {
+      "Content-Type": "application/json",
+    });
+    assert.equal(net.status, 201, net.body);
+    const names = ["par0", "par1", "par2", "par3"];
+    const ids: string[] = [];
+    for (const n of names)
+      ids.push(await create({ Cmd: ["sleep", "1000"], HostConfig: { NetworkMode: "par-net" } }, n));
+    for (let round = 0; round < 2; round++) {
+      let starting = true;
+      const listing = (async () => {
+        while (starting) await serve.request("GET", "/containers/json?all=1");
+      })();
+      const starts = await Promise.all(ids.map((id) => serve.request("POST", `/containers/${id}/start`)));
+      starting = false;
+      await listing;
+      for (const r of starts) assert.equal(r.status, 204, r.body);
+      for (const id of ids) {
+        const state = JSON.parse((await serve.request("GET", `/containers/${id}/json`)).body).State;
+        assert.equal(state.Status, "running", `${id}: ${state.Error}`);
+      }
+      for (const n of names) {
+        const r = await store.berth(["exec", "par0", "nslookup", n]);
+        assert.equal(r.code, 0, `${n}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /Address: 100\./);
+      }
+      const stops = await Promise.all(ids.map((id) => serve.request("POST", `/containers/${id}/stop?t=0`)));
+      for (const r of stops) assert.equal(r.status, 204, r.body);
+    }
+    for (const id of ids) await serve.request("DELETE", `/containers/${id}?force=1`);
+    assert.equal((await serve.request("DELETE", "/networks/par-net")).status, 204);
+  });
 });
 
 /** Removes HTTP/1.1 chunked transfer encoding from a body. */
