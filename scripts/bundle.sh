@@ -21,3 +21,13 @@ npx esbuild dist/src/bin/berth.js --bundle --platform=node --target=node20 --for
   --banner:js='const __berthBundleUrl = require("node:url").pathToFileURL(__filename).href;' \
   --log-level=warning
 mv "$out.tmp" "$out"
+
+# The web view (`berth serve --ui`): its script bundled for browsers from the TypeScript
+# sources, with its page and style sheet, into dist/ui/, which bin/ names to the server.
+ui=dist/ui
+rm -rf "$ui.tmp" && mkdir -p "$ui.tmp"
+npx esbuild src/ui/page/main.ts --bundle --platform=browser --format=iife \
+  --target=chrome120,firefox115 --outfile="$ui.tmp/app.js" --log-level=warning
+cp src/ui/page/index.html "$ui.tmp/index.html"
+cp src/ui/page/app.css "$ui.tmp/app.css"
+rm -rf "$ui" && mv "$ui.tmp" "$ui"

@@ -18,7 +18,9 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   aardvark-dns iptables iproute2              container DNS on user networks, portmap/bridge rules, ip link
 #   bzip2 xz-utils                              ADD of .tar.bz2/.tar.xz archives in builds
 #   python3-docker python3-pytest               docker-py (5.0.3) driving berth serve in tests
-PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils python3-docker python3-pytest)
+#   chromium                                    the web view's end-to-end test (playwright-core drives it;
+#                                               no browser is downloaded)
+PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils python3-docker python3-pytest chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -59,7 +61,9 @@ if [ ! -f "$stamp" ] || [ -n "$(find src test scripts bench tsconfig.json packag
   touch "$stamp"
 fi
 # The bundle bin/berth starts from (it falls back to the modules when the bundle is older).
-if [ ! -f dist/src/bin/berth.bundle.cjs ] || [ dist/src/bin/berth.js -nt dist/src/bin/berth.bundle.cjs ]; then
+# (and the web view's files, dist/ui/, when its sources are newer).
+if [ ! -f dist/src/bin/berth.bundle.cjs ] || [ dist/src/bin/berth.js -nt dist/src/bin/berth.bundle.cjs ] ||
+  [ ! -f dist/ui/app.js ] || [ -n "$(find src/ui/page -newer dist/ui/app.js -print -quit)" ]; then
   log "bundling the CLI"
   bash scripts/bundle.sh
 fi

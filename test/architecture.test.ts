@@ -50,7 +50,12 @@ export const MODULES: Readonly<Record<string, ModuleRule>> = {
   "cli/format": { imports: ["engine", "oci", ...LOW], pure: true },
   kube: { imports: ["engine", "oci", ...LOW], pure: true },
   cli: { imports: ["cli/format", "kube", "engine", "oci", "config", ...SYS] },
-  bin: { imports: ["cli", "cli/format", "local", "client", "api", "engine", "oci", "config", ...SYS] },
+  // The web view: ui/ serves the page's files; ui/view reads the API's answers into what the page
+  // shows; ui/page is the page itself (browser code, bundled by scripts/bundle.sh).
+  ui: { imports: LOW },
+  "ui/view": { imports: ["engine", "oci", ...LOW], pure: true },
+  "ui/page": { imports: ["ui/view", "engine", "cli/format", "oci", ...LOW], pure: true },
+  bin: { imports: ["cli", "cli/format", "local", "client", "api", "ui", "engine", "oci", "config", ...SYS] },
 };
 
 /** Node built-ins a pure module may use: they compute, they do not reach the host. */

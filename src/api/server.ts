@@ -16,8 +16,9 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
-import { alreadyExists, errnoCode, errorMessage } from "../base/errors.js";
+import { alreadyExists, errnoCode, errorMessage, invalidArgument } from "../base/errors.js";
 import type { Engine } from "../engine/engine.js";
+import { type BrowserListener, isLoopbackHost, refuseBrowserRequest } from "./browser.js";
 import { DEFAULT_LIMITS, errorResponse, HttpError, type RequestLimits, sendError } from "./http.js";
 import type { Logger } from "./logger.js";
 import { type RequestContext, Router, type ServerFacts, type Upgrade } from "./router.js";
@@ -40,7 +41,19 @@ export type Endpoint =
       readonly port: number;
       /** PEM contents; with them the server speaks TLS and requires a client certificate the CA signed. */
       readonly tls?: { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
+      /**
+       * The listener of the web view (loopback, plain HTTP): it serves `page` beside the API and
+       * checks every request as a browser's (./browser.ts).
+       */
+      readonly browser?: boolean;
     };
+
+/** The web view's documents, served on browser listeners before the API's routes. */
+export interface PageServer {
+  /** True for the paths of the page's own documents. */
+  handles(path: string): boolean;
+  serve(req: IncomingMessage, res: ServerResponse, path: string): void;
+}
 
 export interface ApiServerOptions {
   readonly engine: Engine;
@@ -49,6 +62,8 @@ export interface ApiServerOptions {
   readonly limits?: Partial<RequestLimits>;
   /** Routes to serve instead of the full API (tests of the server's own behaviour). */
   readonly router?: Router;
+  /** The web view, for endpoints with `browser` set. */
+  readonly page?: PageServer;
 }
 
 export interface ApiServer {
@@ -125,7 +140,34 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
   }
 
-  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * A browser listener's check before anything else: true when the request was answered here
+   * (refused, or one of the page's documents).
+   */
+  function answeredAsBrowser(
+    gate: BrowserListener,
+    req: IncomingMessage,
+    res: ServerResponse,
+    upgrade: boolean,
+  ): boolean {
+    const method = req.method ?? "GET";
+    const path = new URL(req.url ?? "/", "http://berth").pathname;
+    const page = !upgrade && (opts.page?.handles(path) ?? false);
+    const refused = refuseBrowserRequest(gate, { method, headers: req.headers, upgrade, page });
+    if (refused) {
+      log.info(`${method} ${path}: ${refused.message}`, { status: refused.status });
+      sendError(res, refused);
+      return true;
+    }
+    if (page && opts.page) {
+      opts.page.serve(req, res, path);
+      return true;
+    }
+    return false;
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse, gate?: BrowserListener): void {
+    if (gate && answeredAsBrowser(gate, req, res, false)) return;
     // The last line of defence: dispatch already turns failures into answers.
     dispatch(req, res).catch((err: unknown) => {
       log.error(`request failed: ${errorMessage(err)}`);
@@ -133,7 +175,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     });
   }
 
-  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, gate?: BrowserListener): void {
     if (closing) {
       socket.destroy();
       return;
@@ -148,6 +190,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     res.on("finish", () => {
       if (!socket.destroyed && !socket.writableEnded) socket.end();
     });
+    if (gate && answeredAsBrowser(gate, req, res, true)) return;
     readUpgradeBody(req, socket, head, limits)
       .then(({ body, rest }) => dispatch(req, res, { socket, head: rest, body }))
       .catch((err: unknown) => {
@@ -160,15 +203,29 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       });
   }
 
-  function configure(server: Server): Server {
+  /** `gate` is the browser listener's address once it is known (set after listen). */
+  function configure(server: Server, gate?: { listener?: BrowserListener }): Server {
     server.maxHeadersCount = 200;
     server.headersTimeout = limits.headersTimeoutMs;
     // A request's body may stream for as long as it sends (build contexts, archive PUT): bodies
     // are bounded by the idle timeout of readBody and by the routes, not by a total deadline.
     server.requestTimeout = 0;
     server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-    server.on("request", onRequest);
-    server.on("upgrade", onUpgrade);
+    if (gate) {
+      // Until listen() has the address, nothing can be checked: refuse.
+      const unready = { host: "", port: -1 };
+      server.on("request", (req: IncomingMessage, res: ServerResponse) =>
+        onRequest(req, res, gate.listener ?? unready),
+      );
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        onUpgrade(req, socket, head, gate.listener ?? unready),
+      );
+    } else {
+      server.on("request", (req: IncomingMessage, res: ServerResponse) => onRequest(req, res));
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        onUpgrade(req, socket, head),
+      );
+    }
     server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable && !socket.destroyed) {
         const status =
@@ -185,7 +242,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return server;
   }
 
-  function newServer(endpoint: Endpoint): Server {
+  function newServer(endpoint: Endpoint, gate?: { listener?: BrowserListener }): Server {
     const base = {
       maxHeaderSize: limits.headerBytes,
       // How often Node looks for requests past headersTimeout (its default is 30 s).
@@ -203,7 +260,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         }),
       );
     }
-    return configure(createHttpServer(base));
+    return configure(createHttpServer(base), gate);
   }
 
   return {
@@ -211,7 +268,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return active.size;
     },
     async listen(endpoint) {
-      const server = newServer(endpoint);
+      if (endpoint.kind === "tcp" && endpoint.browser && (endpoint.tls || !isLoopbackHost(endpoint.host))) {
+        throw invalidArgument(
+          `the web view is served only on loopback, over plain HTTP (not ${endpoint.host})`,
+        );
+      }
+      const gate: { listener?: BrowserListener } | undefined =
+        endpoint.kind === "tcp" && endpoint.browser ? {} : undefined;
+      const server = newServer(endpoint, gate);
       if (endpoint.kind === "unix") {
         await claimSocketPath(endpoint.path);
         await new Promise<void>((resolve, reject) => {
@@ -243,6 +307,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           throw alreadyExists(`address ${endpoint.host}:${endpoint.port} is already in use`);
         throw err;
       });
+      if (gate) gate.listener = { host: endpoint.host, port };
       servers.push(server);
       return `tcp://${endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host}:${port}`;
     },

@@ -71,6 +71,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         version: packageVersion(),
         openEngine: () => openLocal(global),
         stderr: process.stderr,
+        // The web view's files, built by scripts/bundle.sh into dist/ui/ (beside dist/src/).
+        uiDir: fileURLToPath(new URL("../../ui/", import.meta.url)),
       }),
   });
 }

@@ -12,12 +12,15 @@ import type { ServeRequest } from "../cli/commands/serve.js";
 import type { GlobalOptions } from "../cli/main.js";
 import type { Roots } from "../config/roots.js";
 import type { Engine } from "../engine/engine.js";
+import { loadUiPage, type UiPage } from "../ui/assets.js";
 
 export interface ServeDeps {
   readonly roots: Roots;
   readonly version: string;
   readonly openEngine: () => Promise<Engine>;
   readonly stderr: NodeJS.WritableStream;
+  /** Where the web view's files are (`--ui`). */
+  readonly uiDir: string;
 }
 
 /** The gid of a group in /etc/group, or undefined when there is no such group. */
@@ -51,8 +54,18 @@ export async function runServe(req: ServeRequest, _global: GlobalOptions, deps: 
       ? { kind: "unix", path: a.path, mode: 0o660, ...(gid !== undefined ? { gid } : {}) }
       : { kind: "tcp", host: a.host, port: a.port, ...(tls ? { tls } : {}) },
   );
+  // The web view: the API and its page on one loopback listener, the page's own origin.
+  if (req.ui) endpoints.push({ kind: "tcp", host: req.ui.host, port: req.ui.port, browser: true });
+  let page: UiPage | undefined;
+  try {
+    page = req.ui ? await loadUiPage(deps.uiDir) : undefined;
+  } catch (err) {
+    deps.stderr.write(`berth serve: ${errorMessage(err)}\n`);
+    return 1;
+  }
   const engine = await deps.openEngine();
   const server = createApiServer({
+    ...(page ? { page } : {}),
     engine,
     logger: log,
     facts: {
@@ -80,7 +93,9 @@ export async function runServe(req: ServeRequest, _global: GlobalOptions, deps: 
     for (const ep of endpoints) {
       if (ep.kind === "unix") await mkdir(dirname(ep.path), { recursive: true });
       const where = await server.listen(ep);
-      log.info(`API listen on ${where}`);
+      if (ep.kind === "tcp" && ep.browser) {
+        log.info(`web view on ${where.replace(/^tcp:/, "http:")}/ (the API too, for that page only)`);
+      } else log.info(`API listen on ${where}`);
     }
   } catch (err) {
     await server.close();

@@ -7,8 +7,7 @@
  */
 import { isBerthError } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
-import type { Engine } from "./engine.js";
-import type { ContainerChange, ContainerSummary, MountPoint } from "./types.js";
+import type { MountPoint } from "./types.js";
 
 /** The label the volume store gives volumes created without a name. */
 export const ANONYMOUS_VOLUME_LABEL = "com.docker.volume.anonymous";
@@ -24,11 +23,29 @@ export interface RemovalLoss {
   readonly anonymousVolumes: readonly { readonly name: string; readonly destination: string }[];
 }
 
-/** The Engine methods measuring a removal needs. */
-export type RemovalReader = Pick<Engine, "containerInspect" | "containerChanges" | "volumeInspect">;
+/**
+ * What measuring a removal reads, as the Engine answers it (an Engine is one; so is a reader of
+ * the same API answers over HTTP that decodes only these fields).
+ */
+export interface RemovalReader {
+  containerInspect(
+    id: string,
+    opts?: { size?: boolean },
+  ): Promise<{
+    readonly Id: string;
+    readonly Name: string;
+    readonly Mounts?: readonly Pick<MountPoint, "Type" | "Name" | "Destination">[];
+    readonly SizeRw?: number;
+  }>;
+  containerChanges(id: string): Promise<readonly { readonly Path: string }[]>;
+  volumeInspect(name: string): Promise<{ readonly Labels?: Readonly<Record<string, string>> | null }>;
+}
 
-/** The Engine methods finding an image's users needs. */
-export type ImageUsersReader = Pick<Engine, "imageInspect" | "containerList">;
+/** What finding an image's users reads (Engine methods, or the same answers over HTTP). */
+export interface ImageUsersReader<C extends { readonly ImageID: string }> {
+  imageInspect(name: string): Promise<{ readonly Id: string }>;
+  containerList(opts: { all: boolean }): Promise<C[]>;
+}
 
 function under(path: string, dest: string): boolean {
   return path === dest || path.startsWith(dest.endsWith("/") ? dest : `${dest}/`);
@@ -38,8 +55,8 @@ function under(path: string, dest: string): boolean {
  * The paths of `changes` that are data: leaves (a directory is listed only when nothing below it
  * changed) outside every mount destination (the mount points runc creates are not data).
  */
-export function lostPaths(
-  changes: readonly ContainerChange[],
+export function lostPaths<C extends { readonly Path: string }>(
+  changes: readonly C[],
   mountDestinations: readonly string[],
 ): string[] {
   const sorted = changes.map((c) => c.Path).sort();
@@ -62,7 +79,7 @@ export function lostPaths(
 export async function measureRemoval(engine: RemovalReader, ref: string): Promise<RemovalLoss | undefined> {
   try {
     const info = await engine.containerInspect(ref);
-    const mounts: readonly MountPoint[] = info.Mounts ?? [];
+    const mounts = info.Mounts ?? [];
     const changes = await engine.containerChanges(info.Id);
     const paths = lostPaths(
       changes,
@@ -91,7 +108,10 @@ export function isActiveState(state: string): boolean {
 }
 
 /** The containers whose image is `ref`'s image, or [] when `ref` names no image. */
-export async function imageUsers(engine: ImageUsersReader, ref: string): Promise<ContainerSummary[]> {
+export async function imageUsers<C extends { readonly ImageID: string }>(
+  engine: ImageUsersReader<C>,
+  ref: string,
+): Promise<C[]> {
   try {
     const img = await engine.imageInspect(ref);
     const all = await engine.containerList({ all: true });
@@ -104,7 +124,11 @@ export async function imageUsers(engine: ImageUsersReader, ref: string): Promise
 
 /** What pruning would lose, per stopped container (by ID), measured before the prune. */
 export async function measureStopped(
-  engine: RemovalReader & Pick<Engine, "containerList">,
+  engine: RemovalReader & {
+    containerList(opts: {
+      all: boolean;
+    }): Promise<readonly { readonly Id: string; readonly State: string }[]>;
+  },
 ): Promise<Map<string, RemovalLoss>> {
   const out = new Map<string, RemovalLoss>();
   const list = await engine.containerList({ all: true }).catch(() => []);

@@ -20,6 +20,8 @@ export interface ServeRequest {
   readonly logLevel: ServeLogLevel;
   /** Group of unix sockets; "" leaves the socket to root's group. */
   readonly group: string;
+  /** `--ui`: the web view (and the API for it) on http://HOST:PORT, loopback only; port 0 is chosen. */
+  readonly ui?: { readonly host: string; readonly port: number };
 }
 
 /** Plain TCP is only served on loopback; anything else needs TLS with client certificates. */
@@ -49,6 +51,25 @@ export function parseServeAddress(raw: string): ServeAddress {
   throw new UsageError(
     `invalid -H value ${JSON.stringify(raw)}: the ${scheme}:// scheme is not supported (unix:// and tcp:// are)`,
   );
+}
+
+const DEFAULT_UI = { host: "127.0.0.1", port: 0 } as const;
+
+/**
+ * `--ui-addr HOST:PORT` (or `:PORT`, `PORT`): the web view's listener. Plain HTTP on loopback
+ * only, as the API's TCP rule; port 0 lets the kernel choose.
+ */
+export function parseUiAddress(raw: string): { host: string; port: number } {
+  const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([^:/[\]]*)):)?(\d{1,5})$/.exec(raw);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new UsageError(`invalid --ui-addr ${JSON.stringify(raw)}: want HOST:PORT`);
+  const host = m[1] ?? (m[2] || "127.0.0.1");
+  if (!isLoopback(host)) {
+    throw new UsageError(
+      `refusing to serve the web view on ${host}: it is served only on loopback (127.0.0.1, ::1, localhost)`,
+    );
+  }
+  return { host, port };
 }
 
 export const serveCommand: Command = {
@@ -81,6 +102,14 @@ export const serveCommand: Command = {
       valueName: "string",
       description: "Group for the unix socket",
       defaultText: '"berth"',
+    },
+    { name: "ui", type: "bool", description: "Also serve the web view on http://127.0.0.1 (a free port)" },
+    {
+      name: "ui-addr",
+      type: "string",
+      valueName: "string",
+      description: "Serve the web view on this loopback HOST:PORT (implies --ui)",
+      defaultText: '"127.0.0.1:0"',
     },
     { name: "tls", type: "bool", description: "Use TLS; implied by --tlsverify" },
     { name: "tlsverify", type: "bool", description: "Use TLS and verify the remote" },
@@ -122,12 +151,15 @@ export const serveCommand: Command = {
         );
       }
     }
+    const uiAddr = flags.string("ui-addr");
+    const ui = uiAddr !== undefined ? parseUiAddress(uiAddr) : flags.bool("ui") ? DEFAULT_UI : undefined;
     if (!ctx.serve) throw new UsageError("serve is not available in this build");
     return ctx.serve({
       addresses,
       ...(verify && ca && cert && key ? { tls: { ca, cert, key } } : {}),
       logLevel,
       group: flags.string("group") ?? "berth",
+      ...(ui ? { ui } : {}),
     });
   },
 };
