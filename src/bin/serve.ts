@@ -115,8 +115,15 @@ export async function runServe(req: ServeRequest, _global: GlobalOptions, deps: 
   } catch (err) {
     log.error(`recovery failed: ${errorMessage(err)}`);
   }
+  // Healthchecks: this process supervises them while it runs (when no other process does).
+  const supervising = new AbortController();
+  const supervised = (
+    engine.superviseHealth?.({ signal: supervising.signal, serving: true }) ?? Promise.resolve()
+  ).catch((err: unknown) => log.error(`health supervisor failed: ${errorMessage(err)}`));
   log.info("berth serve is ready", { version: deps.version });
   await stopped;
+  supervising.abort();
+  await supervised;
   await server.close();
   await engine.close();
   process.off("SIGTERM", onSignal);

@@ -285,6 +285,19 @@ export class ExecService {
     }
   }
 
+  /** Kills a session's process (a healthcheck probe past its timeout); nothing if it is gone. */
+  async kill(execId: string): Promise<void> {
+    if (!/^[a-f0-9]{64}$/.test(execId)) return;
+    const pidText = await readFile(join(this.deps.execDir, execId, "pid"), "utf8").catch(() => undefined);
+    const pid = pidText === undefined ? Number.NaN : Number.parseInt(pidText, 10);
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+
   private async removeSession(execId: string): Promise<void> {
     await rm(join(this.driver.socketDir, `x${execId.slice(0, 11)}`), { force: true });
     await rm(join(this.deps.execDir, execId), { recursive: true, force: true });

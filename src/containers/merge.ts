@@ -33,9 +33,20 @@ export function mergeConfig(user: ContainerConfig, image: ImageContainerConfig):
     if (out.Entrypoint === undefined || out.Entrypoint === null)
       out.Entrypoint = image.Entrypoint ? [...image.Entrypoint] : null;
   }
-  if (image.Healthcheck && !out.Healthcheck) {
-    const { Test, ...rest } = image.Healthcheck;
-    out.Healthcheck = { ...rest, ...(Test ? { Test: [...Test] } : {}) };
+  if (image.Healthcheck) {
+    // Field by field, as Docker: what the request leaves empty (no test, zero durations and
+    // retries) comes from the image; `--no-healthcheck` is a test of NONE, which overrides.
+    const img = image.Healthcheck;
+    const user = out.Healthcheck ?? {};
+    const test = user.Test && user.Test.length > 0 ? user.Test : img.Test;
+    out.Healthcheck = {
+      ...(test ? { Test: [...test] } : {}),
+      ...pick("Interval", user.Interval, img.Interval),
+      ...pick("Timeout", user.Timeout, img.Timeout),
+      ...pick("StartPeriod", user.StartPeriod, img.StartPeriod),
+      ...pick("StartInterval", user.StartInterval, img.StartInterval),
+      ...pick("Retries", user.Retries, img.Retries),
+    };
   }
   if (!out.WorkingDir) out.WorkingDir = image.WorkingDir ?? "";
   const imageVolumes = image.Volumes ?? {};
@@ -47,6 +58,16 @@ export function mergeConfig(user: ContainerConfig, image: ImageContainerConfig):
   if (!out.StopSignal && image.StopSignal) out.StopSignal = image.StopSignal;
   if (image.Shell && !out.Shell) out.Shell = [...image.Shell];
   return out;
+}
+
+/** The request's value of a Healthcheck field, or the image's when the request's is zero or absent. */
+function pick<K extends string>(
+  key: K,
+  user: number | undefined,
+  image: number | undefined,
+): Partial<Record<K, number>> {
+  const v = user || image;
+  return v ? ({ [key]: v } as Partial<Record<K, number>>) : {};
 }
 
 /**

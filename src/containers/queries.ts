@@ -195,12 +195,12 @@ export class ContainerQueries {
         return ports.some((p) => expose.some((f) => f(p.port, p.proto)));
       });
     }
-    // health=: berth runs no healthchecks yet, so every container's health is "none".
+    // health=: the status of State.Health; "none" for a container without one.
     const health = filters.health ?? [];
     for (const h of health)
       if (!["starting", "healthy", "unhealthy", "none"].includes(h))
         throw invalidArgument(`Unrecognised filter value for health: ${h}`);
-    if (health.length && !health.includes("none")) out = [];
+    if (health.length) out = out.filter((r) => health.includes(r.health?.Status ?? "none"));
     const vols = filters.volume ?? [];
     if (vols.length) {
       out = out.filter((r) =>

@@ -29,6 +29,7 @@ import { bestEffort, debug } from "../base/log.js";
 import type { ContainerRecord } from "../metadata/containers.js";
 import { isMountPoint } from "../sys/mount.js";
 import { emitVolumeEvents, execDuration } from "./events.js";
+import { healthOnStop } from "./health.js";
 import { type ContainerService, RUNNING_STATES } from "./service.js";
 import { rfc3339Nano } from "./status.js";
 
@@ -99,6 +100,8 @@ export class ContainerRecovery {
         });
       },
     );
+    // Healthchecks of running containers need the store's supervisor (it may have been killed).
+    if (states.some((s) => s.hasHealth && running.has(s.id))) await this.svc.ensureHealthSupervisor();
   }
 
   /**
@@ -124,6 +127,7 @@ export class ContainerRecovery {
           pid: 0,
           finishedAt: rfc3339Nano(exit.at),
           oomKilled,
+          ...(cur.health ? { health: healthOnStop(cur.health) } : {}),
         });
         if (oomKilled) this.svc.emit(cur, "oom");
         this.svc.emit(cur, "die", {

@@ -62,6 +62,16 @@ import { writeFileAtomic } from "../sys/fs.js";
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
 import type { VolumeService } from "../volumes/service.js";
 import { emitContainerEvent, emitVolumeEvents, signalNumber } from "./events.js";
+import {
+  applyProbeResult,
+  type HealthcheckResult,
+  healthOnStart,
+  normalizeHealthcheck,
+  type ProbePlan,
+  probePlan,
+  validateHealthcheck,
+} from "./health.js";
+import { ensureSupervisor, type SupervisorLauncher } from "./health-supervisor.js";
 import { conmonLogSettings, resolveLogConfig } from "./log-config.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
@@ -98,6 +108,8 @@ export interface ContainerServiceDeps {
   readonly repairMarker?: string;
   /** `<runroot>/locks`: one cross-process lock per container (sys/lock). */
   readonly locks: LockDirApi;
+  /** Finds or starts the store's health supervisor (health-supervisor.ts); none: no probes run. */
+  readonly healthSupervisor?: SupervisorLauncher;
   readonly now?: () => number;
 }
 
@@ -130,6 +142,8 @@ export class ContainerService {
   readonly recovery: ContainerRecovery;
   /** list, filters, inspect, logs, top, stats: no lock (queries.ts). */
   readonly queries: ContainerQueries;
+  /** This process is the store's health supervisor (or hosts it): never start another. */
+  hostsHealthSupervisor = false;
 
   constructor(readonly deps: ContainerServiceDeps) {
     this.meta = new ContainerMetadata(deps.db);
@@ -154,6 +168,37 @@ export class ContainerService {
    */
   withContainerLock<T>(id: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
     return this.deps.locks.with(id, fn, opts);
+  }
+
+  /** Makes sure the store's health supervisor runs (after starting a container with a healthcheck). */
+  async ensureHealthSupervisor(): Promise<void> {
+    const launcher = this.deps.healthSupervisor;
+    if (!launcher || this.hostsHealthSupervisor) return;
+    await bestEffort("starting the health supervisor", ensureSupervisor(this, launcher));
+  }
+
+  /**
+   * Records a healthcheck probe's result, under the container's lock, if the container still
+   * runs the process the probe was started for; a change of status is a `health_status` event.
+   */
+  async recordProbe(
+    id: string,
+    o: { startedAt: string; result: HealthcheckResult; plan: ProbePlan; resultStartMs: number },
+  ): Promise<void> {
+    await this.withContainerLock(id, async () => {
+      const cur = this.meta.get(id);
+      if (!cur?.health || cur.startedAt !== o.startedAt) return;
+      if (cur.status !== "running" && cur.status !== "paused") return;
+      const next = applyProbeResult(cur.health, o.result, {
+        plan: o.plan,
+        startedAtMs: Date.parse(cur.startedAt),
+        resultStartMs: o.resultStartMs,
+      });
+      this.deps.db.write(() => {
+        this.meta.update(id, { health: next });
+        if (next.Status !== cur.health?.Status) this.emit(cur, `health_status: ${next.Status}`);
+      });
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -283,10 +328,12 @@ export class ContainerService {
       );
     }
     const logConfig = resolveLogConfig(hostConfig.LogConfig);
+    validateHealthcheck(config.Healthcheck);
     const image = this.deps.images.resolve(config.Image);
     const imageConfig = (await this.deps.images.config(image.id)).config ?? {};
     if (config.StopSignal) parseSignal(config.StopSignal);
     const merged = mergeConfig(config, imageConfig);
+    if (merged.Healthcheck) merged.Healthcheck = normalizeHealthcheck(merged.Healthcheck);
     if (processArgs(merged).length === 0) throw invalidArgument("No command specified");
     const requested = hostConfig.NetworkMode || "default";
     const network = requested === "default" ? "bridge" : requested;
@@ -502,8 +549,10 @@ export class ContainerService {
       }
       if (opts.attach) this.emit(rec, "attach");
       await this.driver.startProcess(rec.id);
+      const probe = probePlan(rec.config);
       this.deps.db.write(() => {
         this.meta.update(rec.id, {
+          ...(probe ? { health: healthOnStart(rec.health) } : {}),
           status: "running",
           pid,
           exitCode: 0,
@@ -516,6 +565,7 @@ export class ContainerService {
         emitVolumeEvents(this.deps.images.events, rec, "mount");
         this.emit(rec, "start");
       });
+      if (probe) await this.ensureHealthSupervisor();
       return attached;
     } catch (err) {
       this.deps.db.write(() =>

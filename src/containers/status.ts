@@ -2,6 +2,7 @@
 import { humanDuration } from "../base/duration.js";
 import type { ContainerState } from "../engine/types.js";
 import type { ContainerRecord } from "../metadata/containers.js";
+import { healthText } from "./health.js";
 
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -13,7 +14,9 @@ function since(time: string, now: number): string {
 export function statusText(rec: ContainerRecord, now: number): string {
   switch (rec.status) {
     case "running":
-      return `Up ${since(rec.startedAt, now)}`;
+      return rec.health
+        ? `Up ${since(rec.startedAt, now)} (${healthText(rec.health)})`
+        : `Up ${since(rec.startedAt, now)}`;
     case "paused":
       return `Up ${since(rec.startedAt, now)} (Paused)`;
     case "restarting":
@@ -44,6 +47,7 @@ export function containerState(rec: ContainerRecord): ContainerState {
     Error: rec.error,
     StartedAt: rec.startedAt,
     FinishedAt: rec.finishedAt,
+    ...(rec.health ? { Health: rec.health } : {}),
   };
 }
 

@@ -160,6 +160,13 @@ export interface ContainerEngine {
   containersStartup(): Promise<StartupReport>;
   /** What conmon's exit command runs (`berth container cleanup ID`): record the exit, --rm, restart. */
   containerCleanup(id: string): Promise<void>;
+  /**
+   * Runs the store's healthcheck supervisor in this process (local engines only): `serving`
+   * hosts it for as long as `signal` allows (berth serve); otherwise it runs while there are
+   * containers to supervise and returns once idle (`berth container health-supervisor`). Returns
+   * at once when another process supervises.
+   */
+  superviseHealth?(o: { readonly signal?: AbortSignal; readonly serving?: boolean }): Promise<void>;
   /** The writable layer's changes against the image (A/C/D), sorted by path. */
   containerChanges(id: string): Promise<ContainerChange[]>;
   /** The writable layer becomes a new layer on top of the container's image. */

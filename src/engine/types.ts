@@ -560,6 +560,26 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present once a container with a healthcheck has started. */
+  Health?: HealthState;
+}
+
+export type HealthStatus = "starting" | "healthy" | "unhealthy";
+
+/** One healthcheck probe's result (Docker's HealthcheckResult). */
+export interface HealthcheckResult {
+  /** RFC 3339 with nanoseconds. */
+  readonly Start: string;
+  readonly End: string;
+  readonly ExitCode: number;
+  readonly Output: string;
+}
+
+/** State.Health: the status, consecutive failures, and the last five results (oldest first). */
+export interface HealthState {
+  readonly Status: HealthStatus;
+  readonly FailingStreak: number;
+  readonly Log: readonly HealthcheckResult[];
 }
 
 /** GET /containers/{id}/json. */

@@ -13,6 +13,11 @@ import { DEFAULT_ROOT, layout, type Roots } from "../config/roots.js";
 import { ContainerFiles } from "../containers/archive.js";
 import { commitContainer } from "../containers/commit.js";
 import { ExecService } from "../containers/exec.js";
+import {
+  HealthSupervisor,
+  superviseAsSingleton,
+  superviseWhileServing,
+} from "../containers/health-supervisor.js";
 import { ContainerService } from "../containers/service.js";
 import { buildSpecJson } from "../containers/spec.js";
 import { LocalContentStore } from "../content/local-content-store.js";
@@ -38,6 +43,7 @@ import { loadRegistrySettings } from "../registry/settings.js";
 import { RuntimeDriver } from "../runtime/driver.js";
 import { hostFacts } from "../runtime/host-facts.js";
 import { Snapshotter } from "../snapshots/snapshotter.js";
+import { launchProgram } from "../sys/exec.js";
 import { LockDir } from "../sys/lock.js";
 import { LocalVolumeService } from "../volumes/service.js";
 import { systemInfo, systemVersion } from "./system.js";
@@ -59,6 +65,7 @@ export interface LocalEngineOptions {
 
 export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine> {
   const paths = layout(opts.roots);
+  const healthPidFile = `${opts.roots.runroot}/health-supervisor.pid`;
   const db = openDatabase(paths.database, { mustExist: !!opts.existingStore });
   const journal = new EventJournal(db, opts.now ? { now: opts.now } : {});
   const content = new LocalContentStore({ blobs: paths.blobs, ingest: paths.ingest });
@@ -123,6 +130,28 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     buildSpec: async (ctx) => buildSpecJson(ctx, await hostFacts()),
     locks: new LockDir(paths.locks),
     repairMarker: `${opts.roots.runroot}/repaired`,
+    healthSupervisor: {
+      pidFile: healthPidFile,
+      // A process of its own, outliving this one: `node SCRIPT container health-supervisor`.
+      spawn: () => {
+        const { child } = launchProgram(
+          process.execPath,
+          [
+            "--",
+            opts.berthScript,
+            "--root",
+            opts.roots.root,
+            "--runroot",
+            opts.roots.runroot,
+            "container",
+            "health-supervisor",
+          ],
+          { stdio: "ignore", detached: true, env: process.env },
+        );
+        child.on("error", () => undefined);
+        child.unref();
+      },
+    },
     ...(opts.now ? { now: opts.now } : {}),
   });
   const execs = new ExecService({
@@ -243,6 +272,19 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerUpdatePorts: (id, req) => containers.updatePorts(id, req),
     containerPrune: (o) => containers.prune(o ?? {}),
     containerCleanup: (id) => containers.cleanup(id),
+    superviseHealth: async (o) => {
+      containers.hostsHealthSupervisor = true;
+      const supervisor = new HealthSupervisor(containers, execs);
+      if (o.serving && o.signal) {
+        await superviseWhileServing(supervisor, containers, { pidFile: healthPidFile, signal: o.signal });
+        return;
+      }
+      await superviseAsSingleton(supervisor, containers, {
+        pidFile: healthPidFile,
+        exitWhenIdle: true,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+    },
     containersStartup: () => containers.startByRestartPolicy(),
     containerChanges: (id) => files.changes(id),
     containerCommit: (id, o) => commitContainer(containers, id, o),

@@ -5,7 +5,13 @@
  * code, times) are the last state berth observed; runc and conmon's exit files are the truth and
  * are reconciled into these columns at the start of each command.
  */
-import type { ContainerConfig, ContainerStatus, HostConfig, MountPoint } from "../engine/types.js";
+import type {
+  ContainerConfig,
+  ContainerStatus,
+  HealthState,
+  HostConfig,
+  MountPoint,
+} from "../engine/types.js";
 import type { MetadataDb } from "./db.js";
 import { asRow, jsonRecord, num, type Row, str } from "./rows.js";
 
@@ -30,6 +36,8 @@ export interface ContainerRecord {
   readonly restartCount: number;
   /** Stopped by `stop`/`kill` (restart policies other than `always` then do not restart it). */
   readonly stoppedByUser: boolean;
+  /** State.Health: set once the container started with a healthcheck. */
+  readonly health: HealthState | undefined;
   readonly incomplete: boolean;
 }
 
@@ -46,6 +54,7 @@ export type ContainerStateUpdate = Partial<
     | "finishedAt"
     | "restartCount"
     | "stoppedByUser"
+    | "health"
   >
 >;
 
@@ -89,6 +98,7 @@ function fromRow(row: Row): ContainerRecord {
     finishedAt: str(row, "finished_at"),
     restartCount: num(row, "restart_count"),
     stoppedByUser: num(row, "stopped_by_user") !== 0,
+    health: str(row, "health") ? parseJson<HealthState>(row, "health") : undefined,
     incomplete: num(row, "incomplete") !== 0,
   };
 }
@@ -103,13 +113,14 @@ const COLUMN: Record<keyof ContainerStateUpdate, string> = {
   finishedAt: "finished_at",
   restartCount: "restart_count",
   stoppedByUser: "stopped_by_user",
+  health: "health",
 };
 
 export class ContainerMetadata {
   constructor(readonly db: MetadataDb) {}
 
   /** Inserts a new (incomplete) record; false when the name is taken. */
-  insert(rec: Omit<ContainerRecord, "incomplete">): boolean {
+  insert(rec: Omit<ContainerRecord, "incomplete" | "health">): boolean {
     const r = this.db.sqlite
       .prepare(
         `INSERT OR IGNORE INTO containers (id, name, image_id, image_ref, created, config, host_config, mounts, labels, status, incomplete)
@@ -180,9 +191,11 @@ export class ContainerMetadata {
   }
 
   /** What reconciling needs of every record, without decoding their configurations. */
-  states(): Array<Pick<ContainerRecord, "id" | "status" | "created" | "incomplete">> {
+  states(): Array<
+    Pick<ContainerRecord, "id" | "status" | "created" | "incomplete"> & { readonly hasHealth: boolean }
+  > {
     return this.db.sqlite
-      .prepare("SELECT id, status, created, incomplete FROM containers")
+      .prepare("SELECT id, status, created, incomplete, health != '' AS has_health FROM containers")
       .all()
       .map((r) => {
         const row = asRow(r);
@@ -191,6 +204,7 @@ export class ContainerMetadata {
           status: statusOf(row),
           created: num(row, "created"),
           incomplete: num(row, "incomplete") !== 0,
+          hasHealth: num(row, "has_health") !== 0,
         };
       });
   }
@@ -201,7 +215,8 @@ export class ContainerMetadata {
     for (const [k, v] of Object.entries(change) as Array<[keyof ContainerStateUpdate, unknown]>) {
       if (v === undefined) continue;
       sets.push(`${COLUMN[k]} = ?`);
-      values.push(typeof v === "boolean" ? (v ? 1 : 0) : (v as string | number));
+      if (k === "health") values.push(JSON.stringify(v));
+      else values.push(typeof v === "boolean" ? (v ? 1 : 0) : (v as string | number));
     }
     if (sets.length === 0) return;
     this.db.sqlite.prepare(`UPDATE containers SET ${sets.join(", ")} WHERE id = ?`).run(...values, id);

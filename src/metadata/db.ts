@@ -204,6 +204,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX lease_resources_key ON lease_resources(kind, key);
   `,
+  `
+  -- A container's health (containers/health.ts): State.Health as JSON, '' for none (no
+  -- healthcheck, or never started with one). Written by whoever starts or stops the container
+  -- and by the health supervisor's probes, under the container's lock.
+  ALTER TABLE containers ADD COLUMN health TEXT NOT NULL DEFAULT '';
+  `,
 ];
 
 /** The schema version a freshly opened database has. */

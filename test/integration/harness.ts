@@ -206,6 +206,15 @@ export class Store {
     const nets = await this.berth(["network", "ls", "-q", "--filter", "type=custom"]).catch(() => undefined);
     for (const n of nets?.stdout.split("\n").filter(Boolean) ?? []) await this.berth(["network", "rm", n]);
     await tearDownBridge(this.bridge, join(this.runroot, "cni", "bridges"));
+    // The store's health supervisor (it would exit by itself once idle).
+    const supervisor = await readFile(join(this.runroot, "health-supervisor.pid"), "utf8").catch(() => "");
+    if (Number(supervisor) > 0 && Number(supervisor) !== process.pid) {
+      try {
+        process.kill(Number(supervisor), "SIGTERM");
+      } catch {
+        // gone
+      }
+    }
     const dns = await readFile(join(this.runroot, "aardvark", "aardvark.pid"), "utf8").catch(() => "");
     if (Number(dns) > 0) {
       try {

@@ -1016,6 +1016,37 @@ const cleanupCommand: Command = {
   },
 };
 
+/** Hidden: the store's healthcheck supervisor, started detached by whoever needs it. */
+const healthSupervisorCommand: Command = {
+  path: "container health-supervisor",
+  usage: "",
+  description: "Run containers' healthchecks until none is left to run (started by berth)",
+  args: exactly(0),
+  hidden: true,
+  flags: [],
+  async run(ctx) {
+    let engine: Engine;
+    try {
+      // As conmon's exit command: a store deleted meanwhile is not created again.
+      engine = await ctx.engine({ existingStore: true });
+    } catch (err) {
+      if (err instanceof BerthError && err.kind === "NotFound") return 0;
+      throw err;
+    }
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    try {
+      await engine.superviseHealth?.({ signal: stop.signal });
+    } finally {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    }
+    return 0;
+  },
+};
+
 export const containerCommands: readonly Command[] = [
   runCommand,
   createCommand,
@@ -1036,4 +1067,5 @@ export const containerCommands: readonly Command[] = [
   topCommand,
   statsCommand,
   cleanupCommand,
+  healthSupervisorCommand,
 ];

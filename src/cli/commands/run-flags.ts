@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { resolve as resolvePath } from "node:path";
+import { parseGoDurationNs } from "../../base/duration.js";
 import { invalidArgument } from "../../base/errors.js";
 import type {
   ContainerCreateRequest,
@@ -60,6 +61,27 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   l("env-file", "Read in a file of environment variables"),
   l("expose", "Expose a port or a range of ports"),
   l("group-add", "Add additional groups to join"),
+  s("health-cmd", "Command to run to check health"),
+  s("health-interval", "Time between running the check (ms|s|m|h) (default 0s)", undefined, "duration"),
+  s("health-retries", "Consecutive failures needed to report unhealthy", undefined, "int"),
+  s(
+    "health-start-interval",
+    "Time between running the check during the start period (ms|s|m|h) (default 0s)",
+    undefined,
+    "duration",
+  ),
+  s(
+    "health-start-period",
+    "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)",
+    undefined,
+    "duration",
+  ),
+  s(
+    "health-timeout",
+    "Maximum time to allow one check to run (ms|s|m|h) (default 0s)",
+    undefined,
+    "duration",
+  ),
   s("hostname", "Container host name", "h"),
   b("init", "Run an init inside the container that forwards signals and reaps processes"),
   b("interactive", "Keep STDIN open even if not attached", "i"),
@@ -75,6 +97,7 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   l("mount", "Attach a filesystem mount to the container", undefined, "mount"),
   s("name", "Assign a name to the container"),
   s("network", "Connect a container to a network", undefined, "network"),
+  b("no-healthcheck", "Disable any container-specified HEALTHCHECK"),
   { name: "net", type: "string", description: "Connect a container to a network", hidden: true },
   l("network-alias", "Add network-scoped alias for the container"),
   s("oom-score-adj", "Tune host's OOM preferences (-1000 to 1000)", undefined, "int"),
@@ -421,7 +444,55 @@ export function createRequest(
   const stopSignal = flags.string("stop-signal");
   if (stopSignal !== undefined) req.StopSignal = stopSignal;
   if (stopTimeout !== undefined) req.StopTimeout = stopTimeout;
+  const health = healthConfig(flags);
+  if (health) req.Healthcheck = health;
   return req;
+}
+
+function duration(flags: Flags, name: string): number {
+  const v = flags.string(name);
+  if (v === undefined) return 0;
+  const d = parseGoDurationNs(v);
+  if ("error" in d) throw new UsageError(`invalid argument "${v}" for "--${name}" flag: ${d.error}`);
+  return d.ns;
+}
+
+/** `--health-*` and `--no-healthcheck` as the Docker CLI turns them into a HealthConfig. */
+function healthConfig(flags: Flags): ContainerCreateRequest["Healthcheck"] {
+  const cmd = flags.string("health-cmd") ?? "";
+  const interval = duration(flags, "health-interval");
+  const timeout = duration(flags, "health-timeout");
+  const startPeriod = duration(flags, "health-start-period");
+  const startInterval = duration(flags, "health-start-interval");
+  const retries = int(flags, "health-retries") ?? 0;
+  const any =
+    cmd !== "" ||
+    interval !== 0 ||
+    timeout !== 0 ||
+    startPeriod !== 0 ||
+    startInterval !== 0 ||
+    retries !== 0;
+  if (flags.bool("no-healthcheck")) {
+    if (any) throw invalidArgument("--no-healthcheck conflicts with --health-* options");
+    return { Test: ["NONE"] };
+  }
+  if (!any) return undefined;
+  const negative: Array<[string, number]> = [
+    ["--health-interval", interval],
+    ["--health-timeout", timeout],
+    ["--health-retries", retries],
+    ["--health-start-period", startPeriod],
+    ["--health-start-interval", startInterval],
+  ];
+  for (const [name, v] of negative) if (v < 0) throw invalidArgument(`${name} cannot be negative`);
+  return {
+    ...(cmd !== "" ? { Test: ["CMD-SHELL", cmd] } : {}),
+    Interval: interval,
+    Timeout: timeout,
+    StartPeriod: startPeriod,
+    StartInterval: startInterval,
+    Retries: retries,
+  };
 }
 
 /** `--log-opt key=value` pairs, as Docker parses them (a pair without `=` is refused). */
