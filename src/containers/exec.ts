@@ -288,8 +288,7 @@ export class ExecService {
   /** Kills a session's process (a healthcheck probe past its timeout); nothing if it is gone. */
   async kill(execId: string): Promise<void> {
     if (!/^[a-f0-9]{64}$/.test(execId)) return;
-    const pidText = await readFile(join(this.deps.execDir, execId, "pid"), "utf8").catch(() => undefined);
-    const pid = pidText === undefined ? Number.NaN : Number.parseInt(pidText, 10);
+    const pid = Number.parseInt((await readTextIfExists(join(this.deps.execDir, execId, "pid"))) ?? "", 10);
     if (!Number.isInteger(pid) || pid <= 0) return;
     try {
       process.kill(pid, "SIGKILL");

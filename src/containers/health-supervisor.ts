@@ -18,10 +18,11 @@
  *   lets go of the lock and looks once more, so a container started while it decided to exit is
  *   not left unsupervised (its starter found the lock held, or this look finds the container).
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { sleep } from "../base/async.js";
 import { errorMessage, internal } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
+import { readTextIfExists } from "../sys/fs.js";
 import type { ExecService } from "./exec.js";
 import {
   type HealthcheckResult,
@@ -213,10 +214,10 @@ export class HealthSupervisor {
 
 /** Whether the process of a PID file is a live health supervisor. */
 async function supervisorAlive(pidFile: string): Promise<boolean> {
-  const text = await readFile(pidFile, "utf8").catch(() => "");
-  const pid = Number.parseInt(text, 10);
+  const pid = Number.parseInt((await readTextIfExists(pidFile)) ?? "", 10);
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  // A process that is gone (or a PID reused by another program) is no supervisor.
+  const cmdline = (await readTextIfExists(`/proc/${pid}/cmdline`)) ?? "";
   return cmdline.split("\0").includes("health-supervisor");
 }
 
