@@ -194,3 +194,83 @@ test("query filters and multiplexed frames", () => {
   assert.deepEqual([...frameHeader(2, 258)], [2, 0, 0, 0, 0, 0, 1, 2]);
   assert.deepEqual([...frame(1, Buffer.from("hi"))], [1, 0, 0, 0, 0, 0, 0, 2, 104, 105]);
 });
+
+/** An HTTP request to 127.0.0.1:port with exactly these headers (Host included). */
+function callTcp(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers, setHost: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("a browser listener serves the page beside the API and refuses other origins; other listeners do neither", async () => {
+  const page = {
+    handles: (path: string) => path === "/",
+    serve: (_req: unknown, res: import("node:http").ServerResponse) => {
+      res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html>page");
+    },
+  };
+  const server = createApiServer({
+    engine: noEngine,
+    logger: silentLogger,
+    facts: { version: "test", root: dir, runroot: dir, startedAt: 0 },
+    router: testRouter(),
+    page,
+  });
+  const sock = join(dir, "browser.sock");
+  await server.listen({ kind: "unix", path: sock });
+  const where = await server.listen({ kind: "tcp", host: "127.0.0.1", port: 0, browser: true });
+  const port = Number(/:(\d+)$/.exec(where)?.[1]);
+  try {
+    const host = { host: `127.0.0.1:${port}` };
+    assert.equal((await callTcp(port, "GET", "/", host)).body, "<!doctype html>page");
+    assert.equal((await callTcp(port, "GET", "/_ping", host)).body, "OK");
+    const self = { ...host, origin: `http://127.0.0.1:${port}` };
+    assert.equal((await callTcp(port, "GET", "/_ping", self)).status, 200);
+    // DNS rebinding: the right address under another name.
+    const rebound = await callTcp(port, "GET", "/_ping", { host: `attacker.example:${port}` });
+    assert.equal(rebound.status, 403);
+    assert.match(rebound.body, /Host/);
+    assert.equal(
+      (await callTcp(port, "GET", "/_ping", { ...host, origin: "http://127.0.0.1:1" })).status,
+      403,
+    );
+    // A change needs the page's Origin; the same change from the page's origin reaches the router.
+    assert.equal((await callTcp(port, "POST", "/boom", host)).status, 403);
+    assert.equal((await callTcp(port, "POST", "/boom", self)).status, 405);
+    // The unix socket serves no page and checks no Origin, as dockerd's.
+    assert.equal((await call(sock, "GET", "/")).status, 404);
+    assert.equal((await call(sock, "GET", "/_ping", undefined, { origin: "http://elsewhere" })).status, 200);
+  } finally {
+    await server.close();
+  }
+  await assert.rejects(
+    createApiServer({
+      engine: noEngine,
+      logger: silentLogger,
+      facts: { version: "t", root: dir, runroot: dir, startedAt: 0 },
+    }).listen({
+      kind: "tcp",
+      host: "0.0.0.0",
+      port: 0,
+      browser: true,
+    }),
+    /only on loopback/,
+  );
+});
