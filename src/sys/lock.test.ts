@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -194,10 +194,29 @@ test("tryWith runs only when the lock is free, in this process or another", asyn
     assert.deepEqual(await locks.tryWith("c1", async () => 4), { acquired: false });
     holder.kill();
     await holder.done;
-    // The dead process's flock(1) helper lets go when it notices, not at the process's exit:
-    // wait until the lock is free, then it is taken without waiting.
-    await locks.with("c1", async () => undefined);
+    // The lock was the dead process's open file: gone with it, free at once.
     assert.deepEqual(await locks.tryWith("c1", async () => 5), { acquired: true, value: 5 });
+  });
+});
+
+test("a held lock runs no helper process: it is this process's open file", async () => {
+  await withTempDir(async (dir) => {
+    const locks = new LockDir(join(dir, "locks"));
+    const children = async () =>
+      (await readFile(`/proc/${process.pid}/task/${process.pid}/children`, "utf8")).trim();
+    await locks.with("c1", async () => {
+      assert.equal(await children(), "");
+      const fds = await readdir(`/proc/${process.pid}/fd`);
+      const targets = await Promise.all(
+        fds.map((fd) => readlink(`/proc/${process.pid}/fd/${fd}`).catch(() => "")),
+      );
+      assert.ok(targets.includes(join(dir, "locks", "c1")));
+    });
+    const fds = await readdir(`/proc/${process.pid}/fd`);
+    const targets = await Promise.all(
+      fds.map((fd) => readlink(`/proc/${process.pid}/fd/${fd}`).catch(() => "")),
+    );
+    assert.ok(!targets.includes(join(dir, "locks", "c1")), "released: the lock file is closed");
   });
 });
 

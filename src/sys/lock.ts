@@ -3,13 +3,15 @@
  * on this container" across every berth process sharing a store (CLI commands, conmon's exit
  * commands, an API server).
  *
- * Node has no flock(2), so the lock is held by a helper process: util-linux's `flock(1)` opens
- * the file, takes the lock, then runs `cat` with our pipes as its stdin/stdout. The byte we write
- * comes back through `cat` only once the lock is held; ending `cat`'s stdin releases it. Because
- * the helper's stdin is a pipe from this process, the lock dies with its holder: if this process
- * is killed, the pipe closes, `cat` sees end of file and exits, and the kernel drops the lock with
- * the last descriptor. Lock files are empty, on the runroot (a tmpfs), and never deleted (deleting
- * a lock file another process is waiting on would let two holders in).
+ * Node has no flock(2), so this process opens the lock file itself and has util-linux's
+ * `flock(1)` take the lock on that open file, passed to it as its descriptor 3. A flock belongs to
+ * the open file description, not to the process that asked for it: once `flock(1)` has exited with
+ * the lock taken, the lock stays held by this process's descriptor alone. Closing it releases the
+ * lock (no process involved), and the lock dies with its holder: the kernel closes a killed
+ * process's descriptors (Node opens files close-on-exec, so no child inherits one). One short-lived
+ * helper per acquisition, nothing running while the lock is held. Lock files are empty, on the
+ * runroot (a tmpfs), and never deleted (deleting a lock file another process is waiting on would
+ * let two holders in).
  *
  * Within one process, holders of one name queue in memory first (an API server runs many verbs at
  * once) and a holder that asks again for a name it holds (`restart` = stop + start) gets it at
@@ -17,7 +19,8 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import {
   canceled,
@@ -162,64 +165,81 @@ function waitOrAbort(p: Promise<void>, signal: AbortSignal | undefined): Promise
 }
 
 /**
- * Takes the flock of `path` through a `flock(1)` helper; resolves with its release, or with
- * undefined when `wait` is false and another holder has it.
+ * Takes the flock of `path` for this process (see the module comment); resolves with its release,
+ * or with undefined when `wait` is false and another holder has it.
  */
-function acquireFile(
+async function acquireFile(
   path: string,
   o: { wait: boolean; signal: AbortSignal | undefined },
 ): Promise<(() => Promise<void>) | undefined> {
   const { signal } = o;
+  if (signal?.aborted) throw canceled("waiting for a lock canceled");
+  const file = await open(path, constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  let taken: boolean;
+  try {
+    taken = await flockDescriptor(file, path, o);
+  } catch (err) {
+    // A helper killed after it took the lock leaves it on this description only: closing drops it.
+    await file.close();
+    throw err;
+  }
+  if (!taken) {
+    await file.close();
+    return undefined;
+  }
+  return () => file.close();
+}
+
+/** Runs `flock(1)` on `file`'s open file description; true once the lock is taken. */
+function flockDescriptor(
+  file: FileHandle,
+  path: string,
+  o: { wait: boolean; signal: AbortSignal | undefined },
+): Promise<boolean> {
+  const { signal } = o;
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(canceled("waiting for a lock canceled"));
-      return;
-    }
     const args = o.wait
-      ? ["--exclusive", path, "cat"]
-      : ["--exclusive", "--nonblock", "--conflict-exit-code", String(BUSY_EXIT), path, "cat"];
-    const child = spawn("flock", args, { stdio: ["pipe", "pipe", "pipe"] });
-    const exited = new Promise<void>((r) => child.once("close", () => r()));
+      ? ["--exclusive", "3"]
+      : ["--exclusive", "--nonblock", "--conflict-exit-code", String(BUSY_EXIT), "3"];
+    const child = spawn("flock", args, { stdio: ["ignore", "ignore", "pipe", file.fd] });
     const stderr: Buffer[] = [];
     let settled = false;
-    const fail = (err: Error) => {
+    const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
-      child.kill("SIGKILL");
-      reject(err);
+      fn();
     };
-    const onAbort = () => fail(canceled("waiting for a lock canceled"));
+    const onAbort = () => {
+      child.kill("SIGKILL");
+      // Rejected once the helper is gone, so the caller's close is the last reference.
+      child.once("close", () => settle(() => reject(canceled("waiting for a lock canceled"))));
+    };
     signal?.addEventListener("abort", onAbort, { once: true });
-    child.stderr.on("data", (c: Buffer) => stderr.push(c));
-    child.stdin.on("error", () => undefined);
+    child.stderr?.on("data", (c: Buffer) => stderr.push(c));
     child.on("error", (err) => {
-      if (errnoCode(err) === "ENOENT")
-        fail(failedPrecondition("flock not found: install the Debian package util-linux", err));
-      else fail(internal(`cannot take a lock on ${path}: ${errorMessage(err)}`, err));
-    });
-    child.on("close", (code) => {
-      if (code === BUSY_EXIT && !o.wait && !settled) {
-        settled = true;
-        resolve(undefined);
-        return;
-      }
-      const text = Buffer.concat(stderr).toString("utf8").trim();
-      fail(
-        internal(
-          `cannot take a lock on ${path}: flock exited ${code ?? "on a signal"}${text ? `: ${text}` : ""}`,
+      settle(() =>
+        reject(
+          errnoCode(err) === "ENOENT"
+            ? failedPrecondition("flock not found: install the Debian package util-linux", err)
+            : internal(`cannot take a lock on ${path}: ${errorMessage(err)}`, err),
         ),
       );
     });
-    child.stdout.once("data", () => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener("abort", onAbort);
-      resolve(async () => {
-        child.stdin.end();
-        await exited;
-      });
+    child.on("close", (code) => {
+      if (signal?.aborted) return;
+      if (code === 0) settle(() => resolve(true));
+      else if (code === BUSY_EXIT && !o.wait) settle(() => resolve(false));
+      else {
+        const text = Buffer.concat(stderr).toString("utf8").trim();
+        settle(() =>
+          reject(
+            internal(
+              `cannot take a lock on ${path}: flock exited ${code ?? "on a signal"}${text ? `: ${text}` : ""}`,
+            ),
+          ),
+        );
+      }
     });
-    child.stdin.write("\n");
   });
 }
