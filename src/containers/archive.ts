@@ -43,7 +43,6 @@ import type {
 import type { ContainerRecord } from "../metadata/containers.js";
 import { lstatIfExists } from "../sys/fs.js";
 import { isMountPoint } from "../sys/mount.js";
-import { writableLayerChanges } from "./changes.js";
 import {
   assertOpenedInside,
   hostLocation,
@@ -51,7 +50,8 @@ import {
   type MountView,
   type ResolvedContainerPath,
   resolveContainerPath,
-} from "./container-path.js";
+} from "../sys/root-path.js";
+import { writableLayerChanges } from "./changes.js";
 import type { ContainerService } from "./service.js";
 import { entryPath, joinTar, prefixed, type TarHeader, type TarJoiner, withOwner } from "./tar-join.js";
 

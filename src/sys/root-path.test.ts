@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, readlink, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { assertOpenedInside, hostLocation, isInside, resolveContainerPath } from "./container-path.js";
+import {
+  assertOpenedInside,
+  hostLocation,
+  isInside,
+  readFileInRoot,
+  resolveContainerPath,
+  resolveInRoot,
+} from "./root-path.js";
 
 describe("resolveContainerPath", () => {
   let dir: string;
@@ -55,11 +62,13 @@ describe("resolveContainerPath", () => {
     assert.equal(l.host, join(rootfs, "etc/passwd"));
     assert.equal(l.root, rootfs);
   });
-  it("reports a missing path and refuses '..' after a missing component", async () => {
+  it("reports a missing path; '..' after a missing component never climbs above the root", async () => {
     const r = await resolveContainerPath(rootfs, [], "/toroot/nope/x");
     assert.equal(r.exists, false);
     assert.equal(r.host, join(rootfs, "nope/x"));
-    await assert.rejects(resolveContainerPath(rootfs, [], "/nope/../up/x"), /no such file/);
+    const up = await resolveContainerPath(rootfs, [], "/nope/../../../up/x");
+    assert.equal(up.exists, false);
+    assert.equal(up.host, join(rootfs, "up/x"));
   });
   it("hostLocation picks the innermost mount", () => {
     const m = [
@@ -84,5 +93,36 @@ describe("resolveContainerPath", () => {
     } finally {
       await fh.close();
     }
+  });
+});
+
+describe("resolveInRoot and readFileInRoot (an image's or a build stage's root, no mounts)", () => {
+  let dir: string;
+  let root: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "rootpath-"));
+    root = join(dir, "outer", "root");
+    await mkdir(join(root, "etc"), { recursive: true });
+    await writeFile(join(root, "etc", "passwd"), "root:x:0:0::/root:/bin/sh\n");
+    // What a hostile image could plant beside the root: a file two levels above it.
+    await writeFile(join(dir, "secret"), "HOST\n");
+    await symlink("missing/../../../secret", join(root, "climb-after-missing"));
+    await symlink("../../../../secret", join(root, "climb"));
+    await symlink("/etc/passwd", join(root, "abs"));
+    await symlink("etc", join(root, "rel"));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it("follows every symlink, the last one too, inside the root", async () => {
+    assert.equal(await resolveInRoot(root, "/abs"), join(root, "etc/passwd"));
+    assert.equal(await resolveInRoot(root, "/rel/passwd"), join(root, "etc/passwd"));
+    assert.equal(await resolveInRoot(root, "/climb"), join(root, "secret"));
+    assert.equal(await readFileInRoot(root, "/abs"), "root:x:0:0::/root:/bin/sh\n");
+    assert.equal(await resolveInRoot(root, "/new/dir/file"), join(root, "new/dir/file"));
+  });
+  it("never reaches a host file through '..' after a missing component", async () => {
+    assert.equal(await resolveInRoot(root, "/climb-after-missing"), join(root, "secret"));
+    assert.equal(await readFileInRoot(root, "/climb-after-missing"), undefined);
+    assert.equal(await readFileInRoot(root, "/climb"), undefined);
   });
 });
