@@ -17,12 +17,17 @@ export { BERTH };
 /** A container engine's command line: berth with its own store, or Docker/Podman when installed. */
 export interface EngineCli {
   /** "baseline": another berth checkout's bin/berth on the same store (`--baseline`). */
-  readonly name: "berth" | "baseline" | "Docker" | "Podman";
+  /** "berth API": the docker CLI against a `berth serve` on berth's store. */
+  readonly name: "berth" | "baseline" | "berth API" | "Docker" | "Podman";
   readonly cmd: string;
   /** Arguments before the command (berth and Podman: their temporary stores). */
   readonly prefix: readonly string[];
   /** The busybox image as this engine knows it. */
   readonly image: string;
+  /** Flags `run` and `create` take before the image (the peers: `--pull never`). */
+  readonly runFlags: readonly string[];
+  /** `rm`'s flags that remove a running container (Podman: `-f -t 0`). */
+  readonly rmFlags: readonly string[];
   /** Flags for push/pull to the plain-HTTP registry on 127.0.0.1. */
   readonly insecureRegistryFlags: readonly string[];
 }
@@ -48,6 +53,8 @@ export async function createWorkspace(): Promise<Workspace> {
     cmd: BERTH,
     prefix: ["--root", join(dir, name, "root"), "--runroot", join(dir, name, "run")],
     image: "busybox:latest",
+    runFlags: [],
+    rmFlags: ["-f"],
     insecureRegistryFlags: [],
   });
   return {
@@ -85,9 +92,10 @@ export async function prepareBundle(ws: Workspace): Promise<string> {
   return bundle;
 }
 
-/** A 1 MB file COPY plus a RUN, on the busybox image. */
-export async function prepareBuildContext(ws: Workspace, image: string): Promise<string> {
-  const ctx = join(ws.dir, "build-context");
+/** A 1 MB file COPY plus a RUN, on the busybox image as `e` names it; a directory per engine. */
+export async function prepareBuildContext(ws: Workspace, e: EngineCli): Promise<string> {
+  const image = e.image;
+  const ctx = join(ws.dir, `build-context-${e.name.replace(/\W/g, "-").toLowerCase()}`);
   await mkdir(ctx, { recursive: true });
   await writeFile(join(ctx, "data.bin"), randomBytes(1024 * 1024));
   await writeFile(
@@ -97,78 +105,21 @@ export async function prepareBuildContext(ws: Workspace, image: string): Promise
   return ctx;
 }
 
-/** Docker (when `docker info` answers) and Podman (when installed), or why not. */
-export async function findPeers(ws: Workspace): Promise<{
-  engines: EngineCli[];
-  missing: Record<"Docker" | "Podman", string | undefined>;
-}> {
-  const engines: EngineCli[] = [];
-  const missing: Record<"Docker" | "Podman", string | undefined> = { Docker: undefined, Podman: undefined };
-  const docker = await run("timeout", ["10", "docker", "info", "--format", "{{.ServerVersion}}"]).catch(
-    () => undefined,
-  );
-  if (docker?.code === 0 && docker.stdout.trim() !== "") {
-    engines.push({
-      name: "Docker",
-      cmd: "docker",
-      prefix: [],
-      image: "berth-bench/busybox:latest",
-      insecureRegistryFlags: [],
-    });
-  } else missing.Docker = "not installed";
-  const podman = await run("podman", ["--version"]).catch(() => undefined);
-  if (podman?.code === 0) {
-    engines.push({
-      name: "Podman",
-      cmd: "podman",
-      prefix: ["--root", join(ws.dir, "podman", "root"), "--runroot", join(ws.dir, "podman", "run")],
-      image: "berth-bench/busybox:latest",
-      insecureRegistryFlags: ["--tls-verify=false"],
-    });
-  } else missing.Podman = "not installed";
-  return { engines, missing };
-}
-
-/** Imports the busybox root filesystem into a peer engine under its bench tag. */
-export async function importIntoPeer(e: EngineCli): Promise<void> {
-  await must(e.cmd, argv(e, ["import", "--change", 'CMD ["sh"]', "-", e.image]), {
-    input: await busyboxRootfs(),
-  });
-}
-
 /** Removes every container of an engine's store (killing running ones). */
 export async function removeAllContainers(e: EngineCli): Promise<void> {
   const ids = (await run(e.cmd, argv(e, ["ps", "-aq", "--no-trunc"]))).stdout.split("\n").filter(Boolean);
   for (let i = 0; i < ids.length; i += 200) {
-    await run(e.cmd, argv(e, ["rm", "-f", "-v", ...ids.slice(i, i + 200)]));
+    await run(e.cmd, argv(e, ["rm", ...e.rmFlags, "-v", ...ids.slice(i, i + 200)]));
   }
 }
 
 /**
- * Removes everything the run made: containers of every engine (Docker's by name prefix only),
- * leftover runc state, mounts under the workspace, then the workspace itself.
+ * Removes everything berth's side of the run made: containers of its stores, leftover runc state,
+ * mounts under the workspace (the peers' stores included), then the workspace itself. The peers'
+ * containers and host leftovers are removed by their own stop() first.
  */
-export async function cleanup(ws: Workspace, peers: readonly EngineCli[]): Promise<void> {
+export async function cleanup(ws: Workspace): Promise<void> {
   for (const e of [ws.berth, ws.side]) await removeAllContainers(e).catch(() => undefined);
-  for (const e of peers) {
-    if (e.name === "Podman") {
-      await removeAllContainers(e).catch(() => undefined);
-      continue;
-    }
-    const ids = (
-      await run(e.cmd, ["ps", "-aq", "--filter", "name=berth-bench-"]).catch(() => undefined)
-    )?.stdout
-      .split("\n")
-      .filter(Boolean);
-    if (ids && ids.length > 0) await run(e.cmd, ["rm", "-f", ...ids]).catch(() => undefined);
-    const images = (
-      await run(e.cmd, ["images", "-q", "--filter", "reference=berth-bench/*"]).catch(() => undefined)
-    )?.stdout
-      .split("\n")
-      .filter(Boolean);
-    if (images && images.length > 0)
-      await run(e.cmd, ["rmi", "-f", ...new Set(images)]).catch(() => undefined);
-  }
   for (const root of [ws.runcRoot, join(ws.dir, "main/run/runc"), join(ws.dir, "side/run/runc")]) {
     const list = await run("runc", ["--root", root, "list", "-q"]).catch(() => undefined);
     for (const id of list?.stdout.split("\n").filter(Boolean) ?? []) {

@@ -4,13 +4,18 @@
  * variants that are compared run interleaved (A B A B …) after a warm-up, so a drifting machine
  * does not skew their ratio. Prints a markdown table on stdout, progress on stderr.
  *
- * Usage: node dist/bench/main.js [--runs N] [--warmup N] [--only 1,2,…]
+ * Usage: node dist/bench/main.js [--runs N] [--warmup N] [--only 1,2,…] [--baseline BIN] [--peers]
  *
  * Everything runs in a temporary directory (berth's --root/--runroot, the runc bundle, the
- * registry's storage) that is removed at the end, with every container, mount and process.
- * Network: only 127.0.0.1 (the local registry).
+ * registry's storage, the peers' stores) that is removed at the end, with every container, mount
+ * and process. Network: only 127.0.0.1 (the local registry) and the engines' own containers.
+ *
+ * Where a docker CLI is installed, berth is also measured through it against a `berth serve` on
+ * the same store (the "berth API" column). With --peers, Docker and Podman are installed when
+ * missing (scripts/bench-peers.sh) and measured in the same rounds (bench/peers.ts).
  */
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { ensureBusyboxImage } from "../scripts/busybox-image.js";
@@ -22,15 +27,22 @@ import {
   containerDirs,
   createWorkspace,
   type EngineCli,
-  findPeers,
-  importIntoPeer,
   prepareBuildContext,
   prepareBundle,
   removeAllContainers,
   type Workspace,
 } from "./fixtures.js";
-import { GNU_TIME, must, peakRss, run, until } from "./proc.js";
-import { formatRatio, formatSummary, markdownTable, ratio, type Summary, summarize } from "./stats.js";
+import { importIntoPeer, type Peers, startPeers, treeRss } from "./peers.js";
+import { GNU_TIME, must, peakRss, run, sleep, until } from "./proc.js";
+import {
+  formatKiB,
+  formatRatio,
+  formatSummary,
+  markdownTable,
+  ratio,
+  type Summary,
+  summarize,
+} from "./stats.js";
 
 interface Options {
   readonly runs: number;
@@ -38,6 +50,8 @@ interface Options {
   readonly only: ReadonlySet<number> | undefined;
   /** Another berth's bin/berth, measured interleaved on the same store (before/after). */
   readonly baseline: string | undefined;
+  /** Install and measure Docker and Podman (bench/peers.ts). */
+  readonly peers: boolean;
 }
 
 function parseArgs(args: readonly string[]): Options {
@@ -45,17 +59,25 @@ function parseArgs(args: readonly string[]): Options {
   let warmup = 1;
   let only: Set<number> | undefined;
   let baseline: string | undefined;
+  let peers = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = args[i + 1];
+    if (a === "--peers") {
+      peers = true;
+      continue;
+    }
     if (a === "--runs" && v) runs = Math.max(1, Number(v));
     else if (a === "--warmup" && v) warmup = Math.max(0, Number(v));
     else if (a === "--only" && v) only = new Set(v.split(",").map(Number));
     else if (a === "--baseline" && v) baseline = v;
-    else throw new Error(`unknown argument ${a} (usage: --runs N --warmup N --only 1,2,… --baseline BIN)`);
+    else
+      throw new Error(
+        `unknown argument ${a} (usage: --runs N --warmup N --only 1,2,… --baseline BIN --peers)`,
+      );
     i++;
   }
-  return { runs, warmup, only, baseline };
+  return { runs, warmup, only, baseline, peers };
 }
 
 const PEERS = ["Docker", "Podman"] as const;
@@ -69,6 +91,8 @@ interface Row {
   readonly reference: string;
   /** The --baseline berth's figure, when one is measured. */
   readonly before?: string;
+  /** berth through the docker CLI against `berth serve`, when measured. */
+  readonly api?: string;
   readonly peers: Partial<Record<Peer, string>>;
   readonly sideBySide: string;
   readonly target: string;
@@ -79,10 +103,87 @@ interface Context {
   readonly ws: Workspace;
   /** berth, then the --baseline berth when given. */
   readonly subjects: readonly EngineCli[];
+  /** The docker CLI against `berth serve` on berth's store, when a docker CLI is installed. */
+  readonly api: EngineCli | undefined;
   readonly peers: readonly EngineCli[];
   readonly missing: Record<Peer, string | undefined>;
   readonly rows: Row[];
   readonly notes: string[];
+  /** The `berth serve` the "berth API" column talks to. */
+  readonly serve: ChildProcess | undefined;
+  /** The run's dockerd, when Docker is a peer. */
+  readonly dockerPid: number | undefined;
+  /** Resident set (KiB) right after start: `berth serve`; dockerd with its containerd. */
+  readonly idle: { serve?: number; docker?: number };
+}
+
+/** How long a daemon is left untouched before its idle resident set is read. */
+const IDLE_MS = 3000;
+
+async function rssOfPid(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return m?.[1] ? Number(m[1]) : undefined;
+}
+
+/** The docker CLIs this machine kind may have: the installed 28.x, then Debian's docker.io client. */
+const DOCKER_CLIENTS = ["/usr/local/bin/docker", "/usr/bin/docker"];
+
+/**
+ * Starts `berth serve` on berth's store and finds a docker CLI that talks to it (the peers' own
+ * client first, so both columns use one client).
+ */
+async function startServe(
+  ws: Workspace,
+  preferred: string | undefined,
+): Promise<{ proc: ChildProcess; api: EngineCli } | undefined> {
+  const sock = join(ws.dir, "berth.sock");
+  const proc = spawn(BERTH, argv(ws.berth, ["serve", "-H", `unix://${sock}`, "--log-level", "warn"]), {
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  const clients = [...(preferred ? [preferred] : []), ...DOCKER_CLIENTS.filter((c) => c !== preferred)];
+  const answers = async (c: string) =>
+    (
+      await run(c, ["-H", `unix://${sock}`, "version", "--format", "{{.Server.Version}}"]).catch(
+        () => undefined,
+      )
+    )?.code === 0;
+  // Up once any client answers; then the first client in order that talks to it.
+  const up = await until(async () => {
+    if (proc.exitCode !== null) return true;
+    for (const c of clients) if (await answers(c)) return true;
+    return false;
+  }, 30_000);
+  let client: string | undefined;
+  for (const c of up ? clients : []) {
+    if (await answers(c)) {
+      client = c;
+      break;
+    }
+  }
+  if (client === undefined) {
+    proc.kill("SIGTERM");
+    return undefined;
+  }
+  return {
+    proc,
+    api: {
+      name: "berth API",
+      cmd: client,
+      prefix: ["-H", `unix://${sock}`],
+      image: ws.berth.image,
+      runFlags: [],
+      rmFlags: ["-f"],
+      insecureRegistryFlags: [],
+    },
+  };
+}
+
+async function stopServe(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  proc.kill("SIGTERM");
+  if (!(await Promise.race([exited.then(() => true), sleep(30_000).then(() => false)]))) proc.kill("SIGKILL");
 }
 
 function progress(text: string): void {
@@ -122,6 +223,15 @@ function show(r: { summary: Summary | undefined; failures: number } | undefined,
   if (!r) return "—";
   if (!r.summary) return `failed (${r.failures}×)`;
   return formatSummary(r.summary, unit) + (r.failures > 0 ? `, ${r.failures} failed` : "");
+}
+
+/** The "berth API" cell: the figure, or why there is none. */
+function apiCell(
+  ctx: Context,
+  r: { summary: Summary | undefined; failures: number } | undefined,
+  unit: "ms" | "KiB" = "ms",
+): string {
+  return ctx.api ? show(r, unit) : "no docker CLI";
 }
 
 function peerCells(
@@ -165,6 +275,18 @@ function joined(...parts: Array<string | undefined>): string {
 
 const berthCmd = (e: EngineCli, args: readonly string[]) => run(e.cmd, argv(e, args));
 
+/** Every engine measured: berth, the --baseline berth, berth through its API, the peers. */
+function everyEngine(ctx: Context): EngineCli[] {
+  return [...ctx.subjects, ...(ctx.api ? [ctx.api] : []), ...ctx.peers];
+}
+
+/** `run`/`create` with the engine's flags (the peers never pull). */
+const runArgs = (e: EngineCli, verb: "run" | "create", rest: readonly string[]) => [
+  verb,
+  ...e.runFlags,
+  ...rest,
+];
+
 /** A sample from a run that must succeed: its time, or undefined (and a note) when it failed. */
 async function sample(ctx: Context, e: EngineCli, args: readonly string[]): Promise<number | undefined> {
   const r = await berthCmd(e, args);
@@ -190,7 +312,7 @@ async function row1(ctx: Context): Promise<void> {
   progress("1: run --rm busybox true vs bare runc run");
   const bundle = await prepareBundle(ctx.ws);
   let seq = 0;
-  const engines = [...ctx.subjects, ...ctx.peers];
+  const engines = everyEngine(ctx);
   const variants: Record<string, () => Promise<number | undefined>> = {
     runc: async () => {
       const r = await run("runc", ["--root", ctx.ws.runcRoot, "run", "-b", bundle, `bench-${seq++}`]);
@@ -199,12 +321,12 @@ async function row1(ctx: Context): Promise<void> {
   };
   for (const e of engines) {
     variants[`${e.name}`] = async () => {
-      const ms = await sample(ctx, e, ["run", "--rm", e.image, "true"]);
+      const ms = await sample(ctx, e, runArgs(e, "run", ["--rm", e.image, "true"]));
       await settled(e);
       return ms;
     };
     variants[`${e.name} none`] = async () => {
-      const ms = await sample(ctx, e, ["run", "--rm", "--network", "none", e.image, "true"]);
+      const ms = await sample(ctx, e, runArgs(e, "run", ["--rm", "--network", "none", e.image, "true"]));
       await settled(e);
       return ms;
     };
@@ -218,11 +340,13 @@ async function row1(ctx: Context): Promise<void> {
     berth: show(res.berth),
     reference: `bare \`runc run\`: ${show(res.runc)}`,
     before: show(res.baseline),
+    api: apiCell(ctx, res["berth API"]),
     peers: peerCells(ctx, res, (p) => p.name),
     sideBySide: [
       ratioText(res.berth, res.runc, "berth/runc"),
       ratioText(res.berth, res.baseline, "berth/before"),
       fasterPeer && ratioText(res.berth, { summary: fasterPeer.summary }, `berth/${fasterPeer.name}`),
+      fasterPeer && ratioText(res["berth API"], { summary: fasterPeer.summary }, `API/${fasterPeer.name}`),
     ]
       .filter(Boolean)
       .join("; "),
@@ -234,12 +358,15 @@ async function row1(ctx: Context): Promise<void> {
     berth: show(res["berth none"]),
     reference: `bare \`runc run\`: ${show(res.runc)}`,
     before: show(res["baseline none"]),
+    api: apiCell(ctx, res["berth API none"]),
     peers: peerCells(ctx, res, (p) => `${p.name} none`),
     sideBySide: [
       ratioText(res["berth none"], res.runc, "berth/runc"),
       ratioText(res["berth none"], res["baseline none"], "berth/before"),
       fasterPeerNone &&
         ratioText(res["berth none"], { summary: fasterPeerNone.summary }, `berth/${fasterPeerNone.name}`),
+      fasterPeerNone &&
+        ratioText(res["berth API none"], { summary: fasterPeerNone.summary }, `API/${fasterPeerNone.name}`),
     ]
       .filter(Boolean)
       .join("; "),
@@ -254,13 +381,17 @@ async function row2(ctx: Context): Promise<void> {
   progress("2: run -d busybox sleep, then rm -f");
   const variants: Record<string, () => Promise<number | undefined>> = {};
   const rmTimes: Record<string, number[]> = {};
-  for (const e of [...ctx.subjects, ...ctx.peers]) {
+  for (const e of everyEngine(ctx)) {
     rmTimes[e.name] = [];
     let rounds = 0;
     variants[e.name] = async () => {
       const name = freshName();
-      const started = await sample(ctx, e, ["run", "-d", "--name", name, e.image, "sleep", "1000"]);
-      const removed = await sample(ctx, e, ["rm", "-f", name]);
+      const started = await sample(
+        ctx,
+        e,
+        runArgs(e, "run", ["-d", "--name", name, e.image, "sleep", "1000"]),
+      );
+      const removed = await sample(ctx, e, ["rm", ...e.rmFlags, name]);
       if (rounds++ >= ctx.opts.warmup && removed !== undefined) rmTimes[e.name]?.push(removed);
       return started;
     };
@@ -276,23 +407,27 @@ async function row2(ctx: Context): Promise<void> {
     berth: show(res.berth),
     reference: "—",
     before: show(res.baseline),
+    api: apiCell(ctx, res["berth API"]),
     peers: peerCells(ctx, res, (p) => p.name),
     sideBySide: joined(
       ratioText(res.berth, res.baseline, "berth/before"),
       fasterRun && ratioText(res.berth, fasterRun, `berth/${fasterRun.name}`),
+      fasterRun && ratioText(res["berth API"], fasterRun, `API/${fasterRun.name}`),
     ),
     target: "≤ ½ of the faster peer",
   });
   ctx.rows.push({
     row: "2",
-    what: "`rm -f` of that running container",
+    what: "`rm -f` of that running container (Podman: `rm -f -t 0`)",
     berth: show(rm.berth),
     reference: "—",
     before: show(rm.baseline),
+    api: apiCell(ctx, rm["berth API"]),
     peers: peerCells(ctx, rm, (p) => p.name),
     sideBySide: joined(
       ratioText(rm.berth, rm.baseline, "berth/before"),
       fasterRm && ratioText(rm.berth, fasterRm, `berth/${fasterRm.name}`),
+      fasterRm && ratioText(rm["berth API"], fasterRm, `API/${fasterRm.name}`),
     ),
     target: "≤ the faster peer",
   });
@@ -308,12 +443,13 @@ async function hasBuild(e: EngineCli): Promise<boolean> {
 async function row3(ctx: Context): Promise<void> {
   progress("3: build, cold (--no-cache) and cached");
   const engines: EngineCli[] = [];
-  for (const e of [ctx.ws.berth, ...ctx.peers]) if (await hasBuild(e)) engines.push(e);
+  for (const e of [ctx.ws.berth, ...(ctx.api ? [ctx.api] : []), ...ctx.peers])
+    if (await hasBuild(e)) engines.push(e);
   const berthHas = engines.includes(ctx.ws.berth);
   const variants: Record<string, () => Promise<number | undefined>> = {};
   for (const e of engines) {
-    const context = await prepareBuildContext(ctx.ws, e.image);
-    const tag = `berth-bench/build-${e.name.toLowerCase()}:latest`;
+    const context = await prepareBuildContext(ctx.ws, e);
+    const tag = `berth-bench/build-${e.name.replace(/\W/g, "-").toLowerCase()}:latest`;
     variants[`${e.name} cold`] = () => sample(ctx, e, ["build", "-q", "--no-cache", "-t", tag, context]);
     variants[`${e.name} cached`] = () => sample(ctx, e, ["build", "-q", "-t", tag, context]);
   }
@@ -329,8 +465,12 @@ async function row3(ctx: Context): Promise<void> {
           : "`build` of the same context, cached rebuild",
       berth: berthHas ? show(res[`berth ${kind}`]) : na,
       reference: "—",
+      api: apiCell(ctx, res[`berth API ${kind}`]),
       peers: peerCells(ctx, res, (p) => `${p.name} ${kind}`),
-      sideBySide: ratioText(res[`berth ${kind}`], docker(kind), "berth/Docker") ?? "no peer",
+      sideBySide: joined(
+        ratioText(res[`berth ${kind}`], docker(kind), "berth/Docker"),
+        ratioText(res[`berth API ${kind}`], docker(kind), "API/Docker"),
+      ),
       target: kind === "cold" ? "≤ Docker's" : "< Docker's",
     });
   }
@@ -345,7 +485,7 @@ async function row3(ctx: Context): Promise<void> {
  * a peer's through its CLI, four at a time.
  */
 async function fillContainers(e: EngineCli, have: number, count: number): Promise<void> {
-  if (e.name === "baseline") return; // shares berth's store
+  if (e.name === "baseline" || e.name === "berth API") return; // shares berth's store
   if (e.name === "berth") {
     const script = `
       const { openLocalEngine } = await import(${JSON.stringify(new URL("../src/local/engine.js", import.meta.url).href)});
@@ -367,14 +507,14 @@ async function fillContainers(e: EngineCli, have: number, count: number): Promis
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      await must(e.cmd, argv(e, ["create", "--name", `berth-bench-ps-${i}`, e.image, "true"]));
+      await must(e.cmd, argv(e, runArgs(e, "create", ["--name", `berth-bench-ps-${i}`, e.image, "true"])));
     }
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
 async function row4(ctx: Context): Promise<void> {
-  const engines = [...ctx.subjects, ...ctx.peers];
+  const engines = everyEngine(ctx);
   const at: Record<number, Record<string, { summary: Summary | undefined; failures: number }>> = {};
   let have = 0;
   for (const count of [100, 1000]) {
@@ -382,10 +522,17 @@ async function row4(ctx: Context): Promise<void> {
     for (const e of engines) await fillContainers(e, have, count);
     have = count;
     progress(`4: ps -a and images with ${count} containers`);
-    const variants: Record<string, () => Promise<number | undefined>> = {};
+    const variants: Record<string, () => Promise<number | undefined>> = {
+      // The floor of any CLI that is a fresh Node.js process.
+      node: async () => {
+        const r = await run(process.execPath, ["-e", "0"]);
+        return r.code === 0 ? r.ms : undefined;
+      },
+    };
     for (const e of engines) {
       variants[`${e.name} ps`] = () => sample(ctx, e, ["ps", "-a"]);
       variants[`${e.name} images`] = () => sample(ctx, e, ["images"]);
+      if (count === 100) variants[`${e.name} version`] = () => sample(ctx, e, ["version"]);
     }
     at[count] = await interleave(ctx, variants);
     if (count === 1000) {
@@ -408,23 +555,38 @@ async function row4(ctx: Context): Promise<void> {
     const b = r100[k]?.summary;
     return a && b ? `1000/100: ${formatRatio(ratio(a, b))}` : undefined;
   };
-  for (const cmd of ["ps", "images"] as const) {
-    for (const count of [100, 1000]) {
+  const nodeRef = (res: Record<string, { summary: Summary | undefined; failures: number }>) =>
+    `\`node -e 0\`: ${show(res.node)}`;
+  for (const cmd of ["version", "ps", "images"] as const) {
+    for (const count of cmd === "version" ? [100] : [100, 1000]) {
       const res = count === 100 ? r100 : r1000;
-      const docker = res[`Docker ${cmd}`];
+      const fasterPeer = faster(ctx, res, (p) => `${p.name} ${cmd}`);
+      const nodeDiff =
+        cmd === "version" && res["berth version"]?.summary && res.node?.summary
+          ? `berth − node: ${Math.round(res["berth version"].summary.median - res.node.summary.median)} ms`
+          : ratioText(res[`berth ${cmd}`], res.node, "berth/node");
       ctx.rows.push({
         row: "4",
-        what: `\`${cmd === "ps" ? "ps -a" : "images"}\` with ${count} containers`,
+        what:
+          cmd === "version"
+            ? "`version` (start-up)"
+            : `\`${cmd === "ps" ? "ps -a" : "images"}\` with ${count} containers`,
         berth: show(res[`berth ${cmd}`]),
-        reference: "—",
+        reference: nodeRef(res),
         before: show(res[`baseline ${cmd}`]),
+        api: apiCell(ctx, res[`berth API ${cmd}`]),
         peers: peerCells(ctx, res, (p) => `${p.name} ${cmd}`),
         sideBySide: joined(
+          nodeDiff,
           count === 1000 ? growth(`berth ${cmd}`) : undefined,
           ratioText(res[`berth ${cmd}`], res[`baseline ${cmd}`], "berth/before"),
-          ratioText(res[`berth ${cmd}`], docker, "berth/Docker"),
+          fasterPeer && ratioText(res[`berth ${cmd}`], fasterPeer, `berth/${fasterPeer.name}`),
+          fasterPeer && ratioText(res[`berth API ${cmd}`], fasterPeer, `API/${fasterPeer.name}`),
         ),
-        target: cmd === "ps" ? (count === 100 ? "≤ Docker's" : "< 300 ms, growth linear at worst") : "—",
+        target:
+          cmd === "version"
+            ? "berth within 20 ms of `node -e 0`"
+            : `berth ≤ 1.5× \`node -e 0\`; API ≤ the faster peer${cmd === "ps" && count === 1000 ? "; growth linear at worst" : ""}`,
       });
     }
   }
@@ -442,7 +604,7 @@ async function makeBigImage(e: EngineCli): Promise<void> {
   await must(
     e.cmd,
     argv(e, [
-      "run",
+      ...runArgs(e, "run", []),
       "--name",
       name,
       "--network",
@@ -487,42 +649,53 @@ async function sizeOf(path: string): Promise<number> {
 async function row5(ctx: Context): Promise<void> {
   progress("5: a 50 MB image: save/load, push/pull");
   const { berth, side } = ctx.ws;
-  await makeBigImage(berth);
-  const archive = join(ctx.ws.dir, "big.tar");
+  for (const e of [berth, ...ctx.peers]) await makeBigImage(e);
+  const archiveOf = (e: EngineCli) => join(ctx.ws.dir, `big-${e.name.toLowerCase()}.tar`);
   let archiveBytes = 0;
-  // save then load into the side store (emptied after each load so the next one loads everything).
-  const saveLoad = await interleave(ctx, {
-    save: async () => {
-      await rm(archive, { force: true });
-      const ms = await sample(ctx, berth, ["save", "-o", archive, BIG]);
-      archiveBytes = await sizeOf(archive).catch(() => 0);
+  // save then load: berth into the side store (emptied after each load so the next one loads
+  // everything); a peer into its own store after an untimed rmi (its busybox layer stays).
+  const saveLoadVariants: Record<string, () => Promise<number | undefined>> = {
+    "berth save": async () => {
+      await rm(archiveOf(berth), { force: true });
+      const ms = await sample(ctx, berth, ["save", "-o", archiveOf(berth), BIG]);
+      archiveBytes = await sizeOf(archiveOf(berth)).catch(() => 0);
       return ms;
     },
-    load: async () => {
-      const ms = await sample(ctx, side, ["load", "-q", "-i", archive]);
+    "berth load": async () => {
+      const ms = await sample(ctx, side, ["load", "-q", "-i", archiveOf(berth)]);
       await berthCmd(side, ["rmi", BIG]);
       return ms;
     },
-  });
+  };
+  for (const p of ctx.peers) {
+    saveLoadVariants[`${p.name} save`] = async () => {
+      await rm(archiveOf(p), { force: true });
+      return sample(ctx, p, ["save", "-o", archiveOf(p), BIG]);
+    };
+    saveLoadVariants[`${p.name} load`] = async () => {
+      await berthCmd(p, ["rmi", BIG]);
+      return sample(ctx, p, ["load", "-q", "-i", archiveOf(p)]);
+    };
+  }
+  const saveLoad = await interleave(ctx, saveLoadVariants);
   const mb = (archiveBytes / 1e6).toFixed(0);
-  ctx.rows.push({
-    row: "5",
-    what: `\`save\` of a ${mb} MB image (busybox + 50 MB layer)`,
-    berth: show(saveLoad.save),
-    reference: "—",
-    peers: peerCells(ctx, {}, () => ""),
-    sideBySide: "no peer",
-    target: "≤ ½ of the faster peer",
-  });
-  ctx.rows.push({
-    row: "5",
-    what: `\`load\` of that archive into an empty store`,
-    berth: show(saveLoad.load),
-    reference: "—",
-    peers: peerCells(ctx, {}, () => ""),
-    sideBySide: "no peer",
-    target: "≤ ½ of the faster peer",
-  });
+  for (const op of ["save", "load"] as const) {
+    const fasterPeer = faster(ctx, saveLoad, (p) => `${p.name} ${op}`);
+    ctx.rows.push({
+      row: "5",
+      what:
+        op === "save"
+          ? `\`save\` of a ${mb} MB image (busybox + 50 MB layer)`
+          : "`load` of that archive (berth: into an empty store)",
+      berth: show(saveLoad[`berth ${op}`]),
+      reference: "—",
+      peers: peerCells(ctx, saveLoad, (p) => `${p.name} ${op}`),
+      sideBySide: joined(
+        fasterPeer && ratioText(saveLoad[`berth ${op}`], fasterPeer, `berth/${fasterPeer.name}`),
+      ),
+      target: "≤ ½ of the faster peer",
+    });
+  }
 
   const reg = await startRegistry(join(ctx.ws.dir, "registry"));
   try {
@@ -549,7 +722,7 @@ async function row5(ctx: Context): Promise<void> {
     ]);
     await unlinkBlobs(reg, "berth-bench/seed", "latest");
     let seq = 0;
-    const push = await interleave(ctx, {
+    const pushVariants: Record<string, () => Promise<number | undefined>> = {
       berth: async () => {
         const repo = `berth-bench/push-${seq++}`;
         const ref = `${reg.host}/${repo}:latest`;
@@ -573,8 +746,21 @@ async function row5(ctx: Context): Promise<void> {
         if (r.code !== 0) ctx.notes.push(`skopeo push exited ${r.code}: ${r.stderr.trim()}`);
         return r.code === 0 ? r.ms : undefined;
       },
-    });
-    const pull = await interleave(ctx, {
+    };
+    for (const p of ctx.peers) {
+      // A peer compresses its layers itself when it pushes: that is part of its push.
+      pushVariants[p.name] = async () => {
+        const repo = `berth-bench/${p.name.toLowerCase()}-${seq++}`;
+        const ref = `${reg.host}/${repo}:latest`;
+        await must(p.cmd, argv(p, ["tag", BIG, ref]));
+        const ms = await sample(ctx, p, ["push", "-q", ...p.insecureRegistryFlags, ref]);
+        await run(p.cmd, argv(p, ["rmi", ref]));
+        await unlinkBlobs(reg, repo, "latest");
+        return ms;
+      };
+    }
+    const push = await interleave(ctx, pushVariants);
+    const pullVariants: Record<string, () => Promise<number | undefined>> = {
       berth: async () => {
         const ms = await sample(ctx, side, ["pull", "-q", remote]);
         await berthCmd(side, ["rmi", remote]);
@@ -593,24 +779,40 @@ async function row5(ctx: Context): Promise<void> {
         await rm(dest, { recursive: true, force: true });
         return r.code === 0 ? r.ms : undefined;
       },
-    });
+    };
+    for (const p of ctx.peers) {
+      pullVariants[p.name] = async () => {
+        const ms = await sample(ctx, p, ["pull", "-q", ...p.insecureRegistryFlags, remote]);
+        await run(p.cmd, argv(p, ["rmi", remote]));
+        return ms;
+      };
+    }
+    const pull = await interleave(ctx, pullVariants);
+    const fasterPush = faster(ctx, push, (p) => p.name);
+    const fasterPull = faster(ctx, pull, (p) => p.name);
     ctx.rows.push({
       row: "5",
       what: "`push` of that image to a local registry (new repository each run)",
       berth: show(push.berth),
       reference: `\`skopeo copy\` oci: → registry: ${show(push.skopeo)}`,
-      peers: peerCells(ctx, {}, () => ""),
-      sideBySide: ratioText(push.berth, push.skopeo, "berth/skopeo") ?? "—",
+      peers: peerCells(ctx, push, (p) => p.name),
+      sideBySide: joined(
+        ratioText(push.berth, push.skopeo, "berth/skopeo"),
+        fasterPush && ratioText(push.berth, fasterPush, `berth/${fasterPush.name}`),
+      ),
       target: "≤ skopeo",
     });
     ctx.rows.push({
       row: "5",
-      what: "`pull` of that image into an empty store",
+      what: "`pull` of that image (berth: into an empty store; a peer keeps its busybox layer)",
       berth: show(pull.berth),
       reference: `\`skopeo copy\` registry → oci: (no unpacking): ${show(pull.skopeo)}`,
-      peers: peerCells(ctx, {}, () => ""),
-      sideBySide: ratioText(pull.berth, pull.skopeo, "berth/skopeo") ?? "—",
-      target: "≤ skopeo",
+      peers: peerCells(ctx, pull, (p) => p.name),
+      sideBySide: joined(
+        ratioText(pull.berth, pull.skopeo, "berth/skopeo"),
+        fasterPull && ratioText(pull.berth, fasterPull, `berth/${fasterPull.name}`),
+      ),
+      target: "≤ 2× skopeo",
     });
   } finally {
     await reg.stop();
@@ -639,13 +841,13 @@ async function row6(ctx: Context): Promise<void> {
   const succeeded: Record<string, string[]> = {};
   const variants: Record<string, () => Promise<number | undefined>> = {};
   const conmon: number[] = [];
-  for (const e of [...ctx.subjects, ...ctx.peers]) {
+  for (const e of everyEngine(ctx)) {
     succeeded[e.name] = [];
     variants[e.name] = async () => {
       const start = process.hrtime.bigint();
       const results = await Promise.all(
         Array.from({ length: 20 }, () =>
-          run(e.cmd, argv(e, ["run", "-d", "--name", freshName(), e.image, "sleep", "1000"])),
+          run(e.cmd, argv(e, runArgs(e, "run", ["-d", "--name", freshName(), e.image, "sleep", "1000"]))),
         ),
       );
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
@@ -670,12 +872,19 @@ async function row6(ctx: Context): Promise<void> {
     berth: `${show(res.berth)}; succeeded: ${ok("berth")}`,
     reference: "—",
     ...(ctx.opts.baseline ? { before: `${show(res.baseline)}; succeeded: ${ok("baseline")}` } : {}),
-    peers: peerCells(ctx, res, (p) => p.name),
+    api: ctx.api ? `${show(res["berth API"])}; succeeded: ${ok("berth API")}` : apiCell(ctx, undefined),
+    peers: Object.fromEntries(
+      Object.entries(peerCells(ctx, res, (p) => p.name)).map(([k, v]) => [
+        k,
+        succeeded[k] ? `${v}; succeeded: ${ok(k)}` : v,
+      ]),
+    ),
     sideBySide: joined(
       ratioText(res.berth, res.baseline, "berth/before"),
       fasterPeer && ratioText(res.berth, fasterPeer, `berth/${fasterPeer.name}`),
+      fasterPeer && ratioText(res["berth API"], fasterPeer, `API/${fasterPeer.name}`),
     ),
-    target: "all succeed",
+    target: "faster than the faster peer, all succeed",
   });
   peakRows.conmon = summarize(conmon);
 }
@@ -708,12 +917,11 @@ async function row7(ctx: Context): Promise<void> {
   const psRss = peakRows.ps ?? (await rssOf(["ps", "-a"]));
   let buildCell = "not available (no `berth build` yet)";
   if (await hasBuild(berth)) {
-    const context = await prepareBuildContext(ctx.ws, berth.image);
+    const context = await prepareBuildContext(ctx.ws, berth);
     buildCell = cell(
       await rssOf(["build", "-q", "--no-cache", "-t", "berth-bench/build-rss:latest", context]),
     );
   }
-  const serve = await run(BERTH, argv(berth, ["serve", "--help"]));
   const target = "< 80 MiB";
   const noPeers = peerCells(ctx, {}, () => "");
   ctx.rows.push({
@@ -754,17 +962,33 @@ async function row7(ctx: Context): Promise<void> {
     sideBySide: "—",
     target: "≤ ~2 MiB (conmon)",
   });
+  // Resident when idle: `berth serve` and dockerd with its containerd, each right after it came
+  // up (before the rows) and again at the end, with no container left, after IDLE_MS untouched.
+  const idleAtEnd = async (pid: number | undefined, tree: boolean) => {
+    if (!pid) return undefined;
+    await sleep(IDLE_MS);
+    return tree ? treeRss(pid) : rssOfPid(pid);
+  };
+  for (const e of everyEngine(ctx)) if (e.name !== "baseline") await removeAllContainers(e);
+  const serveEnd = await idleAtEnd(ctx.serve?.pid, false);
+  const dockerEnd = await idleAtEnd(ctx.dockerPid, true);
+  const mib = (kib: number | undefined) => (kib ? formatKiB(kib) : undefined);
+  const idleCell = (start: number | undefined, end: number | undefined) =>
+    start || end ? `${mib(start) ?? "—"} after start; ${mib(end) ?? "—"} after the rows` : undefined;
+  const serveCell = idleCell(ctx.idle.serve, serveEnd);
+  const dockerCell = idleCell(ctx.idle.docker, dockerEnd);
   ctx.rows.push({
     row: "7",
-    what: "resident when idle: `berth serve` idle",
-    berth:
-      serve.code === 0
-        ? "not measured yet (`berth serve` exists; bench to be wired)"
-        : "not implemented (no `berth serve` yet); the CLI leaves nothing resident",
+    what: "resident when idle: `berth serve` (Docker: dockerd + containerd; Podman has no daemon)",
+    berth: "the CLI leaves nothing resident",
     reference: "—",
-    peers: noPeers,
-    sideBySide: "—",
-    target: "nothing resident when idle",
+    api: serveCell ?? "no `berth serve` running",
+    peers: {
+      Docker: ctx.missing.Docker ?? dockerCell ?? "—",
+      Podman: ctx.missing.Podman ?? "nothing resident (no daemon)",
+    },
+    sideBySide: serveEnd && dockerEnd ? `serve/dockerd+containerd ${formatRatio(serveEnd / dockerEnd)}` : "—",
+    target: "`berth serve` ≤ 40 MiB",
   });
 }
 
@@ -794,35 +1018,87 @@ async function main(): Promise<number> {
   // neither meets the machine's berth0 nor a test store's; removed by cleanup().
   process.env.BERTH_BRIDGE = ws.bridge;
   process.env.BERTH_BIP = `10.254.${process.pid % 250}.1/24`;
-  const { engines: peers, missing } = await findPeers(ws);
-  const subjects: EngineCli[] = [ws.berth];
-  if (opts.baseline) subjects.push({ ...ws.berth, name: "baseline", cmd: opts.baseline });
-  const ctx: Context = { opts, ws, subjects, peers, missing, rows: [], notes: [] };
+  // The docker CLI's own settings stay out of the run (no hints, no credential helpers); builds
+  // through it use the classic builder: dockerd 20.10's BuildKit resolves FROM in a registry.
+  process.env.DOCKER_CONFIG = join(ws.dir, "docker-config");
+  process.env.DOCKER_CLI_HINTS = "false";
+  process.env.DOCKER_BUILDKIT = "0";
+  const missing: Record<Peer, string | undefined> = {
+    Docker: "not run (`--peers`)",
+    Podman: "not run (`--peers`)",
+  };
+  let peerSet: Peers | undefined;
+  let serve: { proc: ChildProcess; api: EngineCli } | undefined;
   let interrupted = false;
+  const stopAll = async () => {
+    await stopServe(serve?.proc).catch(() => undefined);
+    const removed = await peerSet?.stop().catch((err: unknown) => [`peers' stop failed: ${String(err)}`]);
+    if (removed && removed.length > 0) progress(`removed what the peers left: ${removed.join("; ")}`);
+    await cleanup(ws);
+  };
   const onSignal = () => {
     interrupted = true;
     progress("interrupted: cleaning up");
-    void cleanup(ws, peers).finally(() => process.exit(130));
+    void stopAll().finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const started = Date.now();
+  const subjects: EngineCli[] = [ws.berth];
+  if (opts.baseline) subjects.push({ ...ws.berth, name: "baseline", cmd: opts.baseline });
+  let ctx: Context | undefined;
+  const about: string[] = [];
   try {
     progress(`workspace ${ws.dir}; ${opts.runs} counted runs after ${opts.warmup} warm-up`);
     await mkdir(ws.dir, { recursive: true });
+    // Podman reads DOCKER_CONFIG's config.json for registry credentials too.
+    await mkdir(join(ws.dir, "docker-config"), { recursive: true });
+    await writeFile(join(ws.dir, "docker-config", "config.json"), "{}\n");
     await ensureBusyboxImage({ root: ws.berth.prefix[1], runroot: ws.berth.prefix[3] });
-    for (const p of peers) await importIntoPeer(p);
+    if (opts.peers) {
+      progress("peers: installing when missing, starting dockerd");
+      peerSet = await startPeers(ws);
+      missing.Docker = peerSet.engines.some((e) => e.name === "Docker") ? undefined : "failed to start";
+      missing.Podman = peerSet.engines.some((e) => e.name === "Podman") ? undefined : "not installed";
+      for (const p of peerSet.engines) await importIntoPeer(ws, p);
+    }
+    serve = await startServe(ws, peerSet?.dockerd?.client);
+    const idle: Context["idle"] = {};
+    await sleep(IDLE_MS);
+    if (serve?.proc.pid) idle.serve = await rssOfPid(serve.proc.pid);
+    if (peerSet?.dockerd) idle.docker = await treeRss(peerSet.dockerd.pid);
+    ctx = {
+      opts,
+      ws,
+      subjects,
+      api: serve?.api,
+      peers: peerSet?.engines ?? [],
+      missing,
+      rows: [],
+      notes: [],
+      serve: serve?.proc,
+      dockerPid: peerSet?.dockerd?.pid,
+      idle,
+    };
+    about.push(...(peerSet?.about ?? []));
+    about.push(
+      serve
+        ? `- berth API: the docker CLI at ${serve.api.cmd} against \`berth serve\` on berth's store (a unix socket)`
+        : "- berth API: not measured (no docker CLI answered `berth serve`)",
+    );
     const rowFns = [row1, row2, row3, row4, row5, row6, row7];
     for (const [i, fn] of rowFns.entries()) {
-      if (ctx.opts.only && !ctx.opts.only.has(i + 1)) continue;
+      if (opts.only && !opts.only.has(i + 1)) continue;
       await fn(ctx);
     }
   } finally {
     if (!interrupted) {
       progress("cleaning up");
-      await cleanup(ws, peers);
+      await stopAll();
     }
   }
+  const rows = ctx?.rows ?? [];
+  const notes = ctx?.notes ?? [];
   const before = opts.baseline ? [`before (${opts.baseline})`] : [];
   const table = markdownTable(
     [
@@ -831,17 +1107,19 @@ async function main(): Promise<number> {
       "berth",
       ...before,
       "reference",
+      "berth API (docker CLI → `berth serve`)",
       "Docker",
       "Podman",
       "side by side (same run)",
       "issue target",
     ],
-    ctx.rows.map((r) => [
+    rows.map((r) => [
       r.row,
       r.what,
       r.berth,
       ...(opts.baseline ? [r.before ?? "—"] : []),
       r.reference,
+      r.api ?? "—",
       r.peers.Docker ?? "—",
       r.peers.Podman ?? "—",
       r.sideBySide,
@@ -852,12 +1130,11 @@ async function main(): Promise<number> {
     `berth benchmarks — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${opts.runs} counted runs after ${opts.warmup} warm-up, median (min–max)`,
     "",
     await machine(),
+    ...about,
     "",
     table,
     "",
-    ...(ctx.notes.length > 0
-      ? ["Notes:", ...[...new Set(ctx.notes)].slice(0, 20).map((n) => `- ${n}`), ""]
-      : []),
+    ...(notes.length > 0 ? ["Notes:", ...[...new Set(notes)].slice(0, 20).map((n) => `- ${n}`), ""] : []),
     `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
   ];
   process.stdout.write(`${out.join("\n")}\n`);
