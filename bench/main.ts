@@ -1039,7 +1039,11 @@ async function main(): Promise<number> {
   const onSignal = () => {
     interrupted = true;
     progress("interrupted: cleaning up");
-    void stopAll().finally(() => process.exit(130));
+    // The row under way goes on issuing commands until exit: a second pass removes what it made
+    // while the first ran.
+    void stopAll()
+      .then(() => cleanup(ws))
+      .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
