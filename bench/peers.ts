@@ -13,6 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { busyboxRootfs } from "../scripts/busybox-image.js";
 import type { EngineCli, Workspace } from "./fixtures.js";
+import { PEER_LINKS, peerLeavings } from "./leavings.js";
 import { must, run, sleep, until } from "./proc.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,10 +35,6 @@ interface HostBefore {
   readonly paths: ReadonlyMap<string, boolean>;
 }
 
-/** Firewall chains a peer makes: dockerd's and netavark's (Podman 4.3's network backend). */
-const PEER_CHAIN = /^(DOCKER|NETAVARK)/;
-/** Bridge devices a peer makes on its default network. */
-const PEER_LINKS = ["docker0", "podman0", "cni-podman0"];
 /** Files and directories a peer makes outside its store even with the paths it is given. */
 const PEER_PATHS = [
   "/etc/docker/key.json",
@@ -86,25 +83,13 @@ async function restoreHost(before: HostBefore): Promise<string[]> {
     }
   }
   for (const t of TABLES) {
-    const had = before.rules[t] ?? new Set<string>();
-    const now = await rules(t);
-    const chains = now
-      .filter((l) => l.startsWith("-N ") && !had.has(l))
-      .map((l) => l.slice(3))
-      .filter((c) => PEER_CHAIN.test(c));
-    const mentions = (l: string) =>
-      chains.some((c) => l.includes(`-j ${c}`)) ||
-      PEER_LINKS.some((d) => new RegExp(`-[io] ${d}( |$)`).test(l));
-    for (const l of now) {
-      if (!l.startsWith("-A ") || had.has(l) || !mentions(l)) continue;
-      if (chains.includes(l.split(" ")[1] ?? "")) continue; // goes with its chain
-      // iptables -S quotes only comments, which hold no quote themselves.
-      const args = [...l.slice(3).matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? "");
+    const leavings = peerLeavings(before.rules[t] ?? new Set<string>(), await rules(t));
+    for (const args of leavings.rules) {
       await run("iptables", ["-w", "-t", t, "-D", ...args]);
-      removed.push(`${t}: ${l}`);
+      removed.push(`${t}: -A ${args.join(" ")}`);
     }
-    for (const c of chains) await run("iptables", ["-w", "-t", t, "-F", c]);
-    for (const c of chains) {
+    for (const c of leavings.chains) await run("iptables", ["-w", "-t", t, "-F", c]);
+    for (const c of leavings.chains) {
       if ((await run("iptables", ["-w", "-t", t, "-X", c])).code === 0) removed.push(`${t}: chain ${c}`);
     }
   }
