@@ -51,6 +51,14 @@ function short(e: EngineCli): string {
   return e.name === "berth" ? "berth" : e.name === "Docker" ? "docker" : "podman";
 }
 
+/**
+ * A shell command fetching the server's page over plain TCP with busybox nc (busybox-static's
+ * wget crashes when it looks the address up).
+ */
+function fetch(ip: string): string {
+  return `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${ip} 80 | tail -n 1`;
+}
+
 interface Placed {
   readonly engine: EngineCli;
   readonly port: number;
@@ -136,7 +144,12 @@ async function main(): Promise<number> {
           `mkdir -p /www && echo hello from ${tag} > /www/index.html && exec httpd -f -p 80 -h /www`,
         ]),
       );
-      await sh(e.cmd, argv(e, ["run", ...e.runFlags, "-d", "--name", client, e.image, "sleep", "600"]));
+      // Podman drops CAP_NET_RAW by default (Docker and berth keep it): ping needs it.
+      const raw = e.name === "Podman" ? ["--cap-add", "NET_RAW"] : [];
+      await sh(
+        e.cmd,
+        argv(e, ["run", ...e.runFlags, ...raw, "-d", "--name", client, e.image, "sleep", "600"]),
+      );
       placed.push({ engine: e, port, server, client });
     }
     say("all containers of the three engines running at once:");
@@ -149,13 +162,25 @@ async function main(): Promise<number> {
       say(`${short(e)}: server ${ip}, client's gateway ${gw}`);
       await sh(e.cmd, argv(e, ["exec", p.client, "ping", "-c", "2", "-W", "2", gw]));
       await sh(e.cmd, argv(e, ["exec", p.client, "ping", "-c", "2", "-W", "2", ip]));
-      await sh(e.cmd, argv(e, ["exec", p.client, "wget", "-q", "-T", "5", "-O", "-", `http://${ip}/`]));
+      await sh(e.cmd, argv(e, ["exec", p.client, "sh", "-c", fetch(ip)]));
       // The server may take a moment to listen: wait for the published port to answer.
       await until(
         async () => (await run("curl", ["-s", "-m", "2", `http://127.0.0.1:${p.port}/`])).code === 0,
         15_000,
       );
       await sh("curl", ["-s", "-m", "5", `http://127.0.0.1:${p.port}/`]);
+    }
+    // Across engines (informational: no engine promises it; Docker isolates only its own networks).
+    for (const from of placed) {
+      for (const to of placed) {
+        if (from === to) continue;
+        const ip = await inspect(
+          to.engine,
+          to.server,
+          "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        );
+        await sh(from.engine.cmd, argv(from.engine, ["exec", from.client, "sh", "-c", fetch(ip)]), "may");
+      }
     }
     // Each engine's own bridge still answers after the others added their rules: berth's default
     // bridge's subnet against docker0's and podman0's.

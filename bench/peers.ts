@@ -41,6 +41,7 @@ const PEER_PATHS = [
   "/run/docker/plugins",
   "/run/docker",
   "/dev/shm/libpod_lock",
+  "/run/containers/networks/ipam.db",
   "/run/containers/networks",
   "/run/containers",
 ];
@@ -95,7 +96,7 @@ async function restoreHost(before: HostBefore): Promise<string[]> {
   }
   for (const [p, existed] of before.paths) {
     if (existed || !existsSync(p)) continue;
-    if (p.endsWith(".json") || p.endsWith("_lock")) await rm(p, { force: true });
+    if (/\.(json|db)$|_lock$/.test(p)) await rm(p, { force: true });
     else await rmdir(p).catch(() => undefined); // only when empty
     if (!existsSync(p)) removed.push(p);
   }
