@@ -22,7 +22,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
-import { join, posix } from "node:path";
+import { join, posix, resolve } from "node:path";
 import { canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
 import type { HostPlatform } from "../config/host.js";
@@ -49,6 +49,7 @@ import { serializeRuntimeSpec } from "../runtime/spec/types.js";
 import { resolveUser } from "../runtime/spec/user.js";
 import { writeFileAtomic } from "../sys/fs.js";
 import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
+import { explainMiss, parseStepInputs, type StepInputs } from "./cache-explain.js";
 import { type BuildContext, openContext } from "./context.js";
 import { applyCopy, checksumCopy, planCopy, type SourceRoot } from "./copy.js";
 import type { Instruction } from "./dockerfile/ast.js";
@@ -57,6 +58,7 @@ import {
   DEFAULT_PATH,
   type Dispatched,
   dispatch,
+  envMap,
   HISTORY_COMMENT,
   initialState,
   type RunStep,
@@ -175,6 +177,11 @@ class Build {
   private readonly stageResults = new Map<number, Promise<StageResult>>();
   /** Holds the base layers, cache hits and new layers until the image is recorded. */
   private lease!: Lease;
+  /**
+   * Which build this is, for comparing each step with the same step of the previous build: the
+   * context directory (or, for a tar or a Dockerfile alone, the tags) and the Dockerfile's name.
+   */
+  private identity = "";
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -242,6 +249,13 @@ class Build {
       }
     }
     const dockerfileName = this.opts.Dockerfile ?? "Dockerfile";
+    this.identity = sha(
+      JSON.stringify({
+        context: source.kind === "directory" ? resolve(source.path) : source.kind,
+        tags: source.kind === "directory" ? [] : [...(this.opts.Tags ?? [])].sort(),
+        dockerfile: dockerfileName,
+      }),
+    );
     this.ctx = await this.vertex(
       `[internal] load build definition from ${posix.basename(dockerfileName)}`,
       async (id) => {
@@ -328,6 +342,7 @@ class Build {
     let history: HistoryEntry[];
     let key: string;
     let platform: StageResult["platform"];
+    let baseText: string;
     const triggers: Instruction[] = [];
     if (stage.baseStage !== undefined) {
       const parent = await this.startStage(stage.baseStage);
@@ -338,12 +353,14 @@ class Build {
       history = [...parent.history];
       key = parent.key;
       platform = parent.platform;
+      baseText = `stage ${this.plan.stages[stage.baseStage]?.label || stage.baseStage}`;
     } else if (stage.base === SCRATCH) {
       state = initialState(undefined);
       layers = [];
       history = [];
       key = sha("scratch");
       platform = { ...this.deps.hostPlatform };
+      baseText = SCRATCH;
     } else {
       const base = this.bases.get(stage.base) as BaseImage;
       state = initialState({
@@ -353,6 +370,7 @@ class Build {
       layers = [...base.layers];
       history = [...(base.config.history ?? [])];
       key = sha(`from ${base.id}`);
+      baseText = `${base.reference}@${base.id}`;
       platform = { architecture: base.config.architecture, os: base.config.os, variant: base.config.variant };
       for (const t of base.config.config?.OnBuild ?? []) {
         triggers.push(...parseDockerfile(t, { file, triggers: true }).instructions);
@@ -374,6 +392,7 @@ class Build {
       ...triggers.map((t) => ({ instr: t, onbuild: true })),
       ...stage.instructions.map((instr) => ({ instr, onbuild: false })),
     ];
+    let ranBefore: string | undefined;
     for (const { instr, onbuild } of all) {
       this.signal.throwIfAborted();
       const d = dispatch(state, instr, {
@@ -396,7 +415,14 @@ class Build {
       }
       index++;
       const name = `${stepPrefix(stage.label, index, total)}${onbuild ? "ONBUILD " : ""}${d.display}`;
-      const out = await this.layerStep(name, d, layers, key, stage);
+      const out = await this.layerStep(name, d, layers, key, stage, {
+        slot: sha(`${this.identity}\n${stage.index}\n${index}`),
+        base: baseText,
+        args: Object.fromEntries(state.args.map(([k, v]) => [k, v ?? ""])),
+        env: Object.fromEntries(envMap(state.config.Env)),
+        ranBefore,
+      });
+      if (!out.cached) ranBefore = name;
       key = out.key;
       if (out.layer) layers.push(out.layer);
       history.push({
@@ -437,7 +463,8 @@ class Build {
     layers: readonly IngestedLayer[],
     parentKey: string,
     stage: Stage,
-  ): Promise<{ key: string; layer: IngestedLayer | undefined; created: string }> {
+    explain: StepPlace,
+  ): Promise<{ key: string; layer: IngestedLayer | undefined; created: string; cached: boolean }> {
     const id = this.nextVertex++;
     const start = this.now();
     this.emit({ kind: "vertex", id, name, status: "started" });
@@ -455,6 +482,7 @@ class Build {
     try {
       let key = sha(`${parentKey}\n${d.cacheText}`);
       let copyPlan: Awaited<ReturnType<typeof planCopy>> | undefined;
+      let files: Readonly<Record<string, string>> = {};
       if (d.action.kind === "copy") {
         source = await this.copySource(d.action.from, stage);
         await mkdir(this.deps.tmpDir, { recursive: true });
@@ -464,17 +492,35 @@ class Build {
           progress: (line) => this.emit({ kind: "log", id, stream: 1, data: Buffer.from(`${line}\n`) }),
         });
         copyPlanOf = copyPlan;
-        key = sha(`${key}\n${await checksumCopy(copyPlan)}`);
+        const sum = await checksumCopy(copyPlan, source.root.dir);
+        files = sum.files;
+        key = sha(`${key}\n${sum.digest}`);
       }
+      const inputs: StepInputs = {
+        key,
+        parentKey,
+        instruction: d.history?.created_by ?? d.display,
+        base: explain.base,
+        args: explain.args,
+        env: explain.env,
+        files,
+      };
+      const recordInputs = (): void =>
+        this.deps.cache.putStepInputs(explain.slot, key, JSON.stringify(inputs), this.now());
       const hit = this.opts.NoCache ? undefined : this.deps.cache.get(key);
       const hitLayer = hit?.chainId
         ? await this.deps.store.knownLayer(parseDigest(hit.diffId), parseDigest(hit.chainId), this.lease)
         : undefined;
       if (hit && (hit.chainId === "" || hitLayer)) {
-        this.deps.store.db.write(() => this.deps.cache.touch(key, this.now()));
+        if (this.opts.CacheExplanations === "all") this.log(id, "cache hit");
+        this.deps.store.db.write(() => {
+          this.deps.cache.touch(key, this.now());
+          recordInputs();
+        });
         this.emit({ kind: "vertex", id, name, status: "cached" });
-        return { key, layer: hitLayer, created: hit.created };
+        return { key, layer: hitLayer, created: hit.created, cached: true };
       }
+      this.explainMiss(id, explain, inputs);
       const action = d.action;
       const ws = await workspace();
       if (action.kind === "run") await this.runStep(id, action, ws);
@@ -521,9 +567,10 @@ class Build {
           createdAt: at,
           lastUsed: at,
         });
+        recordInputs();
       });
       this.emit({ kind: "vertex", id, name, status: "done", durationMs: this.now() - start });
-      return { key, layer, created };
+      return { key, layer, created, cached: false };
     } catch (err) {
       // A step stopped because another failed (or the build was aborted) is CANCELED, as BuildKit.
       if (this.signal.aborted) {
@@ -537,6 +584,24 @@ class Build {
       await opened?.close();
       await Promise.all((copyPlanOf?.temporary ?? []).map((t) => rm(t, { force: true })));
     }
+  }
+
+  /**
+   * Says under a step that is about to run why the cache did not serve it, when an earlier build
+   * of the same place was recorded (every step with --explain-cache; none with BERTH_HINTS=0). A line of progress only: it
+   * never changes the build's result, its stdout or its exit code.
+   */
+  private explainMiss(id: number, place: StepPlace, inputs: StepInputs): void {
+    const mode = this.opts.CacheExplanations ?? "changed";
+    if (mode === "none") return;
+    const text = this.deps.cache.stepInputs(place.slot);
+    const prev = text === undefined ? undefined : parseStepInputs(text);
+    if (!prev && mode !== "all") return;
+    const reason = explainMiss(prev, inputs, {
+      noCache: this.opts.NoCache === true,
+      ranBefore: place.ranBefore,
+    });
+    this.log(id, `cache miss: ${reason ?? "no earlier build of this step in this store"}`);
   }
 
   /** Where a COPY reads from: the context, a built stage, or an image (mounted read-only use). */
@@ -695,6 +760,17 @@ class Build {
       this.emit({ kind: "result", imageId: created.id, tags: tags.map((t) => familiarString(t)) });
     });
   }
+}
+
+/** A layer step's place in the build and what it sees, for the cache-miss explanation. */
+interface StepPlace {
+  /** The step's place: build identity, stage, step number. */
+  readonly slot: string;
+  readonly base: string;
+  readonly args: Readonly<Record<string, string>>;
+  readonly env: Readonly<Record<string, string>>;
+  /** The last step of this stage before this one that ran (was not cached). */
+  readonly ranBefore: string | undefined;
 }
 
 /** Marker used to end a vertex without an error event (reserved). */

@@ -29,7 +29,7 @@ import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { constants as fsConstants } from "node:fs";
 import { lstat, mkdir, open, readdir, readlink, rm } from "node:fs/promises";
-import { posix } from "node:path";
+import { isAbsolute, posix, relative } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import * as tar from "tar-stream";
@@ -396,9 +396,26 @@ async function hashFile(host: string): Promise<string> {
   return h.digest("hex");
 }
 
+/** What a plan copies, checksummed: the whole, and each source by its path. */
+export interface CopyChecksum {
+  /** Content and metadata of everything copied (mtimes left out): part of the step's cache key. */
+  readonly digest: string;
+  /**
+   * Each copied entry's own checksum by its path relative to `sourceDir` (a downloaded file or an
+   * archive outside it by its name, a heredoc as `<<NAME`): what a cache-miss explanation names.
+   */
+  readonly files: Readonly<Record<string, string>>;
+}
+
 /** The content-and-metadata checksum of what a plan copies (mtimes left out). */
-export async function checksumCopy(plan: CopyPlan): Promise<string> {
+export async function checksumCopy(plan: CopyPlan, sourceDir: string): Promise<CopyChecksum> {
   const h = createHash("sha256");
+  const files: Record<string, string> = {};
+  const pathOf = (host: string, name: string): string => {
+    const rel = relative(sourceDir, host);
+    return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? name : rel;
+  };
+  const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
   h.update(`dest ${plan.destDir}\n`);
   for (const e of plan.entries) {
     const type = e.st.isDirectory() ? "d" : e.st.isSymbolicLink() ? "l" : e.st.isFile() ? "f" : "o";
@@ -407,11 +424,21 @@ export async function checksumCopy(plan: CopyPlan): Promise<string> {
     let body = "";
     if (e.st.isFile()) body = await hashFile(e.host);
     else if (e.st.isSymbolicLink()) body = await readlink(e.host);
-    h.update(`${e.name}\0${type}\0${modeOf(plan, e.st).toString(8)}\0${uid}:${gid}\0${body}\n`);
+    const line = `${e.name}\0${type}\0${modeOf(plan, e.st).toString(8)}\0${uid}:${gid}\0${body}\n`;
+    h.update(line);
+    files[pathOf(e.host, e.name)] = sha(line);
   }
-  for (const a of plan.archives) h.update(`archive ${await hashFile(a)}\n`);
-  for (const i of plan.inline) h.update(`inline ${i.name}\0${i.content}\n`);
-  return h.digest("hex");
+  for (const a of plan.archives) {
+    const digest = await hashFile(a);
+    h.update(`archive ${digest}\n`);
+    files[pathOf(a, posix.basename(a))] = digest;
+  }
+  for (const i of plan.inline) {
+    const line = `inline ${i.name}\0${i.content}\n`;
+    h.update(line);
+    files[`<<${i.name}`] = sha(line);
+  }
+  return { digest: h.digest("hex"), files };
 }
 
 type Pack = ReturnType<typeof tar.pack>;

@@ -992,6 +992,12 @@ export interface ImageBuildOptions {
   readonly BuildArgs?: Readonly<Record<string, string | null>>;
   readonly Target?: string;
   readonly NoCache?: boolean;
+  /**
+   * berth's own: which layer steps get a progress line saying why the cache did or did not serve
+   * them. `changed` (the default): a step that ran although the previous build of the same
+   * Dockerfile had it; `all` (`--explain-cache`): every step; `none` (`BERTH_HINTS=0`): no step.
+   */
+  readonly CacheExplanations?: "changed" | "all" | "none";
   /** `--pull`: always look for a newer base image. */
   readonly PullParent?: boolean;
   /** `--label`: added to the final image's labels. */

@@ -3,6 +3,9 @@
  * transaction as the snapshot and layer-blob records of the layer it keeps, so a row never
  * points at a layer the store does not know. `builder prune` deletes rows; the image store's
  * garbage collection then removes the layers no image, container or row uses.
+ *
+ * `build_steps` keeps, per place in a build, what the step saw the last time it was built (the
+ * builder's cache-miss explanations compare against it); it holds no layer.
  */
 import type { MetadataDb } from "./db.js";
 import { num, Queries, type Row, str } from "./rows.js";
@@ -73,6 +76,23 @@ export class BuildCacheMetadata extends Queries {
 
   delete(key: string): void {
     this.run("DELETE FROM build_cache WHERE key = ?", key);
+  }
+
+  /** The inputs recorded for a step's place in a build (`build_steps`), as stored JSON text. */
+  stepInputs(slot: string): string | undefined {
+    const r = this.one("SELECT inputs FROM build_steps WHERE slot = ?", slot);
+    return r ? str(r, "inputs") : undefined;
+  }
+
+  /** Records what a step saw, replacing the previous build's record for the same place. */
+  putStepInputs(slot: string, key: string, inputs: string, at: number): void {
+    this.run(
+      "INSERT OR REPLACE INTO build_steps (slot, key, inputs, updated_at) VALUES (?, ?, ?, ?)",
+      slot,
+      key,
+      inputs,
+      at,
+    );
   }
 
   /** Whether an image uses the layer (a cache row for it is then not "dangling"). */

@@ -40,6 +40,7 @@ describe("openDatabase", () => {
       assert.ok((await stat(path)).isFile());
       assert.deepEqual(tableNames(db), [
         "build_cache",
+        "build_steps",
         "container_layers",
         "container_volumes",
         "containers",

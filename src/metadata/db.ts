@@ -210,6 +210,17 @@ const MIGRATIONS: readonly string[] = [
   -- and by the health supervisor's probes, under the container's lock.
   ALTER TABLE containers ADD COLUMN health TEXT NOT NULL DEFAULT '';
   `,
+  `
+  -- What each build step saw last time (metadata/build-cache.ts): the inputs of its cache key
+  -- (instruction, base, build args, environment, copied files' digests), by the step's place in a
+  -- build (context, Dockerfile, stage, step), so the next build can say why a step missed the cache.
+  CREATE TABLE build_steps (
+    slot TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** The schema version a freshly opened database has. */

@@ -128,6 +128,8 @@ export function decodeBuildQuery(q: URLSearchParams, headers: IncomingHttpHeader
     NoCache: queryBool(q, "nocache"),
     PullParent: queryBool(q, "pull"),
     SuppressOutput: queryBool(q, "q"),
+    // berth's own parameter (`berth build --explain-cache` through `berth -H`).
+    ...(queryBool(q, "explaincache") ? { CacheExplanations: "all" as const } : {}),
   };
   const dockerfile = q.get("dockerfile") ?? "";
   if (dockerfile !== "") opts.Dockerfile = dockerfile;

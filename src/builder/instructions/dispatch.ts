@@ -148,7 +148,7 @@ export function initialState(base: { config?: ContainerConfig; author?: string }
   return { config, author: base?.author, args: [], cmdSet: false };
 }
 
-function envMap(env: readonly string[] | undefined): Map<string, string> {
+export function envMap(env: readonly string[] | undefined): Map<string, string> {
   const m = new Map<string, string>();
   for (const e of env ?? []) {
     const eq = e.indexOf("=");

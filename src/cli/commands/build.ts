@@ -17,6 +17,7 @@ import { type Command, exactly, none } from "../command.js";
 import { keyValueFlags, parseFilterFlags, UsageError } from "../flags.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
+import { hintsEnabled } from "./hints.js";
 
 type Writable = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
@@ -256,6 +257,11 @@ const buildCommand: Command = {
     },
     { name: "no-cache", type: "bool", description: "Do not use cache when building the image" },
     {
+      name: "explain-cache",
+      type: "bool",
+      description: "Say under every step why the build cache served it or not (berth)",
+    },
+    {
       name: "progress",
       type: "string",
       valueName: "string",
@@ -314,6 +320,11 @@ const buildCommand: Command = {
       Tags: flags.list("tag"),
       BuildArgs: buildArgs(flags.list("build-arg"), ctx.io.env),
       NoCache: flags.bool("no-cache"),
+      ...(flags.bool("explain-cache")
+        ? { CacheExplanations: "all" as const }
+        : hintsEnabled(ctx.io.env)
+          ? {}
+          : { CacheExplanations: "none" as const }),
       PullParent: flags.bool("pull"),
       Labels: keyValueFlags(flags.list("label")),
       SuppressOutput: flags.bool("quiet"),
