@@ -15,6 +15,8 @@ export type ErrorKind =
   | "Unavailable"
   | "NotImplemented"
   | "Canceled"
+  /** A command run for the user (a build's RUN step) exited non-zero: the user's command failed, not berth. */
+  | "CommandFailed"
   | "Internal";
 
 export class BerthError extends Error {
@@ -61,6 +63,8 @@ export const httpStatusByKind: Readonly<Record<ErrorKind, number>> = {
   Unavailable: 503,
   NotImplemented: 501,
   Canceled: 499,
+  // dockerd answers a failed build step in the stream; as a status it is the daemon's generic 500.
+  CommandFailed: 500,
   Internal: 500,
 };
 
@@ -106,6 +110,7 @@ export const exitCodeByKind: Readonly<Record<ErrorKind, number>> = {
   Unavailable: 1,
   NotImplemented: 1,
   Canceled: 130,
+  CommandFailed: 1,
   Internal: 1,
 };
 

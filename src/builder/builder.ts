@@ -23,7 +23,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
-import { canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
+import { BerthError, canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
 import type { HostPlatform } from "../config/host.js";
 import type {
@@ -719,11 +719,7 @@ class Build {
         await bestEffort(`detaching build sandbox ${sandboxId}`, sandbox.detach(sandboxId));
     }
     this.signal.throwIfAborted();
-    if (code !== 0) {
-      throw invalidArgument(
-        `process "${step.argv.join(" ")}" did not complete successfully: exit code: ${code}`,
-      );
-    }
+    if (code !== 0) throw new RunFailedError(step.argv, code);
   }
 
   private async export(result: StageResult): Promise<void> {
@@ -759,6 +755,17 @@ class Build {
       }
       this.emit({ kind: "result", imageId: created.id, tags: tags.map((t) => familiarString(t)) });
     });
+  }
+}
+
+/** A RUN step's process exited non-zero (BuildKit's wording); the exit code is data. */
+export class RunFailedError extends BerthError {
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number,
+  ) {
+    super("CommandFailed", `process "${argv.join(" ")}" did not complete successfully: exit code: ${exitCode}`);
+    this.name = "RunFailedError";
   }
 }
 
