@@ -54,8 +54,39 @@ export interface BlobVerification {
 export interface CleanupIngestOptions {
   /** Remove partial writes not written to for at least this long (0 removes every one). */
   readonly olderThanMs: number;
+  /** The bound for resumable ingests (kept for a later writer of the same blob); `olderThanMs` if absent. */
+  readonly resumableOlderThanMs?: number;
+  /** Resumable ingests of blobs a live operation still holds (its lease names the blob) are kept. */
+  readonly keepResumable?: (digest: Digest) => boolean;
   readonly signal?: AbortSignal;
 }
+
+/**
+ * A resumable ingest (containerd's ingest by ref): the partial write of one blob, kept on disk
+ * when its writer is interrupted (an error, Ctrl-C, kill -9) so that the next writer of the same
+ * blob continues where it ended. It is never a blob: only `commit`, after checking the whole
+ * blob's size and digest, makes it one.
+ */
+export interface ResumableIngest {
+  /** Bytes already written and hashed (kept from an earlier writer, re-hashed when opened). */
+  readonly offset: number;
+  /** Appends the bytes of `source` at `offset`, hashing them (more than the blob's size fails). */
+  append(source: Readable, opts?: { readonly signal?: AbortSignal }): Promise<void>;
+  /** Drops what was kept: the bytes start again at 0 (a source that cannot resume). */
+  reset(): Promise<void>;
+  /**
+   * Checks the whole blob (size, digest) and makes it visible; on a mismatch the partial write
+   * is dropped (InvalidArgument) so the next writer starts over.
+   */
+  commit(opts?: { readonly claim?: (digest: Digest) => void }): Promise<BlobInfo>;
+}
+
+export interface ResumableIngestOptions {
+  readonly expected: Digest;
+  readonly size: number;
+}
+
+export type IngestAttempt<T> = { readonly acquired: true; readonly value: T } | { readonly acquired: false };
 
 /**
  * Blobs by digest. Lifecycle of a blob:
@@ -110,4 +141,14 @@ export interface ContentStore {
 
   /** Removes abandoned partial writes; returns how many were removed. */
   cleanupIngest(opts: CleanupIngestOptions): Promise<number>;
+
+  /**
+   * Runs `fn` with the resumable ingest of `expected`, held by this process alone while `fn`
+   * runs (and kept, unless committed, when it ends or the process dies). `acquired` is false
+   * when another process holds it, or the store keeps no resumable ingests: write privately then.
+   */
+  withResumableIngest?<T>(
+    opts: ResumableIngestOptions,
+    fn: (ingest: ResumableIngest) => Promise<T>,
+  ): Promise<IngestAttempt<T>>;
 }

@@ -242,3 +242,89 @@ console.log(JSON.stringify(info));
     });
   });
 });
+
+describe("resumable ingests", () => {
+  let root: string;
+  let store: LocalContentStore;
+  const blob = randomBytes(300_000);
+  const digest = sha256Digest(blob);
+  const opts = { expected: digest, size: blob.byteLength };
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "berth-resume-"));
+    const { LockDir } = await import("../sys/lock.js");
+    store = new LocalContentStore({
+      blobs: join(root, "blobs"),
+      ingest: join(root, "ingest"),
+      ingestLocks: new LockDir(join(root, "locks")),
+    });
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test("an interrupted write is kept, never a blob, and the next writer continues it to a verified blob", async () => {
+    const first = await store.withResumableIngest(opts, async (ing) => {
+      assert.equal(ing.offset, 0);
+      await ing.append(Readable.from([blob.subarray(0, 120_000)]));
+      return ing.offset;
+    });
+    assert.deepEqual(first, { acquired: true, value: 120_000 });
+    assert.equal(await store.hasBlob(digest), false);
+    assert.deepEqual(await listDir(join(root, "ingest")), [`r-${digestHex(digest)}`]);
+    const second = await store.withResumableIngest(opts, async (ing) => {
+      const from = ing.offset;
+      await ing.append(Readable.from([blob.subarray(from)]));
+      return { from, info: await ing.commit() };
+    });
+    assert.deepEqual(second, {
+      acquired: true,
+      value: { from: 120_000, info: { digest, size: blob.byteLength } },
+    });
+    assert.deepEqual(await readFile(store.blobPath(digest)), blob);
+    assert.deepEqual(await listDir(join(root, "ingest")), []);
+  });
+
+  test("kept bytes that are not the blob's fail the commit and are dropped: the next writer starts at 0", async () => {
+    await store.withResumableIngest(opts, (ing) => ing.append(Readable.from([randomBytes(1000)])));
+    const bad = await store
+      .withResumableIngest(opts, async (ing) => {
+        await ing.append(Readable.from([blob.subarray(ing.offset)]));
+        return ing.commit();
+      })
+      .catch((err: unknown) => err);
+    assert.ok(isBerthError(bad, "InvalidArgument"), String(bad));
+    assert.equal(await store.hasBlob(digest), false);
+    const again = await store.withResumableIngest(opts, async (ing) => ing.offset);
+    assert.deepEqual(again, { acquired: true, value: 0 });
+    // More bytes than the blob has are refused as they come.
+    const over = await store
+      .withResumableIngest(opts, (ing) => ing.append(Readable.from([blob, Buffer.from("x")])))
+      .catch((err: unknown) => err);
+    assert.ok(isBerthError(over, "InvalidArgument"));
+  });
+
+  test("a writer in progress holds the ingest: a second one in this process is turned away; cleanup keeps what is held or leased", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let started!: () => void;
+    const isStarted = new Promise<void>((r) => {
+      started = r;
+    });
+    const holder = store.withResumableIngest(opts, async (ing) => {
+      await ing.append(Readable.from([blob.subarray(0, 10)]));
+      started();
+      await held;
+    });
+    await isStarted;
+    assert.deepEqual(await store.withResumableIngest(opts, async () => "second"), { acquired: false });
+    assert.equal(await store.cleanupIngest({ olderThanMs: 0 }), 0, "a held ingest is not removed");
+    release();
+    await holder;
+    assert.equal(await store.cleanupIngest({ olderThanMs: 0, keepResumable: (d) => d === digest }), 0);
+    assert.equal(await store.cleanupIngest({ olderThanMs: 0, resumableOlderThanMs: 3_600_000 }), 0);
+    assert.equal(await store.cleanupIngest({ olderThanMs: 0 }), 1);
+    assert.deepEqual(await listDir(join(root, "ingest")), []);
+  });
+});

@@ -16,6 +16,7 @@ import {
   rename,
   rm,
   stat,
+  utimes,
 } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -23,13 +24,17 @@ import { errnoCode, isBerthError, unavailable } from "../base/errors.js";
 import { layout, type Roots } from "../config/roots.js";
 import { type Digest, digester, digestHex, isDigest } from "../oci/digest.js";
 import { fsyncDir } from "../sys/fs.js";
+import { LockDir, type LockDirApi } from "../sys/lock.js";
 import type {
   BlobInfo,
   BlobStat,
   BlobVerification,
   CleanupIngestOptions,
   ContentStore,
+  IngestAttempt,
   ReadBlobOptions,
+  ResumableIngest,
+  ResumableIngestOptions,
   VerifyBlobOptions,
   WriteBlobOptions,
 } from "./content-store.js";
@@ -50,11 +55,18 @@ export interface LocalContentStorePaths {
   readonly blobs: string;
   /** Partial writes (`<root>/ingest`). */
   readonly ingest: string;
+  /**
+   * Cross-process locks (`<runroot>/locks`): a resumable ingest is held by one writer at a time.
+   * Without them the store keeps no resumable ingests.
+   */
+  readonly ingestLocks?: LockDirApi;
 }
 
 const READ_CHUNK = 64 * 1024;
 const BLOB_MODE = 0o444;
 const INGEST_DATA = "data";
+/** Resumable ingests are `<ingest>/r-<hex of the blob's digest>/data`; private ones `w-*`. */
+const RESUMABLE_PREFIX = "r-";
 
 /**
  * ContentStore on the local filesystem. Constructing it touches nothing; directories are
@@ -64,11 +76,16 @@ export class LocalContentStore implements ContentStore {
   readonly paths: LocalContentStorePaths;
 
   constructor(paths: LocalContentStorePaths) {
-    this.paths = { blobs: paths.blobs, ingest: paths.ingest };
+    this.paths = {
+      blobs: paths.blobs,
+      ingest: paths.ingest,
+      ...(paths.ingestLocks ? { ingestLocks: paths.ingestLocks } : {}),
+    };
   }
 
   static fromRoots(roots: Roots): LocalContentStore {
-    return new LocalContentStore(layout(roots));
+    const l = layout(roots);
+    return new LocalContentStore({ blobs: l.blobs, ingest: l.ingest, ingestLocks: new LockDir(l.locks) });
   }
 
   /** The file holding a blob (whether or not it exists), for hardlinking or copying it out. */
@@ -151,6 +168,92 @@ export class LocalContentStore implements ContentStore {
       throw err;
     }
     await fsyncDir(this.paths.blobs);
+  }
+
+  /**
+   * The resumable ingest of a blob: `<ingest>/r-<hex>/data`, held through the lock
+   * `ingest-<hex>` (a helper process holds the flock, so a killed holder never leaves it taken).
+   * Opening re-hashes the kept bytes — a digest state cannot be saved — so a resume continues
+   * the hash over exactly what is on disk; a kept prefix longer than the blob is dropped.
+   */
+  async withResumableIngest<T>(
+    opts: ResumableIngestOptions,
+    fn: (ingest: ResumableIngest) => Promise<T>,
+  ): Promise<IngestAttempt<T>> {
+    const locks = this.paths.ingestLocks;
+    if (!locks) return { acquired: false };
+    checkWriteOptions({ size: opts.size });
+    const hex = digestHex(opts.expected);
+    const dir = join(this.paths.ingest, `${RESUMABLE_PREFIX}${hex}`);
+    return locks.tryWith(`ingest-${hex}`, async () => {
+      await mkdir(dir, { recursive: true });
+      const data = join(dir, INGEST_DATA);
+      const fh = await open(data, constants.O_RDWR | constants.O_CREAT, 0o600);
+      let committed = false;
+      let offset = 0;
+      try {
+        const now = new Date();
+        await utimes(dir, now, now);
+        let hash = digester();
+        const kept = (await fh.stat()).size;
+        if (kept > opts.size) await fh.truncate(0);
+        else {
+          const buf = Buffer.allocUnsafe(READ_CHUNK);
+          while (offset < kept) {
+            const { bytesRead } = await fh.read(buf, 0, Math.min(buf.byteLength, kept - offset), offset);
+            if (bytesRead === 0) break;
+            hash.update(buf.subarray(0, bytesRead));
+            offset += bytesRead;
+          }
+          if (offset < kept) await fh.truncate(offset);
+        }
+        const store = this;
+        const ingest: ResumableIngest = {
+          get offset() {
+            return offset;
+          },
+          async append(source, o = {}) {
+            for await (const chunk of sourceChunks(source, o.signal)) {
+              if (offset + chunk.byteLength > opts.size)
+                throw sizeMismatch(offset + chunk.byteLength, opts.size);
+              hash.update(chunk);
+              let done = 0;
+              while (done < chunk.byteLength) {
+                const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done, offset + done);
+                done += bytesWritten;
+              }
+              offset += chunk.byteLength;
+            }
+          },
+          async reset() {
+            await fh.truncate(0);
+            hash = digester();
+            offset = 0;
+          },
+          async commit(c = {}) {
+            if (offset !== opts.size) throw sizeMismatch(offset, opts.size);
+            const written = { digest: hash.digest(), size: offset };
+            if (written.digest !== opts.expected) {
+              // Bytes that do not hash right are never kept for another resume.
+              await fh.truncate(0);
+              hash = digester();
+              offset = 0;
+            }
+            checkCommit(written, { expected: opts.expected, size: opts.size });
+            await fh.sync();
+            c.claim?.(written.digest);
+            await store.commit(data, written.digest);
+            committed = true;
+            return written;
+          },
+        };
+        return await fn(ingest);
+      } finally {
+        await fh.close();
+        // Nothing worth keeping (committed, or dropped after a mismatch): the entry goes.
+        if (committed || offset === 0) await rm(dir, { recursive: true, force: true });
+      }
+    });
   }
 
   openBlob(digest: Digest): Readable {
@@ -275,10 +378,24 @@ export class LocalContentStore implements ContentStore {
     for (const name of names) {
       opts.signal?.throwIfAborted();
       const entry = join(this.paths.ingest, name);
+      const resumable = name.startsWith(RESUMABLE_PREFIX);
+      const bound = resumable ? (opts.resumableOlderThanMs ?? opts.olderThanMs) : opts.olderThanMs;
       const updated = await lastWrite(entry);
-      if (updated === undefined || now - updated < opts.olderThanMs) continue;
-      await rm(entry, { recursive: true, force: true });
-      removed++;
+      if (updated === undefined || now - updated < bound) continue;
+      if (!resumable) {
+        await rm(entry, { recursive: true, force: true });
+        removed++;
+        continue;
+      }
+      // A resumable ingest goes only while no writer holds it and no lease names its blob.
+      const digest = `sha256:${name.slice(RESUMABLE_PREFIX.length)}`;
+      if (!isDigest(digest) || opts.keepResumable?.(digest)) continue;
+      const locks = this.paths.ingestLocks;
+      const remove = () => rm(entry, { recursive: true, force: true });
+      const gone = locks
+        ? await locks.tryWith(`ingest-${digestHex(digest)}`, remove)
+        : await remove().then(() => ({ acquired: true }));
+      if (gone.acquired) removed++;
     }
     return removed;
   }

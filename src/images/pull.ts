@@ -40,10 +40,11 @@ import {
 } from "../oci/reference.js";
 import type { Authorizer } from "../registry/auth.js";
 import type { RegistryClient } from "../registry/client.js";
-import { countingStream } from "../registry/verify.js";
+import { countingStream, verificationFailed } from "../registry/verify.js";
 import type { ImageStore, IngestedLayer } from "./store.js";
 import {
   clientFor,
+  humanSize,
   layerEvent,
   type ProgressQueue,
   progressEvent,
@@ -269,15 +270,7 @@ async function pullLayer(store: ImageStore, client: RegistryClient, job: LayerJo
   emit(layerEvent(id, "Pulling fs layer"));
   job.lease.add("blob", [desc.digest]);
   if (!(await store.content.hasBlob(desc.digest))) {
-    const stream = await client.openBlob(desc, {
-      onBytes: throttled((n) => emit(progressEvent(id, "Downloading", n, desc.size)), desc.size),
-      ...(job.signal ? { signal: job.signal } : {}),
-    });
-    await store.content.writeBlob(stream, {
-      expected: desc.digest,
-      size: desc.size,
-      ...(job.signal ? { signal: job.signal } : {}),
-    });
+    await downloadLayerBlob(store, client, job, id);
     job.newBlobs.push(desc.digest);
     emit(layerEvent(id, "Verifying Checksum"));
   }
@@ -294,4 +287,69 @@ async function pullLayer(store: ImageStore, client: RegistryClient, job: LayerJo
   });
   emit(layerEvent(id, "Pull complete"));
   return { ...layer, mediaType: layerMediaType(job.compression, "oci") };
+}
+
+/** Attempts of one layer's download within one pull (each resuming where the last one ended). */
+const DOWNLOAD_ATTEMPTS = 3;
+
+/**
+ * Downloads a layer blob into the content store. Through the store's resumable ingest when it
+ * has one: what an interrupted pull (a network error, Ctrl-C, kill -9) left of this blob is
+ * continued with a `Range` request, from the bytes kept and re-hashed; a registry that answers
+ * with the whole blob (200) starts it over, as Docker always does (moby#26146). A network error
+ * half-way resumes at once, up to DOWNLOAD_ATTEMPTS times. The blob becomes visible only when
+ * the whole of it hashes to its digest; a kept prefix that does not (a torn write) is dropped and
+ * the download runs once more from byte 0. When another process holds the ingest (pulling the
+ * same layer), the download is a private write, as before.
+ */
+async function downloadLayerBlob(
+  store: ImageStore,
+  client: RegistryClient,
+  job: LayerJob,
+  id: string,
+): Promise<void> {
+  const { desc, emit, signal } = job;
+  const progress = throttled((n) => emit(progressEvent(id, "Downloading", n, desc.size)), desc.size);
+  const attempt = await store.content.withResumableIngest?.(
+    { expected: desc.digest, size: desc.size },
+    async (ingest) => {
+      let restarted = false;
+      for (let tries = 1; ; tries++) {
+        const from = ingest.offset;
+        const { stream, offset } = await client.openBlobFrom(desc, from, {
+          onBytes: progress,
+          ...(signal ? { signal } : {}),
+        });
+        if (offset < from) await ingest.reset();
+        else if (offset > 0) {
+          emit(layerEvent(id, `Resuming download at ${humanSize(offset)} of ${humanSize(desc.size)}`));
+          emit(progressEvent(id, "Downloading", offset, desc.size));
+        }
+        try {
+          await ingest.append(stream, signal ? { signal } : {});
+        } catch (err) {
+          stream.destroy();
+          if (signal?.aborted || isBerthError(err, "InvalidArgument") || tries >= DOWNLOAD_ATTEMPTS)
+            throw err;
+          continue;
+        }
+        try {
+          await ingest.commit({ claim: (d) => job.lease.add("blob", [d]) });
+          return;
+        } catch (err) {
+          if (!isBerthError(err, "InvalidArgument")) throw err;
+          // The kept bytes and the registry's do not make the blob: drop them, start over once.
+          if (restarted || offset === 0) throw verificationFailed(desc.digest, err.message);
+          restarted = true;
+        }
+      }
+    },
+  );
+  if (attempt?.acquired) return;
+  const stream = await client.openBlob(desc, { onBytes: progress, ...(signal ? { signal } : {}) });
+  await store.content.writeBlob(stream, {
+    expected: desc.digest,
+    size: desc.size,
+    ...(signal ? { signal } : {}),
+  });
 }

@@ -50,6 +50,8 @@ import { systemInfo, systemVersion } from "./system.js";
 
 /** Leftovers of a killed process older than this are removed at startup. */
 const STALE_AFTER_MS = 60 * 60 * 1000;
+/** Partial pull downloads (resumable) not written to for this long are removed at startup. */
+const RESUMABLE_STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 export interface LocalEngineOptions {
   readonly roots: Roots;
@@ -68,7 +70,11 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   const healthPidFile = `${opts.roots.runroot}/health-supervisor.pid`;
   const db = openDatabase(paths.database, { mustExist: !!opts.existingStore });
   const journal = new EventJournal(db, opts.now ? { now: opts.now } : {});
-  const content = new LocalContentStore({ blobs: paths.blobs, ingest: paths.ingest });
+  const content = new LocalContentStore({
+    blobs: paths.blobs,
+    ingest: paths.ingest,
+    ingestLocks: new LockDir(paths.locks),
+  });
   const snapshots = new Snapshotter(paths.snapshots);
   const store = new ImageStore({
     db,
@@ -77,7 +83,17 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     events: journal,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  await content.cleanupIngest({ olderThanMs: STALE_AFTER_MS });
+  // Resumable pull downloads are kept longer (a pull retried the next day resumes), and while
+  // a lease names their blob (a pull in progress, or one killed until its lease is reaped).
+  let leasedBlobs: Set<string> | undefined;
+  await content.cleanupIngest({
+    olderThanMs: STALE_AFTER_MS,
+    resumableOlderThanMs: RESUMABLE_STALE_AFTER_MS,
+    keepResumable: (digest) => {
+      leasedBlobs ??= store.leases.leased("blob");
+      return leasedBlobs.has(digest);
+    },
+  });
   await snapshots.cleanupStale(STALE_AFTER_MS);
   const volumes = new LocalVolumeService({
     db,

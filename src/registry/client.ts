@@ -33,7 +33,7 @@ import {
 } from "./auth.js";
 import type { RegistryEndpoint } from "./endpoint.js";
 import { kindOfStatus, registryError } from "./errors.js";
-import { verifyingStream } from "./verify.js";
+import { countingStream, verifyingStream } from "./verify.js";
 
 /** The manifest types a pull accepts, in Docker's order of preference. */
 export const MANIFEST_ACCEPT = [OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_MANIFEST_LIST];
@@ -286,6 +286,68 @@ export class RegistryClient {
       if (!body.destroyed) body.destroy();
     });
     return body.pipe(verify);
+  }
+
+  /**
+   * A blob's bytes from `offset` on, for a download that resumes: `Range: bytes=OFFSET-`. The
+   * answer says where the bytes start: `offset` when the registry sent 206 Partial Content for
+   * exactly that range, 0 when it sent the whole blob (200: it ignores ranges, or offset was 0).
+   * The bytes are not verified here (the caller hashes what it kept and what comes, and checks
+   * the whole blob); `onBytes` is told the running position in the blob.
+   */
+  async openBlobFrom(
+    desc: { readonly digest: Digest; readonly size: number },
+    offset: number,
+    opts: { onBytes?: (n: number) => void; signal?: AbortSignal } = {},
+  ): Promise<{ readonly stream: Readable; readonly offset: number }> {
+    const ranged = offset > 0 && offset < desc.size;
+    let res = await this.request(this.url(`blobs/${desc.digest}`), {
+      scopes: [this.scope("pull")],
+      signal: opts.signal,
+      ...(ranged ? { headers: { Range: `bytes=${offset}-` } } : {}),
+    });
+    if (ranged && res.status === 416) {
+      await res.body?.cancel().catch(() => undefined);
+      res = await this.request(this.url(`blobs/${desc.digest}`), {
+        scopes: [this.scope("pull")],
+        signal: opts.signal,
+      });
+    }
+    if (!res.ok) await this.fail(res, `blob ${desc.digest}`);
+    let start = 0;
+    if (res.status === 206) {
+      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get("content-range") ?? "");
+      if (
+        !ranged ||
+        !m ||
+        Number(m[1]) !== offset ||
+        Number(m[2]) !== desc.size - 1 ||
+        (m[3] !== "*" && Number(m[3]) !== desc.size)
+      ) {
+        await res.body?.cancel().catch(() => undefined);
+        throw invalidArgument(
+          `blob ${desc.digest}: the registry answered bytes=${offset}- with Content-Range "${res.headers.get("content-range") ?? ""}"`,
+        );
+      }
+      start = offset;
+    }
+    const declared = Number(res.headers.get("content-length") ?? "NaN");
+    if (Number.isFinite(declared) && declared !== desc.size - start) {
+      await res.body?.cancel().catch(() => undefined);
+      throw invalidArgument(
+        `filesystem layer verification failed for digest ${desc.digest}: the registry sends ${declared} bytes from ${start}, expected ${desc.size - start}`,
+      );
+    }
+    if (!res.body) throw invalidArgument(`blob ${desc.digest}: empty response`);
+    const body = Readable.fromWeb(res.body);
+    const onBytes = opts.onBytes;
+    if (!onBytes) return { stream: body, offset: start };
+    const count = countingStream((n) => onBytes(start + n));
+    body.on("error", (err) => count.destroy(err));
+    count.on("close", () => {
+      if (!body.destroyed) body.destroy();
+    });
+    return { stream: body.pipe(count), offset: start };
   }
 
   /** A small blob (a config) read whole: bounded and verified. */
