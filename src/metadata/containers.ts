@@ -121,8 +121,8 @@ export class ContainerMetadata {
 
   /** Inserts a new (incomplete) record; false when the name is taken. */
   insert(rec: Omit<ContainerRecord, "incomplete" | "health">): boolean {
-    const r = this.db.sqlite
-      .prepare(
+    const r = this.db
+      .prepared(
         `INSERT OR IGNORE INTO containers (id, name, image_id, image_ref, created, config, host_config, mounts, labels, status, incomplete)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
       )
@@ -143,7 +143,7 @@ export class ContainerMetadata {
 
   /** Records the layers (chainIDs, bottom first) the container's root filesystem stacks. */
   setLayers(id: string, chainIds: readonly string[]): void {
-    const stmt = this.db.sqlite.prepare(
+    const stmt = this.db.prepared(
       "INSERT OR REPLACE INTO container_layers (container_id, idx, chain_id) VALUES (?, ?, ?)",
     );
     chainIds.forEach((c, i) => {
@@ -152,40 +152,40 @@ export class ContainerMetadata {
   }
 
   layersOf(id: string): string[] {
-    return this.db.sqlite
-      .prepare("SELECT chain_id FROM container_layers WHERE container_id = ? ORDER BY idx")
+    return this.db
+      .prepared("SELECT chain_id FROM container_layers WHERE container_id = ? ORDER BY idx")
       .all(id)
       .map((r) => str(asRow(r), "chain_id"));
   }
 
   markComplete(id: string, mounts: readonly MountPoint[]): void {
-    this.db.sqlite
-      .prepare("UPDATE containers SET incomplete = 0, mounts = ? WHERE id = ?")
+    this.db
+      .prepared("UPDATE containers SET incomplete = 0, mounts = ? WHERE id = ?")
       .run(JSON.stringify(mounts), id);
   }
 
   get(id: string): ContainerRecord | undefined {
-    const r = this.db.sqlite.prepare("SELECT * FROM containers WHERE id = ?").get(id);
+    const r = this.db.prepared("SELECT * FROM containers WHERE id = ?").get(id);
     return r === undefined ? undefined : fromRow(asRow(r));
   }
 
   byName(name: string): ContainerRecord | undefined {
-    const r = this.db.sqlite.prepare("SELECT * FROM containers WHERE name = ?").get(name);
+    const r = this.db.prepared("SELECT * FROM containers WHERE name = ?").get(name);
     return r === undefined ? undefined : fromRow(asRow(r));
   }
 
   /** IDs starting with a hex prefix. */
   idsByPrefix(prefix: string): string[] {
-    return this.db.sqlite
-      .prepare("SELECT id FROM containers WHERE id >= ? AND id < ?")
+    return this.db
+      .prepared("SELECT id FROM containers WHERE id >= ? AND id < ?")
       .all(prefix, `${prefix}g`)
       .map((r) => str(asRow(r), "id"));
   }
 
   /** Every record, newest first (incomplete ones included: callers decide). */
   list(): ContainerRecord[] {
-    return this.db.sqlite
-      .prepare("SELECT * FROM containers ORDER BY created DESC, id")
+    return this.db
+      .prepared("SELECT * FROM containers ORDER BY created DESC, id")
       .all()
       .map((r) => fromRow(asRow(r)));
   }
@@ -194,8 +194,8 @@ export class ContainerMetadata {
   states(): Array<
     Pick<ContainerRecord, "id" | "status" | "created" | "incomplete"> & { readonly hasHealth: boolean }
   > {
-    return this.db.sqlite
-      .prepare("SELECT id, status, created, incomplete, health != '' AS has_health FROM containers")
+    return this.db
+      .prepared("SELECT id, status, created, incomplete, health != '' AS has_health FROM containers")
       .all()
       .map((r) => {
         const row = asRow(r);
@@ -219,31 +219,30 @@ export class ContainerMetadata {
       else values.push(typeof v === "boolean" ? (v ? 1 : 0) : (v as string | number));
     }
     if (sets.length === 0) return;
-    this.db.sqlite.prepare(`UPDATE containers SET ${sets.join(", ")} WHERE id = ?`).run(...values, id);
+    this.db.prepared(`UPDATE containers SET ${sets.join(", ")} WHERE id = ?`).run(...values, id);
   }
 
   /** Replaces a container's HostConfig (`update`: new limits and restart policy). */
   setHostConfig(id: string, hostConfig: HostConfig): void {
-    this.db.sqlite
-      .prepare("UPDATE containers SET host_config = ? WHERE id = ?")
+    this.db
+      .prepared("UPDATE containers SET host_config = ? WHERE id = ?")
       .run(JSON.stringify(hostConfig), id);
   }
 
   rename(id: string, name: string): boolean {
     return (
-      this.db.sqlite.prepare("UPDATE OR IGNORE containers SET name = ? WHERE id = ?").run(name, id).changes >
-      0
+      this.db.prepared("UPDATE OR IGNORE containers SET name = ? WHERE id = ?").run(name, id).changes > 0
     );
   }
 
   delete(id: string): void {
-    this.db.sqlite.prepare("DELETE FROM containers WHERE id = ?").run(id);
+    this.db.prepared("DELETE FROM containers WHERE id = ?").run(id);
   }
 
   /** Containers created from an image (for rmi's refusal and ancestor filters). */
   usingImage(imageId: string): ContainerRecord[] {
-    return this.db.sqlite
-      .prepare("SELECT * FROM containers WHERE image_id = ? ORDER BY created DESC")
+    return this.db
+      .prepared("SELECT * FROM containers WHERE image_id = ? ORDER BY created DESC")
       .all(imageId)
       .map((r) => fromRow(asRow(r)));
   }

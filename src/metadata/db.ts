@@ -240,6 +240,11 @@ export interface MetadataDb {
   write<T>(fn: () => T): T;
   /** Runs `fn` in a DEFERRED transaction, a consistent snapshot for several reads. */
   read<T>(fn: () => T): T;
+  /**
+   * The prepared statement of `sql`, compiled once per connection and reused (a listing runs the
+   * same few queries for every container). Never change its mode (`pluck`, `raw`): it is shared.
+   */
+  prepared(sql: string): Database.Statement;
   close(): void;
 }
 
@@ -256,8 +261,17 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Meta
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   migrate(sqlite);
+  const statements = new Map<string, Database.Statement>();
   return {
     sqlite,
+    prepared: (sql) => {
+      let stmt = statements.get(sql);
+      if (!stmt) {
+        stmt = sqlite.prepare(sql);
+        statements.set(sql, stmt);
+      }
+      return stmt;
+    },
     write: (fn) => sqlite.transaction(fn).immediate(),
     read: (fn) => sqlite.transaction(fn).deferred(),
     close: () => sqlite.close(),

@@ -43,18 +43,18 @@ export abstract class Queries {
   constructor(readonly db: MetadataDb) {}
 
   protected all(sql: string, ...params: unknown[]): Row[] {
-    return this.db.sqlite
-      .prepare(sql)
+    return this.db
+      .prepared(sql)
       .all(...params)
       .map(asRow);
   }
 
   protected one(sql: string, ...params: unknown[]): Row | undefined {
-    const r = this.db.sqlite.prepare(sql).get(...params);
+    const r = this.db.prepared(sql).get(...params);
     return r === undefined ? undefined : asRow(r);
   }
 
   protected run(sql: string, ...params: unknown[]): number {
-    return this.db.sqlite.prepare(sql).run(...params).changes;
+    return this.db.prepared(sql).run(...params).changes;
   }
 }
