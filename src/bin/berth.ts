@@ -1,12 +1,19 @@
 /**
  * The `berth` executable: wires the CLI to an engine. Without --host it runs the engine in this
  * process (daemonless); `berth serve` puts the same engine behind the Docker Engine API
- * (./serve.ts); remote engines come with the API issue.
+ * (./serve.ts). With `-H`/`--host` or BERTH_HOST it is a client of such a server instead
+ * (src/client/, as `podman --remote`): every command goes through the Docker API, and what only
+ * the local store can do (`serve` itself, conmon's `container cleanup`) is refused.
  */
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { notImplemented } from "../base/errors.js";
+import { errnoCode, invalidArgument, notImplemented } from "../base/errors.js";
 import { type GlobalOptions, runCli } from "../cli/main.js";
+import { openRemoteEngine } from "../client/engine.js";
+import { type HostTarget, parseHost } from "../client/transport.js";
 import { hostPlatform } from "../config/host.js";
 import { resolveRoots } from "../config/roots.js";
 import { openLocalEngine } from "../local/engine.js";
@@ -38,6 +45,58 @@ function openLocal(global: GlobalOptions) {
   });
 }
 
+/**
+ * The engine to use over the API, or undefined for the local store: `-H` first, then BERTH_HOST
+ * (unless --root/--runroot name a local store). `-H` with --root or --runroot is refused: those
+ * name a store on this host, which a remote engine does not use.
+ */
+export function remoteHost(global: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
+  const local = global.root !== undefined || global.runroot !== undefined;
+  if (global.host !== undefined) {
+    if (local) {
+      throw invalidArgument(
+        "--root and --runroot name a local store: they cannot be used with -H/--host (a remote engine)",
+      );
+    }
+    return global.host;
+  }
+  const fromEnv = env.BERTH_HOST;
+  return !local && fromEnv ? fromEnv : undefined;
+}
+
+async function pem(
+  path: string | undefined,
+  fallback: string,
+  required: boolean,
+): Promise<Buffer | undefined> {
+  const file = path ?? join(process.env.DOCKER_CERT_PATH ?? join(homedir(), ".docker"), fallback);
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if (!required && path === undefined && errnoCode(err) === "ENOENT") return undefined;
+    throw invalidArgument(`could not read TLS file ${file}: ${errnoCode(err) ?? String(err)}`);
+  }
+}
+
+async function hostTarget(host: string, global: GlobalOptions): Promise<HostTarget> {
+  const tls = global.tls ?? (process.env.DOCKER_TLS_VERIFY ? { verify: true } : undefined);
+  const parsed = parseHost(host, tls !== undefined);
+  if (parsed.kind === "unix") {
+    if (global.tls) throw invalidArgument("TLS options apply to tcp:// hosts, not to a unix socket");
+    return parsed;
+  }
+  if (!tls) return parsed;
+  const [ca, cert, key] = await Promise.all([
+    pem(tls.ca, "ca.pem", tls.verify),
+    pem(tls.cert, "cert.pem", false),
+    pem(tls.key, "key.pem", false),
+  ]);
+  return {
+    ...parsed,
+    tls: { verify: tls.verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) },
+  };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   // A reader that goes away (`berth images | head`) is not an error.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -62,17 +121,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     version: packageVersion(),
     openEngine: async (global) => {
-      if (global.host) throw notImplemented(`remote engines (--host ${global.host}) are not supported yet`);
-      return openLocal(global);
+      const host = remoteHost(global, process.env);
+      if (host === undefined) return openLocal(global);
+      if (global.existingStore) {
+        throw notImplemented(
+          "container cleanup is conmon's exit command on the engine's host: it cannot run against a remote engine",
+        );
+      }
+      return openRemoteEngine({ target: await hostTarget(host, global) });
     },
-    serve: (req, global) =>
-      runServe(req, global, {
+    serve: async (req, global) => {
+      if (remoteHost(global, process.env) !== undefined) {
+        throw notImplemented(
+          "berth serve runs the engine on this host's store: it cannot run against a remote engine (-H/BERTH_HOST)",
+        );
+      }
+      return runServe(req, global, {
         roots: rootsOf(global),
         version: packageVersion(),
         openEngine: () => openLocal(global),
         stderr: process.stderr,
         // The web view's files, built by scripts/bundle.sh into dist/ui/ (beside dist/src/).
         uiDir: fileURLToPath(new URL("../../ui/", import.meta.url)),
-      }),
+      });
+    },
   });
 }

@@ -13,7 +13,15 @@ import { type FlagSpec, Flags, formatFlagHelp, parseFlags, UsageError } from "./
 export interface GlobalOptions {
   readonly root?: string;
   readonly runroot?: string;
+  /** `-H`: the engine to use over the Docker API instead of the local store. */
   readonly host?: string;
+  /** `--tls`/`--tlsverify` and the PEM files for a tcp:// host. */
+  readonly tls?: {
+    readonly verify: boolean;
+    readonly ca?: string;
+    readonly cert?: string;
+    readonly key?: string;
+  };
   readonly debug: boolean;
   /** Open only an existing store (see CommandContext.engine). */
   readonly existingStore?: boolean;
@@ -44,6 +52,29 @@ const GLOBAL_FLAGS: readonly FlagSpec[] = [
     defaultText: '"/run/berth"',
   },
   { name: "host", short: "H", type: "list", valueName: "list", description: "Daemon socket to connect to" },
+  { name: "tls", type: "bool", description: "Use TLS; implied by --tlsverify" },
+  {
+    name: "tlscacert",
+    type: "string",
+    valueName: "string",
+    description: "Trust certs signed only by this CA",
+    defaultText: '"~/.docker/ca.pem"',
+  },
+  {
+    name: "tlscert",
+    type: "string",
+    valueName: "string",
+    description: "Path to TLS certificate file",
+    defaultText: '"~/.docker/cert.pem"',
+  },
+  {
+    name: "tlskey",
+    type: "string",
+    valueName: "string",
+    description: "Path to TLS key file",
+    defaultText: '"~/.docker/key.pem"',
+  },
+  { name: "tlsverify", type: "bool", description: "Use TLS and verify the remote" },
   { name: "debug", short: "D", type: "bool", description: "Enable debug mode" },
   {
     name: "log-level",
@@ -106,6 +137,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 `,
       ),
   });
+  if (gflags.list("host").length > 1) {
+    write(io.stderr, "Specify only one -H\n");
+    return 125;
+  }
   if (gflags.bool("version")) {
     write(io.stdout, `${program} version ${deps.version}\n`);
     return 0;
@@ -176,10 +211,21 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     return 1;
   }
   let engine: Engine | undefined;
+  const tlsVerify = gflags.bool("tlsverify");
+  const tlsFiles = {
+    ca: gflags.string("tlscacert"),
+    cert: gflags.string("tlscert"),
+    key: gflags.string("tlskey"),
+  };
+  const tls =
+    tlsVerify || gflags.bool("tls") || Object.values(tlsFiles).some((f) => f !== undefined)
+      ? { verify: tlsVerify, ...tlsFiles }
+      : undefined;
   const globalOptions = (): GlobalOptions => ({
     root: gflags.string("root"),
     runroot: gflags.string("runroot"),
     host: gflags.list("host")[0],
+    ...(tls ? { tls } : {}),
     debug: gflags.bool("debug"),
   });
   const { serve } = deps;

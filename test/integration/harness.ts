@@ -1,8 +1,15 @@
 /**
  * Integration-test harness: runs the real bin/berth against a temporary root and runroot of its
  * own, and removes them afterwards.
+ *
+ * Remote mode (`BERTH_TEST_REMOTE=1`): each store also gets a `berth serve` on a socket of its
+ * own, started on the same root and runroot (with the store's network settings), and every
+ * `store.berth()` call goes through it as `berth -H unix://…` — the same commands and the same
+ * assertions, with the CLI as a client of the Docker API. What a test does to the store directly
+ * (seeding images with scripts/busybox-image.ts, looking at files) stays local, beside the server,
+ * as any second process on one store.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +19,9 @@ import { tearDownBridge } from "../../src/network/bridge.js";
 import { storeBridgeName } from "../../src/network/settings.js";
 
 export { BERTH };
+
+/** True when the CLI tests run against a `berth serve` (BERTH_TEST_REMOTE=1). */
+export const REMOTE = process.env.BERTH_TEST_REMOTE === "1";
 
 export interface RunResult {
   readonly code: number;
@@ -136,8 +146,60 @@ async function claimNetworkSlot(): Promise<{ slot: number; release: () => Promis
   throw new Error("no free test network slot");
 }
 
+/** The `berth serve` of a store in remote mode: its socket, process and log. */
+class StoreServer {
+  private logText = "";
+  private readonly exited: Promise<void>;
+
+  constructor(
+    readonly sock: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.stderr?.on("data", (d: Buffer) => {
+      // The end of the log is what explains a failure; keep it bounded.
+      this.logText = (this.logText + d.toString()).slice(-64 * 1024);
+    });
+    this.exited = new Promise((resolve) => proc.once("exit", () => resolve()));
+  }
+
+  get log(): string {
+    return this.logText;
+  }
+
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  async waitUntilAnswering(): Promise<void> {
+    const { connect } = await import("node:net");
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const c = connect(this.sock);
+        c.once("connect", () => {
+          c.destroy();
+          resolve(true);
+        });
+        c.once("error", () => resolve(false));
+      });
+      if (ok) return;
+      if (!this.running) throw new Error(`berth serve exited early: ${this.log}`);
+      if (Date.now() > deadline) throw new Error(`berth serve did not come up: ${this.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.running) this.proc.kill("SIGTERM");
+    await this.exited;
+  }
+}
+
 /** A temporary berth store with helpers to run commands against it. */
 export class Store {
+  /** In remote mode, the server every `berth()` call goes through. */
+  private server: StoreServer | undefined;
+
   private constructor(
     readonly dir: string,
     readonly root: string,
@@ -147,6 +209,31 @@ export class Store {
     private readonly releaseSlot: () => Promise<void>,
   ) {}
 
+  /** Starts this store's `berth serve` (remote mode). */
+  private async serve(): Promise<void> {
+    const sock = join(this.dir, "remote.sock");
+    const proc = spawn(
+      BERTH,
+      ["--root", this.root, "--runroot", this.runroot, "serve", "-H", `unix://${sock}`],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, ...this.env },
+      },
+    );
+    this.server = new StoreServer(sock, proc);
+    await this.server.waitUntilAnswering();
+  }
+
+  /** The `-H` of remote mode, or undefined when the CLI uses the store directly. */
+  get host(): string | undefined {
+    return this.server ? `unix://${this.server.sock}` : undefined;
+  }
+
+  /** The server's log (remote mode), to explain a failure. */
+  get serverLog(): string {
+    return this.server?.log ?? "";
+  }
+
   /**
    * A store in a new temporary directory. Its default bridge and address pools come from a slot
    * of its own (BERTH_BRIDGE, BERTH_BIP, BERTH_DEFAULT_ADDRESS_POOLS), unless `defaultNetwork`:
@@ -155,6 +242,12 @@ export class Store {
    */
   static async create(opts: { defaultNetwork?: boolean } = {}): Promise<Store> {
     const dir = await mkdtemp(join(tmpdir(), "berth-it-"));
+    const store = await Store.make(dir, opts);
+    if (REMOTE) await store.serve();
+    return store;
+  }
+
+  private static async make(dir: string, opts: { defaultNetwork?: boolean }): Promise<Store> {
     if (opts.defaultNetwork)
       return new Store(dir, join(dir, "root"), join(dir, "run"), {}, () => Promise.resolve());
     const { slot, release } = await claimNetworkSlot();
@@ -174,9 +267,15 @@ export class Store {
     return this.env.BERTH_BRIDGE ?? storeBridgeName(this.root, DEFAULT_ROOT);
   }
 
-  /** Runs `berth --root … --runroot … ARGS`. */
+  /** The global flags that name this store: `--root … --runroot …`, or `-H unix://…` in remote mode. */
+  get globalArgs(): string[] {
+    const host = this.host;
+    return host ? ["-H", host] : ["--root", this.root, "--runroot", this.runroot];
+  }
+
+  /** Runs `berth --root … --runroot … ARGS` (`berth -H … ARGS` in remote mode). */
   berth(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return runProgram(BERTH, ["--root", this.root, "--runroot", this.runroot, ...args], {
+    return runProgram(BERTH, [...this.globalArgs, ...args], {
       ...opts,
       env: { ...this.env, ...opts.env },
     });
@@ -205,6 +304,7 @@ export class Store {
     // Networks: user networks (their bridges), the default bridge, the DNS server.
     const nets = await this.berth(["network", "ls", "-q", "--filter", "type=custom"]).catch(() => undefined);
     for (const n of nets?.stdout.split("\n").filter(Boolean) ?? []) await this.berth(["network", "rm", n]);
+    await this.server?.stop();
     await tearDownBridge(this.bridge, join(this.runroot, "cni", "bridges"));
     // The store's health supervisor (it would exit by itself once idle).
     const supervisor = await readFile(join(this.runroot, "health-supervisor.pid"), "utf8").catch(() => "");
