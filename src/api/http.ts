@@ -48,17 +48,40 @@ export class HttpError extends Error {
   }
 }
 
-/** The status and Docker error body `{"message": …}` for any thrown value. */
-export function errorResponse(err: unknown): { status: number; message: string } {
+/**
+ * The status and Docker error body `{"message": …}` for any thrown value. A command that could
+ * not be invoked (Docker's 126 and 127 of `run`) also carries `exitCode`, a field Docker's
+ * clients ignore and berth's client reads instead of matching on the message.
+ */
+export function errorResponse(err: unknown): { status: number; message: string; exitCode?: number } {
   if (err instanceof NotModified) return { status: 304, message: "" };
   if (err instanceof HttpError) return { status: err.status, message: err.message };
-  if (err instanceof BerthError) return { status: httpStatusByKind[err.kind], message: err.message };
+  if (err instanceof BerthError) {
+    const exitCode = "exitCode" in err && typeof err.exitCode === "number" ? err.exitCode : undefined;
+    return {
+      status: httpStatusByKind[err.kind],
+      message: err.message,
+      ...(exitCode !== undefined ? { exitCode } : {}),
+    };
+  }
   return { status: 500, message: errorMessage(err) };
+}
+
+/**
+ * A request body as the engine reads it. When the engine stops early (bad input found in the
+ * first bytes), the request is left open instead of destroyed: the error answer goes out, the
+ * rest of the body is read and dropped, and a client still sending sees the answer, not a broken
+ * pipe (Go's server does the same).
+ */
+export function requestBody(req: IncomingMessage): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }),
+  };
 }
 
 /** Writes a failure as Docker does, if the response has not started; otherwise ends it. */
 export function sendError(res: ServerResponse, err: unknown): void {
-  const { status, message } = errorResponse(err);
+  const { status, message, exitCode } = errorResponse(err);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -67,7 +90,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.writeHead(304).end();
     return;
   }
-  const body = JSON.stringify({ message });
+  const body = JSON.stringify({ message, ...(exitCode !== undefined ? { exitCode } : {}) });
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(body),

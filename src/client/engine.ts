@@ -89,7 +89,7 @@ import type {
 import { familiarString, parseNormalizedNamed, trimReference } from "../oci/reference.js";
 import { contextUpload } from "./context.js";
 import { expect, expectList, isObject, isStringList, shape } from "./decode.js";
-import { Demuxer, jsonLines, splitTimestamp, streamError } from "./streams.js";
+import { Demuxer, jsonLines, splitTimestamp, streamError, withoutTarEntries } from "./streams.js";
 import { type Hijacked, type HostTarget, pathOf, type Query, Transport } from "./transport.js";
 
 const isImageSummary = shape<ImageSummary>({ Id: "string", RepoTags: "array?", Created: "number" });
@@ -413,17 +413,17 @@ export class RemoteEngine implements Engine {
   }
 
   async imageSave(names: readonly string[], opts: ImageSaveOptions = {}): Promise<ByteSource> {
-    if (opts.format === "oci-archive") {
-      throw notImplemented(
-        "saving as an OCI archive is not supported by the Docker API: save a docker-archive",
-      );
-    }
-    return this.t.request({
+    const res = await this.t.request({
       method: "GET",
       path: "/images/get",
       query: { names, platform: opts.platform },
       signal: opts.signal,
     });
+    // The API's archive is a docker-archive that is also an OCI layout: without Docker's
+    // manifest.json and repositories it is the OCI archive alone.
+    return opts.format === "oci-archive"
+      ? withoutTarEntries(res, new Set(["manifest.json", "repositories"]))
+      : res;
   }
 
   async imageLoad(source: ByteSource, opts: ImageLoadOptions = {}): Promise<ImageLoadResult> {

@@ -74,3 +74,58 @@ export function splitTimestamp(data: Buffer): { time: string; data: Buffer } {
   if (!m?.[1]) return { time: "", data };
   return { time: m[1], data: data.subarray(m[0].length) };
 }
+
+/**
+ * Drops top-level entries from a tar stream, passing every other block through unchanged. The
+ * archives this filters are the engine's own `save` output (ustar headers, short names); an
+ * entry with a PAX or GNU long-name header before it is passed through whole.
+ */
+export async function* withoutTarEntries(
+  source: AsyncIterable<Uint8Array>,
+  drop: ReadonlySet<string>,
+): AsyncIterable<Uint8Array> {
+  let buf: Buffer = Buffer.alloc(0);
+  /** Bytes of the current entry's content (with padding) still to pass or skip. */
+  let remaining = 0;
+  let skipping = false;
+  let ended = false;
+  for await (const chunk of source) {
+    buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
+    const out: Buffer[] = [];
+    while (buf.length > 0) {
+      if (ended) {
+        out.push(buf);
+        buf = Buffer.alloc(0);
+        break;
+      }
+      if (remaining > 0) {
+        const n = Math.min(remaining, buf.length);
+        if (!skipping) out.push(buf.subarray(0, n));
+        buf = buf.subarray(n);
+        remaining -= n;
+        continue;
+      }
+      if (buf.length < 512) break;
+      const header = buf.subarray(0, 512);
+      buf = buf.subarray(512);
+      if (header.every((b) => b === 0)) {
+        ended = true;
+        out.push(header);
+        continue;
+      }
+      const name = header.subarray(0, 100).toString("utf8").replace(/\0.*$/s, "");
+      const prefix = header.subarray(345, 500).toString("utf8").replace(/\0.*$/s, "");
+      const sizeText = header
+        .subarray(124, 136)
+        .toString("latin1")
+        .replace(/[\0 ]+$/, "")
+        .trim();
+      const size = sizeText === "" ? 0 : Number.parseInt(sizeText, 8);
+      remaining = Math.ceil(size / 512) * 512;
+      skipping = prefix === "" && drop.has(name);
+      if (!skipping) out.push(header);
+    }
+    if (out.length > 0) yield Buffer.concat(out);
+  }
+  if (buf.length > 0) yield buf;
+}

@@ -19,6 +19,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   BerthError,
+  errnoCode,
   errorMessage,
   invalidArgument,
   kindFromHttpStatus,
@@ -126,34 +127,61 @@ export async function readAll(res: IncomingMessage, limit = 256 * 1024 * 1024): 
   return Buffer.concat(chunks, size);
 }
 
+/**
+ * A command the engine could not invoke (`run` of a missing or non-executable program): the
+ * error answer's `exitCode` (126 or 127), which the CLI exits with as Docker's does.
+ */
+export class InvocationError extends BerthError {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super("FailedPrecondition", message);
+    this.exitCode = exitCode;
+    this.name = "InvocationError";
+  }
+}
+
 /** The error a non-2xx answer stands for: Docker's `{"message": …}` with its status's kind. */
 export async function errorOf(res: IncomingMessage): Promise<BerthError> {
   const status = res.statusCode ?? 500;
   const text = (await readAll(res, 1024 * 1024).catch(() => Buffer.alloc(0))).toString("utf8");
   let message = text.trim();
+  let exitCode: number | undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    if (
-      typeof parsed === "object" &&
-      parsed !== null &&
-      "message" in parsed &&
-      typeof parsed.message === "string"
-    )
-      message = parsed.message;
+    if (typeof parsed === "object" && parsed !== null) {
+      if ("message" in parsed && typeof parsed.message === "string") message = parsed.message;
+      if ("exitCode" in parsed && (parsed.exitCode === 126 || parsed.exitCode === 127))
+        exitCode = parsed.exitCode;
+    }
   } catch {
     // not JSON: the text itself
   }
   if (message === "") message = `the engine answered ${status} ${res.statusMessage ?? ""}`.trim();
+  if (exitCode !== undefined) return new InvocationError(message, exitCode);
   return new BerthError(kindFromHttpStatus(status), message);
 }
 
-/** A failure to reach the engine at all, in the docker CLI's words. */
+const NOT_LISTENING = new Set([
+  "ENOENT",
+  "ECONNREFUSED",
+  "EACCES",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+]);
+
+/** A failure to reach the engine (in the docker CLI's words), or of the connection to it. */
 function unreachable(target: HostTarget, err: unknown): BerthError {
+  if (err instanceof BerthError) return err;
   const where = target.kind === "unix" ? `unix://${target.path}` : `tcp://${target.host}:${target.port}`;
-  return unavailable(
-    `Cannot connect to the berth engine at ${where}. Is 'berth serve' running? (${errorMessage(err)})`,
-    err,
-  );
+  const code = errnoCode(err);
+  if (code !== undefined && NOT_LISTENING.has(code)) {
+    return unavailable(
+      `Cannot connect to the berth engine at ${where}. Is 'berth serve' running? (${errorMessage(err)})`,
+      err,
+    );
+  }
+  return unavailable(`the connection to the berth engine at ${where} failed: ${errorMessage(err)}`, err);
 }
 
 /** A hijacked connection: the raw socket and what the server sent after its 101 headers. */

@@ -19,7 +19,7 @@ import type {
   ImageBuildOptions,
 } from "../../engine/types.js";
 import { isRecord, queryBool, queryFilters } from "../decode.js";
-import { sendJson } from "../http.js";
+import { requestBody, sendJson } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
 import { decodeAuthConfig, decodeBase64Json } from "./images.js";
 import { sendJsonMessages } from "./progress.js";
@@ -275,7 +275,7 @@ function isCompressed(head: Buffer): boolean {
 
 async function build(ctx: RequestContext): Promise<void> {
   const opts = decodeBuildQuery(ctx.query, ctx.req.headers);
-  const context = { kind: "tar" as const, stream: completedTar(ctx.req) };
+  const context = { kind: "tar" as const, stream: completedTar(requestBody(ctx.req)) };
   const events = ctx.engine.imageBuild(context, { ...opts, signal: ctx.signal });
   await sendJsonMessages(ctx.res, legacyBuildMessages(events, { quiet: opts.SuppressOutput === true }));
 }

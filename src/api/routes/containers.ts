@@ -11,7 +11,7 @@ import { invalidArgument, isBerthError } from "../../base/errors.js";
 import { bestEffort } from "../../base/log.js";
 import type { ContainerInspect, ContainerWaitResponse } from "../../engine/types.js";
 import { queryBool, queryFilters, queryInt, queryOptBool, queryString } from "../decode.js";
-import { NotModified, readJson, sendJson, sendNoContent } from "../http.js";
+import { NotModified, readJson, requestBody, sendJson, sendNoContent } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
 import { JsonLinesWriter, OutputWriter } from "../streams.js";
 import { startServingAttaches } from "./attach.js";
@@ -378,7 +378,7 @@ async function archiveGet(ctx: RequestContext): Promise<void> {
 }
 
 async function archivePut(ctx: RequestContext): Promise<void> {
-  await ctx.engine.containerExtractArchive(ctx.params.id ?? "", pathParam(ctx), ctx.req, {
+  await ctx.engine.containerExtractArchive(ctx.params.id ?? "", pathParam(ctx), requestBody(ctx.req), {
     noOverwriteDirNonDir: queryBool(ctx.query, "noOverwriteDirNonDir"),
     copyUIDGID: queryBool(ctx.query, "copyUIDGID"),
     signal: ctx.signal,

@@ -56,11 +56,13 @@ async function create(ctx: RequestContext): Promise<void> {
     ...(user ? { User: user } : {}),
     ...(size ? { ConsoleSize: size } : {}),
   };
-  const info = await ctx.engine.containerInspect(ctx.params.id ?? "");
-  if (info.State.Paused) throw conflict(`Container ${info.Id} is paused, unpause the container before exec`);
+  const name = ctx.params.id ?? "";
+  const info = await ctx.engine.containerInspect(name);
+  // Docker's words (moby's errExecPaused, errNotRunning), naming the container as it was given.
+  if (info.State.Paused) throw conflict(`Container ${name} is paused, unpause the container before exec`);
   if (info.State.Restarting)
-    throw conflict(`Container ${info.Id} is restarting, wait until the container is running`);
-  if (!info.State.Running) throw conflict(`Container ${info.Id} is not running`);
+    throw conflict(`Container ${name} is restarting, wait until the container is running`);
+  if (!info.State.Running) throw conflict(`container ${name} is not running`);
   const id = randomBytes(32).toString("hex");
   ctx.sessions.addExec({
     ID: id,
@@ -99,41 +101,54 @@ async function start(ctx: RequestContext): Promise<void> {
     return;
   }
   const tty = !!config.Tty;
-  const h = hijack(ctx, { multiplexed: !tty });
   let finish: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => {
     finish = resolve;
   });
+  // The process starts before the hijack, so that a failure to set it up (no such user, a
+  // stopped container) is an ordinary error answer; output that comes before the hijack waits.
+  let early: Array<[1 | 2, Uint8Array]> | undefined = [];
+  let h: ReturnType<typeof hijack> | undefined;
+  const push = (stream: 1 | 2, d: Uint8Array) => {
+    if (h) h.out.push(stream, d);
+    else early?.push([stream, d]);
+  };
+  let session: Awaited<ReturnType<typeof ctx.engine.containerExec>>;
   try {
-    let session: Awaited<ReturnType<typeof ctx.engine.containerExec>>;
-    try {
-      session = await ctx.engine.containerExec(
-        rec.ContainerID,
-        { ...config, Detach: false },
-        {
-          attach: {
-            onStdout: (d) => {
-              if (config.AttachStdout) h.out.push(1, d);
-            },
-            onStderr: (d) => {
-              if (config.AttachStderr) h.out.push(2, d);
-            },
-            onEnd: () => finish(),
+    session = await ctx.engine.containerExec(
+      rec.ContainerID,
+      { ...config, Detach: false },
+      {
+        attach: {
+          onStdout: (d) => {
+            if (config.AttachStdout) push(1, d);
           },
-          signal: ctx.signal,
+          onStderr: (d) => {
+            if (config.AttachStderr) push(2, d);
+          },
+          onEnd: () => finish(),
         },
-      );
-    } catch (err) {
-      // Docker writes a failure to start the process into the stream; the exit code (126 or
-      // 127 for a command that cannot run) is what exec inspect then reports.
-      rec.exitCode =
-        err instanceof BerthError && "exitCode" in err && typeof err.exitCode === "number"
-          ? err.exitCode
-          : 126;
-      rec.endedAt = Date.now();
-      await h.out.write(1, Buffer.from(`${errorMessage(err)}\r\n`));
-      return;
+        signal: ctx.signal,
+      },
+    );
+  } catch (err) {
+    rec.endedAt = Date.now();
+    if (!(err instanceof BerthError && "exitCode" in err && typeof err.exitCode === "number")) {
+      throw err;
     }
+    // A command that cannot run: Docker writes the failure into the stream, and exec inspect
+    // then reports its exit code (126 or 127).
+    rec.exitCode = err.exitCode;
+    const failed = hijack(ctx, { multiplexed: !tty });
+    await failed.out.write(1, Buffer.from(`${errorMessage(err)}\r\n`));
+    failed.close();
+    return;
+  }
+  const hj = hijack(ctx, { multiplexed: !tty });
+  h = hj;
+  for (const [stream, d] of early ?? []) hj.out.push(stream, d);
+  early = undefined;
+  try {
     if (!session) return;
     const s = session;
     rec.session = s;
@@ -143,20 +158,20 @@ async function start(ctx: RequestContext): Promise<void> {
     if (config.AttachStdin) {
       // As Docker: detach keys are read only from a terminal's input; other stdin is data.
       const watcher = new DetachWatcher(tty ? detachKeysOrDefault(rec.detachKeys, "escape") : []);
-      h.onInput(
+      hj.onInput(
         async (chunk) => {
           const { pass, detach: typed } = watcher.feed(chunk);
           if (pass.length > 0) await s.writeStdin(pass);
           if (typed) {
             safely(() => s.detach());
-            h.close();
+            hj.close();
           }
         },
         () => safely(() => s.endStdin()),
       );
     }
-    await Promise.race([ended, h.closed]);
-    if (h.out.destroyed) {
+    await Promise.race([ended, hj.closed]);
+    if (hj.out.destroyed) {
       // The client went away: the process runs on, and its end is still recorded.
       safely(() => s.detach());
       s.wait().then(
@@ -176,7 +191,7 @@ async function start(ctx: RequestContext): Promise<void> {
     rec.endedAt = Date.now();
   } finally {
     rec.session = undefined;
-    h.close();
+    hj.close();
   }
 }
 

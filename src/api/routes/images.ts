@@ -18,7 +18,7 @@ import type {
 } from "../../engine/types.js";
 import { familiarString, parseNormalizedNamed, trimReference, withTag } from "../../oci/reference.js";
 import { Fields, queryBool, queryFilters } from "../decode.js";
-import { readJson, sendJson } from "../http.js";
+import { readJson, requestBody, sendJson } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
 import { drained } from "../streams.js";
 import { sendJsonMessages } from "./progress.js";
@@ -248,7 +248,7 @@ async function imageCreate(ctx: RequestContext): Promise<void> {
     await sendJsonMessages(ctx.res, ctx.engine.imagePull(req.reference, opts));
     return;
   }
-  const result = await ctx.engine.imageImport(ctx.req, {
+  const result = await ctx.engine.imageImport(requestBody(ctx.req), {
     changes: req.changes,
     signal: ctx.signal,
     ...(req.reference ? { reference: req.reference } : {}),
@@ -278,7 +278,7 @@ async function* loadStream(ctx: RequestContext, opts: ImageLoadOptions): AsyncIt
     wake?.();
   };
   void ctx.engine
-    .imageLoad(ctx.req, { ...opts, ...(opts.quiet ? {} : { onProgress }) })
+    .imageLoad(requestBody(ctx.req), { ...opts, ...(opts.quiet ? {} : { onProgress }) })
     .then(
       (result) => {
         outcome = { result };
