@@ -279,10 +279,17 @@ export class Transport {
         fail(canceledBy(spec.signal));
       };
       spec.signal?.addEventListener("abort", onAbort, { once: true });
-      req.on("error", (err) =>
-        fail(spec.signal?.aborted ? canceledBy(spec.signal) : unreachable(this.target, err)),
-      );
+      /** The server answered: a broken pipe while the body still flows is its answer's doing. */
+      let responded = false;
+      /** The body's own failure (a file that cannot be read): reported as it is. */
+      let sourceError: unknown;
+      req.on("error", (err) => {
+        if (sourceError !== undefined) fail(sourceError);
+        else if (spec.signal?.aborted) fail(canceledBy(spec.signal));
+        else if (!responded) fail(unreachable(this.target, err));
+      });
       req.on("response", (res) => {
+        responded = true;
         const status = res.statusCode ?? 500;
         res.on("close", () => spec.signal?.removeEventListener("abort", onAbort));
         if ((status >= 200 && status < 300) || status === 304) {
@@ -294,10 +301,17 @@ export class Transport {
       });
       if (payload) req.end(payload);
       else if (spec.body) {
-        pipeline(Readable.from(spec.body, { objectMode: false }), req).catch((err: unknown) => {
-          // The server answered (an error) before taking the whole body: that answer wins.
-          setTimeout(() => fail(err instanceof BerthError ? err : unreachable(this.target, err)), 50);
-        });
+        const body = spec.body;
+        const guarded = async function* () {
+          try {
+            for await (const chunk of body) yield chunk;
+          } catch (err) {
+            sourceError = err;
+            throw err;
+          }
+        };
+        // Failures surface through the request's error event (above), or through the answer.
+        pipeline(Readable.from(guarded(), { objectMode: false }), req).catch(() => undefined);
       } else req.end();
     });
   }
