@@ -756,7 +756,13 @@ export class RemoteEngine implements Engine {
       });
       return undefined;
     }
-    const h = await this.t.hijack({ method: "POST", path: pathOf`/exec/${execId}/start`, json: start });
+    // A failure to set the process up comes back as this request's answer, as the local engine
+    // reports it (berth serve's AnswerStartErrors; Docker's engines ignore the field).
+    const h = await this.t.hijack({
+      method: "POST",
+      path: pathOf`/exec/${execId}/start`,
+      json: { ...start, AnswerStartErrors: true },
+    });
     const session = new RemoteExecSession(
       execId,
       h,

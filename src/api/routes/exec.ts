@@ -82,6 +82,13 @@ async function start(ctx: RequestContext): Promise<void> {
   const body = ctx.upgrade ? parseJson(ctx.upgrade.body) : await readJson(ctx.req, ctx.limits);
   const f = body === undefined ? undefined : new Fields(body, "");
   const detach = f?.bool("Detach") ?? false;
+  /**
+   * Not Docker's: berth's client asks that a failure to set the process up (no such user, …) be
+   * the answer to this request, before the upgrade, as the local engine reports it. Docker's
+   * clients get Docker's order: the upgrade first, then such a failure as text in the stream.
+   * (Some read the stream only after the upgrade answer, and drop output that comes with it.)
+   */
+  const answerErrors = f?.bool("AnswerStartErrors") ?? false;
   const size = f ? consoleSize(f) : undefined;
   if (rec.started) throw conflict(`Exec ${rec.ID} has already been started`);
   rec.started = true;
@@ -105,10 +112,11 @@ async function start(ctx: RequestContext): Promise<void> {
   const ended = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  // The process starts before the hijack, so that a failure to set it up (no such user, a
-  // stopped container) is an ordinary error answer; output that comes before the hijack waits.
+  // Output that comes before the hijack (AnswerStartErrors) waits for it.
   let early: Array<[1 | 2, Uint8Array]> | undefined = [];
-  let h: ReturnType<typeof hijack> | undefined;
+  let h: ReturnType<typeof hijack> | undefined = answerErrors
+    ? undefined
+    : hijack(ctx, { multiplexed: !tty });
   const push = (stream: 1 | 2, d: Uint8Array) => {
     if (h) h.out.push(stream, d);
     else early?.push([stream, d]);
@@ -133,18 +141,20 @@ async function start(ctx: RequestContext): Promise<void> {
     );
   } catch (err) {
     rec.endedAt = Date.now();
-    if (!(err instanceof BerthError && "exitCode" in err && typeof err.exitCode === "number")) {
-      throw err;
-    }
-    // A command that cannot run: Docker writes the failure into the stream, and exec inspect
-    // then reports its exit code (126 or 127).
-    rec.exitCode = err.exitCode;
-    const failed = hijack(ctx, { multiplexed: !tty });
+    const code =
+      err instanceof BerthError && "exitCode" in err && typeof err.exitCode === "number"
+        ? err.exitCode
+        : undefined;
+    if (h === undefined && code === undefined) throw err;
+    // As Docker: the failure is written into the stream, and exec inspect then reports the exit
+    // code (126 or 127 for a command that cannot run).
+    rec.exitCode = code ?? 126;
+    const failed = h ?? hijack(ctx, { multiplexed: !tty });
     await failed.out.write(1, Buffer.from(`${errorMessage(err)}\r\n`));
     failed.close();
     return;
   }
-  const hj = hijack(ctx, { multiplexed: !tty });
+  const hj = h ?? hijack(ctx, { multiplexed: !tty });
   h = hj;
   for (const [stream, d] of early ?? []) hj.out.push(stream, d);
   early = undefined;
