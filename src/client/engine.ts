@@ -32,6 +32,7 @@ import type {
   ContainerListOptions,
   ContainerLogsOptions,
   ContainerPathStat,
+  ContainerPortsUpdate,
   ContainerRemoveOptions,
   ContainerStartOptions,
   ContainerStatsResponse,
@@ -51,6 +52,7 @@ import type {
   ExecSession,
   Filters,
   HistoryResponseItem,
+  ImageAnalysis,
   ImageBuildOptions,
   ImageDeleteResponseItem,
   ImageImportOptions,
@@ -94,6 +96,7 @@ import { type Hijacked, type HostTarget, pathOf, type Query, Transport } from ".
 
 const isImageSummary = shape<ImageSummary>({ Id: "string", RepoTags: "array?", Created: "number" });
 const isImageInspect = shape<ImageInspect>({ Id: "string", Config: "object", RootFS: "object" });
+const isImageAnalysis = shape<ImageAnalysis>({ Id: "string", Size: "number", Layers: "array" });
 const isHistory = shape<HistoryResponseItem>({ Id: "string", Created: "number", CreatedBy: "string" });
 const isDeleteItem = shape<ImageDeleteResponseItem>({});
 const isImagesPrune = shape<ImagesPruneResponse>({ ImagesDeleted: "array?", SpaceReclaimed: "number" });
@@ -360,6 +363,15 @@ export class RemoteEngine implements Engine {
       isHistory,
       "image history",
     );
+  }
+
+  async imageAnalyze(name: string, opts: { readonly signal?: AbortSignal } = {}): Promise<ImageAnalysis> {
+    const v = await this.t.json({
+      method: "GET",
+      path: pathOf`/images/${name}/analyze`,
+      signal: opts.signal,
+    });
+    return expect(v, isImageAnalysis, "image analyze");
   }
 
   async imageTag(source: string, target: string): Promise<void> {
@@ -666,6 +678,10 @@ export class RemoteEngine implements Engine {
       "container update",
     );
     return { Warnings: v.Warnings ?? [] };
+  }
+
+  async containerUpdatePorts(id: string, req: ContainerPortsUpdate): Promise<void> {
+    await this.t.call({ method: "POST", path: pathOf`/containers/${id}/ports`, json: req });
   }
 
   async containerPrune(opts: { filters?: Filters } = {}): Promise<ContainersPruneResponse> {
