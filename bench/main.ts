@@ -898,10 +898,10 @@ const peakRows: { ps?: Summary | undefined; psBefore?: Summary | undefined; conm
 async function row7(ctx: Context): Promise<void> {
   progress("7: peak RSS");
   const { berth } = ctx.ws;
-  const rssOf = async (args: readonly string[], after?: () => Promise<void>, bin = BERTH) => {
+  const rssOf = async (args: readonly string[], after?: () => Promise<void>, bin = BERTH, e = berth) => {
     const out: number[] = [];
     for (let i = 0; i < ctx.opts.warmup + ctx.opts.runs; i++) {
-      const kib = await peakRss(bin, argv(berth, args));
+      const kib = await peakRss(bin, argv(e, args));
       if (after) await after();
       if (i >= ctx.opts.warmup) out.push(kib);
     }
@@ -924,13 +924,33 @@ async function row7(ctx: Context): Promise<void> {
   }
   const target = "< 80 MiB";
   const noPeers = peerCells(ctx, {}, () => "");
+  // The peers' CLI processes for the same commands (Docker's work is done in dockerd; Podman's
+  // in its CLI process and its children).
+  const peerRss = async (make: (p: EngineCli) => Promise<readonly string[]>) => {
+    const cells: Partial<Record<Peer, string>> = { ...noPeers };
+    for (const p of ctx.peers) {
+      if (p.name !== "Docker" && p.name !== "Podman") continue;
+      const args = await make(p);
+      cells[p.name] = `${cell(await rssOf(args, undefined, p.cmd, p).catch(() => undefined))} (its CLI)`;
+    }
+    return cells;
+  };
+  const runPeers = await peerRss(async (p) => runArgs(p, "run", ["--rm", p.image, "true"]));
+  const buildPeers = await peerRss(async (p) => [
+    "build",
+    "-q",
+    "--no-cache",
+    "-t",
+    "berth-bench/build-rss:latest",
+    await prepareBuildContext(ctx.ws, p),
+  ]);
   ctx.rows.push({
     row: "7",
     what: "peak RSS: `run --rm busybox true`",
     berth: cell(runRss),
     reference: "—",
     ...(base ? { before: cell(runRssBefore) } : {}),
-    peers: noPeers,
+    peers: runPeers,
     sideBySide: "—",
     target,
   });
@@ -949,7 +969,7 @@ async function row7(ctx: Context): Promise<void> {
     what: "peak RSS: `build --no-cache`",
     berth: buildCell,
     reference: "—",
-    peers: noPeers,
+    peers: buildPeers,
     sideBySide: "—",
     target,
   });
