@@ -23,7 +23,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
-import { BerthError, canceled, errorMessage, invalidArgument, isBerthError, notFound } from "../base/errors.js";
+import {
+  BerthError,
+  canceled,
+  errorMessage,
+  invalidArgument,
+  isBerthError,
+  notFound,
+} from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
 import type { HostPlatform } from "../config/host.js";
 import type {
@@ -764,7 +771,10 @@ export class RunFailedError extends BerthError {
     readonly argv: readonly string[],
     readonly exitCode: number,
   ) {
-    super("CommandFailed", `process "${argv.join(" ")}" did not complete successfully: exit code: ${exitCode}`);
+    super(
+      "CommandFailed",
+      `process "${argv.join(" ")}" did not complete successfully: exit code: ${exitCode}`,
+    );
     this.name = "RunFailedError";
   }
 }

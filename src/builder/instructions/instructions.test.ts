@@ -75,6 +75,21 @@ COPY --from=builder /out /out
     assert.deepEqual(plan.needed, [0, 1]);
   });
 
+  test("flags berth cannot honour are refused before anything is built, not ignored", () => {
+    const plan = (text: string) => planBuild(parse(text), { buildArgs: new Map() });
+    rejects(
+      () => plan("FROM busybox\nRUN --security=insecure true\n"),
+      /^Dockerfile:2: RUN --security=insecure is not supported/,
+    );
+    rejects(
+      () => plan("FROM busybox\nCOPY --parents a/b /dst/\n"),
+      /^Dockerfile:2: COPY --parents is not supported$/,
+    );
+    rejects(() => plan("FROM busybox\nCOPY --parents=true a /dst/\n"), /COPY --parents is not supported/);
+    assert.equal(plan("FROM busybox\nRUN --security=sandbox true\n").stages.length, 1);
+    assert.equal(plan("FROM busybox\nCOPY --parents=false a /dst/\n").stages.length, 1);
+  });
+
   test("errors name the file and line", () => {
     rejects(
       () => planBuild(parse("FROM busybox\nCOPY --frm=x a b\n"), { buildArgs: new Map() }),

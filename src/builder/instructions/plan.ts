@@ -101,11 +101,26 @@ export function flagValues(instr: Instruction, name: string): string[] {
   return instr.flags.filter((f) => f.name === name).map((f) => f.value ?? "");
 }
 
-/** Checks an instruction's flags against what it accepts. */
+/**
+ * Checks an instruction's flags against what it accepts, before anything is built. The parser
+ * accepts every flag BuildKit's parser knows; the ones berth cannot honour are refused here
+ * rather than ignored: `RUN --security=insecure` (berth runs every step sandboxed, which is
+ * `--security=sandbox`) and `COPY --parents` (copying with the sources' parent directories).
+ */
 export function checkFlags(file: string, instr: Instruction): void {
   const allowed = ALLOWED_FLAGS[instr.keyword] ?? [];
   for (const f of instr.flags) {
     if (!allowed.includes(f.name)) throw lineError(file, instr, `unknown flag: --${f.name}`);
+    if (instr.keyword === "RUN" && f.name === "security" && f.value !== "sandbox") {
+      throw lineError(
+        file,
+        instr,
+        `RUN --security=${f.value ?? ""} is not supported: berth runs build steps sandboxed (--security=sandbox)`,
+      );
+    }
+    if (instr.keyword === "COPY" && f.name === "parents" && (f.value ?? "").toLowerCase() !== "false") {
+      throw lineError(file, instr, "COPY --parents is not supported");
+    }
   }
 }
 
