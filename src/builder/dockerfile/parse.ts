@@ -132,28 +132,34 @@ export function parseDockerfileSyntax(text: string, options: ParseOptions): Dock
   });
 }
 
+/**
+ * Bad input located in a Dockerfile (BuildKit's parser.WithLocation): InvalidArgument, printed
+ * as Docker prints it (`Dockerfile:7: unknown instruction: COPPY`), with the file, line and
+ * message as data, so callers never read a location out of the text.
+ */
+export class DockerfileError extends BerthError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly detail: string,
+  ) {
+    // Named as every BerthError (`BerthError: Dockerfile:3: …` when printed whole).
+    super("InvalidArgument", `${file}:${line}: ${detail}`);
+  }
+}
+
 function located<T>(options: ParseOptions, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof LineError) {
-      const cause: DockerfileSyntaxError = { file: options.file, line: err.line, message: err.message };
-      throw new BerthError("InvalidArgument", `${options.file}:${err.line}: ${err.message}`, { cause });
-    }
+    if (err instanceof LineError) throw new DockerfileError(options.file, err.line, err.message);
     throw err;
   }
 }
 
-/** The file, line and message of an error `parseDockerfile` threw; undefined for other errors. */
+/** The file, line and message of a located Dockerfile error; undefined for other errors. */
 export function dockerfileSyntaxError(err: unknown): DockerfileSyntaxError | undefined {
-  if (!isBerthError(err, "InvalidArgument")) return undefined;
-  const c: unknown = err.cause;
-  if (typeof c !== "object" || c === null) return undefined;
-  const file: unknown = Reflect.get(c, "file");
-  const line: unknown = Reflect.get(c, "line");
-  const message: unknown = Reflect.get(c, "message");
-  if (typeof file !== "string" || typeof line !== "number" || typeof message !== "string") return undefined;
-  return { file, line, message };
+  return err instanceof DockerfileError ? { file: err.file, line: err.line, message: err.detail } : undefined;
 }
 
 /**

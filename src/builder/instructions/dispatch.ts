@@ -26,7 +26,7 @@ import {
   parseKeyValues,
   splitWhitespace,
 } from "../dockerfile/expand.js";
-import { dockerfileSyntaxError, heredocWord, onbuildExpression } from "../dockerfile/parse.js";
+import { DockerfileError, heredocWord, onbuildExpression } from "../dockerfile/parse.js";
 import { goDuration, goList, goQuoteList } from "./go-format.js";
 import { checkFlags, checkVariablesSize, flagValue, flagValues, lineError, PROXY_ARGS } from "./plan.js";
 
@@ -272,7 +272,7 @@ export function dispatch(state: StageState, instr: Instruction, ctx: DispatchCon
   } catch (err) {
     // Bad input found below (expansion, a value's syntax) gets the instruction's line; anything
     // that is not a BerthError is a bug and goes up as it is.
-    if (isBerthError(err, "InvalidArgument") && !dockerfileSyntaxError(err)) {
+    if (isBerthError(err, "InvalidArgument") && !(err instanceof DockerfileError)) {
       throw lineError(ctx.file, instr, err.message);
     }
     throw err;

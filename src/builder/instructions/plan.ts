@@ -6,10 +6,11 @@
  *
  * Errors name the file and line: `Dockerfile:7: unknown flag: --frm`.
  */
-import { BerthError, errorMessage, invalidArgument } from "../../base/errors.js";
+import { errorMessage, invalidArgument } from "../../base/errors.js";
 import { MAX_DOCUMENT_BYTES } from "../../oci/limits.js";
 import type { Dockerfile, Instruction } from "../dockerfile/ast.js";
 import { expandWord, expandWords, splitWhitespace } from "../dockerfile/expand.js";
+import { DockerfileError } from "../dockerfile/parse.js";
 
 /** The build args every build knows without an ARG line (Docker's predefined proxy args). */
 export const PROXY_ARGS: readonly string[] = [
@@ -74,21 +75,9 @@ export interface PlanOptions {
   readonly buildArgs: ReadonlyMap<string, string>;
 }
 
-/** Bad input in one instruction: `Dockerfile:7: message` (InvalidArgument, naming the line). */
-export class InstructionError extends BerthError {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly detail: string,
-  ) {
-    // The cause has parse.ts's shape, so dockerfileSyntaxError() reads both kinds of line error.
-    super("InvalidArgument", `${file}:${line}: ${detail}`, { cause: { file, line, message: detail } });
-    this.name = "InstructionError";
-  }
-}
-
-export function lineError(file: string, instr: Instruction, message: string): InstructionError {
-  return new InstructionError(file, instr.startLine, message);
+/** Bad input in one instruction: `Dockerfile:7: message`, the location as data. */
+export function lineError(file: string, instr: Instruction, message: string): DockerfileError {
+  return new DockerfileError(file, instr.startLine, message);
 }
 
 export function flagValue(instr: Instruction, name: string): string | undefined {
