@@ -39,6 +39,8 @@ import { rfc3339Nano } from "./status.js";
 export const SUPERVISOR_LOCK = "health-supervisor";
 /** Longest wait between looks at the records (new containers, stops) when no probe is due sooner. */
 const POLL_MS = 1000;
+/** Longest wait while logs are converted or rotated (a file grows past max-size meanwhile). */
+const LOG_POLL_MS = 250;
 /** A supervisor with nothing to supervise for this long exits. */
 const IDLE_EXIT_MS = 5000;
 /** Beyond its timeout, how long a killed probe's session may take to report its exit. */
@@ -64,6 +66,8 @@ export function goDurationText(ms: number): string {
 
 export class HealthSupervisor {
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Log work (conversion, rotation) in progress, by container. */
+  private readonly logWork = new Map<string, Promise<void>>();
   private wake: (() => void) | undefined;
 
   constructor(
@@ -84,7 +88,7 @@ export class HealthSupervisor {
     while (!opts.signal?.aborted) {
       const { supervised, nextDue } = this.tick();
       const now = this.now();
-      if (supervised === 0 && this.inFlight.size === 0) {
+      if (supervised === 0 && this.inFlight.size === 0 && this.logWork.size === 0) {
         idleSince ??= now;
         if (opts.exitWhenIdle && now - idleSince >= IDLE_EXIT_MS) break;
       } else idleSince = undefined;
@@ -102,16 +106,22 @@ export class HealthSupervisor {
       });
       this.wake = undefined;
     }
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.inFlight.values(), ...this.logWork.values()]);
   }
 
   /** Starts the probes that are due; returns how many containers are supervised and the next due time. */
   private tick(): { supervised: number; nextDue: number } {
     let supervised = 0;
-    let nextDue = Number.POSITIVE_INFINITY;
     const now = this.now();
+    let nextDue = Number.POSITIVE_INFINITY;
     for (const s of this.containers.meta.states()) {
-      if (s.incomplete || !s.hasHealth || (s.status !== "running" && s.status !== "paused")) continue;
+      if (s.incomplete || (s.status !== "running" && s.status !== "paused")) continue;
+      if (s.managedLog) {
+        supervised++;
+        nextDue = Math.min(nextDue, now + LOG_POLL_MS);
+        this.maintainLog(s.id);
+      }
+      if (!s.hasHealth) continue;
       const rec = this.containers.meta.get(s.id);
       const plan = rec ? probePlan(rec.config) : undefined;
       if (!rec?.health || !plan) continue;
@@ -135,6 +145,21 @@ export class HealthSupervisor {
       );
     }
     return { supervised, nextDue };
+  }
+
+  /** Converts or rotates the container's log files, unless that is still under way. */
+  private maintainLog(id: string): void {
+    if (this.logWork.has(id)) return;
+    const rec = this.containers.meta.get(id);
+    if (!rec) return;
+    this.logWork.set(
+      id,
+      bestEffort(`keeping the log files of container ${id}`, this.containers.maintainLog(rec, true)).finally(
+        () => {
+          this.logWork.delete(id);
+        },
+      ),
+    );
   }
 
   /** Runs one probe of the container and records its result. */
@@ -266,7 +291,10 @@ export async function superviseAsSingleton(
 function anythingToSupervise(containers: ContainerService): boolean {
   return containers.meta
     .states()
-    .some((s) => !s.incomplete && s.hasHealth && (s.status === "running" || s.status === "paused"));
+    .some(
+      (s) =>
+        !s.incomplete && (s.hasHealth || s.managedLog) && (s.status === "running" || s.status === "paused"),
+    );
 }
 
 /**

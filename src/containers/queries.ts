@@ -20,6 +20,8 @@ import type { ContainerRecord } from "../metadata/containers.js";
 import { readLogs } from "../runtime/logs.js";
 import { directorySize } from "../volumes/service.js";
 import { inspectHostConfig } from "./host-config.js";
+import { maxLogFiles } from "./log-config.js";
+import { currentLogPath, logFileList } from "./log-files.js";
 import { processArgs } from "./merge.js";
 import { type ContainerService, cgroupPathOf, RUNNING_STATES } from "./service.js";
 import { containerStats, containerStatsStream, containerTop } from "./stats.js";
@@ -248,7 +250,7 @@ export class ContainerQueries {
       ResolvConfPath: join(dir, "resolv.conf"),
       HostnamePath: join(dir, "hostname"),
       HostsPath: join(dir, "hosts"),
-      LogPath: this.driver.logPath(rec.id),
+      LogPath: currentLogPath(this.driver, rec),
       Name: `/${rec.name}`,
       RestartCount: rec.restartCount,
       Driver: "overlay",
@@ -316,12 +318,27 @@ export class ContainerQueries {
     }
     const wantOut = opts.stdout ?? true;
     const wantErr = opts.stderr ?? true;
-    const done = async () => {
+    const cfg = rec.hostConfig.LogConfig;
+    const json = cfg?.Type === "json-file";
+    const exited = async () => {
       const cur = this.meta.get(rec.id);
       if (!cur || !RUNNING_STATES.has(cur.status)) return true;
       return this.observeExit(cur);
     };
-    for await (const line of readLogs(this.driver.logPath(rec.id), {
+    // json-file: what conmon wrote is converted first (the supervisor does it once a second).
+    const convert = async (running: boolean) => {
+      const cur = this.meta.get(rec.id);
+      if (json && cur) await this.svc.maintainLog(cur, running);
+    };
+    await convert(RUNNING_STATES.has(rec.status));
+    const done = async () => {
+      const ended = await exited();
+      await convert(!ended);
+      return ended;
+    };
+    const files = logFileList(currentLogPath(this.driver, rec), maxLogFiles(cfg));
+    for await (const line of readLogs(files, {
+      format: json ? "json-file" : "k8s-file",
       ...(opts.since !== undefined ? { since: opts.since * 1000 } : {}),
       ...(opts.until !== undefined ? { until: opts.until * 1000 } : {}),
       ...(opts.tail !== undefined && opts.tail >= 0 ? { tail: opts.tail } : {}),

@@ -101,7 +101,9 @@ export class ContainerRecovery {
       },
     );
     // Healthchecks of running containers need the store's supervisor (it may have been killed).
-    if (states.some((s) => s.hasHealth && running.has(s.id))) await this.svc.ensureHealthSupervisor();
+    // So do logs it converts or rotates.
+    if (states.some((s) => (s.hasHealth || s.managedLog) && running.has(s.id)))
+      await this.svc.ensureHealthSupervisor();
   }
 
   /**

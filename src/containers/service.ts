@@ -72,7 +72,8 @@ import {
   validateHealthcheck,
 } from "./health.js";
 import { ensureSupervisor, type SupervisorLauncher } from "./health-supervisor.js";
-import { conmonLogSettings, resolveLogConfig } from "./log-config.js";
+import { conmonLogSettings, logNeedsSupervisor, resolveLogConfig } from "./log-config.js";
+import { convertJsonLog, rotateK8sLog } from "./log-files.js";
 import { mergeConfig, processArgs } from "./merge.js";
 import { planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
@@ -175,6 +176,17 @@ export class ContainerService {
     const launcher = this.deps.healthSupervisor;
     if (!launcher || this.hostsHealthSupervisor) return;
     await bestEffort("starting the health supervisor", ensureSupervisor(this, launcher));
+  }
+
+  /**
+   * Keeps a container's log files as its LogConfig says (log-files.ts): json-file lines converted
+   * from conmon's output, rotation of a k8s-file that keeps rotated files.
+   */
+  async maintainLog(rec: ContainerRecord, running: boolean): Promise<void> {
+    const deps = { driver: this.driver, locks: this.deps.locks };
+    if (rec.hostConfig.LogConfig?.Type === "json-file")
+      await convertJsonLog(deps, rec, { running, imageName: rec.imageRef });
+    else if (running && logNeedsSupervisor(rec.hostConfig.LogConfig)) await rotateK8sLog(deps, rec);
   }
 
   /**
@@ -565,7 +577,7 @@ export class ContainerService {
         emitVolumeEvents(this.deps.images.events, rec, "mount");
         this.emit(rec, "start");
       });
-      if (probe) await this.ensureHealthSupervisor();
+      if (probe || logNeedsSupervisor(rec.hostConfig.LogConfig)) await this.ensureHealthSupervisor();
       return attached;
     } catch (err) {
       this.deps.db.write(() =>
@@ -752,6 +764,10 @@ export class ContainerService {
       // Docker's back-off: 100 ms doubling per consecutive restart, at most 1 minute.
       return Math.min(60_000, 100 * 2 ** Math.min(after.restartCount, 10));
     });
+    // The last of a json-file container's output, converted once the exit is recorded.
+    const exited = this.meta.get(id);
+    if (exited?.hostConfig.LogConfig?.Type === "json-file")
+      await bestEffort(`converting the log of container ${id}`, this.maintainLog(exited, false));
     if (delay === undefined) return;
     await sleep(delay);
     await this.withContainerLock(id, async () => {

@@ -83,7 +83,7 @@ export function systemInfo(i: InfoInputs): SystemInfo {
       Volume: ["local"],
       Network: ["bridge", "host", "null"],
       Authorization: null,
-      Log: ["k8s-file"],
+      Log: ["k8s-file", "json-file", "none"],
     },
     MemoryLimit: cg("memory/memory.limit_in_bytes", "cgroup.controllers"),
     SwapLimit: i.host.swapLimit === true,

@@ -192,10 +192,19 @@ export class ContainerMetadata {
 
   /** What reconciling needs of every record, without decoding their configurations. */
   states(): Array<
-    Pick<ContainerRecord, "id" | "status" | "created" | "incomplete"> & { readonly hasHealth: boolean }
+    Pick<ContainerRecord, "id" | "status" | "created" | "incomplete"> & {
+      readonly hasHealth: boolean;
+      /** Its log is json-file or keeps rotated files: the supervisor converts or rotates it. */
+      readonly managedLog: boolean;
+    }
   > {
     return this.db
-      .prepared("SELECT id, status, created, incomplete, health != '' AS has_health FROM containers")
+      .prepared(
+        `SELECT id, status, created, incomplete, health != '' AS has_health,
+           COALESCE(json_extract(host_config, '$.LogConfig.Type') = 'json-file'
+            OR CAST(json_extract(host_config, '$.LogConfig.Config."max-file"') AS INTEGER) > 1, 0) AS managed_log
+         FROM containers`,
+      )
       .all()
       .map((r) => {
         const row = asRow(r);
@@ -205,6 +214,7 @@ export class ContainerMetadata {
           created: num(row, "created"),
           incomplete: num(row, "incomplete") !== 0,
           hasHealth: num(row, "has_health") !== 0,
+          managedLog: num(row, "managed_log") === 1,
         };
       });
   }

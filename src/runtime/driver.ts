@@ -227,6 +227,23 @@ export class RuntimeDriver implements Runtime {
     }
   }
 
+  async reopenLog(id: string): Promise<boolean> {
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(join(this.bundle(id), "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if (errnoCode(err) === "ENXIO" || errnoCode(err) === "ENOENT") return false;
+      throw err;
+    }
+    try {
+      // conmon's REOPEN_LOGS_EVENT (2); the two numbers are a resize's, unused here.
+      await fh.write("2 0 0\n");
+      return true;
+    } finally {
+      await fh.close();
+    }
+  }
+
   state(id: string): Promise<ProcessState | undefined> {
     return this.runc.state(id);
   }

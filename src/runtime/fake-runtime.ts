@@ -117,6 +117,9 @@ export class FakeRuntime implements Runtime {
   }
 
   async resize(): Promise<void> {}
+  async reopenLog(): Promise<boolean> {
+    return false;
+  }
 
   async state(id: string): Promise<ProcessState | undefined> {
     const p = this.procs.get(id);

@@ -55,27 +55,54 @@ export function logTimeMs(time: string): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-/** Reads log records from `path` as complete lines per stream. */
-export async function* readLogs(path: string, opts: ReadLogsOptions = {}): AsyncIterable<LogLine> {
-  let fh: Awaited<ReturnType<typeof open>>;
+/** The log formats berth reads: conmon's k8s-file, and Docker's json-file. */
+export type LogFormat = "k8s-file" | "json-file";
+
+/**
+ * Parses one json-file line (`{"log":"text\n","stream":"stdout","time":"…"}`); a text without its
+ * newline is a partial line, continued by the next record of the same stream.
+ */
+export function parseJsonLogRecord(
+  line: Buffer,
+): { stream: "stdout" | "stderr"; time: string; partial: boolean; data: Buffer } | undefined {
+  let v: unknown;
   try {
-    fh = await open(path, "r");
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return;
-    throw err;
+    v = JSON.parse(line.toString("utf8"));
+  } catch {
+    return undefined;
   }
+  if (typeof v !== "object" || v === null) return undefined;
+  const log: unknown = "log" in v ? v.log : undefined;
+  const stream: unknown = "stream" in v ? v.stream : undefined;
+  const time: unknown = "time" in v ? v.time : undefined;
+  if (typeof log !== "string" || typeof time !== "string") return undefined;
+  if (stream !== "stdout" && stream !== "stderr") return undefined;
+  const partial = !log.endsWith("\n");
+  return { stream, time, partial, data: Buffer.from(partial ? log : log.slice(0, -1), "utf8") };
+}
+
+/**
+ * Reads log records as complete lines per stream from `files`, oldest first: every file but the
+ * last is read to its end; the last is followed (`follow`) and, when it is renamed away by a
+ * rotation while followed, read to its end before the new file at its path is read from the start.
+ */
+export async function* readLogs(
+  files: string | readonly string[],
+  opts: ReadLogsOptions & { readonly format?: LogFormat } = {},
+): AsyncIterable<LogLine> {
+  const paths = typeof files === "string" ? [files] : files;
+  const parse = opts.format === "json-file" ? parseJsonLogRecord : parseLogRecord;
   const pending: Record<"stdout" | "stderr", Buffer[]> = { stdout: [], stderr: [] };
-  let carry = Buffer.alloc(0);
-  let position = 0;
   const tailBuffer: LogLine[] = [];
   const tail = opts.tail;
   let draining = true;
+  let carry = Buffer.alloc(0);
 
   const records = function* (chunk: Buffer): Generator<LogLine> {
     let buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     let nl = buf.indexOf(0x0a);
     while (nl >= 0) {
-      const rec = parseLogRecord(buf.subarray(0, nl));
+      const rec = parse(buf.subarray(0, nl));
       buf = buf.subarray(nl + 1);
       nl = buf.indexOf(0x0a);
       if (!rec) continue;
@@ -90,42 +117,88 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
     }
     carry = Buffer.from(buf);
   };
-
-  try {
-    const chunk = Buffer.alloc(64 * 1024);
+  const emit = function* (chunk: Buffer): Generator<LogLine> {
+    for (const line of records(chunk)) {
+      if (draining && tail !== undefined) {
+        tailBuffer.push(line);
+        if (tailBuffer.length > tail) tailBuffer.shift();
+      } else yield line;
+    }
+  };
+  const openIfExists = async (path: string) => {
+    try {
+      return await open(path, "r");
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return undefined;
+      throw err;
+    }
+  };
+  const chunk = Buffer.alloc(64 * 1024);
+  /** Reads `fh` from `position` to its current end; the new position. */
+  const drain = async function* (
+    fh: Awaited<ReturnType<typeof open>>,
+    from: number,
+  ): AsyncGenerator<LogLine, number> {
+    let position = from;
     for (;;) {
       opts.signal?.throwIfAborted();
       const { bytesRead } = await fh.read(chunk, 0, chunk.length, position);
-      if (bytesRead > 0) {
-        position += bytesRead;
-        for (const line of records(Buffer.from(chunk.subarray(0, bytesRead)))) {
-          if (draining && tail !== undefined) {
-            tailBuffer.push(line);
-            if (tailBuffer.length > tail) tailBuffer.shift();
-          } else yield line;
+      if (bytesRead === 0) return position;
+      position += bytesRead;
+      yield* emit(Buffer.from(chunk.subarray(0, bytesRead)));
+    }
+  };
+
+  // Rotated files: complete, read once each.
+  for (const path of paths.slice(0, -1)) {
+    const fh = await openIfExists(path);
+    if (!fh) continue;
+    try {
+      yield* drain(fh, 0);
+    } finally {
+      await fh.close();
+    }
+  }
+  const current = paths[paths.length - 1];
+  if (current !== undefined) {
+    let fh = await openIfExists(current);
+    let position = 0;
+    try {
+      for (;;) {
+        if (fh) position = yield* drain(fh, position);
+        if (draining) {
+          draining = false;
+          yield* tailBuffer.splice(0);
         }
-        continue;
+        if (!opts.follow) break;
+        // Renamed away by a rotation (or not there yet): the rest of the old file, then the new.
+        const st = await stat(current).catch(() => undefined);
+        const same = fh && st ? (await fh.stat()).ino === st.ino : !fh && !st;
+        if (!same) {
+          if (fh) {
+            yield* drain(fh, position);
+            await fh.close();
+          }
+          fh = await openIfExists(current);
+          position = 0;
+          continue;
+        }
+        if (opts.done && (await opts.done())) {
+          // One last read for what was written just before the end.
+          if (!st || st.size <= position) break;
+          continue;
+        }
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
       }
-      if (draining) {
-        draining = false;
-        yield* tailBuffer.splice(0);
-      }
-      if (!opts.follow) break;
-      if (opts.done && (await opts.done())) {
-        // One last read for what was written just before the end.
-        const st = await stat(path).catch(() => undefined);
-        if (!st || st.size <= position) break;
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+    } finally {
+      await fh?.close();
     }
-    // Partial lines at the end of a finished log are shown as they are.
-    for (const stream of ["stdout", "stderr"] as const) {
-      if (pending[stream].length > 0) {
-        yield { stream, time: "", timeMs: 0, data: Buffer.concat(pending[stream]) };
-      }
+  }
+  if (draining) yield* tailBuffer.splice(0);
+  // Partial lines at the end of a finished log are shown as they are.
+  for (const stream of ["stdout", "stderr"] as const) {
+    if (pending[stream].length > 0) {
+      yield { stream, time: "", timeMs: 0, data: Buffer.concat(pending[stream]) };
     }
-  } finally {
-    await fh.close();
   }
 }

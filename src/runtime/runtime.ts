@@ -66,6 +66,12 @@ export interface Runtime {
   startProcess(id: string): Promise<void>;
   attach(id: string, handlers: AttachHandlers): Promise<AttachConnection>;
   resize(id: string, height: number, width: number): Promise<void>;
+  /**
+   * Asks the container's conmon to reopen its log file (its control FIFO's "reopen logs"
+   * message): after the file was renamed away, conmon starts a new one at the log path. False
+   * when no conmon listens (the container does not run).
+   */
+  reopenLog(id: string): Promise<boolean>;
   /** The process's state, or undefined when the runtime does not know the container. */
   state(id: string): Promise<ProcessState | undefined>;
   /** Sends a signal to the container's init (with `all`, to every process in it). */
