@@ -216,3 +216,36 @@ describe("berth serve --ui in Chromium", () => {
     assert.match(serve.log, /refused: a request from origin/);
   });
 });
+
+describe("berth serve --ui: logs and prune", () => {
+  test("logs follow: a line the app writes later shows up in the open dialog; Escape closes it", async () => {
+    await page.bringToFront();
+    await page.getByRole("button", { name: "Logs of ui-web-1" }).click();
+    const log = page.getByRole("dialog").locator("pre.logs");
+    await log
+      .getByText(/my-node-app listening on port 3000/)
+      .first()
+      .waitFor();
+    const marker = `/from-the-test-${Date.now()}`;
+    const res = await fetch(`http://127.0.0.1:${ports[0]}${marker}`);
+    assert.equal(res.status, 200);
+    await log.getByText(marker).waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+  });
+
+  test("prune asks first, naming the stopped containers, then removes them", async () => {
+    await store.ok(["stop", "ui-web-3"]);
+    await page.locator(`[data-container="ui-web-3"] .state`).getByText("exited").waitFor();
+    await page.getByRole("button", { name: "Prune…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText(/1 stopped container: ui-web-3/).waitFor();
+    assert.equal(await state("ui-web-3"), "exited");
+    await dialog.getByRole("button", { name: "Prune", exact: true }).click();
+    await until("ui-web-3 pruned", async () =>
+      (await store.berth(["inspect", "ui-web-3"])).code !== 0 ? true : undefined,
+    );
+    await page.locator(`[data-container="ui-web-3"]`).waitFor({ state: "detached" });
+    assert.equal(await state("ui-web-1"), "running");
+  });
+});
