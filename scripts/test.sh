@@ -3,20 +3,50 @@
 # output with Node's built-in runner. `npm test` runs scripts/setup.sh first.
 # A skipped test is not a pass: the run fails when any test was skipped (every part a test needs
 # is installed by setup on this machine kind, so a skip means something is missing).
+#
+# Then CLI suites run a second time in remote mode (BERTH_TEST_REMOTE=1): the harness starts a
+# `berth serve` on each test store and every `berth` call goes through it with `-H unix://…`,
+# with the same assertions (the berth CLI as a client of the Docker API, src/client/). These
+# suites cover containers, images, volumes, exec and container files through the API's streams
+# (attach and exec hijacks, logs framing, load progress, save/load/import bodies, archive with
+# its stat header), and keep the run well under 30 minutes. Not (yet) twice:
+#   - tutorial, network, build (host ports 3000-3003, long) and registry: their remote runs are
+#     not verified yet (registry's zstd copy by skopeo differs in remote mode); to be added;
+#   - chaos, store-safety, leases, concurrency, signals: they kill CLI processes with SIGKILL to
+#     test the store's own crash safety; through a server the process killed is a client and the
+#     store's writer is the server, which serve.test.ts kills instead;
+#   - serve, docker-cli, docker-api-images, dockerode, docker-py, api-containers: they already
+#     drive berth serve with Docker's clients, not the berth CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(find dist -name '*.test.js' | sort)
+REMOTE_SUITES=(containers images volumes exec archive container-files)
+
 tap="$(mktemp -t berth-test-XXXXXX.tap)"
 trap 'rm -f "$tap"' EXIT
 status=0
-node --test --test-concurrency="${BERTH_TEST_CONCURRENCY:-2}" \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$tap" \
-  "${files[@]}" || status=$?
-skipped="$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$tap" | tail -1)"
-if [ "${skipped:-0}" != "0" ]; then
-  echo "test.sh: ${skipped} test(s) skipped; a skipped test is not a pass:" >&2
-  grep -E '# SKIP' "$tap" | sed 's/^ */  /' >&2 || true
-  [ "$status" = 0 ] && status=1
-fi
+
+# run_tests FILE... : one run of the runner; fails the script on a failure or a skip.
+run_tests() {
+  local st=0
+  node --test --test-concurrency="${BERTH_TEST_CONCURRENCY:-2}" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" \
+    "$@" || st=$?
+  local skipped
+  skipped="$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$tap" | tail -1)"
+  if [ "${skipped:-0}" != "0" ]; then
+    echo "test.sh: ${skipped} test(s) skipped; a skipped test is not a pass:" >&2
+    grep -E '# SKIP' "$tap" | sed 's/^ */  /' >&2 || true
+    [ "$st" = 0 ] && st=1
+  fi
+  [ "$st" = 0 ] || status=$st
+}
+
+mapfile -t files < <(find dist -name '*.test.js' | sort)
+run_tests "${files[@]}"
+
+remote=()
+for s in "${REMOTE_SUITES[@]}"; do remote+=("dist/test/integration/$s.test.js"); done
+echo "test.sh: the CLI suites again in remote mode (berth -H against berth serve)"
+BERTH_TEST_REMOTE=1 run_tests "${remote[@]}"
 exit "$status"
