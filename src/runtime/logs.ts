@@ -149,19 +149,29 @@ export async function* readLogs(
     }
   };
 
-  // Rotated files: complete, read once each.
-  for (const path of paths.slice(0, -1)) {
-    const fh = await openIfExists(path);
-    if (!fh) continue;
-    try {
-      yield* drain(fh, 0);
-    } finally {
-      await fh.close();
-    }
-  }
+  // The current file is opened first: a rotation while the older files are read then moves it to
+  // `.1`, which is skipped below (it is read as the current one), instead of being missed.
   const current = paths[paths.length - 1];
+  let fh = current === undefined ? undefined : await openIfExists(current);
+  const currentIno = fh ? (await fh.stat()).ino : undefined;
+  let olderRead = false;
+  try {
+    // Rotated files: complete, read once each.
+    for (const path of paths.slice(0, -1)) {
+      const old = await openIfExists(path);
+      if (!old) continue;
+      try {
+        if ((await old.stat()).ino !== currentIno) yield* drain(old, 0);
+      } finally {
+        await old.close();
+      }
+    }
+    olderRead = true;
+  } finally {
+    // Closed here only when the reading stopped early (an error, or the consumer went away).
+    if (!olderRead) await fh?.close();
+  }
   if (current !== undefined) {
-    let fh = await openIfExists(current);
     let position = 0;
     try {
       for (;;) {

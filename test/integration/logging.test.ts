@@ -217,4 +217,38 @@ describe("logging", () => {
     const stamped = await store.ok(["logs", "-t", "jsonlog"]);
     assert.match(stamped.stdout.split("\n")[0] ?? "", /^\d{4}-\d\d-\d\dT\S+Z line-\d+$/);
   });
+
+  test("logs -f follows across rotations: consecutive lines, ending at the last", async () => {
+    await store.ok([
+      "run",
+      "-d",
+      "--name",
+      "followed",
+      "--log-opt",
+      "max-size=1k",
+      "--log-opt",
+      "max-file=2",
+      "busybox",
+      "sh",
+      "-c",
+      "i=1; while [ $i -le 400 ]; do echo line-$i; i=$((i+1)); usleep 5000; done",
+    ]);
+    const r = await store.ok(["logs", "-f", "followed"]);
+    const numbers = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => Number(/^line-(\d+)$/.exec(l)?.[1]));
+    assert.equal(numbers.at(-1), 400);
+    assert.deepEqual(
+      numbers,
+      numbers.map((_, i) => 400 - numbers.length + 1 + i),
+      "no line lost or repeated while the files rotated",
+    );
+    const id = await inspect("followed", "{{.Id}}");
+    const rotated = await stat(join(store.root, "containers", id, "container.log.1")).then(
+      () => true,
+      () => false,
+    );
+    assert.ok(rotated, "the log rotated while it was followed");
+  });
 });
