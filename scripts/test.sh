@@ -10,8 +10,10 @@
 # suites cover containers, images, volumes, exec and container files through the API's streams
 # (attach and exec hijacks, logs framing, load progress, save/load/import bodies, archive with
 # its stat header), and keep the run well under 30 minutes. Not (yet) twice:
-#   - tutorial, network, build (host ports 3000-3003, long) and registry: their remote runs are
-#     not verified yet (registry's zstd copy by skopeo differs in remote mode); to be added;
+#   - tutorial and network (host ports 3000-3003, long): their remote runs are not verified yet;
+#   - build: the classic builder's JSON lines carry no CANCELED steps, and a killed client does
+#     not yet stop the server's RUN the way the local checks expect (two tests fail remotely);
+#   - registry: passes remotely except its zstd test, which fails in local mode too today;
 #   - chaos, store-safety, leases, concurrency, signals: they kill CLI processes with SIGKILL to
 #     test the store's own crash safety; through a server the process killed is a client and the
 #     store's writer is the server, which serve.test.ts kills instead;
