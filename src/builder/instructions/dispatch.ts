@@ -279,274 +279,331 @@ export function dispatch(state: StageState, instr: Instruction, ctx: DispatchCon
   }
 }
 
+type Dispatcher = (state: StageState, instr: Instruction, ctx: DispatchContext) => Dispatched;
+
+/** One dispatcher per instruction (FROM is the stage planner's). */
+const DISPATCHERS: Readonly<Record<string, Dispatcher>> = {
+  RUN: dispatchRun,
+  COPY: dispatchCopy,
+  ADD: dispatchCopy,
+  WORKDIR: dispatchWorkdir,
+  CMD: dispatchCmdEntrypoint,
+  ENTRYPOINT: dispatchCmdEntrypoint,
+  ENV: dispatchEnv,
+  LABEL: dispatchLabel,
+  ARG: dispatchArg,
+  EXPOSE: dispatchExpose,
+  VOLUME: dispatchVolume,
+  USER: dispatchUser,
+  STOPSIGNAL: dispatchStopsignal,
+  SHELL: dispatchShell,
+  MAINTAINER: dispatchMaintainer,
+  ONBUILD: dispatchOnbuild,
+  HEALTHCHECK: dispatchHealthcheck,
+};
+
 function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  if (instr.keyword === "FROM") throw invalidArgument("FROM is handled by the stage planner");
+  const fn = DISPATCHERS[instr.keyword];
+  if (!fn) throw invalidArgument(`unknown instruction: ${instr.keyword}`);
+  return fn(state, instr, ctx);
+}
+
+/** The progress text of COPY/ADD: the keyword, its flags as written, the arguments. */
+function expandedDisplay(instr: Instruction): string {
+  const flags = instr.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`));
+  return [instr.keyword, ...flags, instr.json ? goList(instr.json) : instr.args].join(" ");
+}
+
+/** A metadata step: a config change and an empty-layer history row. */
+function configStep(instr: Instruction, createdBy: string): Dispatched {
+  return {
+    action: { kind: "config" },
+    history: { created_by: createdBy, empty_layer: true },
+    display: `${instr.keyword} ${instr.args}`,
+    cacheText: createdBy,
+  };
+}
+
+function dispatchRun(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  if (!instr.json && instr.args.trim() === "") throw invalidArgument("RUN requires at least one argument");
+  const argv = instr.json ? [...instr.json] : [...shellOf(state), runScript(instr.args, instr.heredocs)];
+  const networkFlag = flagValue(instr, "network");
+  const network = networkFlag === undefined ? "default" : networkFlag;
+  if (network !== "default" && network !== "none" && network !== "host") {
+    throw invalidArgument(`unsupported network mode: ${network}`);
+  }
+  const cacheMounts: string[] = [];
+  for (const m of flagValues(instr, "mount")) {
+    const fields = new Map(
+      m.split(",").map((kv) => {
+        const eq = kv.indexOf("=");
+        return eq < 0 ? ([kv, "true"] as const) : ([kv.slice(0, eq), kv.slice(eq + 1)] as const);
+      }),
+    );
+    const type = fields.get("type") ?? "bind";
+    if (type !== "cache") throw invalidArgument(`--mount=type=${type} is not supported (only type=cache)`);
+    const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
+    if (!target) throw invalidArgument("mount target must be specified");
+    cacheMounts.push(posix.resolve(state.config.WorkingDir || "/", target));
+  }
+  const runEnv = [...(state.config.Env ?? [])];
+  const declared = new Set(envMap(runEnv).keys());
+  const withArgs: string[] = [];
+  for (const [k, v] of state.args) {
+    if (v === undefined || declared.has(k)) continue;
+    withArgs.push(`${k}=${v}`);
+  }
+  for (const p of PROXY_ARGS) {
+    const v = ctx.buildArgs.get(p);
+    if (v !== undefined && !declared.has(p) && !state.args.some(([k]) => k === p)) withArgs.push(`${p}=${v}`);
+  }
+  const createdBy = `RUN ${runCommandString(argv, state)} # buildkit`;
+  return {
+    action: {
+      kind: "run",
+      argv,
+      env: [...runEnv, ...withArgs],
+      user: state.config.User ?? "",
+      workdir: state.config.WorkingDir || "/",
+      network,
+      cacheMounts,
+    },
+    history: { created_by: createdBy, empty_layer: false },
+    display: `RUN ${instr.json ? goList(instr.json) : instr.args}`,
+    cacheText: `${createdBy}\n${JSON.stringify({ env: [...runEnv, ...withArgs], user: state.config.User ?? "", network, heredocs: instr.heredocs })}`,
+  };
+}
+
+function dispatchCopy(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
   const opts = { escape: ctx.escape };
   const env = expansionEnv(state);
   const kw = instr.keyword;
-  // WORKDIR, USER, STOPSIGNAL: the rest of the line as one expanded word.
-  const one = (): string => expandWord(instr.args, env, opts);
-  // EXPOSE, COPY, ADD and VOLUME: split on blanks first, then each piece expanded (Docker).
   const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
-  const expandedDisplay = (): string => {
-    const flags = instr.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`));
-    return [kw, ...flags, instr.json ? goList(instr.json) : instr.args].join(" ");
-  };
-  const config = (createdBy: string): Dispatched => ({
-    action: { kind: "config" },
-    history: { created_by: createdBy, empty_layer: true },
-    display: `${kw} ${instr.args}`,
-    cacheText: createdBy,
-  });
-  switch (kw) {
-    case "RUN": {
-      if (!instr.json && instr.args.trim() === "")
-        throw invalidArgument("RUN requires at least one argument");
-      const argv = instr.json ? [...instr.json] : [...shellOf(state), runScript(instr.args, instr.heredocs)];
-      const networkFlag = flagValue(instr, "network");
-      const network = networkFlag === undefined ? "default" : networkFlag;
-      if (network !== "default" && network !== "none" && network !== "host") {
-        throw invalidArgument(`unsupported network mode: ${network}`);
-      }
-      const cacheMounts: string[] = [];
-      for (const m of flagValues(instr, "mount")) {
-        const fields = new Map(
-          m.split(",").map((kv) => {
-            const eq = kv.indexOf("=");
-            return eq < 0 ? ([kv, "true"] as const) : ([kv.slice(0, eq), kv.slice(eq + 1)] as const);
-          }),
-        );
-        const type = fields.get("type") ?? "bind";
-        if (type !== "cache")
-          throw invalidArgument(`--mount=type=${type} is not supported (only type=cache)`);
-        const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
-        if (!target) throw invalidArgument("mount target must be specified");
-        cacheMounts.push(posix.resolve(state.config.WorkingDir || "/", target));
-      }
-      const runEnv = [...(state.config.Env ?? [])];
-      const declared = new Set(envMap(runEnv).keys());
-      const withArgs: string[] = [];
-      for (const [k, v] of state.args) {
-        if (v === undefined || declared.has(k)) continue;
-        withArgs.push(`${k}=${v}`);
-      }
-      for (const p of PROXY_ARGS) {
-        const v = ctx.buildArgs.get(p);
-        if (v !== undefined && !declared.has(p) && !state.args.some(([k]) => k === p))
-          withArgs.push(`${p}=${v}`);
-      }
-      const createdBy = `RUN ${runCommandString(argv, state)} # buildkit`;
-      return {
-        action: {
-          kind: "run",
-          argv,
-          env: [...runEnv, ...withArgs],
-          user: state.config.User ?? "",
-          workdir: state.config.WorkingDir || "/",
-          network,
-          cacheMounts,
-        },
-        history: { created_by: createdBy, empty_layer: false },
-        display: `RUN ${instr.json ? goList(instr.json) : instr.args}`,
-        cacheText: `${createdBy}\n${JSON.stringify({ env: [...runEnv, ...withArgs], user: state.config.User ?? "", network, heredocs: instr.heredocs })}`,
-      };
-    }
-    case "COPY":
-    case "ADD": {
-      const add = kw === "ADD";
-      const heredocNames = new Set(instr.heredocs.map((h) => h.name));
-      const all = instr.json ? instr.json.map((w) => expandWord(w, env, opts)) : pieces();
-      if (all.length < 2)
-        throw invalidArgument(
-          `${kw} requires at least two arguments, but only one was provided. Destination could not be determined`,
-        );
-      const destRaw = all[all.length - 1] as string;
-      const sources: string[] = [];
-      const inline: Array<{ name: string; content: string }> = [];
-      for (const s of all.slice(0, -1)) {
-        const marker = heredocWord(s);
-        const h = marker ? instr.heredocs.find((x) => x.name === marker.name) : undefined;
-        if (h && heredocNames.has(h.name)) {
-          inline.push({ name: h.name, content: h.expand ? expandHeredoc(h.content, env) : h.content });
-        } else sources.push(s);
-      }
-      const wd = state.config.WorkingDir || "/";
-      const trailing = destRaw.endsWith("/") || destRaw === "." || destRaw.endsWith("/.");
-      let dest = posix.resolve(wd, destRaw);
-      if (trailing && dest !== "/") dest = `${dest}/`;
-      const chownRaw = flagValue(instr, "chown");
-      const chmodRaw = flagValue(instr, "chmod");
-      const fromRaw = add ? undefined : flagValue(instr, "from");
-      const chown = chownRaw === undefined ? undefined : expandWord(chownRaw, env, opts);
-      const chmod =
-        chmodRaw === undefined ? undefined : parseChmod(ctx.file, instr, expandWord(chmodRaw, env, opts));
-      const from = fromRaw === undefined ? undefined : expandWord(fromRaw, env, opts);
-      const excludes = flagValues(instr, "exclude").map((e) => expandWord(e, env, opts));
-      const checksumRaw = add ? flagValue(instr, "checksum") : undefined;
-      const checksum = checksumRaw === undefined ? undefined : expandWord(checksumRaw, env, opts);
-      if (add && flagValue(instr, "keep-git-dir") !== undefined) {
-        throw new Error("ADD --keep-git-dir is not supported: berth does not fetch git repositories");
-      }
-      let createdBy = kw;
-      if (chown) createdBy += ` --chown=${chown}`;
-      if (chmodRaw !== undefined) createdBy += ` --chmod=${expandWord(chmodRaw, env, opts)}`;
-      if (checksum !== undefined) createdBy += ` --checksum=${checksum}`;
-      for (const s of sources) createdBy += ` ${s}`;
-      for (const h of inline) createdBy += ` <<${h.name}`;
-      createdBy += ` ${destRaw} # buildkit`;
-      return {
-        action: {
-          kind: "copy",
-          add,
-          sources,
-          inline,
-          dest,
-          from,
-          chown,
-          chmod,
-          link: flagValue(instr, "link") !== undefined && flagValue(instr, "link") !== "false",
-          excludes,
-          ...(checksum !== undefined ? { checksum } : {}),
-        },
-        history: { created_by: createdBy, empty_layer: false },
-        display: expandedDisplay(),
-        cacheText: `${createdBy}\n${JSON.stringify({ from, dest, user: state.config.User ?? "" })}`,
-      };
-    }
-    case "WORKDIR": {
-      // WORKDIR, USER and STOPSIGNAL take the rest of the line as one expanded word (Docker).
-      const w = one();
-      if (w === "") throw invalidArgument("WORKDIR requires exactly one argument");
-      const wd = posix.resolve(state.config.WorkingDir || "/", w);
-      state.config.WorkingDir = wd;
-      const createdBy = `WORKDIR ${wd}`;
-      if (wd === "/") return { ...config(createdBy), display: `WORKDIR ${instr.args}` };
-      return {
-        action: { kind: "workdir", path: wd, user: state.config.User ?? "" },
-        history: { created_by: createdBy, empty_layer: false },
-        display: `WORKDIR ${instr.args}`,
-        cacheText: `${createdBy}\n${state.config.User ?? ""}`,
-      };
-    }
-    case "CMD":
-    case "ENTRYPOINT": {
-      const args = instr.json ? [...instr.json] : [...shellOf(state), instr.args];
-      if (kw === "CMD") {
-        state.config.Cmd = args;
-        state.cmdSet = true;
-      } else {
-        state.config.Entrypoint = args;
-        if (!state.cmdSet) delete state.config.Cmd;
-      }
-      state.config.ArgsEscaped = true;
-      return config(`${kw} ${goQuoteList(args)}`);
-    }
-    case "ENV": {
-      const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ENV" });
-      if (pairs.length === 0) throw invalidArgument("ENV requires at least one argument");
-      let text = "ENV";
-      for (const [k, v] of pairs) {
-        if (v === undefined) throw invalidArgument(`ENV names can not be blank`);
-        state.config.Env = setEnv(state.config.Env, k, v);
-        text += ` ${k}=${v}`;
-      }
-      return config(text);
-    }
-    case "LABEL": {
-      const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "LABEL" });
-      if (pairs.length === 0) throw invalidArgument("LABEL requires at least one argument");
-      state.config.Labels = { ...(state.config.Labels ?? {}) };
-      let text = "LABEL";
-      for (const [k, v] of pairs) {
-        state.config.Labels[k] = v ?? "";
-        text += ` ${k}=${v ?? ""}`;
-      }
-      return config(text);
-    }
-    case "ARG": {
-      const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ARG" });
-      if (pairs.length === 0) throw invalidArgument("ARG requires at least one argument");
-      const parts: string[] = [];
-      for (const [k, def] of pairs) {
-        let value = ctx.buildArgs.get(k) ?? def;
-        if (value === undefined && ctx.metaArgs.has(k)) value = ctx.metaArgs.get(k);
-        state.args.push([k, value]);
-        parts.push(value === undefined ? k : `${k}=${value}`);
-      }
-      return config(`ARG ${parts.join(" ")}`);
-    }
-    case "EXPOSE": {
-      const ports = pieces().filter((p) => p !== "");
-      if (ports.length === 0) throw invalidArgument("EXPOSE requires at least one argument");
-      const list: string[] = [];
-      state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
-      for (const p of ports) {
-        for (const key of exposedPorts(p)) {
-          state.config.ExposedPorts[key] = {};
-          list.push(key);
-        }
-      }
-      return config(`EXPOSE ${goList(list)}`);
-    }
-    case "VOLUME": {
-      const vols = instr.json ? instr.json.map((v) => expandWord(v, env, opts)) : pieces();
-      if (vols.length === 0) throw invalidArgument("VOLUME requires at least one argument");
-      state.config.Volumes = { ...(state.config.Volumes ?? {}) };
-      for (const v of vols) {
-        if (!v.trim()) throw invalidArgument("VOLUME specified can not be an empty string");
-        state.config.Volumes[v] = {};
-      }
-      return config(`VOLUME ${goList(vols)}`);
-    }
-    case "USER": {
-      const w = one();
-      if (w === "") throw invalidArgument("USER requires exactly one argument");
-      state.config.User = w;
-      return config(`USER ${w}`);
-    }
-    case "STOPSIGNAL": {
-      const w = one();
-      if (w === "") throw invalidArgument("STOPSIGNAL requires exactly one argument");
-      checkSignal(w);
-      state.config.StopSignal = w;
-      return config(`STOPSIGNAL ${w}`);
-    }
-    case "SHELL": {
-      if (!instr.json || instr.json.length === 0)
-        throw invalidArgument("SHELL requires the arguments to be in JSON form");
-      state.config.Shell = [...instr.json];
-      return config(`SHELL ${goList(instr.json)}`);
-    }
-    case "MAINTAINER": {
-      const text = instr.args.trim();
-      if (!text) throw invalidArgument("MAINTAINER requires exactly one argument");
-      state.author = text;
-      return config(`MAINTAINER ${text}`);
-    }
-    case "ONBUILD": {
-      const trigger = instr.trigger?.keyword ?? (/^\S+/.exec(instr.args)?.[0] ?? "").toUpperCase();
-      if (!trigger) throw invalidArgument("ONBUILD requires at least one argument");
-      if (trigger === "ONBUILD")
-        throw invalidArgument("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-      if (trigger === "FROM" || trigger === "MAINTAINER")
-        throw invalidArgument(`${trigger} isn't allowed as an ONBUILD trigger`);
-      state.config.OnBuild = [...(state.config.OnBuild ?? []), onbuildExpression(instr)];
-      return {
-        action: { kind: "config" },
-        history: undefined,
-        display: `ONBUILD ${instr.args}`,
-        cacheText: `ONBUILD ${instr.args}`,
-      };
-    }
-    case "HEALTHCHECK": {
-      const h = healthcheck(instr, env, opts);
-      state.config.Healthcheck = h;
-      return config(`HEALTHCHECK ${healthText(h)}`);
-    }
-    case "FROM":
-      throw invalidArgument("FROM is handled by the stage planner");
-    default:
-      throw invalidArgument(`unknown instruction: ${kw}`);
+  const add = kw === "ADD";
+  const heredocNames = new Set(instr.heredocs.map((h) => h.name));
+  const all = instr.json ? instr.json.map((w) => expandWord(w, env, opts)) : pieces();
+  if (all.length < 2)
+    throw invalidArgument(
+      `${kw} requires at least two arguments, but only one was provided. Destination could not be determined`,
+    );
+  const destRaw = all[all.length - 1] as string;
+  const sources: string[] = [];
+  const inline: Array<{ name: string; content: string }> = [];
+  for (const s of all.slice(0, -1)) {
+    const marker = heredocWord(s);
+    const h = marker ? instr.heredocs.find((x) => x.name === marker.name) : undefined;
+    if (h && heredocNames.has(h.name)) {
+      inline.push({ name: h.name, content: h.expand ? expandHeredoc(h.content, env) : h.content });
+    } else sources.push(s);
   }
+  const wd = state.config.WorkingDir || "/";
+  const trailing = destRaw.endsWith("/") || destRaw === "." || destRaw.endsWith("/.");
+  let dest = posix.resolve(wd, destRaw);
+  if (trailing && dest !== "/") dest = `${dest}/`;
+  const chownRaw = flagValue(instr, "chown");
+  const chmodRaw = flagValue(instr, "chmod");
+  const fromRaw = add ? undefined : flagValue(instr, "from");
+  const chown = chownRaw === undefined ? undefined : expandWord(chownRaw, env, opts);
+  const chmod =
+    chmodRaw === undefined ? undefined : parseChmod(ctx.file, instr, expandWord(chmodRaw, env, opts));
+  const from = fromRaw === undefined ? undefined : expandWord(fromRaw, env, opts);
+  const excludes = flagValues(instr, "exclude").map((e) => expandWord(e, env, opts));
+  const checksumRaw = add ? flagValue(instr, "checksum") : undefined;
+  const checksum = checksumRaw === undefined ? undefined : expandWord(checksumRaw, env, opts);
+  if (add && flagValue(instr, "keep-git-dir") !== undefined) {
+    throw new Error("ADD --keep-git-dir is not supported: berth does not fetch git repositories");
+  }
+  let createdBy = kw;
+  if (chown) createdBy += ` --chown=${chown}`;
+  if (chmodRaw !== undefined) createdBy += ` --chmod=${expandWord(chmodRaw, env, opts)}`;
+  if (checksum !== undefined) createdBy += ` --checksum=${checksum}`;
+  for (const s of sources) createdBy += ` ${s}`;
+  for (const h of inline) createdBy += ` <<${h.name}`;
+  createdBy += ` ${destRaw} # buildkit`;
+  return {
+    action: {
+      kind: "copy",
+      add,
+      sources,
+      inline,
+      dest,
+      from,
+      chown,
+      chmod,
+      link: flagValue(instr, "link") !== undefined && flagValue(instr, "link") !== "false",
+      excludes,
+      ...(checksum !== undefined ? { checksum } : {}),
+    },
+    history: { created_by: createdBy, empty_layer: false },
+    display: expandedDisplay(instr),
+    cacheText: `${createdBy}\n${JSON.stringify({ from, dest, user: state.config.User ?? "" })}`,
+  };
+}
+
+function dispatchWorkdir(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const one = (): string => expandWord(instr.args, env, opts);
+  // WORKDIR, USER and STOPSIGNAL take the rest of the line as one expanded word (Docker).
+  const w = one();
+  if (w === "") throw invalidArgument("WORKDIR requires exactly one argument");
+  const wd = posix.resolve(state.config.WorkingDir || "/", w);
+  state.config.WorkingDir = wd;
+  const createdBy = `WORKDIR ${wd}`;
+  if (wd === "/") return { ...configStep(instr, createdBy), display: `WORKDIR ${instr.args}` };
+  return {
+    action: { kind: "workdir", path: wd, user: state.config.User ?? "" },
+    history: { created_by: createdBy, empty_layer: false },
+    display: `WORKDIR ${instr.args}`,
+    cacheText: `${createdBy}\n${state.config.User ?? ""}`,
+  };
+}
+
+function dispatchCmdEntrypoint(state: StageState, instr: Instruction, __ctx: DispatchContext): Dispatched {
+  const kw = instr.keyword;
+  const args = instr.json ? [...instr.json] : [...shellOf(state), instr.args];
+  if (kw === "CMD") {
+    state.config.Cmd = args;
+    state.cmdSet = true;
+  } else {
+    state.config.Entrypoint = args;
+    if (!state.cmdSet) delete state.config.Cmd;
+  }
+  state.config.ArgsEscaped = true;
+  return configStep(instr, `${kw} ${goQuoteList(args)}`);
+}
+
+function dispatchEnv(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ENV" });
+  if (pairs.length === 0) throw invalidArgument("ENV requires at least one argument");
+  let text = "ENV";
+  for (const [k, v] of pairs) {
+    if (v === undefined) throw invalidArgument(`ENV names can not be blank`);
+    state.config.Env = setEnv(state.config.Env, k, v);
+    text += ` ${k}=${v}`;
+  }
+  return configStep(instr, text);
+}
+
+function dispatchLabel(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "LABEL" });
+  if (pairs.length === 0) throw invalidArgument("LABEL requires at least one argument");
+  state.config.Labels = { ...(state.config.Labels ?? {}) };
+  let text = "LABEL";
+  for (const [k, v] of pairs) {
+    state.config.Labels[k] = v ?? "";
+    text += ` ${k}=${v ?? ""}`;
+  }
+  return configStep(instr, text);
+}
+
+function dispatchArg(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ARG" });
+  if (pairs.length === 0) throw invalidArgument("ARG requires at least one argument");
+  const parts: string[] = [];
+  for (const [k, def] of pairs) {
+    let value = ctx.buildArgs.get(k) ?? def;
+    if (value === undefined && ctx.metaArgs.has(k)) value = ctx.metaArgs.get(k);
+    state.args.push([k, value]);
+    parts.push(value === undefined ? k : `${k}=${value}`);
+  }
+  return configStep(instr, `ARG ${parts.join(" ")}`);
+}
+
+function dispatchExpose(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
+  const ports = pieces().filter((p) => p !== "");
+  if (ports.length === 0) throw invalidArgument("EXPOSE requires at least one argument");
+  const list: string[] = [];
+  state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
+  for (const p of ports) {
+    for (const key of exposedPorts(p)) {
+      state.config.ExposedPorts[key] = {};
+      list.push(key);
+    }
+  }
+  return configStep(instr, `EXPOSE ${goList(list)}`);
+}
+
+function dispatchVolume(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
+  const vols = instr.json ? instr.json.map((v) => expandWord(v, env, opts)) : pieces();
+  if (vols.length === 0) throw invalidArgument("VOLUME requires at least one argument");
+  state.config.Volumes = { ...(state.config.Volumes ?? {}) };
+  for (const v of vols) {
+    if (!v.trim()) throw invalidArgument("VOLUME specified can not be an empty string");
+    state.config.Volumes[v] = {};
+  }
+  return configStep(instr, `VOLUME ${goList(vols)}`);
+}
+
+function dispatchUser(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const one = (): string => expandWord(instr.args, env, opts);
+  const w = one();
+  if (w === "") throw invalidArgument("USER requires exactly one argument");
+  state.config.User = w;
+  return configStep(instr, `USER ${w}`);
+}
+
+function dispatchStopsignal(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const one = (): string => expandWord(instr.args, env, opts);
+  const w = one();
+  if (w === "") throw invalidArgument("STOPSIGNAL requires exactly one argument");
+  checkSignal(w);
+  state.config.StopSignal = w;
+  return configStep(instr, `STOPSIGNAL ${w}`);
+}
+
+function dispatchShell(state: StageState, instr: Instruction, __ctx: DispatchContext): Dispatched {
+  if (!instr.json || instr.json.length === 0)
+    throw invalidArgument("SHELL requires the arguments to be in JSON form");
+  state.config.Shell = [...instr.json];
+  return configStep(instr, `SHELL ${goList(instr.json)}`);
+}
+
+function dispatchMaintainer(state: StageState, instr: Instruction, _ctx: DispatchContext): Dispatched {
+  const text = instr.args.trim();
+  if (!text) throw invalidArgument("MAINTAINER requires exactly one argument");
+  state.author = text;
+  return configStep(instr, `MAINTAINER ${text}`);
+}
+
+function dispatchOnbuild(state: StageState, instr: Instruction, _ctx: DispatchContext): Dispatched {
+  const trigger = instr.trigger?.keyword ?? (/^\S+/.exec(instr.args)?.[0] ?? "").toUpperCase();
+  if (!trigger) throw invalidArgument("ONBUILD requires at least one argument");
+  if (trigger === "ONBUILD") throw invalidArgument("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+  if (trigger === "FROM" || trigger === "MAINTAINER")
+    throw invalidArgument(`${trigger} isn't allowed as an ONBUILD trigger`);
+  state.config.OnBuild = [...(state.config.OnBuild ?? []), onbuildExpression(instr)];
+  return {
+    action: { kind: "config" },
+    history: undefined,
+    display: `ONBUILD ${instr.args}`,
+    cacheText: `ONBUILD ${instr.args}`,
+  };
+}
+
+function dispatchHealthcheck(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
+  const opts = { escape: ctx.escape };
+  const env = expansionEnv(state);
+  const h = healthcheck(instr, env, opts);
+  state.config.Healthcheck = h;
+  return configStep(instr, `HEALTHCHECK ${healthText(h)}`);
 }
 
 function healthcheck(
