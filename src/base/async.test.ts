@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mapLimit, sleep } from "./async.js";
+import { mapLimit, sleep, waitFor } from "./async.js";
 
 describe("sleep", () => {
   it("rejects with the signal's reason when aborted", async () => {
@@ -37,5 +37,23 @@ describe("mapLimit", () => {
     });
     assert.deepEqual(out, [50, 10, 40, 20, 30]);
     assert.equal(most, 2);
+  });
+});
+
+describe("waitFor", () => {
+  it("resolves with the first answer that is neither undefined nor false", async () => {
+    let n = 0;
+    assert.equal(
+      await waitFor("the third poll", () => (++n >= 3 ? `poll ${n}` : undefined), 5_000, 1),
+      "poll 3",
+    );
+    assert.equal(await waitFor("true", async () => true), true);
+  });
+
+  it("rejects naming what it waited for when the time is up", async () => {
+    await assert.rejects(
+      waitFor("nothing", () => false, 20, 5),
+      { message: "timed out waiting for nothing" },
+    );
   });
 });

@@ -27,6 +27,26 @@ export function sleep(
   });
 }
 
+/**
+ * Polls `check` until it answers something other than `undefined` or `false`, and resolves with
+ * that answer; rejects with "timed out waiting for <what>" after `timeoutMs`. For waiting on a
+ * condition instead of sleeping a fixed time.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
 /** Collects an async iterable into an array. */
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -3,12 +3,13 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { collect, sleep } from "../base/async.js";
+import { collect, waitFor } from "../base/async.js";
 import { isBerthError } from "../base/errors.js";
 import { digestHex, parseDigest, sha256Digest } from "../oci/digest.js";
 import { LocalContentStore } from "./local-content-store.js";
@@ -20,14 +21,6 @@ async function listDir(dir: string): Promise<string[]> {
     return (await readdir(dir)).sort();
   } catch {
     return [];
-  }
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
   }
 }
 
@@ -209,11 +202,12 @@ console.log("committed");
     const script = join(dir, "writer.mjs");
     await writeFile(
       script,
-      `import { createReadStream, existsSync } from "node:fs";
+      `import { createReadStream, existsSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LocalContentStore } from ${JSON.stringify(moduleUrl)};
-const [blobs, ingest, source, go, expected, size] = process.argv.slice(2);
+const [blobs, ingest, source, go, expected, size, ready] = process.argv.slice(2);
 const store = new LocalContentStore({ blobs, ingest });
+writeFileSync(ready, "");
 while (!existsSync(go)) await sleep(2);
 const info = await store.writeBlob(createReadStream(source, { highWaterMark: 256 * 1024 }), {
   expected,
@@ -223,8 +217,10 @@ console.log(JSON.stringify(info));
 `,
     );
     const args = [store.paths.blobs, store.paths.ingest, sourceFile, go, digest, String(data.byteLength)];
-    const children = [runNode(script, args), runNode(script, args)];
-    await sleep(200); // let both start and wait for the go file
+    const ready = [join(dir, "ready-1"), join(dir, "ready-2")];
+    const children = ready.map((r) => runNode(script, [...args, r]));
+    // Both writers have opened the store and wait for the go file: then they start at once.
+    await waitFor("both writers to be ready", () => ready.every((r) => existsSync(r)));
     await writeFile(go, "");
     for (const child of children) {
       const exit = await child.exit;

@@ -10,6 +10,7 @@
  * challenge from the first 401 and keeps tokens in memory only.
  */
 import { invalidArgument } from "../base/errors.js";
+import { discardBody } from "./body.js";
 import { unauthorized } from "./errors.js";
 
 /** Credentials for one registry, as Docker's AuthConfig carries them. */
@@ -305,7 +306,7 @@ export async function readLimitedText(res: Response, max: number): Promise<strin
 export async function readLimited(res: Response, max: number, what = "response"): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     throw tooLarge(what, max);
   }
   if (!res.body) return new Uint8Array();
@@ -314,7 +315,7 @@ export async function readLimited(res: Response, max: number, what = "response")
   for await (const chunk of res.body) {
     total += chunk.byteLength;
     if (total > max) {
-      await res.body.cancel().catch(() => undefined);
+      await discardBody(res);
       throw tooLarge(what, max);
     }
     chunks.push(chunk);

@@ -12,6 +12,7 @@
  */
 import { pipeline, Readable, Transform } from "node:stream";
 import { BerthError, invalidArgument, isBerthError, notFound } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import { type Digest, sha256Digest } from "../oci/digest.js";
 import { MAX_DOCUMENT_BYTES } from "../oci/image.js";
 import {
@@ -31,6 +32,7 @@ import {
   readLimited,
   readLimitedText,
 } from "./auth.js";
+import { discardBody } from "./body.js";
 import type { RegistryEndpoint } from "./endpoint.js";
 import { kindOfStatus, registryError } from "./errors.js";
 import { countingStream, verifyingStream } from "./verify.js";
@@ -152,7 +154,7 @@ export class RegistryClient {
       if (res.status === 401 && attempt === 0) {
         const challenge = res.headers.get("www-authenticate");
         if (await this.authorizer.onUnauthorized(challenge, opts.scopes, auth)) {
-          await res.body?.cancel().catch(() => undefined);
+          await discardBody(res);
           continue;
         }
       }
@@ -169,7 +171,7 @@ export class RegistryClient {
   async ping(signal?: AbortSignal): Promise<void> {
     const url = `${this.endpoint.baseUrl}/v2/`;
     const res = await this.request(url, { scopes: [], signal });
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     if (res.ok) return;
     // Docker's wording (registry/auth.go loginV2).
     throw new BerthError(
@@ -251,7 +253,7 @@ export class RegistryClient {
       scopes: opts.scopes ?? [this.scope("pull")],
       signal: opts.signal,
     });
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     if (res.status === 404) return undefined;
     if (!res.ok) throw registryError(res.status, res.statusText, "", `HEAD blob ${digest}`);
     const len = Number(res.headers.get("content-length") ?? "NaN");
@@ -273,7 +275,7 @@ export class RegistryClient {
     if (!res.ok) await this.fail(res, `blob ${desc.digest}`);
     const declared = Number(res.headers.get("content-length") ?? "NaN");
     if (Number.isFinite(declared) && declared !== desc.size) {
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       throw invalidArgument(
         `filesystem layer verification failed for digest ${desc.digest}: the registry sends ${declared} bytes, expected ${desc.size}`,
       );
@@ -307,7 +309,7 @@ export class RegistryClient {
       ...(ranged ? { headers: { Range: `bytes=${offset}-` } } : {}),
     });
     if (ranged && res.status === 416) {
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       res = await this.request(this.url(`blobs/${desc.digest}`), {
         scopes: [this.scope("pull")],
         signal: opts.signal,
@@ -324,7 +326,7 @@ export class RegistryClient {
         Number(m[2]) !== desc.size - 1 ||
         (m[3] !== "*" && Number(m[3]) !== desc.size)
       ) {
-        await res.body?.cancel().catch(() => undefined);
+        await discardBody(res);
         throw invalidArgument(
           `blob ${desc.digest}: the registry answered bytes=${offset}- with Content-Range "${res.headers.get("content-range") ?? ""}"`,
         );
@@ -333,7 +335,7 @@ export class RegistryClient {
     }
     const declared = Number(res.headers.get("content-length") ?? "NaN");
     if (Number.isFinite(declared) && declared !== desc.size - start) {
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       throw invalidArgument(
         `filesystem layer verification failed for digest ${desc.digest}: the registry sends ${declared} bytes from ${start}, expected ${desc.size - start}`,
       );
@@ -398,7 +400,7 @@ export class RegistryClient {
         scopes: [...push, this.scope("pull", from)],
         signal: opts.signal,
       });
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       if (res.status === 201) return { kind: "mounted", from };
       if (res.status === 202) {
         location = this.location(res);
@@ -412,7 +414,7 @@ export class RegistryClient {
         signal: opts.signal,
       });
       if (res.status !== 202) await this.fail(res, `starting the upload of ${desc.digest}`);
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       location = this.location(res);
     }
     try {
@@ -448,7 +450,7 @@ export class RegistryClient {
           signal: opts.signal,
         });
         if (res.status !== 202) await this.fail(res, `uploading ${desc.digest}`);
-        await res.body?.cancel().catch(() => undefined);
+        await discardBody(res);
         if (sent !== desc.size) {
           throw invalidArgument(`blob ${desc.digest}: read ${sent} bytes, expected ${desc.size}`);
         }
@@ -465,14 +467,16 @@ export class RegistryClient {
         signal: opts.signal,
       });
       if (res.status !== 201) await this.fail(res, `uploading ${desc.digest}`);
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       if (body.byteLength > 0) opts.onProgress?.(desc.size);
       return { kind: "pushed" };
     } catch (err) {
       // Best effort: tell the registry the upload is abandoned.
-      await this.request(location, { method: "DELETE", scopes: push })
-        .then((r) => r.body?.cancel())
-        .catch(() => undefined);
+      const at = location;
+      if (at !== undefined)
+        await bestEffort(`abandoning the upload at ${at}`, async () =>
+          discardBody(await this.request(at, { method: "DELETE", scopes: push })),
+        );
       throw err;
     }
   }
@@ -492,7 +496,7 @@ export class RegistryClient {
       signal,
     });
     if (res.status !== 201 && res.status !== 200) await this.fail(res);
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     return sha256Digest(bytes);
   }
 

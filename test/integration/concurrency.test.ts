@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { type RunResult, runProgram, Store } from "./harness.js";
 
 let store: Store;
@@ -20,16 +21,8 @@ after(async () => {
   await store.cleanup();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits for a condition (the shared poller, with this file's default timeout). */
+const until = (what: string, fn: () => Promise<boolean>, ms = 30_000) => waitFor(what, fn, ms);
 
 /** A process that ends at once on SIGTERM (sh as PID 1 with a trap), so stops are quick. */
 const SERVER = ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"];

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { runProgram, Store } from "./harness.js";
 
 describe("container files: diff, commit, export, cp", () => {
@@ -85,7 +86,10 @@ describe("container files: diff, commit, export, cp", () => {
 
   it("commit of a running container pauses it and leaves it running", async () => {
     await store.ok(["run", "-d", "--name", "live", "busybox", "sh", "-c", "echo up > /state; sleep 300"]);
-    await waitFor(async () => (await store.berth(["exec", "live", "cat", "/state"])).stdout === "up\n");
+    await waitFor(
+      "the container's state file",
+      async () => (await store.berth(["exec", "live", "cat", "/state"])).stdout === "up\n",
+    );
     await store.ok(["commit", "live", "live:snap"]);
     const st = await store.ok(["inspect", "-f", "{{.State.Status}}", "live"]);
     assert.equal(st.stdout.trim(), "running");
@@ -199,12 +203,3 @@ describe("container files: diff, commit, export, cp", () => {
     assert.ok(!tarOut.out.includes(Buffer.from("HOST SECRET")));
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("condition not met in time");
-}

@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readdir, readFile, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { BERTH, runProgram, Store } from "./harness.js";
 
 let store: Store;
@@ -21,16 +23,8 @@ after(async () => {
   await store.cleanup();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits for a condition (the shared poller, with this file's default timeout). */
+const until = (what: string, fn: () => Promise<boolean>, ms = 10_000) => waitFor(what, fn, ms);
 
 describe("conmon's exit command", () => {
   test("a store deleted since the container started is not created again", async () => {
@@ -566,7 +560,9 @@ describe("lifecycle and state", () => {
 
   test("a process that dies while no berth runs shows its real exit code", async () => {
     await store.ok(["run", "-d", "--name", "dies", "busybox", "sh", "-c", "sleep 0.2; exit 7"]);
-    await sleep(800);
+    // Waits for the death by watching the process itself, so that no berth command runs meanwhile.
+    const pid = Number((await store.ok(["inspect", "-f", "{{.State.Pid}}", "dies"])).stdout.trim());
+    await until("the container's process to end", async () => pid <= 0 || !existsSync(`/proc/${pid}`));
     const r = await store.ok(["ps", "-a", "--filter", "name=dies", "--format", "{{.Status}}"]);
     assert.match(r.stdout, /^Exited \(7\)/);
     assert.equal((await store.ok(["wait", "dies"])).stdout, "7\n");

@@ -8,21 +8,14 @@ import assert from "node:assert/strict";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { BERTH, runProgram, Store } from "./harness.js";
 
 let store: Store;
 let box: string;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits for a condition (the shared poller, with this file's default timeout). */
+const until = (what: string, fn: () => Promise<boolean>, ms = 10_000) => waitFor(what, fn, ms);
 
 /** Quotes for sh -c. */
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;

@@ -13,6 +13,7 @@ import { get } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { DEFAULT_ROOT } from "../../src/config/roots.js";
 import { openDatabase } from "../../src/metadata/db.js";
 import { NetworkService } from "../../src/network/service.js";
@@ -31,14 +32,8 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits for a condition (the shared poller, with this file's default timeout). */
+const until = (what: string, fn: () => Promise<boolean>, ms = 15_000) => waitFor(what, fn, ms);
 
 /** GET http://127.0.0.1:port/ → body, or undefined when nothing answers. */
 function httpGet(port: number): Promise<string | undefined> {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { get } from "node:http";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { runProgram, Store } from "./harness.js";
 
 const WEB = [
@@ -50,14 +51,8 @@ function httpGet(port: number): Promise<string | undefined> {
   });
 }
 
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits for a condition (the shared poller, with this file's default timeout). */
+const until = (what: string, fn: () => Promise<boolean>, ms = 15_000) => waitFor(what, fn, ms);
 
 describe("container update --publish-add / --publish-rm", () => {
   let store: Store;

@@ -177,23 +177,30 @@ describe("push and pull against a local registry", () => {
   test("zstd layers (written by skopeo) are pulled and unpacked to the same image", async () => {
     const dir = store.path("zstd-src");
     await store.ok(["save", "--format", "oci-dir", "-o", dir, "busybox:latest"]);
-    const ref = `${registry.host}/zstd/busybox:z`;
-    const copy = await runProgram("skopeo", [
-      "copy",
-      "--dest-tls-verify=false",
-      "--dest-compress-format",
-      "zstd",
-      `oci:${dir}`,
-      `docker://${ref}`,
-    ]);
-    assert.equal(copy.code, 0, copy.stderr);
-    const raw = await runProgram("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]);
-    assert.match(raw.stdout, /application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd/);
-    await withFreshStore(async (fresh) => {
-      await fresh.ok(["pull", ref]);
-      const id = await fresh.ok(["image", "inspect", "-f", "{{.Id}}", ref]);
-      assert.equal(id.stdout.trim(), busyboxId);
-    });
+    // A registry of its own: skopeo's blob-info cache (/var/lib/containers/cache) knows the gzip
+    // layer pushed to the shared registry earlier and would mount it instead of writing zstd.
+    const zstdRegistry = await startRegistry(store.path("registry-zstd"));
+    try {
+      const ref = `${zstdRegistry.host}/zstd/busybox:z`;
+      const copy = await runProgram("skopeo", [
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-compress-format",
+        "zstd",
+        `oci:${dir}`,
+        `docker://${ref}`,
+      ]);
+      assert.equal(copy.code, 0, copy.stderr);
+      const raw = await runProgram("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]);
+      assert.match(raw.stdout, /application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd/);
+      await withFreshStore(async (fresh) => {
+        await fresh.ok(["pull", ref]);
+        const id = await fresh.ok(["image", "inspect", "-f", "{{.Id}}", ref]);
+        assert.equal(id.stdout.trim(), busyboxId);
+      });
+    } finally {
+      await zstdRegistry.stop();
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { get } from "node:http";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { formatSubnet, overlaps, parseSubnet, type Subnet } from "../../src/network/ipnet.js";
 import { runProgram, Store } from "./harness.js";
 
@@ -33,16 +34,8 @@ after(async () => {
   for (const s of stores) await s.cleanup();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits for a condition (the shared poller, with this file's default timeout). */
+const until = (what: string, fn: () => Promise<boolean>, ms = 15_000) => waitFor(what, fn, ms);
 
 function httpGet(port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
