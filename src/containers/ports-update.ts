@@ -30,7 +30,8 @@ function checkBinding(b: PortBinding): void {
   if (ip !== "" && !isIPv4(ip))
     throw invalidArgument(`invalid IP address: ${ip} (berth publishes IPv4 only)`);
   const hp = b.HostPort ?? "";
-  if (hp === "") return;
+  // "0", as "", asks for a port of the ephemeral range.
+  if (hp === "" || hp === "0") return;
   const m = HOST_PORT.exec(hp);
   const from = Number(m?.[1]);
   const to = m?.[2] ? Number(m[2]) : from;

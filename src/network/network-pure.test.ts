@@ -132,6 +132,10 @@ describe("ports and DNS configuration", () => {
       () => requestedPorts({}, { PortBindings: { "80/tcp": [{ HostPort: "x" }] } }),
       /invalid hostPort/,
     );
+    // HostPort "0" asks for an ephemeral port, as an empty one does (Docker's, and Testcontainers').
+    assert.deepEqual(requestedPorts({}, { PortBindings: { "80/tcp": [{ HostPort: "0" }] } }), [
+      { containerPort: 80, proto: "tcp", hostIp: "", hostPortFrom: 0, hostPortTo: 0 },
+    ]);
   });
 
   test("aardvark-dns 1.4 configuration: listen address, then ID, IPv4, IPv6 (empty), names, servers", () => {

@@ -47,7 +47,8 @@ export function requestedPorts(config: ContainerConfig, hc: HostConfig): PortReq
       const hp = b.HostPort ?? "";
       let from = 0;
       let to = 0;
-      if (hp !== "") {
+      // "0", as "", asks for a port of the ephemeral range (Docker's; Testcontainers sends it).
+      if (hp !== "" && hp !== "0") {
         const m = /^(\d+)(?:-(\d+))?$/.exec(hp);
         if (!m) throw invalidArgument(`invalid hostPort: ${hp}`);
         from = Number(m[1]);
