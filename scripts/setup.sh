@@ -20,9 +20,10 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   python3-docker python3-pytest               docker-py (5.0.3) driving berth serve in tests
 #   chromium                                    the web view's end-to-end test (playwright-core drives it;
 #                                               no browser is downloaded)
+#   docker-compose                              docker-compose 1.29 driving berth serve in tests
 # Docker and Podman are not installed here: only `npm run bench -- --peers` installs them
 # (scripts/bench-peers.sh), and no test uses them.
-PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils python3-docker python3-pytest chromium)
+PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils python3-docker python3-pytest chromium docker-compose)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
