@@ -61,6 +61,14 @@ async function composeOk(args: readonly string[], env: Record<string, string> = 
   return r;
 }
 
+/** docker-compose ARGS (a shell command line) under a pseudo-terminal of script(1). */
+function underPty(args: string): Promise<RunResult> {
+  return runProgram("script", ["-qec", `${COMPOSE} --ansi never -p ${PROJECT} ${args}`, "/dev/null"], {
+    cwd: dir,
+    env: { DOCKER_HOST: serve.host, DOCKER_CONFIG: serve.dockerConfig },
+  });
+}
+
 /** GET http://127.0.0.1:<port>/ — the web service's answer. */
 function getWeb(): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -191,6 +199,9 @@ describe("docker-compose 1.29 against berth serve", () => {
   test("up -d: the image built, db healthy before web starts, all running; ps; logs", async () => {
     const up = await composeOk(["up", "-d"]);
     assert.match(up.stdout + up.stderr, /Successfully tagged berthc_web:latest/);
+    // docker-py's build (POST /build from compose itself) instead of the docker CLI's.
+    const build = await composeOk(["build", "web"], { COMPOSE_DOCKER_CLI_BUILD: "0" });
+    assert.match(build.stdout + build.stderr, /Successfully built [0-9a-f]{12}/);
     assert.deepEqual(await running(), ["berthc_db_1", "berthc_web_1", "berthc_worker_1"]);
     // web started only once db was healthy: db's health and the order of their starts.
     const db = JSON.parse((await store.ok(["inspect", "berthc_db_1"])).stdout)[0];
@@ -235,18 +246,15 @@ describe("docker-compose 1.29 against berth serve", () => {
     const code = await compose(["exec", "-T", "worker", "sh", "-c", "exit 7"]);
     assert.equal(code.code, 7);
     // compose's exec allocates a TTY by default: run it under a pseudo-terminal of script(1).
-    const tty = await runProgram(
-      "script",
-      [
-        "-qec",
-        `${COMPOSE} --ansi never -p ${PROJECT} exec worker sh -c 'tty; echo tty-exec-ok'`,
-        "/dev/null",
-      ],
-      { cwd: dir, env: { DOCKER_HOST: serve.host, DOCKER_CONFIG: serve.dockerConfig } },
-    );
+    const tty = await underPty(`exec worker sh -c 'tty; echo tty-exec-ok'`);
     assert.equal(tty.code, 0, tty.stdout + tty.stderr);
     assert.match(tty.stdout, /\/dev\/pts\/\d+\r?\n/);
     assert.match(tty.stdout, /tty-exec-ok/);
+    // run, too, has a TTY by default; its exit code is passed on.
+    const ttyRun = await underPty(`run --rm worker sh -c 'tty; echo tty-run-ok; exit 4'`);
+    assert.equal(ttyRun.code, 4, ttyRun.stdout + ttyRun.stderr);
+    assert.match(ttyRun.stdout, /\/dev\/pts\/\d+\r?\n/);
+    assert.match(ttyRun.stdout, /tty-run-ok/);
 
     const run = await composeOk([
       "run",
@@ -291,7 +299,17 @@ describe("docker-compose 1.29 against berth serve", () => {
     }
     assert.equal(hosts.size, 3);
     // The service name resolves to the scaled service's containers.
-    const lookup = await composeOk(["exec", "-T", "web", "nslookup", "worker"]);
+    const lookup = await compose(["exec", "-T", "web", "nslookup", "-type=a", "worker"]);
+    if (lookup.code !== 0) {
+      // What the network's DNS server knew at the time, to tell a lost entry from a lost server.
+      const dns = await runProgram("sh", [
+        "-c",
+        `cd ${store.runroot}/aardvark && head -50 *; ps -p $(cat aardvark.pid)`,
+      ]);
+      assert.fail(
+        `nslookup worker exited ${lookup.code}: ${lookup.stdout}${lookup.stderr}\n${dns.stdout}${dns.stderr}`,
+      );
+    }
     assert.equal((lookup.stdout.match(/Address: 100\./g) ?? []).length, 3, lookup.stdout);
     await composeOk(["up", "-d", "--scale", "worker=1"]);
     assert.deepEqual(await running(), ["berthc_db_1", "berthc_web_1", "berthc_worker_1"]);

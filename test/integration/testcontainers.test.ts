@@ -9,9 +9,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { extract } from "tar-stream";
+import { ensureNodeImage } from "../../scripts/node-image.js";
 import { Store } from "./harness.js";
 import { Serve } from "./serve-helpers.js";
-import { ensureNodeImage } from "../../scripts/node-image.js";
 
 const BUSYBOX = "berth-test/busybox:latest";
 let store: Store;
@@ -93,7 +93,11 @@ describe("Testcontainers for Node against berth serve", () => {
       const res = await fetch(`http://${host === "localhost" ? "127.0.0.1" : host}:${port}/`);
       assert.equal(await res.text(), "hello from a copied file\n");
 
-      const ex = await container.exec(["sh", "-c", "echo $MARK; cat /app/greeting.txt; echo oops >&2; exit 3"]);
+      const ex = await container.exec([
+        "sh",
+        "-c",
+        "echo $MARK; cat /app/greeting.txt; echo oops >&2; exit 3",
+      ]);
       assert.equal(ex.exitCode, 3);
       assert.equal(ex.stdout, "tc-env\nhello from a copied file\n");
       assert.equal(ex.stderr, "oops\n");
