@@ -1085,6 +1085,9 @@ export class RemoteEngine implements Engine {
         buildargs: opts.BuildArgs ? JSON.stringify(opts.BuildArgs) : undefined,
         target: opts.Target,
         nocache: opts.NoCache,
+        q: opts.SuppressOutput,
+        // berth's own parameter: which steps get a line saying why the cache did or did not serve them.
+        explaincache: opts.CacheExplanations,
         pull: opts.PullParent,
         labels: opts.Labels ? JSON.stringify(opts.Labels) : undefined,
         networkmode: opts.NetworkMode,

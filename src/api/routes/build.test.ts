@@ -178,3 +178,13 @@ test("decodeBuildQuery: docker-py's defaults (rm=False, q=False, nocache=False, 
   );
   assert.deepEqual(opts, { Tags: ["py"], NoCache: false, PullParent: false, SuppressOutput: false });
 });
+
+test("decodeBuildQuery: berth's explaincache parameter, and a bad value refused", () => {
+  const explain = (v: string) => decodeBuildQuery(new URLSearchParams({ explaincache: v })).CacheExplanations;
+  assert.equal(decodeBuildQuery(new URLSearchParams("")).CacheExplanations, undefined);
+  assert.equal(explain("all"), "all");
+  assert.equal(explain("1"), "all");
+  assert.equal(explain("none"), "none");
+  assert.equal(explain("changed"), "changed");
+  assert.throws(() => explain("sometimes"), /invalid explaincache value: "sometimes"/);
+});

@@ -128,9 +128,15 @@ export function decodeBuildQuery(q: URLSearchParams, headers: IncomingHttpHeader
     NoCache: queryBool(q, "nocache"),
     PullParent: queryBool(q, "pull"),
     SuppressOutput: queryBool(q, "q"),
-    // berth's own parameter (`berth build --explain-cache` through `berth -H`).
-    ...(queryBool(q, "explaincache") ? { CacheExplanations: "all" as const } : {}),
   };
+  // berth's own parameter (`berth build --explain-cache`, or BERTH_HINTS=0, through `berth -H`):
+  // `all` (or a true boolean) explains every step, `none` (or a false one) no step.
+  const explain = (q.get("explaincache") ?? "").trim().toLowerCase();
+  if (explain === "all" || explain === "1" || explain === "true") opts.CacheExplanations = "all";
+  else if (explain === "none" || explain === "0" || explain === "false") opts.CacheExplanations = "none";
+  else if (explain === "changed") opts.CacheExplanations = "changed";
+  else if (explain !== "")
+    throw invalidArgument(`invalid explaincache value: "${explain}": use all, changed or none`);
   const dockerfile = q.get("dockerfile") ?? "";
   if (dockerfile !== "") opts.Dockerfile = dockerfile;
   const target = q.get("target") ?? "";
