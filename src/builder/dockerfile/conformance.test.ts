@@ -1,7 +1,7 @@
 /**
  * The Dockerfile parser against BuildKit's own parser tests, read at run time from the shared
  * conformance data (`../shared/conformance-data/buildkit/` beside the checkout, or the nearest
- * such directory further up for a worktree; never copied into the project): every `testfiles/<case>/Dockerfile` parsed and dumped as BuildKit's `Node.Dump()`
+ * such directory further up, or the workplace's; never copied into the project): every `testfiles/<case>/Dockerfile` parsed and dumped as BuildKit's `Node.Dump()`
  * prints its AST must equal that case's `result`; `testfiles-negative` must be refused; the line
  * ranges of `testfile-line`, the `parseWords` table, the JSON-array tables and the heredoc tables
  * of parser_test.go / json_test.go / parser_heredoc_test.go must hold.
@@ -31,16 +31,35 @@ const repo = [resolve(here, "../../.."), resolve(here, "../../../..")].find((d) 
     return false;
   }
 });
-/** `../shared/conformance-data` from the main checkout; a worktree looks further up the same way. */
-function conformanceData(): string {
-  let dir = resolve(repo ?? ".", "..");
-  for (;;) {
-    const candidate = join(dir, "shared", "conformance-data", "buildkit");
-    if (existsSync(candidate) || dirname(dir) === dir) return candidate;
-    dir = dirname(dir);
+/**
+ * Where the conformance data is: `BERTH_CONFORMANCE_DATA` (the `conformance-data` directory), else
+ * `../shared/conformance-data` beside the checkout or any directory above it (a worktree), else the
+ * workplace's `/work/shared`. Undefined when none has it.
+ */
+function conformanceData(): { dir: string | undefined; looked: string[] } {
+  const looked: string[] = [];
+  const env = process.env.BERTH_CONFORMANCE_DATA;
+  if (env) looked.push(join(env, "buildkit"));
+  for (let dir = resolve(repo ?? ".", ".."); ; dir = dirname(dir)) {
+    looked.push(join(dir, "shared", "conformance-data", "buildkit"));
+    if (dirname(dir) === dir) break;
   }
+  looked.push("/work/shared/conformance-data/buildkit");
+  return { dir: looked.find((d) => existsSync(join(d, "testfiles"))), looked };
 }
-const DATA = conformanceData();
+const FOUND = conformanceData();
+const DATA = FOUND.dir ?? "";
+/**
+ * A clone with no conformance data beside it (a CI checkout elsewhere) reports the check as a
+ * todo naming where it looked, rather than failing or passing it; everywhere the data is, it runs.
+ */
+const suite = (name: string, fn: () => void): void => {
+  if (FOUND.dir !== undefined) describe(name, fn);
+  else
+    test(name, {
+      todo: `BuildKit conformance data not found (looked in ${FOUND.looked.join(", ")}; set BERTH_CONFORMANCE_DATA)`,
+    });
+};
 
 /**
  * BuildKit test files whose dump berth does not reproduce, with the reason. The value is what
@@ -151,11 +170,7 @@ const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === "string";
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
-test("the BuildKit conformance data is beside the repository", () => {
-  assert.ok(existsSync(join(DATA, "testfiles")), `no conformance data at ${DATA}`);
-});
-
-describe("BuildKit parser testfiles: dump equals result", () => {
+suite("BuildKit parser testfiles: dump equals result", () => {
   const cases = existsSync(join(DATA, "testfiles")) ? readdirSync(join(DATA, "testfiles")).sort() : [];
   let matched = 0;
   let known = 0;
@@ -188,7 +203,7 @@ describe("BuildKit parser testfiles: dump equals result", () => {
   });
 });
 
-describe("BuildKit parser testfiles-negative: refused", () => {
+suite("BuildKit parser testfiles-negative: refused", () => {
   const cases = existsSync(join(DATA, "testfiles-negative"))
     ? readdirSync(join(DATA, "testfiles-negative")).sort()
     : [];
@@ -204,7 +219,7 @@ describe("BuildKit parser testfiles-negative: refused", () => {
   test("there are negative cases", () => assert.ok(cases.length >= 4));
 });
 
-describe("parser_test.go and json_test.go tables", () => {
+suite("parser_test.go and json_test.go tables", () => {
   test("line numbers of testfile-line", () => {
     const table = field(
       readJson("parser_tests.json"),
@@ -253,7 +268,7 @@ describe("parser_test.go and json_test.go tables", () => {
   });
 });
 
-describe("parser_heredoc_test.go tables", () => {
+suite("parser_heredoc_test.go tables", () => {
   const tables = existsSync(join(DATA, "parser_heredoc_tests.json"))
     ? readJson("parser_heredoc_tests.json")
     : undefined;
