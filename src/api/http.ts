@@ -17,6 +17,8 @@ export interface RequestLimits {
   readonly keepAliveTimeoutMs: number;
   /** A request body that sends nothing for this long is abandoned (408). */
   readonly bodyIdleTimeoutMs: number;
+  /** What is read and dropped of a body left unread by a failed request before answering. */
+  readonly drainBytes: number;
 }
 
 export const DEFAULT_LIMITS: RequestLimits = {
@@ -25,6 +27,7 @@ export const DEFAULT_LIMITS: RequestLimits = {
   headersTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   bodyIdleTimeoutMs: 60_000,
+  drainBytes: 64 * 1024 * 1024,
 };
 
 /**

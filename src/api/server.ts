@@ -124,6 +124,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       status = errorResponse(err).status;
       if (status >= 500) log.error(`${method} ${url.pathname}: ${errorMessage(err)}`);
       else log.debug(`${method} ${url.pathname}: ${errorMessage(err)}`);
+      // A body the handler stopped reading (bad input found in its first bytes) is read to its
+      // end first, up to a bound: the client is still sending, and an answer that came first
+      // would meet a broken pipe on its side instead of being read.
+      if (!upgrade && !res.headersSent) await drainRequest(req, limits.drainBytes, limits.bodyIdleTimeoutMs);
       try {
         sendError(res, err);
       } catch {
@@ -398,5 +402,36 @@ async function claimSocketPath(path: string): Promise<void> {
   if (live) throw alreadyExists(`another server is already listening on unix://${path}`);
   await unlink(path).catch((err: unknown) => {
     if (errnoCode(err) !== "ENOENT") throw err;
+  });
+}
+
+/**
+ * Reads and drops what is left of a request body, until its end, the connection's close,
+ * `maxBytes`, or `idleMs` without data (then the answer goes out anyway).
+ */
+function drainRequest(req: IncomingMessage, maxBytes: number, idleMs: number): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    let idle = setTimeout(() => done(), idleMs);
+    const done = () => {
+      clearTimeout(idle);
+      req.off("data", onData);
+      req.off("end", done);
+      req.off("close", done);
+      req.off("error", done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      clearTimeout(idle);
+      idle = setTimeout(() => done(), idleMs);
+      if (seen > maxBytes) done();
+    };
+    req.on("data", onData);
+    req.on("end", done);
+    req.on("close", done);
+    req.on("error", done);
+    req.resume();
   });
 }
