@@ -560,9 +560,10 @@ describe("lifecycle and state", () => {
 
   test("a process that dies while no berth runs shows its real exit code", async () => {
     await store.ok(["run", "-d", "--name", "dies", "busybox", "sh", "-c", "sleep 0.2; exit 7"]);
-    // Waits for the death by watching the process itself, so that no berth command runs meanwhile.
-    const pid = Number((await store.ok(["inspect", "-f", "{{.State.Pid}}", "dies"])).stdout.trim());
-    await until("the container's process to end", async () => pid <= 0 || !existsSync(`/proc/${pid}`));
+    // Waits for the death by watching conmon's exit file (written once it reaped the process),
+    // so that no berth command runs meanwhile.
+    const id = (await store.ok(["inspect", "-f", "{{.Id}}", "dies"])).stdout.trim();
+    await until("conmon to record the exit", async () => existsSync(join(store.runroot, "exits", id)));
     const r = await store.ok(["ps", "-a", "--filter", "name=dies", "--format", "{{.Status}}"]);
     assert.match(r.stdout, /^Exited \(7\)/);
     assert.equal((await store.ok(["wait", "dies"])).stdout, "7\n");
