@@ -788,24 +788,32 @@ export class NetworkService {
     return this.withHostLock(() => this.attachNow(target, eps));
   }
 
+  /**
+   * Docker's `port is already allocated` when another container holds one of `ports` (same host
+   * address, or either side on 0.0.0.0). Called inside the write transaction that records them.
+   */
+  private assertPortsFree(target: AttachTarget, endpointId: string, ports: readonly PublishedPort[]): void {
+    for (const p of ports) {
+      const holder = this.meta
+        .portsUsing(p.hostPort, p.proto)
+        .find(
+          (q) =>
+            q.containerId !== target.id &&
+            (q.hostIp === p.hostIp || q.hostIp === "0.0.0.0" || p.hostIp === "0.0.0.0"),
+        );
+      if (holder)
+        throw conflict(
+          `driver failed programming external connectivity on endpoint ${target.name} (${endpointId}): Bind for ${p.hostIp}:${p.hostPort} failed: port is already allocated`,
+        );
+    }
+  }
+
   private async attachNow(target: AttachTarget, eps: readonly EndpointRecord[]): Promise<Attachment> {
     const first = eps[0] as EndpointRecord;
     const ports = await this.choosePorts(target, first.endpointId);
     this.db.write(() => {
       // Re-check under the write lock: another process may have taken a port meanwhile.
-      for (const p of ports) {
-        const holder = this.meta
-          .portsUsing(p.hostPort, p.proto)
-          .find(
-            (q) =>
-              q.containerId !== target.id &&
-              (q.hostIp === p.hostIp || q.hostIp === "0.0.0.0" || p.hostIp === "0.0.0.0"),
-          );
-        if (holder)
-          throw conflict(
-            `driver failed programming external connectivity on endpoint ${target.name} (${first.endpointId}): Bind for ${p.hostIp}:${p.hostPort} failed: port is already allocated`,
-          );
-      }
+      this.assertPortsFree(target, first.endpointId, ports);
       this.meta.deletePorts(target.id);
       for (const p of ports) this.meta.insertPort(p);
       eps.forEach((e, i) => {
@@ -869,19 +877,7 @@ export class NetworkService {
       const ports = await this.choosePorts(target, first.endpointId, old);
       const record = (list: readonly PublishedPort[], hook: () => void) =>
         this.db.write(() => {
-          for (const p of list) {
-            const holder = this.meta
-              .portsUsing(p.hostPort, p.proto)
-              .find(
-                (q) =>
-                  q.containerId !== target.id &&
-                  (q.hostIp === p.hostIp || q.hostIp === "0.0.0.0" || p.hostIp === "0.0.0.0"),
-              );
-            if (holder)
-              throw conflict(
-                `driver failed programming external connectivity on endpoint ${target.name} (${first.endpointId}): Bind for ${p.hostIp}:${p.hostPort} failed: port is already allocated`,
-              );
-          }
+          this.assertPortsFree(target, first.endpointId, list);
           this.meta.deletePorts(target.id);
           for (const p of list) this.meta.insertPort(p);
           hook();

@@ -11,6 +11,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BERTH, ensureBusyboxImage } from "../../scripts/busybox-image.js";
@@ -390,4 +391,21 @@ export async function exclusive<T>(name: string, fn: () => Promise<T>): Promise<
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** GET http://127.0.0.1:port/ → body, or undefined when nothing answers within `timeoutMs`. */
+export function httpGet(port: number, timeoutMs = 3000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = get({ host: "127.0.0.1", port, path: "/", timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      res.on("error", () => resolve(undefined));
+    });
+    req.on("error", () => resolve(undefined));
+    req.on("timeout", () => {
+      req.destroy();
+      resolve(undefined);
+    });
+  });
 }

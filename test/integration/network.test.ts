@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
-import { get } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -18,7 +17,7 @@ import { DEFAULT_ROOT } from "../../src/config/roots.js";
 import { openDatabase } from "../../src/metadata/db.js";
 import { NetworkService } from "../../src/network/service.js";
 import { loadNetworkSettings } from "../../src/network/settings.js";
-import { BERTH, exclusive, runProgram, Store } from "./harness.js";
+import { BERTH, exclusive, httpGet, runProgram, Store } from "./harness.js";
 
 let store: Store;
 
@@ -34,23 +33,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits for a condition (the shared poller, with this file's default timeout). */
 const until = (what: string, fn: () => Promise<boolean>, ms = 15_000) => waitFor(what, fn, ms);
-
-/** GET http://127.0.0.1:port/ → body, or undefined when nothing answers. */
-function httpGet(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = get({ host: "127.0.0.1", port, path: "/", timeout: 3000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      res.on("error", () => resolve(undefined));
-    });
-    req.on("error", () => resolve(undefined));
-    req.on("timeout", () => {
-      req.destroy();
-      resolve(undefined);
-    });
-  });
-}
 
 /** A page with the container's hostname, served by busybox httpd on port 80. */
 const WEB = ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"];

@@ -6,11 +6,10 @@
  * ports are chosen free at run time (never 3000-3003). Traffic goes only to 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { get } from "node:http";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { waitFor } from "../../src/base/async.js";
-import { runProgram, Store } from "./harness.js";
+import { httpGet, runProgram, Store } from "./harness.js";
 
 const WEB = [
   "sh",
@@ -32,23 +31,6 @@ async function freePort(): Promise<number> {
     });
     if (port < 3000 || port > 3003) return port;
   }
-}
-
-/** GET http://127.0.0.1:port/ → body, or undefined when nothing answers. */
-function httpGet(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = get({ host: "127.0.0.1", port, path: "/", timeout: 2000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      res.on("error", () => resolve(undefined));
-    });
-    req.on("error", () => resolve(undefined));
-    req.on("timeout", () => {
-      req.destroy();
-      resolve(undefined);
-    });
-  });
 }
 
 /** Waits for a condition (the shared poller, with this file's default timeout). */

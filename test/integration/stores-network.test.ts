@@ -9,12 +9,11 @@
  * process, and Docker's or Podman's subnet is only reproduced when no device holds it already.
  */
 import assert from "node:assert/strict";
-import { get } from "node:http";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../../src/base/async.js";
 import { formatSubnet, overlaps, parseSubnet, type Subnet } from "../../src/network/ipnet.js";
-import { runProgram, Store } from "./harness.js";
+import { httpGet, runProgram, Store } from "./harness.js";
 
 const stores: Store[] = [];
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -36,22 +35,6 @@ after(async () => {
 
 /** Waits for a condition (the shared poller, with this file's default timeout). */
 const until = (what: string, fn: () => Promise<boolean>, ms = 15_000) => waitFor(what, fn, ms);
-
-function httpGet(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = get({ host: "127.0.0.1", port, path: "/", timeout: 3000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      res.on("error", () => resolve(undefined));
-    });
-    req.on("error", () => resolve(undefined));
-    req.on("timeout", () => {
-      req.destroy();
-      resolve(undefined);
-    });
-  });
-}
 
 /** A TCP port nothing listens on now (the kernel's choice). */
 function freePort(): Promise<number> {
