@@ -51,14 +51,17 @@ export class ContainerQueries {
   private observeExit(rec: ContainerRecord): Promise<boolean> {
     return this.svc.recovery.observeExit(rec);
   }
-  private reconcile(): Promise<void> {
+  private reconcile(): Promise<Map<string, ContainerRecord>> {
     return this.svc.recovery.reconcile();
   }
 
   async list(opts: ContainerListOptions = {}): Promise<ContainerSummary[]> {
-    await this.reconcile();
+    const pending = await this.reconcile();
     const now = this.now();
-    let recs = this.meta.list().filter((r) => !r.incomplete);
+    let recs = this.meta
+      .list()
+      .filter((r) => !r.incomplete)
+      .map((r) => (RUNNING_STATES.has(r.status) ? (pending.get(r.id) ?? r) : r));
     if (!opts.all && !(opts.limit !== undefined && opts.limit > 0))
       recs = recs.filter((r) => RUNNING_STATES.has(r.status));
     recs = await this.applyFilters(recs, opts.filters ?? {});
@@ -233,9 +236,7 @@ export class ContainerQueries {
   }
 
   async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
-    const rec0 = this.resolve(ref);
-    await this.observeExit(rec0).catch(() => false);
-    const rec = this.resolve(rec0.id);
+    const rec = (await this.svc.recovery.seen(this.resolve(ref))).record;
     const args = processArgs(rec.config);
     const image = this.deps.images.meta.getImage(rec.imageId);
     const dir = this.driver.dir(rec.id);

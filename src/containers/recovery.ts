@@ -57,9 +57,12 @@ export class ContainerRecovery {
   /**
    * Brings records in line with reality: a process that exited while no berth process watched
    * (conmon's exit file exists, or its conmon is gone) is recorded as exited; incomplete records
-   * left by a killed `create` are removed.
+   * left by a killed `create` are removed. Returns the exits it found but could not record
+   * because another process holds the container (see `seen`), by container ID, for a listing to
+   * show.
    */
-  async reconcile(): Promise<void> {
+  async reconcile(): Promise<Map<string, ContainerRecord>> {
+    const pending = new Map<string, ContainerRecord>();
     await this.repairOncePerBoot();
     const now = this.now();
     // Only the states: whole records (their configurations decoded) just for those that need it.
@@ -80,7 +83,9 @@ export class ContainerRecovery {
       }
       if (!RUNNING_STATES.has(s.status)) continue;
       const rec = this.meta.get(s.id);
-      if (rec) await this.observeExit(rec);
+      if (!rec) continue;
+      const view = await this.seen(rec);
+      if (view.pending) pending.set(rec.id, view.record);
     }
     // Network attachments of containers that no longer run (a killed berth left them).
     const running = new Set(
@@ -104,6 +109,31 @@ export class ContainerRecovery {
     // So do logs it converts or rotates.
     if (states.some((s) => (s.hasHealth || s.managedLog) && running.has(s.id)))
       await this.svc.ensureHealthSupervisor();
+    return pending;
+  }
+
+  /**
+   * The container as a reader should see it. An exit that another process is recording (conmon's
+   * exit command, or a verb holding the container's lock) is shown as that exit at once, as
+   * Docker shows a process's exit as soon as it happened; the holder saves it. `pending` says the
+   * record returned is such a view rather than what is stored.
+   */
+  async seen(rec: ContainerRecord): Promise<{ record: ContainerRecord; pending: boolean }> {
+    if (await this.observeExit(rec)) return { record: this.meta.get(rec.id) ?? rec, pending: false };
+    // A restarting container's exit file is the previous run's; its cleanup process owns it.
+    if (rec.status === "restarting") return { record: rec, pending: false };
+    // The exit file is removed before every start, so one that exists is this run's exit.
+    const exit = await this.driver.exitStatus(rec.id);
+    if (!exit) return { record: rec, pending: false };
+    const record: ContainerRecord = {
+      ...rec,
+      status: "exited",
+      exitCode: exit.code,
+      pid: 0,
+      finishedAt: rfc3339Nano(exit.at),
+      ...(rec.health ? { health: healthOnStop(rec.health) } : {}),
+    };
+    return { record, pending: true };
   }
 
   /**

@@ -288,8 +288,8 @@ export class ContainerService {
   // Reading and recovery live in queries.ts and recovery.ts; these are their entry points.
 
   /** Cheap repair that every listing command runs first (recovery.ts has the policy). */
-  reconcile(): Promise<void> {
-    return this.recovery.reconcile();
+  async reconcile(): Promise<void> {
+    await this.recovery.reconcile();
   }
 
   private observeExit(rec: ContainerRecord): Promise<boolean> {

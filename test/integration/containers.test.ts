@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir, readFile, readlink, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../../src/base/async.js";
@@ -568,6 +569,58 @@ describe("lifecycle and state", () => {
     assert.match(r.stdout, /^Exited \(7\)/);
     assert.equal((await store.ok(["wait", "dies"])).stdout, "7\n");
     await store.ok(["rm", "dies"]);
+  });
+
+  test("an exit is shown at once while another process holds the container to record it", async () => {
+    // The container exits when told to; this test holds its lock meanwhile, as conmon's exit
+    // command or a verb in progress does, so readers find an exit the record does not show yet.
+    const dir = await mkdtemp(join(tmpdir(), "berth-exit-"));
+    try {
+      const script = "while [ ! -e /sig/go ]; do sleep 0.05; done; exit 7";
+      await store.ok(["run", "-d", "--name", "held", "-v", `${dir}:/sig`, "busybox", "sh", "-c", script]);
+      const id = (await store.ok(["inspect", "-f", "{{.Id}}", "held"])).stdout.trim();
+      const holder = spawn("flock", [join(store.runroot, "locks", id), "-c", "echo held; read x"], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
+      try {
+        let out = "";
+        holder.stdout.on("data", (b: Buffer) => {
+          out += b.toString();
+        });
+        await until("the lock to be held", async () => out.includes("held"));
+        await writeFile(join(dir, "go"), "");
+        await until("conmon to record the exit", async () => existsSync(join(store.runroot, "exits", id)));
+        const ps = await store.ok(["ps", "-a", "--filter", "name=held", "--format", "{{.Status}}"]);
+        assert.match(ps.stdout, /^Exited \(7\)/);
+        const exited = await store.ok([
+          "ps",
+          "-aq",
+          "--no-trunc",
+          "--filter",
+          "status=exited",
+          "--filter",
+          "exited=7",
+        ]);
+        assert.ok(exited.stdout.split("\n").includes(id), "status and exited filters see the exit");
+        const running = await store.ok(["ps", "-q", "--no-trunc"]);
+        assert.ok(!running.stdout.split("\n").includes(id), "ps without -a leaves it out");
+        const state = await store.ok([
+          "inspect",
+          "-f",
+          "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}",
+          "held",
+        ]);
+        assert.equal(state.stdout, "exited 7 false\n");
+      } finally {
+        holder.stdin.end();
+        await new Promise((r) => holder.once("close", r));
+      }
+      // Released: the exit is recorded by whoever looks next (or the exit command) and stays.
+      assert.equal((await store.ok(["wait", "held"])).stdout, "7\n");
+      await store.ok(["rm", "held"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("restart policy on-failure restarts through conmon's exit command", async () => {
