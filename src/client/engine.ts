@@ -163,7 +163,7 @@ function unixTime(seconds: number | undefined): string | undefined {
 }
 
 /** An attached stream (attach, exec start) as the contract's session. */
-class HijackedSession implements AttachSession {
+class RemoteAttachSession implements AttachSession {
   protected readonly h: Hijacked;
   /** Resolves when the output ended (the process exited, or the connection went). */
   readonly ended: Promise<void>;
@@ -224,7 +224,7 @@ class HijackedSession implements AttachSession {
   }
 }
 
-class RemoteExecSession extends HijackedSession implements ExecSession {
+class RemoteExecSession extends RemoteAttachSession implements ExecSession {
   constructor(
     readonly id: string,
     h: Hijacked,
@@ -490,9 +490,9 @@ export class RemoteEngine implements Engine {
   }
 
   /** Attaches to a container's streams (hijacked); with `stream`, waits for its start if it has not begun. */
-  private async attach(id: string, handlers: AttachHandlers, query: Query): Promise<HijackedSession> {
+  private async attach(id: string, handlers: AttachHandlers, query: Query): Promise<RemoteAttachSession> {
     const h = await this.t.hijack({ method: "POST", path: pathOf`/containers/${id}/attach`, query });
-    return new HijackedSession(h, handlers, (height, width) => this.resizeContainer(id, height, width));
+    return new RemoteAttachSession(h, handlers, (height, width) => this.resizeContainer(id, height, width));
   }
 
   private async resizeContainer(id: string, height: number, width: number): Promise<void> {

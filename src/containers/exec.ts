@@ -3,8 +3,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { conflict, errorMessage, internal, invalidArgument } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
-import type { ContainerConfig, ExecConfig, ExecSession } from "../engine/types.js";
-import type { AttachHandlers } from "../runtime/attach.js";
+import type { AttachHandlers, ContainerConfig, ExecConfig, ExecSession } from "../engine/types.js";
 import type { Runtime } from "../runtime/runtime.js";
 
 export { execInvocationError } from "../runtime/errors.js";

@@ -24,6 +24,7 @@ import {
 import { bestEffort } from "../base/log.js";
 import type {
   AttachHandlers,
+  AttachSession,
   ContainerCreateOptions,
   ContainerCreateRequest,
   ContainerCreateResponse,
@@ -116,19 +117,7 @@ export interface ContainerServiceDeps {
 
 export interface StartOptions {
   /** Connect to the container's output before its process runs (foreground `run`, `start -a`). */
-  readonly attach?: {
-    onStdout(data: Buffer): void;
-    onStderr(data: Buffer): void;
-    onEnd(): void;
-  };
-}
-
-/** An attached start: write stdin, wait for the exit code. */
-export interface AttachedStart {
-  /** Resolves once the data is handed on (or dropped: stdin is gone), so callers can wait before reading more. */
-  writeStdin(data: Buffer): Promise<void>;
-  endStdin(): void;
-  detach(): void;
+  readonly attach?: AttachHandlers;
 }
 
 export { CommandInvocationError, invocationError } from "../runtime/errors.js";
@@ -490,7 +479,7 @@ export class ContainerService {
   // Start
 
   /** Starts a container; one that another process started meanwhile is left running (no error). */
-  async start(ref: string, opts: StartOptions = {}): Promise<AttachedStart | undefined> {
+  async start(ref: string, opts: StartOptions = {}): Promise<AttachSession | undefined> {
     return this.locked(ref, async (cur) => {
       if (cur.status === "paused") throw conflict(`cannot start a paused container, try unpause instead`);
       if (cur.status === "running") return undefined;
@@ -502,7 +491,7 @@ export class ContainerService {
     });
   }
 
-  private async startRecord(rec: ContainerRecord, opts: StartOptions): Promise<AttachedStart | undefined> {
+  private async startRecord(rec: ContainerRecord, opts: StartOptions): Promise<AttachSession | undefined> {
     // The container's own record of its layers: it outlives its image (rmi -f).
     const rootfs = await this.driver.mountRootfs(rec.id, this.layersOf(rec.id));
     try {
@@ -550,15 +539,7 @@ export class ContainerService {
         leaveStdinOpen: terminal || !rec.config.StdinOnce,
         ...logSettings(rec.hostConfig.LogConfig),
       });
-      let attached: AttachedStart | undefined;
-      if (opts.attach) {
-        const conn = await this.driver.attach(rec.id, opts.attach);
-        attached = {
-          writeStdin: (d) => conn.writeStdin(d),
-          endStdin: () => conn.endStdin(),
-          detach: () => conn.close(),
-        };
-      }
+      const attached = opts.attach ? await this.driver.attach(rec.id, opts.attach) : undefined;
       if (opts.attach) this.emit(rec, "attach");
       await this.driver.startProcess(rec.id);
       const probe = probePlan(rec.config);
@@ -1114,21 +1095,14 @@ export class ContainerService {
   }
 
   /** Attaches to a running container's stdio. */
-  async attach(ref: string, handlers: AttachHandlers): Promise<{ id: string; session: AttachedStart }> {
+  async attach(ref: string, handlers: AttachHandlers): Promise<AttachSession> {
     const rec = this.resolve(ref);
     await this.observeExit(rec);
     const cur = this.resolve(rec.id);
     if (cur.status !== "running") throw conflict("You cannot attach to a stopped container, start it first");
-    const conn = await this.driver.attach(cur.id, handlers);
+    const session = await this.driver.attach(cur.id, handlers);
     this.emit(cur, "attach");
-    return {
-      id: cur.id,
-      session: {
-        writeStdin: (d) => conn.writeStdin(d),
-        endStdin: () => conn.endStdin(),
-        detach: () => conn.close(),
-      },
-    };
+    return session;
   }
 
   /** The layers (chainIDs, bottom first) of a container's root filesystem, as recorded at create. */

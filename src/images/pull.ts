@@ -15,6 +15,7 @@
 import type { Readable, Transform } from "node:stream";
 import { mapLimit } from "../base/async.js";
 import { BerthError, invalidArgument, isBerthError, notFound } from "../base/errors.js";
+import { humanSize } from "../base/sizes.js";
 import type { HostPlatform } from "../config/host.js";
 import type { ImagePullOptions, ProgressEvent } from "../engine/types.js";
 import type { Lease } from "../metadata/leases.js";
@@ -44,7 +45,6 @@ import { countingStream, verificationFailed } from "../registry/verify.js";
 import type { ImageStore, IngestedLayer } from "./store.js";
 import {
   clientFor,
-  humanSize,
   layerEvent,
   type ProgressQueue,
   progressEvent,

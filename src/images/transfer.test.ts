@@ -3,13 +3,9 @@ import { test } from "node:test";
 import { collect } from "../base/async.js";
 import { notFound } from "../base/errors.js";
 import type { ProgressEvent } from "../engine/types.js";
-import { credentialsOf, humanSize, progressBar, progressStream } from "./transfer.js";
+import { credentialsOf, progressBar, progressStream } from "./transfer.js";
 
-test("sizes and bars read as Docker's daemon writes them", () => {
-  assert.equal(humanSize(512), "512B");
-  assert.equal(humanSize(49152), "49.15kB");
-  assert.equal(humanSize(4335400), "4.335MB");
-  assert.equal(humanSize(1_000_000), "1MB");
+test("bars read as Docker's daemon writes them", () => {
   assert.equal(
     progressBar(1378626, 4335400),
     "[===============>                                   ]  1.379MB/4.335MB",

@@ -5,6 +5,7 @@
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { Decompress } from "fzstd";
+import { humanSize } from "../base/sizes.js";
 import type { AuthConfig, AuthResponse, ProgressEvent } from "../engine/types.js";
 import type { Reference } from "../oci/reference.js";
 import { Authorizer, type Credentials } from "../registry/auth.js";
@@ -84,18 +85,6 @@ export function progressStream(work: (queue: ProgressQueue) => Promise<void>): A
     (err: unknown) => queue.fail(err),
   );
   return queue;
-}
-
-/** go-units HumanSize: decimal units, 4 significant digits (`2.152MB`, `512B`). */
-export function humanSize(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-  let size = bytes;
-  let i = 0;
-  while (size >= 1000 && i < units.length - 1) {
-    size /= 1000;
-    i++;
-  }
-  return `${Number.parseFloat(size.toPrecision(4))}${units[i]}`;
 }
 
 /** Docker's JSONProgress.String() for a wide terminal, without the time-left box. */

@@ -267,12 +267,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       await containers.reconcile();
       return containers.create(req, o);
     },
-    containerStart: async (id, o = {}) => {
-      const session = await containers.start(id, o.attach ? { attach: o.attach } : {});
-      if (!session) return undefined;
-      const rec = containers.resolve(id);
-      return { ...session, resize: (h, w) => driver.resize(rec.id, h, w) };
-    },
+    containerStart: (id, o = {}) => containers.start(id, o.attach ? { attach: o.attach } : {}),
     containerStop: (id, o) => containers.stop(id, o),
     containerRestart: (id, o) => containers.restart(id, o),
     containerKill: (id, signal) => containers.kill(id, signal),
@@ -309,10 +304,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerArchive: (id, path, o) => files.archive(id, path, o),
     containerExtractArchive: (id, path, source, o) => files.extract(id, path, source, o),
     containerExec: (id, config, o = {}) => execs.exec(id, config, o),
-    containerAttach: async (id, handlers) => {
-      const { id: full, session } = await containers.attach(id, handlers);
-      return { ...session, resize: (h, w) => driver.resize(full, h, w) };
-    },
+    containerAttach: (id, handlers) => containers.attach(id, handlers),
     networkCreate: async (req) => network.create(req),
     networkList: async (o = {}) => network.list(o),
     networkInspect: async (id) => {

@@ -19,31 +19,13 @@
 import { join } from "node:path";
 import type { SeqpacketSocket } from "node-unix-socket";
 import { errorMessage, unavailable } from "../base/errors.js";
+import type { AttachHandlers, AttachSession } from "../engine/types.js";
 
 export const STDOUT_STREAM = 2;
 export const STDERR_STREAM = 3;
 
 /** The largest message conmon reads whole from its attach socket. */
 export const ATTACH_MESSAGE_MAX = 32 * 1024;
-
-export interface AttachHandlers {
-  onStdout(data: Buffer): void;
-  onStderr(data: Buffer): void;
-  /** conmon closed the connection (the container's output ended). */
-  onEnd(): void;
-}
-
-export interface AttachConnection {
-  /**
-   * Sends data to the container's stdin, in order; resolves once it is handed to the kernel (or
-   * dropped: the container's stdin is gone, or the connection was closed), so a caller can wait
-   * before reading more.
-   */
-  writeStdin(data: Buffer): Promise<void>;
-  /** Ends the container's stdin, after everything written before. */
-  endStdin(): void;
-  close(): void;
-}
 
 export function attachSocketPath(socketDir: string, attachId: string): string {
   return join(socketDir, attachId, "attach");
@@ -71,7 +53,16 @@ async function connect(path: string): Promise<SeqpacketSocket> {
   });
 }
 
-export async function connectAttach(path: string, handlers: AttachHandlers): Promise<AttachConnection> {
+/**
+ * Connects to conmon's attach socket at `path`: the container's output goes to `handlers`, and
+ * the session answers stdin, its end, and detaching; `resize` is how the session's terminal is
+ * resized (the container's or an exec's, through its conmon's control FIFO).
+ */
+export async function connectAttach(
+  path: string,
+  handlers: AttachHandlers,
+  resize: (height: number, width: number) => Promise<void>,
+): Promise<AttachSession> {
   const output = await connect(path);
   let ended = false;
   const end = () => {
@@ -132,9 +123,10 @@ export async function connectAttach(path: string, handlers: AttachHandlers): Pro
         };
         waiting.add(done);
         try {
-          for (let off = 0; off < data.length; off += ATTACH_MESSAGE_MAX) {
-            const len = Math.min(ATTACH_MESSAGE_MAX, data.length - off);
-            sock.write(data, off, len, off + len === data.length ? done : undefined);
+          const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+          for (let off = 0; off < buf.length; off += ATTACH_MESSAGE_MAX) {
+            const len = Math.min(ATTACH_MESSAGE_MAX, buf.length - off);
+            sock.write(buf, off, len, off + len === buf.length ? done : undefined);
           }
         } catch {
           // The connection went away between the check and the write: stdin is gone.
@@ -149,7 +141,8 @@ export async function connectAttach(path: string, handlers: AttachHandlers): Pro
         if (sock && !inputGone && !closed) sock.end();
       });
     },
-    close: () => {
+    resize,
+    detach: () => {
       if (closed) return;
       closed = true;
       output.destroy();

@@ -21,12 +21,12 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
-import type { ExecSession } from "../engine/types.js";
+import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { statIfExists, writeFileAtomic } from "../sys/fs.js";
 import { isMountPoint, mount, unmount } from "../sys/mount.js";
-import { type AttachConnection, type AttachHandlers, attachSocketPath, connectAttach } from "./attach.js";
+import { attachSocketPath, connectAttach } from "./attach.js";
 import { launchConmon, RuntimeCreateError } from "./conmon.js";
 import { invocationError } from "./errors.js";
 import { type ExecLaunchOptions, launchExec } from "./exec-launch.js";
@@ -205,8 +205,10 @@ export class RuntimeDriver implements Runtime {
     await this.runc.start(id);
   }
 
-  attach(id: string, handlers: AttachHandlers): Promise<AttachConnection> {
-    return connectAttach(attachSocketPath(this.opts.conmonDir, this.attachId(id)), handlers);
+  attach(id: string, handlers: AttachHandlers): Promise<AttachSession> {
+    return connectAttach(attachSocketPath(this.opts.conmonDir, this.attachId(id)), handlers, (h, w) =>
+      this.resize(id, h, w),
+    );
   }
 
   /** Resizes the container's terminal through conmon's control FIFO. */

@@ -13,9 +13,9 @@ import { Socket } from "node:net";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { internal } from "../base/errors.js";
-import type { ExecInspect, ExecSession } from "../engine/types.js";
+import type { AttachHandlers, AttachSession, ExecInspect, ExecSession } from "../engine/types.js";
 import { launchProgram } from "../sys/exec.js";
-import { type AttachConnection, type AttachHandlers, attachSocketPath, connectAttach } from "./attach.js";
+import { attachSocketPath, connectAttach } from "./attach.js";
 import { CONMON, conmonArgs, decodeSyncLine, type SyncMessage } from "./conmon.js";
 import { execInvocationError } from "./errors.js";
 import { runcMessage } from "./runc.js";
@@ -160,7 +160,7 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
     child.stderr?.destroy();
   };
 
-  let conn: AttachConnection | undefined;
+  let conn: AttachSession | undefined;
   let outputEnded = false;
   try {
     if (attach && start && ready) {
@@ -171,14 +171,18 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
         if (failed && failed.data < 0) throw execInvocationError(runcMessage(failed.message ?? ""));
         throw conmonFailed();
       }
-      conn = await connectAttach(attachSocketPath(host.conmonDir, o.attachId), {
-        onStdout: (d) => attach.onStdout(d),
-        onStderr: (d) => attach.onStderr(d),
-        onEnd: () => {
-          outputEnded = true;
-          attach.onEnd();
+      conn = await connectAttach(
+        attachSocketPath(host.conmonDir, o.attachId),
+        {
+          onStdout: (d) => attach.onStdout(d),
+          onStderr: (d) => attach.onStderr(d),
+          onEnd: () => {
+            outputEnded = true;
+            attach.onEnd();
+          },
         },
-      });
+        (h, w) => resizeSession(dir, h, w),
+      );
       start.write("0");
     }
     const first = await Promise.race([sync.next(), spawnError]);
@@ -204,7 +208,7 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
     };
     return {
       id: o.execId,
-      writeStdin: async (d) => c?.writeStdin(Buffer.from(d.buffer, d.byteOffset, d.byteLength)),
+      writeStdin: async (d) => c?.writeStdin(d),
       endStdin: () => c?.endStdin(),
       resize: (h, w) => resizeSession(dir, h, w),
       detach: () => {
@@ -213,7 +217,7 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
         // Detaching while the process runs lets it go on alone; after its output ended, the
         // exit code is still to come through the sync pipe for wait().
         const running = !outputEnded;
-        c?.close();
+        c?.detach();
         if (!result && running) closePipes();
       },
       wait: () => {
@@ -222,7 +226,7 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
       },
     };
   } catch (err) {
-    conn?.close();
+    conn?.detach();
     closePipes();
     throw err;
   }

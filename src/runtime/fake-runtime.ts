@@ -9,9 +9,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { notFound, notImplemented } from "../base/errors.js";
-import type { ExecSession } from "../engine/types.js";
+import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
-import type { AttachConnection, AttachHandlers } from "./attach.js";
 import { invocationError } from "./errors.js";
 import type { ExecLaunchOptions } from "./exec-launch.js";
 import type { CreateProcessOptions, ExitStatus, ProcessState, Runtime } from "./runtime.js";
@@ -112,7 +111,7 @@ export class FakeRuntime implements Runtime {
     p.status = "running";
   }
 
-  attach(_id: string, _handlers: AttachHandlers): Promise<AttachConnection> {
+  attach(_id: string, _handlers: AttachHandlers): Promise<AttachSession> {
     return Promise.reject(notImplemented("the fake runtime has no attach socket"));
   }
 

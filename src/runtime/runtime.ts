@@ -11,9 +11,8 @@
  * in runc's state root, the mount table and conmon's files. It decides nothing about containers'
  * states either; that is the lifecycle's job (containers/), under the container's lock.
  */
-import type { ExecSession } from "../engine/types.js";
+import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
-import type { AttachConnection, AttachHandlers } from "./attach.js";
 import type { ExecLaunchOptions } from "./exec-launch.js";
 
 export interface ExitStatus {
@@ -64,7 +63,8 @@ export interface Runtime {
   createProcess(id: string, specJson: string, o: CreateProcessOptions): Promise<number>;
   /** Releases a created process. */
   startProcess(id: string): Promise<void>;
-  attach(id: string, handlers: AttachHandlers): Promise<AttachConnection>;
+  /** Connects to the container's output and stdin; the session resizes its terminal too. */
+  attach(id: string, handlers: AttachHandlers): Promise<AttachSession>;
   resize(id: string, height: number, width: number): Promise<void>;
   /**
    * Asks the container's conmon to reopen its log file (its control FIFO's "reopen logs"

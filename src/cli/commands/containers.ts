@@ -25,7 +25,7 @@ import {
 import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
 import { displayablePorts } from "../format/ports.js";
 import { renderList } from "../format/render.js";
-import { bytesSize, humanSize } from "../format/units.js";
+import { bytesSize, humanSize, humanSizeWithPrecision } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { proxySignals, type SignalProxy } from "../signal-proxy.js";
 import { forEachName } from "./each.js";
@@ -569,7 +569,7 @@ export function containerRow(c: ContainerSummary, opts: { noTrunc: boolean; now?
     Size:
       c.SizeRw === undefined
         ? "0B"
-        : `${humanSize(c.SizeRw)} (virtual ${humanSize(c.SizeRootFs ?? c.SizeRw)})`,
+        : `${humanSizeWithPrecision(c.SizeRw, 3)} (virtual ${humanSizeWithPrecision(c.SizeRootFs ?? c.SizeRw, 3)})`,
     State: c.State,
     Status: c.Status,
     Label: (name: string) => c.Labels[name] ?? "",
@@ -880,8 +880,8 @@ function statsRow(info: ContainerInspect, s: ContainerStatsResponse | undefined,
     CPUPerc: `${cpu.toFixed(2)}%`,
     MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
     MemPerc: `${limit > 0 ? ((mem / limit) * 100).toFixed(2) : "0.00"}%`,
-    NetIO: `${humanSize(rx)} / ${humanSize(tx)}`,
-    BlockIO: `${humanSize(read)} / ${humanSize(written)}`,
+    NetIO: `${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`,
+    BlockIO: `${humanSizeWithPrecision(read, 3)} / ${humanSizeWithPrecision(written, 3)}`,
     PIDs: String(s?.pids_stats.current ?? 0),
   };
 }

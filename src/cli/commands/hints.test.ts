@@ -37,7 +37,7 @@ describe("hints", () => {
     assert.match(removalHint(vols, { program: "berth", volumesRemoved: false }), /anonymous volume remains/);
     const lost = { ...none, paths: ["/a/1", "/a/2", "/a/3", "/a/4"], bytes: 2048 };
     const text = removalHint(lost, { program: "berth", volumesRemoved: false });
-    assert.match(text, /4 changed files \(2\.05kB\).*\/a\/1, \/a\/2, \/a\/3 and 1 more/);
+    assert.match(text, /4 changed files \(2\.048kB\).*\/a\/1, \/a\/2, \/a\/3 and 1 more/);
     assert.match(text, /-v NAME:\/a\)/);
     assert.equal(pruneSummary([none], "berth"), "");
   });

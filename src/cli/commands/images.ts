@@ -14,7 +14,7 @@ import {
 } from "../command.js";
 import { parseFilterFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
-import { humanDuration, humanSize } from "../format/units.js";
+import { humanDuration, humanSize, humanSizeWithPrecision } from "../format/units.js";
 import {
   openInput,
   readAnswer,
@@ -74,10 +74,10 @@ export function imageRows(images: readonly ImageSummary[], noTrunc: boolean, now
       CreatedAt: goTime(img.Created),
       CreatedSince: createdSince(img.Created, now),
       ID: shortImageId(img.Id, noTrunc),
-      SharedSize: img.SharedSize >= 0 ? humanSize(img.SharedSize) : "N/A",
-      Size: humanSize(img.Size),
-      UniqueSize: img.SharedSize >= 0 ? humanSize(img.Size - img.SharedSize) : "N/A",
-      VirtualSize: humanSize(img.Size),
+      SharedSize: img.SharedSize >= 0 ? humanSizeWithPrecision(img.SharedSize, 3) : "N/A",
+      Size: humanSizeWithPrecision(img.Size, 3),
+      UniqueSize: img.SharedSize >= 0 ? humanSizeWithPrecision(img.Size - img.SharedSize, 3) : "N/A",
+      VirtualSize: humanSizeWithPrecision(img.Size, 3),
     };
     const digestsByRepo = new Map<string, string[]>();
     for (const rd of img.RepoDigests) {
@@ -220,7 +220,7 @@ export function historyRows(
       CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
       CreatedSince: opts.human ? createdSince(h.Created, now) : createdAt,
       ID: h.Id === "<missing>" ? h.Id : shortImageId(h.Id, opts.noTrunc),
-      Size: opts.human ? humanSize(h.Size) : String(h.Size),
+      Size: opts.human ? humanSizeWithPrecision(h.Size, 3) : String(h.Size),
     };
   });
 }

@@ -8,7 +8,7 @@ import { type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command
 import { parseFilterFlags } from "../flags.js";
 import { encodeJson } from "../format/go-json.js";
 import { renderInspect, renderList } from "../format/render.js";
-import { bytesSize, humanSize } from "../format/units.js";
+import { bytesSize, humanSize, humanSizeWithPrecision } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
 import { formatBuildPrune } from "./build.js";
 import { containerRow } from "./containers.js";
@@ -158,7 +158,7 @@ const dfCommand: Command = {
           du.BuildCache.map((c) => ({
             ID: c.ID,
             CacheType: c.Type,
-            Size: humanSize(c.Size),
+            Size: humanSizeWithPrecision(c.Size, 3),
             CreatedSince: createdSince(Date.parse(c.CreatedAt) / 1000, now),
             LastUsedSince: createdSince(Date.parse(c.LastUsedAt) / 1000, now),
             UsageCount: String(c.UsageCount),

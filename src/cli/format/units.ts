@@ -1,43 +1,12 @@
 /**
- * Docker's go-units: human-readable sizes and durations, and the size parsers behind flags such
- * as `--memory 512m` (RAMInBytes) and `--shm-size` / storage sizes (FromHumanSize).
+ * Docker's go-units for the CLI: the size parsers behind flags such as `--memory 512m`
+ * (RAMInBytes) and `--shm-size` / storage sizes (FromHumanSize), which refuse bad input with
+ * go-units' own messages, and — re-exported from base/, where the engine shares them — sizes
+ * and durations as people read them.
  */
 import { humanDuration } from "../../base/duration.js";
 import { invalidArgument } from "../../base/errors.js";
-import { quoteString, sprintf } from "./go-fmt.js";
-
-const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
-
-function sizeAndUnit(size: number, base: number, units: readonly string[]): [number, string] {
-  let i = 0;
-  let s = size;
-  while (s >= base && i < units.length - 1) {
-    s /= base;
-    i++;
-  }
-  return [s, units[i]!];
-}
-
-/** units.HumanSizeWithPrecision: decimal units, `precision` significant digits (%g). */
-export function humanSizeWithPrecision(bytes: number, precision: number): string {
-  const [s, unit] = sizeAndUnit(bytes, 1000, DECIMAL_UNITS);
-  return sprintf("%.*g%s", [precision, s, unit]);
-}
-
-/**
- * The size column of `docker images`/`docker ps`: HumanSizeWithPrecision(size, 3), e.g.
- * 0 → "0B", 1234 → "1.23kB", 45_000_000 → "45MB".
- */
-export function humanSize(bytes: number): string {
-  return humanSizeWithPrecision(bytes, 3);
-}
-
-/** units.BytesSize: binary units with 4 significant digits, e.g. 1536 → "1.5KiB". */
-export function bytesSize(bytes: number): string {
-  const [s, unit] = sizeAndUnit(bytes, 1024, BINARY_UNITS);
-  return sprintf("%.4g%s", [s, unit]);
-}
+import { quoteString } from "./go-fmt.js";
 
 /**
  * units.HumanDuration of a duration in milliseconds: "Less than a second", "1 second",
@@ -45,6 +14,9 @@ export function bytesSize(bytes: number): string {
  * "3 weeks", "5 months", "2 years".
  */
 export { humanDuration } from "../../base/duration.js";
+
+/** go-units' HumanSize, HumanSizeWithPrecision and BytesSize (base/sizes.ts). */
+export { bytesSize, humanSize, humanSizeWithPrecision } from "../../base/sizes.js";
 
 /** `humanDuration(now - date) + " ago"`, as the CREATED column prints it. */
 export function timeAgo(date: Date | number, now: Date | number = Date.now()): string {
