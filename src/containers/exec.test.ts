@@ -6,7 +6,6 @@ import {
   execEnv,
   execInvocationError,
   execProcessSpec,
-  replaceOrAppendEnv,
   serializeExecProcess,
 } from "./exec.js";
 
@@ -30,14 +29,6 @@ const CONFIG_JSON = `{
 }`;
 
 describe("exec environment", () => {
-  test("replaceOrAppendEnv replaces, appends and removes a bare name (moby ReplaceOrAppendEnvValues)", () => {
-    assert.deepEqual(replaceOrAppendEnv(["A=1", "B=2", "C=3"], ["B=x", "D=4", "C", "Z"]), [
-      "A=1",
-      "B=x",
-      "D=4",
-    ]);
-  });
-
   test("PATH, HOSTNAME, TERM with a tty, the container's Env, then the exec's, then HOME", () => {
     const env = execEnv(
       { Hostname: "abc", Env: ["PATH=/custom", "X=1", "Y=2"] },

@@ -9,7 +9,7 @@ import type { Runtime } from "../runtime/runtime.js";
 export { execInvocationError } from "../runtime/errors.js";
 
 import { orderedAvailable } from "../runtime/spec/capabilities.js";
-import { DEFAULT_PATH_ENV } from "../runtime/spec/generate.js";
+import { processEnv } from "../runtime/spec/env.js";
 import type { RlimitValue, SpecCapabilities, SpecProcess, SpecRlimit } from "../runtime/spec/types.js";
 import { type ResolvedUser, resolveUser } from "../runtime/spec/user.js";
 import { readTextIfExists } from "../sys/fs.js";
@@ -34,44 +34,17 @@ export interface ContainerProcessFacts {
   apparmorProfile?: string;
 }
 
-function envKey(entry: string): string {
-  const i = entry.indexOf("=");
-  return i < 0 ? entry : entry.slice(0, i);
-}
-
 /**
- * moby `ReplaceOrAppendEnvValues`: each override replaces the entry of the same name or is
- * appended; a bare `NAME` removes it.
- */
-export function replaceOrAppendEnv(defaults: readonly string[], overrides: readonly string[]): string[] {
-  const out: Array<string | undefined> = [...defaults];
-  for (const value of overrides) {
-    const key = envKey(value);
-    const at = out.findIndex((e) => e !== undefined && envKey(e) === key);
-    if (!value.includes("=")) {
-      if (at >= 0) out[at] = undefined;
-      continue;
-    }
-    if (at >= 0) out[at] = value;
-    else out.push(value);
-  }
-  return out.filter((e): e is string => e !== undefined);
-}
-
-/**
- * The exec's environment as Docker's daemon makes it: PATH, HOSTNAME, TERM=xterm with a TTY, the
- * container's Env over those, the exec's Env over that; then HOME of the exec's user when unset
- * (what runc would add).
+ * The exec's environment as Docker's daemon makes it: the container's process environment with
+ * the exec's Env over it, and its terminal's TERM (runtime/spec/env.ts).
  */
 export function execEnv(container: ContainerConfig, exec: ExecConfig, home: string): string[] {
-  const base = [
-    DEFAULT_PATH_ENV,
-    `HOSTNAME=${container.Hostname ?? ""}`,
-    ...(exec.Tty ? ["TERM=xterm"] : []),
-  ];
-  const env = replaceOrAppendEnv(replaceOrAppendEnv(base, container.Env ?? []), exec.Env ?? []);
-  if (!env.some((e) => envKey(e) === "HOME")) env.push(`HOME=${home}`);
-  return env;
+  return processEnv({
+    hostname: container.Hostname ?? "",
+    tty: !!exec.Tty,
+    layers: [container.Env ?? [], exec.Env ?? []],
+    home,
+  });
 }
 
 /** Builds the exec's process from the container's (moby `ContainerExecStart` + `execSetPlatformOpt`). */

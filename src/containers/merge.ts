@@ -4,8 +4,7 @@
  */
 import type { ContainerConfig } from "../engine/types.js";
 import type { ContainerConfig as ImageContainerConfig } from "../oci/image.js";
-
-const envKey = (e: string) => e.split("=")[0] ?? e;
+import { envKey } from "../runtime/spec/env.js";
 
 /** The request's Config completed from the image's, as `docker create` does. */
 export function mergeConfig(user: ContainerConfig, image: ImageContainerConfig): ContainerConfig {

@@ -59,6 +59,36 @@ export interface IngestedLayer {
   readonly created: boolean;
 }
 
+/** What a layer's blob is: its digest, size and media type (a manifest's layer descriptor). */
+interface LayerBlob {
+  readonly blobDigest: Digest;
+  readonly blobSize: number;
+  readonly mediaType: string;
+}
+
+/**
+ * The one way an IngestedLayer is made: its identity, its blob, and its snapshot's sizes (files
+ * and tar), whether it was just unpacked (`ingestLayer`) or found recorded (`knownLayer`,
+ * `storedLayers`).
+ */
+function ingestedLayer(
+  ids: { readonly diffId: Digest; readonly chainId: Digest },
+  blob: LayerBlob,
+  sizes: { readonly size: number; readonly tarSize: number },
+  created: boolean,
+): IngestedLayer {
+  return {
+    diffId: ids.diffId,
+    chainId: ids.chainId,
+    blobDigest: blob.blobDigest,
+    blobSize: blob.blobSize,
+    mediaType: blob.mediaType,
+    size: sizes.size,
+    tarSize: sizes.tarSize,
+    created,
+  };
+}
+
 export interface IngestLayerOptions {
   /** The chainID of the layers below, undefined for the bottom layer. */
   readonly parentChainId?: Digest;
@@ -178,16 +208,16 @@ export class ImageStore {
       const chainId = chainIdOf(opts.parentChainId, applied.value.diffId);
       opts.lease?.add("snapshot", [chainId]);
       const created = await this.snapshots.commit(prepared, chainId);
-      return {
-        diffId: applied.value.diffId,
-        chainId,
-        blobDigest: blob.digest,
-        blobSize: blob.size,
-        mediaType: blob.digest === applied.value.diffId ? MEDIA_TYPES.ociLayer : MEDIA_TYPES.ociLayerGzip,
-        size: applied.value.unpackedBytes,
-        tarSize: applied.value.size,
+      return ingestedLayer(
+        { diffId: applied.value.diffId, chainId },
+        {
+          blobDigest: blob.digest,
+          blobSize: blob.size,
+          mediaType: blob.digest === applied.value.diffId ? MEDIA_TYPES.ociLayer : MEDIA_TYPES.ociLayerGzip,
+        },
+        { size: applied.value.unpackedBytes, tarSize: applied.value.size },
         created,
-      };
+      );
     } catch (err) {
       source.destroy();
       toApply.destroy();
@@ -246,16 +276,7 @@ export class ImageStore {
     lease?.add("blob", [blob.blobDigest]);
     if (!(await this.snapshots.exists(chainId)) || !(await this.content.hasBlob(blob.blobDigest)))
       return undefined;
-    return {
-      diffId,
-      chainId,
-      blobDigest: blob.blobDigest,
-      blobSize: blob.blobSize,
-      mediaType: blob.mediaType,
-      size: snap.size,
-      tarSize: snap.tarSize,
-      created: false,
-    };
+    return ingestedLayer({ diffId, chainId }, blob, snap, false);
   }
 
   /** Writes config and manifest blobs and records the image, its layers and tags atomically. */
@@ -343,20 +364,11 @@ export class ImageStore {
     return rec.layers.map((l, i) => {
       const snap = this.meta.getSnapshot(l.chainId);
       const desc = manifest?.layers[i];
-      const blob = desc
+      const blob: LayerBlob | undefined = desc
         ? { blobDigest: desc.digest, blobSize: desc.size, mediaType: desc.mediaType }
         : this.meta.layerBlobs(l.diffId)[0];
       if (!snap || !blob) throw notFound(`layer ${l.diffId} of image ${imageId} is missing`);
-      return {
-        diffId: l.diffId,
-        chainId: l.chainId,
-        blobDigest: blob.blobDigest,
-        blobSize: blob.blobSize,
-        mediaType: blob.mediaType,
-        size: snap.size,
-        tarSize: snap.tarSize,
-        created: false,
-      };
+      return ingestedLayer(l, blob, snap, false);
     });
   }
 

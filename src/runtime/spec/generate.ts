@@ -14,6 +14,7 @@
 import { failedPrecondition, invalidArgument } from "../../base/errors.js";
 import type { ContainerConfig, HostConfig, Ulimit } from "../../engine/types.js";
 import { containerCapabilities } from "./capabilities.js";
+import { processEnv } from "./env.js";
 import {
   decodeSeccompProfile,
   evaluateSeccompProfile,
@@ -37,8 +38,6 @@ import {
 } from "./types.js";
 import type { ResolvedUser } from "./user.js";
 
-/** Docker's default PATH for Linux containers (moby `oci.DefaultPathEnv`). */
-export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Default /dev/shm size: 64 MiB (moby `config.DefaultShmSize`). */
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** Where `--init` puts the init binary inside the container. */
@@ -287,7 +286,12 @@ export function planRuntimeSpec(input: SpecInput): SpecResult {
   }
 
   const hostname = hc.UTSMode === "host" ? "" : (config.Hostname ?? "");
-  const env = containerEnv(config, input.user);
+  const env = processEnv({
+    hostname: config.Hostname ?? "",
+    tty: !!config.Tty,
+    layers: [config.Env ?? []],
+    home: input.user.home,
+  });
   const capabilities = containerCapabilities({
     capAdd: hc.CapAdd,
     capDrop: hc.CapDrop,
@@ -351,34 +355,6 @@ export function planRuntimeSpec(input: SpecInput): SpecResult {
 }
 
 // ---- env ----
-
-function envKey(entry: string): string {
-  const i = entry.indexOf("=");
-  return i < 0 ? entry : entry.slice(0, i);
-}
-
-/**
- * moby `CreateDaemonEnvironment`: PATH (default), HOSTNAME, TERM=xterm with a TTY, then the
- * container's Env replacing same-named entries or appended, a bare `NAME` removing one. Then
- * HOME from passwd when the result has none (runc adds it at the end the same way).
- */
-function containerEnv(config: ContainerConfig, user: ResolvedUser): string[] {
-  let env: string[] = [DEFAULT_PATH_ENV, `HOSTNAME=${config.Hostname ?? ""}`];
-  if (config.Tty) env.push("TERM=xterm");
-  for (const value of config.Env ?? []) {
-    const key = envKey(value);
-    const at = env.findIndex((e) => envKey(e) === key);
-    if (!value.includes("=")) {
-      if (at >= 0) env[at] = "";
-      continue;
-    }
-    if (at >= 0) env[at] = value;
-    else env.push(value);
-  }
-  env = env.filter((e) => e !== "");
-  if (!env.some((e) => envKey(e) === "HOME")) env.push(`HOME=${user.home}`);
-  return env;
-}
 
 // ---- security options ----
 
