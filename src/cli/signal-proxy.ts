@@ -12,7 +12,7 @@
 
 import { bestEffort } from "../base/log.js";
 import type { Engine } from "../engine/engine.js";
-import type { CommandContext } from "./command.js";
+import type { SignalSource } from "./command.js";
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   "SIGHUP",
@@ -40,7 +40,7 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
 ];
 
 export interface SignalProxy {
-  /** The container runs (its record says so): signals held until now are sent, later ones at once. */
+  /** The container runs (its record says so): signals held until now take effect, later ones at once. */
   started(): void;
   /** Stops proxying; resolves once the signals already received have been sent. */
   stop(): Promise<void>;
@@ -55,14 +55,20 @@ export interface SignalProxy {
  * container's output can arrive before its start is recorded, and a user answering that output
  * with Ctrl-C must neither be ignored (proxying) nor leave a started container recorded as created
  * (berth killed between starting the process and recording it).
+ *
+ * Without `forward`, a signal's listener is removed only once that signal has come (then it is
+ * raised again, to act on berth as if never listened to), never at `started()` or `stop()`: a
+ * signal the process has caught but its event loop has not dispatched yet is lost when the last
+ * listener for it goes (Node.js closes its signal handle, and the handle drops what it queued),
+ * so a listener removed at any other moment could swallow a SIGTERM that arrived just before.
+ * The listeners left after `stop()` are that same "usual effect", for the rest of the process.
  */
 export function proxySignals(
-  ctx: CommandContext,
-  engine: Engine,
+  source: SignalSource | undefined,
+  engine: Pick<Engine, "containerKill">,
   id: string,
   opts: { readonly forward: boolean },
 ): SignalProxy {
-  const source = ctx.io.signals;
   let isStarted = false;
   const held: NodeJS.Signals[] = [];
   let queue: Promise<void> = Promise.resolve();
@@ -71,29 +77,39 @@ export function proxySignals(
       await bestEffort(`forwarding ${signal} to ${id}`, engine.containerKill(id, signal.slice(3)));
     });
   };
-  let unsubscribe = source
-    ? source.subscribe(FORWARDED_SIGNALS, (signal) => {
-        if (!isStarted) held.push(signal);
-        else send(signal);
-      })
-    : () => undefined;
+  // One subscription per signal, so that one can be given back without the others.
+  const subscriptions = new Map<NodeJS.Signals, () => void>();
+  /** Without `forward`: `signal` acts on berth as if berth had never listened to it. */
+  const takeEffect = (signal: NodeJS.Signals) => {
+    const unsubscribe = subscriptions.get(signal);
+    if (!unsubscribe) return;
+    subscriptions.delete(signal);
+    unsubscribe();
+    source?.raise(signal);
+  };
+  const onSignal = (s: NodeJS.Signals) => {
+    if (!isStarted) held.push(s);
+    else if (opts.forward) send(s);
+    else takeEffect(s);
+  };
+  if (source)
+    for (const signal of FORWARDED_SIGNALS) subscriptions.set(signal, source.subscribe([signal], onSignal));
   const release = () => {
     if (isStarted) return;
     isStarted = true;
-    if (opts.forward) {
-      for (const s of held.splice(0)) send(s);
-      return;
+    for (const s of held.splice(0)) {
+      if (opts.forward) send(s);
+      else takeEffect(s);
     }
-    unsubscribe();
-    unsubscribe = () => undefined;
-    for (const s of held.splice(0)) source?.raise(s);
   };
   return {
     started: release,
     stop: async () => {
       release();
-      unsubscribe();
-      unsubscribe = () => undefined;
+      if (opts.forward) {
+        for (const unsubscribe of subscriptions.values()) unsubscribe();
+        subscriptions.clear();
+      }
       await queue;
     },
   };

@@ -194,6 +194,109 @@ describe("start -a and attach forward signals", () => {
   });
 });
 
+/**
+ * Moments to send a signal at, through the CLI's start-up, the container's start and its first
+ * output: right at spawn, after each of these delays, and once the container printed "ready".
+ * The delays are not waits for anything: whichever moment the signal lands in, the outcome
+ * asserted is the same, and spreading them makes it land in different phases of the start.
+ * "ready" comes while berth is still finishing the start (recording it, then leaving the signals
+ * it held to take effect): the likeliest moment for a signal to meet that, so it is used several
+ * times.
+ */
+const MOMENTS: ReadonlyArray<number | RegExp> = [
+  0,
+  100,
+  250,
+  400,
+  600,
+  900,
+  1300,
+  /ready/,
+  /ready/,
+  /ready/,
+  /ready/,
+];
+
+async function sendAt(r: Running, moment: number | RegExp, signal: NodeJS.Signals): Promise<void> {
+  if (typeof moment === "number") {
+    if (moment > 0) await new Promise((resolve) => setTimeout(resolve, moment));
+  } else {
+    await r.waitFor(moment);
+  }
+  r.child.kill(signal);
+}
+
+/** How `r` ended; a berth still running 30 s after its signal is a failure that says so. */
+function ended(r: Running, what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      r.child.kill("SIGKILL");
+      reject(new Error(`berth still running 30 s after ${what}: ${r.output()}`));
+    }, 30_000);
+  });
+  return Promise.race([r.exit, hung]).finally(() => clearTimeout(timer));
+}
+
+describe("a signal at any moment of the start acts on berth when nothing proxies it", () => {
+  // Without proxying, a signal berth receives while the container starts is held until the start
+  // is recorded, then takes its usual effect: SIGTERM ends berth, at whichever moment it came.
+  // The container is left created (the signal came before its start) or running (after), or for
+  // `run`, absent (before it was created). One container and one berth per moment, all at once.
+  const race = async (
+    name: (i: number) => string,
+    prepare: (name: string) => Promise<unknown>,
+    args: (name: string) => string[],
+  ) => {
+    const names = MOMENTS.map((_, i) => name(i));
+    await Promise.all(names.map(prepare));
+    const outcomes = await Promise.all(
+      MOMENTS.map(async (moment, i) => {
+        const r = berth(args(names[i] as string));
+        await sendAt(r, moment, "SIGTERM");
+        return { moment, output: r.output, ...(await ended(r, `SIGTERM at ${moment}`)) };
+      }),
+    );
+    for (const o of outcomes) {
+      assert.equal(o.signal, "SIGTERM", `signal at ${o.moment}: exit ${o.code}, output ${o.output()}`);
+    }
+    const listed = (await store.ok(["ps", "-a", "--format", "{{.Names}} {{.State}}"])).stdout;
+    for (const n of names) {
+      const line = listed.split("\n").find((l) => l.startsWith(`${n} `));
+      if (line !== undefined) assert.match(line, /^\S+ (created|running)$/, listed);
+    }
+    await store.ok(["rm", "-f", ...names.filter((n) => listed.includes(`${n} `))]);
+  };
+
+  test("start -a of a container with a terminal: berth dies of SIGTERM", { timeout: 120_000 }, async () => {
+    await race(
+      (i) => `tty-race-${i}`,
+      (name) =>
+        store.ok(["create", "-t", "--name", name, "--network", "none", "busybox", "sh", "-c", SCRIPT]),
+      (name) => ["start", "-a", name],
+    );
+  });
+
+  test("run --sig-proxy=false: berth dies of SIGTERM", { timeout: 120_000 }, async () => {
+    await race(
+      (i) => `noproxy-race-${i}`,
+      async () => undefined,
+      (name) => [
+        "run",
+        "--name",
+        name,
+        "--sig-proxy=false",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        SCRIPT,
+      ],
+    );
+  });
+});
+
 describe("-it: Ctrl-C goes through the container's terminal", () => {
   test("the byte reaches the terminal, whose SIGINT runs the trap", { timeout: 60_000 }, async () => {
     const line = [

@@ -285,7 +285,7 @@ const runCommand: Command = {
     }
     // From here until the container exits, signals go to it (Docker 20.10+ does so with -t too:
     // Ctrl-C on a terminal in raw mode is a byte for the container, not a signal for berth).
-    const proxy = proxySignals(ctx, engine, id, { forward: flags.bool("sig-proxy", true) });
+    const proxy = proxySignals(ctx.io.signals, engine, id, { forward: flags.bool("sig-proxy", true) });
     let detached: boolean;
     let StatusCode: number;
     try {
@@ -337,7 +337,7 @@ const startCommand: Command = {
       const detachKeys = detachKeysFlag(flags);
       const info = await engine.containerInspect(args[0] as string);
       // As Docker's CLI: signals go to the container unless it has a terminal.
-      const proxy = proxySignals(ctx, engine, info.Id, { forward: !info.Config.Tty });
+      const proxy = proxySignals(ctx.io.signals, engine, info.Id, { forward: !info.Config.Tty });
       try {
         const { detached } = await attachAndWait(ctx, engine, info.Id, {
           stdin: flags.bool("interactive"),
@@ -809,7 +809,7 @@ const attachCommand: Command = {
     const detachKeys = detachKeysFlag(flags);
     const engine = await ctx.engine();
     const info = await engine.containerInspect(args[0] as string);
-    const proxy = proxySignals(ctx, engine, info.Id, {
+    const proxy = proxySignals(ctx.io.signals, engine, info.Id, {
       forward: flags.bool("sig-proxy", true) && !info.Config.Tty,
     });
     proxy.started();
