@@ -119,6 +119,12 @@ export interface EnsureOptions {
   readonly root?: string;
   readonly runroot?: string;
   readonly tag?: string;
+  /**
+   * Environment of the store's commands beside the process's own (its network settings:
+   * BERTH_BRIDGE, BERTH_BIP…). Every command on a store must see the same settings, or the one
+   * without them moves the store's default network to another device.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 function globalArgs(opts: EnsureOptions): string[] {
@@ -143,6 +149,7 @@ export async function ensureBusyboxImage(opts: EnsureOptions = {}): Promise<stri
       {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
+        env: { ...process.env, ...opts.env },
       },
     ).trim();
     const [have, id] = out.split(" ");
@@ -168,6 +175,7 @@ export async function ensureBusyboxImage(opts: EnsureOptions = {}): Promise<stri
       ],
       {
         stdio: ["pipe", "pipe", "inherit"],
+        env: { ...process.env, ...opts.env },
       },
     );
     let out = "";

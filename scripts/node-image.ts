@@ -250,6 +250,8 @@ function inputsDigest(p: Plan): string {
 export interface EnsureNodeImageOptions {
   readonly root?: string;
   readonly runroot?: string;
+  /** Environment of the store's commands beside the process's own (its network settings). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 function globalArgs(opts: EnsureNodeImageOptions): string[] {
@@ -269,7 +271,7 @@ function inspectTag(opts: EnsureNodeImageOptions, tag: string): { id: string; in
         `{{.Id}} {{index .Config.Labels "${INPUTS_LABEL}"}}`,
         tag,
       ],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, ...opts.env } },
     )
       .trim()
       .split(" ");
@@ -356,7 +358,10 @@ export async function ensureNodeImage(opts: EnsureNodeImageOptions = {}): Promis
   if (before.every((b) => b?.inputs === inputs)) return honest;
   const archive = await dockerArchive(p, inputs, tags);
   await new Promise<void>((res, rej) => {
-    const child = spawn(BERTH, [...globalArgs(opts), "load", "-q"], { stdio: ["pipe", "ignore", "pipe"] });
+    const child = spawn(BERTH, [...globalArgs(opts), "load", "-q"], {
+      stdio: ["pipe", "ignore", "pipe"],
+      env: { ...process.env, ...opts.env },
+    });
     let err = "";
     child.stderr.on("data", (c: Buffer) => {
       err += c.toString();
@@ -372,7 +377,11 @@ export async function ensureNodeImage(opts: EnsureNodeImageOptions = {}): Promis
   // is removed, unless something still uses it: rmi without -f leaves it then.
   const now = inspectTag(opts, honest)?.id;
   for (const old of new Set(before.filter((b) => b?.inputs && b.id !== now).map((b) => b?.id ?? ""))) {
-    if (old) spawnSync(BERTH, [...globalArgs(opts), "rmi", old], { stdio: "ignore" });
+    if (old)
+      spawnSync(BERTH, [...globalArgs(opts), "rmi", old], {
+        stdio: "ignore",
+        env: { ...process.env, ...opts.env },
+      });
   }
   return honest;
 }

@@ -312,19 +312,51 @@ export class NetworkService {
 
   /** Subnets of the host's devices (addresses and routes) other than `bridge`. */
   private async hostTaken(bridge: string): Promise<Subnet[]> {
+    return (await this.hostNets(bridge)).map((h) => h.subnet);
+  }
+
+  /** The host's devices' addresses and routes, other than `bridge`'s. */
+  private async hostNets(bridge: string): Promise<HostNet[]> {
     const nets: HostNet[] = [...(await hostAddresses()), ...hostRoutes()];
-    return nets.filter((h) => h.dev !== bridge).map((h) => h.subnet);
+    return nets.filter((h) => h.dev !== bridge);
+  }
+
+  /**
+   * Tears down the bridges this store set up (its markers name them) that none of its networks
+   * uses any more: the default network's device follows the settings, so a store opened with
+   * another `bridge` setting (daemon.json, BERTH_BRIDGE) moves its default network to a new
+   * device, and the old one would otherwise stay with the same subnet. Two devices with one
+   * subnet make two routes, and the older one wins: the containers behind the newer device (or
+   * another store's) would be unreachable, their published ports silent. Only a network without
+   * attached containers moves (`ensurePredefined`), so nothing is attached to such a device.
+   * Runs under the host-wide lock.
+   */
+  private async tearDownUnusedBridges(): Promise<void> {
+    const used = new Set(this.meta.listNetworks().map((n) => n.bridge));
+    let markers: string[] = [];
+    try {
+      markers = await readdir(this.bridgeMarkers());
+    } catch {
+      return;
+    }
+    for (const name of markers) {
+      // A name starting with "." is an atomic write's temporary file, not a marker.
+      if (used.has(name) || name.startsWith(".") || !DEVICE_NAME.test(name)) continue;
+      await tearDownBridge(name, this.bridgeMarkers());
+    }
   }
 
   /**
    * Makes sure a bridge network's device, address and firewall rules are in place before a
    * container is attached to it. Usually three file reads; otherwise, under the host-wide lock:
-   * when the network's subnet now overlaps an address or route of another device (Docker,
-   * Podman, another store, a VPN came first), the default network moves to a free subnet (when
-   * nothing of ours is attached to it; not when `bip` sets it) and any other network is
-   * refused; then the device is
-   * created or re-addressed (a stale device keeps its name and gets our address) and the rules
-   * written. Returns the network as it is now.
+   * this store's bridges that no network uses any more are torn down; when the network's subnet
+   * now overlaps an address or route of another device (Docker, Podman, another store, a VPN
+   * came first), the default network moves to a free subnet (when nothing of ours is attached to
+   * it, and `bip` does not set it) and any other network is refused — also the default network
+   * whose `bip` overlaps: a second route to a subnet makes one of the two devices' containers
+   * unreachable (the older route wins), so either this store's or the other device's published
+   * ports would go silent. Then the device is created or re-addressed (a stale device keeps its
+   * name and gets our address) and the rules written. Returns the network as it is now.
    */
   async ensureBridge(net: NetworkRecord): Promise<NetworkRecord> {
     if (net.driver !== "bridge" || net.bridge === "") return net;
@@ -332,14 +364,16 @@ export class NetworkService {
     return this.withHostLock(async () => {
       let cur = this.meta.getNetwork(net.id) ?? net;
       if (bridgeReady(this.bridgeSpec(cur), this.bridgeMarkers())) return cur;
-      const taken = await this.hostTaken(cur.bridge);
+      await this.tearDownUnusedBridges();
+      const nets = await this.hostNets(cur.bridge);
+      const taken = nets.map((h) => h.subnet);
       const mine = parseSubnet(cur.subnet, { loose: true });
       const isDefault = cur.predefined && cur.name === DEFAULT_NETWORK;
-      // A configured `bip` is used as given, as Docker does.
-      if (!(isDefault && this.deps.settings.bip) && taken.some((t) => overlaps(t, mine))) {
-        if (!isDefault)
+      const clash = nets.find((h) => overlaps(h.subnet, mine));
+      if (clash) {
+        if (!isDefault || this.deps.settings.bip)
           throw failedPrecondition(
-            `network ${cur.name}: its subnet ${cur.subnet} overlaps an address or route of another device on this host`,
+            `network ${cur.name}: its subnet ${cur.subnet}${isDefault && this.deps.settings.bip ? " (bip)" : ""} overlaps ${formatSubnet(clash.subnet)} of device ${clash.dev} on this host`,
           );
         const addressing = this.freeSubnet({ hostTaken: taken, except: cur.id });
         this.db.write(() => {

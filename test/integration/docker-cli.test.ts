@@ -37,7 +37,7 @@ before(async () => {
   if (!present) return;
   store = await Store.create();
   other = await Store.create();
-  await ensureNodeImage({ root: store.root, runroot: store.runroot });
+  await ensureNodeImage({ root: store.root, runroot: store.runroot, env: store.env });
   app = store.path("node-app");
   await cp(EXAMPLE, app, { recursive: true });
   registry = await startRegistry(store.path("registry"), {

@@ -122,7 +122,7 @@ before(async () => {
   assert.ok(present, `${COMPOSE} 1.29 is not installed: run npm run setup`);
   store = await Store.create();
   await store.busybox(BUSYBOX);
-  const nodeImage = await ensureNodeImage({ root: store.root, runroot: store.runroot });
+  const nodeImage = await ensureNodeImage({ root: store.root, runroot: store.runroot, env: store.env });
   serve = await Serve.start(store);
   port = await freePort();
   dir = store.path("project");

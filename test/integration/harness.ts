@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BERTH, ensureBusyboxImage } from "../../scripts/busybox-image.js";
 import { DEFAULT_ROOT } from "../../src/config/roots.js";
-import { tearDownBridge } from "../../src/network/bridge.js";
+import { hostAddresses, hostRoutes, tearDownBridge } from "../../src/network/bridge.js";
+import { overlaps, parseSubnet } from "../../src/network/ipnet.js";
 import { storeBridgeName } from "../../src/network/settings.js";
 
 export { BERTH };
@@ -109,15 +110,35 @@ export function runProgram(cmd: string, args: readonly string[], opts: RunOption
   });
 }
 
+/** The default bridge of a slot's store, named after the slot and the process holding it. */
+function slotBridge(slot: number, pid: number): string {
+  return `bt${slot.toString(36)}x${pid.toString(36)}`.slice(0, 15);
+}
+
+/** A slot's subnets: the default bridge's /24 and the /22 its user networks come from. */
+function slotSubnets(slot: number): { bip: string; pool: string } {
+  const pool = 100 * 2 ** 24 + 64 * 2 ** 16 + slot * 1024;
+  const ip = (n: number) => [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join(".");
+  return { bip: `10.${16 + Math.floor(slot / 256)}.${slot % 256}.1/24`, pool: `${ip(pool)}/22` };
+}
+
 /**
  * A slot of host-global network names for one store: its default bridge device, its subnet and
  * the pool its user networks come from. Claimed host-wide (a directory under /tmp naming the
  * claiming process; a dead holder's slot is taken over) so concurrent test files never share one.
+ * A slot whose subnets a device on the host holds already (left by a run that was killed, or by
+ * anything else) is passed over: berth refuses a `bip` another device's address or route covers.
  */
 async function claimNetworkSlot(): Promise<{ slot: number; release: () => Promise<void> }> {
   const base = join(tmpdir(), "berth-test-nets");
   await mkdir(base, { recursive: true });
   const start = (process.pid * 7) % 4096;
+  const held = async (slot: number, except: string) => {
+    const { bip, pool } = slotSubnets(slot);
+    const mine = [parseSubnet(bip, { loose: true }), parseSubnet(pool)];
+    const nets = [...(await hostAddresses()), ...hostRoutes()].filter((h) => h.dev !== except);
+    return nets.some((h) => mine.some((m) => overlaps(h.subnet, m)));
+  };
   for (let i = 0; i < 4096; i++) {
     const slot = (start + i) % 4096;
     const dir = join(base, String(slot));
@@ -133,7 +154,7 @@ async function claimNetworkSlot(): Promise<{ slot: number; release: () => Promis
       }
       if (alive || holder === 0) continue;
       // The dead holder's default bridge (and its rules), which would hold the slot's subnet.
-      await tearDownBridge(`bt${slot.toString(36)}x${holder.toString(36)}`.slice(0, 15), join(dir, "none"));
+      await tearDownBridge(slotBridge(slot, holder), join(dir, "none"));
       await rm(dir, { recursive: true, force: true });
       try {
         await mkdir(dir);
@@ -142,6 +163,10 @@ async function claimNetworkSlot(): Promise<{ slot: number; release: () => Promis
       }
     }
     await writeFile(join(dir, "pid"), String(process.pid));
+    if (await held(slot, slotBridge(slot, process.pid))) {
+      await rm(dir, { recursive: true, force: true });
+      continue;
+    }
     return { slot, release: () => rm(dir, { recursive: true, force: true }) };
   }
   throw new Error("no free test network slot");
@@ -253,12 +278,11 @@ export class Store {
       return new Store(dir, join(dir, "root"), join(dir, "run"), {}, () => Promise.resolve());
     const { slot, release } = await claimNetworkSlot();
     // Default bridge: 10.(16+slot/256).(slot%256).0/24; user networks: a /22 of 100.64.0.0/10 in /26s.
-    const pool = 100 * 2 ** 24 + 64 * 2 ** 16 + slot * 1024;
-    const ip = (n: number) => [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join(".");
+    const { bip, pool } = slotSubnets(slot);
     const env = {
-      BERTH_BRIDGE: `bt${slot.toString(36)}x${process.pid.toString(36)}`.slice(0, 15),
-      BERTH_BIP: `10.${16 + Math.floor(slot / 256)}.${slot % 256}.1/24`,
-      BERTH_DEFAULT_ADDRESS_POOLS: JSON.stringify([{ base: `${ip(pool)}/22`, size: 26 }]),
+      BERTH_BRIDGE: slotBridge(slot, process.pid),
+      BERTH_BIP: bip,
+      BERTH_DEFAULT_ADDRESS_POOLS: JSON.stringify([{ base: pool, size: 26 }]),
     };
     return new Store(dir, join(dir, "root"), join(dir, "run"), env, release);
   }
@@ -290,7 +314,7 @@ export class Store {
   }
 
   busybox(tag = "busybox:latest"): Promise<string> {
-    return ensureBusyboxImage({ root: this.root, runroot: this.runroot, tag });
+    return ensureBusyboxImage({ root: this.root, runroot: this.runroot, tag, env: this.env });
   }
 
   path(...parts: string[]): string {
@@ -306,7 +330,13 @@ export class Store {
     const nets = await this.berth(["network", "ls", "-q", "--filter", "type=custom"]).catch(() => undefined);
     for (const n of nets?.stdout.split("\n").filter(Boolean) ?? []) await this.berth(["network", "rm", n]);
     await this.server?.stop();
-    await tearDownBridge(this.bridge, join(this.runroot, "cni", "bridges"));
+    // Every bridge the store set up (its markers name them), not only the one its settings name
+    // now: a device left behind keeps its subnet, and a later store given that subnet would
+    // have its containers unreachable.
+    const markers = join(this.runroot, "cni", "bridges");
+    const named = (await readdir(markers).catch(() => [] as string[])).filter((n) => !n.startsWith("."));
+    const bridges = new Set([this.bridge, ...named]);
+    for (const b of bridges) await tearDownBridge(b, markers);
     // The store's health supervisor (it would exit by itself once idle).
     const supervisor = await readFile(join(this.runroot, "health-supervisor.pid"), "utf8").catch(() => "");
     if (Number(supervisor) > 0 && Number(supervisor) !== process.pid) {

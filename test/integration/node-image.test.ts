@@ -23,7 +23,7 @@ after(async () => {
 });
 
 test("tagged node:18-alpine, node:18 and berth-local/node:<version>, one image; made once", async () => {
-  const opts = { root: store.root, runroot: store.runroot };
+  const opts = { root: store.root, runroot: store.runroot, env: store.env };
   assert.equal(nodeImageUpToDate(opts), false);
   const tag = await ensureNodeImage(opts);
   assert.equal(tag, `berth-local/node:${nodeVersion()}`);

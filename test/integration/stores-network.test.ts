@@ -10,8 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../../src/base/async.js";
+import { tearDownBridge } from "../../src/network/bridge.js";
 import { formatSubnet, overlaps, parseSubnet, type Subnet } from "../../src/network/ipnet.js";
 import { httpGet, runProgram, Store } from "./harness.js";
 
@@ -349,5 +351,118 @@ describe("stores side by side with default settings", () => {
       .filter((a) => a.dev === s.bridge)
       .map((a) => formatSubnet(a.subnet));
     assert.deepEqual(again, [await subnetOf(s)]);
+  });
+});
+
+describe("one store never silences another's published ports, nor its own", () => {
+  /** Devices holding an address in `cidr`'s subnet. */
+  async function holders(cidr: string): Promise<string[]> {
+    const subnet = parseSubnet(cidr, { loose: true });
+    return (await hostAddresses())
+      .filter((a) => overlaps(a.subnet, subnet))
+      .map((a) => a.dev)
+      .sort();
+  }
+
+  /** A store with its own slot (BERTH_BRIDGE, BERTH_BIP), busybox in it, cleaned up after the file. */
+  async function slotStore(): Promise<Store> {
+    const s = await Store.create();
+    stores.push(s);
+    await s.busybox();
+    return s;
+  }
+
+  test("a bip another device's address covers is refused, naming the device; that device's published port keeps answering", async () => {
+    const a = await slotStore();
+    const b = await slotStore();
+    const port = await freePort();
+    const web = (await a.ok(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", ...WEB])).stdout.trim();
+    await until("a's web server", async () => (await httpGet(port)) !== undefined);
+    const bip = a.env.BERTH_BIP ?? "";
+    const r = await b.berth(["run", "--rm", "busybox", "true"], { env: { BERTH_BIP: bip } });
+    assert.notEqual(r.code, 0);
+    const subnet = formatSubnet(parseSubnet(bip, { loose: true }));
+    assert.match(
+      r.stderr,
+      new RegExp(`its subnet ${subnet.replaceAll(".", "\\.")} \\(bip\\) overlaps .* of device ${a.bridge}`),
+    );
+    // Nothing of b's holds the subnet; a's container still answers on its port.
+    assert.deepEqual(await holders(bip), [a.bridge]);
+    assert.equal((await httpGet(port))?.trim(), await inspect(a, web, "{{.Config.Hostname}}"));
+    await a.ok(["rm", "-f", web]);
+  });
+
+  test("a store opened with another bridge setting moves its default network to the new device and leaves no device with its subnet behind", async () => {
+    const s = await slotStore();
+    const bip = s.env.BERTH_BIP ?? "";
+    assert.equal((await s.ok(["run", "--rm", "busybox", "true"])).code, 0);
+    assert.deepEqual(await holders(bip), [s.bridge]);
+    // The same store with another device named: its containers are on that device, reachable
+    // (the old device, had it stayed with the same subnet, would hold the older route).
+    const alt = `btal${process.pid.toString(36)}`.slice(0, 15);
+    cleanups.push(() => tearDownBridge(alt, join(s.runroot, "cni", "bridges")));
+    const env = { BERTH_BRIDGE: alt };
+    const port = await freePort();
+    const id = (
+      await s.ok(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", ...WEB], { env })
+    ).stdout.trim();
+    await until("the web server on the new device", async () => (await httpGet(port)) !== undefined);
+    assert.deepEqual(await holders(bip), [alt]);
+    await s.ok(["rm", "-f", id], { env });
+    // And back: the store's own setting again, one device again.
+    const again = await freePort();
+    const id2 = (await s.ok(["run", "-d", "-p", `127.0.0.1:${again}:80`, "busybox", ...WEB])).stdout.trim();
+    await until(
+      "the web server back on the store's device",
+      async () => (await httpGet(again)) !== undefined,
+    );
+    assert.deepEqual(await holders(bip), [s.bridge]);
+    await s.ok(["rm", "-f", id2]);
+  });
+
+  test("a published port on 127.0.0.1 answers throughout while another store churns networks, containers and published ports", async () => {
+    const quiet = await slotStore();
+    const busy = await slotStore();
+    const port = await freePort();
+    const web = (
+      await quiet.ok(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", ...WEB])
+    ).stdout.trim();
+    await until("the quiet store's web server", async () => (await httpGet(port)) !== undefined);
+    let polls = 0;
+    const silent: number[] = [];
+    let churning = true;
+    const poller = (async () => {
+      while (churning) {
+        polls++;
+        if ((await httpGet(port, 5000)) === undefined) silent.push(polls);
+      }
+    })();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const net = `churn${round}`;
+        await busy.ok(["network", "create", net]);
+        const p = await freePort();
+        const c = (
+          await busy.ok(["run", "-d", "--network", net, "-p", `127.0.0.1:${p}:80`, "busybox", ...WEB])
+        ).stdout.trim();
+        await until(
+          `the busy store's web server (round ${round})`,
+          async () => (await httpGet(p)) !== undefined,
+        );
+        const d = (await busy.ok(["run", "-d", "busybox", ...WEB])).stdout.trim();
+        const q = await freePort();
+        await busy.ok(["update", "--publish-add", `127.0.0.1:${q}:80`, d]);
+        await until(`the port added in round ${round}`, async () => (await httpGet(q)) !== undefined);
+        await busy.ok(["update", "--publish-rm", `127.0.0.1:${q}:80`, d]);
+        await busy.ok(["rm", "-f", c, d]);
+        await busy.ok(["network", "rm", net]);
+      }
+    } finally {
+      churning = false;
+      await poller;
+    }
+    assert.ok(polls > 0);
+    assert.deepEqual(silent, [], `${silent.length} of ${polls} requests to the quiet store went unanswered`);
+    await quiet.ok(["rm", "-f", web]);
   });
 });

@@ -32,7 +32,7 @@ http.createServer((req, res) => {
 before(async () => {
   store = await Store.create();
   await store.busybox(BUSYBOX);
-  nodeImage = await ensureNodeImage({ root: store.root, runroot: store.runroot });
+  nodeImage = await ensureNodeImage({ root: store.root, runroot: store.runroot, env: store.env });
   serve = await Serve.start(store);
   process.env.DOCKER_HOST = serve.host;
   process.env.DOCKER_CONFIG = serve.dockerConfig;

@@ -48,7 +48,7 @@ before(async () => {
   });
   store = await Store.create();
   otherMachine = await Store.create();
-  await ensureNodeImage({ root: store.root, runroot: store.runroot });
+  await ensureNodeImage({ root: store.root, runroot: store.runroot, env: store.env });
   app = store.path("node-app");
   await cp(EXAMPLE, app, { recursive: true });
   registry = await startRegistry(store.path("registry"));

@@ -70,7 +70,7 @@ async function state(name: string): Promise<string> {
 
 before(async () => {
   store = await Store.create();
-  await ensureNodeImage({ root: store.root, runroot: store.runroot });
+  await ensureNodeImage({ root: store.root, runroot: store.runroot, env: store.env });
   const app = store.path("node-app");
   await cp(EXAMPLE, app, { recursive: true });
   await store.ok(["build", "-t", IMAGE, "."], { cwd: app });
