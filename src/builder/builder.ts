@@ -59,8 +59,8 @@ import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
 import { explainMiss, parseStepInputs, type StepInputs } from "./cache-explain.js";
 import { type BuildContext, openContext } from "./context.js";
 import { applyCopy, checksumCopy, planCopy, type SourceRoot } from "./copy.js";
-import type { Instruction } from "./dockerfile/ast.js";
-import { parseDockerfile } from "./dockerfile/parse.js";
+import type { Command } from "./dockerfile/commands.js";
+import { DockerfileError, parseDockerfile } from "./dockerfile/parse.js";
 import {
   DEFAULT_PATH,
   type Dispatched,
@@ -79,6 +79,7 @@ import {
   type Stage,
   stepPrefix,
   stepTotal,
+  toCommand,
 } from "./instructions/plan.js";
 import { Workspace } from "./workspace.js";
 
@@ -279,6 +280,7 @@ class Build {
     try {
       const df = parseDockerfile(this.ctx.dockerfileText, { file: posix.basename(dockerfileName) });
       this.plan = planBuild(df, { target: this.opts.Target, buildArgs: this.buildArgs });
+      this.checkStagePlatforms();
       await this.resolveBases();
       await this.vertex("[internal] load .dockerignore", async (id) => {
         this.log(id, `transferring context: ${this.ctx.ignoreBytes}B done`);
@@ -295,6 +297,36 @@ class Build {
       await this.export(target);
     } finally {
       await this.ctx.close();
+    }
+  }
+
+  /**
+   * `FROM --platform=…` of a needed stage: berth builds for the host's platform only, so the host's
+   * is honoured and any other refused (an empty value, as from an unset ARG, is no platform).
+   */
+  private checkStagePlatforms(): void {
+    const host = this.deps.hostPlatform;
+    const hostText = formatPlatform(normalizePlatform(host));
+    for (const i of this.plan.needed) {
+      const stage = this.plan.stages[i] as Stage;
+      if (stage.platform === undefined || stage.platform === "") continue;
+      const line = stage.from.node.startLine;
+      let wanted: string;
+      try {
+        wanted = formatPlatform(normalizePlatform(parsePlatform(stage.platform, host)));
+      } catch (err) {
+        if (isBerthError(err, "InvalidArgument")) {
+          throw new DockerfileError(this.plan.dockerfile.file, line, err.message);
+        }
+        throw err;
+      }
+      if (wanted !== hostText) {
+        throw new DockerfileError(
+          this.plan.dockerfile.file,
+          line,
+          `FROM --platform=${stage.platform} is not supported: berth builds for the host's platform (${hostText})`,
+        );
+      }
     }
   }
 
@@ -350,7 +382,7 @@ class Build {
     let key: string;
     let platform: StageResult["platform"];
     let baseText: string;
-    const triggers: Instruction[] = [];
+    const triggers: Command[] = [];
     if (stage.baseStage !== undefined) {
       const parent = await this.startStage(stage.baseStage);
       state = structuredClone(parent.state);
@@ -380,7 +412,8 @@ class Build {
       baseText = `${base.reference}@${base.id}`;
       platform = { architecture: base.config.architecture, os: base.config.os, variant: base.config.variant };
       for (const t of base.config.config?.OnBuild ?? []) {
-        triggers.push(...parseDockerfile(t, { file, triggers: true }).instructions);
+        const parsed = parseDockerfile(t, { file, triggers: true });
+        triggers.push(...parsed.instructions.map((i) => toCommand(file, parsed.escape, i)));
       }
     }
     // Stages this one copies from run concurrently; a COPY --from waits for its stage.
@@ -667,8 +700,8 @@ class Build {
     const env = [...step.env];
     if (!env.some((e) => e.startsWith("PATH="))) env.unshift(`PATH=${DEFAULT_PATH}`);
     const mounts: UserMount[] = [];
-    for (const target of step.cacheMounts) {
-      const dir = join(this.deps.cacheMountsDir, sha(target).slice(7, 39));
+    for (const [i, target] of step.cacheMounts.entries()) {
+      const dir = join(this.deps.cacheMountsDir, sha(step.cacheIds[i] ?? target).slice(7, 39));
       await mkdir(dir, { recursive: true, mode: 0o755 });
       mounts.push({ type: "bind", source: dir, destination: target });
     }

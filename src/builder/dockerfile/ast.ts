@@ -1,6 +1,8 @@
 /**
  * The parsed form of a Dockerfile: the contract between the parser (`builder/dockerfile/parse.ts`)
  * and everything that interprets instructions (`builder/instructions`, the executor in `builder/`).
+ * An `Instruction` is the syntax node (BuildKit's parser.Node); its typed form, one type per
+ * instruction kind, is `Command` (`commands.ts`).
  *
  * The parser does syntax only: directives, comments, line continuations, heredocs, flags, the
  * JSON (exec) form. It does not expand variables: expansion depends on ARG/ENV values that are
@@ -48,7 +50,7 @@ export interface Instruction {
   /**
    * ONBUILD only: the trigger instruction, parsed for its syntax (keyword, flags, exec form,
    * heredocs) but not validated — Docker checks a trigger when a child build runs it. The text to
-   * record in the image config is `onbuildExpression(instruction)` (parse.ts).
+   * record in the image config is `onbuildExpression(instruction)` (commands.ts).
    */
   readonly trigger?: Instruction;
 }

@@ -24,6 +24,7 @@
  */
 import { invalidArgument } from "../../base/errors.js";
 import { MAX_DOCUMENT_BYTES } from "../../oci/limits.js";
+import type { Heredoc } from "./ast.js";
 
 /**
  * Bounds on one expansion. Docker bounds neither (BuildKit's lexer recurses without limit and
@@ -676,4 +677,25 @@ export function keyValueWords(
 /** A string quoted as Go's %q quotes it (JSON's escaping is the same for what Dockerfiles hold). */
 export function goQuote(s: string): string {
   return JSON.stringify(s);
+}
+
+const HEREDOC = /^(\d*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
+
+/**
+ * The heredoc a word such as `<<EOF`, `<<-"EOF"` or `3<<EOF` introduces (its content empty), or
+ * undefined for an ordinary word. COPY/ADD use it to tell heredoc sources (`COPY <<EOF /dst`,
+ * matched to `Instruction.heredocs` by name) from paths, as Docker's parseSourcesAndDest does.
+ */
+export function heredocWord(word: string): Heredoc | undefined {
+  const m = HEREDOC.exec(word);
+  const rest = m?.[3];
+  if (!m || !rest) return undefined;
+  const words = delimiterWords(rest, false);
+  if (words.length !== 1) return undefined;
+  const raw = delimiterWords(rest, true);
+  if (raw.length !== 1)
+    throw invalidArgument(`internal lexing of heredoc produced inconsistent results: ${rest}`);
+  const name = words[0] as string;
+  const quotes = (s: string) => s.split(/['"]/).length - 1;
+  return { name, content: "", expand: quotes(name) === quotes(raw[0] as string), chomp: m[2] === "-" };
 }

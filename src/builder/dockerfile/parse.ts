@@ -1,7 +1,9 @@
 /**
  * The Dockerfile parser: text → `Dockerfile` (ast.ts), with the syntax rules and error wording of
- * BuildKit's frontend/dockerfile/parser plus the per-instruction checks of its `instructions`
- * package that need no variable values (argument counts, flag names, HEALTHCHECK durations…).
+ * BuildKit's frontend/dockerfile/parser. The second pass runs each instruction's typed parse
+ * (`commands.ts`, BuildKit's `instructions` package: argument counts, flag names and types,
+ * HEALTHCHECK durations…) so that a bad Dockerfile fails here, naming its line, and checks the
+ * stage structure (only ARG before the first FROM).
  *
  * - Parser directives (`# syntax=…`, `# escape=\` or `` # escape=` ``, and `# check=…`, which is
  *   recorded nowhere) are read only from the top of the file: the first line that is not a
@@ -29,7 +31,11 @@
 import { BerthError, invalidArgument, isBerthError } from "../../base/errors.js";
 import { MAX_DOCKERFILE_BYTES, MAX_DOCKERFILE_LINE_BYTES } from "../../oci/limits.js";
 import type { Dockerfile, DockerfileSyntaxError, Heredoc, Instruction, InstructionFlag } from "./ast.js";
-import { delimiterWords, keyValueWords, rawWords, splitWhitespace, splitWords } from "./expand.js";
+import { argumentWords, checkTrigger, parseCommand } from "./commands.js";
+import { heredocWord, rawWords } from "./expand.js";
+
+export { KEYWORDS, onbuildExpression, parseGoDuration } from "./commands.js";
+export { heredocWord } from "./expand.js";
 
 export interface ParseOptions {
   /** The name errors use: `Dockerfile`, or the `-f` path as given. */
@@ -40,29 +46,19 @@ export interface ParseOptions {
    * triggers.
    */
   readonly triggers?: boolean;
+  /**
+   * Parse `import --change` / `commit --change` lines (moby's BuildFromConfig): no FROM is
+   * required; every instruction is first checked against `allowed` (upper-case keywords) and the
+   * first outside it is refused with `refuse(keyword as written)`, before any is validated. Two
+   * readings differ from a Dockerfile's, as berth's `--change` has always read them (Docker's
+   * parser refuses both): a JSON array holding something other than strings is the shell form, and
+   * only HEALTHCHECK takes flags (`CMD --port 80` is the command `--port 80`).
+   */
+  readonly changes?: {
+    readonly allowed: ReadonlySet<string>;
+    readonly refuse: (word: string) => string;
+  };
 }
-
-/** Every Dockerfile instruction keyword. */
-export const KEYWORDS: readonly string[] = [
-  "ADD",
-  "ARG",
-  "CMD",
-  "COPY",
-  "ENTRYPOINT",
-  "ENV",
-  "EXPOSE",
-  "FROM",
-  "HEALTHCHECK",
-  "LABEL",
-  "MAINTAINER",
-  "ONBUILD",
-  "RUN",
-  "SHELL",
-  "STOPSIGNAL",
-  "USER",
-  "VOLUME",
-  "WORKDIR",
-];
 
 type Escape = "\\" | "`";
 
@@ -75,8 +71,6 @@ interface Node {
   readonly rawFlags: readonly string[];
   readonly args: string;
   readonly json: readonly string[] | undefined;
-  /** The arguments as Docker's parser splits them for this keyword (used for argument checks). */
-  readonly words: readonly string[];
   readonly heredocs: Heredoc[];
   readonly original: string;
   readonly startLine: number;
@@ -112,7 +106,9 @@ function fail(message: string): never {
  * `${file}:${line}: ${what}` for the first problem found.
  */
 export function parseDockerfile(text: string, options: ParseOptions): Dockerfile {
-  return located(options, () => validate(parseNodes(text), options));
+  return located(options, () =>
+    validate(parseNodes(text, options.changes ? CHANGE_SYNTAX : DOCKERFILE_SYNTAX), options),
+  );
 }
 
 /**
@@ -127,7 +123,7 @@ export function parseDockerfileSyntax(text: string, options: ParseOptions): Dock
       file: options.file,
       escape: directives.escape,
       syntax: directives.syntax,
-      instructions: nodes.map((n) => instructionOf(n, n.rawFlags.map(flagOf))),
+      instructions: nodes.map((n) => instructionOf(n)),
     };
   });
 }
@@ -160,16 +156,6 @@ function located<T>(options: ParseOptions, fn: () => T): T {
 /** The file, line and message of a located Dockerfile error; undefined for other errors. */
 export function dockerfileSyntaxError(err: unknown): DockerfileSyntaxError | undefined {
   return err instanceof DockerfileError ? { file: err.file, line: err.line, message: err.detail } : undefined;
-}
-
-/**
- * The text Docker records in the image config's OnBuild list for an ONBUILD instruction: the
- * instruction without its `ONBUILD` keyword, each heredoc body and delimiter appended.
- */
-export function onbuildExpression(instruction: Instruction): string {
-  let out = instruction.original.replace(/^\s*ONBUILD\s*/i, "");
-  for (const h of instruction.heredocs) out += "\n" + h.content + h.name;
-  return out;
 }
 
 // ---- phase 1: lines → nodes (BuildKit's parser package) ----
@@ -230,7 +216,18 @@ interface Parsed {
   readonly lines: number;
 }
 
-function parseNodes(text: string): Parsed {
+/** How lines are read: a Dockerfile's rules, or `--change` lines' (ParseOptions.changes). */
+interface Syntax {
+  /** A JSON array holding something other than strings is an error (else: shell form). */
+  readonly strictJson: boolean;
+  /** The instructions whose leading `--` words are flags (undefined: all, as Docker). */
+  readonly flagsOf: ReadonlySet<string> | undefined;
+}
+
+const DOCKERFILE_SYNTAX: Syntax = { strictJson: true, flagsOf: undefined };
+const CHANGE_SYNTAX: Syntax = { strictJson: false, flagsOf: new Set(["HEALTHCHECK"]) };
+
+function parseNodes(text: string, syntax: Syntax = DOCKERFILE_SYNTAX): Parsed {
   if (text.length > MAX_DOCKERFILE_BYTES || Buffer.byteLength(text) > MAX_DOCKERFILE_BYTES) {
     throw new LineError(1, `the Dockerfile is larger than the limit of ${MAX_DOCKERFILE_BYTES} bytes`);
   }
@@ -265,7 +262,7 @@ function parseNodes(text: string): Parsed {
       buf += piece.line;
       continues = piece.continues;
     }
-    const node = at(startLine, () => newNode(buf, d.escape, startLine));
+    const node = at(startLine, () => newNode(buf, d.escape, startLine, syntax));
     if (canContainHeredoc(node) && buf.includes("<<")) {
       const docs = at(startLine, () => heredocsOf(buf));
       for (const doc of docs) {
@@ -296,87 +293,73 @@ function parseNodes(text: string): Parsed {
 // ---- phase 2: nodes → instructions (BuildKit's instructions package) ----
 function validate(parsed: Parsed, options: ParseOptions): Dockerfile {
   const { nodes, directives: d, lines: n } = parsed;
+  const changes = options.changes;
+  if (changes) {
+    for (const node of nodes) {
+      if (!changes.allowed.has(node.keyword)) throw new LineError(node.startLine, changes.refuse(node.word));
+    }
+  }
+  // Triggers and change lines are instructions outside any stage.
+  const staged = !options.triggers && !changes;
   const instructions: Instruction[] = [];
   let stages = 0;
   for (const node of nodes) {
-    const instr = at(node.startLine, () => validateNode(node));
+    const instr = instructionOf(node);
+    at(node.startLine, () => parseCommand(instr, d.escape));
     if (options.triggers) {
       at(node.startLine, () => checkTrigger(node.keyword));
     } else if (node.keyword === "FROM") stages++;
-    else if (stages === 0 && node.keyword !== "ARG") {
+    else if (staged && stages === 0 && node.keyword !== "ARG") {
       throw new LineError(node.startLine, "no build stage in current context");
     }
     instructions.push(instr);
   }
-  if (!options.triggers && stages === 0) {
+  if (staged && stages === 0) {
     throw new LineError(Math.max(n, 1), "dockerfile contains no stages to build");
   }
   return { file: options.file, escape: d.escape, syntax: d.syntax, instructions };
 }
 
-/** Splits one logical line into keyword, flags and arguments, then the arguments per keyword. */
-function newNode(line: string, esc: Escape, startLine: number): Node {
+/** Splits one logical line into keyword, flags and arguments, and finds the exec (JSON) form. */
+function newNode(line: string, esc: Escape, startLine: number, syntax: Syntax): Node {
   const t = line.trim();
   const m = BLANKS.exec(t);
   const word = m ? t.slice(0, m.index) : t;
   const rest = m ? t.slice(m.index + m[0].length) : "";
-  const { args, flags } = extractFlags(rest, esc);
   const keyword = word.toUpperCase();
+  const { args, flags } =
+    syntax.flagsOf === undefined || syntax.flagsOf.has(keyword)
+      ? extractFlags(rest, esc)
+      : { args: rest.trim(), flags: [] };
+  const strictJson = syntax.strictJson;
   let json: readonly string[] | undefined;
-  let words: readonly string[] = [];
   let trigger: Node | undefined;
   switch (keyword) {
     case "CMD":
     case "ENTRYPOINT":
     case "RUN":
     case "SHELL":
-      json = args === "" ? undefined : jsonArray(args);
-      words = json ?? (args === "" ? [] : [args]);
+      json = args === "" ? undefined : jsonArray(args, strictJson);
       break;
     case "ADD":
     case "COPY":
     case "VOLUME":
-      json = jsonArray(args);
-      words = json ?? splitWhitespace(args);
-      break;
-    case "ARG":
-      words = splitWords(args, { escape: esc });
+      json = jsonArray(args, strictJson);
       break;
     case "ENV":
     case "LABEL":
       // Checked here for the syntax (`must have two arguments`, `can't find =`), as Docker does.
-      words =
-        splitWords(args, { escape: esc }).length === 0
-          ? []
-          : keyValueWords(args, { escape: esc, instruction: keyword === "ENV" ? "ENV" : "LABEL" }).flatMap(
-              ([k, v]) => [k, v ?? ""],
-            );
-      break;
-    case "EXPOSE":
-    case "FROM":
-      words = splitWhitespace(args);
+      argumentWords(keyword, args, undefined, esc);
       break;
     case "HEALTHCHECK": {
       const sep = /\s/.exec(args);
       const type = sep ? args.slice(0, sep.index) : args;
-      if (type !== "") {
-        const cmd = args.slice(type.length).trimStart();
-        json = cmd === "" ? undefined : jsonArray(cmd);
-        words = [type, ...(json ?? (cmd === "" ? [] : [cmd]))];
-      }
+      const cmd = args.slice(type.length).trimStart();
+      if (type !== "" && cmd !== "") json = jsonArray(cmd, strictJson);
       break;
     }
-    case "MAINTAINER":
-    case "STOPSIGNAL":
-    case "USER":
-    case "WORKDIR":
-      words = args === "" ? [] : [args];
-      break;
     case "ONBUILD":
-      if (args !== "") {
-        trigger = newNode(args, esc, startLine);
-        words = [trigger.word, ...trigger.words];
-      }
+      if (args !== "") trigger = newNode(args, esc, startLine, { ...syntax, flagsOf: undefined });
       break;
   }
   return {
@@ -385,7 +368,6 @@ function newNode(line: string, esc: Escape, startLine: number): Node {
     rawFlags: flags,
     args,
     json,
-    words,
     heredocs: [],
     original: t,
     startLine,
@@ -434,7 +416,7 @@ function extractFlags(line: string, esc: Escape): { args: string; flags: string[
 }
 
 /** The elements of a JSON array of strings; undefined when the text is not a JSON array. */
-function jsonArray(text: string): string[] | undefined {
+function jsonArray(text: string, strict: boolean): string[] | undefined {
   const t = text.trimStart();
   if (!t.startsWith("[")) return undefined;
   let v: unknown;
@@ -446,7 +428,10 @@ function jsonArray(text: string): string[] | undefined {
   if (!Array.isArray(v)) return undefined;
   const out: string[] = [];
   for (const x of v) {
-    if (typeof x !== "string") fail("when using JSON array syntax, arrays must be comprised of strings only");
+    if (typeof x !== "string") {
+      if (!strict) return undefined;
+      fail("when using JSON array syntax, arrays must be comprised of strings only");
+    }
     out.push(x);
   }
   return out;
@@ -455,26 +440,6 @@ function jsonArray(text: string): string[] | undefined {
 function canContainHeredoc(node: Node): boolean {
   const n = node.keyword === "ONBUILD" && node.trigger ? node.trigger : node;
   return (n.keyword === "RUN" || n.keyword === "COPY" || n.keyword === "ADD") && n.json === undefined;
-}
-
-const HEREDOC = /^(\d*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
-
-/**
- * The heredoc a word such as `<<EOF`, `<<-"EOF"` or `3<<EOF` introduces (its content empty), or
- * undefined for an ordinary word. COPY/ADD use it to tell heredoc sources (`COPY <<EOF /dst`,
- * matched to `Instruction.heredocs` by name) from paths, as Docker's parseSourcesAndDest does.
- */
-export function heredocWord(word: string): Heredoc | undefined {
-  const m = HEREDOC.exec(word);
-  const rest = m?.[3];
-  if (!m || !rest) return undefined;
-  const words = delimiterWords(rest, false);
-  if (words.length !== 1) return undefined;
-  const raw = delimiterWords(rest, true);
-  if (raw.length !== 1) fail(`internal lexing of heredoc produced inconsistent results: ${rest}`);
-  const name = words[0] as string;
-  const quotes = (s: string) => s.split(/['"]/).length - 1;
-  return { name, content: "", expand: quotes(name) === quotes(raw[0] as string), chomp: m[2] === "-" };
 }
 
 function heredocsOf(line: string): Heredoc[] {
@@ -486,181 +451,6 @@ function heredocsOf(line: string): Heredoc[] {
   return out;
 }
 
-// ---- phase 2: per-instruction checks ----
-
-type FlagType = "bool" | "string" | "strings";
-
-const FLAGS: Readonly<Record<string, ReadonlyMap<string, FlagType>>> = {
-  FROM: new Map([["platform", "string"]]),
-  RUN: new Map<string, FlagType>([
-    ["mount", "strings"],
-    ["network", "string"],
-    ["security", "string"],
-    ["device", "strings"],
-  ]),
-  ADD: new Map<string, FlagType>([
-    ["chown", "string"],
-    ["chmod", "string"],
-    ["link", "bool"],
-    ["keep-git-dir", "bool"],
-    ["checksum", "string"],
-    ["unpack", "bool"],
-    ["exclude", "strings"],
-  ]),
-  COPY: new Map<string, FlagType>([
-    ["chown", "string"],
-    ["from", "string"],
-    ["chmod", "string"],
-    ["link", "bool"],
-    ["exclude", "strings"],
-    ["parents", "bool"],
-  ]),
-  HEALTHCHECK: new Map<string, FlagType>([
-    ["interval", "string"],
-    ["timeout", "string"],
-    ["start-period", "string"],
-    ["start-interval", "string"],
-    ["retries", "string"],
-  ]),
-};
-const NO_FLAGS: ReadonlyMap<string, FlagType> = new Map();
-
-/** Docker's BFlags.Parse: every flag known to the instruction, typed, not repeated. */
-function checkFlags(node: Node, defs: ReadonlyMap<string, FlagType>): InstructionFlag[] {
-  const used = new Set<string>();
-  const out: InstructionFlag[] = [];
-  for (const raw of node.rawFlags) {
-    const eq = raw.indexOf("=");
-    const flagName = eq < 0 ? raw : raw.slice(0, eq);
-    const value = eq < 0 ? undefined : raw.slice(eq + 1);
-    const name = flagName.slice(2);
-    const type = defs.get(name);
-    if (!type) fail(withSuggestion(`unknown flag: ${flagName}`, name, [...defs.keys()], true));
-    if (used.has(name) && type !== "strings") fail(`duplicate flag specified: ${flagName}`);
-    used.add(name);
-    if (type === "bool") {
-      if (value === "") fail(`missing a value on flag: ${flagName}`);
-      const v = (value ?? "").toLowerCase();
-      if (v !== "true" && v !== "false" && v !== "") {
-        fail(`expecting boolean value for flag ${flagName}, not: ${value}`);
-      }
-    } else if (value === undefined) fail(`missing a value on flag: ${flagName}`);
-    out.push({ name, value });
-  }
-  return out;
-}
-
-const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
-
-function validateNode(node: Node): Instruction {
-  const kw = node.keyword;
-  const args = node.words;
-  const need = (ok: boolean, message: string) => {
-    if (!ok) fail(message);
-  };
-  const atLeastOne = () => need(args.length > 0, `${kw} requires at least one argument`);
-  const exactlyOne = () => need(args.length === 1, `${kw} requires exactly one argument`);
-  let flags: InstructionFlag[] = [];
-  switch (kw) {
-    case "ENV":
-    case "LABEL":
-      flags = checkFlags(node, NO_FLAGS);
-      atLeastOne();
-      break;
-    case "MAINTAINER":
-    case "WORKDIR":
-    case "USER":
-      exactlyOne();
-      flags = checkFlags(node, NO_FLAGS);
-      break;
-    case "ADD":
-    case "COPY": {
-      need(
-        args.length >= 2,
-        `${kw} requires at least two arguments, but only one was provided. Destination could not be determined`,
-      );
-      flags = checkFlags(node, FLAGS[kw] ?? NO_FLAGS);
-      if (heredocWord(args.at(-1) as string)) fail(`${kw} cannot accept a heredoc as a destination`);
-      break;
-    }
-    case "FROM":
-      if (args.length === 3 && (args[1] as string).toLowerCase() === "as") {
-        const name = args[2] as string;
-        if (!STAGE_NAME.test(name.toLowerCase())) {
-          fail(
-            `invalid name for build stage: ${JSON.stringify(name)}, name can't start with a number or contain symbols`,
-          );
-        }
-      } else need(args.length === 1, "FROM requires either one or three arguments");
-      flags = checkFlags(node, FLAGS.FROM ?? NO_FLAGS);
-      break;
-    case "ONBUILD": {
-      atLeastOne();
-      flags = checkFlags(node, NO_FLAGS);
-      checkTrigger((args[0] as string).trim().toUpperCase());
-      break;
-    }
-    case "RUN":
-      flags = checkFlags(node, FLAGS.RUN ?? NO_FLAGS);
-      break;
-    case "CMD":
-    case "ENTRYPOINT":
-      flags = checkFlags(node, NO_FLAGS);
-      break;
-    case "HEALTHCHECK": {
-      atLeastOne();
-      const type = (args[0] as string).toUpperCase();
-      if (type === "NONE") {
-        // Docker does not look at the flags of HEALTHCHECK NONE.
-        need(args.length === 1, "HEALTHCHECK NONE takes no arguments");
-        flags = node.rawFlags.map(flagOf);
-        break;
-      }
-      flags = checkFlags(node, FLAGS.HEALTHCHECK ?? NO_FLAGS);
-      if (type !== "CMD") fail(`Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`);
-      need(args.length > 1, "Missing command after HEALTHCHECK CMD");
-      for (const f of flags) {
-        if (f.name === "retries") checkRetries(f.value ?? "");
-        else checkInterval(f.name, f.value ?? "");
-      }
-      break;
-    }
-    case "EXPOSE":
-      atLeastOne();
-      flags = checkFlags(node, NO_FLAGS);
-      break;
-    case "VOLUME":
-      atLeastOne();
-      flags = checkFlags(node, NO_FLAGS);
-      for (const v of args) need(v.trim() !== "", "VOLUME specified can not be an empty string");
-      break;
-    case "STOPSIGNAL":
-      // Docker does not look at STOPSIGNAL's flags.
-      exactlyOne();
-      flags = node.rawFlags.map(flagOf);
-      break;
-    case "ARG":
-      // Docker does not look at ARG's flags either.
-      atLeastOne();
-      flags = node.rawFlags.map(flagOf);
-      for (const a of args) need(!a.startsWith("="), "ARG names can not be blank");
-      break;
-    case "SHELL":
-      flags = checkFlags(node, NO_FLAGS);
-      need(args.length > 0, "SHELL requires at least one argument");
-      need(node.json !== undefined, "SHELL requires the arguments to be in JSON form");
-      break;
-    default:
-      fail(withSuggestion(`unknown instruction: ${node.word}`, node.word, KEYWORDS, false));
-  }
-  return instructionOf(node, flags);
-}
-
-function checkTrigger(keyword: string): void {
-  if (keyword === "ONBUILD") fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-  if (keyword === "MAINTAINER" || keyword === "FROM") fail(`${keyword} isn't allowed as an ONBUILD trigger`);
-}
-
 function flagOf(raw: string): InstructionFlag {
   const eq = raw.indexOf("=");
   return eq < 0
@@ -668,10 +458,10 @@ function flagOf(raw: string): InstructionFlag {
     : { name: raw.slice(2, eq), value: raw.slice(eq + 1) };
 }
 
-function instructionOf(node: Node, flags: readonly InstructionFlag[]): Instruction {
+function instructionOf(node: Node): Instruction {
   const out: Instruction = {
     keyword: node.keyword,
-    flags,
+    flags: node.rawFlags.map(flagOf),
     args: node.args,
     json: node.json,
     heredocs: node.heredocs,
@@ -684,109 +474,11 @@ function instructionOf(node: Node, flags: readonly InstructionFlag[]): Instructi
     return {
       ...out,
       trigger: {
-        ...instructionOf(t, t.rawFlags.map(flagOf)),
+        ...instructionOf(t),
         heredocs: node.heredocs,
         endLine: node.endLine,
       },
     };
   }
   return out;
-}
-
-const GO_UNITS: Readonly<Record<string, number>> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's time.ParseDuration, in nanoseconds, with its error wording. */
-export function parseGoDuration(text: string): number {
-  const quoted = JSON.stringify(text);
-  let s = text;
-  let sign = 1;
-  if (s.startsWith("-") || s.startsWith("+")) {
-    sign = s.startsWith("-") ? -1 : 1;
-    s = s.slice(1);
-  }
-  if (s === "0") return 0;
-  if (s === "") fail(`time: invalid duration ${quoted}`);
-  let total = 0;
-  while (s !== "") {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s);
-    const whole = m?.[1] ?? "";
-    const frac = m?.[2];
-    if (whole === "" && (frac === undefined || frac === "")) fail(`time: invalid duration ${quoted}`);
-    s = s.slice(m?.[0].length ?? 0);
-    const u = /^[^\d.]+/.exec(s)?.[0];
-    if (u === undefined) fail(`time: missing unit in duration ${quoted}`);
-    const unit = GO_UNITS[u as string];
-    if (unit === undefined) fail(`time: unknown unit ${JSON.stringify(u)} in duration ${quoted}`);
-    s = s.slice((u as string).length);
-    total += Number(`${whole || "0"}.${frac ?? ""}0`) * (unit as number);
-  }
-  return sign * Math.round(total);
-}
-
-function checkInterval(name: string, value: string): void {
-  if (value === "") return;
-  const ns = parseGoDuration(value);
-  if (ns !== 0 && ns < 1e6) fail(`Interval ${JSON.stringify(name)} cannot be less than 1ms`);
-}
-
-function checkRetries(value: string): void {
-  if (value === "") return;
-  if (!/^[+-]?\d+$/.test(value)) fail(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
-  const n = Number(value);
-  if (n > 2 ** 31 - 1 || n < -(2 ** 31)) {
-    fail(`strconv.ParseInt: parsing ${JSON.stringify(value)}: value out of range`);
-  }
-  if (n < 0) fail(`--retries cannot be negative (${n})`);
-}
-
-// ---- "did you mean" as BuildKit's suggest package words it ----
-
-function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] as number;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j] as number;
-      prev[j] = Math.min(up + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length] as number;
-}
-
-function withSuggestion(
-  message: string,
-  value: string,
-  options: readonly string[],
-  caseSensitive: boolean,
-): string {
-  const v = caseSensitive ? value : value.toLowerCase();
-  let match = "";
-  let best = 3;
-  for (const o of options) {
-    const opt = caseSensitive ? o : o.toLowerCase();
-    if (opt === v) return message;
-    const dist = levenshtein(v, opt);
-    if (dist < best) {
-      best = dist;
-      match = caseSensitive
-        ? opt
-        : value === value.toLowerCase()
-          ? opt
-          : value === value.toUpperCase()
-            ? opt.toUpperCase()
-            : opt;
-    }
-  }
-  return match === "" ? message : `${message} (did you mean ${match}?)`;
 }

@@ -1,5 +1,6 @@
 /**
- * Interpreting one instruction of a stage: the image-config change of metadata instructions,
+ * Interpreting one typed instruction (`Command`) of a stage — the builder's, and `import/commit
+ * --change`'s on an image config: the image-config change of metadata instructions,
  * the expanded, typed form of RUN/COPY/ADD/WORKDIR for the executor, and the history row
  * (`created_by` exactly as BuildKit writes it, `empty_layer` for metadata steps). Pure: the
  * executor holds a `StageState`, calls `dispatch` for each instruction in order and carries out
@@ -19,16 +20,31 @@ import { posix } from "node:path";
 import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerConfig, HealthConfig } from "../../oci/image.js";
 import type { Heredoc, Instruction } from "../dockerfile/ast.js";
-import {
-  type ExpandOptions,
-  expandHeredoc,
-  expandWord,
-  parseKeyValues,
-  splitWhitespace,
-} from "../dockerfile/expand.js";
-import { DockerfileError, heredocWord, onbuildExpression } from "../dockerfile/parse.js";
+import type {
+  AddCommand,
+  ArgCommand,
+  CmdCommand,
+  Command,
+  CommandLine,
+  CopyCommand,
+  EntrypointCommand,
+  EnvCommand,
+  ExposeCommand,
+  HealthcheckCommand,
+  LabelCommand,
+  MaintainerCommand,
+  OnbuildCommand,
+  RunCommand,
+  ShellCommand,
+  StopsignalCommand,
+  UserCommand,
+  VolumeCommand,
+  WorkdirCommand,
+} from "../dockerfile/commands.js";
+import { type ExpandOptions, expandHeredoc, expandWord, heredocWord } from "../dockerfile/expand.js";
+import { DockerfileError } from "../dockerfile/parse.js";
 import { goDuration, goList, goQuoteList } from "./go-format.js";
-import { checkFlags, checkVariablesSize, flagValue, flagValues, lineError, PROXY_ARGS } from "./plan.js";
+import { checkVariablesSize, lineError, PROXY_ARGS, toCommand } from "./plan.js";
 
 export const HISTORY_COMMENT = "buildkit.dockerfile.v0";
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -87,6 +103,8 @@ export interface RunStep {
   readonly network: NetworkMode;
   /** `--mount=type=cache,target=…` targets (kept for the step only; never in the layer). */
   readonly cacheMounts: readonly string[];
+  /** The cache each of `cacheMounts` uses: its `id=`, else its target (BuildKit's default). */
+  readonly cacheIds: readonly string[];
 }
 
 export interface CopySource {
@@ -188,19 +206,6 @@ function exposedPorts(spec: string): string[] {
   return out;
 }
 
-const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-function goDurationNs(flag: string, v: string): number {
-  if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(v) && v !== "0") {
-    throw invalidArgument(`time: invalid duration "${v}" for --${flag}`);
-  }
-  let total = 0;
-  for (const part of v.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(part[1]) * (GO_UNITS[part[2] as string] ?? 0);
-  }
-  return Math.round(total);
-}
-
 const SIGNAL_NAMES = new Set(
   "ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ".split(
     " ",
@@ -246,11 +251,9 @@ function shellOf(state: StageState): string[] {
   return state.config.Shell && state.config.Shell.length > 0 ? [...state.config.Shell] : [...DEFAULT_SHELL];
 }
 
-function parseChmod(file: string, instr: Instruction, v: string): number {
+function parseChmod(v: string): number {
   if (!/^[0-7]{1,4}$/.test(v)) {
-    throw lineError(
-      file,
-      instr,
+    throw invalidArgument(
       `invalid chmod parameter: '${v}'. it should be octal string and between 0 and 07777`,
     );
   }
@@ -258,14 +261,15 @@ function parseChmod(file: string, instr: Instruction, v: string): number {
 }
 
 /**
- * Applies one instruction (not FROM) to `state` and returns the step to carry out. Errors name
- * the file and line.
+ * Applies one instruction (not FROM) to `state` and returns the step to carry out. Takes the
+ * typed instruction (`toCommand`), or a parsed one, which is typed and checked here first. Errors
+ * name the file and line.
  */
-export function dispatch(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  checkFlags(ctx.file, instr);
+export function dispatch(state: StageState, instr: Instruction | Command, ctx: DispatchContext): Dispatched {
+  const cmd = "kind" in instr ? instr : toCommand(ctx.file, ctx.escape, instr);
   try {
-    const d = dispatchInner(state, instr, ctx);
-    if (instr.keyword === "ENV" || instr.keyword === "ARG" || instr.keyword === "LABEL") {
+    const d = dispatchCommand(state, cmd, ctx);
+    if (cmd.kind === "ENV" || cmd.kind === "ARG" || cmd.kind === "LABEL") {
       checkVariablesSize(expansionEnv(state), state.config.Labels);
     }
     return d;
@@ -273,40 +277,50 @@ export function dispatch(state: StageState, instr: Instruction, ctx: DispatchCon
     // Bad input found below (expansion, a value's syntax) gets the instruction's line; anything
     // that is not a BerthError is a bug and goes up as it is.
     if (isBerthError(err, "InvalidArgument") && !(err instanceof DockerfileError)) {
-      throw lineError(ctx.file, instr, err.message);
+      throw lineError(ctx.file, cmd.node, err.message);
     }
     throw err;
   }
 }
 
-type Dispatcher = (state: StageState, instr: Instruction, ctx: DispatchContext) => Dispatched;
-
-/** One dispatcher per instruction (FROM is the stage planner's). */
-const DISPATCHERS: Readonly<Record<string, Dispatcher>> = {
-  RUN: dispatchRun,
-  COPY: dispatchCopy,
-  ADD: dispatchCopy,
-  WORKDIR: dispatchWorkdir,
-  CMD: dispatchCmdEntrypoint,
-  ENTRYPOINT: dispatchCmdEntrypoint,
-  ENV: dispatchEnv,
-  LABEL: dispatchLabel,
-  ARG: dispatchArg,
-  EXPOSE: dispatchExpose,
-  VOLUME: dispatchVolume,
-  USER: dispatchUser,
-  STOPSIGNAL: dispatchStopsignal,
-  SHELL: dispatchShell,
-  MAINTAINER: dispatchMaintainer,
-  ONBUILD: dispatchOnbuild,
-  HEALTHCHECK: dispatchHealthcheck,
-};
-
-function dispatchInner(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  if (instr.keyword === "FROM") throw invalidArgument("FROM is handled by the stage planner");
-  const fn = DISPATCHERS[instr.keyword];
-  if (!fn) throw invalidArgument(`unknown instruction: ${instr.keyword}`);
-  return fn(state, instr, ctx);
+/** One dispatcher per instruction kind (FROM is the stage planner's). */
+function dispatchCommand(state: StageState, cmd: Command, ctx: DispatchContext): Dispatched {
+  switch (cmd.kind) {
+    case "FROM":
+      throw invalidArgument("FROM is handled by the stage planner");
+    case "RUN":
+      return dispatchRun(state, cmd, ctx);
+    case "COPY":
+    case "ADD":
+      return dispatchCopy(state, cmd, ctx);
+    case "WORKDIR":
+      return dispatchWorkdir(state, cmd, ctx);
+    case "CMD":
+    case "ENTRYPOINT":
+      return dispatchCmdEntrypoint(state, cmd);
+    case "ENV":
+      return dispatchEnv(state, cmd, ctx);
+    case "LABEL":
+      return dispatchLabel(state, cmd, ctx);
+    case "ARG":
+      return dispatchArg(state, cmd, ctx);
+    case "EXPOSE":
+      return dispatchExpose(state, cmd, ctx);
+    case "VOLUME":
+      return dispatchVolume(state, cmd, ctx);
+    case "USER":
+      return dispatchUser(state, cmd, ctx);
+    case "STOPSIGNAL":
+      return dispatchStopsignal(state, cmd, ctx);
+    case "SHELL":
+      return dispatchShell(state, cmd);
+    case "MAINTAINER":
+      return dispatchMaintainer(state, cmd);
+    case "ONBUILD":
+      return dispatchOnbuild(state, cmd);
+    case "HEALTHCHECK":
+      return dispatchHealthcheck(state, cmd);
+  }
 }
 
 /** The progress text of COPY/ADD: the keyword, its flags as written, the arguments. */
@@ -316,36 +330,53 @@ function expandedDisplay(instr: Instruction): string {
 }
 
 /** A metadata step: a config change and an empty-layer history row. */
-function configStep(instr: Instruction, createdBy: string): Dispatched {
+function configStep(cmd: Command, createdBy: string): Dispatched {
   return {
     action: { kind: "config" },
     history: { created_by: createdBy, empty_layer: true },
-    display: `${instr.keyword} ${instr.args}`,
+    display: `${cmd.node.keyword} ${cmd.node.args}`,
     cacheText: createdBy,
   };
 }
 
-function dispatchRun(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  if (!instr.json && instr.args.trim() === "") throw invalidArgument("RUN requires at least one argument");
-  const argv = instr.json ? [...instr.json] : [...shellOf(state), runScript(instr.args, instr.heredocs)];
-  const networkFlag = flagValue(instr, "network");
-  const network = networkFlag === undefined ? "default" : networkFlag;
-  if (network !== "default" && network !== "none" && network !== "host") {
-    throw invalidArgument(`unsupported network mode: ${network}`);
-  }
+/** The words of an instruction expanded with what the stage sees (ARGs in scope, ENV). */
+function expander(state: StageState, ctx: DispatchContext): (word: string) => string {
+  const env = expansionEnv(state);
+  const opts = { escape: ctx.escape };
+  return (word) => expandWord(word, env, opts);
+}
+
+/** The argv of a command line: the exec form as is, the shell form after the stage's SHELL. */
+function argvOf(
+  state: StageState,
+  line: CommandLine,
+  script = line.form === "shell" ? line.text : "",
+): string[] {
+  return line.form === "exec" ? [...line.argv] : [...shellOf(state), script];
+}
+
+function dispatchRun(state: StageState, cmd: RunCommand, ctx: DispatchContext): Dispatched {
+  const line = cmd.command;
+  if (line.form === "shell" && line.text.trim() === "")
+    throw invalidArgument("RUN requires at least one argument");
+  const argv = argvOf(state, line, line.form === "shell" ? runScript(line.text, cmd.heredocs) : "");
+  const network = networkMode(cmd.network);
+  const expand = expander(state, ctx);
   const cacheMounts: string[] = [];
-  for (const m of flagValues(instr, "mount")) {
-    const fields = new Map(
-      m.split(",").map((kv) => {
-        const eq = kv.indexOf("=");
-        return eq < 0 ? ([kv, "true"] as const) : ([kv.slice(0, eq), kv.slice(eq + 1)] as const);
-      }),
-    );
-    const type = fields.get("type") ?? "bind";
-    if (type !== "cache") throw invalidArgument(`--mount=type=${type} is not supported (only type=cache)`);
-    const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
+  const cacheIds: string[] = [];
+  for (const m of cmd.mounts) {
+    const option = (...keys: string[]) => {
+      let v: string | undefined;
+      for (const [k, value] of m.options) if (keys.includes(k)) v = value;
+      return v;
+    };
+    const target = option("target", "dst", "destination");
     if (!target) throw invalidArgument("mount target must be specified");
-    cacheMounts.push(posix.resolve(state.config.WorkingDir || "/", target));
+    const path = posix.resolve(state.config.WorkingDir || "/", expand(target));
+    const id = option("id");
+    cacheMounts.push(path);
+    // BuildKit: a cache is named by its id, which defaults to the target.
+    cacheIds.push(id === undefined || id === "" ? path : expand(id));
   }
   const runEnv = [...(state.config.Env ?? [])];
   const declared = new Set(envMap(runEnv).keys());
@@ -359,6 +390,7 @@ function dispatchRun(state: StageState, instr: Instruction, ctx: DispatchContext
     if (v !== undefined && !declared.has(p) && !state.args.some(([k]) => k === p)) withArgs.push(`${p}=${v}`);
   }
   const createdBy = `RUN ${runCommandString(argv, state)} # buildkit`;
+  const node = cmd.node;
   return {
     action: {
       kind: "run",
@@ -368,31 +400,32 @@ function dispatchRun(state: StageState, instr: Instruction, ctx: DispatchContext
       workdir: state.config.WorkingDir || "/",
       network,
       cacheMounts,
+      cacheIds,
     },
     history: { created_by: createdBy, empty_layer: false },
-    display: `RUN ${instr.json ? goList(instr.json) : instr.args}`,
-    cacheText: `${createdBy}\n${JSON.stringify({ env: [...runEnv, ...withArgs], user: state.config.User ?? "", network, heredocs: instr.heredocs })}`,
+    display: `RUN ${node.json ? goList(node.json) : node.args}`,
+    cacheText: `${createdBy}\n${JSON.stringify({ env: [...runEnv, ...withArgs], user: state.config.User ?? "", network, heredocs: cmd.heredocs })}`,
   };
 }
 
-function dispatchCopy(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
+function networkMode(value: string | undefined): NetworkMode {
+  if (value === undefined || value === "default") return "default";
+  if (value === "none" || value === "host") return value;
+  throw invalidArgument(`unsupported network mode: ${value}`);
+}
+
+function dispatchCopy(state: StageState, cmd: CopyCommand | AddCommand, ctx: DispatchContext): Dispatched {
+  const expand = expander(state, ctx);
   const env = expansionEnv(state);
-  const kw = instr.keyword;
-  const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
+  const kw = cmd.kind;
   const add = kw === "ADD";
-  const heredocNames = new Set(instr.heredocs.map((h) => h.name));
-  const all = instr.json ? instr.json.map((w) => expandWord(w, env, opts)) : pieces();
-  if (all.length < 2)
-    throw invalidArgument(
-      `${kw} requires at least two arguments, but only one was provided. Destination could not be determined`,
-    );
-  const destRaw = all[all.length - 1] as string;
+  const heredocNames = new Set(cmd.heredocs.map((h) => h.name));
+  const destRaw = expand(cmd.dest);
   const sources: string[] = [];
   const inline: Array<{ name: string; content: string }> = [];
-  for (const s of all.slice(0, -1)) {
+  for (const s of cmd.sources.map(expand)) {
     const marker = heredocWord(s);
-    const h = marker ? instr.heredocs.find((x) => x.name === marker.name) : undefined;
+    const h = marker ? cmd.heredocs.find((x) => x.name === marker.name) : undefined;
     if (h && heredocNames.has(h.name)) {
       inline.push({ name: h.name, content: h.expand ? expandHeredoc(h.content, env) : h.content });
     } else sources.push(s);
@@ -401,22 +434,15 @@ function dispatchCopy(state: StageState, instr: Instruction, ctx: DispatchContex
   const trailing = destRaw.endsWith("/") || destRaw === "." || destRaw.endsWith("/.");
   let dest = posix.resolve(wd, destRaw);
   if (trailing && dest !== "/") dest = `${dest}/`;
-  const chownRaw = flagValue(instr, "chown");
-  const chmodRaw = flagValue(instr, "chmod");
-  const fromRaw = add ? undefined : flagValue(instr, "from");
-  const chown = chownRaw === undefined ? undefined : expandWord(chownRaw, env, opts);
-  const chmod =
-    chmodRaw === undefined ? undefined : parseChmod(ctx.file, instr, expandWord(chmodRaw, env, opts));
-  const from = fromRaw === undefined ? undefined : expandWord(fromRaw, env, opts);
-  const excludes = flagValues(instr, "exclude").map((e) => expandWord(e, env, opts));
-  const checksumRaw = add ? flagValue(instr, "checksum") : undefined;
-  const checksum = checksumRaw === undefined ? undefined : expandWord(checksumRaw, env, opts);
-  if (add && flagValue(instr, "keep-git-dir") !== undefined) {
-    throw new Error("ADD --keep-git-dir is not supported: berth does not fetch git repositories");
-  }
-  let createdBy = kw;
+  const chown = cmd.chown === undefined ? undefined : expand(cmd.chown);
+  const chmodText = cmd.chmod === undefined ? undefined : expand(cmd.chmod);
+  const chmod = chmodText === undefined ? undefined : parseChmod(chmodText);
+  const from = cmd.kind === "COPY" && cmd.from !== undefined ? expand(cmd.from) : undefined;
+  const excludes = cmd.excludes.map(expand);
+  const checksum = cmd.kind === "ADD" && cmd.checksum !== undefined ? expand(cmd.checksum) : undefined;
+  let createdBy: string = kw;
   if (chown) createdBy += ` --chown=${chown}`;
-  if (chmodRaw !== undefined) createdBy += ` --chmod=${expandWord(chmodRaw, env, opts)}`;
+  if (chmodText !== undefined) createdBy += ` --chmod=${chmodText}`;
   if (checksum !== undefined) createdBy += ` --checksum=${checksum}`;
   for (const s of sources) createdBy += ` ${s}`;
   for (const h of inline) createdBy += ` <<${h.name}`;
@@ -431,39 +457,36 @@ function dispatchCopy(state: StageState, instr: Instruction, ctx: DispatchContex
       from,
       chown,
       chmod,
-      link: flagValue(instr, "link") !== undefined && flagValue(instr, "link") !== "false",
+      link: cmd.link,
       excludes,
       ...(checksum !== undefined ? { checksum } : {}),
     },
     history: { created_by: createdBy, empty_layer: false },
-    display: expandedDisplay(instr),
+    display: expandedDisplay(cmd.node),
     cacheText: `${createdBy}\n${JSON.stringify({ from, dest, user: state.config.User ?? "" })}`,
   };
 }
 
-function dispatchWorkdir(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const one = (): string => expandWord(instr.args, env, opts);
+function dispatchWorkdir(state: StageState, cmd: WorkdirCommand, ctx: DispatchContext): Dispatched {
   // WORKDIR, USER and STOPSIGNAL take the rest of the line as one expanded word (Docker).
-  const w = one();
+  const w = expander(state, ctx)(cmd.value);
   if (w === "") throw invalidArgument("WORKDIR requires exactly one argument");
   const wd = posix.resolve(state.config.WorkingDir || "/", w);
   state.config.WorkingDir = wd;
   const createdBy = `WORKDIR ${wd}`;
-  if (wd === "/") return { ...configStep(instr, createdBy), display: `WORKDIR ${instr.args}` };
+  const display = `WORKDIR ${cmd.node.args}`;
+  if (wd === "/") return { ...configStep(cmd, createdBy), display };
   return {
     action: { kind: "workdir", path: wd, user: state.config.User ?? "" },
     history: { created_by: createdBy, empty_layer: false },
-    display: `WORKDIR ${instr.args}`,
+    display,
     cacheText: `${createdBy}\n${state.config.User ?? ""}`,
   };
 }
 
-function dispatchCmdEntrypoint(state: StageState, instr: Instruction, __ctx: DispatchContext): Dispatched {
-  const kw = instr.keyword;
-  const args = instr.json ? [...instr.json] : [...shellOf(state), instr.args];
-  if (kw === "CMD") {
+function dispatchCmdEntrypoint(state: StageState, cmd: CmdCommand | EntrypointCommand): Dispatched {
+  const args = argvOf(state, cmd.command);
+  if (cmd.kind === "CMD") {
     state.config.Cmd = args;
     state.cmdSet = true;
   } else {
@@ -471,57 +494,50 @@ function dispatchCmdEntrypoint(state: StageState, instr: Instruction, __ctx: Dis
     if (!state.cmdSet) delete state.config.Cmd;
   }
   state.config.ArgsEscaped = true;
-  return configStep(instr, `${kw} ${goQuoteList(args)}`);
+  return configStep(cmd, `${cmd.kind} ${goQuoteList(args)}`);
 }
 
-function dispatchEnv(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ENV" });
-  if (pairs.length === 0) throw invalidArgument("ENV requires at least one argument");
+function dispatchEnv(state: StageState, cmd: EnvCommand, ctx: DispatchContext): Dispatched {
+  const expand = expander(state, ctx);
   let text = "ENV";
-  for (const [k, v] of pairs) {
-    if (v === undefined) throw invalidArgument(`ENV names can not be blank`);
+  for (const [key, value] of cmd.pairs) {
+    const k = expand(key);
+    const v = expand(value);
     state.config.Env = setEnv(state.config.Env, k, v);
     text += ` ${k}=${v}`;
   }
-  return configStep(instr, text);
+  return configStep(cmd, text);
 }
 
-function dispatchLabel(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "LABEL" });
-  if (pairs.length === 0) throw invalidArgument("LABEL requires at least one argument");
-  state.config.Labels = { ...(state.config.Labels ?? {}) };
+function dispatchLabel(state: StageState, cmd: LabelCommand, ctx: DispatchContext): Dispatched {
+  const expand = expander(state, ctx);
+  const labels = { ...(state.config.Labels ?? {}) };
   let text = "LABEL";
-  for (const [k, v] of pairs) {
-    state.config.Labels[k] = v ?? "";
-    text += ` ${k}=${v ?? ""}`;
+  for (const [key, value] of cmd.pairs) {
+    const k = expand(key);
+    const v = expand(value);
+    labels[k] = v;
+    text += ` ${k}=${v}`;
   }
-  return configStep(instr, text);
+  state.config.Labels = labels;
+  return configStep(cmd, text);
 }
 
-function dispatchArg(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const pairs = parseKeyValues(instr.args, env, { ...opts, instruction: "ARG" });
-  if (pairs.length === 0) throw invalidArgument("ARG requires at least one argument");
+function dispatchArg(state: StageState, cmd: ArgCommand, ctx: DispatchContext): Dispatched {
+  const expand = expander(state, ctx);
   const parts: string[] = [];
-  for (const [k, def] of pairs) {
-    let value = ctx.buildArgs.get(k) ?? def;
+  for (const [key, def] of cmd.pairs) {
+    const k = expand(key);
+    let value = ctx.buildArgs.get(k) ?? (def === undefined ? undefined : expand(def));
     if (value === undefined && ctx.metaArgs.has(k)) value = ctx.metaArgs.get(k);
     state.args.push([k, value]);
     parts.push(value === undefined ? k : `${k}=${value}`);
   }
-  return configStep(instr, `ARG ${parts.join(" ")}`);
+  return configStep(cmd, `ARG ${parts.join(" ")}`);
 }
 
-function dispatchExpose(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
-  const ports = pieces().filter((p) => p !== "");
+function dispatchExpose(state: StageState, cmd: ExposeCommand, ctx: DispatchContext): Dispatched {
+  const ports = cmd.ports.map(expander(state, ctx)).filter((p) => p !== "");
   if (ports.length === 0) throw invalidArgument("EXPOSE requires at least one argument");
   const list: string[] = [];
   state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
@@ -531,128 +547,69 @@ function dispatchExpose(state: StageState, instr: Instruction, ctx: DispatchCont
       list.push(key);
     }
   }
-  return configStep(instr, `EXPOSE ${goList(list)}`);
+  return configStep(cmd, `EXPOSE ${goList(list)}`);
 }
 
-function dispatchVolume(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const pieces = (): string[] => splitWhitespace(instr.args).map((w) => expandWord(w, env, opts));
-  const vols = instr.json ? instr.json.map((v) => expandWord(v, env, opts)) : pieces();
-  if (vols.length === 0) throw invalidArgument("VOLUME requires at least one argument");
+function dispatchVolume(state: StageState, cmd: VolumeCommand, ctx: DispatchContext): Dispatched {
+  const vols = cmd.paths.map(expander(state, ctx));
   state.config.Volumes = { ...(state.config.Volumes ?? {}) };
   for (const v of vols) {
     if (!v.trim()) throw invalidArgument("VOLUME specified can not be an empty string");
     state.config.Volumes[v] = {};
   }
-  return configStep(instr, `VOLUME ${goList(vols)}`);
+  return configStep(cmd, `VOLUME ${goList(vols)}`);
 }
 
-function dispatchUser(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const one = (): string => expandWord(instr.args, env, opts);
-  const w = one();
+function dispatchUser(state: StageState, cmd: UserCommand, ctx: DispatchContext): Dispatched {
+  const w = expander(state, ctx)(cmd.value);
   if (w === "") throw invalidArgument("USER requires exactly one argument");
   state.config.User = w;
-  return configStep(instr, `USER ${w}`);
+  return configStep(cmd, `USER ${w}`);
 }
 
-function dispatchStopsignal(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const one = (): string => expandWord(instr.args, env, opts);
-  const w = one();
+function dispatchStopsignal(state: StageState, cmd: StopsignalCommand, ctx: DispatchContext): Dispatched {
+  const w = expander(state, ctx)(cmd.value);
   if (w === "") throw invalidArgument("STOPSIGNAL requires exactly one argument");
   checkSignal(w);
   state.config.StopSignal = w;
-  return configStep(instr, `STOPSIGNAL ${w}`);
+  return configStep(cmd, `STOPSIGNAL ${w}`);
 }
 
-function dispatchShell(state: StageState, instr: Instruction, __ctx: DispatchContext): Dispatched {
-  if (!instr.json || instr.json.length === 0)
-    throw invalidArgument("SHELL requires the arguments to be in JSON form");
-  state.config.Shell = [...instr.json];
-  return configStep(instr, `SHELL ${goList(instr.json)}`);
+function dispatchShell(state: StageState, cmd: ShellCommand): Dispatched {
+  state.config.Shell = [...cmd.argv];
+  return configStep(cmd, `SHELL ${goList(cmd.argv)}`);
 }
 
-function dispatchMaintainer(state: StageState, instr: Instruction, _ctx: DispatchContext): Dispatched {
-  const text = instr.args.trim();
-  if (!text) throw invalidArgument("MAINTAINER requires exactly one argument");
+function dispatchMaintainer(state: StageState, cmd: MaintainerCommand): Dispatched {
+  const text = cmd.value.trim();
   state.author = text;
-  return configStep(instr, `MAINTAINER ${text}`);
+  return configStep(cmd, `MAINTAINER ${text}`);
 }
 
-function dispatchOnbuild(state: StageState, instr: Instruction, _ctx: DispatchContext): Dispatched {
-  const trigger = instr.trigger?.keyword ?? (/^\S+/.exec(instr.args)?.[0] ?? "").toUpperCase();
-  if (!trigger) throw invalidArgument("ONBUILD requires at least one argument");
-  if (trigger === "ONBUILD") throw invalidArgument("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-  if (trigger === "FROM" || trigger === "MAINTAINER")
-    throw invalidArgument(`${trigger} isn't allowed as an ONBUILD trigger`);
-  state.config.OnBuild = [...(state.config.OnBuild ?? []), onbuildExpression(instr)];
+function dispatchOnbuild(state: StageState, cmd: OnbuildCommand): Dispatched {
+  state.config.OnBuild = [...(state.config.OnBuild ?? []), cmd.expression];
   return {
     action: { kind: "config" },
     history: undefined,
-    display: `ONBUILD ${instr.args}`,
-    cacheText: `ONBUILD ${instr.args}`,
+    display: `ONBUILD ${cmd.node.args}`,
+    cacheText: `ONBUILD ${cmd.node.args}`,
   };
 }
 
-function dispatchHealthcheck(state: StageState, instr: Instruction, ctx: DispatchContext): Dispatched {
-  const opts = { escape: ctx.escape };
-  const env = expansionEnv(state);
-  const h = healthcheck(instr, env, opts);
+function dispatchHealthcheck(state: StageState, cmd: HealthcheckCommand): Dispatched {
+  const c = cmd.check;
+  let h: HealthConfig;
+  if (c.type === "NONE") h = { Test: ["NONE"] };
+  else {
+    h = {
+      Test: c.command.form === "exec" ? ["CMD", ...c.command.argv] : ["CMD-SHELL", c.command.text],
+      ...(c.interval !== undefined ? { Interval: c.interval } : {}),
+      ...(c.timeout !== undefined ? { Timeout: c.timeout } : {}),
+      ...(c.startPeriod !== undefined ? { StartPeriod: c.startPeriod } : {}),
+      ...(c.startInterval !== undefined ? { StartInterval: c.startInterval } : {}),
+      ...(c.retries !== undefined ? { Retries: c.retries } : {}),
+    };
+  }
   state.config.Healthcheck = h;
-  return configStep(instr, `HEALTHCHECK ${healthText(h)}`);
-}
-
-function healthcheck(
-  instr: Instruction,
-  env: ReadonlyMap<string, string>,
-  opts: ExpandOptions,
-): HealthConfig {
-  const rest = instr.args.trim();
-  const [kind] = rest.split(/\s+/);
-  const upper = (kind ?? "").toUpperCase();
-  if (upper === "NONE") {
-    if (rest.split(/\s+/).length > 1 || instr.flags.length > 0)
-      throw invalidArgument("HEALTHCHECK NONE takes no arguments");
-    return { Test: ["NONE"] };
-  }
-  if (upper !== "CMD") throw invalidArgument(`Unknown type "${kind ?? ""}" in HEALTHCHECK (try CMD)`);
-  const cmd = rest.slice((kind as string).length).trim();
-  if (!cmd) throw invalidArgument("Missing command after HEALTHCHECK CMD");
-  let exec: string[] | undefined;
-  if (cmd.startsWith("[")) {
-    try {
-      const v: unknown = JSON.parse(cmd);
-      if (Array.isArray(v) && v.every((x): x is string => typeof x === "string")) exec = v;
-    } catch {
-      exec = undefined;
-    }
-  }
-  const out: {
-    Test: string[];
-    Interval?: number;
-    Timeout?: number;
-    StartPeriod?: number;
-    StartInterval?: number;
-    Retries?: number;
-  } = { Test: exec ? ["CMD", ...exec] : ["CMD-SHELL", cmd] };
-  for (const f of instr.flags) {
-    const v = expandWord(f.value ?? "", env, opts);
-    if (f.name === "retries") {
-      if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid value "${v}" for --retries`);
-      if (Number(v) < 0) throw invalidArgument(`--retries cannot be negative (${v})`);
-      out.Retries = Number(v);
-      continue;
-    }
-    const ns = goDurationNs(f.name, v);
-    if (ns !== 0 && ns < 1_000_000) throw invalidArgument(`Interval "${f.name}" cannot be less than 1ms`);
-    if (f.name === "interval") out.Interval = ns;
-    else if (f.name === "timeout") out.Timeout = ns;
-    else if (f.name === "start-period") out.StartPeriod = ns;
-    else out.StartInterval = ns;
-  }
-  return out;
+  return configStep(cmd, `HEALTHCHECK ${healthText(h)}`);
 }

@@ -1,15 +1,16 @@
 /**
  * The shape of a build before anything runs: the stages a Dockerfile declares (FROM … AS name),
  * the meta args (ARG before the first FROM) that FROM lines may use, the target stage and the
- * stages it needs (its base stages and every stage a COPY --from or RUN --mount from= names);
+ * stages it needs (its base stages and every stage a COPY --from names);
  * the others are skipped, as BuildKit skips them. Pure.
  *
  * Errors name the file and line: `Dockerfile:7: unknown flag: --frm`.
  */
-import { errorMessage, invalidArgument } from "../../base/errors.js";
+import { errorMessage, invalidArgument, isBerthError } from "../../base/errors.js";
 import { MAX_DOCUMENT_BYTES } from "../../oci/limits.js";
 import type { Dockerfile, Instruction } from "../dockerfile/ast.js";
-import { expandWord, expandWords, splitWhitespace } from "../dockerfile/expand.js";
+import { type Command, type FromCommand, parseCommand, type RunMount } from "../dockerfile/commands.js";
+import { type ExpandOptions, expandWord } from "../dockerfile/expand.js";
 import { DockerfileError } from "../dockerfile/parse.js";
 
 /** The build args every build knows without an ARG line (Docker's predefined proxy args). */
@@ -26,15 +27,6 @@ export const PROXY_ARGS: readonly string[] = [
   "all_proxy",
 ];
 
-/** The flags each instruction accepts (anything else is an error at that line). */
-const ALLOWED_FLAGS: Readonly<Record<string, readonly string[]>> = {
-  FROM: ["platform"],
-  RUN: ["mount", "network", "security"],
-  COPY: ["from", "chown", "chmod", "link", "parents", "exclude"],
-  ADD: ["chown", "chmod", "link", "keep-git-dir", "checksum", "exclude"],
-  HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
-};
-
 export const SCRATCH = "scratch";
 
 export interface Stage {
@@ -49,10 +41,10 @@ export interface Stage {
   /** The stage this one is built on (`FROM builder`), if any. */
   readonly baseStage: number | undefined;
   readonly platform: string | undefined;
-  readonly from: Instruction;
-  /** The instructions after FROM, in order. */
-  readonly instructions: readonly Instruction[];
-  /** Stages this one reads from (COPY --from, RUN --mount from=), by index. */
+  readonly from: FromCommand;
+  /** The instructions after FROM, typed, in order. */
+  readonly instructions: readonly Command[];
+  /** Stages this one reads from (COPY --from), by index. */
   readonly uses: readonly number[];
   /** Images (not stages) this one reads from with COPY --from. */
   readonly usesImages: readonly string[];
@@ -80,36 +72,102 @@ export function lineError(file: string, instr: Instruction, message: string): Do
   return new DockerfileError(file, instr.startLine, message);
 }
 
-export function flagValue(instr: Instruction, name: string): string | undefined {
-  let v: string | undefined;
-  for (const f of instr.flags) if (f.name === name) v = f.value ?? "";
-  return v;
-}
-
-export function flagValues(instr: Instruction, name: string): string[] {
-  return instr.flags.filter((f) => f.name === name).map((f) => f.value ?? "");
+/** Runs `fn`; bad input it finds (InvalidArgument) gets the instruction's file and line. */
+function located<T>(file: string, instr: Instruction, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isBerthError(err, "InvalidArgument") && !(err instanceof DockerfileError)) {
+      throw lineError(file, instr, errorMessage(err));
+    }
+    throw err;
+  }
 }
 
 /**
- * Checks an instruction's flags against what it accepts, before anything is built. The parser
- * accepts every flag BuildKit's parser knows; the ones berth cannot honour are refused here
- * rather than ignored: `RUN --security=insecure` (berth runs every step sandboxed, which is
- * `--security=sandbox`) and `COPY --parents` (copying with the sources' parent directories).
+ * An instruction in its typed form (BuildKit's instructions.Parse), checked — the parse's own
+ * checks and what berth supports — with the file and line on any error.
  */
-export function checkFlags(file: string, instr: Instruction): void {
-  const allowed = ALLOWED_FLAGS[instr.keyword] ?? [];
-  for (const f of instr.flags) {
-    if (!allowed.includes(f.name)) throw lineError(file, instr, `unknown flag: --${f.name}`);
-    if (instr.keyword === "RUN" && f.name === "security" && f.value !== "sandbox") {
-      throw lineError(
-        file,
-        instr,
-        `RUN --security=${f.value ?? ""} is not supported: berth runs build steps sandboxed (--security=sandbox)`,
-      );
+export function toCommand(file: string, esc: ExpandOptions["escape"], instr: Instruction): Command {
+  return located(file, instr, () => {
+    const cmd = parseCommand(instr, esc);
+    checkSupported(cmd);
+    return cmd;
+  });
+}
+
+/** The cache-mount fields berth implements (`id` names the cache; `sharing=shared` is its only mode). */
+const CACHE_MOUNT_OPTIONS = new Set(["target", "dst", "destination", "id", "sharing"]);
+/** Every other field BuildKit's `--mount` knows (for any type). */
+const OTHER_MOUNT_OPTIONS = new Set([
+  "readonly",
+  "ro",
+  "readwrite",
+  "rw",
+  "from",
+  "source",
+  "src",
+  "mode",
+  "uid",
+  "gid",
+  "required",
+  "size",
+  "env",
+]);
+const MOUNT_TYPES = new Set(["bind", "cache", "tmpfs", "secret", "ssh"]);
+
+/**
+ * Refuses what BuildKit accepts and berth cannot honour, before anything is built, so that no flag
+ * is silently ignored: RUN `--security=insecure` (berth runs every step sandboxed, which is
+ * `--security=sandbox`), `--device`, a `--network` other than default/none/host, any `--mount`
+ * but `type=cache` (and of a cache mount, `from`, `source`, `mode`, `uid`, `gid`, `readonly` and a
+ * `sharing` other than shared); COPY `--parents`; ADD `--keep-git-dir` and `--unpack`.
+ */
+function checkSupported(cmd: Command): void {
+  switch (cmd.kind) {
+    case "RUN":
+      if (cmd.security !== undefined && cmd.security !== "sandbox") {
+        throw invalidArgument(
+          `RUN --security=${cmd.security} is not supported: berth runs build steps sandboxed (--security=sandbox)`,
+        );
+      }
+      if (cmd.devices.length > 0) throw invalidArgument("RUN --device is not supported");
+      if (cmd.network !== undefined && !["default", "none", "host"].includes(cmd.network)) {
+        throw invalidArgument(`unsupported network mode: ${cmd.network}`);
+      }
+      for (const m of cmd.mounts) checkMount(m);
+      return;
+    case "COPY":
+      if (cmd.parents) throw invalidArgument("COPY --parents is not supported");
+      return;
+    case "ADD":
+      if (cmd.keepGitDir) {
+        throw invalidArgument("ADD --keep-git-dir is not supported: berth does not fetch git repositories");
+      }
+      if (cmd.unpack !== undefined) throw invalidArgument("ADD --unpack is not supported");
+      return;
+    default:
+      return;
+  }
+}
+
+function checkMount(m: RunMount): void {
+  if (!MOUNT_TYPES.has(m.type)) throw invalidArgument(`unsupported mount type "${m.type}"`);
+  if (m.type !== "cache") throw invalidArgument(`--mount=type=${m.type} is not supported (only type=cache)`);
+  for (const [key, value] of m.options) {
+    if (CACHE_MOUNT_OPTIONS.has(key)) {
+      if (key === "sharing" && value.toLowerCase() !== "shared") {
+        throw invalidArgument(`--mount=type=cache,sharing=${value} is not supported (only sharing=shared)`);
+      }
+      continue;
     }
-    if (instr.keyword === "COPY" && f.name === "parents" && (f.value ?? "").toLowerCase() !== "false") {
-      throw lineError(file, instr, "COPY --parents is not supported");
+    if (OTHER_MOUNT_OPTIONS.has(key)) {
+      throw invalidArgument(`--mount=type=cache option ${key} is not supported`);
     }
+    throw invalidArgument(`unexpected key '${key}' in '${m.text}'`);
+  }
+  if (!m.options.some(([k]) => k === "target" || k === "dst" || k === "destination")) {
+    throw invalidArgument("mount target must be specified");
   }
 }
 
@@ -118,95 +176,73 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
   const exp = { escape: df.escape };
   const metaArgs = new Map<string, string>();
   const metaDeclared = new Set<string>();
-  const raw: Array<{ from: Instruction; instructions: Instruction[] }> = [];
+  const raw: Array<{ from: FromCommand; instructions: Command[] }> = [];
   for (const instr of df.instructions) {
-    checkFlags(file, instr);
-    if (instr.keyword === "FROM") {
-      raw.push({ from: instr, instructions: [] });
+    const cmd = toCommand(file, df.escape, instr);
+    if (cmd.kind === "FROM") {
+      raw.push({ from: cmd, instructions: [] });
       continue;
     }
     const current = raw[raw.length - 1];
     if (current) {
-      current.instructions.push(instr);
+      current.instructions.push(cmd);
       continue;
     }
-    if (instr.keyword !== "ARG") {
+    if (cmd.kind !== "ARG") {
       throw lineError(file, instr, "no build stage in current context");
     }
-    let words: string[];
-    try {
-      words = expandWords(instr.args, metaArgs, exp);
-    } catch (err) {
-      throw lineError(file, instr, errorMessage(err));
-    }
-    for (const word of words) {
-      const eq = word.indexOf("=");
-      const key = eq < 0 ? word : word.slice(0, eq);
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw lineError(file, instr, `invalid ARG name: ${key}`);
-      metaDeclared.add(key);
-      const given = opts.buildArgs.get(key);
-      if (given !== undefined) metaArgs.set(key, given);
-      else if (eq >= 0) metaArgs.set(key, word.slice(eq + 1));
-    }
-    try {
+    located(file, instr, () => {
+      for (const [k, def] of cmd.pairs) {
+        const key = expandWord(k, metaArgs, exp);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw invalidArgument(`invalid ARG name: ${key}`);
+        metaDeclared.add(key);
+        const given = opts.buildArgs.get(key);
+        if (given !== undefined) metaArgs.set(key, given);
+        else if (def !== undefined) metaArgs.set(key, expandWord(def, metaArgs, exp));
+      }
       checkVariablesSize(metaArgs);
-    } catch (err) {
-      throw lineError(file, instr, errorMessage(err));
-    }
+    });
   }
   if (raw.length === 0) throw invalidArgument(`${file}: the Dockerfile has no FROM instruction`);
 
   const names = new Map<string, number>();
   const stages: Stage[] = [];
   raw.forEach((r, index) => {
-    const words = splitWhitespace(r.from.args).map((w) => expandWord(w, metaArgs, exp));
+    const from = r.from;
+    const expand = (w: string) => located(file, from.node, () => expandWord(w, metaArgs, exp));
     let name: string | undefined;
-    if (words.length === 3 && words[1]?.toLowerCase() === "as") {
-      name = (words[2] as string).toLowerCase();
+    if (from.stageName !== undefined) {
+      const written = expand(from.stageName);
+      name = written.toLowerCase();
       if (!/^[a-z][a-z0-9-_.]*$/.test(name))
         throw lineError(
           file,
-          r.from,
-          `invalid name for build stage: "${words[2]}", name can't start with a number or contain symbols`,
+          from.node,
+          `invalid name for build stage: "${written}", name can't start with a number or contain symbols`,
         );
-      if (names.has(name)) throw lineError(file, r.from, `duplicate stage name "${name}"`);
-    } else if (words.length !== 1) {
-      throw lineError(file, r.from, "FROM requires either one or three arguments");
+      if (names.has(name)) throw lineError(file, from.node, `duplicate stage name "${name}"`);
     }
-    const base = words[0] as string;
-    if (base === "") throw lineError(file, r.from, `base name (${r.from.args}) should not be blank`);
+    const base = expand(from.base);
+    if (base === "") throw lineError(file, from.node, `base name (${from.node.args}) should not be blank`);
     const baseStage = names.get(base.toLowerCase());
-    const platformFlag = flagValue(r.from, "platform");
     const uses: number[] = [];
     const usesImages: string[] = [];
-    for (const instr of r.instructions) {
-      if (instr.keyword === "FROM") continue;
-      const froms: string[] = [];
-      if (instr.keyword === "COPY") {
-        const f = flagValue(instr, "from");
-        if (f !== undefined) froms.push(expandWord(f, metaArgs, exp));
-      }
-      if (instr.keyword === "RUN") {
-        for (const m of flagValues(instr, "mount")) {
-          const from = /(?:^|,)from=([^,]+)/.exec(m)?.[1];
-          if (from) froms.push(from);
-        }
-      }
-      for (const f of froms) {
-        if (f === "") throw lineError(file, instr, "--from requires a value");
-        const byName = names.get(f.toLowerCase());
-        const byIndex = /^\d+$/.test(f) ? Number(f) : undefined;
-        if (byName !== undefined) uses.push(byName);
-        else if (byIndex !== undefined) {
-          if (byIndex >= index)
-            throw lineError(
-              file,
-              instr,
-              `invalid from flag value ${f}: refers to current or future build stage`,
-            );
-          uses.push(byIndex);
-        } else usesImages.push(f);
-      }
+    for (const cmd of r.instructions) {
+      if (cmd.kind !== "COPY" || cmd.from === undefined) continue;
+      const f = located(file, cmd.node, () => expandWord(cmd.from ?? "", metaArgs, exp));
+      if (f === "") throw lineError(file, cmd.node, "--from requires a value");
+      const byName = names.get(f.toLowerCase());
+      const byIndex = /^\d+$/.test(f) ? Number(f) : undefined;
+      if (byName !== undefined) uses.push(byName);
+      else if (byIndex !== undefined) {
+        if (byIndex >= index)
+          throw lineError(
+            file,
+            cmd.node,
+            `invalid from flag value ${f}: refers to current or future build stage`,
+          );
+        uses.push(byIndex);
+      } else usesImages.push(f);
     }
     stages.push({
       index,
@@ -214,8 +250,8 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
       label: name ?? `stage-${index}`,
       base,
       baseStage,
-      platform: platformFlag === undefined ? undefined : expandWord(platformFlag, metaArgs, exp),
-      from: r.from,
+      platform: from.platform === undefined ? undefined : expand(from.platform),
+      from,
       instructions: r.instructions,
       uses,
       usesImages,
@@ -250,10 +286,10 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
 }
 
 /** How many progress steps a stage shows (BuildKit: FROM of an image, then ADD, COPY, RUN, WORKDIR). */
-export function stepTotal(stage: Stage, extra: readonly Instruction[] = []): number {
+export function stepTotal(stage: Stage, extra: readonly Command[] = []): number {
   let total = stage.base !== SCRATCH && stage.baseStage === undefined ? 1 : 0;
-  for (const i of [...extra, ...stage.instructions]) {
-    if (["ADD", "COPY", "RUN", "WORKDIR"].includes(i.keyword)) total++;
+  for (const c of [...extra, ...stage.instructions]) {
+    if (c.kind === "ADD" || c.kind === "COPY" || c.kind === "RUN" || c.kind === "WORKDIR") total++;
   }
   return total;
 }
