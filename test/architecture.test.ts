@@ -35,7 +35,7 @@ export const MODULES: Readonly<Record<string, ModuleRule>> = {
   metadata: { imports: [...STORAGE, "engine"] },
   diff: { imports: STORAGE },
   registry: { imports: STORAGE },
-  images: { imports: [...MIDDLE, "engine", "builder/dockerfile"] },
+  images: { imports: [...MIDDLE, "engine", "builder/dockerfile", "builder/instructions"] },
   network: { imports: [...MIDDLE, "engine"] },
   volumes: { imports: [...MIDDLE, "engine"] },
   "runtime/spec": { imports: ["oci", "engine", ...LOW], pure: true },
