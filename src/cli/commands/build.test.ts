@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { formatBuildPrune, PlainProgress } from "./build.js";
+import { PlainProgress } from "./build.js";
 
 function sink(): { out: PassThrough; text: () => string } {
   const out = new PassThrough();
@@ -60,9 +60,4 @@ test("plain progress as BuildKit prints it: steps, timed RUN output, CACHED, DON
     ].join("\n"),
   );
   assert.equal(p.failure(), "------\n > [3/3] RUN exit 3:\noops\n------\n");
-});
-
-test("builder prune's list of deleted records", () => {
-  assert.equal(formatBuildPrune([]), "");
-  assert.equal(formatBuildPrune(["abc", "def"]), "Deleted build cache objects:\nabc\ndef\n\n");
 });

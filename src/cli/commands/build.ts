@@ -13,11 +13,10 @@ import type {
   ImageBuildOptions,
 } from "../../engine/types.js";
 import { writeFileAtomic } from "../../sys/fs.js";
-import { type Command, exactly, none } from "../command.js";
-import { keyValueFlags, parseFilterFlags, UsageError } from "../flags.js";
-import { humanSize } from "../format/units.js";
-import { readAnswer } from "../io-helpers.js";
+import { type Command, exactly } from "../command.js";
+import { keyValueFlags, UsageError } from "../flags.js";
 import { hintsEnabled } from "./hints.js";
+import { makePruneCommand, writeDeleted, writeReclaimed } from "./shapes.js";
 
 type Writable = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
@@ -401,11 +400,9 @@ const buildCommand: Command = {
   },
 };
 
-const builderPruneCommand: Command = {
+const builderPruneCommand = makePruneCommand({
   path: "builder prune",
-  usage: "[OPTIONS]",
   description: "Remove build cache",
-  args: none,
   flags: [
     {
       name: "all",
@@ -414,13 +411,6 @@ const builderPruneCommand: Command = {
       description: "Remove all unused build cache, not just dangling ones",
     },
     {
-      name: "filter",
-      type: "list",
-      valueName: "filter",
-      description: 'Provide filter values (e.g. "until=24h")',
-    },
-    { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
-    {
       name: "keep-storage",
       type: "string",
       valueName: "bytes",
@@ -428,32 +418,22 @@ const builderPruneCommand: Command = {
       hidden: true,
     },
   ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "--filter");
-    const all = flags.bool("all");
+  filterExample: "until=24h",
+  filters: (_ctx, _filters, flags) => {
     if (flags.string("keep-storage") !== undefined)
       throw invalidArgument("--keep-storage is not supported: berth's build cache has no size target");
-    if (!flags.bool("force")) {
-      const warning = all
-        ? "WARNING! This will remove all build cache. Are you sure you want to continue?"
-        : "WARNING! This will remove all dangling build cache. Are you sure you want to continue?";
-      ctx.io.stdout.write(`${warning} [y/N] `);
-      if (!/^y(es)?$/i.test(await readAnswer(ctx.io.stdin))) {
-        ctx.io.stdout.write("\n");
-        return 0;
-      }
-    }
-    const report = await (await ctx.engine()).buildPrune({ All: all, Filters: filters });
-    ctx.io.stdout.write(formatBuildPrune(report.CachesDeleted));
-    ctx.io.stdout.write(`Total reclaimed space: ${humanSize(report.SpaceReclaimed)}\n`);
-    return 0;
+    return undefined;
   },
-};
-
-/** "Deleted build cache objects:" and the IDs, as Docker prints them (nothing when none). */
-export function formatBuildPrune(ids: readonly string[]): string {
-  if (ids.length === 0) return "";
-  return `Deleted build cache objects:\n${ids.map((i) => `${i}\n`).join("")}\n`;
-}
+  question: (flags) =>
+    flags.bool("all")
+      ? "WARNING! This will remove all build cache. Are you sure you want to continue?"
+      : "WARNING! This will remove all dangling build cache. Are you sure you want to continue?",
+  declineEndsLine: true,
+  prune: async (ctx, engine, filters, flags) => {
+    const report = await engine.buildPrune({ All: flags.bool("all"), Filters: filters });
+    writeDeleted(ctx, "build cache objects", report.CachesDeleted);
+    writeReclaimed(ctx, report.SpaceReclaimed);
+  },
+});
 
 export const buildCommands: readonly Command[] = [buildCommand, builderPruneCommand];

@@ -13,27 +13,18 @@ import type {
   ContainerStatsResponse,
   ContainerSummary,
 } from "../../engine/types.js";
-import {
-  atLeast,
-  type Command,
-  type CommandContext,
-  exactly,
-  FORMAT_FLAG,
-  INSPECT_FORMAT_FLAG,
-  none,
-} from "../command.js";
+import { atLeast, type Command, type CommandContext, exactly, FORMAT_FLAG, none } from "../command.js";
 import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
 import { displayablePorts } from "../format/ports.js";
 import { renderList } from "../format/render.js";
-import { bytesSize, humanSize, humanSizeWithPrecision } from "../format/units.js";
-import { readAnswer } from "../io-helpers.js";
+import { bytesSize, humanSizeWithPrecision } from "../format/units.js";
 import { proxySignals, type SignalProxy } from "../signal-proxy.js";
 import { forEachName } from "./each.js";
 import { hintsEnabled, pruneSummary, removalHint } from "./hints.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
-import { inspectEach } from "./inspect-each.js";
 import { pullMissingImage } from "./registry.js";
 import { CREATE_FLAGS, createRequest, RUN_ONLY_FLAGS } from "./run-flags.js";
+import { makeInspectCommand, makePruneCommand, perName, writeDeleted, writeReclaimed } from "./shapes.js";
 
 /** Exit status of `run` when berth itself fails (Docker's 125). */
 const RUN_FAILED = 125;
@@ -358,41 +349,6 @@ const startCommand: Command = {
   },
 };
 
-/**
- * A command that acts on each named container in turn and prints each name, as Docker's stop,
- * kill, rm, pause and friends do (errors are printed per container; the status is 1 if any failed).
- */
-function perContainer(
-  spec: Omit<Command, "run" | "args"> & {
-    act: (engine: Engine, name: string, flags: Flags) => Promise<void>;
-    /** Measures before the act; what it returns runs (on stderr) after the act succeeded. */
-    hint?: (ctx: CommandContext, engine: Engine, name: string, flags: Flags) => Promise<() => Promise<void>>;
-    /** Whether a missing container is skipped silently (`rm -f`). */
-    missingOk?: (flags: Flags) => boolean;
-  },
-): Command {
-  const { act, hint, missingOk, ...command } = spec;
-  return {
-    ...command,
-    args: atLeast(1),
-    async run(ctx, flags, args) {
-      const engine = await ctx.engine();
-      return forEachName(
-        ctx,
-        args,
-        async (name) => {
-          const after = hint ? await hint(ctx, engine, name, flags) : undefined;
-          await act(engine, name, flags);
-          ctx.io.stdout.write(`${name}
-`);
-          await after?.();
-        },
-        { missingOk: missingOk?.(flags) ?? false },
-      );
-    },
-  };
-}
-
 const TIME_FLAGS: readonly FlagSpec[] = [
   {
     name: "signal",
@@ -426,7 +382,7 @@ function stopOptions(flags: Flags): { timeout?: number; signal?: string } {
   return { ...(t !== undefined ? { timeout: Number(t) } : {}), ...(signal ? { signal } : {}) };
 }
 
-const stopCommand = perContainer({
+const stopCommand = perName({
   path: "container stop",
   aliases: ["stop"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
@@ -435,7 +391,7 @@ const stopCommand = perContainer({
   act: (engine, name, flags) => engine.containerStop(name, stopOptions(flags)),
 });
 
-const restartCommand = perContainer({
+const restartCommand = perName({
   path: "container restart",
   aliases: ["restart"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
@@ -444,7 +400,7 @@ const restartCommand = perContainer({
   act: (engine, name, flags) => engine.containerRestart(name, stopOptions(flags)),
 });
 
-const killCommand = perContainer({
+const killCommand = perName({
   path: "container kill",
   aliases: ["kill"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
@@ -461,7 +417,7 @@ const killCommand = perContainer({
   act: (engine, name, flags) => engine.containerKill(name, flags.string("signal") ?? "KILL"),
 });
 
-const rmCommand = perContainer({
+const rmCommand = perName({
   path: "container rm",
   aliases: ["rm", "container remove"],
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
@@ -499,7 +455,7 @@ const rmCommand = perContainer({
   },
 });
 
-const pauseCommand = perContainer({
+const pauseCommand = perName({
   path: "container pause",
   aliases: ["pause"],
   usage: "CONTAINER [CONTAINER...]",
@@ -508,7 +464,7 @@ const pauseCommand = perContainer({
   act: (engine, name) => engine.containerPause(name),
 });
 
-const unpauseCommand = perContainer({
+const unpauseCommand = perName({
   path: "container unpause",
   aliases: ["unpause"],
   usage: "CONTAINER [CONTAINER...]",
@@ -732,57 +688,28 @@ const logsCommand: Command = {
   },
 };
 
-const pruneCommand: Command = {
+const pruneCommand = makePruneCommand({
   path: "container prune",
-  usage: "[OPTIONS]",
   description: "Remove all stopped containers",
-  args: none,
-  flags: [
-    {
-      name: "filter",
-      type: "list",
-      valueName: "filter",
-      description: 'Provide filter values (e.g. "until=<timestamp>")',
-    },
-    { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
-  ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "--filter");
-    if (!flags.bool("force")) {
-      ctx.io.stdout.write(
-        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ",
-      );
-      if (!/^y(es)?$/i.test(await readAnswer(ctx.io.stdin))) return 0;
-    }
-    const engine = await ctx.engine();
+  filterExample: "until=<timestamp>",
+  question: () => "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
+  prune: async (ctx, engine, filters) => {
     const before = hintsEnabled(ctx.io.env) ? await measureStopped(engine) : new Map();
     const r = await engine.containerPrune({ filters });
-    if (r.ContainersDeleted.length > 0)
-      ctx.io.stdout.write(`Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n\n`);
-    ctx.io.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    writeDeleted(ctx, "Containers", r.ContainersDeleted);
+    writeReclaimed(ctx, r.SpaceReclaimed);
     ctx.io.stderr.write(pruneSummary(prunedLosses(before, r.ContainersDeleted), ctx.program));
-    return 0;
   },
-};
+});
 
-const containerInspectCommand: Command = {
+const containerInspectCommand = makeInspectCommand({
   path: "container inspect",
   usage: "[OPTIONS] CONTAINER [CONTAINER...]",
   description: "Display detailed information on one or more containers",
-  args: atLeast(1),
-  flags: [
-    INSPECT_FORMAT_FLAG,
-    { name: "size", short: "s", type: "bool", description: "Display total file sizes" },
-  ],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    return inspectEach(ctx, args, {
-      format: flags.string("format"),
-      lookup: (name) => engine.containerInspect(name, { size: flags.bool("size") }),
-      missing: (name) => `No such container: ${name}`,
-    });
-  },
-};
+  flags: [{ name: "size", short: "s", type: "bool", description: "Display total file sizes" }],
+  lookup: (engine, name, flags) => engine.containerInspect(name, { size: flags.bool("size") }),
+  missing: (name) => `No such container: ${name}`,
+});
 
 const attachCommand: Command = {
   path: "container attach",

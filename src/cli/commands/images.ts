@@ -3,28 +3,20 @@ import { invalidArgument, isBerthError } from "../../base/errors.js";
 import { imageUsers } from "../../engine/removal.js";
 import type { HistoryResponseItem, ImageArchiveFormat, ImageSummary } from "../../engine/types.js";
 import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
-import {
-  atLeast,
-  atMost,
-  type Command,
-  exactly,
-  FORMAT_FLAG,
-  INSPECT_FORMAT_FLAG,
-  none,
-} from "../command.js";
+import { atLeast, atMost, type Command, exactly, FORMAT_FLAG, none } from "../command.js";
 import { parseFilterFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
-import { humanDuration, humanSize, humanSizeWithPrecision } from "../format/units.js";
-import {
-  openInput,
-  readAnswer,
-  validateOutputPath,
-  writeOutputDirectory,
-  writeOutputFile,
-} from "../io-helpers.js";
+import { humanDuration, humanSizeWithPrecision } from "../format/units.js";
+import { openInput, validateOutputPath, writeOutputDirectory, writeOutputFile } from "../io-helpers.js";
 import { forEachName } from "./each.js";
 import { hintsEnabled, rmiForcedHint, rmiRefusalHint } from "./hints.js";
-import { inspectEach } from "./inspect-each.js";
+import {
+  deletedImageLines,
+  makeInspectCommand,
+  makePruneCommand,
+  writeDeleted,
+  writeReclaimed,
+} from "./shapes.js";
 
 const NONE = "<none>";
 
@@ -170,23 +162,11 @@ const imagesCommand: Command = {
   },
 };
 
-async function inspectImages(
-  ctx: Parameters<Command["run"]>[0],
-  names: readonly string[],
-  format: string | undefined,
-  missing: (name: string) => string,
-): Promise<number> {
-  const engine = await ctx.engine();
-  return inspectEach(ctx, names, { format, lookup: (name) => engine.imageInspect(name), missing });
-}
-
-const imageInspectCommand: Command = {
+const imageInspectCommand = makeInspectCommand({
   path: "image inspect",
   usage: "[OPTIONS] IMAGE [IMAGE...]",
   description: "Display detailed information on one or more images",
-  args: atLeast(1),
   flags: [
-    INSPECT_FORMAT_FLAG,
     {
       name: "platform",
       type: "string",
@@ -194,8 +174,9 @@ const imageInspectCommand: Command = {
       description: "Inspect a specific platform of the multi-platform image.",
     },
   ],
-  run: (ctx, flags, args) => inspectImages(ctx, args, flags.string("format"), (n) => `No such image: ${n}`),
-};
+  lookup: (engine, name) => engine.imageInspect(name),
+  missing: (name) => `No such image: ${name}`,
+});
 
 interface HistoryRow {
   Comment: string;
@@ -331,11 +312,9 @@ const rmiCommand: Command = {
   },
 };
 
-const pruneCommand: Command = {
+const pruneCommand = makePruneCommand({
   path: "image prune",
-  usage: "[OPTIONS]",
   description: "Remove unused images",
-  args: none,
   flags: [
     {
       name: "all",
@@ -343,43 +322,26 @@ const pruneCommand: Command = {
       type: "bool",
       description: "Remove all unused images, not just dangling ones",
     },
-    {
-      name: "filter",
-      type: "list",
-      valueName: "filter",
-      description: 'Provide filter values (e.g. "until=<timestamp>")',
-    },
-    { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
   ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "--filter");
-    const all = flags.bool("all");
-    if (all) filters.dangling = ["false"];
+  filterExample: "until=<timestamp>",
+  filters: (_ctx, filters, flags) => {
+    if (flags.bool("all")) filters.dangling = ["false"];
     else if (!filters.dangling) filters.dangling = ["true"];
-    if (!flags.bool("force")) {
-      const warning = all
-        ? "WARNING! This will remove all images without at least one container associated to them."
-        : "WARNING! This will remove all dangling images.";
-      ctx.io.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-      const answer = await readAnswer(ctx.io.stdin);
-      if (!/^y(es)?$/i.test(answer)) {
-        ctx.io.stdout.write("\n");
-        return 0;
-      }
-    }
-    const report = await (await ctx.engine()).imagePrune({ filters });
-    if (report.ImagesDeleted.length > 0) {
-      ctx.io.stdout.write("Deleted Images:\n");
-      for (const i of report.ImagesDeleted) {
-        if (i.Untagged) ctx.io.stdout.write(`untagged: ${i.Untagged}\n`);
-        if (i.Deleted) ctx.io.stdout.write(`deleted: ${i.Deleted}\n`);
-      }
-      ctx.io.stdout.write("\n");
-    }
-    ctx.io.stdout.write(`Total reclaimed space: ${humanSize(report.SpaceReclaimed)}\n`);
-    return 0;
+    return undefined;
   },
-};
+  question: (flags) =>
+    `${
+      flags.bool("all")
+        ? "WARNING! This will remove all images without at least one container associated to them."
+        : "WARNING! This will remove all dangling images."
+    }\nAre you sure you want to continue?`,
+  declineEndsLine: true,
+  prune: async (ctx, engine, filters) => {
+    const report = await engine.imagePrune({ filters });
+    writeDeleted(ctx, "Images", deletedImageLines(report.ImagesDeleted));
+    writeReclaimed(ctx, report.SpaceReclaimed);
+  },
+});
 
 const importCommand: Command = {
   path: "image import",

@@ -1,13 +1,9 @@
-/** Network commands (network create, ls, inspect, rm, prune, connect, disconnect) and `port`. */
-import { isBerthError } from "../../base/errors.js";
 import type { NetworkInspect, PortBinding } from "../../engine/types.js";
-import { atLeast, type Command, exactly, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
+import { type Command, exactly, FORMAT_FLAG, none } from "../command.js";
 import { keyValueFlags, parseFilterFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
-import { readAnswer } from "../io-helpers.js";
-import { forEachName } from "./each.js";
 import { goTime } from "./images.js";
-import { inspectEach } from "./inspect-each.js";
+import { makeInspectCommand, makePruneCommand, perName, writeDeleted } from "./shapes.js";
 import { naturalLess } from "./volumes.js";
 
 /** One row of `network ls` (docker/cli's networkContext). */
@@ -161,76 +157,37 @@ const lsCommand: Command = {
   },
 };
 
-const inspectCommand: Command = {
+const inspectCommand = makeInspectCommand({
   path: "network inspect",
   usage: "[OPTIONS] NETWORK [NETWORK...]",
   description: "Display detailed information on one or more networks",
-  args: atLeast(1),
-  flags: [
-    INSPECT_FORMAT_FLAG,
-    { name: "verbose", short: "v", type: "bool", description: "Verbose output for diagnostics" },
-  ],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    return inspectEach(ctx, args, {
-      format: flags.string("format"),
-      lookup: (name) => engine.networkInspect(name),
-    });
-  },
-};
+  flags: [{ name: "verbose", short: "v", type: "bool", description: "Verbose output for diagnostics" }],
+  lookup: (engine, name) => engine.networkInspect(name),
+});
 
-const rmCommand: Command = {
+const rmCommand = perName({
   path: "network rm",
   aliases: ["network remove"],
   usage: "NETWORK [NETWORK...]",
   description: "Remove one or more networks",
-  args: atLeast(1),
   flags: [
     { name: "force", short: "f", type: "bool", description: "Do not error if the network does not exist" },
   ],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    return forEachName(ctx, args, async (name) => {
-      try {
-        await engine.networkRemove(name);
-      } catch (err) {
-        if (flags.bool("force") && isBerthError(err, "NotFound")) return;
-        throw err;
-      }
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name) => engine.networkRemove(name),
+  missingOk: (flags) => flags.bool("force"),
+});
 
-const pruneCommand: Command = {
+const pruneCommand = makePruneCommand({
   path: "network prune",
-  usage: "[OPTIONS]",
   description: "Remove all unused networks",
-  args: none,
-  flags: [
-    {
-      name: "filter",
-      type: "list",
-      valueName: "filter",
-      description: 'Provide filter values (e.g. "until=<timestamp>")',
-    },
-    { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
-  ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "--filter");
-    if (!flags.bool("force")) {
-      ctx.io.stdout.write(
-        "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ",
-      );
-      const answer = await readAnswer(ctx.io.stdin);
-      if (!/^y(es)?$/i.test(answer)) return 0;
-    }
-    const report = await (await ctx.engine()).networkPrune({ filters });
-    if (report.NetworksDeleted.length > 0)
-      ctx.io.stdout.write(`Deleted Networks:\n${report.NetworksDeleted.map((n) => `${n}\n`).join("")}\n`);
-    return 0;
+  filterExample: "until=<timestamp>",
+  question: () =>
+    "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?",
+  prune: async (ctx, engine, filters) => {
+    const report = await engine.networkPrune({ filters });
+    writeDeleted(ctx, "Networks", report.NetworksDeleted);
   },
-};
+});
 
 const connectCommand: Command = {
   path: "network connect",

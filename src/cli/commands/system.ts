@@ -10,10 +10,10 @@ import { encodeJson } from "../format/go-json.js";
 import { renderInspect, renderList } from "../format/render.js";
 import { bytesSize, humanSize, humanSizeWithPrecision } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
-import { formatBuildPrune } from "./build.js";
 import { containerRow } from "./containers.js";
 import { hintsEnabled, pruneSummary } from "./hints.js";
 import { createdSince, imageRows } from "./images.js";
+import { deletedImageLines, writeDeleted, writeReclaimed } from "./shapes.js";
 
 export const API_VERSION = "1.47";
 
@@ -398,32 +398,22 @@ const systemPruneCommand: Command = {
     const before = hintsEnabled(ctx.io.env) ? await measureStopped(engine) : new Map();
     const c = await engine.containerPrune({ filters });
     reclaimed += c.SpaceReclaimed;
-    if (c.ContainersDeleted.length > 0)
-      ctx.io.stdout.write(`Deleted Containers:\n${c.ContainersDeleted.join("\n")}\n\n`);
+    writeDeleted(ctx, "Containers", c.ContainersDeleted);
     const lost = prunedLosses(before, c.ContainersDeleted);
     const n = await engine.networkPrune({ filters });
-    if (n.NetworksDeleted.length > 0)
-      ctx.io.stdout.write(`Deleted Networks:\n${n.NetworksDeleted.join("\n")}\n\n`);
+    writeDeleted(ctx, "Networks", n.NetworksDeleted);
     if (withVolumes) {
       const v = await engine.volumePrune({ filters });
       reclaimed += v.SpaceReclaimed;
-      if (v.VolumesDeleted.length > 0)
-        ctx.io.stdout.write(`Deleted Volumes:\n${v.VolumesDeleted.join("\n")}\n\n`);
+      writeDeleted(ctx, "Volumes", v.VolumesDeleted);
     }
     const i = await engine.imagePrune({ filters: { ...filters, dangling: [all ? "false" : "true"] } });
     reclaimed += i.SpaceReclaimed;
-    if (i.ImagesDeleted.length > 0) {
-      ctx.io.stdout.write("Deleted Images:\n");
-      for (const d of i.ImagesDeleted) {
-        if (d.Untagged) ctx.io.stdout.write(`untagged: ${d.Untagged}\n`);
-        if (d.Deleted) ctx.io.stdout.write(`deleted: ${d.Deleted}\n`);
-      }
-      ctx.io.stdout.write("\n");
-    }
+    writeDeleted(ctx, "Images", deletedImageLines(i.ImagesDeleted));
     const b = await engine.buildPrune({ All: all, Filters: filters });
     reclaimed += b.SpaceReclaimed;
-    ctx.io.stdout.write(formatBuildPrune(b.CachesDeleted));
-    ctx.io.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    writeDeleted(ctx, "build cache objects", b.CachesDeleted);
+    writeReclaimed(ctx, reclaimed);
     ctx.io.stderr.write(pruneSummary(lost, ctx.program, { volumesRemoved: withVolumes }));
     return 0;
   },

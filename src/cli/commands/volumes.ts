@@ -1,11 +1,9 @@
 import type { Volume } from "../../engine/types.js";
-import { atLeast, atMost, type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
+import { atMost, type Command, FORMAT_FLAG, none } from "../command.js";
 import { keyValueFlags, parseFilterFlags } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
-import { readAnswer } from "../io-helpers.js";
-import { forEachName } from "./each.js";
-import { inspectEach } from "./inspect-each.js";
+import { makeInspectCommand, makePruneCommand, perName, writeDeleted, writeReclaimed } from "./shapes.js";
 
 /** Docker's sortorder.NaturalLess: digit runs compare as numbers, the rest byte by byte. */
 export function naturalLess(a: string, b: string): boolean {
@@ -173,44 +171,27 @@ const lsCommand: Command = {
   },
 };
 
-const inspectCommand: Command = {
+const inspectCommand = makeInspectCommand({
   path: "volume inspect",
   usage: "[OPTIONS] VOLUME [VOLUME...]",
   description: "Display detailed information on one or more volumes",
-  args: atLeast(1),
-  flags: [INSPECT_FORMAT_FLAG],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    return inspectEach(ctx, args, {
-      format: flags.string("format"),
-      lookup: (name) => engine.volumeInspect(name),
-    });
-  },
-};
+  lookup: (engine, name) => engine.volumeInspect(name),
+});
 
-const rmCommand: Command = {
+const rmCommand = perName({
   path: "volume rm",
   aliases: ["volume remove"],
   usage: "[OPTIONS] VOLUME [VOLUME...]",
   description: "Remove one or more volumes. You cannot remove a volume that is in use by a container.",
-  args: atLeast(1),
   flags: [
     { name: "force", short: "f", type: "bool", description: "Force the removal of one or more volumes" },
   ],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    return forEachName(ctx, args, async (name) => {
-      await engine.volumeRemove(name, { force: flags.bool("force") });
-      ctx.io.stdout.write(`${name}\n`);
-    });
-  },
-};
+  act: (engine, name, flags) => engine.volumeRemove(name, { force: flags.bool("force") }),
+});
 
-const pruneCommand: Command = {
+const pruneCommand = makePruneCommand({
   path: "volume prune",
-  usage: "[OPTIONS]",
   description: "Remove unused local volumes",
-  args: none,
   flags: [
     {
       name: "all",
@@ -218,40 +199,29 @@ const pruneCommand: Command = {
       type: "bool",
       description: "Remove all unused volumes, not just anonymous ones",
     },
-    {
-      name: "filter",
-      type: "list",
-      valueName: "filter",
-      description: 'Provide filter values (e.g. "label=<label>")',
-    },
-    { name: "force", short: "f", type: "bool", description: "Do not prompt for confirmation" },
   ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "--filter");
-    const all = flags.bool("all");
-    if (all) {
-      if (filters.all) {
-        ctx.io.stderr.write("conflicting options: cannot specify both --all and --filter all=1\n");
-        return 1;
-      }
-      filters.all = ["true"];
+  filterExample: "label=<label>",
+  filters: (ctx, filters, flags) => {
+    if (!flags.bool("all")) return undefined;
+    if (filters.all) {
+      ctx.io.stderr.write("conflicting options: cannot specify both --all and --filter all=1\n");
+      return 1;
     }
-    if (!flags.bool("force")) {
-      const warning = all
-        ? "WARNING! This will remove all local volumes not used by at least one container."
-        : "WARNING! This will remove anonymous local volumes not used by at least one container.";
-      ctx.io.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-      const answer = await readAnswer(ctx.io.stdin);
-      if (!/^y(es)?$/i.test(answer)) return 0;
-    }
-    const report = await (await ctx.engine()).volumePrune({ filters });
-    if (report.VolumesDeleted.length > 0) {
-      ctx.io.stdout.write(`Deleted Volumes:\n${report.VolumesDeleted.map((n) => `${n}\n`).join("")}\n`);
-    }
-    ctx.io.stdout.write(`Total reclaimed space: ${humanSize(report.SpaceReclaimed)}\n`);
-    return 0;
+    filters.all = ["true"];
+    return undefined;
   },
-};
+  question: (flags) =>
+    `${
+      flags.bool("all")
+        ? "WARNING! This will remove all local volumes not used by at least one container."
+        : "WARNING! This will remove anonymous local volumes not used by at least one container."
+    }\nAre you sure you want to continue?`,
+  prune: async (ctx, engine, filters) => {
+    const report = await engine.volumePrune({ filters });
+    writeDeleted(ctx, "Volumes", report.VolumesDeleted);
+    writeReclaimed(ctx, report.SpaceReclaimed);
+  },
+});
 
 export const volumeCommands: readonly Command[] = [
   createCommand,
