@@ -32,6 +32,7 @@ import {
   removeAllContainers,
   type Workspace,
 } from "./fixtures.js";
+import { parserTimings } from "./parsers.js";
 import { importIntoPeer, type Peers, startPeers, treeRss } from "./peers.js";
 import { GNU_TIME, must, peakRss, run, sleep, until } from "./proc.js";
 import {
@@ -1159,6 +1160,9 @@ async function main(): Promise<number> {
     table,
     "",
     ...(notes.length > 0 ? ["Notes:", ...[...new Set(notes)].slice(0, 20).map((n) => `- ${n}`), ""] : []),
+    "Parsers on hostile input (in process):",
+    ...parserTimings(opts.runs),
+    "",
     `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
   ];
   process.stdout.write(`${out.join("\n")}\n`);
