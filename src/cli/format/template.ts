@@ -38,11 +38,10 @@ import {
   type NumberNode,
   nodeString,
   type PipeNode,
-  parse,
   type TemplateNode,
-  TemplateParseError,
   type VariableNode,
-} from "./template-parse.js";
+} from "./template-node.js";
+import { parse, TemplateParseError } from "./template-parse.js";
 
 export { markStruct } from "./go-value.js";
 export { dockerFunctions, headerFunctions, type ParamType, type TemplateFunction } from "./template-funcs.js";
