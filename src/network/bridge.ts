@@ -1,11 +1,12 @@
 /**
  * A bridge network's host side, set up once and kept across containers: the bridge device with
- * the network's gateway address, and its static firewall rules (`firewall.ts`). Containers are
+ * a MAC address of its own and the network's gateway address, and its static firewall rules (`firewall.ts`). Containers are
  * then attached with the CNI bridge plugin alone (a veth pair and an address), no per-container
  * firewall rule. A marker file per bridge (on the runroot, a tmpfs like the device and the rules)
  * records what was set up, so that the attach path checks readiness with three file reads and no
  * program. Setting up and tearing down run under the host-wide network lock (the caller's).
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -94,9 +95,31 @@ function markerText(s: BridgeSpec): string {
   return `${s.subnet} ${s.gateway} ${s.internal ? "internal" : "external"}\n`;
 }
 
-/** Whether the bridge is set up as `spec` says: device, route of its subnet, and our marker. */
+/**
+ * Whether the device's MAC address was set explicitly (`addr_assign_type` 3). A bridge whose
+ * address was not takes the lowest MAC of its ports, so it changes as containers join and leave;
+ * the containers' ARP entries for the gateway then name an address nobody answers to, and what
+ * they send the gateway (DNS queries to aardvark-dns, traffic to the host) is lost until the entry
+ * is probed again, seconds later. Docker gives its bridges an address of their own for this.
+ */
+function macPinned(bridge: string): boolean {
+  try {
+    return readFileSync(`/sys/class/net/${bridge}/addr_assign_type`, "utf8").trim() === "3";
+  } catch {
+    return false;
+  }
+}
+
+/** A random locally administered unicast MAC address (as Docker makes for its bridges). */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = ((b[0] ?? 0) & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+/** Whether the bridge is set up as `spec` says: device, its own MAC, route of its subnet, and our marker. */
 export function bridgeReady(spec: BridgeSpec, markerDir: string): boolean {
-  if (!existsSync(`/sys/class/net/${spec.bridge}`)) return false;
+  if (!existsSync(`/sys/class/net/${spec.bridge}`) || !macPinned(spec.bridge)) return false;
   try {
     if (readFileSync(join(markerDir, spec.bridge), "utf8") !== markerText(spec)) return false;
   } catch {
@@ -124,7 +147,12 @@ export async function setUpBridge(spec: BridgeSpec, markerDir: string): Promise<
   const exists = existsSync(`/sys/class/net/${spec.bridge}`);
   const have = exists ? (await hostAddresses(spec.bridge)).map((a) => a.cidr) : [];
   const batch: string[] = [];
-  if (!exists) batch.push(`link add name ${spec.bridge} type bridge`);
+  if (!exists) batch.push(`link add name ${spec.bridge} address ${randomMac()} type bridge`);
+  else if (!macPinned(spec.bridge)) {
+    // A bridge made without an address of its own keeps the one it has now, from now on.
+    const mac = readFileSync(`/sys/class/net/${spec.bridge}/address`, "utf8").trim();
+    batch.push(`link set ${spec.bridge} address ${mac}`);
+  }
   if (!(have.length === 1 && have[0] === want)) {
     if (have.length > 0) batch.push(`addr flush dev ${spec.bridge}`);
     batch.push(`addr add ${want} dev ${spec.bridge}`);
