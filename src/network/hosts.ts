@@ -57,7 +57,7 @@ export function hostsFile(input: HostsInput): string {
 export interface ResolvInput {
   /** The host's /etc/resolv.conf. */
   readonly host: string;
-  /** Nameservers the container must use instead (a user network's DNS at its gateway). */
+  /** Nameservers the container must use instead (a user network's DNS at its gateway): adds `ndots:0`. */
   readonly nameservers?: readonly string[];
   readonly dns: readonly string[];
   readonly dnsSearch: readonly string[];
@@ -86,6 +86,11 @@ export function resolvConf(input: ResolvInput): string {
   else ns = reachable.length > 0 ? reachable : FALLBACK_NAMESERVERS;
   if (input.dnsSearch.length > 0) search = input.dnsSearch.filter((s) => s !== ".");
   if (input.dnsOptions.length > 0) options = [...input.dnsOptions];
+  // With the network's DNS server, Docker adds ndots:0 unless an ndots option is given: a
+  // single-label name (another container's) is asked as it is first, not first with each search
+  // domain appended, which the server would forward to the host's resolvers and wait for.
+  if (input.nameservers && input.nameservers.length > 0 && !options.some((o) => o.startsWith("ndots:")))
+    options.push("ndots:0");
   const out: string[] = [];
   if (search.length > 0) out.push(`search ${search.join(" ")}`);
   for (const n of ns) out.push(`nameserver ${n}`);

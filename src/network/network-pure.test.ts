@@ -69,7 +69,12 @@ describe("hosts and resolv.conf", () => {
     );
     assert.equal(
       resolvConf({ host, nameservers: ["172.18.0.1"], dns: ["1.2.3.4"], dnsSearch: [], dnsOptions: [] }),
-      "search corp.example\nnameserver 172.18.0.1\noptions edns0\n",
+      "search corp.example\nnameserver 172.18.0.1\noptions edns0 ndots:0\n",
+    );
+    // An ndots option of the container's own is kept as the only one (Docker's rule).
+    assert.equal(
+      resolvConf({ host, nameservers: ["172.18.0.1"], dns: [], dnsSearch: [], dnsOptions: ["ndots:3"] }),
+      "search corp.example\nnameserver 172.18.0.1\noptions ndots:3\n",
     );
   });
 });
