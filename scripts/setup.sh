@@ -16,6 +16,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   tini procps util-linux                      run --init, top (ps), mount/umount
 #   time                                        GNU time: peak RSS in `npm run bench`
 #   aardvark-dns iptables iproute2              container DNS on user networks, portmap/bridge rules, ip link
+#   nftables                                    nft: port 53 of a user network's gateway to the current DNS server
 #   bzip2 xz-utils                              ADD of .tar.bz2/.tar.xz archives in builds
 #   python3-docker python3-pytest               docker-py (5.0.3) driving berth serve in tests
 #   chromium                                    the web view's end-to-end test (playwright-core drives it;
@@ -23,7 +24,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 #   docker-compose                              docker-compose 1.29 driving berth serve in tests
 # Docker and Podman are not installed here: only `npm run bench -- --peers` installs them
 # (scripts/bench-peers.sh), and no test uses them.
-PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils python3-docker python3-pytest chromium docker-compose)
+PACKAGES=(busybox-static curl skopeo attr runc conmon containernetworking-plugins aardvark-dns iptables iproute2 nftables docker-registry apache2-utils openssl tini procps util-linux time bzip2 xz-utils python3-docker python3-pytest chromium docker-compose)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

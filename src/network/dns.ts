@@ -1,18 +1,18 @@
 /**
  * Name resolution on user-defined networks through Debian's aardvark-dns (Podman's DNS server
- * for netavark), one server per store listening on port 53 at each such network's gateway.
- * Its configuration directory holds one file per network (named after it): the first line the
- * addresses to listen on, then one line per container — `ID IPv4s IPv6s names [dns servers]`
- * (aardvark-dns 1.4 format). SIGHUP makes it reload; with no network file left, berth stops it.
- *
- * Every function here is synchronous so that callers can run it inside the database's write
- * transaction: the files are regenerated from the records under that lock, never half-merged by
- * two processes at once.
+ * for netavark): per store, two servers that each listen at every such network's gateway (ports
+ * 10053 and 10054), and an nftables table that leads port 53 to the current one (`syncDns` says
+ * why two). Each server's configuration directory (`<dns dir>/a`, `<dns dir>/b`) holds one file
+ * per network (named after it): the first line the addresses to listen on, then one line per
+ * container — `ID IPv4s IPv6s names [dns servers]` (aardvark-dns 1.4 format) — and its
+ * aardvark.pid. SIGHUP makes a server reload; with no network file left, berth stops it.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { errnoCode, failedPrecondition } from "../base/errors.js";
+import { dnsTable, dnsTableOf } from "./firewall.js";
 
 export const AARDVARK_BINARY = "/usr/lib/podman/aardvark-dns";
 const PID_FILE = "aardvark.pid";
@@ -73,22 +73,30 @@ function catchesHup(pid: number): boolean {
   }
 }
 
-/** The inodes of the host's UDP sockets bound to port 53 of each address (from /proc/net/udp). */
-function dnsSockets(addresses: readonly string[]): Map<string, Set<string>> {
-  const out = new Map(addresses.map((a) => [a, new Set<string>()]));
+interface UdpSocketInfo {
+  readonly inode: string;
+  /** Bytes waiting to be read. */
+  readonly queued: number;
+}
+
+/** The host's UDP sockets bound to `port` of each address (from /proc/net/udp). */
+function udpSockets(addresses: readonly string[], port: number): Map<string, UdpSocketInfo[]> {
+  const out = new Map(addresses.map((a) => [a, [] as UdpSocketInfo[]]));
   let text = "";
   try {
     text = readFileSync("/proc/net/udp", "utf8");
   } catch {
     return out;
   }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
   for (const line of text.split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
-    const [hexIp, hexPort] = (f[1] ?? "").split(":");
-    if (hexPort !== "0035" || hexIp?.length !== 8) continue;
+    const [hexIp, p] = (f[1] ?? "").split(":");
+    if (p !== hexPort || hexIp?.length !== 8) continue;
     // The address is the kernel's 32-bit value in host (little-endian) byte order.
     const ip = [6, 4, 2, 0].map((i) => Number.parseInt(hexIp.slice(i, i + 2), 16)).join(".");
-    out.get(ip)?.add(f[9] ?? "");
+    const queued = Number.parseInt((f[4] ?? "").split(":")[1] ?? "0", 16);
+    out.get(ip)?.push({ inode: f[9] ?? "", queued: Number.isNaN(queued) ? 0 : queued });
   }
   return out;
 }
@@ -97,36 +105,48 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Polls `done` every 20 ms until it holds or `ms` pass; whether it held. */
+/** Polls `done` every 5 ms until it holds or `ms` pass; whether it held. */
 function waitSync(ms: number, done: () => boolean): boolean {
   const deadline = Date.now() + ms;
   for (;;) {
     if (done()) return true;
     if (Date.now() > deadline) return false;
-    sleepSync(20);
+    sleepSync(5);
   }
 }
 
 /** How long a (re)started server gets to bind every address (a loaded 2-core host is slow). */
 const READY_MS = 10_000;
 
+/** Stops the server whose pid file is in `dir` and waits until it is gone (it holds addresses). */
+function stopServer(dir: string): void {
+  const pid = serverPid(dir);
+  if (pid !== undefined) {
+    process.kill(pid, "SIGTERM");
+    waitSync(READY_MS, () => !alive(pid));
+  }
+  rmSync(join(dir, PID_FILE), { force: true });
+}
+
 /**
- * Makes the server's configuration the given networks (those with containers to resolve) and
- * has it reload — starting it when needed, stopping it when there is nothing left to serve.
+ * Makes one server's configuration the given networks and has it load them — starting it when
+ * needed, stopping it when there is nothing to serve — and returns once it listens on `port` of
+ * every gateway with sockets made after the configuration was written.
  *
  * aardvark-dns 1.4 says it is ready before it installs its SIGHUP handler and binds its sockets,
- * and rebinds them all on every reload: a SIGHUP that comes before the handler kills it, one that
- * comes while it reloads is lost, and a new server whose address the previous one still holds
- * serves nothing there. So this returns only once the server answers on every address with
- * sockets made after the configuration was written (callers hold the database's write lock, so
- * no other process signals it meanwhile), and a stop waits for the server to be gone.
+ * and a reload closes every socket, parses the files and binds them again: a SIGHUP that comes
+ * before the handler kills it, and a new server whose address the previous one still holds
+ * serves nothing there. New sockets mean the files were parsed (it binds only after parsing).
  */
-export function syncDns(dir: string, networks: readonly DnsNetwork[], binary = AARDVARK_BINARY): void {
+function syncServer(dir: string, port: number, networks: readonly DnsNetwork[], binary: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const wanted = new Set(networks.map((n) => n.name));
   const addresses = [...new Set(networks.map((n) => n.gateway))];
-  const before = dnsSockets(addresses);
+  const inodes = (m: Map<string, UdpSocketInfo[]>) =>
+    new Map([...m].map(([a, s]) => [a, new Set(s.map((x) => x.inode))]));
+  let before = inodes(udpSockets(addresses, port));
   for (const n of networks) {
+    // Written whole, then renamed: the server never parses a half-written file.
     const tmp = join(dir, `.${n.name}.tmp`);
     writeFileSync(tmp, aardvarkConfig(n), { mode: 0o600 });
     renameSync(tmp, join(dir, n.name));
@@ -135,34 +155,30 @@ export function syncDns(dir: string, networks: readonly DnsNetwork[], binary = A
     if (f === PID_FILE || f.startsWith(".") || wanted.has(f)) continue;
     rmSync(join(dir, f), { force: true });
   }
-  const pid = serverPid(dir);
   if (networks.length === 0) {
-    if (pid !== undefined) {
-      process.kill(pid, "SIGTERM");
-      waitSync(READY_MS, () => !alive(pid));
-    }
-    rmSync(join(dir, PID_FILE), { force: true });
+    stopServer(dir);
     return;
   }
   const rebound = () => {
-    const now = dnsSockets(addresses);
-    return addresses.every((a) => [...(now.get(a) ?? [])].some((i) => !before.get(a)?.has(i)));
+    const now = udpSockets(addresses, port);
+    return addresses.every((a) => (now.get(a) ?? []).some((s) => !before.get(a)?.has(s.inode)));
   };
+  const pid = serverPid(dir);
   if (pid !== undefined) {
     if (!waitSync(READY_MS, () => catchesHup(pid)))
       throw failedPrecondition(`aardvark-dns (pid ${pid}) did not become ready to reload`);
     process.kill(pid, "SIGHUP");
-    if (!waitSync(READY_MS, rebound))
+    if (!waitSync(READY_MS, () => rebound() || !alive(pid)) || !alive(pid))
       throw failedPrecondition(
-        `aardvark-dns (pid ${pid}) did not serve ${addresses.join(", ")} after a reload`,
+        `aardvark-dns (pid ${pid}) did not serve ${addresses.join(", ")} port ${port} after a reload`,
       );
     return;
   }
   // A server stopped by another process may still hold an address for a moment.
-  waitSync(READY_MS, () => [...dnsSockets(addresses).values()].every((s) => s.size === 0));
-  for (const [a, s] of dnsSockets(addresses)) before.set(a, s);
+  waitSync(READY_MS, () => [...udpSockets(addresses, port).values()].every((s) => s.length === 0));
+  before = inodes(udpSockets(addresses, port));
   // `run` forks the server and returns once it has written its pid file.
-  const r = spawnSync(binary, ["--config", dir, "-p", "53", "run"], {
+  const r = spawnSync(binary, ["--config", dir, "-p", String(port), "run"], {
     stdio: ["ignore", "ignore", "pipe"],
     timeout: 10_000,
   });
@@ -174,5 +190,116 @@ export function syncDns(dir: string, networks: readonly DnsNetwork[], binary = A
   if (r.status !== 0)
     throw failedPrecondition(`aardvark-dns failed to start: ${r.stderr.toString("utf8").trim()}`);
   if (!waitSync(READY_MS, rebound))
-    throw failedPrecondition(`aardvark-dns did not serve ${addresses.join(", ")} after it started`);
+    throw failedPrecondition(
+      `aardvark-dns did not serve ${addresses.join(", ")} port ${port} after it started`,
+    );
+}
+
+/** Applies `nft -f` input (one transaction). */
+function nft(input: string): void {
+  const r = spawnSync("nft", ["-f", "-"], { input, stdio: ["pipe", "ignore", "pipe"], timeout: 30_000 });
+  if (r.error) {
+    if (errnoCode(r.error) === "ENOENT")
+      throw failedPrecondition("nft not found: install the Debian package nftables", r.error);
+    throw failedPrecondition(`cannot run nft: ${r.error.message}`, r.error);
+  }
+  if (r.status !== 0) throw failedPrecondition(`nft failed: ${r.stderr.toString("utf8").trim()}`);
+}
+
+/** The two servers of a store: their directories under the store's DNS directory and ports. */
+const SERVERS = [
+  { slot: "a", port: 10053 },
+  { slot: "b", port: 10054 },
+] as const;
+type Server = (typeof SERVERS)[number];
+/** Names the server that port 53 leads to now. */
+const CURRENT_FILE = "current";
+
+function currentServer(dir: string): Server | undefined {
+  try {
+    const slot = readFileSync(join(dir, CURRENT_FILE), "utf8").trim();
+    return SERVERS.find((s) => s.slot === slot);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The store's nftables table (named after its DNS directory: one per store on the host). */
+export function dnsTableName(dir: string): string {
+  return dnsTableOf(createHash("sha256").update(resolve(dir)).digest("hex").slice(0, 8));
+}
+
+/** The states of a process's threads (`R`, `S`, `D`, …), from /proc/PID/task/TID/stat. */
+function threadStates(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      // The state follows the command name, which is in parentheses and may hold anything.
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Whether a server has nothing left to answer: none of its sockets on `port` holds a query and
+ * every thread of it sleeps (one that has read a query but not yet sent its answer is running).
+ */
+function idle(pid: number, gateways: readonly string[], port: number): boolean {
+  const queued = [...udpSockets(gateways, port).values()].some((l) => l.some((s) => s.queued > 0));
+  return !queued && threadStates(pid).every((st) => st === "S");
+}
+
+const PORTS = SERVERS.map((s) => s.port);
+
+/**
+ * Makes the store's name resolution serve the given networks (those with containers to resolve),
+ * stopping it when there is nothing left to serve; returns once the new names are answered.
+ *
+ * aardvark-dns 1.4 closes and rebinds every socket on a reload, so a query that comes meanwhile
+ * — for any name, on any network of the store — is refused or dropped, and the client asks again
+ * only seconds later (2.5 s for busybox and musl, 5 s for glibc). So a store has two servers, on
+ * ports 10053 and 10054 of each gateway, and nftables rewrites port 53 of each gateway to the
+ * current one's (`firewall.ts`, stateless, so a client's later queries from the same socket follow
+ * too). A change loads the other server — no query goes there — waits until it listens with the
+ * new files, and points port 53 at it in one transaction. The previous one answers what it had
+ * already received, and once idle gets the same files, ready for the next change.
+ *
+ * Every function here is synchronous so that callers can run it inside the database's write
+ * transaction: the files are regenerated from the records under that lock, and no two processes
+ * signal the servers or rewrite the table at once.
+ */
+export function syncDns(dir: string, networks: readonly DnsNetwork[], binary = AARDVARK_BINARY): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The single server of earlier berth versions, on port 53 itself, and its files.
+  if (existsSync(join(dir, PID_FILE))) stopServer(dir);
+  for (const f of readdirSync(dir))
+    if (!f.startsWith(".") && f !== CURRENT_FILE && !SERVERS.some((s) => s.slot === f))
+      rmSync(join(dir, f), { force: true });
+  const table = dnsTableName(dir);
+  if (networks.length === 0) {
+    nft(dnsTable(table, [], { current: 0, all: PORTS }));
+    for (const s of SERVERS) syncServer(join(dir, s.slot), s.port, [], binary);
+    rmSync(join(dir, CURRENT_FILE), { force: true });
+    return;
+  }
+  const previous = currentServer(dir);
+  const next = SERVERS.find((s) => s !== previous) ?? SERVERS[0];
+  syncServer(join(dir, next.slot), next.port, networks, binary);
+  const gateways = [...new Set(networks.map((n) => n.gateway))];
+  nft(dnsTable(table, gateways, { current: next.port, all: PORTS }));
+  writeFileSync(join(dir, `.${CURRENT_FILE}.tmp`), next.slot);
+  renameSync(join(dir, `.${CURRENT_FILE}.tmp`), join(dir, CURRENT_FILE));
+  if (previous === undefined) return;
+  const prevDir = join(dir, previous.slot);
+  const pid = serverPid(prevDir);
+  if (pid === undefined) return;
+  // Idle twice in a row, 5 ms apart: what reached it before the switch is answered.
+  let quiet = 0;
+  waitSync(READY_MS, () => {
+    quiet = idle(pid, gateways, previous.port) ? quiet + 1 : 0;
+    return quiet >= 2;
+  });
+  syncServer(prevDir, previous.port, networks, binary);
 }

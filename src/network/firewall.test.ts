@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chainOf, parseIptablesSave, setupRules, teardownRules } from "./firewall.js";
+import { chainOf, dnsTable, dnsTableOf, parseIptablesSave, setupRules, teardownRules } from "./firewall.js";
 
 const EMPTY = parseIptablesSave(
   "*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n",
@@ -87,4 +87,35 @@ test("teardown removes the jumps and chains of one bridge only; nothing to do gi
   );
   assert.equal(teardownRules("zz", dump), "");
   assert.equal(chainOf("berth-0123abcd").length <= 28, true);
+});
+
+test("the DNS table leads port 53 of each gateway to the current server, and both servers' answers back from 53", () => {
+  const text = dnsTable(dnsTableOf("0123abcd"), ["100.64.0.1", "100.64.0.65"], {
+    current: 10054,
+    all: [10053, 10054],
+  });
+  const lines = text.split("\n").map((l) => l.trim());
+  // Created, deleted and written again in one `nft -f` transaction: no moment without the table.
+  assert.deepEqual(lines.slice(0, 3), [
+    "table ip berth_dns_0123abcd",
+    "delete table ip berth_dns_0123abcd",
+    "table ip berth_dns_0123abcd {",
+  ]);
+  const query = "ip daddr { 100.64.0.1, 100.64.0.65 } udp dport 53 notrack udp dport set 10054";
+  assert.equal(lines.filter((l) => l === query).length, 2);
+  assert.ok(lines.includes("type filter hook prerouting priority raw; policy accept;"));
+  assert.ok(lines.includes("type filter hook output priority raw; policy accept;"));
+  assert.ok(
+    lines.includes(
+      "ip saddr { 100.64.0.1, 100.64.0.65 } udp sport { 10053, 10054 } notrack udp sport set 53",
+    ),
+  );
+  assert.ok(text.endsWith("}\n"));
+});
+
+test("the DNS table with no gateway is only removed", () => {
+  assert.equal(
+    dnsTable("berth_dns_x", [], { current: 0, all: [10053, 10054] }),
+    "table ip berth_dns_x\ndelete table ip berth_dns_x\n",
+  );
 });

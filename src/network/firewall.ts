@@ -106,3 +106,47 @@ export function teardownRules(bridge: string, dump: IptablesDump): string {
   }
   return out.length === 0 ? "" : `${out.join("\n")}\n`;
 }
+
+/**
+ * The nftables table that leads a store's DNS queries to whichever of its two aardvark-dns
+ * servers is current (`dns.ts`): `berth_dns_<tag>`, one per store on the host.
+ */
+export function dnsTableOf(tag: string): string {
+  return `berth_dns_${tag}`;
+}
+
+/** The two ports the store's servers listen on at each gateway. */
+export interface DnsPorts {
+  readonly current: number;
+  readonly all: readonly number[];
+}
+
+/**
+ * `nft -f` input that replaces the table whole, in one transaction, so that port 53 of each
+ * gateway leads to `ports.current` of the same address. The rewriting is stateless, packet by
+ * packet, before conntrack (priority raw, and the packets are not tracked): a client that sends
+ * its queries from one socket — one flow — reaches the current server with each of them, which a
+ * conntrack-based DNAT would not do (a flow keeps the translation of its first packet). Answers
+ * of either server leave from port 53, so those of the previous server to queries it had before
+ * the change still reach their clients. Queries of the host's own programs go the same way.
+ */
+export function dnsTable(table: string, gateways: readonly string[], ports: DnsPorts): string {
+  const lines = [`table ip ${table}`, `delete table ip ${table}`];
+  if (gateways.length === 0) return `${lines.join("\n")}\n`;
+  const set = gateways.length === 1 ? gateways[0] : `{ ${gateways.join(", ")} }`;
+  const query = `ip daddr ${set} udp dport 53 notrack udp dport set ${ports.current}`;
+  lines.push(
+    `table ip ${table} {`,
+    "  chain prerouting {",
+    "    type filter hook prerouting priority raw; policy accept;",
+    `    ${query}`,
+    "  }",
+    "  chain output {",
+    "    type filter hook output priority raw; policy accept;",
+    `    ${query}`,
+    `    ip saddr ${set} udp sport { ${ports.all.join(", ")} } notrack udp sport set 53`,
+    "  }",
+    "}",
+  );
+  return `${lines.join("\n")}\n`;
+}

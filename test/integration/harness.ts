@@ -17,6 +17,7 @@ import { join, resolve } from "node:path";
 import { BERTH, ensureBusyboxImage } from "../../scripts/busybox-image.js";
 import { DEFAULT_ROOT } from "../../src/config/roots.js";
 import { hostAddresses, hostRoutes, tearDownBridge } from "../../src/network/bridge.js";
+import { dnsTableName } from "../../src/network/dns.js";
 import { overlaps, parseSubnet } from "../../src/network/ipnet.js";
 import { storeBridgeName } from "../../src/network/settings.js";
 
@@ -346,14 +347,21 @@ export class Store {
         // gone
       }
     }
-    const dns = await readFile(join(this.runroot, "aardvark", "aardvark.pid"), "utf8").catch(() => "");
-    if (Number(dns) > 0) {
-      try {
-        process.kill(Number(dns), "SIGTERM");
-      } catch {
-        // gone
+    // The store's two DNS servers and their nftables table (removed with the last user network's
+    // container; left when that failed).
+    for (const slot of ["a", "b"]) {
+      const dns = await readFile(join(this.runroot, "aardvark", slot, "aardvark.pid"), "utf8").catch(
+        () => "",
+      );
+      if (Number(dns) > 0) {
+        try {
+          process.kill(Number(dns), "SIGTERM");
+        } catch {
+          // gone
+        }
       }
     }
+    await runProgram("nft", ["delete", "table", "ip", dnsTableName(join(this.runroot, "aardvark"))]);
     for (const ns of await readdir(join(this.runroot, "netns")).catch(() => [] as string[]))
       await runProgram("umount", [join(this.runroot, "netns", ns)]);
     const mounts = await runProgram("sh", [
