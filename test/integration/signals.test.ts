@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BERTH, Store } from "./harness.js";
 
@@ -195,34 +197,59 @@ describe("start -a and attach forward signals", () => {
 });
 
 /**
- * Moments to send a signal at, through the CLI's start-up, the container's start and its first
- * output: right at spawn, after each of these delays, and once the container printed "ready".
- * The delays are not waits for anything: whichever moment the signal lands in, the outcome
- * asserted is the same, and spreading them makes it land in different phases of the start.
- * "ready" comes while berth is still finishing the start (recording it, then leaving the signals
- * it held to take effect): the likeliest moment for a signal to meet that, so it is used several
- * times.
+ * Moments of a foreground `start -a` or `run` to send a signal at, each the first moment a
+ * condition holds: the CLI just spawned; the container exists (`run` created it: its --cidfile is
+ * written); runc has created its process (berth is starting it and has not recorded that yet);
+ * the container's first output ("ready", which comes while berth is still finishing the start);
+ * its later output ("tick"). The likeliest moments for a signal to meet the end of the start are
+ * used more than once.
  */
-const MOMENTS: ReadonlyArray<number | RegExp> = [
-  0,
-  100,
-  250,
-  400,
-  600,
-  900,
-  1300,
-  /ready/,
-  /ready/,
-  /ready/,
-  /ready/,
+type Moment = "at spawn" | "once created" | "once runc has it" | "at ready" | "at tick";
+const MOMENTS: readonly Moment[] = [
+  "at spawn",
+  "once created",
+  "once runc has it",
+  "once runc has it",
+  "once runc has it",
+  "at ready",
+  "at ready",
+  "at ready",
+  "at ready",
+  "at tick",
 ];
 
-async function sendAt(r: Running, moment: number | RegExp, signal: NodeJS.Signals): Promise<void> {
-  if (typeof moment === "number") {
-    if (moment > 0) await new Promise((resolve) => setTimeout(resolve, moment));
-  } else {
-    await r.waitFor(moment);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Resolves once `cond` holds, checked every few milliseconds; rejects if `r` ends first. */
+async function until(r: Running, what: string, cond: () => Promise<boolean>): Promise<void> {
+  let done = false;
+  void r.exit.then(() => {
+    done = true;
+  });
+  const deadline = Date.now() + 30_000;
+  while (!(await cond())) {
+    if (done) throw new Error(`berth ended before ${what}: ${r.output()}`);
+    if (Date.now() > deadline) throw new Error(`not ${what} in 30 s: ${r.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 3));
   }
+}
+
+/** Sends `signal` to `r` at `moment` of starting the container whose ID `cidfile` holds. */
+async function sendAt(r: Running, moment: Moment, cidfile: string, signal: NodeJS.Signals): Promise<void> {
+  const id = async () => ((await exists(cidfile)) ? (await readFile(cidfile, "utf8")).trim() : "");
+  if (moment === "once created") await until(r, "created", async () => (await id()) !== "");
+  if (moment === "once runc has it") {
+    await until(r, "known to runc", async () => {
+      const i = await id();
+      return i !== "" && exists(join(store.runroot, "runc", i, "state.json"));
+    });
+  }
+  if (moment === "at ready") await r.waitFor(/ready/);
+  if (moment === "at tick") await r.waitFor(/tick/);
   r.child.kill(signal);
 }
 
@@ -244,47 +271,62 @@ describe("a signal at any moment of the start acts on berth when nothing proxies
   // The container is left created (the signal came before its start) or running (after), or for
   // `run`, absent (before it was created). One container and one berth per moment, all at once.
   const race = async (
-    name: (i: number) => string,
-    prepare: (name: string) => Promise<unknown>,
-    args: (name: string) => string[],
+    prefix: string,
+    prepare: (name: string, cidfile: string) => Promise<unknown>,
+    args: (name: string, cidfile: string) => string[],
   ) => {
-    const names = MOMENTS.map((_, i) => name(i));
-    await Promise.all(names.map(prepare));
+    const names = MOMENTS.map((_, i) => `${prefix}-${i}`);
+    const cidfile = (name: string) => store.path(`${name}.cid`);
+    await Promise.all(names.map((n) => prepare(n, cidfile(n))));
     const outcomes = await Promise.all(
       MOMENTS.map(async (moment, i) => {
-        const r = berth(args(names[i] as string));
-        await sendAt(r, moment, "SIGTERM");
-        return { moment, output: r.output, ...(await ended(r, `SIGTERM at ${moment}`)) };
+        const name = names[i] as string;
+        const r = berth(args(name, cidfile(name)));
+        await sendAt(r, moment, cidfile(name), "SIGTERM");
+        return { moment, output: r.output, ...(await ended(r, `SIGTERM ${moment}`)) };
       }),
     );
     for (const o of outcomes) {
-      assert.equal(o.signal, "SIGTERM", `signal at ${o.moment}: exit ${o.code}, output ${o.output()}`);
+      assert.equal(o.signal, "SIGTERM", `SIGTERM ${o.moment}: exit ${o.code}, output ${o.output()}`);
     }
     const listed = (await store.ok(["ps", "-a", "--format", "{{.Names}} {{.State}}"])).stdout;
-    for (const n of names) {
-      const line = listed.split("\n").find((l) => l.startsWith(`${n} `));
-      if (line !== undefined) assert.match(line, /^\S+ (created|running)$/, listed);
-    }
-    await store.ok(["rm", "-f", ...names.filter((n) => listed.includes(`${n} `))]);
+    const present = names.filter((n) => listed.split("\n").some((l) => l.startsWith(`${n} `)));
+    for (const n of present) assert.match(listed, new RegExp(`^${n} (created|running)$`, "m"), listed);
+    if (present.length > 0) await store.ok(["rm", "-f", ...present]);
   };
 
   test("start -a of a container with a terminal: berth dies of SIGTERM", { timeout: 120_000 }, async () => {
     await race(
-      (i) => `tty-race-${i}`,
-      (name) =>
-        store.ok(["create", "-t", "--name", name, "--network", "none", "busybox", "sh", "-c", SCRIPT]),
+      "tty-race",
+      (name, cidfile) =>
+        store.ok([
+          "create",
+          "-t",
+          "--name",
+          name,
+          "--cidfile",
+          cidfile,
+          "--network",
+          "none",
+          "busybox",
+          "sh",
+          "-c",
+          SCRIPT,
+        ]),
       (name) => ["start", "-a", name],
     );
   });
 
   test("run --sig-proxy=false: berth dies of SIGTERM", { timeout: 120_000 }, async () => {
     await race(
-      (i) => `noproxy-race-${i}`,
+      "noproxy-race",
       async () => undefined,
-      (name) => [
+      (name, cidfile) => [
         "run",
         "--name",
         name,
+        "--cidfile",
+        cidfile,
         "--sig-proxy=false",
         "--network",
         "none",
