@@ -1,7 +1,8 @@
 /**
  * Why a build step missed the cache, through the real bin/berth on busybox: after an edit, the
  * step that ran again says under it which copied file changed (by path) and the steps after it
- * that their parent changed; a changed build argument and --no-cache are named; --explain-cache
+ * that their parent changed; a changed build argument is named where it is used (a COPY that does
+ * not use it stays cached) and --no-cache is named; --explain-cache
  * adds a line for every step (cached ones too); BERTH_HINTS=0 silences it; none of it reaches
  * stdout (`-q` prints only the image ID) or changes the exit code.
  */
@@ -79,6 +80,13 @@ describe("cache-miss explanations", () => {
     const mild = await s.ok(["build", "--progress=plain", "--build-arg", "FLAVOUR=mild", dir]);
     const lines = stepLines(mild.stderr);
     assert.deepEqual(lines.get('[4/4] RUN echo "$FLAVOUR" > /app/flavour.txt'), [
+      'cache miss: build argument FLAVOUR changed: "spicy" → "mild"',
+    ]);
+    // Docker: an ARG's value misses the cache on its first use, not where it is defined. The COPY
+    // does not use FLAVOUR and stays cached; every RUN sees it (as its environment) and runs again.
+    assert.deepEqual(lines.get("[2/4] COPY app.txt notes.txt /app/"), []);
+    assert.match(mild.stderr, /#(\d+) \[2\/4\] COPY app\.txt notes\.txt \/app\/\n#\1 CACHED\n/);
+    assert.deepEqual(lines.get("[3/4] RUN cat /app/app.txt > /app/copy.txt"), [
       'cache miss: build argument FLAVOUR changed: "spicy" → "mild"',
     ]);
   });

@@ -533,7 +533,10 @@ function dispatchArg(state: StageState, cmd: ArgCommand, ctx: DispatchContext): 
     state.args.push([k, value]);
     parts.push(value === undefined ? k : `${k}=${value}`);
   }
-  return configStep(cmd, `ARG ${parts.join(" ")}`);
+  // A value changes the cache only where it is used (Docker: "a cache miss occurs upon its first
+  // usage, not its definition"): RUN steps carry the ARGs in scope in their own cache text, other
+  // instructions the words it expanded to. So the chain carries the ARG as written.
+  return { ...configStep(cmd, `ARG ${parts.join(" ")}`), cacheText: `ARG ${cmd.node.args}` };
 }
 
 function dispatchExpose(state: StageState, cmd: ExposeCommand, ctx: DispatchContext): Dispatched {
