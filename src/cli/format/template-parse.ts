@@ -51,85 +51,111 @@ function isEmptyTree(n: Node): boolean {
 }
 
 /**
- * Parses template text. `hasFunction` says whether a function name is defined (Go checks
- * function names at parse time). `name` is the template name used in messages.
+ * The parser's state over one template text: the tokens and where it is in them, the line an
+ * error is reported at, the action being parsed, how deep in `range` it is, the variables in
+ * scope, and the trees defined so far. One method per construct, as Go's parse.go.
  */
-export function parse(text: string, name: string, hasFunction: (fn: string) => boolean): ParsedTemplates {
-  const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
-  const lineOf = (pos: number): number => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid]! <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-  const tokens = lex(text, lineOf);
-  let idx = 0;
-  let furthest = 0;
-  let errorLine = 0;
-  let actionLine = 0;
-  let rangeDepth = 0;
-  let vars: string[] = ["$"];
-  const trees = new Map<string, ListNode>();
+class Parser {
+  private readonly tokens: Token[];
+  private idx = 0;
+  private furthest = 0;
+  private errorLine = 0;
+  private actionLine = 0;
+  private rangeDepth = 0;
+  private vars: string[] = ["$"];
+  private readonly trees = new Map<string, ListNode>();
 
-  const errorf = (msg: string): never => {
-    const line = errorLine || tokens[Math.min(furthest, tokens.length - 1)]!.line;
-    throw new TemplateParseError(`template: ${name}:${line}: ${msg}`);
-  };
-  const next = (): Token => {
-    const t = tokens[Math.min(idx, tokens.length - 1)]!;
-    if (idx > furthest) furthest = idx;
-    idx++;
+  constructor(
+    text: string,
+    private readonly name: string,
+    private readonly hasFunction: (fn: string) => boolean,
+  ) {
+    this.tokens = lex(text, lineCounter(text));
+  }
+
+  /** The whole text: `define`s become trees of their own, the rest the tree named `name`. */
+  parseTemplates(): ParsedTemplates {
+    const root: ListNode = { type: "list", pos: this.peek().pos, nodes: [] };
+    while (this.peek().type !== "eof") {
+      if (this.peek().type === "leftDelim") {
+        const at = this.idx;
+        this.next();
+        if (this.nextNonSpace().type === "define") {
+          this.parseDefinition();
+          continue;
+        }
+        this.idx = at;
+      }
+      const n = this.textOrAction();
+      if (n.type === "end" || n.type === "else") this.errorf(`unexpected ${nodeString(n)}`);
+      root.nodes.push(n);
+    }
+    this.addTree(this.name, root);
+    return { root: this.trees.get(this.name) ?? root, trees: this.trees };
+  }
+
+  private errorf(msg: string): never {
+    const line = this.errorLine || this.tokens[Math.min(this.furthest, this.tokens.length - 1)]!.line;
+    throw new TemplateParseError(`template: ${this.name}:${line}: ${msg}`);
+  }
+
+  private next(): Token {
+    const t = this.tokens[Math.min(this.idx, this.tokens.length - 1)]!;
+    if (this.idx > this.furthest) this.furthest = this.idx;
+    this.idx++;
     return t;
-  };
-  const backup = (n = 1) => {
-    idx -= n;
-  };
-  const peek = (): Token => {
-    if (idx > furthest) furthest = idx;
-    return tokens[Math.min(idx, tokens.length - 1)]!;
-  };
-  const nextNonSpace = (): Token => {
-    let t = next();
-    while (t.type === "space") t = next();
+  }
+
+  private backup(n = 1) {
+    this.idx -= n;
+  }
+
+  private peek(): Token {
+    if (this.idx > this.furthest) this.furthest = this.idx;
+    return this.tokens[Math.min(this.idx, this.tokens.length - 1)]!;
+  }
+
+  private nextNonSpace(): Token {
+    let t = this.next();
+    while (t.type === "space") t = this.next();
     return t;
-  };
-  const peekNonSpace = (): Token => {
-    const t = nextNonSpace();
-    backup();
+  }
+
+  private peekNonSpace(): Token {
+    const t = this.nextNonSpace();
+    this.backup();
     return t;
-  };
-  const unexpected = (t: Token, context: string): never => {
+  }
+
+  private unexpected(t: Token, context: string): never {
     if (t.type === "error") {
       let extra = "";
-      if (actionLine !== 0 && actionLine !== t.line) {
-        extra = ` in action started at ${name}:${actionLine}`;
+      if (this.actionLine !== 0 && this.actionLine !== t.line) {
+        extra = ` in action started at ${this.name}:${this.actionLine}`;
         if (t.val.endsWith(" action")) extra = extra.slice(" in action".length);
       }
-      errorLine = t.line;
-      return errorf(t.val + extra);
+      this.errorLine = t.line;
+      return this.errorf(t.val + extra);
     }
-    return errorf(`unexpected ${tokenString(t)} in ${context}`);
-  };
-  const expect = (type: TokenType, context: string): Token => {
-    const t = nextNonSpace();
-    if (t.type !== type) unexpected(t, context);
+    return this.errorf(`unexpected ${tokenString(t)} in ${context}`);
+  }
+
+  private expect(type: TokenType, context: string): Token {
+    const t = this.nextNonSpace();
+    if (t.type !== type) this.unexpected(t, context);
     return t;
-  };
-  const addTree = (treeName: string, root: ListNode) => {
-    const existing = trees.get(treeName);
+  }
+
+  private addTree(treeName: string, root: ListNode) {
+    const existing = this.trees.get(treeName);
     if (!existing || isEmptyTree(existing)) {
-      trees.set(treeName, root);
+      this.trees.set(treeName, root);
       return;
     }
-    if (!isEmptyTree(root)) errorf(`template: multiple definition of template ${quoteString(treeName)}`);
-  };
+    if (!isEmptyTree(root)) this.errorf(`template: multiple definition of template ${quoteString(treeName)}`);
+  }
 
-  const newNumber = (t: Token): NumberNode => {
+  private newNumber(t: Token): NumberNode {
     const n: NumberNode = {
       type: "number",
       pos: t.pos,
@@ -144,14 +170,14 @@ export function parse(text: string, name: string, hasFunction: (fn: string) => b
       const body = unescapeBody(t.val.slice(1, -1), "'");
       const runes = body === undefined ? [] : [...body];
       if (body === undefined || runes.length !== 1) {
-        if (body === undefined) errorf("invalid syntax");
-        errorf(`malformed character constant: ${t.val}`);
+        if (body === undefined) this.errorf("invalid syntax");
+        this.errorf(`malformed character constant: ${t.val}`);
       }
       const r = runes[0]!.codePointAt(0)!;
       return { ...n, isInt: true, isUint: true, isFloat: true, int: BigInt(r), float: r };
     }
     if (t.type === "complex" || t.val.endsWith("i")) {
-      return errorf(`complex constants are not supported: ${quoteString(t.val)}`);
+      return this.errorf(`complex constants are not supported: ${quoteString(t.val)}`);
     }
     const i = parseGoInt(t.val);
     if (i !== undefined) {
@@ -170,7 +196,7 @@ export function parse(text: string, name: string, hasFunction: (fn: string) => b
     } else {
       const f = parseGoFloat(t.val);
       if (f !== undefined && Number.isFinite(f)) {
-        if (!/[.eEpP]/.test(t.val)) errorf(`integer overflow: ${quoteString(t.val)}`);
+        if (!/[.eEpP]/.test(t.val)) this.errorf(`integer overflow: ${quoteString(t.val)}`);
         n.isFloat = true;
         n.float = f;
         if (Number.isInteger(f)) {
@@ -185,28 +211,28 @@ export function parse(text: string, name: string, hasFunction: (fn: string) => b
         }
       }
     }
-    if (!n.isInt && !n.isUint && !n.isFloat) errorf(`illegal number syntax: ${quoteString(t.val)}`);
+    if (!n.isInt && !n.isUint && !n.isFloat) this.errorf(`illegal number syntax: ${quoteString(t.val)}`);
     return n;
-  };
+  }
 
-  const useVar = (pos: number, v: string): VariableNode => {
+  private useVar(pos: number, v: string): VariableNode {
     const ident = v.split(".");
-    if (!vars.includes(ident[0]!)) errorf(`undefined variable ${quoteString(ident[0]!)}`);
+    if (!this.vars.includes(ident[0]!)) this.errorf(`undefined variable ${quoteString(ident[0]!)}`);
     return { type: "variable", pos, ident };
-  };
+  }
 
-  const term = (): ArgNode | undefined => {
-    const t = nextNonSpace();
+  private term(): ArgNode | undefined {
+    const t = this.nextNonSpace();
     switch (t.type) {
       case "identifier":
-        if (!hasFunction(t.val)) errorf(`function ${quoteString(t.val)} not defined`);
+        if (!this.hasFunction(t.val)) this.errorf(`function ${quoteString(t.val)} not defined`);
         return { type: "identifier", pos: t.pos, ident: t.val };
       case "dot":
         return { type: "dot", pos: t.pos };
       case "nil":
         return { type: "nil", pos: t.pos };
       case "variable":
-        return useVar(t.pos, t.val);
+        return this.useVar(t.pos, t.val);
       case "field":
         return { type: "field", pos: t.pos, ident: t.val.slice(1).split(".") };
       case "bool":
@@ -214,27 +240,27 @@ export function parse(text: string, name: string, hasFunction: (fn: string) => b
       case "charConstant":
       case "complex":
       case "number":
-        return newNumber(t);
+        return this.newNumber(t);
       case "leftParen":
-        return pipeline("parenthesized pipeline", "rightParen");
+        return this.pipeline("parenthesized pipeline", "rightParen");
       case "string":
       case "rawString": {
         const s = unquote(t.val);
-        if (s === undefined) errorf("invalid syntax");
+        if (s === undefined) this.errorf("invalid syntax");
         return { type: "string", pos: t.pos, quoted: t.val, text: s! };
       }
     }
-    backup();
+    this.backup();
     return undefined;
-  };
+  }
 
-  const operand = (): ArgNode | undefined => {
-    const node = term();
+  private operand(): ArgNode | undefined {
+    const node = this.term();
     if (!node) return undefined;
-    if (peek().type !== "field") return node;
-    const chainPos = peek().pos;
+    if (this.peek().type !== "field") return node;
+    const chainPos = this.peek().pos;
     const fields: string[] = [];
-    while (peek().type === "field") fields.push(next().val.slice(1));
+    while (this.peek().type === "field") fields.push(this.next().val.slice(1));
     switch (node.type) {
       case "field":
         return { type: "field", pos: chainPos, ident: [...node.ident, ...fields] };
@@ -245,64 +271,64 @@ export function parse(text: string, name: string, hasFunction: (fn: string) => b
       case "number":
       case "nil":
       case "dot":
-        return errorf(`unexpected . after term ${quoteString(nodeString(node))}`);
+        return this.errorf(`unexpected . after term ${quoteString(nodeString(node))}`);
       default:
         return { type: "chain", pos: chainPos, node, field: fields };
     }
-  };
+  }
 
-  const command = (): CommandNode => {
-    const cmd: CommandNode = { type: "command", pos: peekNonSpace().pos, args: [] };
+  private command(): CommandNode {
+    const cmd: CommandNode = { type: "command", pos: this.peekNonSpace().pos, args: [] };
     for (;;) {
-      peekNonSpace();
-      const op = operand();
+      this.peekNonSpace();
+      const op = this.operand();
       if (op) cmd.args.push(op);
-      const t = next();
+      const t = this.next();
       if (t.type === "space") continue;
-      if (t.type === "rightDelim" || t.type === "rightParen") backup();
-      else if (t.type !== "pipe") unexpected(t, "operand");
+      if (t.type === "rightDelim" || t.type === "rightParen") this.backup();
+      else if (t.type !== "pipe") this.unexpected(t, "operand");
       break;
     }
-    if (cmd.args.length === 0) errorf("empty command");
+    if (cmd.args.length === 0) this.errorf("empty command");
     return cmd;
-  };
+  }
 
-  function pipeline(context: string, end: TokenType): PipeNode {
-    const first = peekNonSpace();
+  private pipeline(context: string, end: TokenType): PipeNode {
+    const first = this.peekNonSpace();
     const pipe: PipeNode = { type: "pipe", pos: first.pos, isAssign: false, decl: [], cmds: [] };
     for (;;) {
-      const v = peekNonSpace();
+      const v = this.peekNonSpace();
       if (v.type !== "variable") break;
-      const before = idx;
-      next();
-      const afterVariable = peek();
-      const following = peekNonSpace();
+      const before = this.idx;
+      this.next();
+      const afterVariable = this.peek();
+      const following = this.peekNonSpace();
       if (following.type === "assign" || following.type === "declare") {
         pipe.isAssign = following.type === "assign";
-        nextNonSpace();
+        this.nextNonSpace();
         pipe.decl.push({ type: "variable", pos: v.pos, ident: [v.val] });
-        vars.push(v.val);
+        this.vars.push(v.val);
       } else if (following.type === "char" && following.val === ",") {
-        nextNonSpace();
+        this.nextNonSpace();
         pipe.decl.push({ type: "variable", pos: v.pos, ident: [v.val] });
-        vars.push(v.val);
+        this.vars.push(v.val);
         if (context === "range" && pipe.decl.length < 2) {
-          const p = peekNonSpace().type;
+          const p = this.peekNonSpace().type;
           if (p === "variable" || p === "rightDelim" || p === "rightParen") continue;
-          errorf("range can only initialize variables");
+          this.errorf("range can only initialize variables");
         }
-        errorf(`too many declarations in ${context}`);
+        this.errorf(`too many declarations in ${context}`);
       } else if (afterVariable.type === "space") {
-        idx = before;
+        this.idx = before;
       } else {
-        idx = before;
+        this.idx = before;
       }
       break;
     }
     for (;;) {
-      const t = nextNonSpace();
+      const t = this.nextNonSpace();
       if (t.type === end) {
-        if (pipe.cmds.length === 0) errorf(`missing value for ${context}`);
+        if (pipe.cmds.length === 0) this.errorf(`missing value for ${context}`);
         pipe.cmds.slice(1).forEach((c, i) => {
           const a = c.args[0]!;
           if (
@@ -312,7 +338,7 @@ export function parse(text: string, name: string, hasFunction: (fn: string) => b
             a.type === "number" ||
             a.type === "string"
           ) {
-            errorf(`non executable command in pipeline stage ${i + 2}`);
+            this.errorf(`non executable command in pipeline stage ${i + 2}`);
           }
         });
         return pipe;
@@ -330,164 +356,173 @@ export function parse(text: string, name: string, hasFunction: (fn: string) => b
         case "string":
         case "variable":
         case "leftParen":
-          backup();
-          pipe.cmds.push(command());
+          this.backup();
+          pipe.cmds.push(this.command());
           break;
         default:
-          unexpected(t, context);
+          this.unexpected(t, context);
       }
     }
   }
 
-  const itemList = (): { list: ListNode; next: Node } => {
-    const list: ListNode = { type: "list", pos: peekNonSpace().pos, nodes: [] };
-    while (peekNonSpace().type !== "eof") {
-      const n = textOrAction();
+  private itemList(): { list: ListNode; next: Node } {
+    const list: ListNode = { type: "list", pos: this.peekNonSpace().pos, nodes: [] };
+    while (this.peekNonSpace().type !== "eof") {
+      const n = this.textOrAction();
       if (n.type === "end" || n.type === "else") return { list, next: n };
       list.nodes.push(n);
     }
-    return errorf("unexpected EOF");
-  };
+    return this.errorf("unexpected EOF");
+  }
 
-  const parseControl = (
-    context: "if" | "with" | "range",
-  ): { pos: number; pipe: PipeNode; list: ListNode; elseList: ListNode | undefined } => {
-    const mark = vars.length;
+  private parseControl(context: "if" | "with" | "range"): {
+    pos: number;
+    pipe: PipeNode;
+    list: ListNode;
+    elseList: ListNode | undefined;
+  } {
+    const mark = this.vars.length;
     try {
-      const pipe = pipeline(context, "rightDelim");
-      if (context === "range") rangeDepth++;
-      const body = itemList();
-      if (context === "range") rangeDepth--;
+      const pipe = this.pipeline(context, "rightDelim");
+      if (context === "range") this.rangeDepth++;
+      const body = this.itemList();
+      if (context === "range") this.rangeDepth--;
       let elseList: ListNode | undefined;
       if (body.next.type === "else") {
         const e = body.next;
         if ((context === "if" && e.isIf) || (context === "with" && e.isWith)) {
-          next();
-          elseList = { type: "list", pos: e.pos, nodes: [control(context)] };
+          this.next();
+          elseList = { type: "list", pos: e.pos, nodes: [this.control(context)] };
         } else {
-          const rest = itemList();
-          if (rest.next.type !== "end") errorf(`expected end; found ${nodeString(rest.next)}`);
+          const rest = this.itemList();
+          if (rest.next.type !== "end") this.errorf(`expected end; found ${nodeString(rest.next)}`);
           elseList = rest.list;
         }
       }
       return { pos: pipe.pos, pipe, list: body.list, elseList };
     } finally {
-      vars = vars.slice(0, mark);
+      this.vars = this.vars.slice(0, mark);
     }
-  };
-
-  function control(context: "if" | "with" | "range"): ControlNode {
-    return { type: context, ...parseControl(context) };
   }
 
-  const parseTemplateName = (t: Token, context: string): string => {
-    if (t.type !== "string" && t.type !== "rawString") unexpected(t, context);
-    const s = unquote(t.val);
-    if (s === undefined) errorf("invalid syntax");
-    return s!;
-  };
+  private control(context: "if" | "with" | "range"): ControlNode {
+    return { type: context, ...this.parseControl(context) };
+  }
 
-  const action = (): Node => {
-    const t = nextNonSpace();
+  private parseTemplateName(t: Token, context: string): string {
+    if (t.type !== "string" && t.type !== "rawString") this.unexpected(t, context);
+    const s = unquote(t.val);
+    if (s === undefined) this.errorf("invalid syntax");
+    return s!;
+  }
+
+  private action(): Node {
+    const t = this.nextNonSpace();
     switch (t.type) {
       case "block": {
         const context = "block clause";
-        const nameTok = nextNonSpace();
-        const blockName = parseTemplateName(nameTok, context);
-        const pipe = pipeline(context, "rightDelim");
-        const saved = vars;
-        vars = ["$"];
-        const body = itemList();
-        vars = saved;
-        if (body.next.type !== "end") errorf(`unexpected ${nodeString(body.next)} in ${context}`);
-        addTree(blockName, body.list);
+        const nameTok = this.nextNonSpace();
+        const blockName = this.parseTemplateName(nameTok, context);
+        const pipe = this.pipeline(context, "rightDelim");
+        const saved = this.vars;
+        this.vars = ["$"];
+        const body = this.itemList();
+        this.vars = saved;
+        if (body.next.type !== "end") this.errorf(`unexpected ${nodeString(body.next)} in ${context}`);
+        this.addTree(blockName, body.list);
         return { type: "template", pos: nameTok.pos, name: blockName, pipe };
       }
       case "break":
       case "continue": {
-        const close = nextNonSpace();
-        if (close.type !== "rightDelim") unexpected(close, `{{${t.type}}}`);
-        if (rangeDepth === 0) errorf(`{{${t.type}}} outside {{range}}`);
+        const close = this.nextNonSpace();
+        if (close.type !== "rightDelim") this.unexpected(close, `{{${t.type}}}`);
+        if (this.rangeDepth === 0) this.errorf(`{{${t.type}}} outside {{range}}`);
         return { type: t.type, pos: t.pos };
       }
       case "else": {
-        const p = peekNonSpace();
+        const p = this.peekNonSpace();
         if (p.type === "if" || p.type === "with") {
           return { type: "else", pos: p.pos, isIf: p.type === "if", isWith: p.type === "with" };
         }
-        const close = expect("rightDelim", "else");
+        const close = this.expect("rightDelim", "else");
         return { type: "else", pos: close.pos, isIf: false, isWith: false };
       }
       case "end":
-        return { type: "end", pos: expect("rightDelim", "end").pos };
+        return { type: "end", pos: this.expect("rightDelim", "end").pos };
       case "if":
       case "range":
       case "with":
-        return control(t.type);
+        return this.control(t.type);
       case "template": {
         const context = "template clause";
-        const nameTok = nextNonSpace();
-        const tmplName = parseTemplateName(nameTok, context);
+        const nameTok = this.nextNonSpace();
+        const tmplName = this.parseTemplateName(nameTok, context);
         let pipe: PipeNode | undefined;
-        if (nextNonSpace().type !== "rightDelim") {
-          backup();
-          pipe = pipeline(context, "rightDelim");
+        if (this.nextNonSpace().type !== "rightDelim") {
+          this.backup();
+          pipe = this.pipeline(context, "rightDelim");
         }
         return { type: "template", pos: nameTok.pos, name: tmplName, pipe };
       }
     }
-    backup();
-    return { type: "action", pos: peek().pos, pipe: pipeline("command", "rightDelim") };
-  };
+    this.backup();
+    return { type: "action", pos: this.peek().pos, pipe: this.pipeline("command", "rightDelim") };
+  }
 
-  function textOrAction(): Node {
-    const t = nextNonSpace();
+  private textOrAction(): Node {
+    const t = this.nextNonSpace();
     switch (t.type) {
       case "text":
         return { type: "text", pos: t.pos, text: t.val };
       case "leftDelim": {
-        actionLine = t.line;
+        this.actionLine = t.line;
         try {
-          return action();
+          return this.action();
         } finally {
-          actionLine = 0;
+          this.actionLine = 0;
         }
       }
       default:
-        return unexpected(t, "input");
+        return this.unexpected(t, "input");
     }
   }
 
-  const parseDefinition = () => {
+  private parseDefinition() {
     const context = "define clause";
-    const nameTok = nextNonSpace();
-    if (nameTok.type !== "string" && nameTok.type !== "rawString") unexpected(nameTok, context);
+    const nameTok = this.nextNonSpace();
+    if (nameTok.type !== "string" && nameTok.type !== "rawString") this.unexpected(nameTok, context);
     const defName = unquote(nameTok.val);
-    if (defName === undefined) errorf("invalid syntax");
-    expect("rightDelim", context);
-    const saved = vars;
-    vars = ["$"];
-    const body = itemList();
-    vars = saved;
-    if (body.next.type !== "end") errorf(`unexpected ${nodeString(body.next)} in ${context}`);
-    addTree(defName!, body.list);
-  };
-
-  const root: ListNode = { type: "list", pos: peek().pos, nodes: [] };
-  while (peek().type !== "eof") {
-    if (peek().type === "leftDelim") {
-      const at = idx;
-      next();
-      if (nextNonSpace().type === "define") {
-        parseDefinition();
-        continue;
-      }
-      idx = at;
-    }
-    const n = textOrAction();
-    if (n.type === "end" || n.type === "else") errorf(`unexpected ${nodeString(n)}`);
-    root.nodes.push(n);
+    if (defName === undefined) this.errorf("invalid syntax");
+    this.expect("rightDelim", context);
+    const saved = this.vars;
+    this.vars = ["$"];
+    const body = this.itemList();
+    this.vars = saved;
+    if (body.next.type !== "end") this.errorf(`unexpected ${nodeString(body.next)} in ${context}`);
+    this.addTree(defName!, body.list);
   }
-  addTree(name, root);
-  return { root: trees.get(name) ?? root, trees };
+}
+
+/** The 1-based line of an offset in `text`. */
+function lineCounter(text: string): (pos: number) => number {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
+  return (pos: number): number => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+/**
+ * Parses template text. `hasFunction` says whether a function name is defined (Go checks
+ * function names at parse time). `name` is the template name used in messages.
+ */
+export function parse(text: string, name: string, hasFunction: (fn: string) => boolean): ParsedTemplates {
+  return new Parser(text, name, hasFunction).parseTemplates();
 }
