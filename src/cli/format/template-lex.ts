@@ -100,226 +100,282 @@ const isSpace = (c: string | undefined) => c === " " || c === "\t" || c === "\r"
 const isAlphaNumeric = (c: string | undefined) => c !== undefined && /^[_\p{L}\p{Nd}]$/u.test(c);
 
 /** Splits the whole input into tokens; a lexical error becomes the last token. */
-export function lex(input: string, lineOf: (pos: number) => number): Token[] {
-  const items: Token[] = [];
-  let pos = 0;
-  let start = 0;
-  const emit = (type: TokenType) => {
-    items.push({ type, pos: start, val: input.slice(start, pos), line: lineOf(start) });
-    start = pos;
-  };
-  const fail = (msg: string): Token[] => {
-    items.push({ type: "error", pos: start, val: msg, line: lineOf(start) });
-    return items;
-  };
-  const charAt = (i: number): string | undefined => {
-    if (i >= input.length) return undefined;
-    return String.fromCodePoint(input.codePointAt(i)!);
-  };
-  const hasLeftTrim = (i: number) => input[i] === "-" && isSpace(input[i + 1]);
-  const atRightDelim = (): { delim: boolean; trim: boolean } => {
+/**
+ * Go's lexer as a machine of state methods (lex.go's stateFn): `lexText` scans text up to an
+ * action, `lexComment` a comment, `lexInsideAction` one token of an action at a time. A state
+ * returns the next one, or undefined when the tokens end (end of input, or an error token).
+ */
+type State = () => State | undefined;
+
+class Lexer {
+  readonly items: Token[] = [];
+  private pos = 0;
+  private start = 0;
+  private parenDepth = 0;
+
+  constructor(
+    private readonly input: string,
+    private readonly lineOf: (pos: number) => number,
+  ) {}
+
+  run(): Token[] {
+    let state: State | undefined = this.lexText;
+    while (state) state = state.call(this);
+    return this.items;
+  }
+
+  private emit(type: TokenType): void {
+    this.items.push({
+      type,
+      pos: this.start,
+      val: this.input.slice(this.start, this.pos),
+      line: this.lineOf(this.start),
+    });
+    this.start = this.pos;
+  }
+
+  /** Ends the tokens with an error token carrying Go's message. */
+  private fail(msg: string): undefined {
+    this.items.push({ type: "error", pos: this.start, val: msg, line: this.lineOf(this.start) });
+    return undefined;
+  }
+
+  private charAt(i: number): string | undefined {
+    if (i >= this.input.length) return undefined;
+    return String.fromCodePoint(this.input.codePointAt(i)!);
+  }
+
+  private hasLeftTrim(i: number): boolean {
+    return this.input[i] === "-" && isSpace(this.input[i + 1]);
+  }
+
+  private atRightDelim(): { delim: boolean; trim: boolean } {
+    const { input, pos } = this;
     if (isSpace(input[pos]) && input[pos + 1] === "-" && input.startsWith("}}", pos + 2)) {
       return { delim: true, trim: true };
     }
     return { delim: input.startsWith("}}", pos), trim: false };
-  };
-  const leftTrimLength = (i: number) => {
-    let j = i;
-    while (isSpace(input[j])) j++;
-    return j - i;
-  };
-  const atTerminator = (): boolean => {
-    const c = input[pos];
-    if (c === undefined || isSpace(c)) return true;
-    if (".,|:)(".includes(c)) return true;
-    return input.startsWith("}}", pos);
-  };
-
-  for (;;) {
-    // Text up to the next action.
-    const x = input.indexOf("{{", pos);
-    if (x < 0) {
-      pos = input.length;
-      if (pos > start) emit("text");
-      emit("eof");
-      return items;
-    }
-    let textEnd = x;
-    if (hasLeftTrim(x + 2)) {
-      while (textEnd > start && isSpace(input[textEnd - 1])) textEnd--;
-    }
-    if (textEnd > start) {
-      pos = textEnd;
-      emit("text");
-    }
-    pos = x + 2;
-    start = x;
-    const trim = hasLeftTrim(pos);
-    const afterMarker = trim ? 2 : 0;
-    if (input.startsWith("/*", pos + afterMarker)) {
-      pos += afterMarker;
-      start = pos;
-      pos += 2;
-      const close = input.indexOf("*/", pos);
-      if (close < 0) return fail("unclosed comment");
-      pos = close + 2;
-      const rd = atRightDelim();
-      if (!rd.delim) return fail("comment ends before closing delimiter");
-      if (rd.trim) pos += 2;
-      pos += 2;
-      if (rd.trim) pos += leftTrimLength(pos);
-      start = pos;
-      continue;
-    }
-    emit("leftDelim");
-    pos += afterMarker;
-    start = pos;
-    let parenDepth = 0;
-    // Inside the action.
-    for (;;) {
-      const rd = atRightDelim();
-      if (rd.delim) {
-        if (parenDepth !== 0) return fail("unclosed left paren");
-        if (rd.trim) {
-          pos += 2;
-          start = pos;
-        }
-        pos += 2;
-        emit("rightDelim");
-        if (rd.trim) pos += leftTrimLength(pos);
-        start = pos;
-        break;
-      }
-      const ch = charAt(pos);
-      if (ch === undefined) return fail("unclosed action");
-      if (isSpace(ch)) {
-        let n = 0;
-        while (isSpace(input[pos])) {
-          pos++;
-          n++;
-        }
-        if (input[pos - 1] !== undefined && input[pos] === "-" && input.startsWith("}}", pos + 1)) {
-          pos--;
-          if (n === 1) continue;
-        }
-        emit("space");
-        continue;
-      }
-      pos += ch.length;
-      switch (ch) {
-        case "=":
-          emit("assign");
-          continue;
-        case ":":
-          if (input[pos] !== "=") return fail("expected :=");
-          pos++;
-          emit("declare");
-          continue;
-        case "|":
-          emit("pipe");
-          continue;
-        case '"': {
-          for (;;) {
-            const c = input[pos++];
-            if (c === "\\") {
-              const d = input[pos++];
-              if (d !== undefined && d !== "\n") continue;
-              return fail("unterminated quoted string");
-            }
-            if (c === undefined || c === "\n") return fail("unterminated quoted string");
-            if (c === '"') break;
-          }
-          emit("string");
-          continue;
-        }
-        case "`": {
-          const close = input.indexOf("`", pos);
-          if (close < 0) return fail("unterminated raw quoted string");
-          pos = close + 1;
-          emit("rawString");
-          continue;
-        }
-        case "'": {
-          for (;;) {
-            const c = input[pos++];
-            if (c === "\\") {
-              const d = input[pos++];
-              if (d !== undefined && d !== "\n") continue;
-              return fail("unterminated character constant");
-            }
-            if (c === undefined || c === "\n") return fail("unterminated character constant");
-            if (c === "'") break;
-          }
-          emit("charConstant");
-          continue;
-        }
-        case "$":
-        case ".": {
-          if (ch === "." && input[pos] !== undefined && input[pos]! >= "0" && input[pos]! <= "9") {
-            pos--;
-            if (!scanNumber()) return fail(`bad number syntax: ${quoteString(input.slice(start, pos))}`);
-            emit("number");
-            continue;
-          }
-          if (atTerminator()) {
-            emit(ch === "$" ? "variable" : "dot");
-            continue;
-          }
-          while (isAlphaNumeric(charAt(pos))) pos += charAt(pos)!.length;
-          if (!atTerminator()) return fail(`bad character ${runeU(charAt(pos)!)}`);
-          emit(ch === "$" ? "variable" : "field");
-          continue;
-        }
-        case "(":
-          emit("leftParen");
-          parenDepth++;
-          continue;
-        case ")":
-          emit("rightParen");
-          parenDepth--;
-          if (parenDepth < 0) return fail(`unexpected right paren ${runeU(ch)}`);
-          continue;
-      }
-      if (ch === "+" || ch === "-" || (ch >= "0" && ch <= "9")) {
-        pos -= ch.length;
-        if (!scanNumber()) return fail(`bad number syntax: ${quoteString(input.slice(start, pos))}`);
-        if (input[pos] === "+" || input[pos] === "-") {
-          if (!scanNumber() || input[pos - 1] !== "i") {
-            return fail(`bad number syntax: ${quoteString(input.slice(start, pos))}`);
-          }
-          emit("complex");
-        } else emit("number");
-        continue;
-      }
-      if (isAlphaNumeric(ch)) {
-        while (isAlphaNumeric(charAt(pos))) pos += charAt(pos)!.length;
-        const word = input.slice(start, pos);
-        if (!atTerminator()) return fail(`bad character ${runeU(charAt(pos)!)}`);
-        const kw = KEYWORD_BY_WORD.get(word);
-        if (kw) emit(kw);
-        else if (word === "true" || word === "false") emit("bool");
-        else emit("identifier");
-        continue;
-      }
-      const code = ch.codePointAt(0)!;
-      if (code < 0x7f && code >= 0x20) {
-        emit("char");
-        continue;
-      }
-      return fail(`unrecognized character in action: ${runeU(ch)}`);
-    }
   }
 
-  function scanNumber(): boolean {
+  private leftTrimLength(i: number): number {
+    let j = i;
+    while (isSpace(this.input[j])) j++;
+    return j - i;
+  }
+
+  private atTerminator(): boolean {
+    const c = this.input[this.pos];
+    if (c === undefined || isSpace(c)) return true;
+    if (".,|:)(".includes(c)) return true;
+    return this.input.startsWith("}}", this.pos);
+  }
+
+  /** Text up to the next action (trimmed before a `{{- `), then the action or a comment. */
+  private lexText(): State | undefined {
+    const { input } = this;
+    const x = input.indexOf("{{", this.pos);
+    if (x < 0) {
+      this.pos = input.length;
+      if (this.pos > this.start) this.emit("text");
+      this.emit("eof");
+      return undefined;
+    }
+    let textEnd = x;
+    if (this.hasLeftTrim(x + 2)) {
+      while (textEnd > this.start && isSpace(input[textEnd - 1])) textEnd--;
+    }
+    if (textEnd > this.start) {
+      this.pos = textEnd;
+      this.emit("text");
+    }
+    this.pos = x + 2;
+    this.start = x;
+    const afterMarker = this.hasLeftTrim(this.pos) ? 2 : 0;
+    if (input.startsWith("/*", this.pos + afterMarker)) {
+      this.pos += afterMarker;
+      this.start = this.pos;
+      return this.lexComment;
+    }
+    this.emit("leftDelim");
+    this.pos += afterMarker;
+    this.start = this.pos;
+    this.parenDepth = 0;
+    return this.lexInsideAction;
+  }
+
+  /** A comment: nothing is emitted; the right delimiter must follow its end at once. */
+  private lexComment(): State | undefined {
+    this.pos += 2;
+    const close = this.input.indexOf("*/", this.pos);
+    if (close < 0) return this.fail("unclosed comment");
+    this.pos = close + 2;
+    const rd = this.atRightDelim();
+    if (!rd.delim) return this.fail("comment ends before closing delimiter");
+    if (rd.trim) this.pos += 2;
+    this.pos += 2;
+    if (rd.trim) this.pos += this.leftTrimLength(this.pos);
+    this.start = this.pos;
+    return this.lexText;
+  }
+
+  /** One token of an action: the right delimiter, spaces, punctuation, a literal or a word. */
+  private lexInsideAction(): State | undefined {
+    const { input } = this;
+    const rd = this.atRightDelim();
+    if (rd.delim) {
+      if (this.parenDepth !== 0) return this.fail("unclosed left paren");
+      if (rd.trim) {
+        this.pos += 2;
+        this.start = this.pos;
+      }
+      this.pos += 2;
+      this.emit("rightDelim");
+      if (rd.trim) this.pos += this.leftTrimLength(this.pos);
+      this.start = this.pos;
+      return this.lexText;
+    }
+    const ch = this.charAt(this.pos);
+    if (ch === undefined) return this.fail("unclosed action");
+    if (isSpace(ch)) return this.lexSpace();
+    this.pos += ch.length;
+    switch (ch) {
+      case "=":
+        this.emit("assign");
+        return this.lexInsideAction;
+      case ":":
+        if (input[this.pos] !== "=") return this.fail("expected :=");
+        this.pos++;
+        this.emit("declare");
+        return this.lexInsideAction;
+      case "|":
+        this.emit("pipe");
+        return this.lexInsideAction;
+      case '"':
+        return this.lexQuote('"', "string", "unterminated quoted string");
+      case "`": {
+        const close = input.indexOf("`", this.pos);
+        if (close < 0) return this.fail("unterminated raw quoted string");
+        this.pos = close + 1;
+        this.emit("rawString");
+        return this.lexInsideAction;
+      }
+      case "'":
+        return this.lexQuote("'", "charConstant", "unterminated character constant");
+      case "$":
+      case ".":
+        return this.lexFieldOrVariable(ch);
+      case "(":
+        this.emit("leftParen");
+        this.parenDepth++;
+        return this.lexInsideAction;
+      case ")":
+        this.emit("rightParen");
+        this.parenDepth--;
+        if (this.parenDepth < 0) return this.fail(`unexpected right paren ${runeU(ch)}`);
+        return this.lexInsideAction;
+    }
+    if (ch === "+" || ch === "-" || (ch >= "0" && ch <= "9")) {
+      this.pos -= ch.length;
+      return this.lexNumber();
+    }
+    if (isAlphaNumeric(ch)) return this.lexIdentifier();
+    const code = ch.codePointAt(0)!;
+    if (code < 0x7f && code >= 0x20) {
+      this.emit("char");
+      return this.lexInsideAction;
+    }
+    return this.fail(`unrecognized character in action: ${runeU(ch)}`);
+  }
+
+  /** A run of spaces; one space before a ` -}}` belongs to the trim marker. */
+  private lexSpace(): State | undefined {
+    const { input } = this;
+    let n = 0;
+    while (isSpace(input[this.pos])) {
+      this.pos++;
+      n++;
+    }
+    if (
+      input[this.pos - 1] !== undefined &&
+      input[this.pos] === "-" &&
+      input.startsWith("}}", this.pos + 1)
+    ) {
+      this.pos--;
+      if (n === 1) return this.lexInsideAction;
+    }
+    this.emit("space");
+    return this.lexInsideAction;
+  }
+
+  /** The rest of a "…" string or '…' character constant (escapes kept; no newline). */
+  private lexQuote(quote: string, type: TokenType, unterminated: string): State | undefined {
+    const { input } = this;
+    for (;;) {
+      const c = input[this.pos++];
+      if (c === "\\") {
+        const d = input[this.pos++];
+        if (d !== undefined && d !== "\n") continue;
+        return this.fail(unterminated);
+      }
+      if (c === undefined || c === "\n") return this.fail(unterminated);
+      if (c === quote) break;
+    }
+    this.emit(type);
+    return this.lexInsideAction;
+  }
+
+  /** After `$` or `.`: a variable, a field, the dot itself, or a number such as `.5`. */
+  private lexFieldOrVariable(ch: "$" | "."): State | undefined {
+    const { input } = this;
+    if (ch === "." && input[this.pos] !== undefined && input[this.pos]! >= "0" && input[this.pos]! <= "9") {
+      this.pos--;
+      return this.lexNumber();
+    }
+    if (this.atTerminator()) {
+      this.emit(ch === "$" ? "variable" : "dot");
+      return this.lexInsideAction;
+    }
+    while (isAlphaNumeric(this.charAt(this.pos))) this.pos += this.charAt(this.pos)!.length;
+    if (!this.atTerminator()) return this.fail(`bad character ${runeU(this.charAt(this.pos)!)}`);
+    this.emit(ch === "$" ? "variable" : "field");
+    return this.lexInsideAction;
+  }
+
+  /** A number, or a complex constant (a number, then a signed imaginary part). */
+  private lexNumber(): State | undefined {
+    const bad = () => this.fail(`bad number syntax: ${quoteString(this.input.slice(this.start, this.pos))}`);
+    if (!this.scanNumber()) return bad();
+    if (this.input[this.pos] === "+" || this.input[this.pos] === "-") {
+      if (!this.scanNumber() || this.input[this.pos - 1] !== "i") return bad();
+      this.emit("complex");
+    } else this.emit("number");
+    return this.lexInsideAction;
+  }
+
+  /** A word: a keyword, `true`/`false`, or a function's identifier. */
+  private lexIdentifier(): State | undefined {
+    while (isAlphaNumeric(this.charAt(this.pos))) this.pos += this.charAt(this.pos)!.length;
+    const word = this.input.slice(this.start, this.pos);
+    if (!this.atTerminator()) return this.fail(`bad character ${runeU(this.charAt(this.pos)!)}`);
+    const kw = KEYWORD_BY_WORD.get(word);
+    if (kw) this.emit(kw);
+    else if (word === "true" || word === "false") this.emit("bool");
+    else this.emit("identifier");
+    return this.lexInsideAction;
+  }
+
+  /** lex.go's scanNumber: Go's number syntax, loosely; false when a letter runs on after it. */
+  private scanNumber(): boolean {
+    const { input } = this;
     const accept = (valid: string) => {
-      if (input[pos] !== undefined && valid.includes(input[pos]!)) {
-        pos++;
+      if (input[this.pos] !== undefined && valid.includes(input[this.pos]!)) {
+        this.pos++;
         return true;
       }
       return false;
     };
     const acceptRun = (valid: string) => {
-      while (input[pos] !== undefined && valid.includes(input[pos]!)) pos++;
+      while (input[this.pos] !== undefined && valid.includes(input[this.pos]!)) this.pos++;
     };
     accept("+-");
     let digits = "0123456789_";
@@ -339,10 +395,15 @@ export function lex(input: string, lineOf: (pos: number) => number): Token[] {
       acceptRun("0123456789_");
     }
     accept("i");
-    if (isAlphaNumeric(charAt(pos))) {
-      pos += charAt(pos)!.length;
+    if (isAlphaNumeric(this.charAt(this.pos))) {
+      this.pos += this.charAt(this.pos)!.length;
       return false;
     }
     return true;
   }
+}
+
+/** The tokens of a template text; `lineOf` gives the line of an offset. Ends with eof or an error. */
+export function lex(input: string, lineOf: (pos: number) => number): Token[] {
+  return new Lexer(input, lineOf).run();
 }
