@@ -118,6 +118,8 @@ export async function busyboxRootfs(): Promise<Buffer> {
 export interface EnsureOptions {
   readonly root?: string;
   readonly runroot?: string;
+  /** A `berth serve` to go through (`-H`) instead of the store root and runroot name. */
+  readonly host?: string;
   readonly tag?: string;
   /**
    * Environment of the store's commands beside the process's own (its network settings:
@@ -128,6 +130,7 @@ export interface EnsureOptions {
 }
 
 function globalArgs(opts: EnsureOptions): string[] {
+  if (opts.host) return ["-H", opts.host];
   return [...(opts.root ? ["--root", opts.root] : []), ...(opts.runroot ? ["--runroot", opts.runroot] : [])];
 }
 

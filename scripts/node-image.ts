@@ -250,11 +250,14 @@ function inputsDigest(p: Plan): string {
 export interface EnsureNodeImageOptions {
   readonly root?: string;
   readonly runroot?: string;
+  /** A `berth serve` to go through (`-H`) instead of the store root and runroot name. */
+  readonly host?: string;
   /** Environment of the store's commands beside the process's own (its network settings). */
   readonly env?: Readonly<Record<string, string>>;
 }
 
 function globalArgs(opts: EnsureNodeImageOptions): string[] {
+  if (opts.host) return ["-H", opts.host];
   return [...(opts.root ? ["--root", opts.root] : []), ...(opts.runroot ? ["--runroot", opts.runroot] : [])];
 }
 

@@ -9,10 +9,11 @@
 # with the same assertions (the berth CLI as a client of the Docker API, src/client/). These
 # suites cover containers, images, volumes, exec and container files through the API's streams
 # (attach and exec hijacks, logs framing, load progress, save/load/import bodies, archive with
-# its stat header), and keep the run well under 30 minutes. Not (yet) twice:
-#   - tutorial and network (host ports 3000-3003, long): their remote runs are not verified yet;
-#   - build: the classic builder's JSON lines carry no CANCELED steps, and a killed client does
-#     not yet stop the server's RUN the way the local checks expect (two tests fail remotely);
+# its stat header), the tutorial, networking and published ports, and builds (the engine's build
+# events through POST /build, a killed client's build cancelled by the server), and keep the run
+# well under 30 minutes. Where a test kills the CLI, in remote mode the process killed is the
+# client: the build test then expects the server to cancel the build, the network test the next
+# command to find what the server made. Not (yet) twice:
 #   - registry: passes remotely except its zstd test, which fails in local mode too today;
 #   - chaos, store-safety, leases, concurrency, signals: they kill CLI processes with SIGKILL to
 #     test the store's own crash safety; through a server the process killed is a client and the
@@ -21,7 +22,7 @@
 #     drive berth serve with Docker's clients, not the berth CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REMOTE_SUITES=(containers images volumes exec archive container-files)
+REMOTE_SUITES=(containers images volumes exec archive container-files tutorial network build)
 
 tap="$(mktemp -t berth-test-XXXXXX.tap)"
 trap 'rm -f "$tap"' EXIT

@@ -8,6 +8,7 @@
  * Lifecycle: `openRemoteEngine()` checks the server answers (`/_ping`) → methods → `close()`.
  */
 import { BerthError, canceled, isBerthError, notImplemented, unavailable } from "../base/errors.js";
+import { BUILD_EVENTS_PARAM, decodeBuildEvent } from "../engine/build-events.js";
 import type { Engine } from "../engine/engine.js";
 import type {
   AttachHandlers,
@@ -1093,6 +1094,9 @@ export class RemoteEngine implements Engine {
         networkmode: opts.NetworkMode,
         platform: opts.Platform,
         version: "1",
+        // berth's own: the engine's events rather than the classic builder's lines (a server
+        // that does not know it sends the classic lines, which LegacyBuildReader reads).
+        [BUILD_EVENTS_PARAM]: true,
       },
       headers: opts.RegistryAuth
         ? { "X-Registry-Config": Buffer.from(JSON.stringify(opts.RegistryAuth)).toString("base64url") }
@@ -1101,15 +1105,20 @@ export class RemoteEngine implements Engine {
       signal: opts.signal,
     });
     const reader = new LegacyBuildReader();
+    let events = false;
     for await (const m of jsonLines(res)) {
       const err = streamError(m, "FailedPrecondition");
       if (err) {
-        yield* reader.fail();
+        if (!events) yield* reader.fail();
         throw err;
       }
-      yield* reader.line(m);
+      const event = decodeBuildEvent(m);
+      if (event) {
+        events = true;
+        yield event;
+      } else if (!events) yield* reader.line(m);
     }
-    yield* reader.end();
+    if (!events) yield* reader.end();
   }
 
   async buildPrune(opts: BuildCachePruneOptions = {}): Promise<BuildCachePruneReport> {

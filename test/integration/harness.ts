@@ -15,6 +15,7 @@ import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BERTH, ensureBusyboxImage } from "../../scripts/busybox-image.js";
+import { ensureNodeImage } from "../../scripts/node-image.js";
 import { DEFAULT_ROOT } from "../../src/config/roots.js";
 import { hostAddresses, hostRoutes, tearDownBridge } from "../../src/network/bridge.js";
 import { dnsTableName } from "../../src/network/dns.js";
@@ -314,8 +315,31 @@ export class Store {
     return r;
   }
 
+  /**
+   * The command line of `berth ARGS` against this store (through its server in remote mode), for
+   * tests that run it themselves: under script(1), in a shell pipeline, or to kill it.
+   */
+  argv(args: readonly string[]): string[] {
+    return [BERTH, ...this.globalArgs, ...args];
+  }
+
+  /** busybox:latest (or `tag`) imported into this store, through its server in remote mode. */
   busybox(tag = "busybox:latest"): Promise<string> {
-    return ensureBusyboxImage({ root: this.root, runroot: this.runroot, tag, env: this.env });
+    return ensureBusyboxImage({ ...this.imageTarget, tag });
+  }
+
+  /** The tutorial's node images (scripts/node-image.ts) loaded into this store, as busybox(). */
+  nodeImage(): Promise<string> {
+    return ensureNodeImage(this.imageTarget);
+  }
+
+  /**
+   * Where the image scripts load into: this store with its network settings (a berth process
+   * without them would move the default network's record to other settings under the server).
+   */
+  private get imageTarget() {
+    const host = this.host;
+    return { root: this.root, runroot: this.runroot, env: this.env, ...(host ? { host } : {}) };
   }
 
   path(...parts: string[]): string {

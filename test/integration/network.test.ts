@@ -17,7 +17,7 @@ import { DEFAULT_ROOT } from "../../src/config/roots.js";
 import { openDatabase } from "../../src/metadata/db.js";
 import { NetworkService } from "../../src/network/service.js";
 import { loadNetworkSettings } from "../../src/network/settings.js";
-import { BERTH, exclusive, httpGet, runProgram, Store } from "./harness.js";
+import { exclusive, httpGet, runProgram, Store } from "./harness.js";
 
 let store: Store;
 
@@ -287,11 +287,9 @@ describe("the default bridge network and published ports", () => {
 
   test("berth killed with SIGKILL at any point of run: the next command repairs the network state", async () => {
     for (const delay of [150, 300, 450, 600, 800, 1100]) {
-      const child = spawn(
-        BERTH,
-        ["--root", store.root, "--runroot", store.runroot, "run", "-d", "-p", "80", "busybox", "sleep", "30"],
-        { stdio: "ignore", env: { ...process.env, ...store.env } },
-      );
+      // In remote mode the process killed is the client: the server finishes or undoes the run.
+      const [cmd = "", ...args] = store.argv(["run", "-d", "-p", "80", "busybox", "sleep", "30"]);
+      const child = spawn(cmd, args, { stdio: "ignore", env: { ...process.env, ...store.env } });
       const closed = new Promise((r) => child.on("close", r));
       await sleep(delay);
       child.kill("SIGKILL");

@@ -16,8 +16,7 @@ import { cp } from "node:fs/promises";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ensureNodeImage } from "../../scripts/node-image.js";
-import { BERTH, exclusive, runProgram, Store } from "./harness.js";
+import { exclusive, runProgram, Store } from "./harness.js";
 import { startRegistry, type TestRegistry } from "./registry-helpers.js";
 
 const EXAMPLE = resolve(fileURLToPath(import.meta.url), "../../../../examples/node-app");
@@ -48,7 +47,7 @@ before(async () => {
   });
   store = await Store.create();
   otherMachine = await Store.create();
-  await ensureNodeImage({ root: store.root, runroot: store.runroot, env: store.env });
+  await store.nodeImage();
   app = store.path("node-app");
   await cp(EXAMPLE, app, { recursive: true });
   registry = await startRegistry(store.path("registry"));
@@ -93,9 +92,7 @@ async function shortId(name: string, s = store): Promise<string> {
 /** `docker exec -it NAME sh` typed at a terminal: berth runs inside script(1), which gives it a pty. */
 function execItSh(name: string, typed: string) {
   const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-  const line = [BERTH, "--root", store.root, "--runroot", store.runroot, "exec", "-it", name, "sh"]
-    .map(q)
-    .join(" ");
+  const line = store.argv(["exec", "-it", name, "sh"]).map(q).join(" ");
   return runProgram("script", ["-qec", line, "/dev/null"], { input: typed, env: store.env });
 }
 
@@ -299,11 +296,9 @@ describe("Sharing and deployment", () => {
 describe("Common misconceptions", () => {
   test('"I deleted the container, why is the image still there?"', async () => {
     await store.ok(["rm", "-f", "my-app-prod"]);
-    const images = await runProgram(
-      "sh",
-      ["-c", `"$0" --root "$1" --runroot "$2" images | grep my-node-app`, BERTH, store.root, store.runroot],
-      { env: store.env },
-    );
+    const images = await runProgram("sh", ["-c", `"$@" images | grep my-node-app`, "sh", ...store.argv([])], {
+      env: store.env,
+    });
     assert.equal(images.code, 0);
     assert.match(images.stdout, /^my-node-app\s+v1\.0\s+[0-9a-f]{12}\s/);
   });

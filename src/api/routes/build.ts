@@ -8,10 +8,13 @@
  * default, so refusing it would refuse every docker-py build). Progress goes back
  * as the classic builder's JSON lines: `Step i/n : …`, the steps' output, ` ---> Using cache`,
  * `{"aux": {"ID": …}}`, `Successfully built …`, `Successfully tagged …`; with `q`, only the
- * image ID (and, when the build fails, the output it held back).
+ * image ID (and, when the build fails, the output it held back). berth's own client asks for the
+ * engine's events instead (`berthevents=1`, engine/build-events.ts): step ids, durations,
+ * cancellations and errors per step, as `berth build` shows them locally.
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { errorMessage, invalidArgument, notImplemented } from "../../base/errors.js";
+import { BUILD_EVENTS_PARAM, type BuildEventMessage, encodeBuildEvent } from "../../engine/build-events.js";
 import type {
   AuthConfig,
   BuildCachePruneOptions,
@@ -279,11 +282,21 @@ function isCompressed(head: Buffer): boolean {
   );
 }
 
+/** berth's own event messages (engine/build-events.ts), for a client that asked for them. */
+async function* buildEventMessages(events: AsyncIterable<BuildEvent>): AsyncIterable<BuildEventMessage> {
+  for await (const e of events) yield encodeBuildEvent(e);
+}
+
 async function build(ctx: RequestContext): Promise<void> {
   const opts = decodeBuildQuery(ctx.query, ctx.req.headers);
   const context = { kind: "tar" as const, stream: completedTar(requestBody(ctx.req)) };
   const events = ctx.engine.imageBuild(context, { ...opts, signal: ctx.signal });
-  await sendJsonMessages(ctx.res, legacyBuildMessages(events, { quiet: opts.SuppressOutput === true }));
+  await sendJsonMessages(
+    ctx.res,
+    queryBool(ctx.query, BUILD_EVENTS_PARAM)
+      ? buildEventMessages(events)
+      : legacyBuildMessages(events, { quiet: opts.SuppressOutput === true }),
+  );
 }
 
 /** Registers /build, /build/prune, and BuildKit's endpoints as not supported. */
