@@ -7,15 +7,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { invalidArgument } from "../base/errors.js";
+import { API_VERSION, compareApiVersions, MIN_API_VERSION } from "../engine/api-version.js";
 import type { Engine } from "../engine/engine.js";
 import { HttpError, type RequestLimits } from "./http.js";
 import type { Logger } from "./logger.js";
 import type { Sessions } from "./sessions.js";
 
 /** The newest API version served (the docker 28.x CLI's). */
-export const MAX_API_VERSION = "1.50";
+export const MAX_API_VERSION = API_VERSION;
 /** The oldest API version served. */
-export const MIN_API_VERSION = "1.41";
+export { MIN_API_VERSION };
 
 /** A request upgraded to a raw stream (attach, exec start): the socket and what followed the headers. */
 export interface Upgrade {
@@ -109,15 +110,7 @@ function escapeRegex(s: string): string {
 }
 
 /** Compares dotted versions numerically ("1.9" < "1.41"). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
+export const compareVersions = compareApiVersions;
 
 export class Router {
   private readonly routes: Route[] = [];

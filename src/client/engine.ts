@@ -328,6 +328,10 @@ export class RemoteEngine implements Engine {
     this.t.close();
   }
 
+  apiVersion(): Promise<string> {
+    return this.t.apiVersion();
+  }
+
   /** Fails unless the server answers /_ping. */
   async ping(): Promise<void> {
     await this.t.call({ method: "GET", path: "/_ping" });

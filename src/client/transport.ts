@@ -25,9 +25,7 @@ import {
   kindFromHttpStatus,
   unavailable,
 } from "../base/errors.js";
-
-/** The API version the client speaks (the server's newest; berth serve speaks 1.41 to it). */
-export const CLIENT_API_VERSION = "1.50";
+import { negotiateApiVersion } from "../engine/api-version.js";
 
 /** Where the engine is. */
 export type HostTarget =
@@ -171,9 +169,13 @@ const NOT_LISTENING = new Set([
 ]);
 
 /** A failure to reach the engine (in the docker CLI's words), or of the connection to it. */
+function whereOf(target: HostTarget): string {
+  return target.kind === "unix" ? `unix://${target.path}` : `tcp://${target.host}:${target.port}`;
+}
+
 function unreachable(target: HostTarget, err: unknown): BerthError {
   if (err instanceof BerthError) return err;
-  const where = target.kind === "unix" ? `unix://${target.path}` : `tcp://${target.host}:${target.port}`;
+  const where = whereOf(target);
   const code = errnoCode(err);
   if (code !== undefined && NOT_LISTENING.has(code)) {
     return unavailable(
@@ -195,6 +197,9 @@ export interface Hijacked {
 export class Transport {
   private readonly target: HostTarget;
   private readonly agent: HttpAgent;
+  /** The API version of every request, negotiated by the first one (see apiVersion). */
+  private negotiated: Promise<string> | undefined;
+  private version = "";
 
   constructor(target: HostTarget) {
     this.target = target;
@@ -214,14 +219,51 @@ export class Transport {
     this.agent.destroy();
   }
 
+  /**
+   * The API version requests use: this client's newest, or the server's when that is older
+   * (`API-Version` of an unversioned `/_ping`, asked once before the first request, as the
+   * docker CLI negotiates).
+   */
+  apiVersion(): Promise<string> {
+    this.negotiated ??= this.negotiate().then(
+      (v) => {
+        this.version = v;
+        return v;
+      },
+      (err: unknown) => {
+        this.negotiated = undefined;
+        throw err;
+      },
+    );
+    return this.negotiated;
+  }
+
+  private negotiate(): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const req = this.send(this.options({ method: "GET", path: "/_ping" }, {}, this.agent, ""));
+      req.on("error", (err) => reject(unreachable(this.target, err)));
+      req.on("response", (res) => {
+        res.resume();
+        const raw = res.headers["api-version"];
+        try {
+          resolve(negotiateApiVersion(Array.isArray(raw) ? raw[0] : raw, whereOf(this.target)));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      req.end();
+    });
+  }
+
   private options(
     spec: RequestSpec,
     headers: Record<string, string>,
     agent: HttpAgent | false,
+    version = this.version,
   ): RequestOptions {
     const base: RequestOptions = {
       method: spec.method,
-      path: `/v${CLIENT_API_VERSION}${spec.path}${queryString(spec.query)}`,
+      path: `${version ? `/v${version}` : ""}${spec.path}${queryString(spec.query)}`,
       headers,
       agent,
     };
@@ -262,9 +304,11 @@ export class Transport {
    * Sends a request and resolves with the response once its status is 2xx (or 304). Any other
    * status rejects with the error the body names; a lost connection rejects Unavailable.
    */
-  request(spec: RequestSpec): Promise<IncomingMessage> {
+  async request(spec: RequestSpec): Promise<IncomingMessage> {
     const { headers, payload } = this.headersOf(spec);
-    if (spec.signal?.aborted) return Promise.reject(canceledBy(spec.signal));
+    if (spec.signal?.aborted) throw canceledBy(spec.signal);
+    await this.apiVersion();
+    if (spec.signal?.aborted) throw canceledBy(spec.signal);
     return new Promise<IncomingMessage>((resolve, reject) => {
       // Streamed bodies and long answers get a connection of their own (no reuse after them).
       const req = this.send(this.options(spec, headers, spec.body ? false : this.agent));
@@ -341,7 +385,8 @@ export class Transport {
    * Attach and exec start: asks for the connection upgrade and resolves with the raw socket on
    * 101. A plain answer is an error (with its message) before the hijack.
    */
-  hijack(spec: RequestSpec): Promise<Hijacked> {
+  async hijack(spec: RequestSpec): Promise<Hijacked> {
+    await this.apiVersion();
     const { headers, payload } = this.headersOf(spec);
     headers.Connection = "Upgrade";
     headers.Upgrade = "tcp";

@@ -167,6 +167,12 @@ export interface ContainerEngine {
    * at once when another process supervises.
    */
   superviseHealth?(o: { readonly signal?: AbortSignal; readonly serving?: boolean }): Promise<void>;
+  /**
+   * The API version this engine is spoken to with, when it is a remote one: the version
+   * negotiated with the server (`version` prints it as the client's, "downgraded from" the
+   * newest when the server is older). A local engine has none of its own: the contract's.
+   */
+  apiVersion?(): Promise<string>;
   /** The writable layer's changes against the image (A/C/D), sorted by path. */
   containerChanges(id: string): Promise<ContainerChange[]>;
   /** The writable layer becomes a new layer on top of the container's image. */

@@ -4,12 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { arch, cpus, hostname, release, totalmem } from "node:os";
+import { API_VERSION, MIN_API_VERSION } from "../engine/api-version.js";
 import type { ContainerSummary, SystemInfo, SystemVersion } from "../engine/types.js";
 import type { HostFacts } from "../runtime/spec/generate.js";
-
-/** The API version the engine speaks (the newest the CLI and `berth serve` negotiate). */
-export const ENGINE_API_VERSION = "1.47";
-export const ENGINE_MIN_API_VERSION = "1.41";
 
 /** Docker's names for Node's architectures (GOARCH). */
 function goArch(): string {
@@ -162,8 +159,8 @@ export function systemInfo(i: InfoInputs): SystemInfo {
 
 export function systemVersion(version: string): SystemVersion {
   const details = {
-    ApiVersion: ENGINE_API_VERSION,
-    MinAPIVersion: ENGINE_MIN_API_VERSION,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
     GitCommit: "",
     GoVersion: process.version,
     Os: "linux",
@@ -176,8 +173,8 @@ export function systemVersion(version: string): SystemVersion {
     Platform: { Name: "berth" },
     Components: [{ Name: "Engine", Version: version, Details: details }],
     Version: version,
-    ApiVersion: ENGINE_API_VERSION,
-    MinAPIVersion: ENGINE_MIN_API_VERSION,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
     GitCommit: "",
     GoVersion: process.version,
     Os: "linux",

@@ -172,10 +172,11 @@ describe("info and version", () => {
       Server: unknown;
     };
     assert.ok(json.Client && json.Server);
-    assert.match(
-      (await store.ok(["version"])).stdout,
-      /^Client:\n[\s\S]*\nServer: berth\n Engine:\n {2}Version: /,
-    );
+    const text = (await store.ok(["version"])).stdout;
+    assert.match(text, /^Client:\n[\s\S]*\nServer: berth\n Engine:\n {2}Version: /);
+    // The client's API version, then the engine's with its minimum (Docker's layout).
+    assert.match(text, /^ API version: {7}1\.50\n/m);
+    assert.match(text, /^ {2}API version: {6}1\.50 \(minimum version 1\.41\)\n/m);
   });
 });
 

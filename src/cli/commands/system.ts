@@ -2,6 +2,7 @@
 
 import { invalidArgument } from "../../base/errors.js";
 import { hostPlatform } from "../../config/host.js";
+import { API_VERSION } from "../../engine/api-version.js";
 import { measureStopped, prunedLosses } from "../../engine/removal.js";
 import type { BuildCacheRecord, ContainerSummary, SystemInfo, Volume } from "../../engine/types.js";
 import { type Command, FORMAT_FLAG, INSPECT_FORMAT_FLAG, none } from "../command.js";
@@ -14,8 +15,6 @@ import { containerRow } from "./containers.js";
 import { hintsEnabled, pruneSummary } from "./hints.js";
 import { createdSince, imageRows } from "./images.js";
 import { deletedImageLines, writeDeleted, writeReclaimed } from "./shapes.js";
-
-export const API_VERSION = "1.47";
 
 function reclaimable(size: number, total: number): string {
   if (total <= 0) return humanSize(size);
@@ -198,13 +197,16 @@ const dfCommand: Command = {
   },
 };
 
-/** The client half of `version`/`info`: what this CLI is. */
-function clientVersion(ctx: { version: string }) {
+/**
+ * The client half of `version`: what this CLI is. `ApiVersion` is the version it speaks to the
+ * engine (negotiated with a remote one), `DefaultAPIVersion` its newest, as the docker CLI's.
+ */
+function clientVersion(ctx: { version: string }, apiVersion: string) {
   const host = hostPlatform();
   return {
     Platform: { Name: "berth" },
     Version: ctx.version,
-    ApiVersion: API_VERSION,
+    ApiVersion: apiVersion,
     DefaultAPIVersion: API_VERSION,
     GitCommit: "",
     GoVersion: process.version,
@@ -228,31 +230,46 @@ const versionCommand: Command = {
   args: none,
   flags: [{ ...INSPECT_FORMAT_FLAG, description: "Format output using a custom template" }],
   async run(ctx, flags) {
-    const client = clientVersion(ctx);
-    // berth has no daemon: the "server" is the engine this CLI opens.
-    const server = await (await ctx.engine()).systemVersion();
+    // berth has no daemon: the "server" is the engine this CLI opens (or berth serve's, with -H).
+    const engine = await ctx.engine();
+    const client = clientVersion(ctx, (await engine.apiVersion?.()) ?? API_VERSION);
+    const server = await engine.systemVersion();
     const format = flags.string("format");
     if (format !== undefined && format !== "") {
       ctx.io.stdout.write(formatOne({ Client: client, Server: server }, format));
       return 0;
     }
-    const engine = server.Components.find((c) => c.Name === "Engine");
+    const component = server.Components.find((c) => c.Name === "Engine");
+    const downgraded =
+      client.ApiVersion !== client.DefaultAPIVersion ? ` (downgraded from ${client.DefaultAPIVersion})` : "";
     const lines = [
       "Client:",
       ` Version:           ${client.Version}`,
-      ` API version:       ${client.ApiVersion}`,
+      ` API version:       ${client.ApiVersion}${downgraded}`,
       ` Node.js version:   ${client.GoVersion}`,
       ` OS/Arch:           ${client.Os}/${client.Arch}`,
       ` Context:           ${client.Context}`,
       "",
       `Server: ${server.Platform.Name}`,
-      " Engine:",
-      `  Version:          ${engine?.Version ?? server.Version}`,
-      `  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})`,
-      `  Node.js version:  ${server.GoVersion}`,
-      `  OS/Arch:          ${server.Os}/${server.Arch}`,
-      `  Experimental:     false`,
     ];
+    // As the docker CLI: the Engine component's details (the top-level fields where a server
+    // sends no component), then every other component with its details in key order.
+    const d = component?.Details ?? {};
+    lines.push(
+      " Engine:",
+      `  Version:          ${component?.Version ?? server.Version}`,
+      `  API version:      ${d.ApiVersion ?? server.ApiVersion} (minimum version ${d.MinAPIVersion ?? server.MinAPIVersion})`,
+      `  Node.js version:  ${d.GoVersion ?? server.GoVersion}`,
+      `  OS/Arch:          ${d.Os ?? server.Os}/${d.Arch ?? server.Arch}`,
+      `  Experimental:     ${d.Experimental ?? "false"}`,
+    );
+    for (const c of server.Components) {
+      if (c.Name === "Engine") continue;
+      lines.push(` ${c.Name}:`, `  ${"Version:".padEnd(18)}${c.Version}`);
+      for (const k of Object.keys(c.Details ?? {}).sort()) {
+        lines.push(`  ${`${k}:`.padEnd(18)}${c.Details?.[k] ?? ""}`);
+      }
+    }
     ctx.io.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   },
@@ -339,10 +356,12 @@ const infoCommand: Command = {
   args: none,
   flags: [{ ...INSPECT_FORMAT_FLAG, description: "Format output using a custom template" }],
   async run(ctx, flags) {
-    const info = await (await ctx.engine()).systemInfo();
+    const engine = await ctx.engine();
+    const info = await engine.systemInfo();
     const format = flags.string("format");
     if (format !== undefined && format !== "") {
-      const client = { ...clientVersion(ctx), Debug: false, Plugins: [], Warnings: null };
+      const api = (await engine.apiVersion?.()) ?? API_VERSION;
+      const client = { ...clientVersion(ctx, api), Debug: false, Plugins: [], Warnings: null };
       ctx.io.stdout.write(formatOne({ ...info, ClientInfo: client, ClientErrors: null }, format));
       return 0;
     }
