@@ -13,13 +13,25 @@ if grep -rl --include='*.js' 'import\.meta' dist/src | grep -v '^dist/src/bin/' 
   echo "bundle: the modules above use import.meta, which a bundle cannot preserve; pass paths from src/bin" >&2
   exit 1
 fi
+# The file is the CommonJS wrapper function itself (launch.ts compiles it as it is: one copy of
+# the source in memory, not a second one with the wrapper around it), without comments or
+# indentation (a quarter less to hold; a stack trace still names the functions). Its text must
+# stay within Latin-1, which V8 keeps at one byte a character: esbuild escapes other characters
+# everywhere but in regular expression literals, and one character beyond Latin-1 there would
+# double the size of the whole source in memory (checked below).
 rm -f dist/src/bin/berth.bundle.*
 npx esbuild dist/src/bin/berth.js --bundle --platform=node --target=node20 --format=cjs \
   --outfile="$out.tmp" --external:better-sqlite3 --external:node-unix-socket \
-  --supported:dynamic-import=false \
+  --supported:dynamic-import=false --minify-whitespace \
   --define:import.meta.url=__berthBundleUrl \
-  --banner:js='const __berthBundleUrl = require("node:url").pathToFileURL(__filename).href;' \
+  --banner:js='(function (exports, require, module, __filename, __dirname) {const __berthBundleUrl = require("node:url").pathToFileURL(__filename).href;' \
+  --footer:js='})' \
   --log-level=warning
+# (In UTF-8, a character beyond Latin-1 starts with a byte from 0xc4 to 0xf4.)
+if LC_ALL=C grep -o -P '.{0,30}[\xc4-\xf4].{0,10}' "$out.tmp" >&2; then
+  echo "bundle: characters beyond Latin-1 above (write them as \\u escapes in the source)" >&2
+  exit 1
+fi
 mv "$out.tmp" "$out"
 
 # The web view (`berth serve --ui`): its script bundled for browsers from the TypeScript

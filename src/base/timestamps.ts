@@ -20,9 +20,9 @@ const DURATION_UNITS: Readonly<Record<string, number>> = {
 /** Go's time.ParseDuration, in ms; undefined when `value` is not a duration. */
 export function parseGoDurationMs(value: string): number | undefined {
   if (/^[-+]?0$/.test(value)) return 0;
-  if (!/^[-+]?((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/.test(value)) return undefined;
+  if (!/^[-+]?((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/.test(value)) return undefined;
   let total = 0;
-  for (const part of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+  for (const part of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
     total += Number(part[1]) * (DURATION_UNITS[part[2] as string] ?? 0);
   }
   return value.startsWith("-") ? -total : total;

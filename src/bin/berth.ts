@@ -12,12 +12,21 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { errnoCode, invalidArgument, notImplemented } from "../base/errors.js";
 import { type GlobalOptions, runCli } from "../cli/main.js";
-import { openRemoteEngine } from "../client/engine.js";
-import { type HostTarget, parseHost } from "../client/transport.js";
 import { hostPlatform } from "../config/host.js";
 import { resolveRoots } from "../config/roots.js";
-import { openLocalEngine } from "../local/engine.js";
-import { runServe } from "./serve.js";
+
+/**
+ * Each mode loads only its own half: the local engine (daemonless commands and `serve`), the API
+ * server (`serve`), or the API client (`-H`). A `berth serve` then never holds the client, and
+ * a client never the store's services.
+ */
+const lazy = {
+  local: () => import("../local/engine.js"),
+  client: () => import("../client/engine.js"),
+  transport: () => import("../client/transport.js"),
+  serve: () => import("./serve.js"),
+};
+type HostTarget = import("../client/transport.js").HostTarget;
 
 function packageVersion(): string {
   try {
@@ -34,7 +43,8 @@ function rootsOf(global: GlobalOptions) {
   return resolveRoots({ root: global.root, runroot: global.runroot, env: process.env });
 }
 
-function openLocal(global: GlobalOptions) {
+async function openLocal(global: GlobalOptions) {
+  const { openLocalEngine } = await lazy.local();
   return openLocalEngine({
     roots: rootsOf(global),
     hostPlatform: hostPlatform(),
@@ -80,7 +90,7 @@ async function pem(
 
 async function hostTarget(host: string, global: GlobalOptions): Promise<HostTarget> {
   const tls = global.tls ?? (process.env.DOCKER_TLS_VERIFY ? { verify: true } : undefined);
-  const parsed = parseHost(host, tls !== undefined);
+  const parsed = (await lazy.transport()).parseHost(host, tls !== undefined);
   if (parsed.kind === "unix") {
     if (global.tls) throw invalidArgument("TLS options apply to tcp:// hosts, not to a unix socket");
     return parsed;
@@ -128,6 +138,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           "container cleanup is conmon's exit command on the engine's host: it cannot run against a remote engine",
         );
       }
+      const { openRemoteEngine } = await lazy.client();
       return openRemoteEngine({ target: await hostTarget(host, global) });
     },
     serve: async (req, global) => {
@@ -136,6 +147,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           "berth serve runs the engine on this host's store: it cannot run against a remote engine (-H/BERTH_HOST)",
         );
       }
+      const { runServe } = await lazy.serve();
       return runServe(req, global, {
         roots: rootsOf(global),
         version: packageVersion(),

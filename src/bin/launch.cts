@@ -42,12 +42,15 @@ function loadBundle(bundle: string, modulesMtimeMs: number): Loaded | undefined 
   } catch {
     cachedData = undefined;
   }
-  const source = readFileSync(bundle, "utf8");
-  // The CommonJS wrapper, as Node's own loader compiles a module.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The bundle is the CommonJS wrapper function, as Node's own loader compiles a module
+  // (scripts/bundle.sh writes it so: the source is held once, as the file reads).
+  const script = new Script(readFileSync(bundle, "utf8"), {
     filename: bundle,
     ...(cachedData ? { cachedData } : {}),
   });
+  // V8 has read the cache; the buffer is not kept for the life of the process (berth serve's).
+  const hadCache = cachedData !== undefined;
+  cachedData = undefined;
   const wrapper: unknown = script.runInThisContext();
   if (typeof wrapper !== "function") return undefined;
   const mod: { exports: Record<string, unknown> } = { exports: {} };
@@ -60,7 +63,7 @@ function loadBundle(bundle: string, modulesMtimeMs: number): Loaded | undefined 
       return typeof code === "number" ? code : 125;
     },
     saveCache: () => {
-      if (cachedData && !script.cachedDataRejected) return;
+      if (hadCache && !script.cachedDataRejected) return;
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
         writeFileSync(tmp, script.createCachedData());

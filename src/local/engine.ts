@@ -5,13 +5,11 @@
  * Lifecycle: `openLocalEngine()` opens the database and repairs what a killed process may have
  * left (stale ingests, half-unpacked snapshots); `close()` releases the database.
  */
-import { buildImage } from "../builder/builder.js";
 import { buildCacheUsage, pruneBuildCache } from "../builder/prune.js";
 import { sweepStaleWorkspaces } from "../builder/workspace.js";
 import type { HostPlatform } from "../config/host.js";
 import { DEFAULT_ROOT, layout, type Roots } from "../config/roots.js";
 import { ContainerFiles } from "../containers/archive.js";
-import { commitContainer } from "../containers/commit.js";
 import { ExecService } from "../containers/exec.js";
 import {
   HealthSupervisor,
@@ -22,15 +20,8 @@ import { ContainerService } from "../containers/service.js";
 import { buildSpecJson } from "../containers/spec.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { Engine } from "../engine/engine.js";
-import { loadImages } from "../images/archive-load.js";
-import { resolveForSave, saveImages } from "../images/archive-save.js";
-import { inspectDistribution } from "../images/distribution.js";
-import { importImage } from "../images/import.js";
-import { pullImage } from "../images/pull.js";
-import { pushImage } from "../images/push.js";
 import { ImageService } from "../images/service.js";
 import { ImageStore } from "../images/store.js";
-import { registryLogin } from "../images/transfer.js";
 import { BuildCacheMetadata } from "../metadata/build-cache.js";
 import { openDatabase } from "../metadata/db.js";
 import { EventJournal, validateEventFilters } from "../metadata/events.js";
@@ -47,6 +38,28 @@ import { launchProgram } from "../sys/exec.js";
 import { LockDir } from "../sys/lock.js";
 import { LocalVolumeService } from "../volumes/service.js";
 import { systemInfo, systemVersion } from "./system.js";
+
+/**
+ * Modules only some requests need — the builder, the registry client (pull, push, login,
+ * distribution), image archives (save, load, import) and commit — are loaded by the first
+ * request that does (a long-lived `berth serve` that never builds never holds the builder).
+ */
+const lazy = {
+  builder: () => import("../builder/builder.js"),
+  commit: () => import("../containers/commit.js"),
+  load: () => import("../images/archive-load.js"),
+  save: () => import("../images/archive-save.js"),
+  distribution: () => import("../images/distribution.js"),
+  importing: () => import("../images/import.js"),
+  pull: () => import("../images/pull.js"),
+  push: () => import("../images/push.js"),
+  transfer: () => import("../images/transfer.js"),
+};
+
+/** A stream whose producer is in a module loaded when the stream is first read. */
+async function* lazyStream<T>(open: () => Promise<AsyncIterable<T>>): AsyncIterable<T> {
+  yield* await open();
+}
 
 /** Leftovers of a killed process older than this are removed at startup. */
 const STALE_AFTER_MS = 60 * 60 * 1000;
@@ -200,9 +213,14 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     imageTag: (source, target) => images.tag(source, target),
     imageRemove: (name, o) => images.remove(name, o),
     imagePrune: (o) => images.prune(o),
-    imageImport: (source, o = {}) => importImage(store, source, { ...o, hostPlatform }),
-    imageSave: async (names, o = {}) => saveImages(store, resolveForSave(store, names), o),
-    imageLoad: (source, o = {}) => loadImages(store, source, { ...o, hostPlatform }),
+    imageImport: async (source, o = {}) =>
+      (await lazy.importing()).importImage(store, source, { ...o, hostPlatform }),
+    imageSave: async (names, o = {}) => {
+      const { saveImages, resolveForSave } = await lazy.save();
+      return saveImages(store, resolveForSave(store, names), o);
+    },
+    imageLoad: async (source, o = {}) =>
+      (await lazy.load()).loadImages(store, source, { ...o, hostPlatform }),
     systemInfo: async () =>
       systemInfo({
         containers: await containers.list({ all: true }),
@@ -220,34 +238,37 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       BuildCache: buildCacheUsage(buildCache),
     }),
     imageBuild: (source, o = {}) =>
-      buildImage(
-        {
-          store,
-          driver: buildDriver,
-          cache: buildCache,
-          tmpDir: paths.tmp,
-          cacheMountsDir: `${opts.roots.root}/build-mounts`,
-          hostPlatform,
-          hostFacts,
-          sandbox: {
-            attach: (id) => network.attachSandbox(id),
-            detach: (id) => network.detachSandbox(id),
+      lazyStream(async () =>
+        (await lazy.builder()).buildImage(
+          {
+            store,
+            driver: buildDriver,
+            cache: buildCache,
+            tmpDir: paths.tmp,
+            cacheMountsDir: `${opts.roots.root}/build-mounts`,
+            hostPlatform,
+            hostFacts,
+            sandbox: {
+              attach: (id) => network.attachSandbox(id),
+              detach: (id) => network.detachSandbox(id),
+            },
+            pull: async (ref, signal) => {
+              const auth = o.RegistryAuth?.[credentialKey(parseNormalizedNamed(ref).domain)];
+              const { pullImage } = await lazy.pull();
+              for await (const _ of pullImage(store, ref, {
+                hostPlatform,
+                registry: loadRegistrySettings(process.env),
+                signal,
+                ...(auth ? { auth } : {}),
+              })) {
+                // progress is not shown for base images pulled by a build
+              }
+            },
+            ...(opts.now ? { now: opts.now } : {}),
           },
-          pull: async (ref, signal) => {
-            const auth = o.RegistryAuth?.[credentialKey(parseNormalizedNamed(ref).domain)];
-            for await (const _ of pullImage(store, ref, {
-              hostPlatform,
-              registry: loadRegistrySettings(process.env),
-              signal,
-              ...(auth ? { auth } : {}),
-            })) {
-              // progress is not shown for base images pulled by a build
-            }
-          },
-          ...(opts.now ? { now: opts.now } : {}),
-        },
-        source,
-        o,
+          source,
+          o,
+        ),
       ),
     buildPrune: (o) => pruneBuildCache(store, buildCache, o),
     volumeCreate: (req) => volumes.create(req),
@@ -257,11 +278,24 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     volumePrune: (o) => volumes.prune(o),
     // Registries (issue 6): settings (insecure registries) are read when an operation starts.
     imagePull: (ref, o = {}) =>
-      pullImage(store, ref, { ...o, hostPlatform, registry: loadRegistrySettings(process.env) }),
-    imagePush: (ref, o = {}) => pushImage(store, ref, { ...o, registry: loadRegistrySettings(process.env) }),
-    distributionInspect: (ref, o = {}) =>
-      inspectDistribution(ref, { ...o, registry: loadRegistrySettings(process.env) }),
-    registryLogin: (auth) => registryLogin(auth, { registry: loadRegistrySettings(process.env) }),
+      lazyStream(async () =>
+        (await lazy.pull()).pullImage(store, ref, {
+          ...o,
+          hostPlatform,
+          registry: loadRegistrySettings(process.env),
+        }),
+      ),
+    imagePush: (ref, o = {}) =>
+      lazyStream(async () =>
+        (await lazy.push()).pushImage(store, ref, { ...o, registry: loadRegistrySettings(process.env) }),
+      ),
+    distributionInspect: async (ref, o = {}) =>
+      (await lazy.distribution()).inspectDistribution(ref, {
+        ...o,
+        registry: loadRegistrySettings(process.env),
+      }),
+    registryLogin: async (auth) =>
+      (await lazy.transfer()).registryLogin(auth, { registry: loadRegistrySettings(process.env) }),
     containerCreate: async (req, o) => {
       // Repairs first what a killed process left (attachments, namespaces), as ps does.
       await containers.reconcile();
@@ -298,7 +332,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     },
     containersStartup: () => containers.startByRestartPolicy(),
     containerChanges: (id) => files.changes(id),
-    containerCommit: (id, o) => commitContainer(containers, id, o),
+    containerCommit: async (id, o) => (await lazy.commit()).commitContainer(containers, id, o),
     containerExport: (id, o) => files.export(id, o),
     containerStatPath: (id, path) => files.statPath(id, path),
     containerArchive: (id, path, o) => files.archive(id, path, o),
