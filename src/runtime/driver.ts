@@ -28,6 +28,7 @@ import { statIfExists, writeFileAtomic } from "../sys/fs.js";
 import { isMountPoint, mount, unmount } from "../sys/mount.js";
 import { attachSocketPath, connectAttach } from "./attach.js";
 import { launchConmon, RuntimeCreateError } from "./conmon.js";
+import { ContainerDirs } from "./container-dirs.js";
 import { invocationError } from "./errors.js";
 import { type ExecLaunchOptions, launchExec } from "./exec-launch.js";
 import { Runc } from "./runc.js";
@@ -52,31 +53,12 @@ export interface RuntimeDriverOptions {
   readonly runcBinary?: string;
 }
 
-export class RuntimeDriver implements Runtime {
+export class RuntimeDriver extends ContainerDirs implements Runtime {
   readonly runc: Runc;
 
   constructor(readonly opts: RuntimeDriverOptions) {
+    super(opts.containersDir);
     this.runc = new Runc(opts.runcRoot, opts.runcBinary);
-  }
-
-  dir(id: string): string {
-    return join(this.opts.containersDir, id);
-  }
-  bundle(id: string): string {
-    return join(this.dir(id), "bundle");
-  }
-  rootfs(id: string): string {
-    return join(this.dir(id), "merged");
-  }
-  upper(id: string): string {
-    return join(this.dir(id), "upper");
-  }
-  /** The init layer: what Docker's `-init` layer holds, stacked between the image and `upper`. */
-  initLayer(id: string): string {
-    return join(this.dir(id), "init");
-  }
-  logPath(id: string): string {
-    return join(this.dir(id), "container.log");
   }
   private exitFile(id: string): string {
     return join(this.opts.exitDir, id);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { notFound, notImplemented } from "../base/errors.js";
 import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
+import { ContainerDirs } from "./container-dirs.js";
 import { invocationError } from "./errors.js";
 import type { ExecLaunchOptions } from "./exec-launch.js";
 import type { CreateProcessOptions, ExitStatus, ProcessState, Runtime } from "./runtime.js";
@@ -34,7 +35,7 @@ const SIGNALS: Readonly<Record<string, number>> = {
 };
 const ENDS_BY_DEFAULT = new Set([1, 2, 3, 9, 15]);
 
-export class FakeRuntime implements Runtime {
+export class FakeRuntime extends ContainerDirs implements Runtime {
   private readonly procs = new Map<string, FakeProcess>();
   private readonly exits = new Map<string, ExitStatus>();
   private readonly mounted = new Set<string>();
@@ -51,25 +52,12 @@ export class FakeRuntime implements Runtime {
   constructor(
     readonly root: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    super(join(root, "containers"));
+  }
 
   get socketDir(): string {
     return join(this.root, "conmon");
-  }
-  dir(id: string): string {
-    return join(this.root, "containers", id);
-  }
-  bundle(id: string): string {
-    return join(this.dir(id), "bundle");
-  }
-  rootfs(id: string): string {
-    return join(this.dir(id), "merged");
-  }
-  upper(id: string): string {
-    return join(this.dir(id), "upper");
-  }
-  logPath(id: string): string {
-    return join(this.dir(id), "container.log");
   }
 
   async prepare(id: string): Promise<void> {

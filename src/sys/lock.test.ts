@@ -34,6 +34,29 @@ function runNode(
   return { done, kill: () => child.kill("SIGKILL") };
 }
 
+/** Another Node process that takes lock `id` of `<dir>/locks` and holds it until killed. */
+async function holdInAnotherProcess(dir: string, id: string): Promise<ReturnType<typeof runNode>> {
+  let held!: () => void;
+  const isHeld = new Promise<void>((r) => {
+    held = r;
+  });
+  const holder = runNode(
+    `
+    import { LockDir } from ${JSON.stringify(lockModuleUrl)};
+    const locks = new LockDir(${JSON.stringify(join(dir, "locks"))});
+    await locks.with(${JSON.stringify(id)}, async () => {
+      console.log("held");
+      await new Promise(() => setInterval(() => undefined, 1000));
+    });
+  `,
+    (line) => {
+      if (line === "held") held();
+    },
+  );
+  await isHeld;
+  return holder;
+}
+
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "berth-lock-"));
   try {
@@ -72,24 +95,7 @@ test("the lock excludes other processes: read-modify-write of a counter by 8 pro
 test("a killed holder's lock is released", async () => {
   await withTempDir(async (dir) => {
     const locks = new LockDir(join(dir, "locks"));
-    let held!: () => void;
-    const isHeld = new Promise<void>((r) => {
-      held = r;
-    });
-    const holder = runNode(
-      `
-      import { LockDir } from ${JSON.stringify(lockModuleUrl)};
-      const locks = new LockDir(${JSON.stringify(join(dir, "locks"))});
-      await locks.with("c1", async () => {
-        console.log("held");
-        await new Promise(() => setInterval(() => undefined, 1000));
-      });
-    `,
-      (line) => {
-        if (line === "held") held();
-      },
-    );
-    await isHeld;
+    const holder = await holdInAnotherProcess(dir, "c1");
     // While the holder lives, the lock is taken (flock -n fails at once).
     const probe = await execProgram("flock", ["--nonblock", locks.pathOf("c1"), "true"]);
     assert.equal(probe.code, 1);
@@ -173,24 +179,7 @@ test("tryWith runs only when the lock is free, in this process or another", asyn
     release();
     await first;
     // Held by another process.
-    let held!: () => void;
-    const isHeld = new Promise<void>((r) => {
-      held = r;
-    });
-    const holder = runNode(
-      `
-      import { LockDir } from ${JSON.stringify(lockModuleUrl)};
-      const locks = new LockDir(${JSON.stringify(join(dir, "locks"))});
-      await locks.with("c1", async () => {
-        console.log("held");
-        await new Promise(() => setInterval(() => undefined, 1000));
-      });
-    `,
-      (line) => {
-        if (line === "held") held();
-      },
-    );
-    await isHeld;
+    const holder = await holdInAnotherProcess(dir, "c1");
     assert.deepEqual(await locks.tryWith("c1", async () => 4), { acquired: false });
     holder.kill();
     await holder.done;
