@@ -6,7 +6,9 @@
  * Also: Docker's detach keys, watched for in stdin.
  */
 import type { Writable } from "node:stream";
-import { invalidArgument } from "../base/errors.js";
+import { errorMessage, invalidArgument } from "../base/errors.js";
+import { debug } from "../base/log.js";
+
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../engine/detach-keys.js";
 import type { RequestContext } from "./router.js";
 import { OutputWriter } from "./streams.js";
@@ -99,8 +101,9 @@ function serially(
         .then(async () => {
           if (!failed) await data(c);
         })
-        .catch(() => {
+        .catch((err: unknown) => {
           failed = true;
+          debug(`attach input ends: ${errorMessage(err)}`);
         })
         .finally(() => from.resume());
     },
@@ -168,7 +171,8 @@ export class DetachWatcher {
 export function safely(fn: () => void): void {
   try {
     fn();
-  } catch {
+  } catch (err) {
     // the session ended first
+    debug(`a call on an ended session: ${errorMessage(err)}`);
   }
 }

@@ -17,6 +17,8 @@ import { createServer as createHttpsServer } from "node:https";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { alreadyExists, errnoCode, errorMessage, invalidArgument } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
+
 import type { Engine } from "../engine/engine.js";
 import { type BrowserListener, isLoopbackHost, refuseBrowserRequest } from "./browser.js";
 import { DEFAULT_LIMITS, errorResponse, HttpError, type RequestLimits, sendError } from "./http.js";
@@ -325,8 +327,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       );
       // The socket files go first: a new server may take the paths while this one finishes.
       for (const { path, ino } of unixPaths) {
-        const cur = await stat(path).catch(() => undefined);
-        if (cur?.ino === ino) await unlink(path).catch(() => undefined);
+        // Gone already, or another server's now: either way not this one's to remove. Any other
+        // failure is recorded, and the close goes on.
+        await bestEffort(`removing the socket file ${path}`, async () => {
+          const cur = await stat(path).catch((err: unknown) => {
+            if (errnoCode(err) === "ENOENT") return undefined;
+            throw err;
+          });
+          if (cur?.ino !== ino) return;
+          await unlink(path).catch((err: unknown) => {
+            if (errnoCode(err) !== "ENOENT") throw err;
+          });
+        });
       }
       for (const c of active) c.abort();
       for (const s of servers) s.closeIdleConnections();

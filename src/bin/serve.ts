@@ -12,6 +12,7 @@ import type { ServeRequest } from "../cli/commands/serve.js";
 import type { GlobalOptions } from "../cli/main.js";
 import type { Roots } from "../config/roots.js";
 import type { Engine } from "../engine/engine.js";
+import { readTextIfExists } from "../sys/fs.js";
 import { loadUiPage, type UiPage } from "../ui/assets.js";
 
 export interface ServeDeps {
@@ -27,7 +28,7 @@ export interface ServeDeps {
 async function groupId(name: string): Promise<number | undefined> {
   if (name === "") return undefined;
   if (/^\d+$/.test(name)) return Number(name);
-  const text = await readFile("/etc/group", "utf8").catch(() => "");
+  const text = (await readTextIfExists("/etc/group")) ?? "";
   for (const line of text.split("\n")) {
     const [g, , gid] = line.split(":");
     if (g === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);

@@ -21,7 +21,7 @@
  * Docker.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
 import {
   BerthError,
@@ -54,7 +54,8 @@ import type { HostFacts, UserMount } from "../runtime/spec/generate.js";
 import { buildRuntimeSpec } from "../runtime/spec/generate.js";
 import { serializeRuntimeSpec } from "../runtime/spec/types.js";
 import { resolveUser } from "../runtime/spec/user.js";
-import { writeFileAtomic } from "../sys/fs.js";
+import { readTextIfExists, writeFileAtomic } from "../sys/fs.js";
+
 import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
 import { explainMiss, parseStepInputs, type StepInputs } from "./cache-explain.js";
 import { type BuildContext, openContext } from "./context.js";
@@ -369,6 +370,7 @@ class Build {
       this.abort.abort(err);
       throw err;
     });
+    // Marked handled here: every waiter awaits `p` itself, and the abort above carries the error.
     p.catch(() => undefined);
     this.stageResults.set(index, p);
     return p;
@@ -718,7 +720,7 @@ class Build {
     // /etc/resolv.conf and /etc/hosts as BuildKit gives RUN steps: the host's resolvers (those
     // reachable from the step's own namespace unless it runs on the host network) and
     // `localhost buildkitsandbox`. Bind-mounted from the bundle directory, so never in the layer.
-    const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    const hostResolv = (await readTextIfExists("/etc/resolv.conf")) ?? "";
     const networkFiles = { resolvConf: join(ws.bundle, "resolv.conf"), hosts: join(ws.bundle, "hosts") };
     await writeFileAtomic(
       networkFiles.resolvConf,

@@ -9,13 +9,15 @@
  * containers (`build-…`) they left.
  */
 import { randomBytes } from "node:crypto";
-import { lstat, readdir, rm, rmdir } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { bestEffort } from "../base/log.js";
 import { createLayer } from "../diff/create.js";
 import type { Digest } from "../oci/digest.js";
 import type { RuntimeDriver } from "../runtime/driver.js";
+import { lstatIfExists, readdirIfExists, removeDirIfEmpty } from "../sys/fs.js";
+import { pidExists } from "../sys/process.js";
 
 export const BUILD_CONTAINER_PREFIX = "build-";
 
@@ -60,23 +62,23 @@ export class Workspace {
     await this.driver.unmountRootfs(this.id);
     for (const rel of STUB_PATHS) {
       const p = join(this.upper, rel);
-      const st = await lstat(p).catch(() => undefined);
+      const st = await lstatIfExists(p);
       if (!st) continue;
       let inLower = false;
       for (const l of this.layers) {
-        if (await lstat(join(snapshotPath(l), rel)).catch(() => undefined)) inLower = true;
+        if (await lstatIfExists(join(snapshotPath(l), rel))) inLower = true;
       }
       if (inLower) continue;
-      if (st.isDirectory()) await rmdir(p).catch(() => undefined);
+      // A stub directory the step wrote into is a change: it stays.
+      if (st.isDirectory()) await removeDirIfEmpty(p);
       else if (st.isFile() && st.size === 0) await rm(p, { force: true });
     }
     const etc = join(this.upper, "etc");
-    const etcSt = await lstat(etc).catch(() => undefined);
+    const etcSt = await lstatIfExists(etc);
     if (etcSt?.isDirectory() && (await readdir(etc)).length === 0) {
       let inLower = false;
-      for (const l of this.layers)
-        if (await lstat(join(snapshotPath(l), "etc")).catch(() => undefined)) inLower = true;
-      if (!inLower) await rmdir(etc).catch(() => undefined);
+      for (const l of this.layers) if (await lstatIfExists(join(snapshotPath(l), "etc"))) inLower = true;
+      if (!inLower) await removeDirIfEmpty(etc);
     }
     return (await readdir(this.upper)).length > 0;
   }
@@ -97,21 +99,14 @@ export class Workspace {
 
 /** Removes workspaces (and their runc containers) left by berth processes that are gone. */
 export async function sweepStaleWorkspaces(driver: RuntimeDriver, dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const names = await readdirIfExists(dir);
   for (const name of names) {
     const m = /^(\d+)-[0-9a-f]+$/.exec(name);
     if (!m) {
       if (/\.del-/.test(name)) await rm(join(dir, name), { recursive: true, force: true });
       continue;
     }
-    const pid = Number(m[1]);
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (alive) continue;
+    if (pidExists(Number(m[1]))) continue;
     await bestEffort(
       `deleting runc container of dead build workspace ${name}`,
       driver.runc.delete(`${BUILD_CONTAINER_PREFIX}${name}`, { force: true }),

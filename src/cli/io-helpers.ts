@@ -6,9 +6,10 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { errnoCode, invalidArgument, notFound } from "../base/errors.js";
+
 import type { ByteSource } from "../engine/types.js";
 import { readTar } from "../oci/tar-reader.js";
-import { lstatIfExists, tempSibling } from "../sys/fs.js";
+import { fsyncFile, lstatIfExists, tempSibling } from "../sys/fs.js";
 
 /** Opens a file for reading, failing before any byte with Docker's wording. */
 export async function openInput(path: string, cwd: string): Promise<Readable> {
@@ -72,15 +73,15 @@ export async function writeOutputFile(path: string, source: ByteSource): Promise
   const tmp = tempSibling(path);
   const fh = await open(tmp, "wx", 0o644);
   try {
-    const out = fh.createWriteStream();
-    await pipeline(source, out);
-    await fh.sync().catch(() => undefined);
+    // The stream closes the handle when it ends or fails.
+    await pipeline(source, fh.createWriteStream());
+    // On the disk before the rename (fsync through any descriptor of the file flushes it).
+    await fsyncFile(tmp);
   } catch (err) {
-    await fh.close().catch(() => undefined);
+    await fh.close();
     await rm(tmp, { force: true });
     throw err;
   }
-  await fh.close().catch(() => undefined);
   await rename(tmp, path);
 }
 

@@ -92,7 +92,10 @@ export async function contextUpload(
       const skip = new Set<string>();
       if (dockerfile) {
         // The added Dockerfile and .dockerignore stay out of COPY, as the docker CLI arranges.
-        const ignore = await readFile(join(source.path, ".dockerignore"), "utf8").catch(() => "");
+        const ignore = await readFile(join(source.path, ".dockerignore"), "utf8").catch((err: unknown) => {
+          if (errnoCode(err) === "ENOENT") return "";
+          throw err;
+        });
         skip.add(".dockerignore");
         await addEntry(
           p,

@@ -25,6 +25,7 @@ import {
   kindFromHttpStatus,
   unavailable,
 } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import { negotiateApiVersion } from "../engine/api-version.js";
 
 /** Where the engine is. */
@@ -141,7 +142,10 @@ export class InvocationError extends BerthError {
 /** The error a non-2xx answer stands for: Docker's `{"message": …}` with its status's kind. */
 export async function errorOf(res: IncomingMessage): Promise<BerthError> {
   const status = res.statusCode ?? 500;
-  const text = (await readAll(res, 1024 * 1024).catch(() => Buffer.alloc(0))).toString("utf8");
+  // An answer whose body breaks off still has its status: the message is then the status's.
+  const text = (
+    (await bestEffort("reading the engine's error body", readAll(res, 1024 * 1024))) ?? Buffer.alloc(0)
+  ).toString("utf8");
   let message = text.trim();
   let exitCode: number | undefined;
   try {

@@ -147,12 +147,7 @@ export class ContainerFiles {
       ["/etc/resolv.conf", "resolv.conf"],
     ] as const) {
       if (out.some((m) => m.destination === dest)) continue;
-      if (
-        await lstat(join(dir, file)).then(
-          (s) => s.isFile(),
-          () => false,
-        )
-      )
+      if ((await lstatIfExists(join(dir, file)))?.isFile())
         out.push({ destination: dest, source: join(dir, file) });
     }
     return out;

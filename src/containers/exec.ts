@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { conflict, errorMessage, internal, invalidArgument } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
@@ -12,7 +12,9 @@ import { orderedAvailable } from "../runtime/spec/capabilities.js";
 import { processEnv } from "../runtime/spec/env.js";
 import type { RlimitValue, SpecCapabilities, SpecProcess, SpecRlimit } from "../runtime/spec/types.js";
 import { type ResolvedUser, resolveUser } from "../runtime/spec/user.js";
-import { readTextIfExists } from "../sys/fs.js";
+import { readdirIfExists, readTextIfExists, statIfExists } from "../sys/fs.js";
+import { pidExists, signalIfExists } from "../sys/process.js";
+
 import { readFileInRoot } from "../sys/root-path.js";
 import type { ContainerService } from "./service.js";
 
@@ -262,11 +264,7 @@ export class ExecService {
     if (!/^[a-f0-9]{64}$/.test(execId)) return;
     const pid = Number.parseInt((await readTextIfExists(join(this.deps.execDir, execId, "pid"))) ?? "", 10);
     if (!Number.isInteger(pid) || pid <= 0) return;
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
+    signalIfExists(pid, "SIGKILL");
   }
 
   private async removeSession(execId: string): Promise<void> {
@@ -276,26 +274,17 @@ export class ExecService {
 
   /** Removes the state of sessions whose conmon is gone (detached ones, killed CLIs). */
   async sweep(): Promise<void> {
-    const names = await readdir(this.deps.execDir).catch(() => [] as string[]);
+    const names = await readdirIfExists(this.deps.execDir);
     const cutoff = Date.now() - STALE_MS;
     for (const name of names) {
       if (!/^[a-f0-9]{64}$/.test(name)) continue;
       const dir = join(this.deps.execDir, name);
       const pidText = await readTextIfExists(join(dir, "conmon.pid"));
       const pid = pidText === undefined ? Number.NaN : Number.parseInt(pidText, 10);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
-      const st = await stat(dir).catch(() => undefined);
+      if (pidExists(pid)) continue;
+      const st = await statIfExists(dir);
       if (!st || st.mtimeMs > cutoff) continue;
       await this.removeSession(name);
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

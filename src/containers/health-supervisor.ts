@@ -136,12 +136,10 @@ export class HealthSupervisor {
       const id = rec.id;
       this.inFlight.set(
         id,
-        this.probe(id, rec.startedAt, plan)
-          .catch(() => undefined)
-          .finally(() => {
-            this.inFlight.delete(id);
-            this.wake?.();
-          }),
+        bestEffort(`health probe of container ${id}`, this.probe(id, rec.startedAt, plan)).finally(() => {
+          this.inFlight.delete(id);
+          this.wake?.();
+        }),
       );
     }
     return { supervised, nextDue };
@@ -216,8 +214,7 @@ export class HealthSupervisor {
       try {
         const exit = await Promise.race([
           session.wait(),
-          sleep(plan.timeoutMs + KILL_GRACE_MS, giveUp.signal).then(
-            () => undefined,
+          sleep(plan.timeoutMs + KILL_GRACE_MS, giveUp.signal, { resolveOnAbort: true }).then(
             () => undefined,
           ),
         ]);
@@ -308,6 +305,6 @@ export async function superviseWhileServing(
 ): Promise<void> {
   while (!o.signal.aborted) {
     await superviseAsSingleton(supervisor, containers, { ...o, exitWhenIdle: false });
-    await sleep(3000, o.signal).catch(() => undefined);
+    await sleep(3000, o.signal, { resolveOnAbort: true });
   }
 }

@@ -22,13 +22,13 @@
  * is there). A crash between appending json lines and saving the offset repeats those lines.
  * Conversion happens under the lock `log-<id>`.
  */
-import { open, rename, rm, stat } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 import type { ContainerRecord } from "../metadata/containers.js";
 import { parseLogRecord } from "../runtime/logs.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { readTextIfExists, writeFileAtomic } from "../sys/fs.js";
+import { readTextIfExists, statIfExists, writeFileAtomic } from "../sys/fs.js";
 import type { LockDirApi } from "../sys/lock.js";
 import { expandTag, maxLogFiles, maxLogSize } from "./log-config.js";
 
@@ -80,10 +80,10 @@ export async function rotateFiles(current: string, maxFile: number): Promise<voi
 export async function rotateK8sLog(deps: LogFilesDeps, rec: ContainerRecord): Promise<void> {
   const cfg = rec.hostConfig.LogConfig;
   const path = deps.driver.logPath(rec.id);
-  const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+  const size = (await statIfExists(path))?.size ?? 0;
   if (size < maxLogSize(cfg)) return;
   await deps.locks.with(`log-${rec.id}`, async () => {
-    const again = (await stat(path).catch(() => undefined))?.size ?? 0;
+    const again = (await statIfExists(path))?.size ?? 0;
     if (again < maxLogSize(cfg)) return;
     await rotateFiles(path, maxLogFiles(cfg));
     await deps.driver.reopenLog(rec.id);
@@ -135,7 +135,7 @@ class JsonLogWriter {
   ) {}
 
   async append(lines: readonly string[]): Promise<void> {
-    if (this.size < 0) this.size = (await stat(this.path).catch(() => undefined))?.size ?? 0;
+    if (this.size < 0) this.size = (await statIfExists(this.path))?.size ?? 0;
     let batch: string[] = [];
     let batchBytes = 0;
     const flush = async () => {
@@ -235,20 +235,20 @@ export async function convertJsonLog(
   await deps.locks.with(`log-${rec.id}`, async () => {
     // A swap that a killed process left half-done: its file is complete now (conmon let go of it).
     const state = await readState(stateFile);
-    const swappedIno = (await stat(swapped).catch(() => undefined))?.ino;
+    const swappedIno = (await statIfExists(swapped))?.ino;
     if (swappedIno !== undefined) {
       await convert(swapped, state?.ino === swappedIno ? state.offset : 0);
       await rm(swapped, { force: true });
       await writeFileAtomic(stateFile, "0 0\n");
     }
     const cur = await readState(stateFile);
-    const ino = (await stat(source).catch(() => undefined))?.ino;
+    const ino = (await statIfExists(source))?.ino;
     const done = await convert(source, cur && cur.ino === ino ? cur.offset : 0);
     if (!done || !o.running || done.offset < SWAP_AFTER_BYTES) return;
     // Swap conmon's file for a new one, then convert the rest of the old once conmon let go.
     await rename(source, swapped);
     if (await deps.driver.reopenLog(rec.id)) {
-      for (let i = 0; i < 100 && !(await stat(source).catch(() => undefined)); i++)
+      for (let i = 0; i < 100 && !(await statIfExists(source)); i++)
         await new Promise((r) => setTimeout(r, 10));
     }
     await convert(swapped, done.offset);

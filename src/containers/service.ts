@@ -9,12 +9,13 @@
 
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { lstat, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { availableParallelism, hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../base/async.js";
 import {
   conflict,
+  errnoCode,
   errorMessage,
   failedPrecondition,
   internal,
@@ -59,7 +60,8 @@ import { type Attachment, isNetworkName, type NetworkService } from "../network/
 import { type Digest, parseDigest } from "../oci/digest.js";
 import { CommandInvocationError, RuncCommandError } from "../runtime/errors.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { writeFileAtomic } from "../sys/fs.js";
+import { lstatIfExists, readTextIfExists, statIfExists, writeFileAtomic } from "../sys/fs.js";
+
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
 import type { VolumeService } from "../volumes/service.js";
 import { emitContainerEvent, emitVolumeEvents, signalNumber } from "./events.js";
@@ -433,9 +435,7 @@ export class ContainerService {
               Propagation: "",
             });
           } else if (m.type === "bind") {
-            try {
-              await stat(m.source);
-            } catch {
+            if (!(await statIfExists(m.source))) {
               if (m.mustExist) {
                 throw invalidArgument(
                   `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
@@ -594,7 +594,8 @@ export class ContainerService {
       const ref = mode.slice("container:".length);
       const other = this.find(ref);
       if (!other || other.incomplete) throw notFound(`No such container: ${ref}`);
-      await this.observeExit(other).catch(() => false);
+      // Only to bring its record up to date: the record is checked below either way.
+      await bestEffort(`reading the exit of container ${other.id}`, this.observeExit(other));
       const cur = this.meta.get(other.id);
       if (cur?.status !== "running")
         throw conflict(`cannot join network of a non running container: ${other.id}`);
@@ -669,12 +670,12 @@ export class ContainerService {
       hosts: join(dir, "hosts"),
       resolvConf: join(dir, "resolv.conf"),
     };
-    const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    const hostResolv = (await readTextIfExists("/etc/resolv.conf")) ?? "";
     const extraHosts = rec.hostConfig.ExtraHosts ?? [];
     const hostGateway = this.deps.network.defaultGateway();
     if (hostMode) {
       // As Docker: the host's own files, with --add-host entries appended to its hosts.
-      const hostHosts = await readFile("/etc/hosts", "utf8").catch(() => "");
+      const hostHosts = (await readTextIfExists("/etc/hosts")) ?? "";
       const extra = hostsFile({ hostname, ip: "", extraHosts, hostGateway }).split("\n").slice(6).join("\n");
       await writeFileAtomic(paths.hostname, `${hostname}\n`);
       await writeFileAtomic(paths.hosts, `${hostHosts.trimEnd()}\n${extra}`.replace(/\n+$/, "\n"));
@@ -802,9 +803,11 @@ export class ContainerService {
       } catch (err) {
         // Gone meanwhile (its process ended, conmon has not written the exit file yet): Docker's
         // answer for a container that is not running.
-        const state = await this.driver.state(cur.id).catch(() => undefined);
-        if (!state || state.status === "stopped" || (await this.observeExit(cur).catch(() => false)))
-          throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
+        const gone = await bestEffort(`checking whether container ${cur.id} still runs`, async () => {
+          const state = await this.driver.state(cur.id);
+          return !state || state.status === "stopped" || (await this.observeExit(cur));
+        });
+        if (gone) throw conflict(`Cannot kill container: ${ref}: container ${cur.id} is not running`);
         const why = err instanceof RuncCommandError ? err.runtimeMessage : errorMessage(err);
         throw failedPrecondition(`Cannot kill container: ${ref}: ${why}`, err);
       }
@@ -898,8 +901,9 @@ export class ContainerService {
     const found = this.resolve(ref);
     return this.withContainerLock(found.id, async () => {
       const rec = this.resolve(found.id);
-      await this.observeExit(rec).catch(() => false);
+      await bestEffort(`reading the exit of container ${rec.id}`, this.observeExit(rec));
       const cur = this.resolve(rec.id);
+
       let plan: ReturnType<typeof planUpdate>;
       try {
         plan = planUpdate(cur.hostConfig, req, updateHostFacts());
@@ -1129,8 +1133,10 @@ function updateHostFacts(): UpdateHostFacts {
   const read = (p: string) => {
     try {
       return readFileSync(`/sys/fs/cgroup/${p}`, "utf8").trim();
-    } catch {
-      return "";
+    } catch (err) {
+      // No such controller file on this host.
+      if (errnoCode(err) === "ENOENT") return "";
+      throw err;
     }
   };
   updateFactsSeen = {
@@ -1158,12 +1164,7 @@ export function normalizeSignal(s: string): string {
 /** Refuses a root filesystem that plants symlinks where runc mounts /proc, /sys and /dev. */
 async function refuseSymlinkedSystemPaths(rootfs: string): Promise<void> {
   for (const p of ["proc", "sys", "dev", "dev/pts", "dev/shm", "dev/null", "dev/mqueue"]) {
-    let isLink = false;
-    try {
-      isLink = (await lstat(join(rootfs, p))).isSymbolicLink();
-    } catch {
-      continue;
-    }
+    const isLink = (await lstatIfExists(join(rootfs, p)))?.isSymbolicLink() ?? false;
     if (isLink) throw failedPrecondition(`refusing to start a container whose image has /${p} as a symlink`);
   }
 }

@@ -3,13 +3,14 @@
  * /etc/passwd and /etc/group (read inside the rootfs, never through a symlink out of it), turns
  * the container's mounts into the spec's user mounts, and picks the network namespace.
  */
-import { stat } from "node:fs/promises";
 import { failedPrecondition } from "../base/errors.js";
 import type { HostFacts, UserMount } from "../runtime/spec/generate.js";
 import { buildRuntimeSpec } from "../runtime/spec/generate.js";
 import { serializeRuntimeSpec } from "../runtime/spec/types.js";
 import { resolveUser } from "../runtime/spec/user.js";
+import { statIfExists } from "../sys/fs.js";
 import { readFileInRoot } from "../sys/root-path.js";
+
 import { cgroupPathOf, type StartContext } from "./service.js";
 
 /** Where `--init` finds its init (Debian's tini, statically linked). */
@@ -33,9 +34,8 @@ export async function buildSpecJson(ctx: StartContext, host: HostFacts): Promise
   );
   const mode = rec.hostConfig.NetworkMode ?? "none";
   if (rec.hostConfig.Init) {
-    await stat(INIT_BINARY).catch(() => {
+    if (!(await statIfExists(INIT_BINARY)))
       throw failedPrecondition(`--init needs ${INIT_BINARY}: install the Debian package tini`);
-    });
   }
   const spec = buildRuntimeSpec({
     config: rec.config,

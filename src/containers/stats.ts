@@ -2,12 +2,13 @@
  * `top` and `stats`: the processes of a running container (runc's PID list matched against the
  * host's `ps`) and its resource use from its cgroups (v1 hierarchy or v2 unified).
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { sleep } from "../base/async.js";
 import { conflict, internal } from "../base/errors.js";
 import type { ContainerStatsResponse, ContainerTopResponse } from "../engine/types.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { execProgram } from "../sys/exec.js";
+import { readTextIfExists, statIfExists } from "../sys/fs.js";
 
 /** `ps` output (with a PID column) reduced to the container's processes. */
 export async function containerTop(
@@ -37,25 +38,19 @@ export async function containerTop(
   return { Titles: titles, Processes: processes };
 }
 
+/** A cgroup file's first number; undefined when the file is absent (no such controller, or gone). */
 async function readNumber(path: string): Promise<number | undefined> {
-  try {
-    const text = (await readFile(path, "utf8")).trim();
-    if (text === "max") return Number.POSITIVE_INFINITY;
-    const n = Number(text.split(/\s+/)[0]);
-    return Number.isFinite(n) ? n : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = (await readTextIfExists(path))?.trim();
+  if (text === undefined) return undefined;
+  if (text === "max") return Number.POSITIVE_INFINITY;
+  const n = Number(text.split(/\s+/)[0]);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 async function cpuUsageNs(cgroup: string, v2: boolean): Promise<number> {
   if (!v2) return (await readNumber(`/sys/fs/cgroup/cpuacct${cgroup}/cpuacct.usage`)) ?? 0;
-  try {
-    const text = await readFile(`/sys/fs/cgroup${cgroup}/cpu.stat`, "utf8");
-    return Number(/^usage_usec\s+(\d+)/m.exec(text)?.[1] ?? 0) * 1000;
-  } catch {
-    return 0;
-  }
+  const text = (await readTextIfExists(`/sys/fs/cgroup${cgroup}/cpu.stat`)) ?? "";
+  return Number(/^usage_usec\s+(\d+)/m.exec(text)?.[1] ?? 0) * 1000;
 }
 
 /** Host CPU time in ns (all CPUs, from /proc/stat) and the number of online CPUs. */
@@ -84,21 +79,15 @@ async function sample(cgroupPath: string, v2: boolean): Promise<Sample> {
 }
 
 async function cgroupV2(): Promise<boolean> {
-  return stat("/sys/fs/cgroup/cgroup.controllers").then(
-    () => true,
-    () => false,
-  );
+  return (await statIfExists("/sys/fs/cgroup/cgroup.controllers")) !== undefined;
 }
 
 /** The container's interfaces' byte and packet counts, from its network namespace's /proc/net/dev. */
 async function networkStats(pid: number): Promise<ContainerStatsResponse["networks"]> {
   if (pid <= 0) return undefined;
-  let text: string;
-  try {
-    text = await readFile(`/proc/${pid}/net/dev`, "utf8");
-  } catch {
-    return undefined;
-  }
+  // Absent once the process has gone.
+  const text = await readTextIfExists(`/proc/${pid}/net/dev`);
+  if (text === undefined) return undefined;
   const out: NonNullable<ContainerStatsResponse["networks"]> = {};
   for (const line of text.split("\n").slice(2)) {
     const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
@@ -121,40 +110,37 @@ async function networkStats(pid: number): Promise<ContainerStatsResponse["networ
 /** Bytes read and written by the container's cgroup (blkio on v1, io.stat on v2). */
 async function blkioStats(cgroupPath: string, v2: boolean): Promise<ContainerStatsResponse["blkio_stats"]> {
   const entries: Array<{ major: number; minor: number; op: string; value: number }> = [];
-  try {
-    if (v2) {
-      const text = await readFile(`/sys/fs/cgroup${cgroupPath}/io.stat`, "utf8");
-      for (const line of text.split("\n")) {
-        const m = /^(\d+):(\d+)\s+(.*)$/.exec(line.trim());
-        if (!m) continue;
-        const kv = Object.fromEntries((m[3] ?? "").split(/\s+/).map((p) => p.split("=") as [string, string]));
-        entries.push({ major: Number(m[1]), minor: Number(m[2]), op: "read", value: Number(kv.rbytes ?? 0) });
-        entries.push({
-          major: Number(m[1]),
-          minor: Number(m[2]),
-          op: "write",
-          value: Number(kv.wbytes ?? 0),
-        });
-      }
-    } else {
-      const text = await readFile(
-        `/sys/fs/cgroup/blkio${cgroupPath}/blkio.throttle.io_service_bytes_recursive`,
-        "utf8",
-      );
-      for (const line of text.split("\n")) {
-        const m = /^(\d+):(\d+)\s+(\w+)\s+(\d+)$/.exec(line.trim());
-        if (!m) continue;
-        entries.push({
-          major: Number(m[1]),
-          minor: Number(m[2]),
-          op: (m[3] ?? "").toLowerCase(),
-          value: Number(m[4]),
-        });
-      }
+  if (v2) {
+    const text = (await readTextIfExists(`/sys/fs/cgroup${cgroupPath}/io.stat`)) ?? "";
+    for (const line of text.split("\n")) {
+      const m = /^(\d+):(\d+)\s+(.*)$/.exec(line.trim());
+      if (!m) continue;
+      const kv = Object.fromEntries((m[3] ?? "").split(/\s+/).map((p) => p.split("=") as [string, string]));
+      entries.push({ major: Number(m[1]), minor: Number(m[2]), op: "read", value: Number(kv.rbytes ?? 0) });
+      entries.push({
+        major: Number(m[1]),
+        minor: Number(m[2]),
+        op: "write",
+        value: Number(kv.wbytes ?? 0),
+      });
     }
-  } catch {
-    // No such cgroup file (the container is not running): no I/O to report.
+  } else {
+    const text =
+      (await readTextIfExists(
+        `/sys/fs/cgroup/blkio${cgroupPath}/blkio.throttle.io_service_bytes_recursive`,
+      )) ?? "";
+    for (const line of text.split("\n")) {
+      const m = /^(\d+):(\d+)\s+(\w+)\s+(\d+)$/.exec(line.trim());
+      if (!m) continue;
+      entries.push({
+        major: Number(m[1]),
+        minor: Number(m[2]),
+        op: (m[3] ?? "").toLowerCase(),
+        value: Number(m[4]),
+      });
+    }
   }
+  // No such cgroup file (the container is not running): no I/O to report.
   return { io_service_bytes_recursive: entries };
 }
 
@@ -175,7 +161,7 @@ async function reading(
       Number.POSITIVE_INFINITY);
   // An unlimited container is limited by the host's memory, as Docker shows it.
   if (!Number.isFinite(limit) || limit > 2 ** 62) {
-    const meminfo = await readFile("/proc/meminfo", "utf8").catch(() => "");
+    const meminfo = await readFile("/proc/meminfo", "utf8");
     limit = Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0) * 1024;
   }
   const pids = v2

@@ -131,7 +131,9 @@ export async function measureStopped(
   },
 ): Promise<Map<string, RemovalLoss>> {
   const out = new Map<string, RemovalLoss>();
-  const list = await engine.containerList({ all: true }).catch(() => []);
+  // A measurement never fails the prune: without the list, nothing is measured.
+  const list =
+    (await bestEffort("listing containers to measure them", engine.containerList({ all: true }))) ?? [];
   for (const c of list) {
     if (isActiveState(c.State)) continue;
     const loss = await measureRemoval(engine, c.Id);

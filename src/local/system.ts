@@ -2,11 +2,12 @@
  * `info` and `version` of the local engine: the store's counts, the host's kernel, cgroups and
  * limits, in the Docker API's SystemInfo and SystemVersion shapes.
  */
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { arch, cpus, hostname, release, totalmem } from "node:os";
 import { API_VERSION, MIN_API_VERSION } from "../engine/api-version.js";
 import type { ContainerSummary, SystemInfo, SystemVersion } from "../engine/types.js";
 import type { HostFacts } from "../runtime/spec/generate.js";
+import { readTextIfExistsSync } from "../sys/fs.js";
 
 /** Docker's names for Node's architectures (GOARCH). */
 function goArch(): string {
@@ -21,29 +22,16 @@ function machine(): string {
 }
 
 function osRelease(key: string): string {
-  try {
-    const m = new RegExp(`^${key}="?([^"\\n]*)"?$`, "m").exec(readFileSync("/etc/os-release", "utf8"));
-    return m?.[1] ?? "";
-  } catch {
-    return "";
-  }
+  const text = readTextIfExistsSync("/etc/os-release") ?? "";
+  return new RegExp(`^${key}="?([^"\\n]*)"?$`, "m").exec(text)?.[1] ?? "";
 }
 
 function readFlag(path: string): boolean {
-  try {
-    return readFileSync(path, "utf8").trim() === "1";
-  } catch {
-    return false;
-  }
+  return readTextIfExistsSync(path)?.trim() === "1";
 }
 
 function exists(path: string): boolean {
-  try {
-    readFileSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return existsSync(path);
 }
 
 export interface InfoInputs {

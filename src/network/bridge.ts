@@ -12,7 +12,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { internal } from "../base/errors.js";
 import { execProgram } from "../sys/exec.js";
-import { writeFileAtomic } from "../sys/fs.js";
+import { readTextIfExistsSync, writeFileAtomic } from "../sys/fs.js";
 import { parseIptablesSave, setupRules, teardownRules } from "./firewall.js";
 import { formatSubnet, parseIPv4, parseSubnet, type Subnet } from "./ipnet.js";
 
@@ -44,12 +44,8 @@ function le32(hex: string): number {
 
 /** IPv4 routes of the host (from /proc/net/route) with their device; the default route left out. */
 export function hostRoutes(): HostNet[] {
-  let text = "";
-  try {
-    text = readFileSync("/proc/net/route", "utf8");
-  } catch {
-    return [];
-  }
+  // Absent only without IPv4 networking: then there are no routes.
+  const text = readTextIfExistsSync("/proc/net/route") ?? "";
   const out: HostNet[] = [];
   for (const line of text.split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -103,11 +99,7 @@ function markerText(s: BridgeSpec): string {
  * is probed again, seconds later. Docker gives its bridges an address of their own for this.
  */
 function macPinned(bridge: string): boolean {
-  try {
-    return readFileSync(`/sys/class/net/${bridge}/addr_assign_type`, "utf8").trim() === "3";
-  } catch {
-    return false;
-  }
+  return readTextIfExistsSync(`/sys/class/net/${bridge}/addr_assign_type`)?.trim() === "3";
 }
 
 /** A random locally administered unicast MAC address (as Docker makes for its bridges). */
@@ -120,11 +112,7 @@ function randomMac(): string {
 /** Whether the bridge is set up as `spec` says: device, its own MAC, route of its subnet, and our marker. */
 export function bridgeReady(spec: BridgeSpec, markerDir: string): boolean {
   if (!existsSync(`/sys/class/net/${spec.bridge}`) || !macPinned(spec.bridge)) return false;
-  try {
-    if (readFileSync(join(markerDir, spec.bridge), "utf8") !== markerText(spec)) return false;
-  } catch {
-    return false;
-  }
+  if (readTextIfExistsSync(join(markerDir, spec.bridge)) !== markerText(spec)) return false;
   return hostRoutes().some((r) => r.dev === spec.bridge && formatSubnet(r.subnet) === spec.subnet);
 }
 

@@ -11,7 +11,7 @@
  * detaches what a killed process left behind.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   alreadyExists,
@@ -20,9 +20,10 @@ import {
   failedPrecondition,
   forbidden,
   invalidArgument,
+  isBerthError,
   notFound,
 } from "../base/errors.js";
-import { bestEffort } from "../base/log.js";
+import { bestEffort, debug } from "../base/log.js";
 import type {
   ContainerConfig,
   EndpointSettings,
@@ -43,9 +44,10 @@ import {
   type NetworkRecord,
   type PublishedPort,
 } from "../metadata/networks.js";
-import { writeFileAtomic } from "../sys/fs.js";
+import { readdirIfExists, readTextIfExists, writeFileAtomic } from "../sys/fs.js";
 import { LockDir } from "../sys/lock.js";
 import { createNetns, removeNetns } from "../sys/netns.js";
+import { pidExists } from "../sys/process.js";
 import {
   type BridgeSpec,
   bridgeReady,
@@ -157,16 +159,6 @@ export function isNetworkName(mode: string): boolean {
 
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
-}
-
-function alive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class NetworkService {
@@ -333,13 +325,7 @@ export class NetworkService {
    */
   private async tearDownUnusedBridges(): Promise<void> {
     const used = new Set(this.meta.listNetworks().map((n) => n.bridge));
-    let markers: string[] = [];
-    try {
-      markers = await readdir(this.bridgeMarkers());
-    } catch {
-      return;
-    }
-    for (const name of markers) {
+    for (const name of await readdirIfExists(this.bridgeMarkers())) {
       // A name starting with "." is an atomic write's temporary file, not a marker.
       if (used.has(name) || name.startsWith(".") || !DEVICE_NAME.test(name)) continue;
       await tearDownBridge(name, this.bridgeMarkers());
@@ -481,7 +467,10 @@ export class NetworkService {
         await setUpBridge(this.bridgeSpec(rec), this.bridgeMarkers());
       } catch (err) {
         this.db.write(() => this.meta.deleteNetwork(id));
-        await tearDownBridge(bridge, this.bridgeMarkers()).catch(() => undefined);
+        await bestEffort(
+          `tearing down bridge ${bridge} of a network not created`,
+          tearDownBridge(bridge, this.bridgeMarkers()),
+        );
         throw err;
       }
       this.events.emit("network", "create", { ID: id, Attributes: { name, type: driver } });
@@ -612,8 +601,10 @@ export class NetworkService {
       try {
         await this.remove(n.id);
         deleted.push(n.name);
-      } catch {
-        // in use meanwhile
+      } catch (err) {
+        // In use meanwhile (Forbidden), or another prune got there first (NotFound).
+        if (isBerthError(err, "Forbidden") || isBerthError(err, "NotFound")) continue;
+        throw err;
       }
     }
     this.events.emit("network", "prune", { ID: "", Attributes: { reclaimed: "0" } });
@@ -1228,7 +1219,7 @@ export class NetworkService {
       if (isRunning(id)) continue;
       if (
         eps.some(
-          (e) => e.ownerPid !== process.pid && alive(e.ownerPid) && now - e.updatedAt < ATTACH_GRACE_MS,
+          (e) => e.ownerPid !== process.pid && pidExists(e.ownerPid) && now - e.updatedAt < ATTACH_GRACE_MS,
         )
       )
         continue;
@@ -1237,19 +1228,15 @@ export class NetworkService {
         exclusive(id, () => this.detach(id)),
       );
     }
-    let files: string[] = [];
-    try {
-      files = await readdir(this.deps.netnsDir);
-    } catch {
-      return;
-    }
+    const files = await readdirIfExists(this.deps.netnsDir);
+
     // Build sandboxes whose process died.
     const sandboxes = new Set<string>();
-    for (const f of await readdir(this.sandboxDir()).catch(() => [] as string[])) {
+    for (const f of await readdirIfExists(this.sandboxDir())) {
       if (!f.endsWith(".json")) continue;
       const id = f.slice(0, -5);
       const rec = await this.readSandbox(id);
-      if (rec && alive(rec.pid)) sandboxes.add(id);
+      if (rec && pidExists(rec.pid)) sandboxes.add(id);
       else await bestEffort(`detaching build sandbox ${id}`, this.detachSandbox(id));
     }
     for (const f of files) {
@@ -1275,14 +1262,19 @@ export class NetworkService {
   }
 
   private async readSandbox(id: string): Promise<{ pid: number; result: string } | undefined> {
+    const text = await readTextIfExists(join(this.sandboxDir(), `${id}.json`));
+    if (text === undefined) return undefined;
+    let v: unknown;
     try {
-      const v: unknown = JSON.parse(await readFile(join(this.sandboxDir(), `${id}.json`), "utf8"));
-      if (typeof v !== "object" || v === null || !("pid" in v) || typeof v.pid !== "number") return undefined;
-      const result = "result" in v && typeof v.result === "string" ? v.result : "";
-      return { pid: v.pid, result };
-    } catch {
+      v = JSON.parse(text);
+    } catch (err) {
+      // Written whole (temp and rename): not JSON means not ours; it is treated as no sandbox.
+      debug(`build sandbox record ${id} is not JSON: ${errorMessage(err)}`);
       return undefined;
     }
+    if (typeof v !== "object" || v === null || !("pid" in v) || typeof v.pid !== "number") return undefined;
+    const result = "result" in v && typeof v.result === "string" ? v.result : "";
+    return { pid: v.pid, result };
   }
 
   /**
@@ -1330,17 +1322,22 @@ export class NetworkService {
     const stored = decodeStored(rec?.result ?? "");
     const prev = stored.result;
     if (net) {
-      await delNetworkList(
-        this.configList(net, stored.plugins ?? (prev ? "legacy" : ["bridge"])),
-        {
-          containerId: id,
-          netns: this.netnsPath(id),
-          ifname: "eth0",
-          ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
-        },
-        prev,
-      ).catch(() => undefined);
+      // The namespace goes below whatever DEL managed: a failed DEL is recorded, not fatal.
+      await bestEffort(
+        `CNI DEL of build sandbox ${id}`,
+        delNetworkList(
+          this.configList(net, stored.plugins ?? (prev ? "legacy" : ["bridge"])),
+          {
+            containerId: id,
+            netns: this.netnsPath(id),
+            ifname: "eth0",
+            ...(this.deps.cniPath ? { cniPath: this.deps.cniPath } : {}),
+          },
+          prev,
+        ),
+      );
     }
+
     await removeNetns(this.netnsPath(id));
     await rm(join(this.sandboxDir(), `${id}.json`), { force: true });
   }

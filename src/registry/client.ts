@@ -163,7 +163,8 @@ export class RegistryClient {
   }
 
   private async fail(res: Response, prefix?: string): Promise<never> {
-    const text = await readLimitedText(res, MAX_ERROR_BODY).catch(() => "");
+    const text =
+      (await bestEffort("reading the registry's error body", readLimitedText(res, MAX_ERROR_BODY))) ?? "";
     throw registryError(res.status, res.statusText, text, prefix);
   }
 
@@ -192,7 +193,8 @@ export class RegistryClient {
     });
     if (!res.ok) {
       if (res.status === 404) {
-        const text = await readLimitedText(res, MAX_ERROR_BODY).catch(() => "");
+        const text =
+          (await bestEffort("reading the registry's error body", readLimitedText(res, MAX_ERROR_BODY))) ?? "";
         const inner = registryError(404, res.statusText, text);
         const sep = reference.startsWith("sha256:") ? "@" : ":";
         throw notFound(`manifest for ${this.name}${sep}${reference} not found: ${inner.message}`);

@@ -7,25 +7,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import {
-  chmod,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
-import { statIfExists, writeFileAtomic } from "../sys/fs.js";
+import { readdirIfExists, readTextIfExists, statIfExists, writeFileAtomic } from "../sys/fs.js";
 import { isMountPoint, mount, unmount } from "../sys/mount.js";
+import { pidExists } from "../sys/process.js";
 import { attachSocketPath, connectAttach } from "./attach.js";
 import { launchConmon, RuntimeCreateError } from "./conmon.js";
 import { ContainerDirs } from "./container-dirs.js";
@@ -90,13 +80,8 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
    */
   private async writeInitLayer(id: string): Promise<void> {
     const target = this.initLayer(id);
-    if (
-      await stat(target).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
+    if (await statIfExists(target)) return;
+
     const tmp = `${target}.tmp-${randomBytes(4).toString("hex")}`;
     try {
       for (const d of ["etc", "dev/pts", "dev/shm", "proc", "sys"])
@@ -270,7 +255,7 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
 
   /** IDs of every container in runc's state root (one directory each). */
   async known(): Promise<string[]> {
-    return (await readdir(this.opts.runcRoot).catch(() => [] as string[])).filter((n) => !n.startsWith("."));
+    return (await readdirIfExists(this.opts.runcRoot)).filter((n) => !n.startsWith("."));
   }
 
   /** The exit code conmon recorded, if the process has exited. */
@@ -291,15 +276,12 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
 
   /** Whether the kernel's OOM killer struck the container's cgroup during its last run (conmon's record). */
   async oomKilled(id: string): Promise<boolean> {
-    return stat(this.oomFile(id)).then(
-      () => true,
-      () => false,
-    );
+    return (await statIfExists(this.oomFile(id))) !== undefined;
   }
 
   /** Deletes exit files of containers not in `keep` that are older than `olderThanMs`. */
   async removeExitFiles(opts: { keep: ReadonlySet<string>; olderThanMs: number }): Promise<void> {
-    const names = await readdir(this.opts.exitDir).catch(() => [] as string[]);
+    const names = await readdirIfExists(this.opts.exitDir);
     const cutoff = Date.now() - opts.olderThanMs;
     for (const n of names) {
       if (opts.keep.has(n)) continue;
@@ -314,19 +296,8 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
 
   /** Whether the container's conmon is still alive. */
   async monitorAlive(id: string): Promise<boolean> {
-    let pid: number;
-    try {
-      pid = Number.parseInt(await readFile(this.conmonPidFile(id), "utf8"), 10);
-    } catch {
-      return false;
-    }
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    const text = await readTextIfExists(this.conmonPidFile(id));
+    return text !== undefined && pidExists(Number.parseInt(text, 10));
   }
 
   /** Forgets the process (runc state, pid files); the exit file stays for whoever waits. */

@@ -8,13 +8,14 @@
  * code. Detached: the same without attaching; the PID is all there is to wait for.
  */
 import { constants } from "node:fs";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { internal } from "../base/errors.js";
 import type { AttachHandlers, AttachSession, ExecInspect, ExecSession } from "../engine/types.js";
 import { launchProgram } from "../sys/exec.js";
+import { readTextIfExists } from "../sys/fs.js";
 import { attachSocketPath, connectAttach } from "./attach.js";
 import { CONMON, conmonArgs, decodeSyncLine, type SyncMessage } from "./conmon.js";
 import { execInvocationError } from "./errors.js";
@@ -233,12 +234,9 @@ export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promis
 }
 
 async function exitFileCode(dir: string, containerId: string): Promise<number | null> {
-  try {
-    const n = Number.parseInt(await readFile(join(dir, "exits", containerId), "utf8"), 10);
-    return Number.isNaN(n) ? null : n;
-  } catch {
-    return null;
-  }
+  const text = await readTextIfExists(join(dir, "exits", containerId));
+  const n = text === undefined ? Number.NaN : Number.parseInt(text, 10);
+  return Number.isNaN(n) ? null : n;
 }
 
 /** Resizes the session's terminal through its conmon's ctl FIFO. */

@@ -1,16 +1,14 @@
 /** The host facts the runtime spec depends on, read once per berth process when first needed. */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { release } from "node:os";
 import { hostPlatform } from "../config/host.js";
+import { readdirIfExists, statIfExists } from "../sys/fs.js";
+
 import { capabilitiesFromMask } from "./spec/capabilities.js";
 import type { HostFacts } from "./spec/generate.js";
 import { RLIM_INFINITY, type RlimitValue } from "./spec/types.js";
 
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
+const exists = async (p: string) => (await statIfExists(p)) !== undefined;
 
 /** `/proc/self/limits` hard limits by lowercase rlimit name. */
 export function parseHardLimits(text: string): Record<string, RlimitValue> {
@@ -54,7 +52,8 @@ async function gather(): Promise<HostFacts> {
   const capBnd = /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? "0";
   const limits = parseHardLimits(await readFile("/proc/self/limits", "utf8"));
   const thermal: string[] = [];
-  const cpus = (await readdir("/sys/devices/system/cpu").catch(() => [] as string[]))
+  const cpus = (await readdirIfExists("/sys/devices/system/cpu"))
+
     .filter((n) => /^cpu\d+$/.test(n))
     .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
   for (const cpu of cpus) {

@@ -4,8 +4,9 @@
  * continued by the next record of the same stream and F a full one. Reading keeps the streams
  * apart and can follow a log that is still growing.
  */
-import { open, stat } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { errnoCode } from "../base/errors.js";
+import { statIfExists } from "../sys/fs.js";
 
 export interface LogLine {
   readonly stream: "stdout" | "stderr";
@@ -182,7 +183,7 @@ export async function* readLogs(
         }
         if (!opts.follow) break;
         // Renamed away by a rotation (or not there yet): the rest of the old file, then the new.
-        const st = await stat(current).catch(() => undefined);
+        const st = await statIfExists(current);
         const same = fh && st ? (await fh.stat()).ino === st.ino : !fh && !st;
         if (!same) {
           if (fh) {

@@ -2,11 +2,11 @@
  * The OCI runtime, runc, driven through its command line with a state root of berth's own
  * (`<runroot>/runc`). Every call is one runc process; runc's JSON output is decoded with checks.
  */
-import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage, internal, notFound } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
 import { execProgram, launchProgram } from "../sys/exec.js";
+import { statIfExists } from "../sys/fs.js";
 import { RuncCommandError } from "./errors.js";
 
 export { RuncCommandError } from "./errors.js";
@@ -52,11 +52,8 @@ export class Runc {
    * `state` and `delete` answer without running runc: a fresh container's create and a cleanup
    * that already released it cost no runc process (each is a Go start-up, ~10-20 ms).
    */
-  private known(id: string): Promise<boolean> {
-    return stat(join(this.root, id)).then(
-      () => true,
-      () => false,
-    );
+  private async known(id: string): Promise<boolean> {
+    return (await statIfExists(join(this.root, id))) !== undefined;
   }
 
   /** The container's runc state, or undefined when runc does not know it. */

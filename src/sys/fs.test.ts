@@ -1,9 +1,19 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { lstatIfExists, readTextIfExists, removeIfExists, statIfExists, writeFileAtomic } from "./fs.js";
+import {
+  lstatIfExists,
+  readdirIfExists,
+  readTextIfExists,
+  readTextIfExistsSync,
+  removeDirIfEmpty,
+  removeIfExists,
+  statIfExists,
+  writeFileAtomic,
+} from "./fs.js";
 
 describe("file probes that tell absence from failure", () => {
   let dir = "";
@@ -21,6 +31,17 @@ describe("file probes that tell absence from failure", () => {
     assert.equal(await readTextIfExists(join(dir, "nothing")), undefined);
     assert.equal((await lstatIfExists(join(dir, "file")))?.size, 1);
     assert.equal(await readTextIfExists(join(dir, "file")), "x");
+    assert.equal(readTextIfExistsSync(join(dir, "nothing")), undefined);
+    assert.equal(readTextIfExistsSync(join(dir, "file")), "x");
+    assert.deepEqual(await readdirIfExists(join(dir, "nothing")), []);
+    await mkdir(join(dir, "full"));
+    await writeFile(join(dir, "full", "x"), "");
+    assert.equal(await removeDirIfEmpty(join(dir, "full")), false);
+    await rm(join(dir, "full", "x"));
+    assert.equal(await removeDirIfEmpty(join(dir, "full")), true);
+    assert.equal(await removeDirIfEmpty(join(dir, "full")), false);
+    await assert.rejects(removeDirIfEmpty(join(dir, "file")), { code: "ENOTDIR" });
+    assert.ok((await readdirIfExists(dir)).includes("file"));
   });
 
   test("lstat sees a link itself; stat of a link loop is an error, not absence", async () => {
@@ -29,6 +50,8 @@ describe("file probes that tell absence from failure", () => {
     assert.ok((await lstatIfExists(join(dir, "loop-a")))?.isSymbolicLink());
     await assert.rejects(statIfExists(join(dir, "loop-a")), { code: "ELOOP" });
     await assert.rejects(readTextIfExists(join(dir, "loop-a")), { code: "ELOOP" });
+    assert.throws(() => readTextIfExistsSync(join(dir, "loop-a")), { code: "ELOOP" });
+    await assert.rejects(readdirIfExists(join(dir, "file")), { code: "ENOTDIR" });
   });
 
   test("writeFileAtomic replaces whole; removeIfExists tells whether it removed", async () => {

@@ -1,7 +1,7 @@
 /** Crash-safe file operations: temp → fsync → rename, and directory fsync. */
 import { randomBytes } from "node:crypto";
-import { constants, type Stats } from "node:fs";
-import { lstat, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { constants, readFileSync, type Stats } from "node:fs";
+import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 
@@ -15,7 +15,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** fsyncs a file written through a descriptor that is closed now (any descriptor flushes it). */
+export async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** A fresh temporary name beside `path`, for write-then-rename. */
+
 export function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
 }
@@ -80,6 +91,44 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     return await readFile(path, "utf8");
   } catch (err) {
     if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/** readTextIfExists for the few callers that cannot wait. */
+export function readTextIfExistsSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A directory's entry names, or [] when it does not exist (ENOENT); other errors throw — a file
+ * where a directory was expected (ENOTDIR) among them.
+ */
+export async function readdirIfExists(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return [];
+    throw err;
+  }
+}
+
+/**
+ * Removes a directory if it is empty; false when it is not (ENOTEMPTY, EEXIST) or is gone
+ * (ENOENT). Other errors throw.
+ */
+export async function removeDirIfEmpty(path: string): Promise<boolean> {
+  try {
+    await rmdir(path);
+    return true;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOENT") return false;
     throw err;
   }
 }

@@ -3,6 +3,7 @@
  * in clock ticks since boot), so that a record naming a process is not fooled by PID reuse.
  */
 import { readFileSync } from "node:fs";
+import { errnoCode } from "../base/errors.js";
 
 export interface ProcessIdentity {
   readonly pid: number;
@@ -15,8 +16,11 @@ export function processStartTime(pid: number): string | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
+  } catch (err) {
+    // Gone before or while it was read.
+    const code = errnoCode(err);
+    if (code === "ENOENT" || code === "ESRCH") return undefined;
+    throw err;
   }
   // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -25,7 +29,35 @@ export function processStartTime(pid: number): string | undefined {
   return rest[19] ?? "";
 }
 
+/**
+ * Whether a process with this PID exists (signal 0): ESRCH means gone; EPERM means it exists but
+ * belongs to someone else. A PID of 0 or below names no single process.
+ */
+export function pidExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === "ESRCH") return false;
+    if (errnoCode(err) === "EPERM") return true;
+    throw err;
+  }
+}
+
+/** Sends `signal` to `pid`; false when no such process exists (ESRCH), other errors throw. */
+export function signalIfExists(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === "ESRCH") return false;
+    throw err;
+  }
+}
+
 /** This process's identity. */
+
 export function currentProcess(): ProcessIdentity {
   return { pid: process.pid, start: processStartTime(process.pid) ?? "" };
 }

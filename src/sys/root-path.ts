@@ -24,6 +24,7 @@
 import { lstat, readFile, readlink, realpath } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { errnoCode, invalidArgument } from "../base/errors.js";
+import { lstatIfExists } from "./fs.js";
 
 const MAX_LINKS = 40;
 
@@ -146,13 +147,7 @@ export async function resolveContainerPath(
   }
   const containerPath = posix.normalize(`/${done.join("/")}`);
   const loc = hostLocation(rootfs, sorted, containerPath);
-  if (exists) {
-    try {
-      await lstat(loc.host);
-    } catch {
-      exists = false;
-    }
-  }
+  if (exists) exists = (await lstatIfExists(loc.host)) !== undefined;
   return { containerPath, ...loc, exists };
 }
 
@@ -178,8 +173,10 @@ export async function assertOpenedInside(fd: number, root: string, shown: string
 async function realDir(p: string): Promise<string> {
   try {
     return await realpath(p);
-  } catch {
-    return p;
+  } catch (err) {
+    // Not there (yet): compared as written.
+    if (errnoCode(err) === "ENOENT") return p;
+    throw err;
   }
 }
 

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { notFound } from "../base/errors.js";
+import { errnoCode, notFound } from "../base/errors.js";
 
 /** The files of the page, by URL path. */
 const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
@@ -37,7 +37,10 @@ export interface UiPage {
 export async function loadUiPage(dir: string): Promise<UiPage> {
   const bodies = new Map<string, { body: Buffer; type: string }>();
   for (const [path, f] of Object.entries(FILES)) {
-    const body = await readFile(join(dir, f.file)).catch(() => undefined);
+    const body = await readFile(join(dir, f.file)).catch((err: unknown) => {
+      if (errnoCode(err) === "ENOENT") return undefined;
+      throw err;
+    });
     if (!body) throw notFound(`the web view's ${f.file} is not in ${dir} (run scripts/bundle.sh)`);
     bodies.set(path, { body, type: f.type });
   }

@@ -35,7 +35,8 @@ import type {
 import type { MetadataDb } from "../metadata/db.js";
 import { type EventSink, NO_EVENTS } from "../metadata/events.js";
 import { VolumeMetadata, type VolumeRecord } from "../metadata/volumes.js";
-import { lstatIfExists, statIfExists } from "../sys/fs.js";
+import { lstatIfExists, readdirIfExists, statIfExists } from "../sys/fs.js";
+
 import { copyTree } from "./copy-up.js";
 import {
   boolFilter,
@@ -422,7 +423,7 @@ export class LocalVolumeService implements VolumeService {
       if ((n.startsWith(".tmp-") || n.startsWith(".del-")) && (await stale(p))) {
         await rm(p, { recursive: true, force: true });
       } else if (!n.startsWith(".")) {
-        for (const m of await readdir(p).catch(() => [] as string[])) {
+        for (const m of await readdirIfExists(p)) {
           if (m.startsWith(".copy-") && (await stale(join(p, m)))) {
             await rm(join(p, m), { recursive: true, force: true });
           }

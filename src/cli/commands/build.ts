@@ -3,7 +3,6 @@
  * `#N` lines otherwise) and `berth builder prune`.
  */
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { errorMessage, invalidArgument, isBerthError, notFound } from "../../base/errors.js";
 import type {
@@ -12,7 +11,7 @@ import type {
   BuildVertexEvent,
   ImageBuildOptions,
 } from "../../engine/types.js";
-import { writeFileAtomic } from "../../sys/fs.js";
+import { readTextIfExists, statIfExists, writeFileAtomic } from "../../sys/fs.js";
 import { type Command, exactly } from "../command.js";
 import { keyValueFlags, UsageError } from "../flags.js";
 import { hintsEnabled } from "./hints.js";
@@ -348,7 +347,7 @@ const buildCommand: Command = {
       } else source = { kind: "dockerfile", text: data.toString("utf8") };
     } else {
       const path = resolve(ctx.io.cwd, where);
-      const st = await stat(path).catch(() => undefined);
+      const st = await statIfExists(path);
       if (!st) throw notFound(`unable to prepare context: path "${where}" not found`);
       if (st.isDirectory()) {
         source = { kind: "directory", path };
@@ -359,11 +358,12 @@ const buildCommand: Command = {
           if (rel && !rel.startsWith("..") && !isAbsolute(rel)) opts.Dockerfile = rel;
           else {
             opts.Dockerfile = file;
-            opts.DockerfileText = await readFile(abs, "utf8").catch(() => {
+            const text = await readTextIfExists(abs);
+            if (text === undefined)
               throw notFound(
                 `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${abs}: no such file or directory`,
               );
-            });
+            opts.DockerfileText = text;
           }
         }
       } else {

@@ -25,6 +25,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { errnoCode, invalidArgument, isBerthError } from "../../base/errors.js";
+import { bestEffort } from "../../base/log.js";
 import type { ContainerPathStat } from "../../engine/types.js";
 import { readTar } from "../../oci/tar-reader.js";
 import { lstatIfExists, statIfExists } from "../../sys/fs.js";
@@ -422,10 +423,13 @@ async function extractLocal(content: Readable, dir: string, rename: string | und
       default:
         continue; // devices and FIFOs are not recreated locally
     }
-    if (asRoot) await lchown(path, h.uid ?? 0, h.gid ?? 0).catch(() => undefined);
-    if (h.type !== "directory" && h.mtime) await lutimes(path, h.mtime, h.mtime).catch(() => undefined);
+    // Owner and times are kept where the local filesystem allows; the content is what counts.
+    if (asRoot) await bestEffort(`setting the owner of ${path}`, lchown(path, h.uid ?? 0, h.gid ?? 0));
+    if (h.type !== "directory" && h.mtime)
+      await bestEffort(`setting the times of ${path}`, lutimes(path, h.mtime, h.mtime));
   }
-  for (const d of dirTimes.reverse()) await lutimes(d.path, d.mtime, d.mtime).catch(() => undefined);
+  for (const d of dirTimes.reverse())
+    await bestEffort(`setting the times of ${d.path}`, lutimes(d.path, d.mtime, d.mtime));
 }
 
 export const containerFileCommands: readonly Command[] = [

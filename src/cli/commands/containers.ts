@@ -2,6 +2,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { sleep } from "../../base/async.js";
 import { BerthError, errorMessage, invalidArgument, isBerthError } from "../../base/errors.js";
+import { bestEffort, debug } from "../../base/log.js";
+
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../../engine/detach-keys.js";
 import type { Engine } from "../../engine/engine.js";
 import { measureRemoval, measureStopped, prunedLosses } from "../../engine/removal.js";
@@ -235,7 +237,8 @@ export async function streamSession(
   if (session && opts.tty && (ctx.io.stdout as NodeJS.WriteStream).isTTY) {
     const out = ctx.io.stdout as NodeJS.WriteStream;
     const s = session;
-    const resize = () => void s.resize(out.rows, out.columns).catch(() => undefined);
+    const resize = () =>
+      void bestEffort("resizing the terminal of the session", s.resize(out.rows, out.columns));
     resize();
     out.on("resize", resize);
     cleanups.push(() => out.off("resize", resize));
@@ -289,7 +292,10 @@ const runCommand: Command = {
         }));
       } catch (err) {
         if (flags.bool("rm"))
-          await engine.containerRemove(id, { force: true, volumes: true }).catch(() => undefined);
+          await bestEffort(
+            `removing container ${id} (--rm)`,
+            engine.containerRemove(id, { force: true, volumes: true }),
+          );
         return runFailure(ctx, err);
       }
       if (detached) return 0;
@@ -300,7 +306,10 @@ const runCommand: Command = {
     // As Docker's CLI, `run --rm` returns once the container is gone, not merely exited: remove it
     // here too (conmon's exit command may get there first; either way one removal wins).
     if (flags.bool("rm"))
-      await engine.containerRemove(id, { force: true, volumes: true }).catch(() => undefined);
+      await bestEffort(
+        `removing container ${id} (--rm)`,
+        engine.containerRemove(id, { force: true, volumes: true }),
+      );
     return StatusCode;
   },
 };
@@ -863,14 +872,18 @@ const statsCommand: Command = {
         ? named
         : await Promise.all(
             (await engine.containerList({ all: flags.bool("all") })).map((c) =>
-              engine.containerInspect(c.Id).catch(() => undefined),
+              // Removed since it was listed: no row.
+              engine.containerInspect(c.Id).catch((err: unknown) => {
+                if (isBerthError(err, "NotFound")) return undefined;
+                throw err;
+              }),
             ),
           ).then((l) => l.filter((i): i is ContainerInspect => i !== undefined));
     if (flags.bool("no-stream")) {
       const rows = [];
       for (const info of await targets()) {
         const s = info.State.Running
-          ? await engine.containerStats(info.Id).catch(() => undefined)
+          ? await bestEffort(`reading the stats of container ${info.Id}`, engine.containerStats(info.Id))
           : undefined;
         rows.push(statsRow(info, s, noTrunc));
       }
@@ -892,8 +905,9 @@ const statsCommand: Command = {
         try {
           for await (const r of engine.containerStatsStream(info.Id, { signal: abort.signal }))
             latest.set(info.Id, r);
-        } catch {
+        } catch (err) {
           // The container went away: its row shows zeros from now on.
+          debug(`stats of container ${info.Id} end: ${errorMessage(err)}`);
         }
         watched.delete(info.Id);
         latest.delete(info.Id);
@@ -909,7 +923,7 @@ const statsCommand: Command = {
           ctx.io.stdout.write(`\x1b[2J\x1b[H${render(rows)}`);
         }
         first = false;
-        await sleep(1000, abort.signal).catch(() => undefined);
+        await sleep(1000, abort.signal, { resolveOnAbort: true });
       }
     } finally {
       process.off("SIGINT", stop);

@@ -8,7 +8,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pack } from "tar-stream";
-import { errorMessage, invalidArgument, isBerthError, notFound } from "../../base/errors.js";
+import { errnoCode, errorMessage, invalidArgument, isBerthError, notFound } from "../../base/errors.js";
+
+import { bestEffort } from "../../base/log.js";
 import type { Engine } from "../../engine/engine.js";
 import type { ContainerCreateRequest, ContainerInspect, ImageInspect } from "../../engine/types.js";
 import { generateKube } from "../../kube/generate.js";
@@ -162,8 +164,12 @@ async function ensurePauseImage(engine: Engine): Promise<string> {
   let binary: Buffer;
   try {
     binary = await readFile(BUSYBOX);
-  } catch {
-    throw notFound(`kube play needs ${BUSYBOX} (Debian's busybox-static) for the pods' infra containers`);
+  } catch (err) {
+    if (errnoCode(err) !== "ENOENT") throw err;
+    throw notFound(
+      `kube play needs ${BUSYBOX} (Debian's busybox-static) for the pods' infra containers`,
+      err,
+    );
   }
   const ref = `berth-local/pause:${createHash("sha256").update(binary).digest("hex").slice(0, 12)}`;
   try {
@@ -205,7 +211,8 @@ async function createPulling(
     if (!isBerthError(err, "NotFound") || c.pullAlways) throw err;
     try {
       await engine.imageInspect(c.image);
-    } catch {
+    } catch (inspectErr) {
+      if (!isBerthError(inspectErr, "NotFound")) throw inspectErr;
       await pull();
       return (await engine.containerCreate(req, { name: c.name })).Id;
     }
@@ -252,9 +259,18 @@ async function playUp(ctx: CommandContext, engine: Engine, plan: PlayPlan, start
   } catch (err) {
     // Undo what this run made, so a failure leaves the store as it was.
     for (const id of made.containers.reverse())
-      await engine.containerRemove(id, { force: true }).catch(() => undefined);
-    for (const v of made.volumes) await engine.volumeRemove(v, { force: true }).catch(() => undefined);
-    if (made.network) await engine.networkRemove(made.network).catch(() => undefined);
+      await bestEffort(
+        `removing container ${id} of a failed play`,
+        engine.containerRemove(id, { force: true }),
+      );
+    for (const v of made.volumes)
+      await bestEffort(`removing volume ${v} of a failed play`, engine.volumeRemove(v, { force: true }));
+    if (made.network)
+      await bestEffort(
+        `removing network ${made.network} of a failed play`,
+        engine.networkRemove(made.network),
+      );
+
     throw err;
   }
 }
