@@ -3,7 +3,7 @@
  * `json`, custom templates; formatter.Context in docker/cli) and inspect output
  * (cli/command/inspect). Everything returns the text to print; nothing is written here.
  */
-import { invalidArgument, isBerthError } from "../../base/errors.js";
+import { type BerthError, invalidArgument } from "../../base/errors.js";
 import { encodeJson } from "./go-json.js";
 import { TabWriter } from "./tabwriter.js";
 import {
@@ -49,11 +49,9 @@ export function templateText(format: string): string {
   return out.replace(/\\t|\\n/g, (m) => (m === "\\t" ? "\t" : "\n"));
 }
 
-function prefixed(err: unknown): unknown {
-  if (isBerthError(err, "InvalidArgument") && err.message.startsWith("template: ")) {
-    return invalidArgument(`template parsing error: ${err.message}`, err);
-  }
-  return err;
+/** A row's execution failure (runTemplate's, always `template: …`) as the docker CLI words it. */
+function prefixed(err: BerthError): BerthError {
+  return invalidArgument(`template parsing error: ${err.message}`, err);
 }
 
 /** Docker's `json` for list rows: a row marshals as a Go map, so keys come out sorted. */
