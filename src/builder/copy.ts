@@ -24,7 +24,6 @@
  * BuildKit's content checksum), so touching a file does not invalidate the cache; editing it does.
  */
 
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { constants as fsConstants } from "node:fs";
@@ -33,12 +32,16 @@ import { isAbsolute, posix, relative } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import * as tar from "tar-stream";
-import { invalidArgument, notFound } from "../base/errors.js";
+import { internal, invalidArgument, notFound } from "../base/errors.js";
+import { debug } from "../base/log.js";
 import { applyLayer } from "../diff/apply.js";
 import { detectCompression, MAGIC_LENGTH } from "../diff/compression.js";
 import { zstdDecompressStream } from "../images/transfer.js";
 import { resolveUser } from "../runtime/spec/user.js";
+import { launchProgram } from "../sys/exec.js";
+import { lstatIfExists } from "../sys/fs.js";
 import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
+
 import type { IgnoreMatcher } from "./dockerfile/dockerignore.js";
 import { type Downloaded, download, isGitUrl } from "./download.js";
 import type { CopyStep } from "./instructions/dispatch.js";
@@ -122,7 +125,8 @@ async function expand(root: SourceRoot, path: string): Promise<string[]> {
       }
       const re = segmentRegExp(seg);
       const host = await resolveInRoot(root.dir, base);
-      const names = await readdir(host).catch(() => [] as string[]);
+      // A base that is missing or not a directory matches nothing.
+      const names = (await lstatIfExists(host))?.isDirectory() ? await readdir(host) : [];
       for (const n of names.sort()) if (re.test(n)) next.push(posix.join(base, n));
     }
     current = next;
@@ -198,14 +202,20 @@ async function openArchive(host: string, signal?: AbortSignal): Promise<Readable
     if (kind === "gzip" || kind === "zstd") {
       out = raw.pipe(kind === "gzip" ? createGunzip() : zstdDecompressStream());
     } else {
-      const child = spawn(kind === "xz" ? "xz" : "bzip2", ["-dc"], {
+      const tool = kind === "xz" ? "xz" : "bzip2";
+      const { child, failed } = launchProgram(tool, ["-dc"], {
         stdio: ["pipe", "pipe", "ignore"],
+        pkg: kind === "xz" ? "xz-utils" : "bzip2",
         ...(signal ? { signal } : {}),
       });
-      child.on("error", (err) => child.stdout.destroy(err));
-      child.stdin.on("error", () => undefined);
-      raw.pipe(child.stdin);
-      out = child.stdout;
+      const stdin = child.stdin;
+      const stdout = child.stdout;
+      if (!stdin || !stdout) throw internal(`${tool} was started without pipes`);
+      failed.catch((err: unknown) => stdout.destroy(err instanceof Error ? err : internal(String(err))));
+      // A decompressor that stops reading (a corrupt archive) fails through its output instead.
+      stdin.on("error", (err) => debug(`${tool} -dc input: ${err.message}`));
+      raw.pipe(stdin);
+      out = stdout;
       out.on("close", () => child.kill());
     }
     raw.on("error", (err) => out.destroy(err));
@@ -305,7 +315,7 @@ async function planSources(
     for (const p of found) {
       if (ignored(root, p)) continue;
       const host = await resolveInRoot(root.dir, p);
-      if (!(await lstat(host).catch(() => undefined))) continue;
+      if (!(await lstatIfExists(host))) continue;
       visible.push(p);
     }
     if (visible.length === 0) {
@@ -317,7 +327,7 @@ async function planSources(
   }
   const many = matches.length + downloads.length + step.inline.length > 1;
   const destPath = step.dest.endsWith("/") ? step.dest.replace(/\/+$/, "") || "/" : step.dest;
-  const destSt = await lstat(await resolveInRoot(rootfs, destPath)).catch(() => undefined);
+  const destSt = await lstatIfExists(await resolveInRoot(rootfs, destPath));
   const resolved: Array<{ path: string; host: string; st: Stats }> = [];
   for (const p of matches) {
     const host = await resolveInRoot(root.dir, p);
@@ -530,7 +540,7 @@ function packPlan(plan: CopyPlan): Readable {
 /** Writes a plan into the step's rootfs (mounted at `rootfs`). */
 export async function applyCopy(plan: CopyPlan, rootfs: string, signal?: AbortSignal): Promise<void> {
   const hostDir = await resolveInRoot(rootfs, plan.destDir);
-  const st = await lstat(hostDir).catch(() => undefined);
+  const st = await lstatIfExists(hostDir);
   if (st && !st.isDirectory()) {
     throw invalidArgument(`cannot copy to non-directory: ${plan.destDir}`);
   }

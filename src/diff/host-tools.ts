@@ -5,8 +5,8 @@
  * lsetxattr (never following a symlink), and read for a whole tree with one
  * `getfattr -R -P -h -d -m - -e hex`.
  */
-import { execFile, spawn } from "node:child_process";
-import { errnoCode, failedPrecondition, invalidArgument } from "../base/errors.js";
+import { invalidArgument } from "../base/errors.js";
+import { execProgram, execProgramRaw } from "../sys/exec.js";
 
 /** One extended attribute to set on one path. */
 export interface XattrOp {
@@ -16,38 +16,22 @@ export interface XattrOp {
   value: Uint8Array;
 }
 
-function missingTool(tool: string, pkg: string, cause: unknown): Error {
-  return failedPrecondition(`${tool} not found: install the Debian package ${pkg}`, cause);
-}
-
-function run(
+/** Runs a tool to completion; its output, or its first stderr line as the error. */
+async function run(
   tool: string,
   args: readonly string[],
   pkg: string,
   signal: AbortSignal | undefined,
   input?: Buffer,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: ["pipe", "pipe", "pipe"], ...(signal ? { signal } : {}) });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.stdin.on("error", () => {
-      // The exit status reports the failure; EPIPE on stdin would only hide it.
-    });
-    child.on("error", (e) => {
-      reject(errnoCode(e) === "ENOENT" ? missingTool(tool, pkg, e) : e);
-    });
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else {
-        const msg = Buffer.concat(err).toString("utf8").trim().split("\n")[0] ?? "";
-        reject(invalidArgument(`${tool} failed (exit ${code}): ${msg}`));
-      }
-    });
-    child.stdin.end(input ?? Buffer.alloc(0));
+  const r = await execProgramRaw(tool, args, {
+    pkg,
+    ...(signal ? { signal } : {}),
+    ...(input ? { input } : {}),
   });
+  if (r.code === 0) return r.stdout;
+  const msg = r.stderr.toString("utf8").trim().split("\n")[0] ?? "";
+  throw invalidArgument(`${tool} failed (exit ${r.code}): ${msg}`);
 }
 
 /**
@@ -61,14 +45,12 @@ export async function mknod(
 ): Promise<void> {
   const args = ["-m", "0", "--", path, type];
   if (type !== "p") args.push(String(opts.major ?? 0), String(opts.minor ?? 0));
-  await new Promise<void>((resolve, reject) => {
-    execFile("mknod", args, { ...(opts.signal ? { signal: opts.signal } : {}) }, (err, _stdout, stderr) => {
-      if (!err) resolve();
-      else if (errnoCode(err) === "ENOENT" && stderr === "") reject(missingTool("mknod", "coreutils", err));
-      else
-        reject(invalidArgument(`cannot create device node ${JSON.stringify(path)}: ${stderr.trim()}`, err));
-    });
+  const r = await execProgram("mknod", args, {
+    pkg: "coreutils",
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  if (r.code !== 0)
+    throw invalidArgument(`cannot create device node ${JSON.stringify(path)}: ${r.stderr.trim()}`);
 }
 
 /** Escapes a path or name the way getfattr prints it: `\ooo` for control bytes, space excluded, and `\`. */

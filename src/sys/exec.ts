@@ -2,7 +2,7 @@
  * Running host programs: a fixed argv, no shell, only stdin/stdout/stderr inherited (Node opens
  * every other descriptor close-on-exec, so runc and conmon get no stray fds).
  */
-import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
+import { type ChildProcess, type StdioOptions, spawn, spawnSync } from "node:child_process";
 import {
   BerthError,
   canceled,
@@ -28,12 +28,33 @@ export interface ExecOptions {
   readonly cwd?: string;
 }
 
+/** What a program printed, as bytes (for output that is not text, such as getfattr's). */
+export interface ExecRawResult {
+  readonly code: number;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+}
+
+function notInstalled(cmd: string, pkg: string | undefined, cause: unknown): BerthError {
+  return failedPrecondition(`${cmd} not found${pkg ? `: install the Debian package ${pkg}` : ""}`, cause);
+}
+
 /** Runs `cmd args…` to completion and returns its exit code and output (never throws on a non-zero exit). */
-export function execProgram(
+export async function execProgram(
   cmd: string,
   args: readonly string[],
   opts: ExecOptions = {},
 ): Promise<ExecResult> {
+  const r = await execProgramRaw(cmd, args, opts);
+  return { code: r.code, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+}
+
+/** execProgram with the output as bytes. */
+export function execProgramRaw(
+  cmd: string,
+  args: readonly string[],
+  opts: ExecOptions = {},
+): Promise<ExecRawResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ["pipe", "pipe", "pipe"],
@@ -47,24 +68,44 @@ export function execProgram(
     child.stderr.on("data", (c: Buffer) => err.push(c));
     child.stdin.on("error", () => undefined);
     child.on("error", (e) => {
-      if (errnoCode(e) === "ENOENT") {
-        reject(
-          failedPrecondition(
-            `${cmd} not found${opts.pkg ? `: install the Debian package ${opts.pkg}` : ""}`,
-            e,
-          ),
-        );
-      } else reject(e);
+      if (errnoCode(e) === "ENOENT") reject(notInstalled(cmd, opts.pkg, e));
+      else reject(e);
     });
     child.on("close", (code, sig) => {
-      resolve({
-        code: code ?? (sig ? 128 : 1),
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      });
+      resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
     });
     child.stdin.end(opts.input ?? "");
   });
+}
+
+export interface ExecSyncOptions {
+  readonly input?: string | Uint8Array;
+  /** Killed (SIGTERM) after this long; the result then has code 128. */
+  readonly timeoutMs?: number;
+  /** Name of the Debian package that provides the program, for the "not installed" error. */
+  readonly pkg?: string;
+}
+
+/**
+ * execProgram for the few callers that must not yield to the event loop (a step inside a
+ * synchronous lock, or one that forks a daemon and returns). Stdout is not collected (ignored).
+ */
+export function execProgramSync(
+  cmd: string,
+  args: readonly string[],
+  opts: ExecSyncOptions = {},
+): ExecResult {
+  const r = spawnSync(cmd, args, {
+    stdio: ["pipe", "ignore", "pipe"],
+    input: opts.input ?? "",
+    ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
+  });
+  if (r.error) {
+    if (errnoCode(r.error) === "ENOENT") throw notInstalled(cmd, opts.pkg, r.error);
+    if (errnoCode(r.error) !== "ETIMEDOUT")
+      throw internal(`cannot run ${cmd}: ${errorMessage(r.error)}`, r.error);
+  }
+  return { code: r.status ?? (r.signal ? 128 : 1), stdout: "", stderr: r.stderr?.toString("utf8") ?? "" };
 }
 
 /** Like execProgram, but a non-zero exit is an error carrying the program's last stderr line. */
@@ -123,13 +164,7 @@ export function launchProgram(
   const failed = new Promise<never>((_, reject) => {
     child.on("error", (err) => {
       const code = errnoCode(err);
-      if (code === "ENOENT")
-        reject(
-          failedPrecondition(
-            `${cmd} not found${opts.pkg ? `: install the Debian package ${opts.pkg}` : ""}`,
-            err,
-          ),
-        );
+      if (code === "ENOENT") reject(notInstalled(cmd, opts.pkg, err));
       else if (code === "ABORT_ERR") reject(canceled(`${cmd} canceled`, err));
       else reject(internal(`cannot start ${cmd}: ${errorMessage(err)}`, err));
     });
