@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { conflict, invalidArgument, notImplemented } from "../base/errors.js";
+import { bestEffort } from "../base/log.js";
 import type {
   ContainerInspect,
   ContainerListOptions,
@@ -232,7 +233,10 @@ export class ContainerQueries {
 
   /** Bytes in the writable layer. */
   async sizeRw(id: string): Promise<number> {
-    return directorySize(this.driver.upper(id)).catch(() => 0);
+    // A measurement: a layer removed or changing under a racing process has none.
+    return (
+      (await bestEffort(`measuring the writable layer of ${id}`, directorySize(this.driver.upper(id)))) ?? 0
+    );
   }
 
   async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
@@ -382,7 +386,11 @@ export class ContainerQueries {
       pid: () => pid,
       running: async () => {
         const cur = this.meta.get(rec.id);
-        if (!cur || !RUNNING_STATES.has(cur.status) || (await this.observeExit(cur).catch(() => false)))
+        if (
+          !cur ||
+          !RUNNING_STATES.has(cur.status) ||
+          (await bestEffort(`reading the exit of container ${cur.id}`, this.observeExit(cur)))
+        )
           return false;
         pid = cur.pid;
         return true;

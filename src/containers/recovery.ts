@@ -22,11 +22,12 @@
  * absent) and when `berth serve` starts. Every change to a container is made holding its lock, and
  * a container another process holds is skipped (that process will finish or, dead, release it).
  */
-import { readdir, stat, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage } from "../base/errors.js";
 import { bestEffort, debug } from "../base/log.js";
 import type { ContainerRecord } from "../metadata/containers.js";
+import { readdirIfExists, statIfExists } from "../sys/fs.js";
 import { isMountPoint } from "../sys/mount.js";
 import { emitVolumeEvents, execDuration } from "./events.js";
 import { healthOnStop } from "./health.js";
@@ -216,7 +217,7 @@ export class ContainerRecovery {
           await bestEffort(`releasing the leftover runtime state of ${id}`, this.driver.release(id));
       });
     }
-    const dirs = await readdir(join(this.driver.dir("x"), "..")).catch(() => [] as string[]);
+    const dirs = await readdirIfExists(join(this.driver.dir("x"), ".."));
     for (const name of dirs) {
       if (!CONTAINER_ID.test(name)) continue;
       if (!this.meta.get(name)) {
@@ -244,13 +245,7 @@ export class ContainerRecovery {
   async repairOncePerBoot(): Promise<void> {
     const marker = this.deps.repairMarker;
     if (!marker) return;
-    if (
-      await stat(marker).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
+    if (await statIfExists(marker)) return;
     await this.deps.locks.tryWith("repair", async () => {
       await this.repair();
       await writeFile(marker, `${new Date(this.now()).toISOString()}\n`);

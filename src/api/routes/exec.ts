@@ -184,13 +184,13 @@ async function start(ctx: RequestContext): Promise<void> {
     if (hj.out.destroyed) {
       // The client went away: the process runs on, and its end is still recorded.
       safely(() => s.detach());
-      s.wait().then(
-        (r) => {
+      void bestEffort(
+        `waiting for the end of exec ${rec.ID}`,
+        s.wait().then((r) => {
           rec.exitCode = r.ExitCode;
           rec.running = false;
           rec.endedAt = Date.now();
-        },
-        () => undefined,
+        }),
       );
       return;
     }
