@@ -3,6 +3,7 @@
  * tag, history, inspect, rmi, prune, system df, and the global --root/BERTH_ROOT choice.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { busyboxRootfs } from "../../scripts/busybox-image.js";
 import { BERTH, runProgram, Store } from "./harness.js";
@@ -254,6 +255,34 @@ describe("history and inspect", () => {
     const tmpl = await store.berth(["image", "inspect", "--format", "{{.Id", "busybox"]);
     assert.notEqual(tmpl.code, 0);
     assert.match(tmpl.stderr, /template parsing error/);
+  });
+
+  test("--platform of inspect, history and save selects the image when it is of that platform", async () => {
+    const own = (
+      await store.ok(["image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", "busybox"])
+    ).stdout.trim();
+    const other = own.endsWith("/arm64") ? "linux/amd64" : "linux/arm64";
+    for (const platform of [own, "linux"]) {
+      assert.equal(
+        (await store.ok(["image", "inspect", "--platform", platform, "-f", "{{.Id}}", "busybox"])).stdout,
+        `${busyboxId}\n`,
+      );
+      await store.ok(["history", "--platform", platform, "-q", "busybox"]);
+    }
+    const wrong = `image with reference busybox was found but does not match the specified platform: wanted ${other}, actual: ${own}`;
+    for (const argv of [
+      ["image", "inspect", "--platform", other, "busybox"],
+      ["history", "--platform", other, "busybox"],
+      ["save", "--platform", other, "-o", store.path("never.tar"), "busybox"],
+    ]) {
+      const r = await store.berth(argv);
+      assert.notEqual(r.code, 0, argv.join(" "));
+      assert.match(r.stderr, new RegExp(wrong.replaceAll("/", "\\/")), argv.join(" "));
+      if (argv[0] !== "image") assert.equal(r.stdout, "", argv.join(" "));
+    }
+    assert.equal(existsSync(store.path("never.tar")), false, "save wrote nothing");
+    const bad = await store.berth(["history", "--platform", "linux/", "busybox"]);
+    assert.match(bad.stderr, /invalid platform: "linux\/"/);
   });
 });
 

@@ -1,7 +1,9 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
 import { invalidArgument, isBerthError } from "../../base/errors.js";
+import type { Engine } from "../../engine/engine.js";
 import { imageUsers } from "../../engine/removal.js";
 import type { HistoryResponseItem, ImageArchiveFormat, ImageSummary } from "../../engine/types.js";
+import { formatPlatform, matchPlatform, type Platform, parsePlatform } from "../../oci/platform.js";
 import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
 import { atLeast, atMost, type Command, exactly, FORMAT_FLAG, none } from "../command.js";
 import { parseFilterFlags, UsageError } from "../flags.js";
@@ -174,9 +176,38 @@ const imageInspectCommand = makeInspectCommand({
       description: "Inspect a specific platform of the multi-platform image.",
     },
   ],
-  lookup: (engine, name) => engine.imageInspect(name),
+  lookup: async (engine, name, flags) => {
+    const platform = flags.string("platform");
+    if (platform !== undefined) await requirePlatform(engine, name, platform);
+    return engine.imageInspect(name);
+  },
   missing: (name) => `No such image: ${name}`,
 });
+
+/**
+ * `--platform` of inspect, history and save. The store keeps one platform per image, so the
+ * platform asked for selects the image itself when it is of that platform (or one it runs on);
+ * otherwise Docker's error. A one-word specifier (`linux`, `arm64`) is completed with the engine's.
+ */
+async function requirePlatform(engine: Engine, name: string, specifier: string): Promise<void> {
+  let host: Platform | undefined;
+  if (!specifier.includes("/")) {
+    const v = await engine.systemVersion();
+    host = { os: v.Os, architecture: v.Arch };
+  }
+  const wanted = parsePlatform(specifier, host);
+  const img = await engine.imageInspect(name);
+  const actual: Platform = {
+    os: img.Os,
+    architecture: img.Architecture,
+    ...(img.Variant ? { variant: img.Variant } : {}),
+  };
+  // An argument error rather than "not found": inspect would otherwise say "No such image".
+  if (!matchPlatform(wanted, actual))
+    throw invalidArgument(
+      `image with reference ${name} was found but does not match the specified platform: wanted ${formatPlatform(wanted)}, actual: ${formatPlatform(actual)}`,
+    );
+}
 
 interface HistoryRow {
   Comment: string;
@@ -232,6 +263,8 @@ const historyCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const engine = await ctx.engine();
+    const platform = flags.string("platform");
+    if (platform !== undefined) await requirePlatform(engine, args[0] as string, platform);
     const items = await engine.imageHistory(args[0] as string);
     const rows = historyRows(items, { human: flags.bool("human", true), noTrunc: flags.bool("no-trunc") });
     const format = flags.bool("quiet") ? "{{.ID}}" : flags.string("format");
@@ -437,6 +470,8 @@ const saveCommand: Command = {
     }
     if (output) await validateOutputPath(resolvePath(ctx.io.cwd, output), "failed to save image");
     const engine = await ctx.engine();
+    const platform = flags.string("platform");
+    if (platform !== undefined) for (const name of args) await requirePlatform(engine, name, platform);
     const format: ImageArchiveFormat = fmt === "docker-archive" ? "docker-archive" : "oci-archive";
     const stream = await engine.imageSave(args, { format });
     if (output && fmt === "oci-dir") await writeOutputDirectory(resolvePath(ctx.io.cwd, output), stream);
