@@ -256,13 +256,12 @@ test("runc and conmon launchers are reached only through the Runtime interface",
   assert.deepEqual(problems, []);
 });
 
-/** Child processes are started through sys/ (exec.ts, lock.ts); the module listed predates the rule. */
-test("only sys/ spawns processes, apart from the listed older callers", () => {
-  const older = new Set(["network/dns.ts"]);
+/** Child processes are started through sys/ (exec.ts, lock.ts) only. */
+test("only sys/ spawns processes", () => {
   const problems: string[] = [];
   for (const file of listTs(srcRoot)) {
     const rel = relative(srcRoot, file).split(sep).join("/");
-    if (rel.endsWith(".test.ts") || rel.startsWith("sys/") || older.has(rel)) continue;
+    if (rel.endsWith(".test.ts") || rel.startsWith("sys/")) continue;
     if (importsOf(readFileSync(file, "utf8")).includes("node:child_process"))
       problems.push(`${rel} imports node:child_process`);
   }

@@ -7,11 +7,11 @@
  * container — `ID IPv4s IPv6s names [dns servers]` (aardvark-dns 1.4 format) — and its
  * aardvark.pid. SIGHUP makes a server reload; with no network file left, berth stops it.
  */
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { errnoCode, failedPrecondition } from "../base/errors.js";
+import { failedPrecondition } from "../base/errors.js";
+import { execProgramSync } from "../sys/exec.js";
 import { dnsTable, dnsTableOf } from "./firewall.js";
 
 export const AARDVARK_BINARY = "/usr/lib/podman/aardvark-dns";
@@ -178,17 +178,11 @@ function syncServer(dir: string, port: number, networks: readonly DnsNetwork[], 
   waitSync(READY_MS, () => [...udpSockets(addresses, port).values()].every((s) => s.length === 0));
   before = inodes(udpSockets(addresses, port));
   // `run` forks the server and returns once it has written its pid file.
-  const r = spawnSync(binary, ["--config", dir, "-p", String(port), "run"], {
-    stdio: ["ignore", "ignore", "pipe"],
-    timeout: 10_000,
+  const r = execProgramSync(binary, ["--config", dir, "-p", String(port), "run"], {
+    timeoutMs: 10_000,
+    pkg: "aardvark-dns",
   });
-  if (r.error) {
-    if (errnoCode(r.error) === "ENOENT")
-      throw failedPrecondition(`${binary} not found: install the Debian package aardvark-dns`, r.error);
-    throw failedPrecondition(`cannot start aardvark-dns: ${r.error.message}`, r.error);
-  }
-  if (r.status !== 0)
-    throw failedPrecondition(`aardvark-dns failed to start: ${r.stderr.toString("utf8").trim()}`);
+  if (r.code !== 0) throw failedPrecondition(`aardvark-dns failed to start: ${r.stderr.trim()}`);
   if (!waitSync(READY_MS, rebound))
     throw failedPrecondition(
       `aardvark-dns did not serve ${addresses.join(", ")} port ${port} after it started`,
@@ -197,13 +191,8 @@ function syncServer(dir: string, port: number, networks: readonly DnsNetwork[], 
 
 /** Applies `nft -f` input (one transaction). */
 function nft(input: string): void {
-  const r = spawnSync("nft", ["-f", "-"], { input, stdio: ["pipe", "ignore", "pipe"], timeout: 30_000 });
-  if (r.error) {
-    if (errnoCode(r.error) === "ENOENT")
-      throw failedPrecondition("nft not found: install the Debian package nftables", r.error);
-    throw failedPrecondition(`cannot run nft: ${r.error.message}`, r.error);
-  }
-  if (r.status !== 0) throw failedPrecondition(`nft failed: ${r.stderr.toString("utf8").trim()}`);
+  const r = execProgramSync("nft", ["-f", "-"], { input, timeoutMs: 30_000, pkg: "nftables" });
+  if (r.code !== 0) throw failedPrecondition(`nft failed: ${r.stderr.trim()}`);
 }
 
 /** The two servers of a store: their directories under the store's DNS directory and ports. */
