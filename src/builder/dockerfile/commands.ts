@@ -14,6 +14,7 @@
  * Pure. Errors are InvalidArgument with Docker's wording and no location; the parser and the
  * dispatcher put the instruction's line on them.
  */
+import { parseGoDurationNs } from "../../base/duration.js";
 import { invalidArgument } from "../../base/errors.js";
 import type { Heredoc, Instruction, InstructionFlag } from "./ast.js";
 import { type ExpandOptions, heredocWord, keyValueWords, splitWhitespace, splitWords } from "./expand.js";
@@ -589,43 +590,11 @@ function flags(node: Instruction, defs: Readonly<Record<string, FlagType>>): Fla
 
 // ---- HEALTHCHECK values ----
 
-const GO_UNITS: Readonly<Record<string, number>> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's time.ParseDuration, in nanoseconds, with its error wording. */
+/** Go's time.ParseDuration, in nanoseconds; its error wording as an InvalidArgument. */
 export function parseGoDuration(text: string): number {
-  const quoted = JSON.stringify(text);
-  let s = text;
-  let sign = 1;
-  if (s.startsWith("-") || s.startsWith("+")) {
-    sign = s.startsWith("-") ? -1 : 1;
-    s = s.slice(1);
-  }
-  if (s === "0") return 0;
-  if (s === "") fail(`time: invalid duration ${quoted}`);
-  let total = 0;
-  while (s !== "") {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s);
-    const whole = m?.[1] ?? "";
-    const frac = m?.[2];
-    if (whole === "" && (frac === undefined || frac === "")) fail(`time: invalid duration ${quoted}`);
-    s = s.slice(m?.[0].length ?? 0);
-    const u = /^[^\d.]+/.exec(s)?.[0];
-    if (u === undefined) fail(`time: missing unit in duration ${quoted}`);
-    const unit = GO_UNITS[u as string];
-    if (unit === undefined) fail(`time: unknown unit ${JSON.stringify(u)} in duration ${quoted}`);
-    s = s.slice((u as string).length);
-    total += Number(`${whole || "0"}.${frac ?? ""}0`) * (unit as number);
-  }
-  return sign * Math.round(total);
+  const r = parseGoDurationNs(text);
+  if ("error" in r) fail(r.error);
+  return r.ns;
 }
 
 /** A HEALTHCHECK duration flag: undefined when absent or empty (Docker's default), else ≥ 1ms or 0. */
