@@ -27,6 +27,7 @@ import { join } from "node:path";
 import { errorMessage } from "../base/errors.js";
 import { bestEffort, debug } from "../base/log.js";
 import type { ContainerRecord } from "../metadata/containers.js";
+import type { ExitStatus } from "../runtime/runtime.js";
 import { readdirIfExists, statIfExists } from "../sys/fs.js";
 import { isMountPoint } from "../sys/mount.js";
 import { emitVolumeEvents, execDuration } from "./events.js";
@@ -120,18 +121,15 @@ export class ContainerRecovery {
    * record returned is such a view rather than what is stored.
    */
   async seen(rec: ContainerRecord): Promise<{ record: ContainerRecord; pending: boolean }> {
-    if (await this.observeExit(rec)) return { record: this.meta.get(rec.id) ?? rec, pending: false };
-    // A restarting container's exit file is the previous run's; its cleanup process owns it.
-    if (rec.status === "restarting") return { record: rec, pending: false };
-    // The exit file is removed before every start, so one that exists is this run's exit.
-    const exit = await this.driver.exitStatus(rec.id);
-    if (!exit) return { record: rec, pending: false };
+    const o = await this.observe(rec);
+    if (o.recorded) return { record: this.meta.get(rec.id) ?? rec, pending: false };
+    if (!o.exit) return { record: rec, pending: false };
     const record: ContainerRecord = {
       ...rec,
       status: "exited",
-      exitCode: exit.code,
+      exitCode: o.exit.code,
       pid: 0,
-      finishedAt: rfc3339Nano(exit.at),
+      finishedAt: rfc3339Nano(o.exit.at),
       ...(rec.health ? { health: healthOnStop(rec.health) } : {}),
     };
     return { record, pending: true };
@@ -144,8 +142,17 @@ export class ContainerRecovery {
    * leaves it to that process and answers false.
    */
   async observeExit(rec: ContainerRecord): Promise<boolean> {
-    if (!RUNNING_STATES.has(rec.status)) return true;
-    if (!(await this.exitOf(rec))) return false;
+    return (await this.observe(rec)).recorded;
+  }
+
+  /**
+   * observeExit's work: `recorded` when the exit is (or already was) recorded; otherwise `exit` is
+   * the exit the runtime reports while another process holds the container, undefined while it runs.
+   */
+  private async observe(rec: ContainerRecord): Promise<{ recorded: boolean; exit?: ExitStatus }> {
+    if (!RUNNING_STATES.has(rec.status)) return { recorded: true };
+    const exit = await this.exitOf(rec);
+    if (!exit) return { recorded: false };
     const r = await this.deps.locks.tryWith(rec.id, async () => {
       const cur = this.meta.get(rec.id);
       if (!cur || !RUNNING_STATES.has(cur.status)) return true;
@@ -179,7 +186,8 @@ export class ContainerRecovery {
       emitVolumeEvents(this.deps.images.events, cur, "unmount");
       return true;
     });
-    return r.acquired ? r.value : false;
+    if (!r.acquired) return { recorded: false, exit };
+    return { recorded: r.value };
   }
 
   /** How a container's process ended, if the runtime says it has (undefined: it runs). */

@@ -2,7 +2,12 @@
 import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import { imageUsers } from "../../engine/removal.js";
-import type { HistoryResponseItem, ImageArchiveFormat, ImageSummary } from "../../engine/types.js";
+import type {
+  HistoryResponseItem,
+  ImageArchiveFormat,
+  ImageInspect,
+  ImageSummary,
+} from "../../engine/types.js";
 import { formatPlatform, matchPlatform, type Platform, parsePlatform } from "../../oci/platform.js";
 import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
 import { atLeast, atMost, type Command, exactly, FORMAT_FLAG, none } from "../command.js";
@@ -178,8 +183,7 @@ const imageInspectCommand = makeInspectCommand({
   ],
   lookup: async (engine, name, flags) => {
     const platform = flags.string("platform");
-    if (platform !== undefined) await requirePlatform(engine, name, platform);
-    return engine.imageInspect(name);
+    return platform !== undefined ? requirePlatform(engine, name, platform) : engine.imageInspect(name);
   },
   missing: (name) => `No such image: ${name}`,
 });
@@ -187,9 +191,9 @@ const imageInspectCommand = makeInspectCommand({
 /**
  * `--platform` of inspect, history and save. The store keeps one platform per image, so the
  * platform asked for selects the image itself when it is of that platform (or one it runs on);
- * otherwise Docker's error. A one-word specifier (`linux`, `arm64`) is completed with the engine's.
+ * otherwise Docker's error. Returns the image's inspect. A one-word specifier (`linux`, `arm64`) is completed with the engine's.
  */
-async function requirePlatform(engine: Engine, name: string, specifier: string): Promise<void> {
+async function requirePlatform(engine: Engine, name: string, specifier: string): Promise<ImageInspect> {
   let host: Platform | undefined;
   if (!specifier.includes("/")) {
     const v = await engine.systemVersion();
@@ -207,6 +211,7 @@ async function requirePlatform(engine: Engine, name: string, specifier: string):
     throw invalidArgument(
       `image with reference ${name} was found but does not match the specified platform: wanted ${formatPlatform(wanted)}, actual: ${formatPlatform(actual)}`,
     );
+  return img;
 }
 
 interface HistoryRow {
