@@ -10,8 +10,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { failedPrecondition } from "../base/errors.js";
+import { errnoCode, failedPrecondition } from "../base/errors.js";
 import { execProgramSync } from "../sys/exec.js";
+import { readTextIfExistsSync } from "../sys/fs.js";
 import { dnsTable, dnsTableOf } from "./firewall.js";
 
 export const AARDVARK_BINARY = "/usr/lib/podman/aardvark-dns";
@@ -45,32 +46,23 @@ export function aardvarkConfig(net: DnsNetwork): string {
 }
 
 function serverPid(dir: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(join(dir, PID_FILE), "utf8"), 10);
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    return alive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = readTextIfExistsSync(join(dir, PID_FILE));
+  if (text === undefined) return undefined;
+  const pid = Number.parseInt(text, 10);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return alive(pid) ? pid : undefined;
 }
 
 /** Whether a process exists and is not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
-  try {
-    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
+  const status = readTextIfExistsSync(`/proc/${pid}/status`);
+  return status !== undefined && !/^State:\s*Z/m.test(status);
 }
 
 /** Whether the process has a handler for SIGHUP (bit 0 of SigCgt in its status). */
 function catchesHup(pid: number): boolean {
-  try {
-    const m = /^SigCgt:\s*([0-9a-f]+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m !== null && (Number.parseInt((m[1] ?? "0").slice(-1), 16) & 1) === 1;
-  } catch {
-    return false;
-  }
+  const m = /^SigCgt:\s*([0-9a-f]+)/m.exec(readTextIfExistsSync(`/proc/${pid}/status`) ?? "");
+  return m !== null && (Number.parseInt((m[1] ?? "0").slice(-1), 16) & 1) === 1;
 }
 
 interface UdpSocketInfo {
@@ -82,12 +74,7 @@ interface UdpSocketInfo {
 /** The host's UDP sockets bound to `port` of each address (from /proc/net/udp). */
 function udpSockets(addresses: readonly string[], port: number): Map<string, UdpSocketInfo[]> {
   const out = new Map(addresses.map((a) => [a, [] as UdpSocketInfo[]]));
-  let text = "";
-  try {
-    text = readFileSync("/proc/net/udp", "utf8");
-  } catch {
-    return out;
-  }
+  const text = readFileSync("/proc/net/udp", "utf8");
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
   for (const line of text.split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -205,12 +192,8 @@ type Server = (typeof SERVERS)[number];
 const CURRENT_FILE = "current";
 
 function currentServer(dir: string): Server | undefined {
-  try {
-    const slot = readFileSync(join(dir, CURRENT_FILE), "utf8").trim();
-    return SERVERS.find((s) => s.slot === slot);
-  } catch {
-    return undefined;
-  }
+  const slot = readTextIfExistsSync(join(dir, CURRENT_FILE))?.trim();
+  return SERVERS.find((s) => s.slot === slot);
 }
 
 /** The store's nftables table (named after its DNS directory: one per store on the host). */
@@ -226,8 +209,10 @@ function threadStates(pid: number): string[] {
       // The state follows the command name, which is in parentheses and may hold anything.
       return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
     });
-  } catch {
-    return [];
+  } catch (err) {
+    // The process ended meanwhile: no threads.
+    if (errnoCode(err) === "ENOENT") return [];
+    throw err;
   }
 }
 
