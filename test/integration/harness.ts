@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BERTH, ensureBusyboxImage } from "../../scripts/busybox-image.js";
 import { ensureNodeImage } from "../../scripts/node-image.js";
+import { waitFor } from "../../src/base/async.js";
 import { DEFAULT_ROOT } from "../../src/config/roots.js";
 import { hostAddresses, hostRoutes, tearDownBridge } from "../../src/network/bridge.js";
 import { dnsTableName } from "../../src/network/dns.js";
@@ -200,9 +201,8 @@ class StoreServer {
 
   async waitUntilAnswering(): Promise<void> {
     const { connect } = await import("node:net");
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await new Promise<boolean>((resolve) => {
+    const answers = () =>
+      new Promise<boolean>((resolve) => {
         const c = connect(this.sock);
         c.once("connect", () => {
           c.destroy();
@@ -210,11 +210,18 @@ class StoreServer {
         });
         c.once("error", () => resolve(false));
       });
-      if (ok) return;
-      if (!this.running) throw new Error(`berth serve exited early: ${this.log}`);
-      if (Date.now() > deadline) throw new Error(`berth serve did not come up: ${this.log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(
+      "berth serve to answer",
+      async () => {
+        if (await answers()) return true;
+        if (!this.running) throw new Error("berth serve exited early");
+        return false;
+      },
+      30_000,
+      50,
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}: ${this.log}`);
+    });
   }
 
   async stop(): Promise<void> {

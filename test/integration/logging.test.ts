@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { Store } from "./harness.js";
 
 let store: Store;
@@ -135,11 +136,12 @@ describe("logging", () => {
     );
     const logPath = await inspect("rotating", "{{.LogPath}}");
     // Waits for the output's end, after which the log no longer changes.
-    const deadline = Date.now() + 120_000;
-    while (!(await store.ok(["logs", "--tail", "1", "rotating"])).stdout.includes("finished")) {
-      if (Date.now() > deadline) assert.fail("the container's output never ended");
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      "the container's output to end",
+      async () => (await store.ok(["logs", "--tail", "1", "rotating"])).stdout.includes("finished"),
+      120_000,
+      200,
+    );
     const dir = join(logPath, "..");
     const files = (await readdir(dir)).filter((f) => f.startsWith("container.log")).sort();
     assert.deepEqual(files, ["container.log", "container.log.1", "container.log.2"]);

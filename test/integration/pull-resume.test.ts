@@ -12,6 +12,7 @@ import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { waitFor } from "../../src/base/async.js";
 import { BERTH, Store } from "./harness.js";
 import { startRegistry, type TestRegistry } from "./registry-helpers.js";
 
@@ -83,14 +84,7 @@ async function startProxy(target: number) {
   };
 }
 
-async function until(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (what: string, fn: () => Promise<boolean>, ms = 60_000) => waitFor(what, fn, ms, 50);
 
 /** Sizes of the resumable partial downloads of a store (`ingest/r-*\/data`). */
 async function partials(store: Store): Promise<number[]> {

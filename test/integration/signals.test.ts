@@ -9,6 +9,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../src/base/async.js";
+import { errorMessage } from "../../src/base/errors.js";
 import { BERTH, Store } from "./harness.js";
 
 let store: Store;
@@ -230,12 +232,18 @@ async function until(r: Running, what: string, cond: () => Promise<boolean>): Pr
   void r.exit.then(() => {
     done = true;
   });
-  const deadline = Date.now() + 30_000;
-  while (!(await cond())) {
-    if (done) throw new Error(`berth ended before ${what}: ${r.output()}`);
-    if (Date.now() > deadline) throw new Error(`not ${what} in 30 s: ${r.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 3));
-  }
+  await waitFor(
+    what,
+    async () => {
+      if (await cond()) return true;
+      if (done) throw new Error(`berth ended before ${what}`);
+      return false;
+    },
+    30_000,
+    3,
+  ).catch((err: unknown) => {
+    throw new Error(`${errorMessage(err)}: ${r.output()}`);
+  });
 }
 
 /** Sends `signal` to `r` at `moment` of starting the container whose ID `cidfile` holds. */
