@@ -1,4 +1,5 @@
 /** Image list and prune filters, with Docker's accepted keys and error wording. */
+import { parseGoDurationNs } from "../base/duration.js";
 import { invalidArgument } from "../base/errors.js";
 import type { Filters } from "../engine/types.js";
 
@@ -102,23 +103,8 @@ export function parseTimestamp(value: string, now: number): number {
   throw invalidArgument(`failed to parse value as time or duration: "${value}"`);
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
+/** Go's time.ParseDuration in milliseconds, or undefined when `value` is not a duration. */
 export function parseGoDuration(value: string): number | undefined {
-  // Go's time.ParseDuration: a sign, then number+unit pairs ("1.5h", ".5s", "1.s"), or "0".
-  if (/^[-+]?0$/.test(value)) return 0;
-  if (!/^[-+]?((\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(value)) return undefined;
-  let total = 0;
-  for (const part of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(part[1]) * (DURATION_UNITS[part[2] as string] ?? 0);
-  }
-  return value.startsWith("-") ? -total : total;
+  const r = parseGoDurationNs(value);
+  return "error" in r ? undefined : r.ns / 1e6;
 }
