@@ -25,9 +25,20 @@ describe("applyChanges: CMD and ENTRYPOINT", () => {
     assert.deepEqual(apply([`CMD echo "hi"  there`]).Cmd, ["/bin/sh", "-c", `echo "hi"  there`]);
   });
 
-  test("CMD that is not a JSON string array falls back to the shell form", () => {
+  test("CMD that is not JSON falls back to the shell form; a JSON array of non-strings is refused", () => {
     assert.deepEqual(apply(["CMD [oops"]).Cmd, ["/bin/sh", "-c", "[oops"]);
-    assert.deepEqual(apply(["CMD [1, 2]"]).Cmd, ["/bin/sh", "-c", "[1, 2]"]);
+    // moby's parser (parseMaybeJSON): valid JSON that is not an array of strings is an error.
+    invalid(
+      () => apply(["CMD [1, 2]"]),
+      "when using JSON array syntax, arrays must be comprised of strings only",
+    );
+  });
+
+  test("leading -- words are the instruction's flags, as in a Dockerfile (CMD has none)", () => {
+    // moby's BuildFromConfig parses each change with instructions.ParseCommand: BFlags.Parse.
+    invalid(() => apply(["CMD --port 80"]), "unknown flag: --port");
+    invalid(() => apply(["ENTRYPOINT --x /app"]), "unknown flag: --x");
+    assert.deepEqual(apply(["CMD -- --port 80"]).Cmd, ["/bin/sh", "-c", "--port 80"]);
   });
 
   test("instruction names are case-insensitive", () => {
@@ -51,8 +62,8 @@ describe("applyChanges: CMD and ENTRYPOINT", () => {
   });
 
   test("a CMD earlier in the same changes survives a later ENTRYPOINT", {}, () => {
-    const out = apply(["CMD --port 80", "ENTRYPOINT /app"]);
-    assert.deepEqual(out.Cmd, ["/bin/sh", "-c", "--port 80"]);
+    const out = apply(["CMD serve 80", "ENTRYPOINT /app"]);
+    assert.deepEqual(out.Cmd, ["/bin/sh", "-c", "serve 80"]);
     assert.deepEqual(out.Entrypoint, ["/bin/sh", "-c", "/app"]);
   });
 });

@@ -49,10 +49,10 @@ export interface ParseOptions {
   /**
    * Parse `import --change` / `commit --change` lines (moby's BuildFromConfig): no FROM is
    * required; every instruction is first checked against `allowed` (upper-case keywords) and the
-   * first outside it is refused with `refuse(keyword as written)`, before any is validated. Two
-   * readings differ from a Dockerfile's, as berth's `--change` has always read them (Docker's
-   * parser refuses both): a JSON array holding something other than strings is the shell form, and
-   * only HEALTHCHECK takes flags (`CMD --port 80` is the command `--port 80`).
+   * first outside it is refused with `refuse(keyword as written)`, before any is validated. The
+   * lines are otherwise read as a Dockerfile's, as moby's parser reads them: flags of every
+   * instruction are checked (`CMD --port 80` is `unknown flag: --port`), and a JSON array holding
+   * something other than strings is an error.
    */
   readonly changes?: {
     readonly allowed: ReadonlySet<string>;
@@ -106,9 +106,7 @@ function fail(message: string): never {
  * `${file}:${line}: ${what}` for the first problem found.
  */
 export function parseDockerfile(text: string, options: ParseOptions): Dockerfile {
-  return located(options, () =>
-    validate(parseNodes(text, options.changes ? CHANGE_SYNTAX : DOCKERFILE_SYNTAX), options),
-  );
+  return located(options, () => validate(parseNodes(text), options));
 }
 
 /**
@@ -216,18 +214,7 @@ interface Parsed {
   readonly lines: number;
 }
 
-/** How lines are read: a Dockerfile's rules, or `--change` lines' (ParseOptions.changes). */
-interface Syntax {
-  /** A JSON array holding something other than strings is an error (else: shell form). */
-  readonly strictJson: boolean;
-  /** The instructions whose leading `--` words are flags (undefined: all, as Docker). */
-  readonly flagsOf: ReadonlySet<string> | undefined;
-}
-
-const DOCKERFILE_SYNTAX: Syntax = { strictJson: true, flagsOf: undefined };
-const CHANGE_SYNTAX: Syntax = { strictJson: false, flagsOf: new Set(["HEALTHCHECK"]) };
-
-function parseNodes(text: string, syntax: Syntax = DOCKERFILE_SYNTAX): Parsed {
+function parseNodes(text: string): Parsed {
   if (text.length > MAX_DOCKERFILE_BYTES || Buffer.byteLength(text) > MAX_DOCKERFILE_BYTES) {
     throw new LineError(1, `the Dockerfile is larger than the limit of ${MAX_DOCKERFILE_BYTES} bytes`);
   }
@@ -262,7 +249,7 @@ function parseNodes(text: string, syntax: Syntax = DOCKERFILE_SYNTAX): Parsed {
       buf += piece.line;
       continues = piece.continues;
     }
-    const node = at(startLine, () => newNode(buf, d.escape, startLine, syntax));
+    const node = at(startLine, () => newNode(buf, d.escape, startLine));
     if (canContainHeredoc(node) && buf.includes("<<")) {
       const docs = at(startLine, () => heredocsOf(buf));
       for (const doc of docs) {
@@ -321,17 +308,13 @@ function validate(parsed: Parsed, options: ParseOptions): Dockerfile {
 }
 
 /** Splits one logical line into keyword, flags and arguments, and finds the exec (JSON) form. */
-function newNode(line: string, esc: Escape, startLine: number, syntax: Syntax): Node {
+function newNode(line: string, esc: Escape, startLine: number): Node {
   const t = line.trim();
   const m = BLANKS.exec(t);
   const word = m ? t.slice(0, m.index) : t;
   const rest = m ? t.slice(m.index + m[0].length) : "";
   const keyword = word.toUpperCase();
-  const { args, flags } =
-    syntax.flagsOf === undefined || syntax.flagsOf.has(keyword)
-      ? extractFlags(rest, esc)
-      : { args: rest.trim(), flags: [] };
-  const strictJson = syntax.strictJson;
+  const { args, flags } = extractFlags(rest, esc);
   let json: readonly string[] | undefined;
   let trigger: Node | undefined;
   switch (keyword) {
@@ -339,12 +322,12 @@ function newNode(line: string, esc: Escape, startLine: number, syntax: Syntax): 
     case "ENTRYPOINT":
     case "RUN":
     case "SHELL":
-      json = args === "" ? undefined : jsonArray(args, strictJson);
+      json = args === "" ? undefined : jsonArray(args);
       break;
     case "ADD":
     case "COPY":
     case "VOLUME":
-      json = jsonArray(args, strictJson);
+      json = jsonArray(args);
       break;
     case "ENV":
     case "LABEL":
@@ -355,11 +338,11 @@ function newNode(line: string, esc: Escape, startLine: number, syntax: Syntax): 
       const sep = /\s/.exec(args);
       const type = sep ? args.slice(0, sep.index) : args;
       const cmd = args.slice(type.length).trimStart();
-      if (type !== "" && cmd !== "") json = jsonArray(cmd, strictJson);
+      if (type !== "" && cmd !== "") json = jsonArray(cmd);
       break;
     }
     case "ONBUILD":
-      if (args !== "") trigger = newNode(args, esc, startLine, { ...syntax, flagsOf: undefined });
+      if (args !== "") trigger = newNode(args, esc, startLine);
       break;
   }
   return {
@@ -416,7 +399,7 @@ function extractFlags(line: string, esc: Escape): { args: string; flags: string[
 }
 
 /** The elements of a JSON array of strings; undefined when the text is not a JSON array. */
-function jsonArray(text: string, strict: boolean): string[] | undefined {
+function jsonArray(text: string): string[] | undefined {
   const t = text.trimStart();
   if (!t.startsWith("[")) return undefined;
   let v: unknown;
@@ -428,10 +411,7 @@ function jsonArray(text: string, strict: boolean): string[] | undefined {
   if (!Array.isArray(v)) return undefined;
   const out: string[] = [];
   for (const x of v) {
-    if (typeof x !== "string") {
-      if (!strict) return undefined;
-      fail("when using JSON array syntax, arrays must be comprised of strings only");
-    }
+    if (typeof x !== "string") fail("when using JSON array syntax, arrays must be comprised of strings only");
     out.push(x);
   }
   return out;
