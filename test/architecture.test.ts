@@ -101,6 +101,14 @@ export function moduleOf(relPath: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Test code: a unit test (`x.test.ts`) or a test-only helper module (`test-support.ts`), which
+ * tests share and which may use node:assert even in a pure module; no other file may import one.
+ */
+export function isTestFile(relPath: string): boolean {
+  return /\.test\.ts$|(^|[\\/])test-support\.ts$/.test(relPath);
+}
+
 function importsOf(source: string): string[] {
   const specs: string[] = [];
   const re =
@@ -132,13 +140,16 @@ function scan(): { files: string[]; edges: Edge[]; problems: string[] } {
     }
     const rule = MODULES[mod]!;
     const text = readFileSync(file, "utf8");
-    const isTest = file.endsWith(".test.ts");
+    const isTest = isTestFile(rel);
     for (const spec of importsOf(text)) {
       if (spec.startsWith(".")) {
         const target = relative(srcRoot, resolve(dirname(file), spec));
         if (target.startsWith("..")) {
           problems.push(`${rel}: imports ${spec}, outside src/`);
           continue;
+        }
+        if (!isTest && isTestFile(target.replace(/\.js$/, ".ts"))) {
+          problems.push(`${rel}: imports ${spec}, a test-only module`);
         }
         const toMod = moduleOf(target);
         if (!toMod) {
@@ -230,6 +241,8 @@ test("the checker catches a disallowed import, a cycle and a host import in a pu
   assert.ok(NODE_BUILTIN.test("node:fs") && !PURE_BUILTINS.has("node:fs"));
   assert.equal(moduleOf("runtime/spec/seccomp.ts"), "runtime/spec");
   assert.equal(moduleOf("runtime/driver.ts"), "runtime");
+  assert.ok(isTestFile("base/test-support.ts") && isTestFile("oci/image.test.ts"));
+  assert.ok(!isTestFile("base/errors.ts") && !isTestFile("base/test-supportive.ts"));
 });
 
 /**

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isBerthError } from "../base/errors.js";
+import { assertInvalid } from "../base/test-support.js";
 import {
   boolFilter,
   checkFilterKeys,
@@ -16,14 +16,6 @@ import {
   pathMatch,
 } from "./filters.js";
 
-function invalid(fn: () => unknown, message?: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isBerthError(err, "InvalidArgument"), `expected InvalidArgument, got ${String(err)}`);
-    if (message !== undefined) assert.equal(err.message, message);
-    return true;
-  });
-}
-
 describe("checkFilterKeys and filterValues", () => {
   test("accepts allowed keys, no filters and an empty map", () => {
     checkFilterKeys({ dangling: ["true"], label: ["a"] }, ["dangling", "label", "reference"]);
@@ -32,8 +24,11 @@ describe("checkFilterKeys and filterValues", () => {
   });
 
   test("refuses the first unknown key with Docker's wording", () => {
-    invalid(() => checkFilterKeys({ dangling: ["true"], foo: ["1"] }, ["dangling"]), "invalid filter 'foo'");
-    invalid(() => checkFilterKeys({ Dangling: ["true"] }, ["dangling"]), "invalid filter 'Dangling'");
+    assertInvalid(
+      () => checkFilterKeys({ dangling: ["true"], foo: ["1"] }, ["dangling"]),
+      "invalid filter 'foo'",
+    );
+    assertInvalid(() => checkFilterKeys({ Dangling: ["true"] }, ["dangling"]), "invalid filter 'Dangling'");
   });
 
   test("filterValues returns the values or an empty list", () => {
@@ -59,10 +54,10 @@ describe("boolFilter", () => {
   });
 
   test("other values and conflicting values are refused", () => {
-    invalid(() => boolFilter({ dangling: ["maybe"] }, "dangling"), "invalid filter 'dangling=maybe'");
-    invalid(() => boolFilter({ dangling: [""] }, "dangling"), "invalid filter 'dangling='");
-    invalid(() => boolFilter({ dangling: ["true", "false"] }, "dangling"));
-    invalid(() => boolFilter({ dangling: ["0", "1"] }, "dangling"));
+    assertInvalid(() => boolFilter({ dangling: ["maybe"] }, "dangling"), "invalid filter 'dangling=maybe'");
+    assertInvalid(() => boolFilter({ dangling: [""] }, "dangling"), "invalid filter 'dangling='");
+    assertInvalid(() => boolFilter({ dangling: ["true", "false"] }, "dangling"));
+    assertInvalid(() => boolFilter({ dangling: ["0", "1"] }, "dangling"));
   });
 });
 
@@ -153,7 +148,7 @@ describe("pathMatch (Go path.Match)", () => {
   });
 
   test("an unclosed class is a bad pattern", () => {
-    invalid(() => pathMatch("a[bc", "ab"));
+    assertInvalid(() => pathMatch("a[bc", "ab"));
   });
 
   test("a class may contain an escaped ']'", {}, () => {
@@ -219,8 +214,8 @@ describe("parseTimestamp (until=)", () => {
   });
 
   test("anything else is refused with Docker's wording", () => {
-    invalid(() => parseTimestamp("abc", now), `failed to parse value as time or duration: "abc"`);
-    invalid(() => parseTimestamp("", now));
-    invalid(() => parseTimestamp("10x", now));
+    assertInvalid(() => parseTimestamp("abc", now), `failed to parse value as time or duration: "abc"`);
+    assertInvalid(() => parseTimestamp("", now));
+    assertInvalid(() => parseTimestamp("10x", now));
   });
 });

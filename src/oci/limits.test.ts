@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isBerthError } from "../base/errors.js";
+import { seededRandom } from "../base/test-support.js";
 import { encodeImageConfig, type ImageConfig, parseImageConfig } from "./image.js";
 import { checkDocumentSize, checkLayerCountLimit, MAX_DOCUMENT_BYTES, MAX_LAYERS } from "./limits.js";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A config whose labels, env and history together are about `target` bytes. */
 function configOf(r: () => number, target: number): ImageConfig {
@@ -42,7 +32,7 @@ test("whatever passes the write check reads back; whatever does not is refused b
   let accepted = 0;
   let refused = 0;
   for (let seed = 1; seed <= 40; seed++) {
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const target = MAX_DOCUMENT_BYTES - 200_000 + Math.floor(r() * 400_000);
     const bytes = encodeImageConfig(configOf(r, target));
     let writable = true;

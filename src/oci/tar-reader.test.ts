@@ -3,19 +3,9 @@ import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
 import * as tarStream from "tar-stream";
 import { isBerthError } from "../base/errors.js";
+import { seededRandom } from "../base/test-support.js";
 import { parsePax, readTar } from "./tar-reader.js";
 
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = (r: () => number, n: number): number => Math.floor(r() * n);
 
 interface Spec {
@@ -423,7 +413,7 @@ describe("readTar", () => {
     let refused = 0;
     let exact = 0;
     for (let seed = 1; seed <= 300; seed++) {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       const specs = randomSpecs(r);
       const built = build(specs, pick(r, 3) === 0 ? 512 * pick(r, 4) : 0);
       for (let k = 0; k < 6; k++) {
@@ -484,7 +474,7 @@ describe("readTar", () => {
 
   it("property: truncations are refused unless they end on an entry boundary", async () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const r = rng(1000 + seed);
+      const r = seededRandom(1000 + seed);
       const specs = randomSpecs(r);
       const built = build(specs, 0);
       const cut =
@@ -503,7 +493,7 @@ describe("readTar", () => {
 
   it("property: inserted or deleted bytes are refused or read exactly", async () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const r = rng(5000 + seed);
+      const r = seededRandom(5000 + seed);
       const specs = randomSpecs(r);
       const built = build(specs, 512);
       const o = pick(r, built.endMarker);
@@ -538,7 +528,7 @@ describe("readTar", () => {
 
   it("property: header fields rewritten with a valid checksum never crash the reader", async () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const r = rng(9000 + seed);
+      const r = seededRandom(9000 + seed);
       const built = build(randomSpecs(r), 0);
       const bytes = Buffer.from(built.bytes);
       const headers = built.regions.filter((g) => g.kind === "header");

@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isBerthError } from "../../base/errors.js";
+import { assertInvalid } from "../../base/test-support.js";
 import type { Instruction } from "./ast.js";
 import { type Command, parseCommand } from "./commands.js";
-import { parseDockerfile, parseDockerfileSyntax } from "./parse.js";
+import { parseDockerfile } from "./parse.js";
+import { syntaxNode } from "./test-support.js";
 
 /** The instructions after `FROM a`, typed. */
 function commands(text: string): Command[] {
@@ -19,22 +20,6 @@ function one(text: string): Command {
   const [c] = commands(text);
   assert.ok(c);
   return c;
-}
-
-/** The syntax node of one line, not yet checked (what a typed parse receives). */
-function node(text: string): Instruction {
-  const i = parseDockerfileSyntax(text, { file: "Dockerfile" }).instructions[0];
-  assert.ok(i);
-  return i;
-}
-
-function invalid(fn: () => unknown, message: string | RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isBerthError(err, "InvalidArgument"), `expected InvalidArgument, got ${String(err)}`);
-    if (typeof message === "string") assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
 }
 
 describe("parseCommand: one typed instruction per kind", () => {
@@ -131,19 +116,31 @@ describe("parseCommand: one typed instruction per kind", () => {
   });
 
   test("each kind's checks live with its parse, in Docker's wording", () => {
-    invalid(() => parseCommand(node("COPY --frm=x a b"), "\\"), "unknown flag: --frm (did you mean from?)");
-    invalid(() => parseCommand(node("WORKDIR"), "\\"), "WORKDIR requires exactly one argument");
-    invalid(() => parseCommand(node("COPY a"), "\\"), /^COPY requires at least two arguments/);
-    invalid(
-      () => parseCommand(node("RUN --network=none --network=host x"), "\\"),
+    assertInvalid(
+      () => parseCommand(syntaxNode("COPY --frm=x a b"), "\\"),
+      "unknown flag: --frm (did you mean from?)",
+    );
+    assertInvalid(() => parseCommand(syntaxNode("WORKDIR"), "\\"), "WORKDIR requires exactly one argument");
+    assertInvalid(() => parseCommand(syntaxNode("COPY a"), "\\"), /^COPY requires at least two arguments/);
+    assertInvalid(
+      () => parseCommand(syntaxNode("RUN --network=none --network=host x"), "\\"),
       "duplicate flag specified: --network",
     );
-    invalid(
-      () => parseCommand(node("HEALTHCHECK --timeout=1us CMD x"), "\\"),
+    assertInvalid(
+      () => parseCommand(syntaxNode("HEALTHCHECK --timeout=1us CMD x"), "\\"),
       'Interval "timeout" cannot be less than 1ms',
     );
-    invalid(() => parseCommand(node("ONBUILD FROM x"), "\\"), "FROM isn't allowed as an ONBUILD trigger");
-    invalid(() => parseCommand(node("COPPY a b"), "\\"), "unknown instruction: COPPY (did you mean COPY?)");
-    invalid(() => parseCommand(node("SHELL sh -c"), "\\"), "SHELL requires the arguments to be in JSON form");
+    assertInvalid(
+      () => parseCommand(syntaxNode("ONBUILD FROM x"), "\\"),
+      "FROM isn't allowed as an ONBUILD trigger",
+    );
+    assertInvalid(
+      () => parseCommand(syntaxNode("COPPY a b"), "\\"),
+      "unknown instruction: COPPY (did you mean COPY?)",
+    );
+    assertInvalid(
+      () => parseCommand(syntaxNode("SHELL sh -c"), "\\"),
+      "SHELL requires the arguments to be in JSON form",
+    );
   });
 });

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isBerthError } from "../../base/errors.js";
+import { assertInvalid, seededRandom } from "../../base/test-support.js";
 import {
   expandHeredoc,
   expandWord,
@@ -28,14 +29,6 @@ const ENV: ReadonlyMap<string, string> = new Map([
   ["FILE", "archive.tar.gz"],
   ["KOREAN", "한국어"],
 ]);
-
-function invalid(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isBerthError(err, "InvalidArgument"), `expected InvalidArgument, got ${String(err)}`);
-    assert.equal(err.message, message);
-    return true;
-  });
-}
 
 /** [input, expandWord result] */
 const WORD: ReadonlyArray<readonly [string, string]> = [
@@ -162,57 +155,63 @@ describe("expandWords (Docker's ProcessWords)", () => {
 
 describe("errors", () => {
   test("unterminated quotes", () => {
-    invalid(
+    assertInvalid(
       () => expandWords(`"abc`, ENV, BS),
       `failed to process "\\"abc": unexpected end of statement while looking for matching double-quote`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord(`a 'bc`, ENV, BS),
       `failed to process "a 'bc": unexpected end of statement while looking for matching single-quote`,
     );
   });
 
   test("${VAR:?msg} and ${VAR?msg}", () => {
-    invalid(
+    assertInvalid(
       () => expandWord("${UNSET:?}", ENV, BS),
       `failed to process "${"${UNSET:?}"}": UNSET: is not allowed to be unset`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord("${EMPTY:?}", ENV, BS),
       `failed to process "${"${EMPTY:?}"}": EMPTY: is not allowed to be empty`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord("${UNSET:?set it $A}", ENV, BS),
       `failed to process "${"${UNSET:?set it $A}"}": UNSET: set it 1`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord("${UNSET?}", ENV, BS),
       `failed to process "${"${UNSET?}"}": UNSET: is not allowed to be unset`,
     );
   });
 
   test("bad substitutions", () => {
-    invalid(() => expandWord("${", ENV, BS), `failed to process "\${": syntax error: missing '}'`);
-    invalid(() => expandWord("${A", ENV, BS), `failed to process "\${A": syntax error: missing '}'`);
-    invalid(() => expandWord("${A:-x", ENV, BS), `failed to process "\${A:-x": syntax error: missing '}'`);
-    invalid(() => expandWord("${}", ENV, BS), `failed to process "\${}": syntax error: bad substitution`);
-    invalid(
+    assertInvalid(() => expandWord("${", ENV, BS), `failed to process "\${": syntax error: missing '}'`);
+    assertInvalid(() => expandWord("${A", ENV, BS), `failed to process "\${A": syntax error: missing '}'`);
+    assertInvalid(
+      () => expandWord("${A:-x", ENV, BS),
+      `failed to process "\${A:-x": syntax error: missing '}'`,
+    );
+    assertInvalid(
+      () => expandWord("${}", ENV, BS),
+      `failed to process "\${}": syntax error: bad substitution`,
+    );
+    assertInvalid(
       () => expandWord("${:-x}", ENV, BS),
       `failed to process "\${:-x}": syntax error: bad substitution`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord("${A!}", ENV, BS),
       `failed to process "\${A!}": unsupported modifier (!) in substitution`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord("${A:x}", ENV, BS),
       `failed to process "\${A:x}": unsupported modifier (:x) in substitution`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord("${A:#x}", ENV, BS),
       `failed to process "\${A:#x}": unsupported modifier (:#) in substitution`,
     );
-    invalid(
+    assertInvalid(
       () => expandWord("${A/x", ENV, BS),
       `failed to process "\${A/x": syntax error: missing '/' in \${}`,
     );
@@ -274,17 +273,26 @@ describe("parseKeyValues", () => {
   });
 
   test("Docker's errors", () => {
-    invalid(
+    assertInvalid(
       () => parseKeyValues("", ENV, { ...BS, instruction: "ENV" }),
       "ENV requires at least one argument",
     );
-    invalid(() => parseKeyValues("x", ENV, { ...BS, instruction: "ENV" }), "ENV must have two arguments");
-    invalid(
+    assertInvalid(
+      () => parseKeyValues("x", ENV, { ...BS, instruction: "ENV" }),
+      "ENV must have two arguments",
+    );
+    assertInvalid(
       () => parseKeyValues("a=1 b", ENV, { ...BS, instruction: "LABEL" }),
       `Syntax error - can't find = in "b". Must be of the form: name=value`,
     );
-    invalid(() => parseKeyValues("=1", ENV, { ...BS, instruction: "LABEL" }), "LABEL names can not be blank");
-    invalid(() => parseKeyValues("a =1", ENV, { ...BS, instruction: "ARG" }), "ARG names can not be blank");
+    assertInvalid(
+      () => parseKeyValues("=1", ENV, { ...BS, instruction: "LABEL" }),
+      "LABEL names can not be blank",
+    );
+    assertInvalid(
+      () => parseKeyValues("a =1", ENV, { ...BS, instruction: "ARG" }),
+      "ARG names can not be blank",
+    );
   });
 });
 
@@ -319,18 +327,6 @@ describe("expandHeredoc (COPY/ADD bodies with an unquoted delimiter)", () => {
     assert.equal(expandHeredoc("${UNSET:-x}\n", ENV), "x\n");
   });
 });
-
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("bounded evaluation", () => {
   test("nesting deeper than the bound is one InvalidArgument, never a stack overflow", () => {
@@ -374,7 +370,7 @@ describe("bounded evaluation", () => {
     let ok = 0;
     let refused = 0;
     for (let seed = 1; seed <= 2000; seed++) {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       const text = gen(r, 1 + Math.floor(r() * 120), { n: 300 });
       try {
         const out = expandWord(text, ENV, BS);
@@ -424,7 +420,7 @@ describe("bounded evaluation", () => {
 
   test("property: pattern matching agrees with a regular expression on small inputs", () => {
     for (let seed = 1; seed <= 3000; seed++) {
-      const r = rng(100_000 + seed);
+      const r = seededRandom(100_000 + seed);
       const alpha = "ab*?";
       const pattern = Array.from({ length: 1 + Math.floor(r() * 4) }, () => alpha[Math.floor(r() * 4)]).join(
         "",

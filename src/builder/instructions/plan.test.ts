@@ -4,30 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isBerthError } from "../../base/errors.js";
-import type { Instruction } from "../dockerfile/ast.js";
-import { parseDockerfileSyntax } from "../dockerfile/parse.js";
+import { assertInvalid } from "../../base/test-support.js";
+import { syntaxNode } from "../dockerfile/test-support.js";
 import { toCommand } from "./plan.js";
-
-/** The syntax node of one line, not yet checked. */
-function node(text: string): Instruction {
-  const i = parseDockerfileSyntax(text, { file: "Dockerfile" }).instructions[0];
-  assert.ok(i);
-  return i;
-}
-
-function invalid(fn: () => unknown, message: string | RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isBerthError(err, "InvalidArgument"), `expected InvalidArgument, got ${String(err)}`);
-    if (typeof message === "string") assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe("toCommand: BuildKit flags berth does not implement are refused, naming the flag and line", () => {
   const refused = (line: string, message: string | RegExp) =>
-    invalid(() => toCommand("Dockerfile", "\\", { ...node(line), startLine: 3 }), message);
+    assertInvalid(() => toCommand("Dockerfile", "\\", { ...syntaxNode(line), startLine: 3 }), message);
 
   test("RUN --device and ADD --unpack: one line, 'not supported'", () => {
     refused("RUN --device=/dev/fuse true", "Dockerfile:3: RUN --device is not supported");
@@ -43,7 +26,7 @@ describe("toCommand: BuildKit flags berth does not implement are refused, naming
     refused("RUN --network=bridge true", "Dockerfile:3: unsupported network mode: bridge");
     refused("RUN --security=insecure true", /^Dockerfile:3: RUN --security=insecure is not supported/);
     for (const ok of ["default", "none", "host"]) {
-      assert.equal(toCommand("Dockerfile", "\\", node(`RUN --network=${ok} true`)).kind, "RUN");
+      assert.equal(toCommand("Dockerfile", "\\", syntaxNode(`RUN --network=${ok} true`)).kind, "RUN");
     }
   });
 
@@ -71,7 +54,7 @@ describe("toCommand: BuildKit flags berth does not implement are refused, naming
     const ok = toCommand(
       "Dockerfile",
       "\\",
-      node("RUN --mount=type=cache,target=/c,id=npm,sharing=shared true"),
+      syntaxNode("RUN --mount=type=cache,target=/c,id=npm,sharing=shared true"),
     );
     assert.equal(ok.kind, "RUN");
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isBerthError } from "../../base/errors.js";
+import { assertInvalid } from "../../base/test-support.js";
 import { resolveUser } from "./user.js";
 
 const passwd = [
@@ -20,14 +20,6 @@ const group = [
   "staff:x:50:www-data",
   "1234:x:6000:",
 ].join("\n");
-
-function invalid(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isBerthError(err, "InvalidArgument"), String(err));
-    assert.equal(err.message, message);
-    return true;
-  });
-}
 
 describe("resolveUser", () => {
   test('"" is root, with its passwd home and supplementary groups', () => {
@@ -105,25 +97,31 @@ describe("resolveUser", () => {
 
   test("IDs outside 0…2^31-1 are refused", () => {
     for (const spec of ["-1", "2147483648", "99999999999999999999", "0:-5", "1:4294967295"]) {
-      invalid(() => resolveUser(spec, { passwd, group }), "uids and gids must be in range 0-2147483647");
+      assertInvalid(
+        () => resolveUser(spec, { passwd, group }),
+        "uids and gids must be in range 0-2147483647",
+      );
     }
-    invalid(() => resolveUser("", { passwd, group }, ["-3"]), "uids and gids must be in range 0-2147483647");
+    assertInvalid(
+      () => resolveUser("", { passwd, group }, ["-3"]),
+      "uids and gids must be in range 0-2147483647",
+    );
   });
 
   test("unknown names fail with Docker's messages", () => {
-    invalid(
+    assertInvalid(
       () => resolveUser("nobody", { passwd, group }),
       "unable to find user nobody: no matching entries in passwd file",
     );
-    invalid(
+    assertInvalid(
       () => resolveUser("nobody", {}),
       "unable to find user nobody: no matching entries in passwd file",
     );
-    invalid(
+    assertInvalid(
       () => resolveUser("root:nogroup", { passwd, group }),
       "unable to find group nogroup: no matching entries in group file",
     );
-    invalid(
+    assertInvalid(
       () => resolveUser("", { passwd, group }, ["audio"]),
       "unable to find group audio: no matching entries in group file",
     );
