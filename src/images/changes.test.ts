@@ -20,7 +20,7 @@ describe("applyChanges: CMD and ENTRYPOINT", () => {
   test("CMD that is not JSON falls back to the shell form; a JSON array of non-strings is refused", () => {
     assert.deepEqual(apply(["CMD [oops"]).Cmd, ["/bin/sh", "-c", "[oops"]);
     // moby's parser (parseMaybeJSON): valid JSON that is not an array of strings is an error.
-    invalid(
+    assertInvalid(
       () => apply(["CMD [1, 2]"]),
       "when using JSON array syntax, arrays must be comprised of strings only",
     );
@@ -28,8 +28,8 @@ describe("applyChanges: CMD and ENTRYPOINT", () => {
 
   test("leading -- words are the instruction's flags, as in a Dockerfile (CMD has none)", () => {
     // moby's BuildFromConfig parses each change with instructions.ParseCommand: BFlags.Parse.
-    invalid(() => apply(["CMD --port 80"]), "unknown flag: --port");
-    invalid(() => apply(["ENTRYPOINT --x /app"]), "unknown flag: --x");
+    assertInvalid(() => apply(["CMD --port 80"]), "unknown flag: --port");
+    assertInvalid(() => apply(["ENTRYPOINT --x /app"]), "unknown flag: --x");
     assert.deepEqual(apply(["CMD -- --port 80"]).Cmd, ["/bin/sh", "-c", "--port 80"]);
   });
 
