@@ -150,6 +150,39 @@ describe("run and exit codes", () => {
   });
 });
 
+describe("exposed ports", () => {
+  test("run --expose takes a port range as Docker does: one exposed port per port of the range", async () => {
+    await store.ok([
+      "run",
+      "--name",
+      "exposed",
+      "--expose",
+      "7000-7002/udp",
+      "--expose",
+      "80",
+      "busybox",
+      "true",
+    ]);
+    const exposed = JSON.parse(
+      (await store.ok(["inspect", "-f", "{{json .Config.ExposedPorts}}", "exposed"])).stdout,
+    );
+    assert.deepEqual(exposed, { "7000/udp": {}, "7001/udp": {}, "7002/udp": {}, "80/tcp": {} });
+    await store.ok(["rm", "exposed"]);
+    const reversed = await store.berth([
+      "run",
+      "--name",
+      "reversed",
+      "--expose",
+      "7002-7000",
+      "busybox",
+      "true",
+    ]);
+    assert.equal(reversed.code, 125);
+    assert.match(reversed.stderr, /invalid range specified for port: 7002-7000/);
+    assert.equal((await store.ok(["ps", "-aq", "--filter", "name=reversed"])).stdout, "");
+  });
+});
+
 describe("no stray file descriptors, --init, volumes removed with rm -v", () => {
   test("the container's process and its conmon hold no descriptor of berth's", async () => {
     const fds = await store.ok(["run", "--rm", "busybox", "ls", "/proc/self/fd"]);

@@ -19,6 +19,7 @@
 import { posix } from "node:path";
 import { invalidArgument, isBerthError } from "../../base/errors.js";
 import type { ContainerConfig, HealthConfig } from "../../oci/image.js";
+import { exposedPortKeys } from "../../oci/ports.js";
 import type { Heredoc, Instruction } from "../dockerfile/ast.js";
 import type {
   AddCommand,
@@ -189,20 +190,6 @@ function setEnv(env: string[] | undefined, key: string, value: string): string[]
   const i = out.findIndex((e) => (e.includes("=") ? e.slice(0, e.indexOf("=")) : e) === key);
   if (i >= 0) out[i] = `${key}=${value}`;
   else out.push(`${key}=${value}`);
-  return out;
-}
-
-/** nat.ParsePortSpecs for EXPOSE: `80`, `53/udp`, `7000-7002/tcp`. */
-function exposedPorts(spec: string): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/.exec(spec);
-  const proto = (m?.[3] ?? "tcp").toLowerCase();
-  if (!m || !["tcp", "udp", "sctp"].includes(proto)) throw invalidArgument(`invalid containerPort: ${spec}`);
-  const start = Number(m[1]);
-  const end = m[2] === undefined ? start : Number(m[2]);
-  if (start > 65535 || end > 65535 || end < start)
-    throw invalidArgument(`invalid range specified for port: ${spec}`);
-  const out: string[] = [];
-  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
   return out;
 }
 
@@ -545,7 +532,7 @@ function dispatchExpose(state: StageState, cmd: ExposeCommand, ctx: DispatchCont
   const list: string[] = [];
   state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
   for (const p of ports) {
-    for (const key of exposedPorts(p)) {
+    for (const key of exposedPortKeys(p)) {
       state.config.ExposedPorts[key] = {};
       list.push(key);
     }

@@ -14,6 +14,7 @@ import type {
   PortBinding,
   Ulimit,
 } from "../../engine/types.js";
+import { exposedPortKeys, parsePublishSpec, portKeys } from "../../oci/ports.js";
 import { readKeyValueFile } from "../env-file.js";
 import type { FlagSpec, Flags } from "../flags.js";
 import { UsageError } from "../flags.js";
@@ -260,9 +261,9 @@ export function parseMount(v: string, cwd = "/"): MountSpec {
 }
 
 /**
- * `-p [ip:][hostPort:]containerPort[/proto]` as Docker's nat.ParsePortSpec reads it: ranges on
- * both sides of equal length (`8080-8081:80-81`), or a host range for one container port
- * (`8080-8090:80`: any free port of the range), `[::1]`-style brackets around the address.
+ * `-p` values as Docker reads them (oci/ports.ts): each container port of a range exposed and
+ * bound to its host port, or to the whole host range when one container port is given one
+ * (`8080-8090:80`: any free port of the range).
  */
 export function parsePublish(values: readonly string[]): {
   exposed: Record<string, Record<string, never>>;
@@ -270,50 +271,18 @@ export function parsePublish(values: readonly string[]): {
 } {
   const exposed: Record<string, Record<string, never>> = {};
   const bindings: Record<string, PortBinding[]> = {};
-  const range = (text: string, what: string): [number, number] => {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(text);
-    const from = Number(m?.[1]);
-    const to = m?.[2] ? Number(m[2]) : from;
-    if (!m || from < 1 || to > 65535 || to < from) throw invalidArgument(`invalid ${what}: ${text}`);
-    return [from, to];
-  };
   for (const v of values) {
-    const slash = v.lastIndexOf("/");
-    const spec = slash >= 0 && !v.slice(slash).includes(":") ? v.slice(0, slash) : v;
-    const proto = spec === v ? "tcp" : v.slice(slash + 1).toLowerCase();
-    let hostIp = "";
-    let hostPort = "";
-    let containerPart = spec;
-    const bracket = /^\[([^\]]*)\](?::(.*))?$/.exec(spec);
-    if (bracket) {
-      hostIp = bracket[1] ?? "";
-      const rest = (bracket[2] ?? "").split(":");
-      containerPart = rest.pop() ?? "";
-      hostPort = rest.join(":");
-    } else {
-      const parts = spec.split(":");
-      containerPart = parts.pop() as string;
-      if (parts.length > 0) hostPort = parts.pop() as string;
-      hostIp = parts.join(":");
-    }
-    if (hostIp !== "" && !isIP(hostIp)) throw invalidArgument(`invalid IP address: ${hostIp}`);
-    if (!["tcp", "udp", "sctp"].includes(proto)) throw invalidArgument(`invalid proto: ${proto}`);
-    const [start, end] = range(containerPart, "containerPort");
-    const [hostStart, hostEnd] = hostPort ? range(hostPort, "hostPort") : [0, 0];
-    if (hostPort && end - start !== hostEnd - hostStart && end !== start)
-      throw invalidArgument(
-        `invalid ranges specified for container and host Ports: ${containerPart} and ${hostPort}`,
-      );
-    for (let p = start; p <= end; p++) {
-      const key = `${p}/${proto}`;
+    const spec = parsePublishSpec(v, { validIp: (ip) => isIP(ip) !== 0 });
+    const { container, host } = spec;
+    portKeys(container, spec.proto).forEach((key, i) => {
       exposed[key] = {};
-      let hp = hostPort ? String(hostStart + (p - start)) : "";
-      // A host range for a single container port: any free port of the range.
-      if (hostPort && start === end && hostStart !== hostEnd) hp = `${hostStart}-${hostEnd}`;
+      let hp = host ? String(host.start + i) : "";
+      if (host && container.start === container.end && host.start !== host.end)
+        hp = `${host.start}-${host.end}`;
       const list = bindings[key] ?? [];
-      list.push({ HostIp: hostIp, HostPort: hp });
+      list.push({ HostIp: spec.hostIp, HostPort: hp });
       bindings[key] = list;
-    }
+    });
   }
   return { exposed, bindings };
 }
@@ -330,7 +299,7 @@ export function createRequest(
   const interactive = flags.bool("interactive");
   const attach = flags.list("attach");
   const ports = parsePublish(flags.list("publish"));
-  for (const e of flags.list("expose")) ports.exposed[e.includes("/") ? e : `${e}/tcp`] = {};
+  for (const e of flags.list("expose")) for (const key of exposedPortKeys(e)) ports.exposed[key] = {};
   const host: HostConfig = {
     Binds: flags.list("volume").map((v) => absoluteBind(v, cwd)),
     Mounts: flags.list("mount").map((v) => parseMount(v, cwd)),
