@@ -10,8 +10,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { sleep } from "../base/async.js";
 import { errnoCode, failedPrecondition } from "../base/errors.js";
-import { execProgramSync } from "../sys/exec.js";
+import { execProgram } from "../sys/exec.js";
 import { readTextIfExistsSync } from "../sys/fs.js";
 import { dnsTable, dnsTableOf } from "./firewall.js";
 
@@ -88,17 +89,13 @@ function udpSockets(addresses: readonly string[], port: number): Map<string, Udp
   return out;
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** Polls `done` every 5 ms until it holds or `ms` pass; whether it held. */
-function waitSync(ms: number, done: () => boolean): boolean {
+async function waitUntil(ms: number, done: () => boolean): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (done()) return true;
     if (Date.now() > deadline) return false;
-    sleepSync(5);
+    await sleep(5);
   }
 }
 
@@ -106,11 +103,11 @@ function waitSync(ms: number, done: () => boolean): boolean {
 const READY_MS = 10_000;
 
 /** Stops the server whose pid file is in `dir` and waits until it is gone (it holds addresses). */
-function stopServer(dir: string): void {
+async function stopServer(dir: string): Promise<void> {
   const pid = serverPid(dir);
   if (pid !== undefined) {
     process.kill(pid, "SIGTERM");
-    waitSync(READY_MS, () => !alive(pid));
+    await waitUntil(READY_MS, () => !alive(pid));
   }
   rmSync(join(dir, PID_FILE), { force: true });
 }
@@ -125,7 +122,12 @@ function stopServer(dir: string): void {
  * before the handler kills it, and a new server whose address the previous one still holds
  * serves nothing there. New sockets mean the files were parsed (it binds only after parsing).
  */
-function syncServer(dir: string, port: number, networks: readonly DnsNetwork[], binary: string): void {
+async function syncServer(
+  dir: string,
+  port: number,
+  networks: readonly DnsNetwork[],
+  binary: string,
+): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const wanted = new Set(networks.map((n) => n.name));
   const addresses = [...new Set(networks.map((n) => n.gateway))];
@@ -143,7 +145,7 @@ function syncServer(dir: string, port: number, networks: readonly DnsNetwork[], 
     rmSync(join(dir, f), { force: true });
   }
   if (networks.length === 0) {
-    stopServer(dir);
+    await stopServer(dir);
     return;
   }
   const rebound = () => {
@@ -152,33 +154,37 @@ function syncServer(dir: string, port: number, networks: readonly DnsNetwork[], 
   };
   const pid = serverPid(dir);
   if (pid !== undefined) {
-    if (!waitSync(READY_MS, () => catchesHup(pid)))
+    if (!(await waitUntil(READY_MS, () => catchesHup(pid))))
       throw failedPrecondition(`aardvark-dns (pid ${pid}) did not become ready to reload`);
     process.kill(pid, "SIGHUP");
-    if (!waitSync(READY_MS, () => rebound() || !alive(pid)) || !alive(pid))
+    if (!(await waitUntil(READY_MS, () => rebound() || !alive(pid))) || !alive(pid))
       throw failedPrecondition(
         `aardvark-dns (pid ${pid}) did not serve ${addresses.join(", ")} port ${port} after a reload`,
       );
     return;
   }
   // A server stopped by another process may still hold an address for a moment.
-  waitSync(READY_MS, () => [...udpSockets(addresses, port).values()].every((s) => s.length === 0));
+  await waitUntil(READY_MS, () => [...udpSockets(addresses, port).values()].every((s) => s.length === 0));
   before = inodes(udpSockets(addresses, port));
   // `run` forks the server and returns once it has written its pid file.
-  const r = execProgramSync(binary, ["--config", dir, "-p", String(port), "run"], {
-    timeoutMs: 10_000,
+  const r = await execProgram(binary, ["--config", dir, "-p", String(port), "run"], {
+    signal: AbortSignal.timeout(10_000),
     pkg: "aardvark-dns",
   });
   if (r.code !== 0) throw failedPrecondition(`aardvark-dns failed to start: ${r.stderr.trim()}`);
-  if (!waitSync(READY_MS, rebound))
+  if (!(await waitUntil(READY_MS, rebound)))
     throw failedPrecondition(
       `aardvark-dns did not serve ${addresses.join(", ")} port ${port} after it started`,
     );
 }
 
 /** Applies `nft -f` input (one transaction). */
-function nft(input: string): void {
-  const r = execProgramSync("nft", ["-f", "-"], { input, timeoutMs: 30_000, pkg: "nftables" });
+async function nft(input: string): Promise<void> {
+  const r = await execProgram("nft", ["-f", "-"], {
+    input,
+    signal: AbortSignal.timeout(30_000),
+    pkg: "nftables",
+  });
   if (r.code !== 0) throw failedPrecondition(`nft failed: ${r.stderr.trim()}`);
 }
 
@@ -240,29 +246,34 @@ const PORTS = SERVERS.map((s) => s.port);
  * new files, and points port 53 at it in one transaction. The previous one answers what it had
  * already received, and once idle gets the same files, ready for the next change.
  *
- * Every function here is synchronous so that callers can run it inside the database's write
- * transaction: the files are regenerated from the records under that lock, and no two processes
- * signal the servers or rewrite the table at once.
+ * The caller holds the store's DNS lock across reading the records and this call, so no two
+ * processes signal the servers or rewrite the table at once, and the last to run has read the
+ * records after every change before it. Nothing here blocks the event loop: an API server goes on
+ * serving while a change waits for a server to rebind (up to seconds on a loaded host).
  */
-export function syncDns(dir: string, networks: readonly DnsNetwork[], binary = AARDVARK_BINARY): void {
+export async function syncDns(
+  dir: string,
+  networks: readonly DnsNetwork[],
+  binary = AARDVARK_BINARY,
+): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The single server of earlier berth versions, on port 53 itself, and its files.
-  if (existsSync(join(dir, PID_FILE))) stopServer(dir);
+  if (existsSync(join(dir, PID_FILE))) await stopServer(dir);
   for (const f of readdirSync(dir))
     if (!f.startsWith(".") && f !== CURRENT_FILE && !SERVERS.some((s) => s.slot === f))
       rmSync(join(dir, f), { force: true });
   const table = dnsTableName(dir);
   if (networks.length === 0) {
-    nft(dnsTable(table, [], { current: 0, all: PORTS }));
-    for (const s of SERVERS) syncServer(join(dir, s.slot), s.port, [], binary);
+    await nft(dnsTable(table, [], { current: 0, all: PORTS }));
+    for (const s of SERVERS) await syncServer(join(dir, s.slot), s.port, [], binary);
     rmSync(join(dir, CURRENT_FILE), { force: true });
     return;
   }
   const previous = currentServer(dir);
   const next = SERVERS.find((s) => s !== previous) ?? SERVERS[0];
-  syncServer(join(dir, next.slot), next.port, networks, binary);
+  await syncServer(join(dir, next.slot), next.port, networks, binary);
   const gateways = [...new Set(networks.map((n) => n.gateway))];
-  nft(dnsTable(table, gateways, { current: next.port, all: PORTS }));
+  await nft(dnsTable(table, gateways, { current: next.port, all: PORTS }));
   writeFileSync(join(dir, `.${CURRENT_FILE}.tmp`), next.slot);
   renameSync(join(dir, `.${CURRENT_FILE}.tmp`), join(dir, CURRENT_FILE));
   if (previous === undefined) return;
@@ -271,9 +282,9 @@ export function syncDns(dir: string, networks: readonly DnsNetwork[], binary = A
   if (pid === undefined) return;
   // Idle twice in a row, 5 ms apart: what reached it before the switch is answered.
   let quiet = 0;
-  waitSync(READY_MS, () => {
+  await waitUntil(READY_MS, () => {
     quiet = idle(pid, gateways, previous.port) ? quiet + 1 : 0;
     return quiet >= 2;
   });
-  syncServer(prevDir, previous.port, networks, binary);
+  await syncServer(prevDir, previous.port, networks, binary);
 }

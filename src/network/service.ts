@@ -868,7 +868,7 @@ export class NetworkService {
           if (net.dns) nameservers = [net.gateway];
         }
       }
-      this.syncDnsFor(eps.map((e) => e.networkId));
+      await this.syncDnsFor(eps.map((e) => e.networkId));
       return { netnsPath: netns, ip, nameservers };
     } catch (err) {
       await bestEffort(`detaching container ${target.id} after a failed attach`, this.detach(target.id));
@@ -1033,7 +1033,7 @@ export class NetworkService {
     );
     try {
       await this.addEndpointToNetns(target.id, net, { ...ep, ifname }, []);
-      this.syncDnsFor([net.id]);
+      await this.syncDnsFor([net.id]);
     } catch (err) {
       await bestEffort(
         `detaching container ${target.id} from network ${net.id} after a failed attach`,
@@ -1053,7 +1053,7 @@ export class NetworkService {
       const net = this.meta.getNetwork(networkId);
       if (net) this.emitEndpointEvent("disconnect", containerId, net);
     });
-    this.syncDnsFor([networkId]);
+    await this.syncDnsFor([networkId]);
   }
 
   private async delEndpoint(
@@ -1104,7 +1104,7 @@ export class NetworkService {
       }
       this.meta.deletePorts(containerId);
     });
-    if (eps.length > 0) this.syncDnsFor(eps.map((e) => e.networkId));
+    if (eps.length > 0) await this.syncDnsFor(eps.map((e) => e.networkId));
     if (first !== undefined)
       throw failedPrecondition(`network teardown of ${containerId}: ${errorMessage(first)}`, first);
   }
@@ -1117,42 +1117,56 @@ export class NetworkService {
     });
   }
 
-  /** Rewrites the DNS server's view of these networks (only those with name resolution). */
-  private syncDnsFor(networkIds: readonly string[]): void {
+  /**
+   * Rewrites the DNS server's view of these networks (only those with name resolution). The
+   * store's DNS lock is held across reading the records and the servers' reload: the records are
+   * read after this process's change was committed, so whichever process syncs last serves every
+   * change before it, and the database is not held while a server rebinds.
+   */
+  private async syncDnsFor(networkIds: readonly string[]): Promise<void> {
     const nets = networkIds.map((id) => this.meta.getNetwork(id)).filter((n): n is NetworkRecord => !!n?.dns);
     if (nets.length === 0) return;
-    this.db.write(() => {
-      const all: DnsNetwork[] = [];
-      for (const n of this.meta.listNetworks()) {
-        if (!n.dns) continue;
-        const entries = this.meta
-          .endpointsOn(n.id)
-          .filter((e) => e.state === "attached" && e.address)
-          .map((e) => {
-            const row = this.db.sqlite
-              .prepare("SELECT name, host_config FROM containers WHERE id = ?")
-              .get(e.containerId);
-            let name = "";
-            let dns: string[] = [];
-            if (typeof row === "object" && row !== null && "name" in row && typeof row.name === "string") {
-              name = row.name;
-              if ("host_config" in row && typeof row.host_config === "string") {
-                const hc: unknown = JSON.parse(row.host_config);
-                if (typeof hc === "object" && hc !== null && "Dns" in hc && Array.isArray(hc.Dns))
-                  dns = hc.Dns.filter((d): d is string => typeof d === "string");
-              }
-            }
-            return {
-              containerId: e.containerId,
-              ipv4: e.address.split("/")[0] ?? "",
-              names: [name, ...e.aliases, e.containerId.slice(0, 12)].filter(Boolean),
-              dnsServers: dns,
-            };
-          });
-        if (entries.length > 0) all.push({ name: n.name, gateway: n.gateway, entries });
-      }
-      syncDns(this.deps.dnsDir, all);
+    const dir = this.deps.dnsDir;
+    await new LockDir(join(dir, ".locks")).with("sync", async () => {
+      await syncDns(
+        dir,
+        this.db.read(() => this.dnsNetworks()),
+      );
     });
+  }
+
+  /** Every network with name resolution and the names its attached containers answer to. */
+  private dnsNetworks(): DnsNetwork[] {
+    const all: DnsNetwork[] = [];
+    for (const n of this.meta.listNetworks()) {
+      if (!n.dns) continue;
+      const entries = this.meta
+        .endpointsOn(n.id)
+        .filter((e) => e.state === "attached" && e.address)
+        .map((e) => {
+          const row = this.db.sqlite
+            .prepare("SELECT name, host_config FROM containers WHERE id = ?")
+            .get(e.containerId);
+          let name = "";
+          let dns: string[] = [];
+          if (typeof row === "object" && row !== null && "name" in row && typeof row.name === "string") {
+            name = row.name;
+            if ("host_config" in row && typeof row.host_config === "string") {
+              const hc: unknown = JSON.parse(row.host_config);
+              if (typeof hc === "object" && hc !== null && "Dns" in hc && Array.isArray(hc.Dns))
+                dns = hc.Dns.filter((d): d is string => typeof d === "string");
+            }
+          }
+          return {
+            containerId: e.containerId,
+            ipv4: e.address.split("/")[0] ?? "",
+            names: [name, ...e.aliases, e.containerId.slice(0, 12)].filter(Boolean),
+            dnsServers: dns,
+          };
+        });
+      if (entries.length > 0) all.push({ name: n.name, gateway: n.gateway, entries });
+    }
+    return all;
   }
 
   /** Container settings as inspect and ps show them. */
