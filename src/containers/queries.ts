@@ -315,12 +315,20 @@ export class ContainerQueries {
     };
   }
 
-  /** The container's log records, stdout and stderr apart (following while it runs). */
-  async *logs(ref: string, opts: ContainerLogsOptions = {}): AsyncIterable<LogEntry> {
+  /**
+   * The container's log records, stdout and stderr apart (following while it runs). An unknown
+   * container or a log that cannot be read is refused at the call, before any record is read, so
+   * a server answers with the error instead of starting a stream.
+   */
+  logs(ref: string, opts: ContainerLogsOptions = {}): AsyncIterable<LogEntry> {
     const rec = this.resolve(ref);
     if (rec.hostConfig.LogConfig?.Type === "none") {
       throw notImplemented("configured logging driver does not support reading");
     }
+    return this.readLogs(rec, opts);
+  }
+
+  private async *readLogs(rec: ContainerRecord, opts: ContainerLogsOptions): AsyncIterable<LogEntry> {
     const wantOut = opts.stdout ?? true;
     const wantErr = opts.stderr ?? true;
     const cfg = rec.hostConfig.LogConfig;

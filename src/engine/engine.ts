@@ -115,6 +115,10 @@ export interface ContainerEngine {
   containerInspect(id: string, opts?: { size?: boolean }): Promise<ContainerInspect>;
   /** Waits for the container to stop and returns its exit code (also after `--rm` removed it). */
   containerWait(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerWaitResponse>;
+  /**
+   * The container's log records. An engine that can tell at the call that the log cannot be read
+   * (no such container, a driver without reading) throws there, before the first record.
+   */
   containerLogs(id: string, opts?: ContainerLogsOptions): AsyncIterable<LogEntry>;
   containerPause(id: string): Promise<void>;
   containerUnpause(id: string): Promise<void>;

@@ -286,9 +286,7 @@ async function logs(ctx: RequestContext): Promise<void> {
   const until = parseTimestamp(queryString(q, "until"), "until");
   const timestamps = queryBool(q, "timestamps");
   const info = await ctx.engine.containerInspect(id);
-  const out = new OutputWriter(ctx.res, { multiplexed: !info.Config.Tty });
-  ctx.res.writeHead(200, { "Content-Type": out.contentType });
-  ctx.res.flushHeaders();
+  // Asked before the headers: a log that cannot be read is an error response, not a stream.
   const entries = ctx.engine.containerLogs(info.Id, {
     follow: queryBool(q, "follow"),
     stdout,
@@ -298,6 +296,9 @@ async function logs(ctx: RequestContext): Promise<void> {
     ...(tail !== undefined && tail >= 0 ? { tail } : {}),
     signal: ctx.signal,
   });
+  const out = new OutputWriter(ctx.res, { multiplexed: !info.Config.Tty });
+  ctx.res.writeHead(200, { "Content-Type": out.contentType });
+  ctx.res.flushHeaders();
   try {
     for await (const e of entries) {
       const data =
