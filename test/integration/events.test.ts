@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { BERTH, Store } from "./harness.js";
+import { Store } from "./harness.js";
 
 let store: Store;
 
@@ -29,7 +29,8 @@ interface Follower {
 
 /** `berth events ARGS` running in the background, its output collected line by line. */
 function follow(args: readonly string[]): Follower {
-  const child = spawn(BERTH, ["--root", store.root, "--runroot", store.runroot, "events", ...args], {
+  const [cmd = "", ...argv] = store.argv(["events", ...args]);
+  const child = spawn(cmd, argv, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...store.env },
   });

@@ -264,6 +264,23 @@ export class Store {
     return this.server ? `unix://${this.server.sock}` : undefined;
   }
 
+  /** The PID of the store's `berth serve` (remote mode), or undefined. */
+  get serverPid(): number | undefined {
+    return this.server?.proc.pid;
+  }
+
+  /**
+   * Remote mode: kills the store's server with SIGKILL (the store's writer crashing, containers
+   * left to conmon) and starts a new one on the same socket, as a user would.
+   */
+  async crashAndRestartServer(): Promise<void> {
+    const old = this.server;
+    if (!old) throw new Error("the store has no server (remote mode only)");
+    if (old.running) old.proc.kill("SIGKILL");
+    await old.stop();
+    await this.serve();
+  }
+
   /** The server's log (remote mode), to explain a failure. */
   get serverLog(): string {
     return this.server?.log ?? "";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { BERTH, Store } from "./harness.js";
+import { Store } from "./harness.js";
 
 let store: Store;
 
@@ -183,19 +183,11 @@ describe("info and version", () => {
 describe("stats", () => {
   test("streams a live table, redrawn every second, until Ctrl-C", async () => {
     await store.ok(["run", "-d", "--name", "statbox", "busybox", "sh", "-c", "sleep 300"]);
-    const child = spawn(
-      BERTH,
-      [
-        "--root",
-        store.root,
-        "--runroot",
-        store.runroot,
-        "stats",
-        "--format",
-        "{{.Name}} {{.PIDs}} {{.MemUsage}}",
-      ],
-      { env: { ...process.env, ...store.env }, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const [cmd = "", ...argv] = store.argv(["stats", "--format", "{{.Name}} {{.PIDs}} {{.MemUsage}}"]);
+    const child = spawn(cmd, argv, {
+      env: { ...process.env, ...store.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     const frames = () => out.split("\x1b[2J\x1b[H").length - 1;
     const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));

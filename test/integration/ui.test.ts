@@ -14,7 +14,6 @@ import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { ensureNodeImage } from "../../scripts/node-image.js";
 import { Store } from "./harness.js";
 import { Serve } from "./serve-helpers.js";
 
@@ -70,7 +69,7 @@ async function state(name: string): Promise<string> {
 
 before(async () => {
   store = await Store.create();
-  await ensureNodeImage({ root: store.root, runroot: store.runroot, env: store.env });
+  await store.nodeImage();
   const app = store.path("node-app");
   await cp(EXAMPLE, app, { recursive: true });
   await store.ok(["build", "-t", IMAGE, "."], { cwd: app });
