@@ -71,10 +71,9 @@ export const FORMAT_FLAG: FlagSpec = {
     "                        'TEMPLATE':         Print output using the given Go template",
 };
 
-/** The `-f/--format` flag of inspect commands. */
-export const INSPECT_FORMAT_FLAG: FlagSpec = {
+/** `--format` where only JSON or a template make sense (inspect, events): no table. */
+export const TEMPLATE_FORMAT_FLAG: FlagSpec = {
   name: "format",
-  short: "f",
   type: "string",
   valueName: "string",
   description:
@@ -82,3 +81,22 @@ export const INSPECT_FORMAT_FLAG: FlagSpec = {
     "                        'json':             Print in JSON format\n" +
     "                        'TEMPLATE':         Print output using the given Go template",
 };
+
+/** The `-f/--format` flag of inspect commands. */
+export const INSPECT_FORMAT_FLAG: FlagSpec = { ...TEMPLATE_FORMAT_FLAG, short: "f" };
+
+/**
+ * `-f/--filter` of list commands and events: with an example (`driver=bridge`) as `ls` commands
+ * describe it, or without as `ps`, `images` and `events` do.
+ */
+export function filterFlag(example?: string): FlagSpec {
+  return {
+    name: "filter",
+    short: "f",
+    type: "list",
+    valueName: "filter",
+    description: example
+      ? `Provide filter values (e.g. "${example}")`
+      : "Filter output based on conditions provided",
+  };
+}

@@ -15,8 +15,8 @@ import type {
   ContainerStatsResponse,
   ContainerSummary,
 } from "../../engine/types.js";
-import { atLeast, type Command, type CommandContext, exactly, FORMAT_FLAG, none } from "../command.js";
-import { type FlagSpec, type Flags, parseFilterFlags, UsageError } from "../flags.js";
+import { atLeast, type Command, type CommandContext, exactly, FORMAT_FLAG } from "../command.js";
+import { type FlagSpec, type Flags, UsageError } from "../flags.js";
 import { displayablePorts } from "../format/ports.js";
 import { renderList } from "../format/render.js";
 import { bytesSize, humanSizeWithPrecision } from "../format/units.js";
@@ -26,7 +26,14 @@ import { hintsEnabled, pruneSummary, removalHint } from "./hints.js";
 import { createdSince, ellipsis, goTime } from "./images.js";
 import { pullMissingImage } from "./registry.js";
 import { CREATE_FLAGS, createRequest, RUN_ONLY_FLAGS } from "./run-flags.js";
-import { makeInspectCommand, makePruneCommand, perName, writeDeleted, writeReclaimed } from "./shapes.js";
+import {
+  makeInspectCommand,
+  makeListCommand,
+  makePruneCommand,
+  perName,
+  writeDeleted,
+  writeReclaimed,
+} from "./shapes.js";
 
 /** Exit status of `run` when berth itself fails (Docker's 125). */
 const RUN_FAILED = 125;
@@ -558,12 +565,12 @@ const PS_HEADERS = {
   Status: "STATUS",
 };
 
-const psCommand: Command = {
+const psCommand = makeListCommand({
   path: "container ls",
   aliases: ["ps", "container list", "container ps"],
-  usage: "[OPTIONS]",
   description: "List containers",
-  args: none,
+  quiet: "Only display container IDs",
+  noTrunc: "Don't truncate output",
   flags: [
     {
       name: "all",
@@ -571,14 +578,6 @@ const psCommand: Command = {
       type: "bool",
       description: "Show all containers (default shows just running)",
     },
-    {
-      name: "filter",
-      short: "f",
-      type: "list",
-      valueName: "filter",
-      description: "Filter output based on conditions provided",
-    },
-    FORMAT_FLAG,
     {
       name: "last",
       short: "n",
@@ -593,16 +592,12 @@ const psCommand: Command = {
       type: "bool",
       description: "Show the latest created container (includes all states)",
     },
-    { name: "no-trunc", type: "bool", description: "Don't truncate output" },
-    { name: "quiet", short: "q", type: "bool", description: "Only display container IDs" },
     { name: "size", short: "s", type: "bool", description: "Display total file sizes" },
   ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "-f, --filter");
+  list: async ({ engine, filters, flags }) => {
     const format = flags.string("format");
     const size = flags.bool("size") || !!format?.includes(".Size");
     const limit = flags.bool("latest") ? 1 : (flags.int("last") ?? -1);
-    const engine = await ctx.engine();
     const list = await engine.containerList({
       all: flags.bool("all"),
       filters,
@@ -615,16 +610,13 @@ const psCommand: Command = {
     let table =
       "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
     if (flags.bool("size")) table += "\t{{.Size}}";
-    ctx.io.stdout.write(
-      renderList(rows, {
-        format: flags.bool("quiet") ? "{{.ID}}" : format,
-        defaultTableFormat: table,
-        headers: PS_HEADERS,
-      }),
-    );
-    return 0;
+    return renderList(rows, {
+      format: flags.bool("quiet") ? "{{.ID}}" : format,
+      defaultTableFormat: table,
+      headers: PS_HEADERS,
+    });
   },
-};
+});
 
 function parseTime(value: string, now: number): number {
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value);

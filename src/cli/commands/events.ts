@@ -2,7 +2,7 @@
 
 import { parseTimeArgument } from "../../base/timestamps.js";
 import type { EventMessage } from "../../engine/types.js";
-import { type Command, none } from "../command.js";
+import { type Command, filterFlag, none, TEMPLATE_FORMAT_FLAG } from "../command.js";
 import { parseFilterFlags } from "../flags.js";
 import { templateText } from "../format/render.js";
 import { markStruct, parseTemplate, runTemplate, type Template } from "../format/template.js";
@@ -83,22 +83,8 @@ const eventsCommand: Command = {
   description: "Get real time events from the server",
   args: none,
   flags: [
-    {
-      name: "filter",
-      short: "f",
-      type: "list",
-      valueName: "filter",
-      description: "Filter output based on conditions provided",
-    },
-    {
-      name: "format",
-      type: "string",
-      valueName: "string",
-      description:
-        "Format output using a custom template:\n" +
-        "                        'json':             Print in JSON format\n" +
-        "                        'TEMPLATE':         Print output using the given Go template",
-    },
+    filterFlag(),
+    TEMPLATE_FORMAT_FLAG,
     {
       name: "since",
       type: "string",

@@ -11,7 +11,7 @@ import type {
 import { formatPlatform, matchPlatform, type Platform, parsePlatform } from "../../oci/platform.js";
 import { familiarString, parseNormalizedNamed } from "../../oci/reference.js";
 import { atLeast, atMost, type Command, exactly, FORMAT_FLAG, none } from "../command.js";
-import { parseFilterFlags, UsageError } from "../flags.js";
+import { UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanDuration, humanSizeWithPrecision } from "../format/units.js";
 import { openInput, validateOutputPath, writeOutputDirectory, writeOutputFile } from "../io-helpers.js";
@@ -20,6 +20,7 @@ import { hintsEnabled, rmiForcedHint, rmiRefusalHint } from "./hints.js";
 import {
   deletedImageLines,
   makeInspectCommand,
+  makeListCommand,
   makePruneCommand,
   writeDeleted,
   writeReclaimed,
@@ -117,12 +118,14 @@ const IMAGE_HEADERS = {
   VirtualSize: "VIRTUAL SIZE",
 };
 
-const imagesCommand: Command = {
+const imagesCommand = makeListCommand({
   path: "image ls",
   aliases: ["images", "image list"],
   usage: "[OPTIONS] [REPOSITORY[:TAG]]",
   description: "List images",
   args: atMost(1),
+  quiet: "Only show image IDs",
+  noTrunc: "Don't truncate output",
   flags: [
     {
       name: "all",
@@ -131,31 +134,17 @@ const imagesCommand: Command = {
       description: "Show all images (default hides intermediate images)",
     },
     { name: "digests", type: "bool", description: "Show digests" },
-    {
-      name: "filter",
-      short: "f",
-      type: "list",
-      valueName: "filter",
-      description: "Filter output based on conditions provided",
-    },
-    FORMAT_FLAG,
-    { name: "no-trunc", type: "bool", description: "Don't truncate output" },
-    { name: "quiet", short: "q", type: "bool", description: "Only show image IDs" },
   ],
-  async run(ctx, flags, args) {
-    const filters = parseFilterFlags(flags.list("filter"), "-f, --filter");
+  list: async ({ engine, filters, flags, args }) => {
     if (args[0]) filters.reference = [...(filters.reference ?? []), args[0]];
-    const engine = await ctx.engine();
     const images = await engine.imageList({
       all: flags.bool("all"),
       filters,
       digests: flags.bool("digests"),
     });
-    const noTrunc = flags.bool("no-trunc");
-    let rows = imageRows(images, noTrunc);
-    const quiet = flags.bool("quiet");
+    let rows = imageRows(images, flags.bool("no-trunc"));
     let format = flags.string("format");
-    if (quiet) {
+    if (flags.bool("quiet")) {
       format = "{{.ID}}";
       // Docker prints each image ID once in quiet mode.
       const seen = new Set<string>();
@@ -164,10 +153,9 @@ const imagesCommand: Command = {
     const defaultTableFormat = flags.bool("digests")
       ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
       : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-    ctx.io.stdout.write(renderList(rows, { format, defaultTableFormat, headers: IMAGE_HEADERS }));
-    return 0;
+    return renderList(rows, { format, defaultTableFormat, headers: IMAGE_HEADERS });
   },
-};
+});
 
 const imageInspectCommand = makeInspectCommand({
   path: "image inspect",

@@ -1,9 +1,9 @@
 import type { NetworkInspect, PortBinding } from "../../engine/types.js";
-import { type Command, exactly, FORMAT_FLAG, none } from "../command.js";
-import { keyValueFlags, parseFilterFlags, UsageError } from "../flags.js";
+import { type Command, exactly } from "../command.js";
+import { keyValueFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { goTime } from "./images.js";
-import { makeInspectCommand, makePruneCommand, perName, writeDeleted } from "./shapes.js";
+import { makeInspectCommand, makeListCommand, makePruneCommand, perName, writeDeleted } from "./shapes.js";
 import { naturalLess } from "./volumes.js";
 
 /** One row of `network ls` (docker/cli's networkContext). */
@@ -116,46 +116,31 @@ const createCommand: Command = {
   },
 };
 
-const lsCommand: Command = {
+const lsCommand = makeListCommand({
   path: "network ls",
   aliases: ["network list"],
-  usage: "[OPTIONS]",
   description: "List networks",
-  args: none,
-  flags: [
-    {
-      name: "filter",
-      short: "f",
-      type: "list",
-      valueName: "filter",
-      description: 'Provide filter values (e.g. "driver=bridge")',
-    },
-    FORMAT_FLAG,
-    { name: "no-trunc", type: "bool", description: "Do not truncate the output" },
-    { name: "quiet", short: "q", type: "bool", description: "Only display network IDs" },
-  ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "-f, --filter");
-    const nets = await (await ctx.engine()).networkList({ filters });
+  filterExample: "driver=bridge",
+  quiet: "Only display network IDs",
+  noTrunc: "Do not truncate the output",
+  list: async ({ engine, filters, flags }) => {
+    const nets = await engine.networkList({ filters });
     const sorted = [...nets].sort((a, b) =>
       naturalLess(a.Name, b.Name) ? -1 : naturalLess(b.Name, a.Name) ? 1 : 0,
     );
-    ctx.io.stdout.write(
-      renderList(
-        sorted.map((n) => new NetworkRow(n, flags.bool("no-trunc"))),
-        {
-          format: flags.string("format"),
-          defaultTableFormat: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
-          headers: NETWORK_HEADERS,
-          quiet: flags.bool("quiet"),
-          quietFormat: "{{.ID}}",
-          typeName: "*formatter.networkContext",
-        },
-      ),
+    return renderList(
+      sorted.map((n) => new NetworkRow(n, flags.bool("no-trunc"))),
+      {
+        format: flags.string("format"),
+        defaultTableFormat: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+        headers: NETWORK_HEADERS,
+        quiet: flags.bool("quiet"),
+        quietFormat: "{{.ID}}",
+        typeName: "*formatter.networkContext",
+      },
     );
-    return 0;
   },
-};
+});
 
 const inspectCommand = makeInspectCommand({
   path: "network inspect",

@@ -9,13 +9,24 @@
  *   (inspect-each.ts).
  * - `makePruneCommand`: `--filter`, the confirmation prompt unless `--force`, then the engine's prune
  *   and its report (`Deleted …:` and `Total reclaimed space:`).
+ * - `makeListCommand`: `-f/--filter`, `--format`, `-q/--quiet` (and `--no-trunc` where the object
+ *   has it) read, then the object's rows rendered.
  *
  * Owns the flags, argument counts and prompts these shapes have in common; what each object's
  * command does with the engine stays in its own file.
  */
 import type { Engine } from "../../engine/engine.js";
 import type { ImageDeleteResponseItem } from "../../engine/types.js";
-import { atLeast, type Command, type CommandContext, INSPECT_FORMAT_FLAG, none } from "../command.js";
+import {
+  type ArgCount,
+  atLeast,
+  type Command,
+  type CommandContext,
+  FORMAT_FLAG,
+  filterFlag,
+  INSPECT_FORMAT_FLAG,
+  none,
+} from "../command.js";
 import { type FlagSpec, type Flags, parseFilterFlags } from "../flags.js";
 import { humanSize } from "../format/units.js";
 import { readAnswer } from "../io-helpers.js";
@@ -164,6 +175,60 @@ export function makePruneCommand(spec: {
         }
       }
       await spec.prune(ctx, await ctx.engine(), filters, flags);
+      return 0;
+    },
+  };
+}
+
+/** What `makeListCommand`'s `list` is given. */
+export interface ListRequest {
+  readonly ctx: CommandContext;
+  readonly engine: Engine;
+  readonly filters: Record<string, string[]>;
+  readonly flags: Flags;
+  readonly args: readonly string[];
+}
+
+/**
+ * `<object> ls`: `-f/--filter`, `--format`, `-q/--quiet`, `--no-trunc` when `noTrunc` describes it,
+ * and the object's own flags, listed by name as Docker's help lists them. The filters are read
+ * before the engine is opened; `list` returns what stdout shows.
+ */
+export function makeListCommand(spec: {
+  readonly path: string;
+  readonly aliases: readonly string[];
+  /** Default `[OPTIONS]`. */
+  readonly usage?: string;
+  readonly description: string;
+  /** Default none. */
+  readonly args?: ArgCount;
+  /** The `--filter` example of the help text; absent: Docker's generic description. */
+  readonly filterExample?: string;
+  /** The help of `-q/--quiet`, e.g. `Only display volume names`. */
+  readonly quiet: string;
+  /** The help of `--no-trunc`, for objects that truncate IDs. */
+  readonly noTrunc?: string;
+  /** Flags besides those above. */
+  readonly flags?: readonly FlagSpec[];
+  readonly list: (req: ListRequest) => Promise<string>;
+}): Command {
+  const flags: FlagSpec[] = [
+    ...(spec.flags ?? []),
+    filterFlag(spec.filterExample),
+    FORMAT_FLAG,
+    ...(spec.noTrunc ? [{ name: "no-trunc", type: "bool", description: spec.noTrunc } as const] : []),
+    { name: "quiet", short: "q", type: "bool", description: spec.quiet },
+  ];
+  return {
+    path: spec.path,
+    aliases: spec.aliases,
+    usage: spec.usage ?? "[OPTIONS]",
+    description: spec.description,
+    args: spec.args ?? none,
+    flags: flags.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    async run(ctx, flags, args) {
+      const filters = parseFilterFlags(flags.list("filter"), "-f, --filter");
+      ctx.io.stdout.write(await spec.list({ ctx, engine: await ctx.engine(), filters, flags, args }));
       return 0;
     },
   };

@@ -1,9 +1,16 @@
 import type { Volume } from "../../engine/types.js";
-import { atMost, type Command, FORMAT_FLAG, none } from "../command.js";
-import { keyValueFlags, parseFilterFlags } from "../flags.js";
+import { atMost, type Command } from "../command.js";
+import { keyValueFlags } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
-import { makeInspectCommand, makePruneCommand, perName, writeDeleted, writeReclaimed } from "./shapes.js";
+import {
+  makeInspectCommand,
+  makeListCommand,
+  makePruneCommand,
+  perName,
+  writeDeleted,
+  writeReclaimed,
+} from "./shapes.js";
 
 /** Docker's sortorder.NaturalLess: digit runs compare as numbers, the rest byte by byte. */
 export function naturalLess(a: string, b: string): boolean {
@@ -143,33 +150,18 @@ const createCommand: Command = {
   },
 };
 
-const lsCommand: Command = {
+const lsCommand = makeListCommand({
   path: "volume ls",
   aliases: ["volume list"],
-  usage: "[OPTIONS]",
   description: "List volumes",
-  args: none,
-  flags: [
-    {
-      name: "filter",
-      short: "f",
-      type: "list",
-      valueName: "filter",
-      description: 'Provide filter values (e.g. "dangling=true")',
-    },
-    FORMAT_FLAG,
-    { name: "quiet", short: "q", type: "bool", description: "Only display volume names" },
-  ],
-  async run(ctx, flags) {
-    const filters = parseFilterFlags(flags.list("filter"), "-f, --filter");
-    const res = await (await ctx.engine()).volumeList({ filters });
+  filterExample: "dangling=true",
+  quiet: "Only display volume names",
+  list: async ({ ctx, engine, filters, flags }) => {
+    const res = await engine.volumeList({ filters });
     for (const w of res.Warnings) ctx.io.stderr.write(`${w}\n`);
-    ctx.io.stdout.write(
-      renderVolumes(res.Volumes, { format: flags.string("format"), quiet: flags.bool("quiet") }),
-    );
-    return 0;
+    return renderVolumes(res.Volumes, { format: flags.string("format"), quiet: flags.bool("quiet") });
   },
-};
+});
 
 const inspectCommand = makeInspectCommand({
   path: "volume inspect",
