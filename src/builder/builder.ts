@@ -54,7 +54,7 @@ import type { HostFacts, UserMount } from "../runtime/spec/generate.js";
 import { buildRuntimeSpec } from "../runtime/spec/generate.js";
 import { serializeRuntimeSpec } from "../runtime/spec/types.js";
 import { resolveUser } from "../runtime/spec/user.js";
-import { readTextIfExists, writeFileAtomic } from "../sys/fs.js";
+import { readTextIfExists, writeFileReplace } from "../sys/fs.js";
 
 import { readFileInRoot, resolveInRoot } from "../sys/root-path.js";
 import { explainMiss, parseStepInputs, type StepInputs } from "./cache-explain.js";
@@ -721,8 +721,9 @@ class Build {
     // reachable from the step's own namespace unless it runs on the host network) and
     // `localhost buildkitsandbox`. Bind-mounted from the bundle directory, so never in the layer.
     const hostResolv = (await readTextIfExists("/etc/resolv.conf")) ?? "";
+    // The step's bundle lives as long as the step: its files are replaced, never made durable.
     const networkFiles = { resolvConf: join(ws.bundle, "resolv.conf"), hosts: join(ws.bundle, "hosts") };
-    await writeFileAtomic(
+    await writeFileReplace(
       networkFiles.resolvConf,
       mode === "host"
         ? hostResolv.endsWith("\n") || hostResolv === ""
@@ -731,7 +732,7 @@ class Build {
         : resolvConf({ host: hostResolv, dns: [], dnsSearch: [], dnsOptions: [] }),
       0o644,
     );
-    await writeFileAtomic(networkFiles.hosts, BUILD_HOSTS, 0o644);
+    await writeFileReplace(networkFiles.hosts, BUILD_HOSTS, 0o644);
     // The default network is the default bridge (a build sandbox of the network service).
     const sandboxId = mode === "default" && this.deps.sandbox ? randomBytes(32).toString("hex") : undefined;
     let code: number;
@@ -748,7 +749,7 @@ class Build {
         cgroupsPath: `/berth/${ws.runcId}`,
         host: await this.deps.hostFacts(),
       });
-      await writeFileAtomic(join(ws.bundle, "config.json"), serializeRuntimeSpec(spec), 0o600);
+      await writeFileReplace(join(ws.bundle, "config.json"), serializeRuntimeSpec(spec), 0o600);
       code = await this.deps.driver.runc.runForeground(ws.runcId, {
         bundle: ws.bundle,
         onStdout: (c) => this.emit({ kind: "log", id: vertex, stream: 1, data: c }),

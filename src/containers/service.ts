@@ -60,7 +60,7 @@ import { type Attachment, isNetworkName, type NetworkService } from "../network/
 import { type Digest, parseDigest } from "../oci/digest.js";
 import { CommandInvocationError, RuncCommandError } from "../runtime/errors.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { lstatIfExists, readTextIfExists, statIfExists, writeFileAtomic } from "../sys/fs.js";
+import { lstatIfExists, readTextIfExists, statIfExists, writeFileReplace } from "../sys/fs.js";
 
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
 import type { VolumeService } from "../volumes/service.js";
@@ -657,7 +657,10 @@ export class ContainerService {
     });
   }
 
-  /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, as Docker writes them. */
+  /**
+   * /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, as Docker writes them: made
+   * again at every start, so replaced without fsync (sys/fs.ts writeFileReplace).
+   */
   private async writeHostsFiles(
     rec: ContainerRecord,
     attachment?: Attachment,
@@ -677,13 +680,13 @@ export class ContainerService {
       // As Docker: the host's own files, with --add-host entries appended to its hosts.
       const hostHosts = (await readTextIfExists("/etc/hosts")) ?? "";
       const extra = hostsFile({ hostname, ip: "", extraHosts, hostGateway }).split("\n").slice(6).join("\n");
-      await writeFileAtomic(paths.hostname, `${hostname}\n`);
-      await writeFileAtomic(paths.hosts, `${hostHosts.trimEnd()}\n${extra}`.replace(/\n+$/, "\n"));
-      await writeFileAtomic(paths.resolvConf, hostResolv.endsWith("\n") ? hostResolv : `${hostResolv}\n`);
+      await writeFileReplace(paths.hostname, `${hostname}\n`);
+      await writeFileReplace(paths.hosts, `${hostHosts.trimEnd()}\n${extra}`.replace(/\n+$/, "\n"));
+      await writeFileReplace(paths.resolvConf, hostResolv.endsWith("\n") ? hostResolv : `${hostResolv}\n`);
       return paths;
     }
-    await writeFileAtomic(paths.hostname, `${hostname}\n`);
-    await writeFileAtomic(
+    await writeFileReplace(paths.hostname, `${hostname}\n`);
+    await writeFileReplace(
       paths.hosts,
       hostsFile({
         hostname,
@@ -693,7 +696,7 @@ export class ContainerService {
         hostGateway,
       }),
     );
-    await writeFileAtomic(
+    await writeFileReplace(
       paths.resolvConf,
       resolvConf({
         host: hostResolv,

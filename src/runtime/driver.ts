@@ -13,7 +13,7 @@ import { errnoCode } from "../base/errors.js";
 import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
-import { readdirIfExists, readTextIfExists, statIfExists, writeFileAtomic } from "../sys/fs.js";
+import { readdirIfExists, readTextIfExists, statIfExists, writeFileReplace } from "../sys/fs.js";
 import { isMountPoint, mount, unmount } from "../sys/mount.js";
 import { pidExists } from "../sys/process.js";
 import { attachSocketPath, connectAttach } from "./attach.js";
@@ -136,7 +136,8 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
     await this.runc.delete(id, { force: true });
     await rm(this.exitFile(id), { force: true });
     await rm(this.oomFile(id), { force: true });
-    await writeFileAtomic(join(this.bundle(id), "config.json"), specJson, 0o600);
+    // Written again at every start: replaced, not made durable (a crash leaves no process to use it).
+    await writeFileReplace(join(this.bundle(id), "config.json"), specJson, 0o600);
     const { path, args } = this.opts.exitCommand(id);
     const launched = launchConmon({
       id,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import {
   removeIfExists,
   statIfExists,
   writeFileAtomic,
+  writeFileReplace,
 } from "./fs.js";
 
 describe("file probes that tell absence from failure", () => {
@@ -61,5 +62,17 @@ describe("file probes that tell absence from failure", () => {
     assert.equal(await readTextIfExists(p), "two");
     assert.equal(await removeIfExists(p), true);
     assert.equal(await removeIfExists(p), false);
+  });
+
+  test("writeFileReplace replaces whole, with its mode, making a missing directory, leaving no temp", async () => {
+    const p = join(dir, "made", "replaced");
+    await writeFileReplace(p, "one", 0o600);
+    await writeFileReplace(p, "two", 0o600);
+    assert.equal(await readTextIfExists(p), "two");
+    assert.equal((await stat(p)).mode & 0o777, 0o600);
+    assert.deepEqual(await readdir(join(dir, "made")), ["replaced"]);
+    await mkdir(join(dir, "made", "dir"));
+    await assert.rejects(writeFileReplace(join(dir, "made", "dir"), "x"), { code: "EISDIR" });
+    assert.deepEqual((await readdir(join(dir, "made"))).sort(), ["dir", "replaced"]);
   });
 });
