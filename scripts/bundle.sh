@@ -2,8 +2,10 @@
 # Bundles the compiled CLI (dist/src/bin/berth.js and everything it imports, npm packages
 # included) into one CommonJS file, dist/src/bin/berth.bundle.cjs, that bin/berth loads with
 # V8's code cache (src/bin/launch.ts): one file to read and compile instead of ~200 modules to
-# resolve, which halves berth's own start-up time. Native addons stay outside (better-sqlite3,
-# node-unix-socket). Run after `tsc`; scripts/setup.sh does.
+# resolve, which halves berth's own start-up time. Native addons stay outside: node-unix-socket
+# whole, and better-sqlite3's compiled addon, whose path src/bin/berth.ts gives it (its JS is
+# bundled: a dozen modules Node would otherwise resolve and compile without a cache at every
+# start). Run after `tsc`; scripts/setup.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=dist/src/bin/berth.bundle.cjs
@@ -21,10 +23,10 @@ fi
 # double the size of the whole source in memory (checked below).
 rm -f dist/src/bin/berth.bundle.*
 npx esbuild dist/src/bin/berth.js --bundle --platform=node --target=node20 --format=cjs \
-  --outfile="$out.tmp" --external:better-sqlite3 --external:node-unix-socket \
+  --outfile="$out.tmp" --external:node-unix-socket \
   --supported:dynamic-import=false --minify-whitespace \
   --define:import.meta.url=__berthBundleUrl \
-  --banner:js='(function (exports, require, module, __filename, __dirname) {const __berthBundleUrl = require("node:url").pathToFileURL(__filename).href;' \
+  --banner:js='(function (exports, require, module, __filename, __dirname) {const __berthBundleUrl = require("node:url").pathToFileURL(__filename).href;const __berthLazy = (id) => {let m;return new Proxy({}, {get: (_, k) => (m ??= require(id))[k]})};' \
   --footer:js='})' \
   --log-level=warning
 # (In UTF-8, a character beyond Latin-1 starts with a byte from 0xc4 to 0xf4.)
@@ -32,6 +34,9 @@ if LC_ALL=C grep -o -P '.{0,30}[\xc4-\xf4].{0,10}' "$out.tmp" >&2; then
   echo "bundle: characters beyond Latin-1 above (write them as \\u escapes in the source)" >&2
   exit 1
 fi
+# Built-in modules a command does not use are never loaded (dist/scripts/lazy-builtins.js: each
+# `import_x = require("node:x")` binding that is only read from becomes __berthLazy's proxy).
+node dist/scripts/lazy-builtins.js "$out.tmp"
 mv "$out.tmp" "$out"
 
 # The web view (`berth serve --ui`): its script bundled for browsers from the TypeScript

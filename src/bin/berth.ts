@@ -5,10 +5,11 @@
  * (src/client/, as `podman --remote`): every command goes through the Docker API, and what only
  * the local store can do (`serve` itself, conmon's `container cleanup`) is refused.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { errnoCode, invalidArgument, notImplemented } from "../base/errors.js";
 import { type GlobalOptions, runCli } from "../cli/main.js";
@@ -28,7 +29,15 @@ const lazy = {
 };
 type HostTarget = import("../client/transport.js").HostTarget;
 
+let version: string | undefined;
+
+/** berth's version from its package.json, read once. */
 function packageVersion(): string {
+  version ??= readVersion();
+  return version;
+}
+
+function readVersion(): string {
   try {
     const pkg: unknown = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
     if (typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string")
@@ -39,12 +48,27 @@ function packageVersion(): string {
   return "dev";
 }
 
+/**
+ * better-sqlite3's compiled addon, named for it (metadata/db.ts `addon`): where npm builds or
+ * installs it, beside the package's own package.json; undefined if it is not there.
+ */
+function sqliteAddon(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve("better-sqlite3/package.json");
+    const addon = join(dirname(pkg), "build", "Release", "better_sqlite3.node");
+    return existsSync(addon) ? addon : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function rootsOf(global: GlobalOptions) {
   return resolveRoots({ root: global.root, runroot: global.runroot, env: process.env });
 }
 
 async function openLocal(global: GlobalOptions) {
   const { openLocalEngine } = await lazy.local();
+  const addon = sqliteAddon();
   return openLocalEngine({
     roots: rootsOf(global),
     hostPlatform: hostPlatform(),
@@ -52,6 +76,7 @@ async function openLocal(global: GlobalOptions) {
     ...(global.existingStore ? { existingStore: true } : {}),
     berthScript: fileURLToPath(new URL("../../../bin/berth", import.meta.url)),
     version: packageVersion(),
+    ...(addon ? { sqliteAddon: addon } : {}),
   });
 }
 

@@ -76,12 +76,17 @@ export interface LocalEngineOptions {
   readonly existingStore?: boolean;
   /** berth's version, which `info` and `version` report for the engine. */
   readonly version?: string;
+  /** better-sqlite3's compiled addon (metadata/db.ts `addon`). */
+  readonly sqliteAddon?: string;
 }
 
 export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine> {
   const paths = layout(opts.roots);
   const healthPidFile = `${opts.roots.runroot}/health-supervisor.pid`;
-  const db = openDatabase(paths.database, { mustExist: !!opts.existingStore });
+  const db = openDatabase(paths.database, {
+    mustExist: !!opts.existingStore,
+    ...(opts.sqliteAddon ? { addon: opts.sqliteAddon } : {}),
+  });
   const journal = new EventJournal(db, opts.now ? { now: opts.now } : {});
   const content = new LocalContentStore({
     blobs: paths.blobs,

@@ -232,6 +232,12 @@ export interface OpenDatabaseOptions {
   readonly busyTimeoutMs?: number;
   /** Fail with NotFound instead of creating the database when it does not exist yet. */
   readonly mustExist?: boolean;
+  /**
+   * The path of better-sqlite3's compiled addon, when the caller knows it: without it,
+   * better-sqlite3 looks for it through the `bindings` package (a dozen paths tried and a stack
+   * trace read), and the bundled CLI could not find it at all.
+   */
+  readonly addon?: string;
 }
 
 export interface MetadataDb {
@@ -253,7 +259,10 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Meta
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let sqlite: Sqlite;
   try {
-    sqlite = new Database(path, { timeout: opts.busyTimeoutMs ?? 30_000 });
+    sqlite = new Database(path, {
+      timeout: opts.busyTimeoutMs ?? 30_000,
+      ...(opts.addon ? { nativeBinding: opts.addon } : {}),
+    });
   } catch (err) {
     throw unavailable(`cannot open the metadata database ${path}: ${errorMessage(err)}`, err);
   }
