@@ -50,13 +50,16 @@ function readVersion(): string {
 
 /**
  * better-sqlite3's compiled addon, named for it (metadata/db.ts `addon`): where npm builds or
- * installs it, beside the package's own package.json; undefined if it is not there.
+ * installs it, in the package's build/Release; undefined if it is not there. The package is
+ * looked for in berth's own node_modules first (one stat), then resolved as Node would.
  */
 function sqliteAddon(): string | undefined {
+  const addon = (pkgDir: string) => join(pkgDir, "build", "Release", "better_sqlite3.node");
+  const own = addon(fileURLToPath(new URL("../../../node_modules/better-sqlite3/", import.meta.url)));
+  if (existsSync(own)) return own;
   try {
-    const pkg = createRequire(import.meta.url).resolve("better-sqlite3/package.json");
-    const addon = join(dirname(pkg), "build", "Release", "better_sqlite3.node");
-    return existsSync(addon) ? addon : undefined;
+    const found = addon(dirname(createRequire(import.meta.url).resolve("better-sqlite3/package.json")));
+    return existsSync(found) ? found : undefined;
   } catch {
     return undefined;
   }

@@ -32,9 +32,8 @@ export function attachSocketPath(socketDir: string, attachId: string): string {
 }
 
 async function connect(path: string): Promise<SeqpacketSocket> {
-  // Loaded here, not at start-up: its loader asks Node for a diagnostic report (to tell glibc from
-  // musl), some 15-25 ms that commands which never attach should not pay.
-  const { SeqpacketSocket } = await import("node-unix-socket");
+  // Loaded here, not at start-up (a native addon), and past its loader's libc probe (./unix-socket.cts).
+  const { SeqpacketSocket } = (await import("./unix-socket.cjs")).loadUnixSocket();
   return new Promise((resolve, reject) => {
     const sock = new SeqpacketSocket();
     const failed = (err: unknown) => {
