@@ -251,6 +251,51 @@ describe("container lifecycle on the fake runtime", () => {
     assert.deepEqual(await env.runtime.known(), []);
   });
 
+  test("foreground --rm: the client does the exit work; the exit command, held back, is cancelled", async () => {
+    const id = await create(env, "fg", { HostConfig: { AutoRemove: true } });
+    await env.svc.start(id, { foreground: true });
+    env.runtime.exit(id, 3);
+    assert.deepEqual(env.runtime.heldExitCommands(), [id]);
+    assert.equal(await env.svc.wait(id), 3);
+    assert.equal(await env.svc.foregroundExit(id), true);
+    assert.equal(env.svc.meta.get(id), undefined);
+    assert.deepEqual(env.runtime.heldExitCommands(), []);
+    // Done once: nothing is left for a second call, nor did the exit command ever run.
+    assert.equal(await env.svc.foregroundExit(id), false);
+    assert.equal(env.runtime.calls.filter((c) => c.startsWith("cancel exit command")).length, 1);
+  });
+
+  test("foreground client killed before the exit work: the held exit command does it", async () => {
+    const id = await create(env, "fgk", { HostConfig: { AutoRemove: true } });
+    await env.svc.start(id, { foreground: true });
+    env.runtime.exit(id, 0);
+    // The client never calls foregroundExit; the delay passes.
+    env.runtime.releaseHeldExitCommands();
+    await env.runtime.settled();
+    assert.equal(env.svc.meta.get(id), undefined);
+    assert.deepEqual(await env.runtime.known(), []);
+  });
+
+  test("foreground with a restart policy: the exit command is not held back (it restarts)", async () => {
+    const id = await create(env, "fgr", {
+      HostConfig: { RestartPolicy: { Name: "on-failure", MaximumRetryCount: 1 } },
+    });
+    await env.svc.start(id, { foreground: true });
+    env.runtime.exit(id, 1);
+    assert.deepEqual(env.runtime.heldExitCommands(), []);
+    assert.equal(await env.svc.foregroundExit(id), false);
+    await env.runtime.settled();
+    assert.equal(env.svc.meta.get(id)?.restartCount, 1);
+  });
+
+  test("a foreground container removed by another verb: its held exit command goes with it", async () => {
+    const id = await create(env, "fgrm");
+    await env.svc.start(id, { foreground: true });
+    await env.svc.remove(id, { force: true });
+    assert.deepEqual(env.runtime.heldExitCommands(), []);
+    assert.equal(await env.svc.foregroundExit(id), true);
+  });
+
   test("a command runc cannot run: 127, the record stays created, the runtime is released", async () => {
     const id = await create(env, "typo");
     env.runtime.failNextCreate = 'exec: "nosuch": executable file not found in $PATH';

@@ -9,7 +9,7 @@
 
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { availableParallelism, hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { sleep } from "../base/async.js";
@@ -61,8 +61,8 @@ import { type Digest, parseDigest } from "../oci/digest.js";
 import { CommandInvocationError, RuncCommandError } from "../runtime/errors.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { lstatIfExists, readTextIfExists, statIfExists, writeFileReplace } from "../sys/fs.js";
-
 import type { LockDirApi, LockOptions } from "../sys/lock.js";
+import type { ProcessIdentity } from "../sys/process.js";
 import type { VolumeService } from "../volumes/service.js";
 import { emitContainerEvent, emitVolumeEvents, signalNumber } from "./events.js";
 import {
@@ -120,7 +120,20 @@ export interface ContainerServiceDeps {
 export interface StartOptions {
   /** Connect to the container's output before its process runs (foreground `run`, `start -a`). */
   readonly attach?: AttachHandlers;
+  /**
+   * The caller stays in the foreground until the process exits and then does the exit work
+   * itself (`foregroundExit`), so conmon's exit command is held back and cancelled (see there).
+   */
+  readonly foreground?: boolean;
 }
+
+/**
+ * Seconds conmon holds the exit command of a foreground container back: the foreground client
+ * does the exit work at once and cancels it, so it only runs when that client died (or detached)
+ * first. Long enough for a busy machine's client to finish the work, short enough to be the
+ * safety net soon.
+ */
+export const FOREGROUND_EXIT_DELAY_S = 2;
 
 export { CommandInvocationError, invocationError } from "../runtime/errors.js";
 
@@ -136,6 +149,8 @@ export class ContainerService {
   readonly queries: ContainerQueries;
   /** This process is the store's health supervisor (or hosts it): never start another. */
   hostsHealthSupervisor = false;
+  /** Monitors of containers this process started in the foreground, holding their exit commands back. */
+  private readonly heldExits = new Map<string, ProcessIdentity>();
 
   constructor(readonly deps: ContainerServiceDeps) {
     this.meta = new ContainerMetadata(deps.db);
@@ -530,6 +545,9 @@ export class ContainerService {
         ...(netns ? { netns } : {}),
       });
       const terminal = !!rec.config.Tty;
+      // A restart policy is the exit command's to follow (with its back-off), never a client's.
+      const restartPolicy = rec.hostConfig.RestartPolicy?.Name ?? "";
+      const holdExit = !!opts.foreground && (restartPolicy === "" || restartPolicy === "no");
       const pid = await this.driver.createProcess(rec.id, spec, {
         name: rec.name,
         terminal,
@@ -538,7 +556,12 @@ export class ContainerService {
         // attach again); without one, StdinOnce closes it when the attached client ends.
         leaveStdinOpen: terminal || !rec.config.StdinOnce,
         ...logSettings(rec.hostConfig.LogConfig),
+        ...(holdExit ? { exitDelay: FOREGROUND_EXIT_DELAY_S } : {}),
       });
+      if (holdExit) {
+        const monitor = await this.driver.monitorOf(rec.id);
+        if (monitor) this.heldExits.set(rec.id, monitor);
+      }
       const attached = opts.attach ? await this.driver.attach(rec.id, opts.attach) : undefined;
       if (opts.attach) this.emit(rec, "attach");
       await this.driver.startProcess(rec.id);
@@ -576,6 +599,7 @@ export class ContainerService {
         `releasing the runtime state of container ${rec.id} after a failed start`,
         this.driver.release(rec.id),
       );
+      await this.cancelHeldExit(rec.id);
       throw err;
     }
   }
@@ -770,6 +794,30 @@ export class ContainerService {
   }
 
   /**
+   * The exit work of a container this process started in the foreground (`start` with
+   * `foreground`), done as soon as its process exited instead of by a second berth process:
+   * conmon's exit command, held back meanwhile, would only do it again and contend with this one
+   * for the CPU, the container's lock and the network's host state. Runs `cleanup` (record the
+   * exit, `--rm`, the log), then cancels the held exit command; in that order, so that a client
+   * killed before the end leaves the exit command to do the work after its delay. False when
+   * this process holds no exit command of the container back (then the exit command does the
+   * work, as for any other container).
+   */
+  async foregroundExit(id: string): Promise<boolean> {
+    if (!this.heldExits.has(id)) return false;
+    await this.cleanup(id);
+    await this.cancelHeldExit(id);
+    return true;
+  }
+
+  private async cancelHeldExit(id: string): Promise<void> {
+    const monitor = this.heldExits.get(id);
+    if (!monitor) return;
+    this.heldExits.delete(id);
+    await this.driver.cancelExitCommand(id, monitor);
+  }
+
+  /**
    * Waits until the container's process has exited and returns its exit code. A container that
    * `--rm` already removed is answered from conmon's exit file (by full ID).
    */
@@ -780,6 +828,9 @@ export class ContainerService {
       if (exit) return exit.code;
       throw notFound(`No such container: ${ref}`);
     }
+    // Polled quickly at first: a foreground client asks as soon as the container's output ended,
+    // which is a moment before conmon has reaped the process and written the exit file.
+    let pause = opts.pollMs ?? 5;
     for (;;) {
       const cur = this.meta.get(rec.id);
       if (!cur) {
@@ -788,7 +839,8 @@ export class ContainerService {
       }
       if (!RUNNING_STATES.has(cur.status)) return cur.exitCode;
       if (await this.observeExit(cur)) continue;
-      await sleep(opts.pollMs ?? 50, opts.signal);
+      await sleep(pause, opts.signal);
+      pause = opts.pollMs ?? Math.min(50, pause * 2);
     }
   }
 
@@ -1047,11 +1099,7 @@ export class ContainerService {
       `detaching the network of removed container ${rec.id}`,
       this.deps.network.detach(rec.id),
     );
-    if (opts.keepExitFile) await this.driver.release(rec.id);
-    else await this.driver.destroy(rec.id);
-    if (opts.keepExitFile) {
-      await rm(this.driver.dir(rec.id), { recursive: true, force: true });
-    }
+    await this.driver.destroy(rec.id, { keepExitFile: !!opts.keepExitFile });
     this.deps.db.write(() => {
       this.deps.volumeMeta.detach(rec.id);
       if (this.meta.get(rec.id) && !rec.incomplete) this.emit(rec, "destroy");

@@ -165,6 +165,13 @@ export interface ContainerEngine {
   /** What conmon's exit command runs (`berth container cleanup ID`): record the exit, --rm, restart. */
   containerCleanup(id: string): Promise<void>;
   /**
+   * The exit work of a container this caller started with `foreground` (local engines only),
+   * once its process exited: what conmon's exit command would do (record the exit, `--rm`),
+   * done now, and the exit command, held back meanwhile, cancelled. False when the engine held
+   * none back (the exit command does the work).
+   */
+  containerForegroundExit?(id: string): Promise<boolean>;
+  /**
    * Runs the store's healthcheck supervisor in this process (local engines only): `serving`
    * hosts it for as long as `signal` allows (berth serve); otherwise it runs while there are
    * containers to supervise and returns once idle (`berth container health-supervisor`). Returns

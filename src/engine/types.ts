@@ -784,6 +784,13 @@ export interface AttachSession {
 export interface ContainerStartOptions {
   /** Attach before the process runs, so no output is lost (foreground `run`, `start -a`). */
   readonly attach?: AttachHandlers;
+  /**
+   * The caller waits in the foreground for the exit and then asks for the exit work itself
+   * (`Engine.containerForegroundExit`), which a local engine then does in the caller's process
+   * instead of conmon's exit command. An engine without `containerForegroundExit` (a remote one,
+   * whose server's exit command does the work) has nothing to do with it.
+   */
+  readonly foreground?: boolean;
 }
 
 export interface ContainerStopOptions {

@@ -306,7 +306,11 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       await containers.reconcile();
       return containers.create(req, o);
     },
-    containerStart: (id, o = {}) => containers.start(id, o.attach ? { attach: o.attach } : {}),
+    containerStart: (id, o = {}) =>
+      containers.start(id, {
+        ...(o.attach ? { attach: o.attach } : {}),
+        ...(o.foreground ? { foreground: true } : {}),
+      }),
     containerStop: (id, o) => containers.stop(id, o),
     containerRestart: (id, o) => containers.restart(id, o),
     containerKill: (id, signal) => containers.kill(id, signal),
@@ -322,6 +326,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     containerUpdatePorts: (id, req) => containers.updatePorts(id, req),
     containerPrune: (o) => containers.prune(o ?? {}),
     containerCleanup: (id) => containers.cleanup(id),
+    containerForegroundExit: (id) => containers.foregroundExit(id),
     superviseHealth: async (o) => {
       containers.hostsHealthSupervisor = true;
       const supervisor = new HealthSupervisor(containers, execs);

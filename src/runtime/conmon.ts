@@ -8,8 +8,16 @@
  * `{"data": PID}` once `runc create` succeeded, or `{"data": -1, "message": "…"}` with runc's
  * error. conmon double-forks, so the process we spawn exits at once; the monitor lives on.
  */
+import { sleep } from "../base/async.js";
 import { BerthError, canceled, internal, isBerthError } from "../base/errors.js";
 import { launchProgram } from "../sys/exec.js";
+import {
+  childPids,
+  type ProcessIdentity,
+  processAlive,
+  processCmdline,
+  signalIfExists,
+} from "../sys/process.js";
 import { runcMessage } from "./runc.js";
 
 export const CONMON = "conmon";
@@ -36,6 +44,11 @@ export interface ConmonOptions {
   readonly leaveStdinOpen?: boolean;
   /** Runs when the container exits: the program and its arguments. */
   readonly exitCommand?: { readonly path: string; readonly args: readonly string[] };
+  /**
+   * Seconds conmon holds the exit command back after the exit (`--exit-delay`), for a caller that
+   * does the exit work itself and then cancels it (`cancelHeldExitCommand`).
+   */
+  readonly exitDelay?: number;
   /** An exec session into the running container `id`: its process spec file, and whether to attach. */
   readonly exec?: { readonly processSpec: string; readonly attach: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -97,6 +110,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
   if (o.exitCommand) {
     args.push("--exit-command", o.exitCommand.path);
     for (const a of o.exitCommand.args) args.push("--exit-command-arg", a);
+    if (o.exitDelay !== undefined && o.exitDelay > 0) args.push("--exit-delay", String(o.exitDelay));
   }
   return args;
 }
@@ -171,4 +185,39 @@ export function decodeSyncLine(line: string): SyncMessage | undefined {
   const o = v as Record<string, unknown>;
   if (typeof o.data !== "number") return undefined;
   return { data: o.data, ...(typeof o.message === "string" ? { message: o.message } : {}) };
+}
+
+/**
+ * Cancels the exit command that a conmon started with `--exit-delay` holds back; true when it
+ * did. At the container's exit conmon writes the exit file, then forks a child that sleeps the
+ * delay and only then executes the exit command: until it does, the child is a copy of conmon
+ * (the same command line). SIGKILL ends that child, and conmon, which waits for it, exits too.
+ * Never SIGTERM: conmon's handler (inherited by the child) interrupts the sleep, and the child
+ * then goes on to run the exit command at once. A child that has already become the exit
+ * command is left alone, and so is a conmon without the delay or of another container. `waitMs`
+ * is how long to wait for the child while conmon lives without one yet (it forks right after
+ * writing the exit file).
+ */
+export async function cancelHeldExitCommand(
+  id: string,
+  monitor: ProcessIdentity,
+  opts: { readonly waitMs: number },
+): Promise<boolean> {
+  const deadline = Date.now() + opts.waitMs;
+  for (;;) {
+    if (!processAlive(monitor)) return false;
+    const cmdline = processCmdline(monitor.pid);
+    if (cmdline === undefined) return false;
+    const args = cmdline.split("\0");
+    // The container's own conmon (a PID file outliving it could name another process by now).
+    if (args[args.indexOf("-c") + 1] !== id || !args.includes("--exit-delay")) return false;
+    const children = childPids(monitor.pid);
+    for (const child of children) {
+      if (processCmdline(child) === cmdline) return signalIfExists(child, "SIGKILL");
+    }
+    // A child that is no copy of conmon: the exit command runs already (the caller may be it).
+    if (children.length > 0) return false;
+    if (Date.now() >= deadline) return false;
+    await sleep(5);
+  }
 }

@@ -15,9 +15,9 @@ import type { Digest } from "../oci/digest.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { readdirIfExists, readTextIfExists, statIfExists, writeFileReplace } from "../sys/fs.js";
 import { isMountPoint, mount, unmount } from "../sys/mount.js";
-import { pidExists } from "../sys/process.js";
+import { type ProcessIdentity, pidExists, processStartTime } from "../sys/process.js";
 import { attachSocketPath, connectAttach } from "./attach.js";
-import { launchConmon, RuntimeCreateError } from "./conmon.js";
+import { cancelHeldExitCommand, launchConmon, RuntimeCreateError } from "./conmon.js";
 import { ContainerDirs } from "./container-dirs.js";
 import { invocationError } from "./errors.js";
 import { type ExecLaunchOptions, launchExec } from "./exec-launch.js";
@@ -42,6 +42,12 @@ export interface RuntimeDriverOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly runcBinary?: string;
 }
+
+/**
+ * How long cancelling a held exit command waits for conmon to fork the child that holds it, when
+ * the container has exited and conmon lives without one yet (it forks right after the exit file).
+ */
+const HELD_EXIT_WAIT_MS = 1000;
 
 export class RuntimeDriver extends ContainerDirs implements Runtime {
   readonly runc: Runc;
@@ -156,12 +162,19 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
       stdin: o.stdin,
       ...(o.leaveStdinOpen ? { leaveStdinOpen: true } : {}),
       exitCommand: { path, args },
+      ...(o.exitDelay ? { exitDelay: o.exitDelay } : {}),
       env: this.opts.env,
       ...(o.signal ? { signal: o.signal } : {}),
     });
     try {
       return (await launched).pid;
     } catch (err) {
+      // A conmon whose runc failed exits at once, and would hold its exit command back for
+      // nothing: the caller undoes the start itself.
+      if (o.exitDelay) {
+        const monitor = await this.monitorOf(id);
+        if (monitor) await cancelHeldExitCommand(id, monitor, { waitMs: HELD_EXIT_WAIT_MS });
+      }
       // runc's refusal in Docker's terms (126/127), here at the boundary.
       if (err instanceof RuntimeCreateError) throw invocationError(err.runtimeMessage);
       throw err;
@@ -301,6 +314,17 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
     return text !== undefined && pidExists(Number.parseInt(text, 10));
   }
 
+  async monitorOf(id: string): Promise<ProcessIdentity | undefined> {
+    const pid = Number.parseInt((await readTextIfExists(this.conmonPidFile(id))) ?? "", 10);
+    if (!(pid > 0)) return undefined;
+    const start = processStartTime(pid);
+    return start === undefined ? undefined : { pid, start };
+  }
+
+  async cancelExitCommand(id: string, monitor: ProcessIdentity): Promise<void> {
+    await cancelHeldExitCommand(id, monitor, { waitMs: HELD_EXIT_WAIT_MS });
+  }
+
   /** Forgets the process (runc state, pid files); the exit file stays for whoever waits. */
   async release(id: string): Promise<void> {
     await this.runc.delete(id, { force: true });
@@ -309,10 +333,16 @@ export class RuntimeDriver extends ContainerDirs implements Runtime {
   }
 
   /** Deletes everything of the container on disk (after release). */
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string, opts: { readonly keepExitFile?: boolean } = {}): Promise<void> {
+    // A removed container's exit command has nothing left to do: one its conmon holds back (a
+    // foreground client's container removed by someone else, or after that client died) goes.
+    const monitor = await this.monitorOf(id);
+    const exited = (await statIfExists(this.exitFile(id))) !== undefined;
     await this.release(id);
-    await rm(this.exitFile(id), { force: true });
-    // conmon's link to the bundle that holds the attach socket (it makes one at every start).
+    if (monitor) await cancelHeldExitCommand(id, monitor, { waitMs: exited ? HELD_EXIT_WAIT_MS : 0 });
+    if (!opts.keepExitFile) await rm(this.exitFile(id), { force: true });
+    // conmon's link to the bundle that holds the attach socket (it makes one at every start, and
+    // removes it when it ends normally, but not when its held exit command was cancelled).
     await rm(join(this.opts.conmonDir, this.attachId(id)), { force: true });
     const aside = `${this.dir(id)}.del-${randomBytes(4).toString("hex")}`;
     try {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { notFound, notImplemented } from "../base/errors.js";
 import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
+import type { ProcessIdentity } from "../sys/process.js";
 import { ContainerDirs } from "./container-dirs.js";
 import { invocationError } from "./errors.js";
 import type { ExecLaunchOptions } from "./exec-launch.js";
@@ -22,6 +23,8 @@ interface FakeProcess {
   monitor: boolean;
   readonly spec: string;
   ignoresTerm: boolean;
+  /** Created with an exit delay: at the exit the exit command is held back (`held`). */
+  readonly delayed: boolean;
 }
 
 const SIGNALS: Readonly<Record<string, number>> = {
@@ -41,6 +44,8 @@ export class FakeRuntime extends ContainerDirs implements Runtime {
   private readonly mounted = new Set<string>();
   private readonly oom = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  /** Exit commands held back by an exit delay, by monitor PID → container ID. */
+  private readonly held = new Map<number, string>();
   private nextPid = 1000;
   /** Every call, as `name id`, for tests that count what the lifecycle asked for. */
   readonly calls: string[] = [];
@@ -80,7 +85,7 @@ export class FakeRuntime extends ContainerDirs implements Runtime {
     return this.mounted.has(id);
   }
 
-  async createProcess(id: string, specJson: string, _o: CreateProcessOptions): Promise<number> {
+  async createProcess(id: string, specJson: string, o: CreateProcessOptions): Promise<number> {
     this.calls.push(`create ${id}`);
     const failure = this.failNextCreate;
     this.failNextCreate = undefined;
@@ -88,7 +93,14 @@ export class FakeRuntime extends ContainerDirs implements Runtime {
     this.exits.delete(id);
     this.oom.delete(id);
     const pid = this.nextPid++;
-    this.procs.set(id, { status: "created", pid, monitor: true, spec: specJson, ignoresTerm: false });
+    this.procs.set(id, {
+      status: "created",
+      pid,
+      monitor: true,
+      spec: specJson,
+      ignoresTerm: false,
+      delayed: (o.exitDelay ?? 0) > 0,
+    });
     return pid;
   }
 
@@ -170,6 +182,29 @@ export class FakeRuntime extends ContainerDirs implements Runtime {
     return this.procs.get(id)?.monitor ?? false;
   }
 
+  /** The monitor's PID is the process's own here; its start time is fixed. */
+  async monitorOf(id: string): Promise<ProcessIdentity | undefined> {
+    const p = this.procs.get(id);
+    return p?.monitor || (p && this.held.has(p.pid)) ? { pid: p.pid, start: "fake" } : undefined;
+  }
+
+  async cancelExitCommand(id: string, monitor: ProcessIdentity): Promise<void> {
+    this.calls.push(`cancel exit command ${id}`);
+    if (this.held.get(monitor.pid) === id) this.held.delete(monitor.pid);
+  }
+
+  /** Exit commands held back now (their containers' IDs). */
+  heldExitCommands(): string[] {
+    return [...this.held.values()];
+  }
+
+  /** The exit delay passes (its holder died): the held exit commands run. */
+  releaseHeldExitCommands(): void {
+    const ids = [...this.held.values()];
+    this.held.clear();
+    for (const id of ids) this.runExitCommand(id);
+  }
+
   async known(): Promise<string[]> {
     return [...this.procs.keys()];
   }
@@ -180,10 +215,12 @@ export class FakeRuntime extends ContainerDirs implements Runtime {
     this.mounted.delete(id);
   }
 
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string, opts: { readonly keepExitFile?: boolean } = {}): Promise<void> {
     this.calls.push(`destroy ${id}`);
+    // As the real driver: a removed container's held exit command has nothing left to do.
+    for (const [pid, held] of this.held) if (held === id) this.held.delete(pid);
     await this.release(id);
-    this.exits.delete(id);
+    if (!opts.keepExitFile) this.exits.delete(id);
     await rm(this.dir(id), { recursive: true, force: true });
   }
 
@@ -195,6 +232,11 @@ export class FakeRuntime extends ContainerDirs implements Runtime {
     p.status = "stopped";
     p.monitor = false;
     this.exits.set(id, { code, at: this.now() });
+    if (p.delayed) this.held.set(p.pid, id);
+    else this.runExitCommand(id);
+  }
+
+  private runExitCommand(id: string): void {
     const run = this.onExit(id).finally(() => this.running.delete(run));
     this.running.add(run);
   }

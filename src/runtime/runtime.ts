@@ -13,6 +13,7 @@
  */
 import type { AttachHandlers, AttachSession, ExecSession } from "../engine/types.js";
 import type { Digest } from "../oci/digest.js";
+import type { ProcessIdentity } from "../sys/process.js";
 import type { ExecLaunchOptions } from "./exec-launch.js";
 
 export interface ExitStatus {
@@ -40,6 +41,12 @@ export interface CreateProcessOptions {
   readonly log?: boolean;
   /** conmon starts the log afresh when a write would take it past this many bytes. */
   readonly logSizeMax?: number;
+  /**
+   * Seconds the exit command waits after the process ended, for a caller that does the exit work
+   * itself (a foreground client) and then cancels it with `cancelExitCommand`; the exit command
+   * only runs if that caller died first. None by default.
+   */
+  readonly exitDelay?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -96,11 +103,21 @@ export interface Runtime {
   oomKilled(id: string): Promise<boolean>;
   /** Whether the container's monitor (conmon) still lives. */
   monitorAlive(id: string): Promise<boolean>;
+  /** The container's monitor as it is now (to recognise it later), or undefined when there is none. */
+  monitorOf(id: string): Promise<ProcessIdentity | undefined>;
+  /**
+   * Cancels the exit command that `monitor`, the container's, holds back (`exitDelay`) once the exit work is done;
+   * a no-op when it holds none back (started without a delay, already running it, or gone).
+   */
+  cancelExitCommand(id: string, monitor: ProcessIdentity): Promise<void>;
   /** IDs of every container the runtime holds state for (runc's state root). */
   known(): Promise<string[]>;
 
   /** Forgets the process (runc state, pid files, the mount); the exit file stays for whoever waits. */
   release(id: string): Promise<void>;
-  /** Deletes everything of the container on disk (after release). */
-  destroy(id: string): Promise<void>;
+  /**
+   * Deletes everything of the container on disk (after release); with `keepExitFile`, all but
+   * the exit file (a foreground client waiting on a `--rm` container reads its code there).
+   */
+  destroy(id: string, opts?: { readonly keepExitFile?: boolean }): Promise<void>;
 }

@@ -2,7 +2,7 @@
  * Process identity on Linux: a PID plus the process's start time (field 22 of /proc/PID/stat,
  * in clock ticks since boot), so that a record naming a process is not fooled by PID reuse.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { errnoCode } from "../base/errors.js";
 
 export interface ProcessIdentity {
@@ -66,4 +66,43 @@ export function currentProcess(): ProcessIdentity {
 export function processAlive(id: ProcessIdentity): boolean {
   const start = processStartTime(id.pid);
   return start !== undefined && (id.start === "" || start === id.start);
+}
+
+/** Reads a /proc file of `pid`; undefined when the process is gone (or a zombie without it). */
+function procText(pid: number, file: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === "ENOENT" || code === "ESRCH") return undefined;
+    throw err;
+  }
+}
+
+/** A process's command line (its arguments, NUL-separated), or undefined when it is gone. */
+export function processCmdline(pid: number): string | undefined {
+  return procText(pid, "cmdline");
+}
+
+/**
+ * The children of `pid` (of each of its threads: /proc/PID/task/TID/children); none when the
+ * process is gone or the kernel does not list children.
+ */
+export function childPids(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === "ENOENT" || code === "ESRCH") return [];
+    throw err;
+  }
+  const out: number[] = [];
+  for (const t of tasks) {
+    for (const f of (procText(pid, `task/${t}/children`) ?? "").split(" ")) {
+      const child = Number.parseInt(f, 10);
+      if (child > 0) out.push(child);
+    }
+  }
+  return out;
 }

@@ -285,6 +285,28 @@ describe("the default bridge network and published ports", () => {
     await assertNoNetworkState([quick, crash]);
   });
 
+  test("a foreground run --rm killed before its container exits: conmon's held exit command removes it", async () => {
+    // The foreground client does the exit work itself and holds conmon's exit command back; killed
+    // first, it leaves the exit command to remove the container and its network state.
+    const [cmd = "", ...args] = store.argv(["run", "--rm", "--name", "fgkill", "busybox", "sleep", "3"]);
+    const child = spawn(cmd, args, { stdio: "ignore", env: { ...process.env, ...store.env } });
+    const closed = new Promise((r) => child.on("close", r));
+    const id = await waitFor(
+      "the container to run",
+      async () =>
+        (await store.ok(["ps", "-q", "--no-trunc", "--filter", "name=fgkill"])).stdout.trim() || false,
+      15_000,
+    );
+    child.kill("SIGKILL");
+    await closed;
+    await until(
+      "the exit command to remove the container",
+      async () => (await store.ok(["ps", "-aq", "--filter", "name=fgkill"])).stdout.trim() === "",
+      30_000,
+    );
+    await assertNoNetworkState([id]);
+  });
+
   test("berth killed with SIGKILL at any point of run: the next command repairs the network state", async () => {
     for (const delay of [150, 300, 450, 600, 800, 1100]) {
       // In remote mode the process killed is the client: the server finishes or undoes the run.

@@ -161,7 +161,8 @@ function attachAndWait(
     ...session,
     ...(detachKeys ? { detachKeys } : {}),
     open: async (attach) => {
-      const s = await engine.containerStart(id, { attach });
+      // The caller waits for the exit and does the exit work (containerForegroundExit).
+      const s = await engine.containerStart(id, { attach, foreground: true });
       proxy?.started();
       return s;
     },
@@ -256,6 +257,15 @@ export async function streamSession(
   return { detached };
 }
 
+/**
+ * The exit work of a container started in the foreground, once its exit is known: true when the
+ * engine did it (a local one), false when conmon's exit command does (a remote engine's).
+ */
+async function foregroundExit(engine: Engine, id: string): Promise<boolean> {
+  if (!engine.containerForegroundExit) return false;
+  return (await bestEffort(`the exit work of container ${id}`, engine.containerForegroundExit(id))) ?? false;
+}
+
 const runCommand: Command = {
   path: "container run",
   aliases: ["run"],
@@ -310,8 +320,11 @@ const runCommand: Command = {
     } finally {
       await proxy.stop();
     }
-    // As Docker's CLI, `run --rm` returns once the container is gone, not merely exited: remove it
-    // here too (conmon's exit command may get there first; either way one removal wins).
+    // As Docker's CLI, `run --rm` returns once the container is gone, not merely exited. A local
+    // engine does the exit work (--rm included) here, for the exit command it held back; a
+    // remote one's exit command does it, and the removal here makes sure it is done (either way
+    // one removal wins).
+    if (await foregroundExit(engine, id)) return StatusCode;
     if (flags.bool("rm"))
       await bestEffort(
         `removing container ${id} (--rm)`,
@@ -353,7 +366,9 @@ const startCommand: Command = {
           proxy,
         });
         if (detached) return 0;
-        return (await engine.containerWait(info.Id)).StatusCode;
+        const { StatusCode } = await engine.containerWait(info.Id);
+        await foregroundExit(engine, info.Id);
+        return StatusCode;
       } finally {
         await proxy.stop();
       }
