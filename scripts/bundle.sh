@@ -26,7 +26,7 @@ npx esbuild dist/src/bin/berth.js --bundle --platform=node --target=node20 --for
   --outfile="$out.tmp" --external:node-unix-socket \
   --supported:dynamic-import=false --minify-whitespace \
   --define:import.meta.url=__berthBundleUrl \
-  --banner:js='(function (exports, require, module, __filename, __dirname) {const __berthBundleUrl = require("node:url").pathToFileURL(__filename).href;const __berthLazy = (id) => {let m;return new Proxy({}, {get: (_, k) => (m ??= require(id))[k]})};' \
+  --banner:js='(function (exports, require, module, __filename, __dirname) {const __berthBundleUrl = require("node:url").pathToFileURL(__filename).href;const __berthLazy = (load) => {let m;return new Proxy({}, {get: (_, k) => (m ??= load())[k]})};' \
   --footer:js='})' \
   --log-level=warning
 # (In UTF-8, a character beyond Latin-1 starts with a byte from 0xc4 to 0xf4.)
@@ -34,8 +34,9 @@ if LC_ALL=C grep -o -P '.{0,30}[\xc4-\xf4].{0,10}' "$out.tmp" >&2; then
   echo "bundle: characters beyond Latin-1 above (write them as \\u escapes in the source)" >&2
   exit 1
 fi
-# Built-in modules a command does not use are never loaded (dist/scripts/lazy-builtins.js: each
-# `import_x = require("node:x")` binding that is only read from becomes __berthLazy's proxy).
+# Built-in modules and bundled packages a command does not use are never loaded
+# (dist/scripts/lazy-builtins.js: each `import_x = require("node:x")` or `__toESM(require_x())`
+# binding that is only read from becomes __berthLazy's proxy).
 node dist/scripts/lazy-builtins.js "$out.tmp"
 mv "$out.tmp" "$out"
 

@@ -144,7 +144,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     io: {
       stdout: process.stdout,
       stderr: process.stderr,
-      stdin: process.stdin,
+      // Made when a command reads it: Node builds a stream (and, on a pipe, a handle) for it on
+      // first access, which commands that never read their input (and serve, for its lifetime)
+      // should not pay for.
+      get stdin() {
+        return process.stdin;
+      },
       env: process.env,
       cwd: process.cwd(),
       signals: {

@@ -31,7 +31,7 @@ import { lstat, mkdir, open, readdir, readlink, rm } from "node:fs/promises";
 import { isAbsolute, posix, relative } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import * as tar from "tar-stream";
+import * as tarStream from "tar-stream";
 import { internal, invalidArgument, notFound } from "../base/errors.js";
 import { debug } from "../base/log.js";
 import { applyLayer } from "../diff/apply.js";
@@ -451,7 +451,7 @@ export async function checksumCopy(plan: CopyPlan, sourceDir: string): Promise<C
   return { digest: h.digest("hex"), files };
 }
 
-type Pack = ReturnType<typeof tar.pack>;
+type Pack = ReturnType<typeof tarStream.pack>;
 
 interface EntryHeader {
   name: string;
@@ -465,7 +465,7 @@ interface EntryHeader {
 }
 
 function addEntry(pack: Pack, h: EntryHeader, body?: Readable): Promise<void> {
-  const header: tar.Header = {
+  const header: tarStream.Header = {
     ...h,
     size: h.size ?? 0,
     linkname: h.linkname ?? "",
@@ -487,7 +487,7 @@ function addEntry(pack: Pack, h: EntryHeader, body?: Readable): Promise<void> {
 }
 
 function packPlan(plan: CopyPlan): Readable {
-  const pack = tar.pack();
+  const pack = tarStream.pack();
   const run = async (): Promise<void> => {
     for (const e of plan.entries) {
       const base = {

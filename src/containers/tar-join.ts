@@ -9,16 +9,16 @@
  * written (the joiner waits for the reader: back-pressure).
  */
 import { PassThrough, type Readable } from "node:stream";
-import * as tar from "tar-stream";
+import * as tarStream from "tar-stream";
 import { type TarHeader as ReadHeader, readTar } from "../oci/tar-reader.js";
 
-export type TarHeader = tar.Header;
+export type TarHeader = tarStream.Header;
 
 /** Maps a header: a new header, the same, or undefined to leave the entry out. May throw. */
 export type HeaderMap = (h: TarHeader) => TarHeader | undefined | Promise<TarHeader | undefined>;
 
 export class TarJoiner {
-  private readonly pack = tar.pack();
+  private readonly pack = tarStream.pack();
   readonly stream: Readable;
 
   constructor() {
@@ -31,11 +31,11 @@ export class TarJoiner {
 
   /** Adds one entry; `body` is the content of a regular file (its size must match the header). */
   async addEntry(header: TarHeader, body?: AsyncIterable<unknown> | Buffer): Promise<void> {
-    let sink: ReturnType<tar.Pack["entry"]> | undefined;
+    let sink: ReturnType<tarStream.Pack["entry"]> | undefined;
     const done = new Promise<void>((resolve, reject) => {
       sink = this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
     });
-    const s = sink as ReturnType<tar.Pack["entry"]>;
+    const s = sink as ReturnType<tarStream.Pack["entry"]>;
     if (body === undefined) s.end(undefined);
     else if (Buffer.isBuffer(body)) s.end(body);
     else {

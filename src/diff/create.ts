@@ -14,7 +14,7 @@ import { constants as fsConstants } from "node:fs";
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
-import * as tar from "tar-stream";
+import * as tarStream from "tar-stream";
 import { invalidArgument } from "../base/errors.js";
 import { type Digest, digester } from "../oci/digest.js";
 import { readXattrsTree } from "./host-tools.js";
@@ -40,7 +40,7 @@ const CHUNK = 128 * 1024;
  * or `signal` aborts.
  */
 export function createLayer(dir: string, opts: CreateLayerOptions = {}): Readable {
-  const pack = tar.pack();
+  const pack = tarStream.pack();
   const root = resolve(dir);
   const out = Readable.from(pack, { objectMode: false });
   const onAbort = (): void => {
@@ -93,7 +93,7 @@ export function createLayerWithDigest(dir: string, opts: CreateLayerOptions = {}
   return { stream: tap, result };
 }
 
-type Pack = ReturnType<typeof tar.pack>;
+type Pack = ReturnType<typeof tarStream.pack>;
 type Sink = ReturnType<Pack["entry"]>;
 
 async function fill(pack: Pack, root: string, signal: AbortSignal | undefined): Promise<void> {
@@ -244,7 +244,7 @@ function startEntry(
   }
   if (uid > MAX_USTAR_ID) pax["uid"] = String(uid);
   if (gid > MAX_USTAR_ID) pax["gid"] = String(gid);
-  const header: tar.Header = {
+  const header: tarStream.Header = {
     name: h.name,
     type: h.type,
     mode: h.mode,
