@@ -43,8 +43,9 @@ function loadBundle(bundle: string, modulesMtimeMs: number): Loaded | undefined 
     cachedData = undefined;
   }
   // The bundle is the CommonJS wrapper function, as Node's own loader compiles a module
-  // (scripts/bundle.sh writes it so: the source is held once, as the file reads).
-  const script = new Script(readFileSync(bundle, "utf8"), {
+  // (scripts/bundle.sh writes it so: the source is held once, as the file reads). It is ASCII
+  // (bundle.sh checks), so read as Latin-1: no UTF-8 decoding.
+  const script = new Script(readFileSync(bundle, "latin1"), {
     filename: bundle,
     ...(cachedData ? { cachedData } : {}),
   });
