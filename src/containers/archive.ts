@@ -52,7 +52,7 @@ import {
   resolveContainerPath,
 } from "../sys/root-path.js";
 import { writableLayerChanges } from "./changes.js";
-import type { ContainerService } from "./service.js";
+import { ContainerServicePart } from "./service-part.js";
 import { entryPath, joinTar, prefixed, type TarHeader, type TarJoiner, withOwner } from "./tar-join.js";
 
 /** The container's filesystem made reachable for one operation; `release()` undoes it. */
@@ -90,13 +90,7 @@ export function goFileMode(mode: number): number {
   return out;
 }
 
-export class ContainerFiles {
-  constructor(private readonly svc: ContainerService) {}
-
-  private get driver() {
-    return this.svc.deps.driver;
-  }
-
+export class ContainerFiles extends ContainerServicePart {
   /**
    * Mounts the container's root filesystem if it is not (a stopped container) and, with `pause`,
    * pauses it if it is running. The lease must be released.

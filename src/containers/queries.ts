@@ -24,25 +24,12 @@ import { inspectHostConfig } from "./host-config.js";
 import { maxLogFiles } from "./log-config.js";
 import { currentLogPath, logFileList } from "./log-files.js";
 import { processArgs } from "./merge.js";
-import { type ContainerService, cgroupPathOf, RUNNING_STATES } from "./service.js";
+import { cgroupPathOf, RUNNING_STATES } from "./service.js";
+import { ContainerServicePart } from "./service-part.js";
 import { containerStats, containerStatsStream, containerTop } from "./stats.js";
 import { containerState, rfc3339Nano, statusText } from "./status.js";
 
-export class ContainerQueries {
-  constructor(private readonly svc: ContainerService) {}
-
-  private get meta() {
-    return this.svc.meta;
-  }
-  private get deps() {
-    return this.svc.deps;
-  }
-  private get driver() {
-    return this.svc.deps.driver;
-  }
-  private now(): number {
-    return this.svc.now();
-  }
+export class ContainerQueries extends ContainerServicePart {
   private resolve(ref: string): ContainerRecord {
     return this.svc.resolve(ref);
   }

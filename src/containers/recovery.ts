@@ -32,26 +32,13 @@ import { readdirIfExists, statIfExists } from "../sys/fs.js";
 import { isMountPoint } from "../sys/mount.js";
 import { emitVolumeEvents, execDuration } from "./events.js";
 import { healthOnStop } from "./health.js";
-import { type ContainerService, RUNNING_STATES } from "./service.js";
+import { RUNNING_STATES } from "./service.js";
+import { ContainerServicePart } from "./service-part.js";
 import { rfc3339Nano } from "./status.js";
 
 const CONTAINER_ID = /^[a-f0-9]{64}$/;
 
-export class ContainerRecovery {
-  constructor(private readonly svc: ContainerService) {}
-
-  private get meta() {
-    return this.svc.meta;
-  }
-  private get deps() {
-    return this.svc.deps;
-  }
-  private get driver() {
-    return this.svc.deps.driver;
-  }
-  private now(): number {
-    return this.svc.now();
-  }
+export class ContainerRecovery extends ContainerServicePart {
   private destroy(rec: ContainerRecord | undefined): Promise<void> {
     return this.svc.destroy(rec);
   }
