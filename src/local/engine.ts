@@ -121,6 +121,17 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
   });
   await volumes.cleanupStale(STALE_AFTER_MS);
   const { hostPlatform } = opts;
+  /** The arguments after `node` that run `berth container VERB…` on this engine's stores. */
+  const containerVerb = (...verb: string[]): string[] => [
+    "--",
+    opts.berthScript,
+    "--root",
+    opts.roots.root,
+    "--runroot",
+    opts.roots.runroot,
+    "container",
+    ...verb,
+  ];
   const driver = new RuntimeDriver({
     containersDir: paths.containers,
     runcRoot: paths.runc,
@@ -130,17 +141,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     exitCommand: (id) => ({
       path: process.execPath,
       // `--`: none of these arguments is Node's (see bin/berth).
-      args: [
-        "--",
-        opts.berthScript,
-        "--root",
-        opts.roots.root,
-        "--runroot",
-        opts.roots.runroot,
-        "container",
-        "cleanup",
-        id,
-      ],
+      args: containerVerb("cleanup", id),
     }),
     env: process.env,
   });
@@ -168,20 +169,11 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
       pidFile: healthPidFile,
       // A process of its own, outliving this one: `node SCRIPT container health-supervisor`.
       spawn: () => {
-        const { child } = launchProgram(
-          process.execPath,
-          [
-            "--",
-            opts.berthScript,
-            "--root",
-            opts.roots.root,
-            "--runroot",
-            opts.roots.runroot,
-            "container",
-            "health-supervisor",
-          ],
-          { stdio: "ignore", detached: true, env: process.env },
-        );
+        const { child } = launchProgram(process.execPath, containerVerb("health-supervisor"), {
+          stdio: "ignore",
+          detached: true,
+          env: process.env,
+        });
         child.on("error", () => undefined);
         child.unref();
       },

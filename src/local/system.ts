@@ -146,7 +146,8 @@ export function systemInfo(i: InfoInputs): SystemInfo {
 }
 
 export function systemVersion(version: string): SystemVersion {
-  const details = {
+  // What Docker reports both for the whole and for its Engine component.
+  const build = {
     ApiVersion: API_VERSION,
     MinAPIVersion: MIN_API_VERSION,
     GitCommit: "",
@@ -154,20 +155,13 @@ export function systemVersion(version: string): SystemVersion {
     Os: "linux",
     Arch: goArch(),
     KernelVersion: release(),
-    Experimental: "false",
-    BuildTime: "",
   };
+  const details = { ...build, Experimental: "false", BuildTime: "" };
   return {
     Platform: { Name: "berth" },
     Components: [{ Name: "Engine", Version: version, Details: details }],
     Version: version,
-    ApiVersion: API_VERSION,
-    MinAPIVersion: MIN_API_VERSION,
-    GitCommit: "",
-    GoVersion: process.version,
-    Os: "linux",
-    Arch: goArch(),
-    KernelVersion: release(),
+    ...build,
     BuildTime: "",
   };
 }
