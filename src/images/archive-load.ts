@@ -36,6 +36,15 @@ type Entry =
   | { kind: "blob"; digest: Digest; size: number }
   | { kind: "link"; target: string };
 
+/** One load's archive as read: its entries, and the blobs it stored under its lease. */
+interface LoadedArchive {
+  readonly store: ImageStore;
+  readonly entries: Map<string, Entry>;
+  /** Blobs this load added to the content store (removed again if the load fails). */
+  readonly newBlobs: Digest[];
+  readonly lease: Lease;
+}
+
 interface ImageToLoad {
   readonly configDigest: Digest;
   readonly configBytes: Buffer;
@@ -94,7 +103,7 @@ async function loadLeased(
   const ingested: IngestedLayer[] = [];
   try {
     await readArchive(store, source, entries, newBlobs, lease, opts.signal);
-    const images = await planImages(store, entries, newBlobs, lease, opts);
+    const images = await planImages({ store, entries, newBlobs, lease }, opts);
     if (images.length === 0) throw invalidArgument("invalid archive: it holds no image");
     const created: Array<{ image: ImageToLoad; layers: IngestedLayer[] }> = [];
     for (const image of images) {
@@ -240,11 +249,8 @@ function jsonDocument(entries: Map<string, Entry>, name: string): unknown {
 
 /** Makes an entry a stored blob (small entries are written from memory now). */
 async function asBlob(
-  store: ImageStore,
-  entries: Map<string, Entry>,
+  { store, entries, newBlobs, lease }: LoadedArchive,
   name: string,
-  newBlobs: Digest[],
-  lease: Lease,
 ): Promise<{ digest: Digest; size: number }> {
   const e = lookup(entries, name);
   if (!e) throw invalidArgument(`invalid archive: ${name} is referenced but missing`);
@@ -273,32 +279,25 @@ function stringArray(v: unknown, what: string): string[] {
 }
 
 async function planImages(
-  store: ImageStore,
-  entries: Map<string, Entry>,
-  newBlobs: Digest[],
-  lease: Lease,
+  archive: LoadedArchive,
   opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageToLoad[]> {
+  const { entries } = archive;
   const dockerManifest = jsonDocument(entries, "manifest.json");
-  if (dockerManifest !== undefined) return planDockerArchive(store, entries, newBlobs, lease, dockerManifest);
+  if (dockerManifest !== undefined) return planDockerArchive(archive, dockerManifest);
   const index = jsonDocument(entries, "index.json");
   if (index !== undefined) {
     if (!lookup(entries, "oci-layout"))
       throw invalidArgument("invalid archive: index.json without oci-layout");
-    return planOciLayout(store, entries, newBlobs, lease, opts);
+    return planOciLayout(archive, opts);
   }
   throw invalidArgument(
     "invalid archive: no manifest.json (docker-archive) or index.json (OCI layout) found",
   );
 }
 
-async function planDockerArchive(
-  store: ImageStore,
-  entries: Map<string, Entry>,
-  newBlobs: Digest[],
-  lease: Lease,
-  doc: unknown,
-): Promise<ImageToLoad[]> {
+async function planDockerArchive(archive: LoadedArchive, doc: unknown): Promise<ImageToLoad[]> {
+  const { entries } = archive;
   if (!Array.isArray(doc)) throw invalidArgument("invalid archive: manifest.json must be a list");
   const out: ImageToLoad[] = [];
   for (const item of doc) {
@@ -310,8 +309,7 @@ async function planDockerArchive(
     const configBytes = memoryBytes(entries, rec.Config, "config");
     const config = parseImageConfig(configBytes);
     const layers = [];
-    for (const l of stringArray(rec.Layers, "Layers"))
-      layers.push({ blob: await asBlob(store, entries, l, newBlobs, lease) });
+    for (const l of stringArray(rec.Layers, "Layers")) layers.push({ blob: await asBlob(archive, l) });
     const tags = stringArray(rec.RepoTags, "RepoTags").map((t) => {
       const ref = parseNormalizedNamed(t);
       if (ref.digest) throw invalidArgument(`invalid archive: RepoTags entry ${t} is a digest reference`);
@@ -323,12 +321,10 @@ async function planDockerArchive(
 }
 
 async function planOciLayout(
-  store: ImageStore,
-  entries: Map<string, Entry>,
-  newBlobs: Digest[],
-  lease: Lease,
+  archive: LoadedArchive,
   opts: ImageLoadOptions & { hostPlatform: HostPlatform },
 ): Promise<ImageToLoad[]> {
+  const { entries } = archive;
   const blobBytes = (d: Digest) => memoryBytes(entries, `blobs/sha256/${d.slice(7)}`, "blob");
   const out = new Map<string, ImageToLoad>();
   const wanted: Platform = opts.platform
@@ -375,7 +371,7 @@ async function planOciLayout(
       const layers = [];
       for (const l of manifest.layers) {
         const digest = parseDigest(l.digest);
-        const blob = await asBlob(store, entries, `blobs/sha256/${digest.slice(7)}`, newBlobs, lease);
+        const blob = await asBlob(archive, `blobs/sha256/${digest.slice(7)}`);
         if (blob.digest !== digest)
           throw invalidArgument(`invalid archive: layer ${digest} does not match its digest`);
         layers.push({ blob });
