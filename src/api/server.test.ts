@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
+import { type RequestOptions, request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,15 +28,16 @@ const noEngine = new Proxy(
 const dir = mkdtempSync(join(tmpdir(), "berth-api-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function call(
-  socketPath: string,
-  method: string,
-  path: string,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+interface Answer {
+  status: number;
+  headers: Record<string, unknown>;
+  body: string;
+}
+
+/** One HTTP request with `options`, its body sent whole, its answer read whole. */
+function send(options: RequestOptions, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method, path, headers }, (res) => {
+    const req = request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () =>
@@ -50,6 +51,16 @@ function call(
     req.on("error", reject);
     req.end(body);
   });
+}
+
+function call(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return send({ socketPath, method, path, headers }, body);
 }
 
 function testRouter(): Router {
@@ -201,22 +212,8 @@ function callTcp(
   method: string,
   path: string,
   headers: Record<string, string>,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, headers, setHost: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-    });
-    req.on("error", reject);
-    req.end();
-  });
+): Promise<Answer> {
+  return send({ host: "127.0.0.1", port, method, path, headers, setHost: false });
 }
 
 test("a browser listener serves the page beside the API and refuses other origins; other listeners do neither", async () => {

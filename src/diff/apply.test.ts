@@ -145,14 +145,29 @@ test("an xattr the kernel refuses does not fail the layer; the others still appl
   });
 });
 
-test("an existing symlink or file is replaced, never followed", async () => {
+/**
+ * Runs `fn` in a temporary directory holding an empty `layer/` (the target) beside `victim/file`
+ * (a file no layer may reach); `outside()` describes everything but the layer, to compare before
+ * and after.
+ */
+async function withVictim(
+  fn: (dirs: { tmp: string; target: string; outside: () => Promise<string[]> }) => Promise<void>,
+): Promise<void> {
   await withTempDir(async (tmp) => {
     const target = join(tmp, "layer");
     const victim = join(tmp, "victim");
     await mkdir(target);
     await mkdir(victim);
     await writeFile(join(victim, "file"), "original", { mode: 0o644 });
-    const before = await describeTree(tmp);
+    const outside = async (): Promise<string[]> =>
+      (await describeTree(tmp)).filter((l) => !l.startsWith("layer"));
+    await fn({ tmp, target, outside });
+  });
+}
+
+test("an existing symlink or file is replaced, never followed", async () => {
+  await withVictim(async ({ target, outside }) => {
+    const before = await outside();
     const bytes = await makeTar([
       { name: "f", type: "symlink", linkname: "../victim/file" },
       { name: "f", body: "pwned", mode: 0o777 },
@@ -167,22 +182,13 @@ test("an existing symlink or file is replaced, never followed", async () => {
     assert.ok((await lstat(join(target, "d"))).isDirectory());
     assert.equal(await readFile(join(target, "hl"), "utf8"), "pwned again");
     assert.equal(await readlink(join(target, "s")), "../victim/file");
-    const after = (await describeTree(tmp)).filter((l) => !l.startsWith("layer"));
-    assert.deepEqual(
-      after,
-      before.filter((l) => !l.startsWith("layer")),
-    );
+    assert.deepEqual(await outside(), before);
   });
 });
 
 test("deferred work (whiteouts, xattrs, dir times) is not redirected by a later symlink", async () => {
-  await withTempDir(async (tmp) => {
-    const target = join(tmp, "layer");
-    const victim = join(tmp, "victim");
-    await mkdir(target);
-    await mkdir(victim);
-    await writeFile(join(victim, "file"), "original", { mode: 0o644 });
-    const before = await describeTree(tmp);
+  await withVictim(async ({ target, outside }) => {
+    const before = await outside();
     const bytes = await makeTar([
       { name: "d/", type: "directory", mode: 0o777, mtime: new Date(0), pax: { "SCHILY.xattr.user.x": "1" } },
       { name: "d/f", body: "x", pax: { "SCHILY.xattr.user.y": "2" } },
@@ -194,8 +200,7 @@ test("deferred work (whiteouts, xattrs, dir times) is not redirected by a later 
     ]);
     await applyLayer(streamOf(bytes), target);
     assert.equal(await readlink(join(target, "d")), "../victim");
-    const outside = (lines: string[]) => lines.filter((l) => !l.startsWith("layer"));
-    assert.deepEqual(outside(await describeTree(tmp)), outside(before));
+    assert.deepEqual(await outside(), before);
   });
 });
 
@@ -204,14 +209,7 @@ async function expectBreakoutRejected(
   entries: (tmp: string) => TarSpec[],
   opts: { gzip?: boolean } = {},
 ): Promise<void> {
-  await withTempDir(async (tmp) => {
-    const target = join(tmp, "layer");
-    const victim = join(tmp, "victim");
-    await mkdir(target);
-    await mkdir(victim);
-    await writeFile(join(victim, "file"), "original", { mode: 0o644 });
-    const outside = async (): Promise<string[]> =>
-      (await describeTree(tmp)).filter((l) => !l.startsWith("layer"));
+  await withVictim(async ({ tmp, target, outside }) => {
     const before = await outside();
     let bytes = await makeTar(entries(tmp));
     if (opts.gzip) bytes = gzipSync(bytes);

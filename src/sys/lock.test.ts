@@ -126,23 +126,35 @@ test("holders in one process queue, and the lock is re-entrant along one call ch
   });
 });
 
+/**
+ * Takes `name` on a chain of this process and keeps it until `release()`; resolves once held.
+ * `first` settles when that chain has let go.
+ */
+async function holdInThisProcess(
+  locks: LockDir,
+  name: string,
+): Promise<{ release: () => void; first: Promise<void> }> {
+  let release!: () => void;
+  const holding = new Promise<void>((r) => {
+    release = r;
+  });
+  let inside!: () => void;
+  const entered = new Promise<void>((r) => {
+    inside = r;
+  });
+  const first = locks.with(name, async () => {
+    inside();
+    await holding;
+  });
+  await entered;
+  return { release, first };
+}
+
 test("an aborted wait is Canceled, and the holder keeps the lock", async () => {
   await withTempDir(async (dir) => {
     const locks = new LockDir(join(dir, "locks"));
     const ac = new AbortController();
-    let release!: () => void;
-    const holding = new Promise<void>((r) => {
-      release = r;
-    });
-    let inside!: () => void;
-    const entered = new Promise<void>((r) => {
-      inside = r;
-    });
-    const first = locks.with("c1", async () => {
-      inside();
-      await holding;
-    });
-    await entered;
+    const { release, first } = await holdInThisProcess(locks, "c1");
     const waiter = locks.with("c1", async () => "never", { signal: ac.signal });
     ac.abort();
     await assert.rejects(waiter, (err: unknown) => isBerthError(err, "Canceled"));
@@ -162,19 +174,7 @@ test("tryWith runs only when the lock is free, in this process or another", asyn
     const nested = await locks.with("c1", () => locks.tryWith("c1", async () => 2));
     assert.deepEqual(nested, { acquired: true, value: 2 });
     // Held by another chain of this process.
-    let release!: () => void;
-    const holding = new Promise<void>((r) => {
-      release = r;
-    });
-    let inside!: () => void;
-    const entered = new Promise<void>((r) => {
-      inside = r;
-    });
-    const first = locks.with("c1", async () => {
-      inside();
-      await holding;
-    });
-    await entered;
+    const { release, first } = await holdInThisProcess(locks, "c1");
     assert.deepEqual(await locks.tryWith("c1", async () => 3), { acquired: false });
     release();
     await first;
