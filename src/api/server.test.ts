@@ -12,7 +12,7 @@ import { readJson, sendJson } from "./http.js";
 import { silentLogger } from "./logger.js";
 import { Router } from "./router.js";
 import { systemRoutes } from "./routes/system.js";
-import { createApiServer } from "./server.js";
+import { type ApiServer, type ApiServerOptions, createApiServer } from "./server.js";
 import { frame, frameHeader } from "./streams.js";
 
 /** The server's own behaviour needs no engine: every engine call fails the test. */
@@ -63,6 +63,17 @@ function call(
   return send({ socketPath, method, path, headers }, body);
 }
 
+/** A server on the test router with no engine behind it; `extra` adds or replaces options. */
+function testServer(extra: Partial<ApiServerOptions> = {}): ApiServer {
+  return createApiServer({
+    engine: noEngine,
+    logger: silentLogger,
+    facts: { version: "test", root: dir, runroot: dir, startedAt: 0 },
+    router: testRouter(),
+    ...extra,
+  });
+}
+
 function testRouter(): Router {
   const r = systemRoutes(new Router());
   r.get("/boom", async () => {
@@ -89,13 +100,7 @@ function testRouter(): Router {
 
 test("ping, versions, errors and bounds over a unix socket", async () => {
   const sock = join(dir, "a.sock");
-  const server = createApiServer({
-    engine: noEngine,
-    logger: silentLogger,
-    facts: { version: "test", root: dir, runroot: dir, startedAt: 0 },
-    router: testRouter(),
-    limits: { jsonBodyBytes: 1024 },
-  });
+  const server = testServer({ limits: { jsonBodyBytes: 1024 } });
   await server.listen({ kind: "unix", path: sock });
   try {
     assert.equal(statSync(sock).mode & 0o777, 0o660);
@@ -154,12 +159,7 @@ test("ping, versions, errors and bounds over a unix socket", async () => {
     assert.equal((await call(sock, "GET", "/_ping")).status, 200);
 
     // A second server on the same socket refuses, naming it; the first keeps serving.
-    const second = createApiServer({
-      engine: noEngine,
-      logger: silentLogger,
-      facts: { version: "test", root: dir, runroot: dir, startedAt: 0 },
-      router: testRouter(),
-    });
+    const second = testServer();
     await assert.rejects(second.listen({ kind: "unix", path: sock }), (err: Error) => {
       assert.match(err.message, /already listening on unix:\/\/.*a\.sock/);
       return true;
@@ -175,13 +175,7 @@ test("ping, versions, errors and bounds over a unix socket", async () => {
 test("a stale socket file is replaced; a client that stalls in its headers is cut off", async () => {
   const sock = join(dir, "b.sock");
   writeFileSync(sock, "left by a killed server");
-  const first = createApiServer({
-    engine: noEngine,
-    logger: silentLogger,
-    facts: { version: "test", root: dir, runroot: dir, startedAt: 0 },
-    router: testRouter(),
-    limits: { headersTimeoutMs: 300 },
-  });
+  const first = testServer({ limits: { headersTimeoutMs: 300 } });
   await first.listen({ kind: "unix", path: sock });
   const stalled = connect(sock);
   stalled.write("GET /_ping HTTP/1.1\r\nHost: x\r\n");
@@ -223,13 +217,7 @@ test("a browser listener serves the page beside the API and refuses other origin
       res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html>page");
     },
   };
-  const server = createApiServer({
-    engine: noEngine,
-    logger: silentLogger,
-    facts: { version: "test", root: dir, runroot: dir, startedAt: 0 },
-    router: testRouter(),
-    page,
-  });
+  const server = testServer({ page });
   const sock = join(dir, "browser.sock");
   await server.listen({ kind: "unix", path: sock });
   const where = await server.listen({ kind: "tcp", host: "127.0.0.1", port: 0, browser: true });

@@ -74,6 +74,17 @@ function paxRecord(key: string, value: Buffer): Buffer {
 
 const pad = (n: number): number => (512 - (n % 512)) % 512;
 
+/** An archive of one empty file `f` (`file`'s mode and mtime) behind a PAX header `name` of `data`. */
+function paxThenFile(name: string, data: Buffer, file: { mode: number; mtime: number }): Buffer {
+  return Buffer.concat([
+    ustarHeader({ name, size: data.length, mode: 0o644, mtime: 0, typeflag: "x" }),
+    data,
+    Buffer.alloc(pad(data.length)),
+    ustarHeader({ name: "f", size: 0, ...file, typeflag: "0" }),
+    Buffer.alloc(1024),
+  ]);
+}
+
 function build(specs: readonly Spec[], trailer: number): Built {
   const parts: Buffer[] = [];
   const regions: Region[] = [];
@@ -259,13 +270,7 @@ describe("readTar", () => {
       paxRecord("SCHILY.xattr.security.capability", Buffer.from([1, 0, 0, 2, 0xff, 0x80])),
       paxRecord("LIBARCHIVE.creationtime", Buffer.from("1")),
     ]);
-    const bytes = Buffer.concat([
-      ustarHeader({ name: "PaxHeader", size: data.length, mode: 0o644, mtime: 0, typeflag: "x" }),
-      data,
-      Buffer.alloc(pad(data.length)),
-      ustarHeader({ name: "f", size: 0, mode: 0o755, mtime: 5, typeflag: "0" }),
-      Buffer.alloc(1024),
-    ]);
+    const bytes = paxThenFile("PaxHeader", data, { mode: 0o755, mtime: 5 });
     const entries = [];
     for await (const e of readTar([bytes])) entries.push(e.header);
     assert.equal(entries.length, 1);
@@ -321,14 +326,7 @@ describe("readTar", () => {
     ]) {
       const [k, v] = rec.split("=") as [string, string];
       const data = paxRecord(k, Buffer.from(v));
-      const bytes = Buffer.concat([
-        ustarHeader({ name: "P", size: data.length, mode: 0o644, mtime: 0, typeflag: "x" }),
-        data,
-        Buffer.alloc(pad(data.length)),
-        ustarHeader({ name: "f", size: 0, mode: 0o644, mtime: 0, typeflag: "0" }),
-        Buffer.alloc(1024),
-      ]);
-      assert.equal(await outcome(bytes), "refused", rec);
+      assert.equal(await outcome(paxThenFile("P", data, { mode: 0o644, mtime: 0 })), "refused", rec);
     }
     // A size field with a non-octal digit, checksum recomputed.
     const h = ustarHeader({ name: "f", size: 0, mode: 0o644, mtime: 0, typeflag: "0" });
