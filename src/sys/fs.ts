@@ -1,4 +1,9 @@
-/** Crash-safe file operations: temp → fsync → rename, and directory fsync. */
+/**
+ * File operations the stores share: crash-safe writes (temp → fsync → rename, then the
+ * directory's fsync) and the "if it exists" reads and removals, where a missing path is an answer
+ * rather than an error. Owns no paths of its own and never decides what a missing file means to
+ * its caller beyond returning undefined, [] or false.
+ */
 import { randomBytes } from "node:crypto";
 import { constants, readFileSync, type Stats } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
@@ -26,7 +31,6 @@ export async function fsyncFile(path: string): Promise<void> {
 }
 
 /** A fresh temporary name beside `path`, for write-then-rename. */
-
 export function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
 }
@@ -89,33 +93,18 @@ export async function removeIfExists(path: string): Promise<boolean> {
 }
 
 /** A path's lstat, or undefined when it does not exist (ENOENT, ENOTDIR); other errors throw. */
-export async function lstatIfExists(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+export function lstatIfExists(path: string): Promise<Stats | undefined> {
+  return unlessMissing(() => lstat(path));
 }
 
 /** A path's stat (links followed), or undefined when it does not exist; other errors throw. */
-export async function statIfExists(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path);
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+export function statIfExists(path: string): Promise<Stats | undefined> {
+  return unlessMissing(() => stat(path));
 }
 
 /** A text file's content, or undefined when it does not exist; other errors throw. */
-export async function readTextIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+export function readTextIfExists(path: string): Promise<string | undefined> {
+  return unlessMissing(() => readFile(path, "utf8"));
 }
 
 /** readTextIfExists for the few callers that cannot wait. */
@@ -152,6 +141,16 @@ export async function removeDirIfEmpty(path: string): Promise<boolean> {
   } catch (err) {
     const code = errnoCode(err);
     if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/** `op`'s result, or undefined when it fails because the path does not exist (ENOENT, ENOTDIR). */
+async function unlessMissing<T>(op: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await op();
+  } catch (err) {
+    if (isMissing(err)) return undefined;
     throw err;
   }
 }
