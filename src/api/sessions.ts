@@ -2,6 +2,8 @@
  * What the server remembers between requests, in memory as dockerd does: attaches waiting for
  * their container to start (the docker CLI attaches before it starts), the attached sessions of
  * running containers (for resize), and exec instances (create, start, inspect are three calls).
+ * None of it outlives the server process, and it never holds what the store owns: a container's
+ * state is always asked of the engine.
  */
 import type { AttachHandlers, AttachSession, ExecConfig, ExecSession } from "../engine/types.js";
 
@@ -39,16 +41,7 @@ export class Sessions {
   readonly execs = new Map<string, ExecRecord>();
 
   addPending(containerId: string, p: PendingAttach): () => void {
-    let set = this.pending.get(containerId);
-    if (!set) {
-      set = new Set();
-      this.pending.set(containerId, set);
-    }
-    set.add(p);
-    return () => {
-      set.delete(p);
-      if (set.size === 0 && this.pending.get(containerId) === set) this.pending.delete(containerId);
-    };
+    return addToSet(this.pending, containerId, p);
   }
 
   /** Takes the attaches waiting for this container (the start that serves them calls this). */
@@ -59,16 +52,7 @@ export class Sessions {
   }
 
   addAttached(containerId: string, s: AttachSession): () => void {
-    let set = this.attached.get(containerId);
-    if (!set) {
-      set = new Set();
-      this.attached.set(containerId, set);
-    }
-    set.add(s);
-    return () => {
-      set.delete(s);
-      if (set.size === 0 && this.attached.get(containerId) === set) this.attached.delete(containerId);
-    };
+    return addToSet(this.attached, containerId, s);
   }
 
   /** One live session of the container, to resize its terminal through. */
@@ -85,4 +69,18 @@ export class Sessions {
       for (const e of ended.slice(0, ended.length - MAX_ENDED_EXECS)) this.execs.delete(e.ID);
     }
   }
+}
+
+/** Adds `value` to `key`'s set in `sets`; the function returned removes it (and an emptied set). */
+function addToSet<T>(sets: Map<string, Set<T>>, key: string, value: T): () => void {
+  let set = sets.get(key);
+  if (!set) {
+    set = new Set();
+    sets.set(key, set);
+  }
+  set.add(value);
+  return () => {
+    set.delete(value);
+    if (set.size === 0 && sets.get(key) === set) sets.delete(key);
+  };
 }
