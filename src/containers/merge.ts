@@ -3,19 +3,14 @@
  * Docker's rules (the daemon's merge of user and image Config).
  */
 import type { ContainerConfig } from "../engine/types.js";
-import type { ContainerConfig as ImageContainerConfig } from "../oci/image.js";
+import type { ContainerConfig as ImageContainerConfig, JsonSet } from "../oci/image.js";
 import { envKey } from "../runtime/spec/env.js";
 
 /** The request's Config completed from the image's, as `docker create` does. */
 export function mergeConfig(user: ContainerConfig, image: ImageContainerConfig): ContainerConfig {
   const out: ContainerConfig = structuredClone(user);
   if (!out.User) out.User = image.User ?? "";
-  const imagePorts = image.ExposedPorts ?? {};
-  if (!out.ExposedPorts || Object.keys(out.ExposedPorts).length === 0) {
-    out.ExposedPorts = Object.keys(imagePorts).length > 0 ? { ...imagePorts } : null;
-  } else {
-    for (const p of Object.keys(imagePorts)) out.ExposedPorts[p] ??= {};
-  }
+  out.ExposedPorts = mergeSet(out.ExposedPorts, image.ExposedPorts);
   if (!out.Env || out.Env.length === 0) out.Env = image.Env ? [...image.Env] : [];
   else {
     const userKeys = new Set(out.Env.map(envKey));
@@ -48,15 +43,20 @@ export function mergeConfig(user: ContainerConfig, image: ImageContainerConfig):
     };
   }
   if (!out.WorkingDir) out.WorkingDir = image.WorkingDir ?? "";
-  const imageVolumes = image.Volumes ?? {};
-  if (!out.Volumes || Object.keys(out.Volumes).length === 0) {
-    out.Volumes = Object.keys(imageVolumes).length > 0 ? { ...imageVolumes } : null;
-  } else {
-    for (const v of Object.keys(imageVolumes)) out.Volumes[v] ??= {};
-  }
+  out.Volumes = mergeSet(out.Volumes, image.Volumes);
   if (!out.StopSignal && image.StopSignal) out.StopSignal = image.StopSignal;
   if (image.Shell && !out.Shell) out.Shell = [...image.Shell];
   return out;
+}
+
+type SetField = Record<string, Record<string, never>>;
+
+/** A set field (ExposedPorts, Volumes): the request's with the image's keys added; null when empty. */
+function mergeSet(user: SetField | null | undefined, image: JsonSet | undefined): SetField | null {
+  const imageKeys = Object.keys(image ?? {});
+  if (!user || Object.keys(user).length === 0) return imageKeys.length > 0 ? { ...image } : null;
+  for (const k of imageKeys) user[k] ??= {};
+  return user;
 }
 
 /** The request's value of a Healthcheck field, or the image's when the request's is zero or absent. */
