@@ -925,23 +925,23 @@ export class ContainerService {
   }
 
   async pause(ref: string): Promise<void> {
-    await this.locked(ref, async (rec) => {
-      if (rec.status !== "running") throw conflict(`Container ${rec.id} is not running`);
-      await this.driver.pause(rec.id);
-      this.deps.db.write(() => {
-        this.meta.update(rec.id, { status: "paused" });
-        this.emit(rec, "pause");
-      });
-    });
+    await this.freeze(ref, "pause");
   }
 
   async unpause(ref: string): Promise<void> {
+    await this.freeze(ref, "unpause");
+  }
+
+  /** pause (running → paused) or unpause (paused → running): the runtime's, then the record's. */
+  private async freeze(ref: string, verb: "pause" | "unpause"): Promise<void> {
+    const [from, to] = verb === "pause" ? (["running", "paused"] as const) : (["paused", "running"] as const);
     await this.locked(ref, async (rec) => {
-      if (rec.status !== "paused") throw conflict(`Container ${rec.id} is not paused`);
-      await this.driver.resume(rec.id);
+      if (rec.status !== from) throw conflict(`Container ${rec.id} is not ${from}`);
+      if (verb === "pause") await this.driver.pause(rec.id);
+      else await this.driver.resume(rec.id);
       this.deps.db.write(() => {
-        this.meta.update(rec.id, { status: "running" });
-        this.emit(rec, "unpause");
+        this.meta.update(rec.id, { status: to });
+        this.emit(rec, verb);
       });
     });
   }
