@@ -52,6 +52,12 @@ export function queryFilters(q: URLSearchParams, name = "filters"): Filters | un
   return decodeFilters(parsed, name);
 }
 
+/** The `filters` parameter as a list or prune verb's options: `{ filters }`, or `{}` when absent. */
+export function filterOptions(q: URLSearchParams): { filters?: Filters } {
+  const filters = queryFilters(q);
+  return filters ? { filters } : {};
+}
+
 export function decodeFilters(value: unknown, field = "filters"): Filters {
   if (!isRecord(value)) throw invalidArgument(`invalid ${field}: want an object`);
   const out: Record<string, string[]> = {};

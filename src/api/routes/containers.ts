@@ -10,7 +10,7 @@ import { sleep } from "../../base/async.js";
 import { invalidArgument, isBerthError } from "../../base/errors.js";
 import { bestEffort } from "../../base/log.js";
 import type { ContainerInspect, ContainerWaitResponse } from "../../engine/types.js";
-import { queryBool, queryFilters, queryInt, queryOptBool, queryString } from "../decode.js";
+import { filterOptions, queryBool, queryFilters, queryInt, queryOptBool, queryString } from "../decode.js";
 import { NotModified, readJson, requestBody, sendJson, sendNoContent } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
 import { JsonLinesWriter, OutputWriter } from "../streams.js";
@@ -160,8 +160,7 @@ async function changes(ctx: RequestContext): Promise<void> {
 }
 
 async function prune(ctx: RequestContext): Promise<void> {
-  const filters = queryFilters(ctx.query);
-  const out = await ctx.engine.containerPrune(filters ? { filters } : {});
+  const out = await ctx.engine.containerPrune(filterOptions(ctx.query));
   sendJson(ctx.res, 200, {
     ...out,
     ContainersDeleted: out.ContainersDeleted.length > 0 ? out.ContainersDeleted : null,

@@ -17,7 +17,7 @@ import type {
   ProgressEvent,
 } from "../../engine/types.js";
 import { familiarString, parseNormalizedNamed, trimReference, withTag } from "../../oci/reference.js";
-import { Fields, queryBool, queryFilters } from "../decode.js";
+import { Fields, filterOptions, queryBool, queryFilters } from "../decode.js";
 import { readJson, requestBody, sendJson } from "../http.js";
 import type { RequestContext, Router } from "../router.js";
 import { drained } from "../streams.js";
@@ -335,8 +335,7 @@ export function imageRoutes(router: Router): void {
   router.post("/images/load", imageLoad);
   router.get("/images/get", (ctx) => imageSave(ctx, ctx.query.getAll("names")));
   router.post("/images/prune", async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    sendJson(ctx.res, 200, await ctx.engine.imagePrune(filters ? { filters } : {}));
+    sendJson(ctx.res, 200, await ctx.engine.imagePrune(filterOptions(ctx.query)));
   });
   router.get("/images/search", async () => {
     throw notImplemented("image search is not supported: berth has no registry index configured");

@@ -11,7 +11,7 @@ import type {
   NetworkCreateRequest,
   NetworkDisconnectRequest,
 } from "../../engine/types.js";
-import { Fields, queryFilters } from "../decode.js";
+import { Fields, filterOptions } from "../decode.js";
 import { readJson, sendJson, sendNoContent } from "../http.js";
 import type { Router } from "../router.js";
 
@@ -124,16 +124,14 @@ export function decodeNetworkDisconnect(body: unknown): NetworkDisconnectRequest
 
 export function networkRoutes(router: Router): void {
   router.get("/networks", async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    sendJson(ctx.res, 200, await ctx.engine.networkList(filters ? { filters } : {}));
+    sendJson(ctx.res, 200, await ctx.engine.networkList(filterOptions(ctx.query)));
   });
   router.post("/networks/create", async (ctx) => {
     const req = decodeNetworkCreate(await readJson(ctx.req, ctx.limits));
     sendJson(ctx.res, 201, await ctx.engine.networkCreate(req));
   });
   router.post("/networks/prune", async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    sendJson(ctx.res, 200, await ctx.engine.networkPrune(filters ? { filters } : {}));
+    sendJson(ctx.res, 200, await ctx.engine.networkPrune(filterOptions(ctx.query)));
   });
   router.get("/networks/{id}", async (ctx) => {
     // `verbose` adds swarm service details, of which a local engine has none; `scope` narrows

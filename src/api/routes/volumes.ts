@@ -4,7 +4,7 @@
  */
 import { invalidArgument, unavailable } from "../../base/errors.js";
 import type { VolumeCreateRequest } from "../../engine/types.js";
-import { Fields, queryBool, queryFilters } from "../decode.js";
+import { Fields, filterOptions, queryBool } from "../decode.js";
 import { readJson, sendJson, sendNoContent } from "../http.js";
 import type { Router } from "../router.js";
 import { NOT_A_SWARM_MANAGER } from "./swarm.js";
@@ -30,16 +30,14 @@ export function decodeVolumeCreate(body: unknown): VolumeCreateRequest {
 
 export function volumeRoutes(router: Router): void {
   router.get("/volumes", async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    sendJson(ctx.res, 200, await ctx.engine.volumeList(filters ? { filters } : {}));
+    sendJson(ctx.res, 200, await ctx.engine.volumeList(filterOptions(ctx.query)));
   });
   router.post("/volumes/create", async (ctx) => {
     const req = decodeVolumeCreate(await readJson(ctx.req, ctx.limits));
     sendJson(ctx.res, 201, await ctx.engine.volumeCreate(req));
   });
   router.post("/volumes/prune", async (ctx) => {
-    const filters = queryFilters(ctx.query);
-    sendJson(ctx.res, 200, await ctx.engine.volumePrune(filters ? { filters } : {}));
+    sendJson(ctx.res, 200, await ctx.engine.volumePrune(filterOptions(ctx.query)));
   });
   router.get("/volumes/{name}", async (ctx) => {
     sendJson(ctx.res, 200, await ctx.engine.volumeInspect(ctx.params.name ?? ""));
