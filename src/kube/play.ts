@@ -311,86 +311,18 @@ export function planPlay(documents: readonly unknown[]): PlayPlan {
     switch (kind) {
       case "Pod": {
         expectVersion("v1");
-        top.only(["apiVersion", "kind", "metadata", "spec"]);
-        const m = meta(top, label);
-        const spec = top.obj("spec");
-        if (!spec) throw invalidArgument(`${label}: spec is required`);
+        const { m, spec } = metaAndSpec(top, label);
         pods.push({ name: m.name, labels: m.labels, spec, what: label, publishes: true });
         break;
       }
       case "Deployment": {
         expectVersion("apps/v1");
-        top.only(["apiVersion", "kind", "metadata", "spec"]);
-        const m = meta(top, label);
-        const spec = top.obj("spec");
-        if (!spec) throw invalidArgument(`${label}: spec is required`);
-        spec.only(["replicas", "selector", "template"]);
-        const replicas = spec.num("replicas") ?? 1;
-        if (replicas < 0 || replicas > 100)
-          throw invalidArgument(`${label}: spec.replicas must be between 0 and 100`);
-        const template = spec.obj("template");
-        if (!template) throw invalidArgument(`${label}: spec.template is required`);
-        template.only(["metadata", "spec"]);
-        const tmeta = template.obj("metadata");
-        tmeta?.only(["labels", "annotations", "name"]);
-        const labels = tmeta?.strMap("labels") ?? {};
-        const selector = spec.obj("selector");
-        if (selector) {
-          selector.only(["matchLabels"]);
-          for (const [k, v] of Object.entries(selector.strMap("matchLabels")))
-            if (labels[k] !== v)
-              throw invalidArgument(
-                `${label}: spec.selector.matchLabels ${k}=${v} does not match the template's labels`,
-              );
-        }
-        const podSpec = template.obj("spec");
-        if (!podSpec) throw invalidArgument(`${label}: spec.template.spec is required`);
-        for (let i = 0; i < replicas; i++)
-          pods.push({
-            name: `${m.name}-${i}`,
-            labels,
-            spec: podSpec,
-            what: `${label} (replica ${i})`,
-            publishes: i === 0,
-          });
-        if (replicas > 1)
-          warnings.push(
-            `${label}: ${replicas} replicas run as ${replicas} pods; a Service's published ports reach replica ${m.name}-0 only (no load balancing on one machine)`,
-          );
+        pods.push(...deploymentPods(top, label, warnings));
         break;
       }
       case "Service": {
         expectVersion("v1");
-        top.only(["apiVersion", "kind", "metadata", "spec"]);
-        const m = meta(top, label);
-        const spec = top.obj("spec");
-        if (!spec) throw invalidArgument(`${label}: spec is required`);
-        spec.only(["type", "selector", "ports"]);
-        const type = spec.str("type") ?? "ClusterIP";
-        if (!["ClusterIP", "NodePort", "LoadBalancer"].includes(type))
-          throw invalidArgument(`${label}: spec.type ${type} is not supported`);
-        const ports = spec.list("ports").map((p) => {
-          p.only(["name", "protocol", "port", "targetPort", "nodePort"]);
-          const port = p.num("port");
-          if (port === undefined || port < 1 || port > 65535)
-            throw invalidArgument(`${label}: ${p.path}.port must be a port number`);
-          const protocol = (p.str("protocol") ?? "TCP").toUpperCase();
-          if (protocol !== "TCP" && protocol !== "UDP")
-            throw invalidArgument(`${label}: protocol ${protocol} is not supported`);
-          const t = p.value.targetPort;
-          if (t !== undefined && typeof t !== "number" && typeof t !== "string")
-            throw invalidArgument(`${label}: ${p.path}.targetPort must be a number or a port name`);
-          const nodePort = p.num("nodePort");
-          if (nodePort !== undefined && type === "ClusterIP")
-            throw invalidArgument(`${label}: ${p.path}.nodePort needs type NodePort or LoadBalancer`);
-          return { protocol, port, targetPort: t ?? port, ...(nodePort !== undefined ? { nodePort } : {}) };
-        });
-        inv.services.push({
-          name: m.name,
-          selector: spec.strMap("selector"),
-          published: type !== "ClusterIP",
-          ports,
-        });
+        inv.services.push(serviceDef(top, label));
         break;
       }
       case "PersistentVolumeClaim": {
@@ -446,6 +378,86 @@ export function planPlay(documents: readonly unknown[]): PlayPlan {
   return { claims: [...inv.claims].sort(), pods: planned, warnings };
 }
 
+/** An object of metadata and a required spec (Pod, Deployment, Service): its metadata and spec. */
+function metaAndSpec(top: Reader, label: string): { m: ReturnType<typeof meta>; spec: Reader } {
+  top.only(["apiVersion", "kind", "metadata", "spec"]);
+  const m = meta(top, label);
+  const spec = top.obj("spec");
+  if (!spec) throw invalidArgument(`${label}: spec is required`);
+  return { m, spec };
+}
+
+/** A Deployment's replicas as pods, each named `<deployment>-<i>`. */
+function deploymentPods(top: Reader, label: string, warnings: string[]): PodDef[] {
+  const { m, spec } = metaAndSpec(top, label);
+  spec.only(["replicas", "selector", "template"]);
+  const replicas = spec.num("replicas") ?? 1;
+  if (replicas < 0 || replicas > 100)
+    throw invalidArgument(`${label}: spec.replicas must be between 0 and 100`);
+  const template = spec.obj("template");
+  if (!template) throw invalidArgument(`${label}: spec.template is required`);
+  template.only(["metadata", "spec"]);
+  const tmeta = template.obj("metadata");
+  tmeta?.only(["labels", "annotations", "name"]);
+  const labels = tmeta?.strMap("labels") ?? {};
+  const selector = spec.obj("selector");
+  if (selector) {
+    selector.only(["matchLabels"]);
+    for (const [k, v] of Object.entries(selector.strMap("matchLabels")))
+      if (labels[k] !== v)
+        throw invalidArgument(
+          `${label}: spec.selector.matchLabels ${k}=${v} does not match the template's labels`,
+        );
+  }
+  const podSpec = template.obj("spec");
+  if (!podSpec) throw invalidArgument(`${label}: spec.template.spec is required`);
+  const pods: PodDef[] = [];
+  for (let i = 0; i < replicas; i++)
+    pods.push({
+      name: `${m.name}-${i}`,
+      labels,
+      spec: podSpec,
+      what: `${label} (replica ${i})`,
+      publishes: i === 0,
+    });
+  if (replicas > 1)
+    warnings.push(
+      `${label}: ${replicas} replicas run as ${replicas} pods; a Service's published ports reach replica ${m.name}-0 only (no load balancing on one machine)`,
+    );
+  return pods;
+}
+
+/** A Service: which pods it selects, and the ports it publishes when its type is not ClusterIP. */
+function serviceDef(top: Reader, label: string): ServiceDef {
+  const { m, spec } = metaAndSpec(top, label);
+  spec.only(["type", "selector", "ports"]);
+  const type = spec.str("type") ?? "ClusterIP";
+  if (!["ClusterIP", "NodePort", "LoadBalancer"].includes(type))
+    throw invalidArgument(`${label}: spec.type ${type} is not supported`);
+  const ports = spec.list("ports").map((p) => {
+    p.only(["name", "protocol", "port", "targetPort", "nodePort"]);
+    const port = p.num("port");
+    if (port === undefined || port < 1 || port > 65535)
+      throw invalidArgument(`${label}: ${p.path}.port must be a port number`);
+    const protocol = (p.str("protocol") ?? "TCP").toUpperCase();
+    if (protocol !== "TCP" && protocol !== "UDP")
+      throw invalidArgument(`${label}: protocol ${protocol} is not supported`);
+    const t = p.value.targetPort;
+    if (t !== undefined && typeof t !== "number" && typeof t !== "string")
+      throw invalidArgument(`${label}: ${p.path}.targetPort must be a number or a port name`);
+    const nodePort = p.num("nodePort");
+    if (nodePort !== undefined && type === "ClusterIP")
+      throw invalidArgument(`${label}: ${p.path}.nodePort needs type NodePort or LoadBalancer`);
+    return { protocol, port, targetPort: t ?? port, ...(nodePort !== undefined ? { nodePort } : {}) };
+  });
+  return {
+    name: m.name,
+    selector: spec.strMap("selector"),
+    published: type !== "ClusterIP",
+    ports,
+  };
+}
+
 function bindingsOf(all: Record<string, PortBinding[]>, key: string): PortBinding[] {
   const list = all[key] ?? [];
   all[key] = list;
@@ -481,9 +493,66 @@ function planPod(p: PodDef, inv: Inventory, warnings: string[]): PlannedPod {
     for (const h of a.strList("hostnames") ?? []) extraHosts.push(`${h}:${ip}`);
   }
 
-  // Volumes of the pod.
+  const { volumes, volumeMount } = planPodVolumes(p, inv, warnings);
+
+  const containerList = spec.list("containers");
+  if (containerList.length === 0) throw invalidArgument(`${what}: spec.containers is required`);
+  const portBindings: Record<string, PortBinding[]> = {};
+  const containerPorts = new Map<string, number>();
+  const cnames = new Set<string>();
+  const containers = containerList.map((c) =>
+    planContainer(c, { p, inv, warnings, volumeMount, portBindings, containerPorts, cnames }),
+  );
+
+  // Services selecting this pod: their names are aliases, their published ports the pod's.
+  const aliases = [p.name];
+  for (const s of inv.services) {
+    if (!selects(s.selector, p.labels)) continue;
+    if (!aliases.includes(s.name)) aliases.push(s.name);
+    if (!s.published || !p.publishes) continue;
+    for (const sp of s.ports) {
+      const target = typeof sp.targetPort === "number" ? sp.targetPort : containerPorts.get(sp.targetPort);
+      if (target === undefined)
+        throw invalidArgument(
+          `Service ${s.name}: targetPort ${sp.targetPort} names no port of pod ${p.name}`,
+        );
+      const key = `${target}/${sp.protocol.toLowerCase()}`;
+      const host = sp.nodePort ?? sp.port;
+      const list = bindingsOf(portBindings, key);
+      if (!list.some((b) => b.HostPort === String(host))) list.push({ HostPort: String(host) });
+    }
+  }
+  if (hostNetwork && Object.keys(portBindings).length > 0)
+    throw invalidArgument(`${what}: hostPort and published Service ports cannot be used with hostNetwork`);
+
+  const stop = spec.num("terminationGracePeriodSeconds");
+  return {
+    name: p.name,
+    labels: p.labels,
+    hostname,
+    hostNetwork,
+    extraHosts,
+    aliases,
+    portBindings,
+    restartPolicy: { Name: policy },
+    ...(stop !== undefined ? { stopTimeout: stop } : {}),
+    volumes,
+    containers,
+  };
+}
+
+/** How a container's volumeMount of one of the pod's volumes becomes a mount. */
+type VolumeMounter = (target: string, readOnly: boolean) => MountSpec;
+
+/** The pod's volumes: the ones to create, and a mounter for each volume name. */
+function planPodVolumes(
+  p: PodDef,
+  inv: Inventory,
+  warnings: string[],
+): { volumes: PodVolume[]; volumeMount: Map<string, VolumeMounter> } {
+  const { spec, what } = p;
   const volumes: PodVolume[] = [];
-  const volumeMount = new Map<string, (target: string, readOnly: boolean) => MountSpec>();
+  const volumeMount = new Map<string, VolumeMounter>();
   for (const v of spec.list("volumes")) {
     v.only(["name", "persistentVolumeClaim", "hostPath", "emptyDir", "configMap", "secret"]);
     const vname = v.reqStr("name");
@@ -560,270 +629,258 @@ function planPod(p: PodDef, inv: Inventory, warnings: string[]): PlannedPod {
     } else {
       const src = (cm ?? secret) as Reader;
       const isCm = cm !== undefined;
-      src.only(
-        isCm
-          ? ["name", "items", "optional", "defaultMode"]
-          : ["secretName", "items", "optional", "defaultMode"],
-      );
-      const ref = isCm ? src.reqStr("name") : src.reqStr("secretName");
-      const optional = src.bool("optional") ?? false;
-      const mode = src.num("defaultMode");
-      if (mode !== undefined && mode !== 0o644)
-        throw invalidArgument(`${what}: volume ${vname}: defaultMode other than 0644 is not supported`);
-      const found = (isCm ? inv.configMaps : inv.secrets).get(ref);
-      if (!found && !optional)
-        throw invalidArgument(
-          `${what}: volume ${vname}: ${isCm ? "ConfigMap" : "Secret"} ${ref} is not in this file`,
-        );
-      const files = new Map<string, Buffer>();
-      const items = src.list("items");
-      if (items.length > 0) {
-        for (const it of items) {
-          it.only(["key", "path"]);
-          const key = it.reqStr("key");
-          const path = it.reqStr("path");
-          if (path.startsWith("/") || path.split("/").includes(".."))
-            throw invalidArgument(
-              `${what}: volume ${vname}: item path ${path} must be relative, without '..'`,
-            );
-          const data = found?.data.get(key);
-          if (data === undefined) {
-            if (!optional) throw invalidArgument(`${what}: volume ${vname}: key ${key} is not in ${ref}`);
-            continue;
-          }
-          files.set(path, data);
-        }
-      } else for (const [k, d] of found?.data ?? []) files.set(k, d);
+      const files = configVolumeFiles(src, isCm, `${what}: volume ${vname}`, inv);
       const name = `${p.name}-${dnsLabel(vname)}`;
       volumes.push({ name, files });
       volumeMount.set(vname, (target) => ({ Type: "volume", Source: name, Target: target, ReadOnly: true }));
     }
   }
+  return { volumes, volumeMount };
+}
 
-  const containerList = spec.list("containers");
-  if (containerList.length === 0) throw invalidArgument(`${what}: spec.containers is required`);
-  const portBindings: Record<string, PortBinding[]> = {};
-  const containerPorts = new Map<string, number>();
-  const cnames = new Set<string>();
-  const containers = containerList.map((c) => {
-    c.only([
-      "name",
-      "image",
-      "imagePullPolicy",
-      "command",
-      "args",
-      "workingDir",
-      "env",
-      "envFrom",
-      "ports",
-      "resources",
-      "volumeMounts",
-      "livenessProbe",
-      "securityContext",
-      "stdin",
-      "tty",
-    ]);
-    const cname = c.reqStr("name");
-    if (cnames.has(cname)) throw invalidArgument(`${what}: container ${cname} is defined twice`);
-    cnames.add(cname);
-    const cwhat = `${what}: container ${cname}`;
-    const image = c.reqStr("image");
-    const pull = c.str("imagePullPolicy") ?? "IfNotPresent";
-    if (!["Always", "IfNotPresent", "Never"].includes(pull))
-      throw invalidArgument(`${cwhat}: imagePullPolicy ${pull} is not valid`);
+/** What a container's plan reads of its pod, and the pod-wide tables it adds to. */
+interface PodContext {
+  readonly p: PodDef;
+  readonly inv: Inventory;
+  readonly warnings: string[];
+  readonly volumeMount: ReadonlyMap<string, VolumeMounter>;
+  /** The pod's published ports, which its containers' hostPorts add to. */
+  readonly portBindings: Record<string, PortBinding[]>;
+  /** Named container ports, for Services' targetPort by name. */
+  readonly containerPorts: Map<string, number>;
+  /** Container names seen so far (each must be unique in the pod). */
+  readonly cnames: Set<string>;
+}
 
-    const env: string[] = [];
-    for (const from of c.list("envFrom")) {
-      from.only(["prefix", "configMapRef", "secretRef"]);
-      const prefix = from.str("prefix") ?? "";
-      const ref = from.obj("configMapRef") ?? from.obj("secretRef");
-      if (!ref) throw invalidArgument(`${cwhat}: ${from.path} needs configMapRef or secretRef`);
-      ref.only(["name", "optional"]);
-      const isCm = from.has("configMapRef");
-      const name = ref.reqStr("name");
-      const found = (isCm ? inv.configMaps : inv.secrets).get(name);
-      if (!found) {
-        if (ref.bool("optional")) continue;
-        throw invalidArgument(`${cwhat}: ${isCm ? "ConfigMap" : "Secret"} ${name} is not in this file`);
-      }
-      for (const [k, v] of found.data) env.push(`${prefix}${k}=${v.toString("utf8")}`);
+function planContainer(c: Reader, pod: PodContext): PlannedContainer {
+  const { p, inv, warnings, volumeMount, cnames } = pod;
+  const { what } = p;
+  c.only([
+    "name",
+    "image",
+    "imagePullPolicy",
+    "command",
+    "args",
+    "workingDir",
+    "env",
+    "envFrom",
+    "ports",
+    "resources",
+    "volumeMounts",
+    "livenessProbe",
+    "securityContext",
+    "stdin",
+    "tty",
+  ]);
+  const cname = c.reqStr("name");
+  if (cnames.has(cname)) throw invalidArgument(`${what}: container ${cname} is defined twice`);
+  cnames.add(cname);
+  const cwhat = `${what}: container ${cname}`;
+  const image = c.reqStr("image");
+  const pull = c.str("imagePullPolicy") ?? "IfNotPresent";
+  if (!["Always", "IfNotPresent", "Never"].includes(pull))
+    throw invalidArgument(`${cwhat}: imagePullPolicy ${pull} is not valid`);
+
+  const env = containerEnv(c, cwhat, inv);
+
+  containerPortsOf(c, cwhat, pod);
+
+  const hostConfig: HostConfig = {};
+  const resources = c.obj("resources");
+  if (resources) {
+    resources.only(["limits", "requests"]);
+    const limits = resources.obj("limits");
+    limits?.only(["memory", "cpu"]);
+    const requests = resources.obj("requests");
+    requests?.only(["memory", "cpu"]);
+    const mem = limits ? quantityField(limits, "memory") : undefined;
+    if (mem !== undefined) hostConfig.Memory = Math.round(mem);
+    const cpu = limits ? quantityField(limits, "cpu") : undefined;
+    if (cpu !== undefined) hostConfig.NanoCpus = Math.round(cpu * 1e9);
+    const rmem = requests ? quantityField(requests, "memory") : undefined;
+    if (rmem !== undefined) hostConfig.MemoryReservation = Math.round(rmem);
+    const rcpu = requests ? quantityField(requests, "cpu") : undefined;
+    if (rcpu !== undefined) hostConfig.CpuShares = Math.max(2, Math.round(rcpu * 1024));
+  }
+
+  let user: string | undefined;
+  const sc = c.obj("securityContext");
+  if (sc) {
+    sc.only(["runAsUser", "runAsGroup", "privileged", "readOnlyRootFilesystem", "capabilities"]);
+    const uid = sc.num("runAsUser");
+    const gid = sc.num("runAsGroup");
+    if (uid !== undefined) user = gid !== undefined ? `${uid}:${gid}` : String(uid);
+    else if (gid !== undefined)
+      throw invalidArgument(`${cwhat}: runAsGroup without runAsUser is not supported`);
+    if (sc.bool("privileged")) hostConfig.Privileged = true;
+    if (sc.bool("readOnlyRootFilesystem")) hostConfig.ReadonlyRootfs = true;
+    const caps = sc.obj("capabilities");
+    caps?.only(["add", "drop"]);
+    const add = caps?.strList("add");
+    const drop = caps?.strList("drop");
+    if (add) hostConfig.CapAdd = add;
+    if (drop) hostConfig.CapDrop = drop;
+  }
+
+  const mounts: MountSpec[] = [];
+  for (const vm of c.list("volumeMounts")) {
+    vm.only(["name", "mountPath", "readOnly"]);
+    const vname = vm.reqStr("name");
+    const make = volumeMount.get(vname);
+    if (!make) throw invalidArgument(`${cwhat}: volumeMount ${vname} names no volume of the pod`);
+    const target = vm.reqStr("mountPath");
+    if (!target.startsWith("/")) throw invalidArgument(`${cwhat}: mountPath ${target} must be absolute`);
+    mounts.push(make(target, vm.bool("readOnly") ?? false));
+  }
+  if (mounts.length > 0) hostConfig.Mounts = mounts;
+
+  const healthcheck = livenessHealthcheck(c, cwhat, warnings);
+
+  const planned: PlannedContainer = {
+    name: `${p.name}-${dnsLabel(cname)}`,
+    image,
+    pullAlways: pull === "Always",
+    env,
+    tty: c.bool("tty") ?? false,
+    openStdin: c.bool("stdin") ?? false,
+    hostConfig,
+  };
+  const command = c.strList("command");
+  const args = c.strList("args");
+  const workingDir = c.str("workingDir");
+  return {
+    ...planned,
+    ...(command !== undefined ? { entrypoint: command } : {}),
+    // Kubernetes: a command without args drops the image's CMD.
+    ...(args !== undefined ? { cmd: args } : command !== undefined ? { cmd: [] } : {}),
+    ...(workingDir !== undefined ? { workingDir } : {}),
+    ...(user !== undefined ? { user } : {}),
+    ...(healthcheck !== undefined ? { healthcheck } : {}),
+  };
+}
+
+/** A container's environment: envFrom's ConfigMaps and Secrets, then env (values, or keys of them). */
+function containerEnv(c: Reader, cwhat: string, inv: Inventory): string[] {
+  const env: string[] = [];
+  for (const from of c.list("envFrom")) {
+    from.only(["prefix", "configMapRef", "secretRef"]);
+    const prefix = from.str("prefix") ?? "";
+    const ref = from.obj("configMapRef") ?? from.obj("secretRef");
+    if (!ref) throw invalidArgument(`${cwhat}: ${from.path} needs configMapRef or secretRef`);
+    ref.only(["name", "optional"]);
+    const isCm = from.has("configMapRef");
+    const name = ref.reqStr("name");
+    const found = (isCm ? inv.configMaps : inv.secrets).get(name);
+    if (!found) {
+      if (ref.bool("optional")) continue;
+      throw invalidArgument(`${cwhat}: ${isCm ? "ConfigMap" : "Secret"} ${name} is not in this file`);
     }
-    for (const e of c.list("env")) {
-      e.only(["name", "value", "valueFrom"]);
-      const name = e.reqStr("name");
-      const vf = e.obj("valueFrom");
-      if (!vf) {
-        env.push(`${name}=${e.str("value") ?? ""}`);
-        continue;
-      }
-      vf.only(["configMapKeyRef", "secretKeyRef"]);
-      const ref = vf.obj("configMapKeyRef") ?? vf.obj("secretKeyRef");
-      if (!ref)
-        throw invalidArgument(`${cwhat}: env ${name}: valueFrom needs configMapKeyRef or secretKeyRef`);
-      ref.only(["name", "key", "optional"]);
-      const isCm = vf.has("configMapKeyRef");
-      const found = (isCm ? inv.configMaps : inv.secrets)
-        .get(ref.reqStr("name"))
-        ?.data.get(ref.reqStr("key"));
-      if (found === undefined) {
-        if (ref.bool("optional")) continue;
-        throw invalidArgument(
-          `${cwhat}: env ${name}: key ${ref.reqStr("key")} of ${ref.reqStr("name")} is not in this file`,
-        );
-      }
-      env.push(`${name}=${found.toString("utf8")}`);
+    for (const [k, v] of found.data) env.push(`${prefix}${k}=${v.toString("utf8")}`);
+  }
+  for (const e of c.list("env")) {
+    e.only(["name", "value", "valueFrom"]);
+    const name = e.reqStr("name");
+    const vf = e.obj("valueFrom");
+    if (!vf) {
+      env.push(`${name}=${e.str("value") ?? ""}`);
+      continue;
     }
-
-    for (const port of c.list("ports")) {
-      port.only(["containerPort", "hostPort", "hostIP", "protocol", "name"]);
-      const containerPort = port.num("containerPort");
-      if (containerPort === undefined || containerPort < 1 || containerPort > 65535)
-        throw invalidArgument(`${cwhat}: ${port.path}.containerPort must be a port number`);
-      const proto = (port.str("protocol") ?? "TCP").toLowerCase();
-      if (proto !== "tcp" && proto !== "udp")
-        throw invalidArgument(`${cwhat}: protocol ${proto.toUpperCase()} is not supported`);
-      const pname = port.str("name");
-      if (pname !== undefined) containerPorts.set(pname, containerPort);
-      const hostPort = port.num("hostPort");
-      if (hostPort !== undefined && p.publishes) {
-        const key = `${containerPort}/${proto}`;
-        const binding: PortBinding = { HostPort: String(hostPort) };
-        const ip = port.str("hostIP");
-        if (ip) binding.HostIp = ip;
-        bindingsOf(portBindings, key).push(binding);
-      }
-    }
-
-    const hostConfig: HostConfig = {};
-    const resources = c.obj("resources");
-    if (resources) {
-      resources.only(["limits", "requests"]);
-      const limits = resources.obj("limits");
-      limits?.only(["memory", "cpu"]);
-      const requests = resources.obj("requests");
-      requests?.only(["memory", "cpu"]);
-      const mem = limits ? quantityField(limits, "memory") : undefined;
-      if (mem !== undefined) hostConfig.Memory = Math.round(mem);
-      const cpu = limits ? quantityField(limits, "cpu") : undefined;
-      if (cpu !== undefined) hostConfig.NanoCpus = Math.round(cpu * 1e9);
-      const rmem = requests ? quantityField(requests, "memory") : undefined;
-      if (rmem !== undefined) hostConfig.MemoryReservation = Math.round(rmem);
-      const rcpu = requests ? quantityField(requests, "cpu") : undefined;
-      if (rcpu !== undefined) hostConfig.CpuShares = Math.max(2, Math.round(rcpu * 1024));
-    }
-
-    let user: string | undefined;
-    const sc = c.obj("securityContext");
-    if (sc) {
-      sc.only(["runAsUser", "runAsGroup", "privileged", "readOnlyRootFilesystem", "capabilities"]);
-      const uid = sc.num("runAsUser");
-      const gid = sc.num("runAsGroup");
-      if (uid !== undefined) user = gid !== undefined ? `${uid}:${gid}` : String(uid);
-      else if (gid !== undefined)
-        throw invalidArgument(`${cwhat}: runAsGroup without runAsUser is not supported`);
-      if (sc.bool("privileged")) hostConfig.Privileged = true;
-      if (sc.bool("readOnlyRootFilesystem")) hostConfig.ReadonlyRootfs = true;
-      const caps = sc.obj("capabilities");
-      caps?.only(["add", "drop"]);
-      const add = caps?.strList("add");
-      const drop = caps?.strList("drop");
-      if (add) hostConfig.CapAdd = add;
-      if (drop) hostConfig.CapDrop = drop;
-    }
-
-    const mounts: MountSpec[] = [];
-    for (const vm of c.list("volumeMounts")) {
-      vm.only(["name", "mountPath", "readOnly"]);
-      const vname = vm.reqStr("name");
-      const make = volumeMount.get(vname);
-      if (!make) throw invalidArgument(`${cwhat}: volumeMount ${vname} names no volume of the pod`);
-      const target = vm.reqStr("mountPath");
-      if (!target.startsWith("/")) throw invalidArgument(`${cwhat}: mountPath ${target} must be absolute`);
-      mounts.push(make(target, vm.bool("readOnly") ?? false));
-    }
-    if (mounts.length > 0) hostConfig.Mounts = mounts;
-
-    let healthcheck: PlannedContainer["healthcheck"];
-    const probe = c.obj("livenessProbe");
-    if (probe) {
-      probe.only(["exec", "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"]);
-      const exec = probe.obj("exec");
-      if (!exec) throw invalidArgument(`${cwhat}: livenessProbe supports exec only`);
-      exec.only(["command"]);
-      const command = exec.strList("command");
-      if (!command || command.length === 0)
-        throw invalidArgument(`${cwhat}: livenessProbe.exec.command is required`);
-      const ns = (s: number | undefined) => (s !== undefined ? s * 1e9 : undefined);
-      healthcheck = { Test: ["CMD", ...command] };
-      const start = ns(probe.num("initialDelaySeconds"));
-      const interval = ns(probe.num("periodSeconds"));
-      const timeout = ns(probe.num("timeoutSeconds"));
-      const retries = probe.num("failureThreshold");
-      if (start !== undefined) healthcheck.StartPeriod = start;
-      if (interval !== undefined) healthcheck.Interval = interval;
-      if (timeout !== undefined) healthcheck.Timeout = timeout;
-      if (retries !== undefined) healthcheck.Retries = retries;
-      warnings.push(
-        `${cwhat}: the liveness probe runs as a healthcheck; an unhealthy container is reported, not restarted`,
+    vf.only(["configMapKeyRef", "secretKeyRef"]);
+    const ref = vf.obj("configMapKeyRef") ?? vf.obj("secretKeyRef");
+    if (!ref) throw invalidArgument(`${cwhat}: env ${name}: valueFrom needs configMapKeyRef or secretKeyRef`);
+    ref.only(["name", "key", "optional"]);
+    const isCm = vf.has("configMapKeyRef");
+    const found = (isCm ? inv.configMaps : inv.secrets).get(ref.reqStr("name"))?.data.get(ref.reqStr("key"));
+    if (found === undefined) {
+      if (ref.bool("optional")) continue;
+      throw invalidArgument(
+        `${cwhat}: env ${name}: key ${ref.reqStr("key")} of ${ref.reqStr("name")} is not in this file`,
       );
     }
+    env.push(`${name}=${found.toString("utf8")}`);
+  }
+  return env;
+}
 
-    const planned: PlannedContainer = {
-      name: `${p.name}-${dnsLabel(cname)}`,
-      image,
-      pullAlways: pull === "Always",
-      env,
-      tty: c.bool("tty") ?? false,
-      openStdin: c.bool("stdin") ?? false,
-      hostConfig,
-    };
-    const command = c.strList("command");
-    const args = c.strList("args");
-    const workingDir = c.str("workingDir");
-    return {
-      ...planned,
-      ...(command !== undefined ? { entrypoint: command } : {}),
-      // Kubernetes: a command without args drops the image's CMD.
-      ...(args !== undefined ? { cmd: args } : command !== undefined ? { cmd: [] } : {}),
-      ...(workingDir !== undefined ? { workingDir } : {}),
-      ...(user !== undefined ? { user } : {}),
-      ...(healthcheck !== undefined ? { healthcheck } : {}),
-    };
-  });
-
-  // Services selecting this pod: their names are aliases, their published ports the pod's.
-  const aliases = [p.name];
-  for (const s of inv.services) {
-    if (!selects(s.selector, p.labels)) continue;
-    if (!aliases.includes(s.name)) aliases.push(s.name);
-    if (!s.published || !p.publishes) continue;
-    for (const sp of s.ports) {
-      const target = typeof sp.targetPort === "number" ? sp.targetPort : containerPorts.get(sp.targetPort);
-      if (target === undefined)
-        throw invalidArgument(
-          `Service ${s.name}: targetPort ${sp.targetPort} names no port of pod ${p.name}`,
-        );
-      const key = `${target}/${sp.protocol.toLowerCase()}`;
-      const host = sp.nodePort ?? sp.port;
-      const list = bindingsOf(portBindings, key);
-      if (!list.some((b) => b.HostPort === String(host))) list.push({ HostPort: String(host) });
+/** A container's ports: named ones into the pod's `containerPorts`, hostPorts into its bindings. */
+function containerPortsOf(c: Reader, cwhat: string, { p, portBindings, containerPorts }: PodContext): void {
+  for (const port of c.list("ports")) {
+    port.only(["containerPort", "hostPort", "hostIP", "protocol", "name"]);
+    const containerPort = port.num("containerPort");
+    if (containerPort === undefined || containerPort < 1 || containerPort > 65535)
+      throw invalidArgument(`${cwhat}: ${port.path}.containerPort must be a port number`);
+    const proto = (port.str("protocol") ?? "TCP").toLowerCase();
+    if (proto !== "tcp" && proto !== "udp")
+      throw invalidArgument(`${cwhat}: protocol ${proto.toUpperCase()} is not supported`);
+    const pname = port.str("name");
+    if (pname !== undefined) containerPorts.set(pname, containerPort);
+    const hostPort = port.num("hostPort");
+    if (hostPort !== undefined && p.publishes) {
+      const key = `${containerPort}/${proto}`;
+      const binding: PortBinding = { HostPort: String(hostPort) };
+      const ip = port.str("hostIP");
+      if (ip) binding.HostIp = ip;
+      bindingsOf(portBindings, key).push(binding);
     }
   }
-  if (hostNetwork && Object.keys(portBindings).length > 0)
-    throw invalidArgument(`${what}: hostPort and published Service ports cannot be used with hostNetwork`);
+}
 
-  const stop = spec.num("terminationGracePeriodSeconds");
-  return {
-    name: p.name,
-    labels: p.labels,
-    hostname,
-    hostNetwork,
-    extraHosts,
-    aliases,
-    portBindings,
-    restartPolicy: { Name: policy },
-    ...(stop !== undefined ? { stopTimeout: stop } : {}),
-    volumes,
-    containers,
-  };
+/** A livenessProbe as a healthcheck (exec probes only); undefined without one. */
+function livenessHealthcheck(c: Reader, cwhat: string, warnings: string[]): PlannedContainer["healthcheck"] {
+  const probe = c.obj("livenessProbe");
+  if (!probe) return undefined;
+  probe.only(["exec", "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"]);
+  const exec = probe.obj("exec");
+  if (!exec) throw invalidArgument(`${cwhat}: livenessProbe supports exec only`);
+  exec.only(["command"]);
+  const command = exec.strList("command");
+  if (!command || command.length === 0)
+    throw invalidArgument(`${cwhat}: livenessProbe.exec.command is required`);
+  const ns = (s: number | undefined) => (s !== undefined ? s * 1e9 : undefined);
+  const healthcheck: NonNullable<PlannedContainer["healthcheck"]> = { Test: ["CMD", ...command] };
+  const start = ns(probe.num("initialDelaySeconds"));
+  const interval = ns(probe.num("periodSeconds"));
+  const timeout = ns(probe.num("timeoutSeconds"));
+  const retries = probe.num("failureThreshold");
+  if (start !== undefined) healthcheck.StartPeriod = start;
+  if (interval !== undefined) healthcheck.Interval = interval;
+  if (timeout !== undefined) healthcheck.Timeout = timeout;
+  if (retries !== undefined) healthcheck.Retries = retries;
+  warnings.push(
+    `${cwhat}: the liveness probe runs as a healthcheck; an unhealthy container is reported, not restarted`,
+  );
+  return healthcheck;
+}
+
+/** The files of a configMap or secret volume (`src`): its items, or every key of the object. */
+function configVolumeFiles(src: Reader, isCm: boolean, vwhat: string, inv: Inventory): Map<string, Buffer> {
+  src.only(
+    isCm ? ["name", "items", "optional", "defaultMode"] : ["secretName", "items", "optional", "defaultMode"],
+  );
+  const ref = isCm ? src.reqStr("name") : src.reqStr("secretName");
+  const optional = src.bool("optional") ?? false;
+  const mode = src.num("defaultMode");
+  if (mode !== undefined && mode !== 0o644)
+    throw invalidArgument(`${vwhat}: defaultMode other than 0644 is not supported`);
+  const found = (isCm ? inv.configMaps : inv.secrets).get(ref);
+  if (!found && !optional)
+    throw invalidArgument(`${vwhat}: ${isCm ? "ConfigMap" : "Secret"} ${ref} is not in this file`);
+  const files = new Map<string, Buffer>();
+  const items = src.list("items");
+  if (items.length > 0) {
+    for (const it of items) {
+      it.only(["key", "path"]);
+      const key = it.reqStr("key");
+      const path = it.reqStr("path");
+      if (path.startsWith("/") || path.split("/").includes(".."))
+        throw invalidArgument(`${vwhat}: item path ${path} must be relative, without '..'`);
+      const data = found?.data.get(key);
+      if (data === undefined) {
+        if (!optional) throw invalidArgument(`${vwhat}: key ${key} is not in ${ref}`);
+        continue;
+      }
+      files.set(path, data);
+    }
+  } else for (const [k, d] of found?.data ?? []) files.set(k, d);
+  return files;
 }
