@@ -182,42 +182,10 @@ function buildPodSpec(
     const ports = containerPorts(c, warnings);
     if (ports.length > 0) k.ports = ports;
 
-    const limits: Record<string, string> = {};
-    const requests: Record<string, string> = {};
-    if (hc.Memory) limits.memory = memoryQuantity(hc.Memory);
-    if (hc.NanoCpus) limits.cpu = cpuQuantity(hc.NanoCpus);
-    else if (hc.CpuQuota && hc.CpuQuota > 0)
-      limits.cpu = cpuQuantity((hc.CpuQuota / (hc.CpuPeriod || 100000)) * 1e9);
-    if (hc.MemoryReservation) requests.memory = memoryQuantity(hc.MemoryReservation);
-    if (hc.CpuShares) requests.cpu = cpuQuantity((hc.CpuShares / 1024) * 1e9);
-    if (Object.keys(limits).length > 0 || Object.keys(requests).length > 0) {
-      k.resources = {};
-      if (Object.keys(limits).length > 0) k.resources.limits = limits;
-      if (Object.keys(requests).length > 0) k.resources.requests = requests;
-    }
+    const resources = containerResources(hc);
+    if (resources) k.resources = resources;
 
-    const sc: NonNullable<KubeContainer["securityContext"]> = {};
-    const user = c.Config.User ?? "";
-    if (user !== "" && user !== (imageConfig.User ?? "")) {
-      const m = /^(\d+)(?::(\d+))?$/.exec(user);
-      if (m) {
-        sc.runAsUser = Number(m[1]);
-        if (m[2] !== undefined) sc.runAsGroup = Number(m[2]);
-      } else {
-        warnings.push(
-          `${name}: user "${user}" is a name; Kubernetes' runAsUser takes a number, so it is left out`,
-        );
-      }
-    }
-    if (hc.Privileged) sc.privileged = true;
-    if (hc.ReadonlyRootfs) sc.readOnlyRootFilesystem = true;
-    const add = (hc.CapAdd ?? []).map(capName);
-    const drop = (hc.CapDrop ?? []).map(capName);
-    if (add.length > 0 || drop.length > 0) {
-      sc.capabilities = {};
-      if (add.length > 0) sc.capabilities.add = add;
-      if (drop.length > 0) sc.capabilities.drop = drop;
-    }
+    const sc = securityContext(c, imageConfig, name, warnings);
     if (Object.keys(sc).length > 0) k.securityContext = sc;
     if (c.Config.OpenStdin) k.stdin = true;
     if (c.Config.Tty) k.tty = true;
@@ -243,27 +211,7 @@ function buildPodSpec(
     if (c.Config.StopTimeout !== undefined && c.Config.StopTimeout !== null)
       spec.terminationGracePeriodSeconds = c.Config.StopTimeout;
 
-    const mode = hc.NetworkMode ?? "";
-    if (mode === "host") spec.hostNetwork = true;
-    else if (mode.startsWith("container:"))
-      warnings.push(
-        `${name}: --network ${mode} is not expressible; the containers of a pod share one network namespace anyway`,
-      );
-    else if (mode === "none")
-      warnings.push(`${name}: --network none has no Kubernetes equivalent; the pod gets the cluster network`);
-    for (const h of hc.ExtraHosts ?? []) {
-      const i = h.lastIndexOf(":");
-      const host = h.slice(0, i);
-      const ip = h.slice(i + 1);
-      if (ip === "host-gateway") {
-        warnings.push(`${name}: --add-host ${h}: host-gateway has no Kubernetes equivalent`);
-        continue;
-      }
-      spec.hostAliases ??= [];
-      const entry = spec.hostAliases.find((a) => a.ip === ip);
-      if (entry) entry.hostnames.push(host);
-      else spec.hostAliases.push({ ip, hostnames: [host] });
-    }
+    podNetwork(c, spec, name, warnings);
     unmapped(c, warnings);
     containers.push(k);
   }
@@ -275,6 +223,80 @@ function buildPodSpec(
     warnings.push(`${podName}: its containers have different restart policies; the pod takes ${policy}`);
   spec.restartPolicy = policy as PodSpec["restartPolicy"];
   return { spec, labels, annotations };
+}
+
+/** The container's memory and CPU limits and reservations as Kubernetes resources. */
+function containerResources(hc: ContainerInspect["HostConfig"]): KubeContainer["resources"] {
+  const limits: Record<string, string> = {};
+  const requests: Record<string, string> = {};
+  if (hc.Memory) limits.memory = memoryQuantity(hc.Memory);
+  if (hc.NanoCpus) limits.cpu = cpuQuantity(hc.NanoCpus);
+  else if (hc.CpuQuota && hc.CpuQuota > 0)
+    limits.cpu = cpuQuantity((hc.CpuQuota / (hc.CpuPeriod || 100000)) * 1e9);
+  if (hc.MemoryReservation) requests.memory = memoryQuantity(hc.MemoryReservation);
+  if (hc.CpuShares) requests.cpu = cpuQuantity((hc.CpuShares / 1024) * 1e9);
+  if (Object.keys(limits).length === 0 && Object.keys(requests).length === 0) return undefined;
+  const resources: NonNullable<KubeContainer["resources"]> = {};
+  if (Object.keys(limits).length > 0) resources.limits = limits;
+  if (Object.keys(requests).length > 0) resources.requests = requests;
+  return resources;
+}
+
+/** The container's user (when it differs from the image's), privileges and capabilities. */
+function securityContext(
+  c: ContainerInspect,
+  imageConfig: Partial<ImageInspectConfig>,
+  name: string,
+  warnings: string[],
+): NonNullable<KubeContainer["securityContext"]> {
+  const sc: NonNullable<KubeContainer["securityContext"]> = {};
+  const user = c.Config.User ?? "";
+  if (user !== "" && user !== (imageConfig.User ?? "")) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(user);
+    if (m) {
+      sc.runAsUser = Number(m[1]);
+      if (m[2] !== undefined) sc.runAsGroup = Number(m[2]);
+    } else {
+      warnings.push(
+        `${name}: user "${user}" is a name; Kubernetes' runAsUser takes a number, so it is left out`,
+      );
+    }
+  }
+  if (c.HostConfig.Privileged) sc.privileged = true;
+  if (c.HostConfig.ReadonlyRootfs) sc.readOnlyRootFilesystem = true;
+  const add = (c.HostConfig.CapAdd ?? []).map(capName);
+  const drop = (c.HostConfig.CapDrop ?? []).map(capName);
+  if (add.length > 0 || drop.length > 0) {
+    sc.capabilities = {};
+    if (add.length > 0) sc.capabilities.add = add;
+    if (drop.length > 0) sc.capabilities.drop = drop;
+  }
+  return sc;
+}
+
+/** The container's network mode and extra hosts, as the pod's hostNetwork and hostAliases. */
+function podNetwork(c: ContainerInspect, spec: PodSpec, name: string, warnings: string[]): void {
+  const mode = c.HostConfig.NetworkMode ?? "";
+  if (mode === "host") spec.hostNetwork = true;
+  else if (mode.startsWith("container:"))
+    warnings.push(
+      `${name}: --network ${mode} is not expressible; the containers of a pod share one network namespace anyway`,
+    );
+  else if (mode === "none")
+    warnings.push(`${name}: --network none has no Kubernetes equivalent; the pod gets the cluster network`);
+  for (const h of c.HostConfig.ExtraHosts ?? []) {
+    const i = h.lastIndexOf(":");
+    const host = h.slice(0, i);
+    const ip = h.slice(i + 1);
+    if (ip === "host-gateway") {
+      warnings.push(`${name}: --add-host ${h}: host-gateway has no Kubernetes equivalent`);
+      continue;
+    }
+    spec.hostAliases ??= [];
+    const entry = spec.hostAliases.find((a) => a.ip === ip);
+    if (entry) entry.hostnames.push(host);
+    else spec.hostAliases.push({ ip, hostnames: [host] });
+  }
 }
 
 function capName(cap: string): string {
