@@ -82,7 +82,24 @@ export function planUpdate(
   req: ContainerUpdateRequest,
   host: UpdateHostFacts,
 ): UpdatePlan {
-  const warnings: string[] = [];
+  refuseUnsupported(req);
+  const out: PlanOutput = { next: { ...current }, flags: [], warnings: [] };
+  planMemory(current, req, host, out);
+  planCpu(current, req, host, out);
+  planBlkioAndPids(req, host, out);
+  planRestart(current, req, out);
+  return { hostConfig: out.next, runcFlags: out.flags, warnings: out.warnings };
+}
+
+/** What the sections of an update plan write: the merged HostConfig, runc's flags, warnings. */
+interface PlanOutput {
+  readonly next: HostConfig;
+  readonly flags: string[];
+  readonly warnings: string[];
+}
+
+/** Refuses the fields Docker accepts on update that berth does not apply. */
+function refuseUnsupported(req: ContainerUpdateRequest): void {
   if ((req.KernelMemory ?? 0) !== 0 || (req.KernelMemoryTCP ?? 0) !== 0)
     throw invalidArgument("kernel memory limits are not supported (Docker removed them in API 1.42)");
   for (const [k, v] of [
@@ -107,12 +124,16 @@ export function planUpdate(
     throw invalidArgument("OomKillDisable cannot be updated: not supported");
   if (req.MemorySwappiness !== undefined && req.MemorySwappiness !== null && req.MemorySwappiness !== -1)
     throw invalidArgument("MemorySwappiness cannot be updated: not supported");
+}
 
-  const next: HostConfig = { ...current };
-  const flags: string[] = [];
-  const given = (v: number | undefined): v is number => v !== undefined && v !== 0;
-
-  // ---- memory ----
+/** Memory, swap and reservation: Docker's checks against each other and against what is set. */
+function planMemory(
+  current: HostConfig,
+  req: ContainerUpdateRequest,
+  host: UpdateHostFacts,
+  out: PlanOutput,
+): void {
+  const { next, flags, warnings } = out;
   const memory = req.Memory ?? 0;
   const reservation = req.MemoryReservation ?? 0;
   let swap = req.MemorySwap ?? 0;
@@ -159,8 +180,17 @@ export function planUpdate(
     next.MemoryReservation = reservation;
     flags.push("--memory-reservation", String(reservation));
   }
+}
 
-  // ---- CPU ----
+/** CPUs, CFS period and quota, shares, real-time scheduling and cpusets. */
+function planCpu(
+  current: HostConfig,
+  req: ContainerUpdateRequest,
+  host: UpdateHostFacts,
+  out: PlanOutput,
+): void {
+  const { next, flags } = out;
+  const given = (v: number | undefined): v is number => v !== undefined && v !== 0;
   const nano = req.NanoCpus ?? 0;
   if (nano < 0 || nano > host.cpus * 1e9)
     throw invalidArgument(
@@ -241,8 +271,10 @@ export function planUpdate(
     next.CpusetMems = req.CpusetMems;
     flags.push("--cpuset-mems", req.CpusetMems);
   }
+}
 
-  // ---- block I/O, PIDs ----
+function planBlkioAndPids(req: ContainerUpdateRequest, host: UpdateHostFacts, out: PlanOutput): void {
+  const { next, flags, warnings } = out;
   const weight = req.BlkioWeight ?? 0;
   if (weight !== 0 && (weight < 10 || weight > 1000))
     throw invalidArgument("Range of blkio weight is from 10 to 1000");
@@ -261,8 +293,9 @@ export function planUpdate(
     next.PidsLimit = req.PidsLimit > 0 ? req.PidsLimit : null;
     flags.push("--pids-limit", String(req.PidsLimit > 0 ? req.PidsLimit : -1));
   }
+}
 
-  // ---- restart policy ----
+function planRestart(current: HostConfig, req: ContainerUpdateRequest, out: PlanOutput): void {
   const policy = req.RestartPolicy;
   if (policy && policy.Name !== "") {
     checkRestart(policy);
@@ -270,7 +303,6 @@ export function planUpdate(
       throw new UpdateConflict(
         "Restart policy cannot be updated because AutoRemove is enabled for the container",
       );
-    next.RestartPolicy = { Name: policy.Name, MaximumRetryCount: policy.MaximumRetryCount ?? 0 };
+    out.next.RestartPolicy = { Name: policy.Name, MaximumRetryCount: policy.MaximumRetryCount ?? 0 };
   }
-  return { hostConfig: next, runcFlags: flags, warnings };
 }
