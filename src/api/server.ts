@@ -79,6 +79,12 @@ export interface ApiServer {
 
 const MUTATING = new Set(["POST", "PUT", "DELETE"]);
 
+/**
+ * The server over `opts.engine`. Long as one closure on purpose: its inner functions (dispatch,
+ * the browser gate, request and upgrade handlers, listener setup) share the server's state —
+ * listeners, our unix sockets, requests in flight, hijacked connections, `closing` — and each is
+ * short and named; a class would only move that state behind `this`.
+ */
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const limits: RequestLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const router = opts.router ?? registerRoutes(new Router());

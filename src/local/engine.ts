@@ -80,6 +80,12 @@ export interface LocalEngineOptions {
   readonly sqliteAddon?: string;
 }
 
+/**
+ * Opens the store and builds the engine on it. Long on purpose: this is the composition root —
+ * every service built in dependency order (database, content, snapshots, images, volumes, the
+ * runtime drivers, network, containers), stale leftovers swept, then the Engine's method table,
+ * one line from each method to the service that owns it. Split, the wiring would be scattered.
+ */
 export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine> {
   const paths = layout(opts.roots);
   const healthPidFile = `${opts.roots.runroot}/health-supervisor.pid`;
@@ -273,7 +279,7 @@ export async function openLocalEngine(opts: LocalEngineOptions): Promise<Engine>
     volumeInspect: (name) => volumes.inspect(name),
     volumeRemove: (name, o) => volumes.remove(name, o),
     volumePrune: (o) => volumes.prune(o),
-    // Registries (issue 6): settings (insecure registries) are read when an operation starts.
+    // Registry settings (insecure registries) are read when an operation starts.
     imagePull: (ref, o = {}) =>
       lazyStream(async () =>
         (await lazy.pull()).pullImage(store, ref, {
