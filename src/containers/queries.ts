@@ -166,9 +166,34 @@ export class ContainerQueries extends ContainerServicePart {
         }),
       );
     }
-    // publish= matches a host port a running container publishes, expose= a container port it
-    // exposes or publishes (Docker's PublicPort and PrivatePort): `PORT[/PROTO]` or
-    // `FROM-TO[/PROTO]`, tcp when no protocol is given.
+    out = this.byPorts(out, filters);
+    // health=: the status of State.Health; "none" for a container without one.
+    const health = filters.health ?? [];
+    for (const h of health)
+      if (!["starting", "healthy", "unhealthy", "none"].includes(h))
+        throw invalidArgument(`Unrecognised filter value for health: ${h}`);
+    if (health.length) out = out.filter((r) => health.includes(r.health?.Status ?? "none"));
+    const vols = filters.volume ?? [];
+    if (vols.length) {
+      out = out.filter((r) =>
+        r.mounts.some(
+          (m) => vols.includes(m.Name ?? "") || vols.includes(m.Destination) || vols.includes(m.Source),
+        ),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * publish= matches a host port a running container publishes, expose= a container port it
+   * exposes or publishes (Docker's PublicPort and PrivatePort): `PORT[/PROTO]` or
+   * `FROM-TO[/PROTO]`, tcp when no protocol is given.
+   */
+  private byPorts(
+    recs: ContainerRecord[],
+    filters: Readonly<Record<string, readonly string[]>>,
+  ): ContainerRecord[] {
+    let out = recs;
     const publish = (filters.publish ?? []).map((v) => portFilter("publish", v));
     if (publish.length) {
       out = out.filter((r) =>
@@ -187,20 +212,6 @@ export class ContainerQueries extends ContainerServicePart {
         ];
         return ports.some((p) => expose.some((f) => f(p.port, p.proto)));
       });
-    }
-    // health=: the status of State.Health; "none" for a container without one.
-    const health = filters.health ?? [];
-    for (const h of health)
-      if (!["starting", "healthy", "unhealthy", "none"].includes(h))
-        throw invalidArgument(`Unrecognised filter value for health: ${h}`);
-    if (health.length) out = out.filter((r) => health.includes(r.health?.Status ?? "none"));
-    const vols = filters.volume ?? [];
-    if (vols.length) {
-      out = out.filter((r) =>
-        r.mounts.some(
-          (m) => vols.includes(m.Name ?? "") || vols.includes(m.Destination) || vols.includes(m.Source),
-        ),
-      );
     }
     return out;
   }

@@ -78,7 +78,7 @@ import { ensureSupervisor, type SupervisorLauncher } from "./health-supervisor.j
 import { conmonLogSettings, logNeedsSupervisor, resolveLogConfig } from "./log-config.js";
 import { convertJsonLog, rotateK8sLog } from "./log-files.js";
 import { mergeConfig, processArgs } from "./merge.js";
-import { planMounts } from "./mounts.js";
+import { type PlannedMount, planMounts } from "./mounts.js";
 import { generateName, VALID_NAME } from "./names.js";
 import { planPortsUpdate } from "./ports-update.js";
 import { ContainerQueries, cgroupVersion } from "./queries.js";
@@ -385,98 +385,33 @@ export class ContainerService {
       }
       merged.Hostname ||= network === "host" ? hostHostname() : id.slice(0, 12);
       const finalHost = { ...hostConfig, NetworkMode: network, LogConfig: logConfig };
-      let name = opts.name?.replace(/^\//, "");
-      const created = this.now();
-      for (let attempt = 0; ; attempt++) {
-        const candidate = name ?? generateName(attempt);
-        const ok = this.deps.db.write(() =>
-          this.meta.insert({
-            id,
-            name: candidate,
-            imageId: image.id,
-            imageRef: config.Image as string,
-            created,
-            config: merged,
-            hostConfig: finalHost,
-            mounts: [],
-            labels: merged.Labels ?? {},
-            status: "created",
-            pid: 0,
-            exitCode: 0,
-            error: "",
-            oomKilled: false,
-            startedAt: ZERO_TIME,
-            finishedAt: ZERO_TIME,
-            restartCount: 0,
-            stoppedByUser: false,
-          }),
-        );
-        if (ok) {
-          this.deps.db.write(() =>
-            this.meta.setLayers(
-              id,
-              image.layers.map((l) => l.chainId),
-            ),
-          );
-          name = candidate;
-          break;
-        }
-        if (opts.name !== undefined) {
-          const holder = this.meta.byName(candidate);
-          throw conflict(
-            `Conflict. The container name "/${candidate}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
-          );
-        }
-        if (attempt > 10) throw internal("cannot find a free container name");
-      }
+      this.insertCreated(
+        opts.name,
+        {
+          id,
+          imageId: image.id,
+          imageRef: config.Image as string,
+          created: this.now(),
+          config: merged,
+          hostConfig: finalHost,
+          mounts: [],
+          labels: merged.Labels ?? {},
+          status: "created",
+          pid: 0,
+          exitCode: 0,
+          error: "",
+          oomKilled: false,
+          startedAt: ZERO_TIME,
+          finishedAt: ZERO_TIME,
+          restartCount: 0,
+          stoppedByUser: false,
+        },
+        image.layers.map((l) => l.chainId),
+      );
       try {
         if (net) this.deps.db.write(() => this.deps.network.addEndpoint(id, net, endpoint));
         await this.driver.prepare(id);
-        const mounts: MountPoint[] = [];
-        for (const m of plan) {
-          if (m.type === "volume") {
-            const vol = await this.deps.volumes.create(m.source ? { Name: m.source } : {}, {
-              anonymous: !m.source,
-            });
-            this.deps.db.write(() => this.deps.volumeMeta.attach(id, vol.Name, m.destination));
-            mounts.push({
-              Type: "volume",
-              Name: vol.Name,
-              Source: vol.Mountpoint,
-              Destination: m.destination,
-              Driver: "local",
-              Mode: m.mode,
-              RW: !m.readOnly,
-              Propagation: "",
-            });
-          } else if (m.type === "bind") {
-            if (!(await statIfExists(m.source))) {
-              if (m.mustExist) {
-                throw invalidArgument(
-                  `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
-                );
-              }
-              await mkdir(m.source, { recursive: true });
-            }
-            mounts.push({
-              Type: "bind",
-              Source: m.source,
-              Destination: m.destination,
-              Mode: m.mode,
-              RW: !m.readOnly,
-              Propagation: "rprivate",
-            });
-          } else {
-            mounts.push({
-              Type: "tmpfs",
-              Source: "",
-              Destination: m.destination,
-              Mode: (m.tmpfsOptions ?? []).join(","),
-              RW: !m.readOnly,
-              Propagation: "",
-            });
-          }
-        }
+        const mounts = await this.createMounts(id, plan);
         this.deps.db.write(() => {
           this.meta.markComplete(id, mounts);
           const done = this.meta.get(id);
@@ -488,6 +423,82 @@ export class ContainerService {
       }
       return { Id: id, Warnings: [] };
     });
+  }
+
+  /**
+   * Inserts a new (incomplete) record under `wanted` — a conflict when that name is taken — or,
+   * without one, under the first free generated name; then records the image layers it uses.
+   */
+  private insertCreated(
+    wanted: string | undefined,
+    rec: Omit<ContainerRecord, "incomplete" | "health" | "name">,
+    layers: string[],
+  ): void {
+    const name = wanted?.replace(/^\//, "");
+    for (let attempt = 0; ; attempt++) {
+      const candidate = name ?? generateName(attempt);
+      if (this.deps.db.write(() => this.meta.insert({ ...rec, name: candidate }))) {
+        this.deps.db.write(() => this.meta.setLayers(rec.id, layers));
+        return;
+      }
+      if (wanted !== undefined) {
+        const holder = this.meta.byName(candidate);
+        throw conflict(
+          `Conflict. The container name "/${candidate}" is already in use by container "${holder?.id ?? "?"}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      if (attempt > 10) throw internal("cannot find a free container name");
+    }
+  }
+
+  /** Makes what each planned mount needs (a volume, a missing bind source) and its MountPoint. */
+  private async createMounts(id: string, plan: readonly PlannedMount[]): Promise<MountPoint[]> {
+    const mounts: MountPoint[] = [];
+    for (const m of plan) {
+      if (m.type === "volume") {
+        const vol = await this.deps.volumes.create(m.source ? { Name: m.source } : {}, {
+          anonymous: !m.source,
+        });
+        this.deps.db.write(() => this.deps.volumeMeta.attach(id, vol.Name, m.destination));
+        mounts.push({
+          Type: "volume",
+          Name: vol.Name,
+          Source: vol.Mountpoint,
+          Destination: m.destination,
+          Driver: "local",
+          Mode: m.mode,
+          RW: !m.readOnly,
+          Propagation: "",
+        });
+      } else if (m.type === "bind") {
+        if (!(await statIfExists(m.source))) {
+          if (m.mustExist) {
+            throw invalidArgument(
+              `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
+            );
+          }
+          await mkdir(m.source, { recursive: true });
+        }
+        mounts.push({
+          Type: "bind",
+          Source: m.source,
+          Destination: m.destination,
+          Mode: m.mode,
+          RW: !m.readOnly,
+          Propagation: "rprivate",
+        });
+      } else {
+        mounts.push({
+          Type: "tmpfs",
+          Source: "",
+          Destination: m.destination,
+          Mode: (m.tmpfsOptions ?? []).join(","),
+          RW: !m.readOnly,
+          Propagation: "",
+        });
+      }
+    }
+    return mounts;
   }
 
   // ---------------------------------------------------------------------------------------------
