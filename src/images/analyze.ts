@@ -135,47 +135,9 @@ export function analyzeLayers(layers: readonly AnalysisLayerInput[]): LayerAnaly
   const out: ImageAnalysisLayer[] = [];
 
   layers.forEach((layer, index) => {
-    const written = new Map<string, Node>();
-    const whiteouts = new Set<string>();
-    const opaque = new Set<string>();
-    let layerSize = 0;
-    for (const e of layer.entries) {
-      const path = cleanPath(e.name);
-      if (path === "") continue;
-      const base = baseOf(path);
-      if (base === OPAQUE_MARKER) {
-        opaque.add(parentOf(path));
-        continue;
-      }
-      if (base.startsWith(WHITEOUT_PREFIX)) {
-        whiteouts.add(`${parentOf(path)}/${base.slice(WHITEOUT_PREFIX.length)}`);
-        continue;
-      }
-      const size = e.type === "file" || e.type === "contiguous-file" ? e.size : 0;
-      const prev = written.get(path);
-      if (prev) layerSize -= prev.size;
-      layerSize += size;
-      written.set(path, {
-        dir: e.type === "directory",
-        size,
-        layer: index,
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-      });
-    }
-    // Every path this layer names, with the directories it implies; leaves have no child here.
-    const named = new Set<string>([...written.keys(), ...whiteouts, ...opaque]);
-    const withParents = new Set<string>();
-    const hasChild = new Set<string>();
-    for (const p of named) {
-      withParents.add(p);
-      for (let q = parentOf(p); q !== ""; q = parentOf(q)) {
-        hasChild.add(q);
-        if (withParents.has(q)) break;
-        withParents.add(q);
-      }
-    }
+    const writes = layerWrites(layer, index);
+    const { written, whiteouts, opaque } = writes;
+    const { withParents, hasChild } = impliedPaths([...written.keys(), ...whiteouts, ...opaque]);
 
     const changes: ImageAnalysisChange[] = [];
     // Sightings, as dive visits a layer's leaves: files and empty directories at their size, a
@@ -225,22 +187,7 @@ export function analyzeLayers(layers: readonly AnalysisLayerInput[]): LayerAnaly
     }
     changes.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
 
-    // Apply the layer to the stack.
-    const drop = (p: string): void => {
-      tree.delete(p);
-      for (const d of descendants(tree, p)) tree.delete(d);
-    };
-    for (const p of whiteouts) drop(p);
-    for (const dir of opaque) for (const d of descendants(tree, dir)) tree.delete(d);
-    for (const p of withParents) {
-      const node = written.get(p);
-      if (node) {
-        if (!node.dir && tree.get(p)?.dir) drop(p);
-        tree.set(p, node);
-      } else if (!tree.has(p) && !whiteouts.has(p)) {
-        tree.set(p, { dir: true, size: 0, layer: index, mode: 0o755, uid: 0, gid: 0 });
-      }
-    }
+    applyLayer(tree, writes, withParents, index);
 
     let added = 0;
     let changed = 0;
@@ -255,7 +202,7 @@ export function analyzeLayers(layers: readonly AnalysisLayerInput[]): LayerAnaly
       DiffID: layer.diffId,
       Digest: layer.digest,
       CreatedBy: layer.createdBy,
-      Size: layerSize,
+      Size: writes.size,
       Added: added,
       Changed: changed,
       Removed: removed,
@@ -263,6 +210,98 @@ export function analyzeLayers(layers: readonly AnalysisLayerInput[]): LayerAnaly
     });
   });
 
+  return summarize(tree, sightings, out);
+}
+
+/** What one layer writes (by clean path), whites out, and makes opaque; its bytes of file data. */
+interface LayerWrites {
+  readonly written: Map<string, Node>;
+  readonly whiteouts: Set<string>;
+  readonly opaque: Set<string>;
+  readonly size: number;
+}
+
+function layerWrites(layer: AnalysisLayerInput, index: number): LayerWrites {
+  const written = new Map<string, Node>();
+  const whiteouts = new Set<string>();
+  const opaque = new Set<string>();
+  let size = 0;
+  for (const e of layer.entries) {
+    const path = cleanPath(e.name);
+    if (path === "") continue;
+    const base = baseOf(path);
+    if (base === OPAQUE_MARKER) {
+      opaque.add(parentOf(path));
+      continue;
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      whiteouts.add(`${parentOf(path)}/${base.slice(WHITEOUT_PREFIX.length)}`);
+      continue;
+    }
+    const entrySize = e.type === "file" || e.type === "contiguous-file" ? e.size : 0;
+    const prev = written.get(path);
+    if (prev) size -= prev.size;
+    size += entrySize;
+    written.set(path, {
+      dir: e.type === "directory",
+      size: entrySize,
+      layer: index,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+    });
+  }
+  return { written, whiteouts, opaque, size };
+}
+
+/**
+ * Every path a layer names, with the directories it implies (`withParents`); the directories
+ * among them with a child named here (`hasChild`): the others are the layer's leaves.
+ */
+function impliedPaths(named: Iterable<string>): { withParents: Set<string>; hasChild: Set<string> } {
+  const withParents = new Set<string>();
+  const hasChild = new Set<string>();
+  for (const p of new Set(named)) {
+    withParents.add(p);
+    for (let q = parentOf(p); q !== ""; q = parentOf(q)) {
+      hasChild.add(q);
+      if (withParents.has(q)) break;
+      withParents.add(q);
+    }
+  }
+  return { withParents, hasChild };
+}
+
+/** Applies a layer to the stack's tree: its whiteouts and opaque directories, then its writes. */
+function applyLayer(
+  tree: Map<string, Node>,
+  { written, whiteouts, opaque }: LayerWrites,
+  withParents: ReadonlySet<string>,
+  index: number,
+): void {
+  const drop = (p: string): void => {
+    tree.delete(p);
+    for (const d of descendants(tree, p)) tree.delete(d);
+  };
+  for (const p of whiteouts) drop(p);
+  for (const dir of opaque) for (const d of descendants(tree, dir)) tree.delete(d);
+  for (const p of withParents) {
+    const node = written.get(p);
+    if (node) {
+      if (!node.dir && tree.get(p)?.dir) drop(p);
+      tree.set(p, node);
+    } else if (!tree.has(p) && !whiteouts.has(p)) {
+      tree.set(p, { dir: true, size: 0, layer: index, mode: 0o755, uid: 0, gid: 0 });
+    }
+  }
+}
+
+/** The whole image's figures: sizes, wasted bytes and efficiency as dive counts them, largest files. */
+function summarize(
+  tree: ReadonlyMap<string, Node>,
+  sightings: ReadonlyMap<string, Sightings>,
+  out: ImageAnalysisLayer[],
+): LayerAnalysis {
   let minimum = 0;
   let discovered = 0;
   const inefficiencies: ImageAnalysisInefficiency[] = [];
