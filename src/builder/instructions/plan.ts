@@ -171,6 +171,43 @@ function checkMount(m: RunMount): void {
   }
 }
 
+/**
+ * The stages (`uses`, by index) and images (`usesImages`) a stage's `COPY --from` instructions
+ * read; `names` holds the stages named before stage `index`.
+ */
+function copyFromSources(
+  file: string,
+  instructions: readonly Command[],
+  ctx: {
+    names: ReadonlyMap<string, number>;
+    index: number;
+    metaArgs: ReadonlyMap<string, string>;
+    exp: ExpandOptions;
+  },
+): { uses: number[]; usesImages: string[] } {
+  const { names, index, metaArgs, exp } = ctx;
+  const uses: number[] = [];
+  const usesImages: string[] = [];
+  for (const cmd of instructions) {
+    if (cmd.kind !== "COPY" || cmd.from === undefined) continue;
+    const f = located(file, cmd.node, () => expandWord(cmd.from ?? "", metaArgs, exp));
+    if (f === "") throw lineError(file, cmd.node, "--from requires a value");
+    const byName = names.get(f.toLowerCase());
+    const byIndex = /^\d+$/.test(f) ? Number(f) : undefined;
+    if (byName !== undefined) uses.push(byName);
+    else if (byIndex !== undefined) {
+      if (byIndex >= index)
+        throw lineError(
+          file,
+          cmd.node,
+          `invalid from flag value ${f}: refers to current or future build stage`,
+        );
+      uses.push(byIndex);
+    } else usesImages.push(f);
+  }
+  return { uses, usesImages };
+}
+
 export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
   const file = df.file;
   const exp = { escape: df.escape };
@@ -225,25 +262,7 @@ export function planBuild(df: Dockerfile, opts: PlanOptions): BuildPlan {
     const base = expand(from.base);
     if (base === "") throw lineError(file, from.node, `base name (${from.node.args}) should not be blank`);
     const baseStage = names.get(base.toLowerCase());
-    const uses: number[] = [];
-    const usesImages: string[] = [];
-    for (const cmd of r.instructions) {
-      if (cmd.kind !== "COPY" || cmd.from === undefined) continue;
-      const f = located(file, cmd.node, () => expandWord(cmd.from ?? "", metaArgs, exp));
-      if (f === "") throw lineError(file, cmd.node, "--from requires a value");
-      const byName = names.get(f.toLowerCase());
-      const byIndex = /^\d+$/.test(f) ? Number(f) : undefined;
-      if (byName !== undefined) uses.push(byName);
-      else if (byIndex !== undefined) {
-        if (byIndex >= index)
-          throw lineError(
-            file,
-            cmd.node,
-            `invalid from flag value ${f}: refers to current or future build stage`,
-          );
-        uses.push(byIndex);
-      } else usesImages.push(f);
-    }
+    const { uses, usesImages } = copyFromSources(file, r.instructions, { names, index, metaArgs, exp });
     stages.push({
       index,
       name,
