@@ -499,6 +499,11 @@ class Build {
     return created;
   }
 
+  /*
+   * Long on purpose: one step's whole life as BuildKit reports it — vertex started, cache lookup,
+   * the workspace mounted only when needed, the step run, its layer ingested and recorded, then
+   * completed, cached or canceled — with the workspace released on every path.
+   */
   private async layerStep(
     name: string,
     d: Dispatched,

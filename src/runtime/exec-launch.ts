@@ -104,6 +104,11 @@ class SyncReader {
 }
 
 /** Starts an exec session's process; resolves with the attached session, or undefined when detached. */
+/*
+ * Long on purpose: one conmon's lifetime. Its pipes (sync, start, attach-ready) are shared by the
+ * handshake, the session returned (detach, wait) and the error path that closes them; split, each
+ * part would need all of them passed along and the cleanup order would be harder to see.
+ */
 export async function launchExec(host: ConmonHost, o: ExecLaunchOptions): Promise<ExecSession | undefined> {
   const { dir, attach } = o;
   await mkdir(host.conmonDir, { recursive: true });

@@ -87,6 +87,11 @@ export function parseJsonLogRecord(
  * last is read to its end; the last is followed (`follow`) and, when it is renamed away by a
  * rotation while followed, read to its end before the new file at its path is read from the start.
  */
+/*
+ * Long on purpose: the inner generators (records, emit, drain) share one reader's state — the
+ * partial line carried between chunks, partial records waiting for their end, the tail buffer
+ * and whether it is still draining — and the follow loop's rotation handling needs all of it.
+ */
 export async function* readLogs(
   files: string | readonly string[],
   opts: ReadLogsOptions & { readonly format?: LogFormat } = {},

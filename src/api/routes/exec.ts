@@ -77,6 +77,11 @@ async function create(ctx: RequestContext): Promise<void> {
   sendJson(ctx.res, 201, { Id: id });
 }
 
+/*
+ * Long on purpose: exec start's three answers (detached, attached over the hijacked connection,
+ * and a start failure before or after the upgrade) share the record's state transitions, and the
+ * order of those steps is the protocol Docker's clients rely on.
+ */
 async function start(ctx: RequestContext): Promise<void> {
   const rec = lookup(ctx);
   const body = ctx.upgrade ? parseJson(ctx.upgrade.body) : await readJson(ctx.req, ctx.limits);

@@ -766,6 +766,11 @@ export function tmpfsOptionsFromMountSpec(spec: {
 }
 
 /** moby `setupMounts` + `withMounts`: default mounts filtered, user mounts appended. */
+/*
+ * Long on purpose: it follows moby's setupMounts/withMounts step by step (user mounts checked, tmpfs
+ * over binds, the network files, /dev/shm, sorting by depth, default mounts dropped where a user
+ * mount covers them, the read-only root, writable cgroups), to be read beside moby's in one place.
+ */
 function buildMounts(
   base: SpecMount[],
   input: SpecInput,

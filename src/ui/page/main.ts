@@ -277,6 +277,11 @@ function containerCard(c: ContainerRow, changes: readonly ChangeRow[]): HTMLElem
   );
 }
 
+/*
+ * Long on purpose: the page's layout in reading order — images with their containers, then the
+ * containers whose image is gone, then volumes — rebuilt in one pass that keeps focus and open
+ * sections; each card is a function of its own already.
+ */
 function render(s: State): void {
   const focused = document.activeElement?.getAttribute("data-key") ?? undefined;
   const open = new Set(
