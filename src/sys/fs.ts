@@ -1,6 +1,7 @@
 /**
  * File operations the stores share: crash-safe writes (temp → fsync → rename, then the
- * directory's fsync) and the "if it exists" reads and removals, where a missing path is an answer
+ * directory's fsync), atomic replacement without fsync for files made again before every use,
+ * and the "if it exists" reads and removals, where a missing path is an answer
  * rather than an error. Owns no paths of its own and never decides what a missing file means to
  * its caller beyond returning undefined, [] or false.
  */
