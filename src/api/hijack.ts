@@ -4,6 +4,8 @@
  * output one way and its stdin the other (half-close ends stdin, output goes on); without it
  * (docker-py's plain form) a `200 OK` with the stream as the body, closed at the end.
  * Also: Docker's detach keys, watched for in stdin.
+ * It carries bytes and watches stdin for the detach keys; it never frames the output (streams.ts)
+ * and never acts on the container itself (the engine's session does).
  */
 import type { Writable } from "node:stream";
 import { errorMessage, invalidArgument } from "../base/errors.js";

@@ -1,6 +1,7 @@
 /**
  * The server's log: one line per event on a stream (stderr), at or above the chosen level, in
  * dockerd's logfmt style (`time=… level=info msg="…"`).
+ * It owns the line format and the level filter; it never decides what is worth logging (callers do).
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "fatal";

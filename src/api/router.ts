@@ -3,6 +3,8 @@
  * (`/v1.41/…` to `/v1.50/…`) stripped and checked, and unversioned paths answered at the
  * newest version. Patterns use `{name}` for one path segment and `{name:.*}` for the rest of
  * the path up to the next literal (image names contain slashes).
+ * It matches routes and checks versions only; it never calls the engine and never writes an answer
+ * (handlers and the server do).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";

@@ -1,6 +1,7 @@
 /**
  * The byte formats of Docker's streaming answers: JSON-lines progress (pull, push, load, build,
  * events, stats) and the stdcopy multiplexed framing of attach/logs/exec without a TTY.
+ * Pure framing over a Writable: it never decides what is sent, nor when a stream ends.
  */
 import type { Writable } from "node:stream";
 

@@ -1,4 +1,7 @@
-/** Durations as people read them, with go-units' HumanDuration rules (Docker's STATUS and CREATED). */
+/**
+ * Durations as people read them, with go-units' HumanDuration rules (Docker's STATUS and CREATED).
+ * Pure: computes strings; it never reads the clock (the caller passes `now`).
+ */
 
 export function humanDuration(ms: number): string {
   const seconds = Math.trunc(ms / 1000);

@@ -4,6 +4,8 @@
  * (./serve.ts). With `-H`/`--host` or BERTH_HOST it is a client of such a server instead
  * (src/client/, as `podman --remote`): every command goes through the Docker API, and what only
  * the local store can do (`serve` itself, conmon's `container cleanup`) is refused.
+ * It owns start-up only (the roots, the host, which engine); it never implements a command
+ * (src/cli/ does) nor an engine operation.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";

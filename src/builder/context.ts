@@ -5,6 +5,8 @@
  * a private directory under `<root>/tmp`, removed by `close()`; a Dockerfile alone (`-`) gets an
  * empty directory. The Dockerfile and .dockerignore themselves are always readable by the
  * builder; .dockerignore only decides what COPY/ADD may take.
+ * It never lets a COPY/ADD source resolve outside the context directory, and never removes a
+ * directory context it did not make (only the extracted tar's private copy).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";

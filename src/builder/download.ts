@@ -5,6 +5,8 @@
  * its mtime is the response's Last-Modified when there is one. Redirects are followed only to
  * http(s) URLs and at most 10 times (Go's http.Client default), the size and the time are
  * bounded, and an expected `--checksum` digest is verified before the file is used.
+ * It never uses a download whose size, time or checksum failed, and never leaves a partial
+ * file behind on failure.
  */
 import { createHash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";

@@ -4,6 +4,8 @@
  * in the context (`-f -`, `-f ../Dockerfile`) goes in as `.dockerfile.<random>`, named by the
  * `dockerfile` parameter and kept out of COPY by an added .dockerignore line, as the docker CLI
  * does; the builder applies .dockerignore itself.
+ * It never filters the context by .dockerignore (it only adds the lines for the Dockerfile it
+ * places): the server's builder decides what COPY may take.
  */
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";

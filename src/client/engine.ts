@@ -6,6 +6,8 @@
  * attach (hijacked) before start, exec create + start (hijacked) + inspect, a tar upload.
  *
  * Lifecycle: `openRemoteEngine()` checks the server answers (`/_ping`) → methods → `close()`.
+ * It holds no state of the engine's: every answer comes from the server, and it never touches a
+ * local store.
  */
 import { BerthError, canceled, isBerthError, notImplemented, unavailable } from "../base/errors.js";
 import { BUILD_EVENTS_PARAM, decodeBuildEvent } from "../engine/build-events.js";

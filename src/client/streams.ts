@@ -2,6 +2,7 @@
  * Reading Docker's streamed answers: the stdcopy framing of attach, exec and logs without a TTY
  * (8-byte header: stream, three zero bytes, big-endian size), and JSON-lines progress (pull,
  * push, load, build, events, stats), whose `error` line ends a stream that failed after it began.
+ * Pure decoding of bytes already received; it never opens a connection.
  */
 import { BerthError, type ErrorKind, unavailable } from "../base/errors.js";
 

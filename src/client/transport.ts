@@ -6,6 +6,8 @@
  *
  * Lifecycle: `new Transport(target)` → requests → `close()` (ends kept-alive connections, so the
  * process can exit).
+ * It speaks HTTP and maps errors to kinds; it never interprets an endpoint's body beyond that
+ * (client/engine.ts does).
  */
 import {
   Agent as HttpAgent,

@@ -1,4 +1,7 @@
-/** Facts about the machine berth runs on, in the OCI/Go vocabulary. */
+/**
+ * Facts about the machine berth runs on, in the OCI/Go vocabulary.
+ * Pure: the facts are passed in by the caller; it never probes the machine itself.
+ */
 
 /** Node's process.arch → GOARCH, the names images and platforms use. */
 const GOARCH: Readonly<Record<string, string>> = {

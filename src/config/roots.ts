@@ -2,6 +2,7 @@
  * Where berth keeps its state. `--root` holds persistent state (database, blobs, snapshots,
  * containers, volumes); `--runroot` holds state that dies with the machine (runc state, conmon
  * sockets, exit files, netns). Flags win over BERTH_ROOT/BERTH_RUNROOT, which win over defaults.
+ * It computes paths only; it never creates, reads or removes anything under them.
  */
 import { join, resolve } from "node:path";
 

@@ -2,6 +2,7 @@
  * Container events as Docker's daemon logs them: the actor is the container's ID; its
  * attributes are the container's labels plus `image` (as the user named it) and `name`, and
  * what the action adds (`exitCode` for die, `signal` for kill, `oldName` for rename, …).
+ * It shapes and records events; it never decides when one happens (the container service does).
  */
 import { constants } from "node:os";
 import type { ContainerRecord } from "../metadata/containers.js";

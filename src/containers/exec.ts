@@ -1,3 +1,9 @@
+/**
+ * Exec sessions: the process spec made from the container's (user, environment, capabilities,
+ * working directory), the session's directory, and the record of its run. The launch of the
+ * process is the runtime's (runtime/exec-launch.ts); this module never starts conmon or runc
+ * itself, and never changes the container's own record.
+ */
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,6 +1,7 @@
 /**
  * How a container's configuration comes from its image's config and the create request, by
  * Docker's rules (the daemon's merge of user and image Config).
+ * Pure: it never reads the image or the store (the caller passes both configs).
  */
 import type { ContainerConfig } from "../engine/types.js";
 import type { ContainerConfig as ImageContainerConfig, JsonSet } from "../oci/image.js";

@@ -2,6 +2,7 @@
  * Generated container names, Docker style: `adjective_surname`, an adjective and the surname of
  * a scientist or engineer. When a name is taken the caller asks again with `retry` > 0, which
  * appends a digit, as Docker does.
+ * It never checks which names are taken: the caller's insert does, and asks again.
  */
 import { randomInt } from "node:crypto";
 

@@ -5,6 +5,8 @@
  * record's state is what berth last saw; `reconcile()` at the start of every operation brings it
  * in line with conmon's exit files, and conmon's exit command (`berth container cleanup ID`)
  * records the exit, honours `--rm` and restart policies when no berth process is running.
+ * Every verb that changes a container runs under that container's lock (`locked()`); it returns
+ * data and never renders or prints (the CLI and the API server do).
  */
 
 import { randomBytes } from "node:crypto";

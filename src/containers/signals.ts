@@ -2,6 +2,7 @@
  * Signal names as Docker parses them (moby's `signal.ParseSignal` and its Linux SignalMap): a
  * name with or without `SIG`, any case, or a number. Anything else is Docker's
  * `Invalid signal: X`, refused before a container is touched.
+ * Pure: it names signals; it never sends one.
  */
 import { invalidArgument } from "../base/errors.js";
 

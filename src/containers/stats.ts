@@ -1,6 +1,7 @@
 /**
  * `top` and `stats`: the processes of a running container (runc's PID list matched against the
  * host's `ps`) and its resource use from its cgroups (v1 hierarchy or v2 unified).
+ * It only reads (cgroup files, `ps`); it never changes a container's limits or processes.
  */
 import { readFile } from "node:fs/promises";
 import { sleep } from "../base/async.js";

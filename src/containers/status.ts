@@ -1,4 +1,7 @@
-/** The STATUS text of `ps` and the state of `inspect`, as Docker derives them from a container's state. */
+/**
+ * The STATUS text of `ps` and the state of `inspect`, as Docker derives them from a container's state.
+ * Pure: it reads a record's state; it never changes it.
+ */
 import { humanDuration } from "../base/duration.js";
 import type { ContainerState } from "../engine/types.js";
 import type { ContainerRecord } from "../metadata/containers.js";

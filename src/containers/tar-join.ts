@@ -7,6 +7,7 @@
  * Lifecycle: create a TarJoiner, `await` its add* calls in order from one async function, then
  * `finalize()`; on failure call `fail(err)` and the output stream errors. Read `stream` as it is
  * written (the joiner waits for the reader: back-pressure).
+ * It never reads a file itself: the callers open what goes in, with their own path checks.
  */
 import { PassThrough, type Readable } from "node:stream";
 import * as tarStream from "tar-stream";

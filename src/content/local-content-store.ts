@@ -3,6 +3,8 @@
  * read-only (0444); partial writes at `<root>/ingest/<random>/data`, one directory per writer.
  * A write is hashed while streaming, fsynced, checked, then renamed into `blobs/sha256/` and
  * the directory fsynced, so a crash leaves either a whole verified blob or only an ingest entry.
+ * No other module writes under `blobs/` or `ingest/`; a blob is never visible before it is
+ * verified, and never changed once it is.
  */
 import { constants, unlinkSync } from "node:fs";
 import {

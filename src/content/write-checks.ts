@@ -1,6 +1,7 @@
 /**
  * Checks and errors shared by the content store implementations, so that both reject the same
  * inputs with the same kinds and messages (containerd's wording for commit mismatches).
+ * Pure checks over options and counts; it never touches a store.
  */
 import { addAbortSignal, type Readable } from "node:stream";
 import { type BerthError, canceled, invalidArgument, notFound } from "../base/errors.js";

@@ -3,6 +3,7 @@
  * `/v1.50/…`, 1.50 being what the docker 28.x CLI speaks), as a client (`berth -H`, which
  * negotiates down to an older server's version, as the docker CLI does), and as the local engine
  * (the same contract, whose `version` reports the same range).
+ * Pure: versions and their comparison; it never speaks HTTP.
  */
 import { unavailable } from "../base/errors.js";
 

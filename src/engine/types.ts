@@ -2,6 +2,7 @@
  * The request and response vocabulary of the engine: the Docker Engine API's own types
  * (https://docs.docker.com/reference/api/engine/), field names and casing included. The CLI
  * builds these, the API server decodes them from HTTP, and the engine consumes them.
+ * Declarations only: no behaviour lives here.
  */
 
 /** `filters` as the Docker API encodes it: key → list of values. */

@@ -2,6 +2,7 @@
  * `save`: images as one tar that is at once a docker-archive (manifest.json, repositories) and an
  * OCI image layout (oci-layout, index.json, blobs/sha256/…), as Docker 25+ writes it. Layers go
  * out uncompressed, named by diffID, so the archive's digests match the configs' diff_ids.
+ * It only reads the store; it never changes an image.
  */
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";

@@ -3,6 +3,7 @@
  * manifest's (or index's) descriptor and the platforms it serves. For an index, the platforms of
  * its entries (attestation manifests, `unknown/unknown`, left out); for a single manifest, the
  * platform in its config blob.
+ * It reads the registry only; it never writes to the store.
  */
 import type { DistributionInspect, ImagePullOptions } from "../engine/types.js";
 import { MAX_DOCUMENT_BYTES, parseImageConfig, parseManifestOrIndex } from "../oci/image.js";

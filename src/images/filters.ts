@@ -1,4 +1,7 @@
-/** Image list and prune filters, with Docker's accepted keys and error wording. */
+/**
+ * Image list and prune filters, with Docker's accepted keys and error wording.
+ * Pure: it decides which records match; it never reads the store itself.
+ */
 import { parseGoDurationNs } from "../base/duration.js";
 import { invalidArgument } from "../base/errors.js";
 import type { Filters } from "../engine/types.js";

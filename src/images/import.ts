@@ -1,6 +1,8 @@
 /**
  * `import`: a root filesystem tarball becomes a one-layer image. The tarball is stored as the
  * layer blob and unpacked in the same pass; `--change` instructions shape the config.
+ * It makes the image through the store's ingestLayer and createImage only; it never writes
+ * records or snapshots itself.
  */
 import { Readable } from "node:stream";
 import type { HostPlatform } from "../config/host.js";

@@ -11,6 +11,8 @@
  * Interruption: a push killed midway leaves at most stored gzip blobs (recorded only once
  * complete, so valid) and abandoned uploads on the registry, which it discards; the next push
  * starts again and skips what the registry already has.
+ * It never changes the image pushed; the only local writes are the gzip blobs and their
+ * layer_blobs rows, and the RepoDigest recorded at the end.
  */
 import { Readable } from "node:stream";
 import { mapLimit } from "../base/async.js";

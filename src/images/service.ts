@@ -1,6 +1,7 @@
 /**
  * Image operations in the Docker Engine API's terms: list, inspect, history, tag, remove,
  * prune and disk usage. Handlers return data; rendering belongs to the CLI.
+ * It never writes to stdout or formats for a terminal; it never ingests layers (store.ts does).
  */
 
 import { pipeline } from "node:stream";

@@ -7,6 +7,8 @@
  * the snapshotter (renamed into place), and the records of an image in one transaction at the
  * end. A crash before that transaction leaves only unreferenced blobs and snapshots, which
  * `collectGarbage` removes; no record ever points at missing content.
+ * Every image record, image layer snapshot and reference is written through here; no service
+ * makes an image another way.
  */
 
 import { PassThrough, type Readable } from "node:stream";

@@ -2,6 +2,7 @@
  * The part of the Kubernetes API (core/v1 and apps/v1) that `kube generate` writes and
  * `kube play` reads: plain data shaped as the API's JSON, so that YAML is a serialisation of it.
  * Names follow the Kubernetes API reference; only the fields berth maps are declared.
+ * Declarations only: no behaviour lives here.
  */
 
 export interface ObjectMeta {

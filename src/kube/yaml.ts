@@ -2,6 +2,7 @@
  * Kubernetes manifests as YAML text: every document of a stream parsed strictly (a syntax error
  * names its line), and objects written as one stream of documents. Uses the `yaml` package
  * (YAML 1.2, the core schema Kubernetes' own parser reads).
+ * It never interprets the objects (kube/play.ts and kube/generate.ts do).
  */
 import { parseAllDocuments, stringify } from "yaml";
 import { invalidArgument } from "../base/errors.js";

@@ -4,6 +4,7 @@
  *
  * Lifecycle: `openLocalEngine()` opens the database and repairs what a killed process may have
  * left (stale ingests, half-unpacked snapshots); `close()` releases the database.
+ * It holds no logic of its own beyond the wiring: every operation belongs to a service.
  */
 import { buildCacheUsage, pruneBuildCache } from "../builder/prune.js";
 import { sweepStaleWorkspaces } from "../builder/workspace.js";

@@ -1,6 +1,7 @@
 /**
  * `info` and `version` of the local engine: the store's counts, the host's kernel, cgroups and
  * limits, in the Docker API's SystemInfo and SystemVersion shapes.
+ * It only reads (the store's counts, the host's files); it never changes anything.
  */
 import { existsSync } from "node:fs";
 import { arch, cpus, hostname, release, totalmem } from "node:os";

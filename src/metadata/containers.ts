@@ -4,6 +4,7 @@
  * an incomplete record that the next command removes. Runtime state columns (status, pid, exit
  * code, times) are the last state berth observed; runc and conmon's exit files are the truth and
  * are reconciled into these columns at the start of each command.
+ * It stores what it is given; it never decides a container's state (containers/ does).
  */
 import type {
   ContainerConfig,

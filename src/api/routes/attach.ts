@@ -2,6 +2,8 @@
  * POST /containers/{id}/attach (hijacked), POST /containers/{id}/resize, and the start that
  * serves attaches made before it: the docker CLI attaches to a created container, then starts
  * it, and must see its output from the first byte.
+ * Like every route it decodes the request and encodes the answer; what happens is the engine's,
+ * and it never reaches the store, the runtime or the files itself.
  */
 import { conflict, isBerthError } from "../../base/errors.js";
 import type { AttachHandlers, AttachSession } from "../../engine/types.js";

@@ -2,6 +2,8 @@
  * Container endpoints (/containers/…): lifecycle, inspection and logs, each read from Docker's
  * Engine API reference. Create's body decoding is in ./container-create.ts; attach and exec,
  * which hijack the connection, are in ./attach.ts and ./exec.ts.
+ * Like every route it decodes the request and encodes the answer; what happens is the engine's,
+ * and it never reaches the store, the runtime or the files itself.
  */
 
 import { Readable } from "node:stream";

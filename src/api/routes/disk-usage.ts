@@ -1,6 +1,8 @@
 /**
  * GET /system/df: disk usage of images, containers, volumes and build cache. `type=` (repeatable,
  * API 1.42+) narrows the answer to some kinds; the others are null, as dockerd leaves them.
+ * Like every route it decodes the request and encodes the answer; what happens is the engine's,
+ * and it never reaches the store, the runtime or the files itself.
  */
 import { invalidArgument } from "../../base/errors.js";
 import type { DiskUsage } from "../../engine/types.js";

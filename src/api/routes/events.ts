@@ -2,6 +2,8 @@
  * GET /events: the engine's event journal as dockerd streams it — past events from `since`,
  * then live ones, until `until` or the client goes away; one JSON object per line, the status
  * line sent at once (clients wait on it before they show anything).
+ * Like every route it decodes the request and encodes the answer; the journal is the engine's,
+ * and it never reads the database itself.
  */
 import { invalidArgument } from "../../base/errors.js";
 import { parseUnixTimestamp } from "../../base/timestamps.js";

@@ -2,6 +2,8 @@
  * Exec instances: POST /containers/{id}/exec creates one (kept in memory, as dockerd keeps
  * them), POST /exec/{id}/start runs it detached or hijacked, POST /exec/{id}/resize sizes its
  * terminal, GET /exec/{id}/json reports it (the docker CLI reads the exit code there).
+ * Like every route it decodes the request and encodes the answer; the process is the engine's,
+ * and it never reaches the runtime itself. Exec records live only as long as the server.
  */
 import { randomBytes } from "node:crypto";
 import { BerthError, conflict, errorMessage, invalidArgument, notFound } from "../../base/errors.js";

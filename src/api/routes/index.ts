@@ -1,6 +1,7 @@
 /**
  * Every route of the API, one registration function per area (each in its own file). A new
  * endpoint goes in the file of its area; a new area gets a file and a line here.
+ * It holds no route of its own.
  */
 import type { Router } from "../router.js";
 import { attachRoutes } from "./attach.js";
