@@ -4,6 +4,7 @@
  * and carries runtime columns while the container is attached; published ports exist only while
  * attached. Removing a container removes its endpoints and ports (ON DELETE CASCADE) — the
  * network service tears the attachment down before that.
+ * It stores what it is given; it never sets anything up on the host (network/ does).
  */
 import { jsonRecord, num, Queries, type Row, str } from "./rows.js";
 

@@ -1,4 +1,7 @@
-/** Decoding of SQLite rows into typed values: rows are data from outside the type system. */
+/**
+ * Decoding of SQLite rows into typed values: rows are data from outside the type system.
+ * Pure: it decodes rows it is given; it never queries.
+ */
 import { internal } from "../base/errors.js";
 import type { MetadataDb } from "./db.js";
 

@@ -5,6 +5,8 @@
  * firewall rule. A marker file per bridge (on the runroot, a tmpfs like the device and the rules)
  * records what was set up, so that the attach path checks readiness with three file reads and no
  * program. Setting up and tearing down run under the host-wide network lock (the caller's).
+ * It never attaches a container (the CNI bridge plugin does) and never takes the network lock
+ * itself.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";

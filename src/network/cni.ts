@@ -5,6 +5,8 @@
  * configuration list runs its plugins in order for ADD and CHECK, each receiving the previous
  * plugin's result as `prevResult`, and in reverse order for DEL, each receiving the result ADD
  * gave (kept by the caller).
+ * It never decides which plugins run (the network service builds the lists) and never keeps a
+ * result.
  */
 import { BerthError, internal, unavailable } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";

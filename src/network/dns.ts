@@ -6,6 +6,7 @@
  * per network (named after it): the first line the addresses to listen on, then one line per
  * container — `ID IPv4s IPv6s names [dns servers]` (aardvark-dns 1.4 format) — and its
  * aardvark.pid. SIGHUP makes a server reload; with no network file left, berth stops it.
+ * It never answers a query itself (aardvark-dns does).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";

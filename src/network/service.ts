@@ -9,6 +9,8 @@
  * each result; `detach` (stop, exit, rm, a failed start) runs CNI DEL with those results,
  * removes the namespace and clears the runtime state. `reconcile` at the start of every command
  * detaches what a killed process left behind.
+ * It owns networks, endpoints and published ports; it never changes a container's record (the
+ * container service does).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";

@@ -7,6 +7,7 @@
  * members omitted,
  * and `<`, `>`, `&`, U+2028, U+2029 escaped as Go's encoding/json does, so berth writes what
  * Docker would for the same value.
+ * Pure: it never reorders what it is given.
  */
 import { Buffer } from "node:buffer";
 

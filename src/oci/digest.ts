@@ -1,4 +1,7 @@
-/** Content digests (`sha256:<64 lowercase hex>`), the addresses of everything in the store. */
+/**
+ * Content digests (`sha256:<64 lowercase hex>`), the addresses of everything in the store.
+ * It hashes bytes it is given; it never reads a blob itself.
+ */
 import { createHash } from "node:crypto";
 import { invalidArgument } from "../base/errors.js";
 

@@ -2,6 +2,7 @@
  * Strict decoding of JSON documents from untrusted bytes into typed values: a size bound, strict
  * UTF-8, an object at the top, and typed field readers whose errors name the document and the
  * field (`invalid image manifest: layers[1].size: expected a non-negative integer`).
+ * Pure: it never returns a field it did not check.
  */
 import { invalidArgument } from "../base/errors.js";
 

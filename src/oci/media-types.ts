@@ -2,6 +2,7 @@
  * Media types of the OCI image spec (v1.1) and of Docker's image manifest v2 schema 2, and the
  * questions berth asks of them: is this a manifest, an index, a config, a layer, and how is a
  * layer compressed.
+ * Pure: names and questions only; it never reads a blob.
  */
 import { invalidArgument } from "../base/errors.js";
 

@@ -5,6 +5,7 @@
  *
  * An image *reference* names an image in a repository; an image *ID* is the digest of its config.
  * `parseImageArgument` decides which one a command-line argument is, as Docker does.
+ * Pure: it never resolves a name against a registry or the store.
  */
 import { invalidArgument } from "../base/errors.js";
 import type { Digest } from "./digest.js";

@@ -8,6 +8,8 @@
  *
  * Lifecycle: one `Authorizer` per registry and operation (a pull or a push); it learns the
  * challenge from the first 401 and keeps tokens in memory only.
+ * It never stores credentials: they come with the operation, and tokens live only as long as
+ * their Authorizer.
  */
 import { invalidArgument } from "../base/errors.js";
 import { discardBody } from "./body.js";

@@ -6,6 +6,7 @@
  * served by `registry-1.docker.io` and their credentials are kept under
  * `https://index.docker.io/v1/`; loopback registries (localhost, 127.0.0.0/8, ::1) and those
  * configured as insecure are spoken to over plain HTTP, every other one over HTTPS.
+ * Pure: it never connects.
  */
 import { invalidArgument } from "../base/errors.js";
 import { DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN } from "../oci/reference.js";

@@ -2,6 +2,7 @@
  * Registry errors: the distribution spec's error body (`{"errors":[{"code","message","detail"}]}`)
  * turned into BerthErrors whose messages read as Docker's (`manifest unknown: manifest unknown`,
  * `unauthorized: authentication required`).
+ * Pure mapping; it never retries or decides what a failure means to the operation.
  */
 import { BerthError, type ErrorKind } from "../base/errors.js";
 

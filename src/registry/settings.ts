@@ -3,6 +3,7 @@
  * them from daemon.json's `insecure-registries`; berth reads the same key from
  * `/etc/berth/daemon.json` (or the file named by BERTH_DAEMON_CONFIG) and adds the
  * comma-separated entries of BERTH_INSECURE_REGISTRIES. Loopback registries need no entry.
+ * It only reads the settings; it never writes daemon.json.
  */
 import { readFileSync } from "node:fs";
 import { errnoCode, invalidArgument } from "../base/errors.js";

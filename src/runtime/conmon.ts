@@ -7,6 +7,8 @@
  * Start protocol: conmon is given a socket as fd 3 (`_OCI_SYNCPIPE=3`) and writes one JSON line
  * `{"data": PID}` once `runc create` succeeded, or `{"data": -1, "message": "…"}` with runc's
  * error. conmon double-forks, so the process we spawn exits at once; the monitor lives on.
+ * It never reads the container's output itself (runtime/logs.ts and the attach socket do) and
+ * never records an exit (the exit command does).
  */
 import { sleep } from "../base/async.js";
 import { BerthError, canceled, internal, isBerthError } from "../base/errors.js";

@@ -4,6 +4,7 @@
  * the attach socket, the exit file conmon writes. It holds no state of its own: the truth is in
  * runc's state root, the mount table and conmon's files, so any berth process can pick up where
  * another left off.
+ * It never reads or writes the store's records (the container service does).
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";

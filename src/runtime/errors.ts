@@ -1,6 +1,7 @@
 /**
  * The runtime's failures in Docker's terms, mapped once at the runtime boundary: runc's and
  * conmon's own words go in, error kinds (and Docker's 126/127 exit codes) come out.
+ * Pure mapping; no process is run here.
  */
 import { BerthError, failedPrecondition } from "../base/errors.js";
 

@@ -6,6 +6,7 @@
  * release it through `_OCI_STARTPIPE`, so no output is lost. The sync pipe (`_OCI_SYNCPIPE`)
  * carries the process's PID (or runc's error, mapped here to Docker's 126/127), later its exit
  * code. Detached: the same without attaching; the PID is all there is to wait for.
+ * It never writes the process spec (containers/exec.ts does) and never records the session.
  */
 import { constants } from "node:fs";
 import { mkdir, open } from "node:fs/promises";

@@ -5,6 +5,7 @@
  * INT, QUIT and HUP unless the test made the process ignore them), and then — as conmon does —
  * the exit file is written and the exit command runs (`onExit`, which tests point at the
  * lifecycle's cleanup; `settled()` waits for every exit command started so far).
+ * Never used outside tests: the engine always runs the real driver.
  */
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,4 +1,7 @@
-/** The host facts the runtime spec depends on, read once per berth process when first needed. */
+/**
+ * The host facts the runtime spec depends on, read once per berth process when first needed.
+ * It only reads the host; it never changes it.
+ */
 import { readFile } from "node:fs/promises";
 import { release } from "node:os";
 import { hostPlatform } from "../config/host.js";

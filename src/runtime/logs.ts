@@ -3,6 +3,7 @@
  * `<RFC 3339 time with nanoseconds> <stdout|stderr> <P|F> <text>`, where P marks a partial line
  * continued by the next record of the same stream and F a full one. Reading keeps the streams
  * apart and can follow a log that is still growing.
+ * It only reads: conmon writes the log, and its rotation is containers/log-files.ts's.
  */
 import { open } from "node:fs/promises";
 import { errnoCode } from "../base/errors.js";

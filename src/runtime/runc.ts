@@ -1,6 +1,8 @@
 /**
  * The OCI runtime, runc, driven through its command line with a state root of berth's own
  * (`<runroot>/runc`). Every call is one runc process; runc's JSON output is decoded with checks.
+ * It never decides what a container's state means (the driver does) and never uses a state
+ * root it was not given.
  */
 import { join } from "node:path";
 import { errorMessage, internal, notFound } from "../base/errors.js";

@@ -11,6 +11,7 @@
  * usual probe.
  *
  * CommonJS (a .cts file), for `require.cache`; the bundle keeps it as it is.
+ * It never loads an addon other than the one npm installed for this machine's libc.
  */
 import Module = require("node:module");
 

@@ -1,6 +1,7 @@
 /**
  * Running host programs: a fixed argv, no shell, only stdin/stdout/stderr inherited (Node opens
  * every other descriptor close-on-exec, so runc and conmon get no stray fds).
+ * It never parses a program's output beyond its exit code and text (callers do).
  */
 import { type ChildProcess, type StdioOptions, spawn, spawnSync } from "node:child_process";
 import {

@@ -1,4 +1,7 @@
-/** Mounting and unmounting through util-linux (Node has no mount(2)). */
+/**
+ * Mounting and unmounting through util-linux (Node has no mount(2)).
+ * It never decides what is mounted where (callers do).
+ */
 import { readFile } from "node:fs/promises";
 import { internal } from "../base/errors.js";
 import { execProgram } from "./exec.js";

@@ -2,6 +2,7 @@
  * Named network namespaces: a file bind-mounted on a namespace (nsfs) keeps it alive with no
  * process in it, as `ip netns` does. util-linux's `unshare --net=FILE true` creates one; runc
  * joins it by path, CNI plugins configure it by path; removing unmounts and deletes the file.
+ * It never configures what is inside a namespace (CNI plugins do).
  */
 import { mkdir, open, rm } from "node:fs/promises";
 import { dirname } from "node:path";

@@ -1,4 +1,7 @@
-/** Volume list and prune filters, with the keys Docker accepts and its error wording. */
+/**
+ * Volume list and prune filters, with the keys Docker accepts and its error wording.
+ * Pure: it decides which records match; it never reads the store.
+ */
 import { invalidArgument } from "../base/errors.js";
 import type { Filters } from "../engine/types.js";
 

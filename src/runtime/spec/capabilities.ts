@@ -3,6 +3,7 @@
  * with or without `CAP_`, any case, and `ALL`), and `--privileged` (every capability the host
  * environment has). The rules follow moby `daemon/pkg/oci/caps` (`TweakCapabilities`,
  * `NormalizeLegacyCapabilities`).
+ * Pure: it never reads the host (the caller passes the host's capabilities).
  */
 import { invalidArgument } from "../../base/errors.js";
 

@@ -5,6 +5,7 @@
  * condition holds (the host arch is listed, a listed capability is in the container's bounding
  * set, the kernel is at least `minKernel`) or an `includes` condition fails (the arch is not
  * listed, a listed capability is missing, the kernel is older than `minKernel`).
+ * Pure: it never reads the host (the caller passes its architecture and kernel).
  */
 import { invalidArgument } from "../../base/errors.js";
 import type { SeccompAction, SeccompArg, SeccompOperator, SpecSeccomp, SpecSyscall } from "./types.js";

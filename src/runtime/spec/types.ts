@@ -3,6 +3,7 @@
  * JSON field names of opencontainers/runtime-spec `specs-go/config.go`. Objects are built with
  * their keys in that struct's field order and optional fields left out when Go's `omitempty`
  * would drop them, so `serializeRuntimeSpec` prints what Docker's daemon would write.
+ * Declarations and their serialisation only: no decision about a container lives here.
  */
 
 /** The runtime-spec version these types describe (runc 1.1.x accepts 1.0.x). */

@@ -2,6 +2,7 @@
  * The page's side of the Docker Engine API, on its own origin (the listener that served it):
  * JSON requests, the event stream, followed logs. Errors become BerthErrors of the kind the
  * status says, with the server's message, as every other client of the API sees them.
+ * It never talks to anything but the listener that served the page.
  */
 import { BerthError, kindFromHttpStatus } from "../../base/errors.js";
 import type { RemovalReader } from "../../engine/removal.js";

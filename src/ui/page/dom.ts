@@ -1,4 +1,7 @@
-/** A small element builder: the page makes every element through it (no HTML strings). */
+/**
+ * A small element builder: the page makes every element through it (no HTML strings).
+ * It never parses HTML: text always becomes a text node.
+ */
 export type Child = Node | string | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
