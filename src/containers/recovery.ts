@@ -162,14 +162,11 @@ export class ContainerRecovery extends ContainerServicePart {
           execDuration: execDuration(cur.startedAt, rfc3339Nano(exit.at)),
         });
       });
-      await bestEffort(
-        `detaching the network of exited container ${cur.id}`,
-        this.deps.network.detach(cur.id),
-      );
-      await bestEffort(
-        `releasing the runtime state of exited container ${cur.id}`,
-        this.driver.release(cur.id),
-      );
+      // Independent of each other (the namespace is berth's file, not runc's): at once.
+      await Promise.all([
+        bestEffort(`detaching the network of exited container ${cur.id}`, this.deps.network.detach(cur.id)),
+        bestEffort(`releasing the runtime state of exited container ${cur.id}`, this.driver.release(cur.id)),
+      ]);
       emitVolumeEvents(this.deps.images.events, cur, "unmount");
       return true;
     });

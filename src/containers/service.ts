@@ -520,9 +520,24 @@ export class ContainerService {
   }
 
   private async startRecord(rec: ContainerRecord, opts: StartOptions): Promise<AttachSession | undefined> {
-    // The container's own record of its layers: it outlives its image (rmi -f).
-    const rootfs = await this.driver.mountRootfs(rec.id, this.layersOf(rec.id));
+    // The rootfs's mount and the network's attach (on a bridge, the CNI plugins: the longest step
+    // of a start) are independent of each other: both at once. The mount uses the container's own
+    // record of its layers: it outlives its image (rmi -f).
+    const [mounted, network] = await Promise.allSettled([
+      this.driver.mountRootfs(rec.id, this.layersOf(rec.id)),
+      this.attachNetwork(rec),
+    ]);
+    if (mounted.status === "rejected") {
+      await bestEffort(
+        `detaching the network of container ${rec.id} after a failed mount`,
+        this.deps.network.detach(rec.id),
+      );
+      throw mounted.reason;
+    }
+    const rootfs = mounted.value;
     try {
+      if (network.status === "rejected") throw network.reason;
+      const { attachment, netns, shared } = network.value;
       await refuseSymlinkedSystemPaths(rootfs);
       const mounts: StartContext["mounts"][number][] = [];
       for (const m of rec.mounts) {
@@ -548,7 +563,6 @@ export class ContainerService {
           });
         }
       }
-      const { attachment, netns, shared } = await this.attachNetwork(rec);
       const hostsFiles = shared ?? (await this.writeHostsFiles(rec, attachment));
       const spec = await this.deps.buildSpec({
         rec,
@@ -604,14 +618,16 @@ export class ContainerService {
           exitCode: err instanceof CommandInvocationError ? err.exitCode : 128,
         }),
       );
-      await bestEffort(
-        `detaching the network of container ${rec.id} after a failed start`,
-        this.deps.network.detach(rec.id),
-      );
-      await bestEffort(
-        `releasing the runtime state of container ${rec.id} after a failed start`,
-        this.driver.release(rec.id),
-      );
+      await Promise.all([
+        bestEffort(
+          `detaching the network of container ${rec.id} after a failed start`,
+          this.deps.network.detach(rec.id),
+        ),
+        bestEffort(
+          `releasing the runtime state of container ${rec.id} after a failed start`,
+          this.driver.release(rec.id),
+        ),
+      ]);
       await this.cancelHeldExit(rec.id);
       throw err;
     }
@@ -1108,11 +1124,13 @@ export class ContainerService {
   ): Promise<void> {
     if (!rec) return;
     const vols = this.deps.volumeMeta.volumesOf(rec.id);
-    await bestEffort(
-      `detaching the network of removed container ${rec.id}`,
-      this.deps.network.detach(rec.id),
-    );
-    await this.driver.destroy(rec.id, { keepExitFile: !!opts.keepExitFile });
+    // The network's teardown and the runtime's are independent (the namespace is berth's file,
+    // not runc's): both at once, and both finished before anything else happens.
+    const [, runtime] = await Promise.allSettled([
+      bestEffort(`detaching the network of removed container ${rec.id}`, this.deps.network.detach(rec.id)),
+      this.driver.destroy(rec.id, { keepExitFile: !!opts.keepExitFile }),
+    ]);
+    if (runtime.status === "rejected") throw runtime.reason;
     this.deps.db.write(() => {
       this.deps.volumeMeta.detach(rec.id);
       if (this.meta.get(rec.id) && !rec.incomplete) this.emit(rec, "destroy");
