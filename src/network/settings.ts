@@ -9,9 +9,9 @@
  * the default root, `berth-<8 hex of the root's path hash>` for any other, so that stores side by
  * side each have a bridge of their own and never fight over one device's address.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { errnoCode, invalidArgument } from "../base/errors.js";
+import { sha256Hex } from "../base/sha256.js";
 import { DEFAULT_DAEMON_CONFIG } from "../registry/settings.js";
 import { formatIPv4, parseIPv4, parseSubnet, type Subnet } from "./ipnet.js";
 
@@ -41,7 +41,8 @@ export const HOST_STATE_DIR = "/run/berth-host";
 /** The default network's device of the store at `root` when no setting names one. */
 export function storeBridgeName(root: string, defaultRoot: string): string {
   if (root === defaultRoot) return DEFAULT_BRIDGE;
-  return `berth-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`;
+  // sha256Hex, not node:crypto: every command opening the store derives this name.
+  return `berth-${sha256Hex(root).slice(0, 8)}`;
 }
 
 /** Docker's default pools: 172.17-31/16, then 192.168.0.0/16 in /20s. */
