@@ -1,5 +1,5 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
-import { invalidArgument, isBerthError } from "../../base/errors.js";
+import { invalidArgument } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import { imageUsers } from "../../engine/removal.js";
 import type {
@@ -15,13 +15,13 @@ import { UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanDuration, humanSizeWithPrecision } from "../format/units.js";
 import { openInput, validateOutputPath, writeOutputDirectory, writeOutputFile } from "../io-helpers.js";
-import { forEachName } from "./each.js";
 import { hintsEnabled, rmiForcedHint, rmiRefusalHint } from "./hints.js";
 import {
   deletedImageLines,
   makeInspectCommand,
   makeListCommand,
   makePruneCommand,
+  perName,
   writeDeleted,
   writeReclaimed,
 } from "./shapes.js";
@@ -292,51 +292,39 @@ const tagCommand: Command = {
   },
 };
 
-const rmiCommand: Command = {
+const rmiCommand = perName({
   path: "image rm",
   aliases: ["rmi", "image remove"],
   usage: "[OPTIONS] IMAGE [IMAGE...]",
   description: "Remove one or more images",
-  args: atLeast(1),
   flags: [
     { name: "force", short: "f", type: "bool", description: "Force removal of the image" },
     { name: "no-prune", type: "bool", description: "Do not delete untagged parents" },
   ],
-  async run(ctx, flags, args) {
-    const engine = await ctx.engine();
-    const hints = hintsEnabled(ctx.io.env);
-    let refusal = "";
-    const code = await forEachName(
-      ctx,
-      args,
-      async (name) => {
-        ctx.io.stderr.write(refusal);
-        refusal = "";
-        const force = flags.bool("force");
-        const users = hints && force ? await imageUsers(engine, name) : [];
-        let items: Awaited<ReturnType<typeof engine.imageRemove>>;
-        try {
-          items = await engine.imageRemove(name, { force, noprune: flags.bool("no-prune") });
-        } catch (err) {
-          // Said after the daemon's error line, which forEachName writes.
-          if (hints && isBerthError(err, "Conflict"))
-            refusal = rmiRefusalHint(name, await imageUsers(engine, name), ctx.program);
-          throw err;
-        }
-        for (const i of items) {
-          if (i.Untagged) ctx.io.stdout.write(`Untagged: ${i.Untagged}\n`);
-          if (i.Deleted) ctx.io.stdout.write(`Deleted: ${i.Deleted}\n`);
-        }
-        const first = users[0];
-        if (first && !items.some((i) => i.Deleted === first.ImageID))
-          ctx.io.stderr.write(rmiForcedHint(first.ImageID, users, ctx.program));
-      },
-      { missingOk: flags.bool("force") },
-    );
-    ctx.io.stderr.write(refusal);
-    return code;
+  act: (engine, name, flags) =>
+    engine.imageRemove(name, { force: flags.bool("force"), noprune: flags.bool("no-prune") }),
+  report: (_name, items) =>
+    items
+      .flatMap((i) => [
+        ...(i.Untagged ? [`Untagged: ${i.Untagged}\n`] : []),
+        ...(i.Deleted ? [`Deleted: ${i.Deleted}\n`] : []),
+      ])
+      .join(""),
+  missingOk: (flags) => flags.bool("force"),
+  hint: async (ctx, engine, name, flags) => {
+    // The containers using the image, measured before a forced removal, for rmiForcedHint.
+    const users = hintsEnabled(ctx.io.env) && flags.bool("force") ? await imageUsers(engine, name) : [];
+    return async (items) => {
+      const first = users[0];
+      if (first && !items.some((i) => i.Deleted === first.ImageID))
+        ctx.io.stderr.write(rmiForcedHint(first.ImageID, users, ctx.program));
+    };
   },
-};
+  failed: async (ctx, engine, name, err) => {
+    if (hintsEnabled(ctx.io.env) && err.kind === "Conflict")
+      ctx.io.stderr.write(rmiRefusalHint(name, await imageUsers(engine, name), ctx.program));
+  },
+});
 
 const pruneCommand = makePruneCommand({
   path: "image prune",

@@ -15,6 +15,7 @@
  * Owns the flags, argument counts and prompts these shapes have in common; what each object's
  * command does with the engine stays in its own file.
  */
+import type { BerthError } from "../../base/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import type { ImageDeleteResponseItem } from "../../engine/types.js";
 import {
@@ -35,19 +36,28 @@ import { inspectEach } from "./inspect-each.js";
 
 /**
  * A command that acts on each named object in turn and prints each name, as Docker's stop, kill,
- * rm, pause, volume rm, network rm and friends do (errors are printed per name; the status is 1
- * if any failed).
+ * rm, pause, volume rm, network rm and friends do, or what `report` makes of the act's result
+ * (rmi's `Untagged:`/`Deleted:` lines). Errors are printed per name; the status is 1 if any failed.
  */
-export function perName(
+export function perName<T>(
   spec: Omit<Command, "run" | "args"> & {
-    act: (engine: Engine, name: string, flags: Flags) => Promise<void>;
+    act: (engine: Engine, name: string, flags: Flags) => Promise<T>;
+    /** What stdout shows for a name acted on (default: the name). */
+    report?: (name: string, result: T) => string;
     /** Measures before the act; what it returns runs (on stderr) after the act succeeded. */
-    hint?: (ctx: CommandContext, engine: Engine, name: string, flags: Flags) => Promise<() => Promise<void>>;
+    hint?: (
+      ctx: CommandContext,
+      engine: Engine,
+      name: string,
+      flags: Flags,
+    ) => Promise<(result: T) => Promise<void>>;
+    /** Runs after a failure's error line (on stderr): what the user can do about it. */
+    failed?: (ctx: CommandContext, engine: Engine, name: string, err: BerthError) => Promise<void>;
     /** Whether a missing object is skipped silently (`rm -f`). */
     missingOk?: (flags: Flags) => boolean;
   },
 ): Command {
-  const { act, hint, missingOk, ...command } = spec;
+  const { act, report, hint, failed, missingOk, ...command } = spec;
   return {
     ...command,
     args: atLeast(1),
@@ -58,11 +68,14 @@ export function perName(
         args,
         async (name) => {
           const after = hint ? await hint(ctx, engine, name, flags) : undefined;
-          await act(engine, name, flags);
-          ctx.io.stdout.write(`${name}\n`);
-          await after?.();
+          const result = await act(engine, name, flags);
+          ctx.io.stdout.write(report ? report(name, result) : `${name}\n`);
+          await after?.(result);
         },
-        { missingOk: missingOk?.(flags) ?? false },
+        {
+          missingOk: missingOk?.(flags) ?? false,
+          ...(failed ? { failed: (name, err) => failed(ctx, engine, name, err) } : {}),
+        },
       );
     },
   };
