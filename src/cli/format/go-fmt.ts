@@ -243,6 +243,12 @@ function sharpVElems(v: unknown): string {
   return formatArg(v, "v", { ...noFlags(), sharpV: true }, 1);
 }
 
+/** The verbs of Go's floating-point formats. */
+const FLOAT_VERBS: ReadonlySet<string> = new Set(["e", "E", "f", "F", "g", "G"]);
+
+/** The verbs a string takes (and what prints as one: a time, an error). */
+const STRING_VERBS: ReadonlySet<string> = new Set(["s", "q", "x", "X"]);
+
 /** Formats one operand with a verb, like fmt's printArg/printValue. */
 function formatArg(v: unknown, verb: string, f: Flags, depth: number): string {
   if (verb === "T") return pad(goKind(v) === "invalid" ? "<nil>" : goTypeName(v), f);
@@ -279,33 +285,14 @@ function formatArg(v: unknown, verb: string, f: Flags, depth: number): string {
           if (f.sharp && r <= 0x10ffff && isPrintRune(r)) s += ` '${String.fromCodePoint(r)}'`;
           return pad(s, { ...f, zero: false });
         }
-        case "e":
-        case "E":
-        case "f":
-        case "F":
-        case "g":
-        case "G":
+        default:
           // JavaScript cannot tell 3 from 3.0: integral numbers accept float verbs.
-          return fmtFloatVerb(Number(b), verb, f);
-        default:
-          return badVerb(v, verb);
+          return FLOAT_VERBS.has(verb) ? fmtFloatVerb(Number(b), verb, f) : badVerb(v, verb);
       }
     }
-    case "float": {
-      const x = v as number;
-      switch (verb) {
-        case "v":
-        case "e":
-        case "E":
-        case "f":
-        case "F":
-        case "g":
-        case "G":
-          return fmtFloatVerb(x, verb, f);
-        default:
-          return badVerb(v, verb);
-      }
-    }
+    case "float":
+      if (verb === "v" || FLOAT_VERBS.has(verb)) return fmtFloatVerb(v as number, verb, f);
+      return badVerb(v, verb);
     case "string":
       return fmtString(String(v), verb, f);
     case "bytes": {
@@ -315,13 +302,11 @@ function formatArg(v: unknown, verb: string, f: Flags, depth: number): string {
       return formatArg([...bytes], verb, f, depth);
     }
     case "time":
-      if (verb === "v" || verb === "s" || verb === "q" || verb === "x" || verb === "X") {
-        return fmtString(goTimeString(v as Date), verb === "v" ? "s" : verb, f);
-      }
-      return badVerb(v, verb);
     case "error":
-      if (verb === "v" || verb === "s" || verb === "q" || verb === "x" || verb === "X") {
-        return fmtString((v as Error).message, verb === "v" ? "s" : verb, f);
+      // Printed as their String() or Error() text.
+      if (verb === "v" || STRING_VERBS.has(verb)) {
+        const text = kind === "time" ? goTimeString(v as Date) : (v as Error).message;
+        return fmtString(text, verb === "v" ? "s" : verb, f);
       }
       return badVerb(v, verb);
     case "func":
@@ -469,20 +454,24 @@ export function sprintf(format: string, args: readonly unknown[]): string {
       i = close + 1;
       afterIndex = true;
     };
+    // `*` at i: the width or precision is the next argument; a bad one is reported in the output.
+    const starArg = (what: "WIDTH" | "PREC"): number | undefined => {
+      i++;
+      afterIndex = false;
+      const { n, ok } = intFromArg();
+      if (!ok) out += `%!(BAD${what})`;
+      return ok ? n : undefined;
+    };
     argIndex();
     if (i < end && format[i] === "*") {
-      i++;
-      const { n, ok } = intFromArg();
-      if (!ok) out += "%!(BADWIDTH)";
-      else {
-        f.wid = n;
+      const n = starArg("WIDTH");
+      if (n !== undefined) {
+        f.wid = Math.abs(n);
         if (n < 0) {
-          f.wid = -n;
           f.minus = true;
           f.zero = false;
         }
       }
-      afterIndex = false;
     } else {
       const p = parseNum(format, i);
       if (p.present) {
@@ -497,11 +486,8 @@ export function sprintf(format: string, args: readonly unknown[]): string {
       afterIndex = false;
       argIndex();
       if (i < end && format[i] === "*") {
-        i++;
-        const { n, ok } = intFromArg();
-        if (!ok) out += "%!(BADPREC)";
-        else if (n >= 0) f.prec = n;
-        afterIndex = false;
+        const n = starArg("PREC");
+        if (n !== undefined && n >= 0) f.prec = n;
       } else {
         const p = parseNum(format, i);
         f.prec = p.present ? p.num : 0;

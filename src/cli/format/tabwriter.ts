@@ -33,23 +33,26 @@ export function displayWidth(s: string): number {
   return w;
 }
 
+/** The East Asian wide and emoji ranges (inclusive) that take two columns. */
+const WIDE_RANGES: readonly (readonly [number, number])[] = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+
 function isWide(r: number): boolean {
-  return (
-    (r >= 0x1100 && r <= 0x115f) ||
-    (r >= 0x2e80 && r <= 0x303e) ||
-    (r >= 0x3041 && r <= 0x33ff) ||
-    (r >= 0x3400 && r <= 0x4dbf) ||
-    (r >= 0x4e00 && r <= 0x9fff) ||
-    (r >= 0xa000 && r <= 0xa4cf) ||
-    (r >= 0xac00 && r <= 0xd7a3) ||
-    (r >= 0xf900 && r <= 0xfaff) ||
-    (r >= 0xfe30 && r <= 0xfe4f) ||
-    (r >= 0xff00 && r <= 0xff60) ||
-    (r >= 0xffe0 && r <= 0xffe6) ||
-    (r >= 0x1f300 && r <= 0x1f64f) ||
-    (r >= 0x1f900 && r <= 0x1f9ff) ||
-    (r >= 0x20000 && r <= 0x3fffd)
-  );
+  return WIDE_RANGES.some(([lo, hi]) => r >= lo && r <= hi);
 }
 
 /** Accumulates text and returns it aligned; create one per table. */

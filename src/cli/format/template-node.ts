@@ -188,6 +188,18 @@ export function unquote(lit: string): string | undefined {
   return unescapeBody(lit.slice(1, -1), '"');
 }
 
+/** Go's one-letter escapes (\n, \t, …) and \\, by the byte each stands for. */
+const SIMPLE_ESCAPES: ReadonlyMap<string, number> = new Map([
+  ["a", 7],
+  ["b", 8],
+  ["f", 12],
+  ["n", 10],
+  ["r", 13],
+  ["t", 9],
+  ["v", 11],
+  ["\\", 0x5c],
+]);
+
 export function unescapeBody(body: string, quote: string): string | undefined {
   const bytes: number[] = [];
   const enc = new TextEncoder();
@@ -203,31 +215,12 @@ export function unescapeBody(body: string, quote: string): string | undefined {
       continue;
     }
     const e = body[i++];
+    const simple = e !== undefined ? SIMPLE_ESCAPES.get(e) : undefined;
+    if (simple !== undefined) {
+      bytes.push(simple);
+      continue;
+    }
     switch (e) {
-      case "a":
-        bytes.push(7);
-        break;
-      case "b":
-        bytes.push(8);
-        break;
-      case "f":
-        bytes.push(12);
-        break;
-      case "n":
-        bytes.push(10);
-        break;
-      case "r":
-        bytes.push(13);
-        break;
-      case "t":
-        bytes.push(9);
-        break;
-      case "v":
-        bytes.push(11);
-        break;
-      case "\\":
-        bytes.push(0x5c);
-        break;
       case "'":
       case '"':
         if (e !== quote) return undefined;
