@@ -20,20 +20,18 @@ import type { FlagSpec, Flags } from "../flags.js";
 import { UsageError } from "../flags.js";
 import { ramInBytes } from "../format/units.js";
 
-const s = (name: string, description: string, short?: string, valueName = "string"): FlagSpec => ({
-  name,
-  type: "string",
-  description,
-  valueName,
-  ...(short ? { short } : {}),
-});
-const l = (name: string, description: string, short?: string, valueName = "list"): FlagSpec => ({
-  name,
-  type: "list",
-  description,
-  valueName,
-  ...(short ? { short } : {}),
-});
+/** A flag that takes a value: `s` a string, `l` a list; the help names the value by its type. */
+const valued =
+  (type: "string" | "list") =>
+  (name: string, description: string, short?: string, valueName: string = type): FlagSpec => ({
+    name,
+    type,
+    description,
+    valueName,
+    ...(short ? { short } : {}),
+  });
+const s = valued("string");
+const l = valued("list");
 const b = (name: string, description: string, short?: string): FlagSpec => ({
   name,
   type: "bool",
@@ -159,6 +157,22 @@ export function bytes(flags: Flags, name: string): number | undefined {
       `invalid argument "${v}" for "--${name}" flag: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+}
+
+/** `--cpus` (a decimal number of CPUs) as nanoCPUs, as Docker's opts.NanoCPUs reads it. */
+export function nanoCpus(flags: Flags): number | undefined {
+  const cpus = flags.string("cpus");
+  if (cpus === undefined) return undefined;
+  if (!/^\d*\.?\d+$/.test(cpus))
+    throw new UsageError(
+      `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`,
+    );
+  return Math.round(Number(cpus) * 1e9);
+}
+
+/** Sets `target[key]` to a flag's value when the flag was given. */
+export function setGiven<T, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
 }
 
 /** `-e KEY=VALUE`, `-e KEY` (from our environment; dropped when unset) and env files. */
@@ -336,34 +350,17 @@ export function createRequest(
     sysctls[kv.slice(0, i)] = kv.slice(i + 1);
   }
   if (Object.keys(sysctls).length) host.Sysctls = sysctls;
-  const memory = bytes(flags, "memory");
-  if (memory !== undefined) host.Memory = memory;
-  const swap = bytes(flags, "memory-swap");
-  if (swap !== undefined) host.MemorySwap = swap;
-  const reservation = bytes(flags, "memory-reservation");
-  if (reservation !== undefined) host.MemoryReservation = reservation;
-  const shm = bytes(flags, "shm-size");
-  if (shm !== undefined) host.ShmSize = shm;
-  const cpus = flags.string("cpus");
-  if (cpus !== undefined) {
-    if (!/^\d*\.?\d+$/.test(cpus))
-      throw new UsageError(
-        `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`,
-      );
-    host.NanoCpus = Math.round(Number(cpus) * 1e9);
-  }
-  const shares = int(flags, "cpu-shares");
-  if (shares !== undefined) host.CpuShares = shares;
-  const period = int(flags, "cpu-period");
-  if (period !== undefined) host.CpuPeriod = period;
-  const quota = int(flags, "cpu-quota");
-  if (quota !== undefined) host.CpuQuota = quota;
-  const cpuset = flags.string("cpuset-cpus");
-  if (cpuset !== undefined) host.CpusetCpus = cpuset;
-  const pids = int(flags, "pids-limit");
-  if (pids !== undefined) host.PidsLimit = pids;
-  const oom = int(flags, "oom-score-adj");
-  if (oom !== undefined) host.OomScoreAdj = oom;
+  setGiven(host, "Memory", bytes(flags, "memory"));
+  setGiven(host, "MemorySwap", bytes(flags, "memory-swap"));
+  setGiven(host, "MemoryReservation", bytes(flags, "memory-reservation"));
+  setGiven(host, "ShmSize", bytes(flags, "shm-size"));
+  setGiven(host, "NanoCpus", nanoCpus(flags));
+  setGiven(host, "CpuShares", int(flags, "cpu-shares"));
+  setGiven(host, "CpuPeriod", int(flags, "cpu-period"));
+  setGiven(host, "CpuQuota", int(flags, "cpu-quota"));
+  setGiven(host, "CpusetCpus", flags.string("cpuset-cpus"));
+  setGiven(host, "PidsLimit", int(flags, "pids-limit"));
+  setGiven(host, "OomScoreAdj", int(flags, "oom-score-adj"));
   for (const ns of ["ipc", "pid", "uts"] as const) {
     const v = flags.string(ns);
     if (v === undefined) continue;

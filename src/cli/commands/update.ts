@@ -6,7 +6,7 @@ import type { ContainerPortsUpdate, ContainerUpdateRequest, PortBinding } from "
 import { atLeast, type Command } from "../command.js";
 import { type FlagSpec, UsageError } from "../flags.js";
 import { forEachName } from "./each.js";
-import { bytes, int, parsePublish, parseRestart } from "./run-flags.js";
+import { bytes, int, nanoCpus, parsePublish, parseRestart, setGiven } from "./run-flags.js";
 
 const s = (name: string, description: string, valueName: string, short?: string): FlagSpec => ({
   name,
@@ -91,22 +91,14 @@ const updateCommand: Command = {
         );
       req.BlkioWeight = weight;
     }
-    const set = <K extends keyof ContainerUpdateRequest>(k: K, v: ContainerUpdateRequest[K] | undefined) => {
-      if (v !== undefined) req[k] = v;
-    };
+    const set = <K extends keyof ContainerUpdateRequest>(k: K, v: ContainerUpdateRequest[K] | undefined) =>
+      setGiven(req, k, v);
     set("CpuPeriod", int(flags, "cpu-period"));
     set("CpuQuota", int(flags, "cpu-quota"));
     set("CpuRealtimePeriod", int(flags, "cpu-rt-period"));
     set("CpuRealtimeRuntime", int(flags, "cpu-rt-runtime"));
     set("CpuShares", int(flags, "cpu-shares"));
-    const cpus = flags.string("cpus");
-    if (cpus !== undefined) {
-      if (!/^\d*\.?\d+$/.test(cpus))
-        throw new UsageError(
-          `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`,
-        );
-      req.NanoCpus = Math.round(Number(cpus) * 1e9);
-    }
+    set("NanoCpus", nanoCpus(flags));
     set("CpusetCpus", flags.string("cpuset-cpus"));
     set("CpusetMems", flags.string("cpuset-mems"));
     set("Memory", bytes(flags, "memory"));
