@@ -16,6 +16,7 @@ import {
   withDefaultTag,
 } from "../../oci/reference.js";
 import { atMost, type Command, type CommandContext, exactly } from "../command.js";
+import type { Flags } from "../flags.js";
 import { readAnswer } from "../io-helpers.js";
 import {
   authKey,
@@ -116,6 +117,26 @@ export async function pullMissingImage(
   await display(ctx, events, opts.quiet ?? false, ctx.io.stderr as Out);
 }
 
+/**
+ * What pull and push act on: with `-a` the repository (a tag is refused, and for pull a digest),
+ * else the name with its default tag; `shown` is how their last line names it, `auth` the
+ * credentials config.json holds for its registry.
+ */
+async function transferTarget(
+  ctx: CommandContext,
+  name: string,
+  flags: Flags,
+  opts: { readonly digestRefused: boolean },
+): Promise<{ allTags: boolean; shown: string; auth: AuthConfig | undefined }> {
+  const allTags = flags.bool("all-tags");
+  const parsed = parseNormalizedNamed(name);
+  if (allTags && (parsed.tag !== undefined || (opts.digestRefused && parsed.digest !== undefined)))
+    throw invalidArgument("tag can't be used with --all-tags/-a");
+  const ref = allTags ? trimReference(parsed) : withDefaultTag(parsed);
+  const shown = allTags ? repositoryName(ref) : referenceString(ref);
+  return { allTags, shown, auth: await authFor(ctx, ref) };
+}
+
 const pullCommand: Command = {
   path: "image pull",
   aliases: ["pull"],
@@ -139,13 +160,7 @@ const pullCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const name = args[0] as string;
-    const allTags = flags.bool("all-tags");
-    const parsed = parseNormalizedNamed(name);
-    if (allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) {
-      throw invalidArgument("tag can't be used with --all-tags/-a");
-    }
-    const ref = allTags ? trimReference(parsed) : withDefaultTag(parsed);
-    const auth = await authFor(ctx, ref);
+    const { allTags, shown, auth } = await transferTarget(ctx, name, flags, { digestRefused: true });
     const platform = flags.string("platform");
     const engine = await ctx.engine();
     const events = engine.imagePull(name, {
@@ -154,7 +169,7 @@ const pullCommand: Command = {
       ...(auth ? { auth } : {}),
     });
     await display(ctx, events, flags.bool("quiet"));
-    ctx.io.stdout.write(`${allTags ? repositoryName(ref) : referenceString(ref)}\n`);
+    ctx.io.stdout.write(`${shown}\n`);
     return 0;
   },
 };
@@ -176,16 +191,12 @@ const pushCommand: Command = {
   ],
   async run(ctx, flags, args) {
     const name = args[0] as string;
-    const allTags = flags.bool("all-tags");
-    const parsed = parseNormalizedNamed(name);
-    if (allTags && parsed.tag !== undefined) throw invalidArgument("tag can't be used with --all-tags/-a");
-    const ref = allTags ? trimReference(parsed) : withDefaultTag(parsed);
-    const auth = await authFor(ctx, ref);
+    const { allTags, shown, auth } = await transferTarget(ctx, name, flags, { digestRefused: false });
     const engine = await ctx.engine();
     const events = engine.imagePush(name, { allTags, ...(auth ? { auth } : {}) });
     const quiet = flags.bool("quiet");
     await display(ctx, events, quiet);
-    if (quiet) ctx.io.stdout.write(`${allTags ? repositoryName(ref) : referenceString(ref)}\n`);
+    if (quiet) ctx.io.stdout.write(`${shown}\n`);
     return 0;
   },
 };
