@@ -70,6 +70,50 @@ function buildCacheRow(cache: readonly BuildCacheRecord[]) {
   };
 }
 
+/** The columns of `system df -v`'s sections: the row's field and its header, in order. */
+const DF_IMAGE_COLUMNS = [
+  ["Repository", "REPOSITORY"],
+  ["Tag", "TAG"],
+  ["ID", "IMAGE ID"],
+  ["CreatedSince", "CREATED"],
+  ["Size", "SIZE"],
+  ["SharedSize", "SHARED SIZE"],
+  ["UniqueSize", "UNIQUE SIZE"],
+  ["Containers", "CONTAINERS"],
+] as const;
+const DF_CONTAINER_COLUMNS = [
+  ["ID", "CONTAINER ID"],
+  ["Image", "IMAGE"],
+  ["Command", "COMMAND"],
+  ["LocalVolumes", "LOCAL VOLUMES"],
+  ["Size", "SIZE"],
+  ["RunningFor", "CREATED"],
+  ["Status", "STATUS"],
+  ["Names", "NAMES"],
+] as const;
+const DF_VOLUME_COLUMNS = [
+  ["Name", "VOLUME NAME"],
+  ["Links", "LINKS"],
+  ["Size", "SIZE"],
+] as const;
+const DF_CACHE_COLUMNS = [
+  ["ID", "CACHE ID"],
+  ["CacheType", "CACHE TYPE"],
+  ["Size", "SIZE"],
+  ["CreatedSince", "CREATED"],
+  ["LastUsedSince", "LAST USED"],
+  ["UsageCount", "USAGE"],
+  ["Shared", "SHARED"],
+] as const;
+
+/** One section of `system df -v`: a table of `columns`. */
+function verboseTable(rows: readonly unknown[], columns: readonly (readonly [string, string])[]): string {
+  return renderList(rows, {
+    defaultTableFormat: `table ${columns.map(([field]) => `{{.${field}}}`).join("\t")}`,
+    headers: Object.fromEntries(columns),
+  });
+}
+
 const dfCommand: Command = {
   path: "system df",
   usage: "[OPTIONS]",
@@ -98,85 +142,29 @@ const dfCommand: Command = {
     ];
     if (flags.bool("verbose")) {
       const now = Date.now();
-      const imgRows = imageRows(du.Images, false, now);
-      ctx.io.stdout.write("Images space usage:\n\n");
-      ctx.io.stdout.write(
-        renderList(imgRows, {
-          defaultTableFormat:
-            "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
-          headers: {
-            Repository: "REPOSITORY",
-            Tag: "TAG",
-            ID: "IMAGE ID",
-            CreatedSince: "CREATED",
-            Size: "SIZE",
-            SharedSize: "SHARED SIZE",
-            UniqueSize: "UNIQUE SIZE",
-            Containers: "CONTAINERS",
-          },
-        }),
-      );
-      ctx.io.stdout.write("\nContainers space usage:\n\n");
-      ctx.io.stdout.write(
-        renderList(
-          du.Containers.map((c) => containerRow(c, { noTrunc: false, now })),
-          {
-            defaultTableFormat:
-              "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
-            headers: {
-              ID: "CONTAINER ID",
-              Image: "IMAGE",
-              Command: "COMMAND",
-              LocalVolumes: "LOCAL VOLUMES",
-              Size: "SIZE",
-              RunningFor: "CREATED",
-              Status: "STATUS",
-              Names: "NAMES",
-            },
-          },
-        ),
-      );
-      ctx.io.stdout.write("\nLocal Volumes space usage:\n\n");
-      ctx.io.stdout.write(
-        renderList(
-          du.Volumes.map((v) => ({
-            Name: v.Name,
-            Links: String(v.UsageData?.RefCount ?? 0),
-            Size: v.UsageData && v.UsageData.Size >= 0 ? humanSize(v.UsageData.Size) : "N/A",
-          })),
-          {
-            defaultTableFormat: "table {{.Name}}\t{{.Links}}\t{{.Size}}",
-            headers: { Name: "VOLUME NAME", Links: "LINKS", Size: "SIZE" },
-          },
-        ),
-      );
+      const volumes = du.Volumes.map((v) => ({
+        Name: v.Name,
+        Links: String(v.UsageData?.RefCount ?? 0),
+        Size: v.UsageData && v.UsageData.Size >= 0 ? humanSize(v.UsageData.Size) : "N/A",
+      }));
+      const cache = du.BuildCache.map((c) => ({
+        ID: c.ID,
+        CacheType: c.Type,
+        Size: humanSizeWithPrecision(c.Size, 3),
+        CreatedSince: createdSince(Date.parse(c.CreatedAt) / 1000, now),
+        LastUsedSince: createdSince(Date.parse(c.LastUsedAt) / 1000, now),
+        UsageCount: String(c.UsageCount),
+        Shared: String(c.Shared),
+      }));
       const cacheSize = du.BuildCache.reduce((n, c) => n + c.Size, 0);
-      ctx.io.stdout.write(`\nBuild cache usage: ${humanSize(cacheSize)}\n\n`);
       ctx.io.stdout.write(
-        renderList(
-          du.BuildCache.map((c) => ({
-            ID: c.ID,
-            CacheType: c.Type,
-            Size: humanSizeWithPrecision(c.Size, 3),
-            CreatedSince: createdSince(Date.parse(c.CreatedAt) / 1000, now),
-            LastUsedSince: createdSince(Date.parse(c.LastUsedAt) / 1000, now),
-            UsageCount: String(c.UsageCount),
-            Shared: String(c.Shared),
-          })),
-          {
-            defaultTableFormat:
-              "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
-            headers: {
-              ID: "CACHE ID",
-              CacheType: "CACHE TYPE",
-              Size: "SIZE",
-              CreatedSince: "CREATED",
-              LastUsedSince: "LAST USED",
-              UsageCount: "USAGE",
-              Shared: "SHARED",
-            },
-          },
-        ),
+        `Images space usage:\n\n${verboseTable(imageRows(du.Images, false, now), DF_IMAGE_COLUMNS)}` +
+          `\nContainers space usage:\n\n${verboseTable(
+            du.Containers.map((c) => containerRow(c, { noTrunc: false, now })),
+            DF_CONTAINER_COLUMNS,
+          )}` +
+          `\nLocal Volumes space usage:\n\n${verboseTable(volumes, DF_VOLUME_COLUMNS)}` +
+          `\nBuild cache usage: ${humanSize(cacheSize)}\n\n${verboseTable(cache, DF_CACHE_COLUMNS)}`,
       );
       return 0;
     }
