@@ -57,18 +57,14 @@ export function parseThresholds(opts: {
   }
   // `--ci` alone checks dive's default rules; naming a threshold checks what is named.
   const defaults = opts.ci && !named;
-  const lowest =
-    opts.lowestEfficiency !== undefined
-      ? ratioFlag("lowest-efficiency", opts.lowestEfficiency)
-      : defaults
-        ? CI_DEFAULT_LOWEST_EFFICIENCY
-        : undefined;
-  const userPercent =
-    opts.highestUserWastedPercent !== undefined
-      ? ratioFlag("highest-user-wasted-percent", opts.highestUserWastedPercent)
-      : defaults
-        ? CI_DEFAULT_HIGHEST_USER_WASTED_PERCENT
-        : undefined;
+  const ratio = (flag: string, value: string | undefined, ciDefault: number): number | undefined =>
+    value !== undefined ? ratioFlag(flag, value) : defaults ? ciDefault : undefined;
+  const lowest = ratio("lowest-efficiency", opts.lowestEfficiency, CI_DEFAULT_LOWEST_EFFICIENCY);
+  const userPercent = ratio(
+    "highest-user-wasted-percent",
+    opts.highestUserWastedPercent,
+    CI_DEFAULT_HIGHEST_USER_WASTED_PERCENT,
+  );
   return {
     ...(lowest !== undefined ? { lowestEfficiency: lowest } : {}),
     ...(wasted !== undefined ? { highestWastedBytes: wasted } : {}),
