@@ -4,7 +4,7 @@ import { keyValueFlags, UsageError } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { goTime } from "./images.js";
 import { makeInspectCommand, makeListCommand, makePruneCommand, perName, writeDeleted } from "./shapes.js";
-import { naturalLess } from "./volumes.js";
+import { byNaturalName, DRIVER_OPTS_FLAG } from "./volumes.js";
 
 /** One row of `network ls` (docker/cli's networkContext). */
 export class NetworkRow {
@@ -78,14 +78,7 @@ const createCommand: Command = {
     },
     { name: "ipv6", type: "bool", description: "Enable IPv6 networking" },
     { name: "label", type: "list", valueName: "list", description: "Set metadata on a network" },
-    {
-      name: "opt",
-      short: "o",
-      type: "list",
-      valueName: "map",
-      description: "Set driver specific options",
-      defaultText: "map[]",
-    },
+    DRIVER_OPTS_FLAG,
     {
       name: "subnet",
       type: "list",
@@ -125,11 +118,8 @@ const lsCommand = makeListCommand({
   noTrunc: "Do not truncate the output",
   list: async ({ engine, filters, flags }) => {
     const nets = await engine.networkList({ filters });
-    const sorted = [...nets].sort((a, b) =>
-      naturalLess(a.Name, b.Name) ? -1 : naturalLess(b.Name, a.Name) ? 1 : 0,
-    );
     return renderList(
-      sorted.map((n) => new NetworkRow(n, flags.bool("no-trunc"))),
+      byNaturalName(nets).map((n) => new NetworkRow(n, flags.bool("no-trunc"))),
       {
         format: flags.string("format"),
         defaultTableFormat: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",

@@ -1,6 +1,6 @@
 import type { Volume } from "../../engine/types.js";
 import { atMost, type Command } from "../command.js";
-import { keyValueFlags } from "../flags.js";
+import { type FlagSpec, keyValueFlags } from "../flags.js";
 import { renderList } from "../format/render.js";
 import { humanSize } from "../format/units.js";
 import {
@@ -34,6 +34,23 @@ export function naturalLess(a: string, b: string): boolean {
   }
   return x.length < y.length;
 }
+
+/** `objects` sorted by name in `naturalLess` order, as `volume ls` and `network ls` list them. */
+export function byNaturalName<T extends { readonly Name: string }>(objects: readonly T[]): T[] {
+  return [...objects].sort((a, b) =>
+    naturalLess(a.Name, b.Name) ? -1 : naturalLess(b.Name, a.Name) ? 1 : 0,
+  );
+}
+
+/** `-o/--opt` of `volume create` and `network create`: the driver's options. */
+export const DRIVER_OPTS_FLAG: FlagSpec = {
+  name: "opt",
+  short: "o",
+  type: "list",
+  valueName: "map",
+  description: "Set driver specific options",
+  defaultText: "map[]",
+};
 
 /** One row of `volume ls` (docker/cli's volumeContext): fields, plus the `Label` method. */
 export class VolumeRow {
@@ -88,11 +105,8 @@ export function renderVolumes(
   volumes: readonly Volume[],
   opts: { format?: string | undefined; quiet?: boolean; defaultTableFormat?: string },
 ): string {
-  const sorted = [...volumes].sort((a, b) =>
-    naturalLess(a.Name, b.Name) ? -1 : naturalLess(b.Name, a.Name) ? 1 : 0,
-  );
   return renderList(
-    sorted.map((v) => new VolumeRow(v)),
+    byNaturalName(volumes).map((v) => new VolumeRow(v)),
     {
       format: opts.format,
       defaultTableFormat: opts.defaultTableFormat ?? "table {{.Driver}}\t{{.Name}}",
@@ -120,14 +134,7 @@ const createCommand: Command = {
     },
     { name: "label", type: "list", valueName: "list", description: "Set metadata for a volume" },
     { name: "name", type: "string", valueName: "string", description: "Specify volume name", hidden: true },
-    {
-      name: "opt",
-      short: "o",
-      type: "list",
-      valueName: "map",
-      description: "Set driver specific options",
-      defaultText: "map[]",
-    },
+    DRIVER_OPTS_FLAG,
   ],
   async run(ctx, flags, args) {
     const flagName = flags.string("name");
