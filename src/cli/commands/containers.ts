@@ -941,6 +941,20 @@ const statsCommand: Command = {
   },
 };
 
+/**
+ * The engine of the store for the hidden commands conmon and berth start; undefined when the store
+ * was deleted since (a test's temporary root): then there is nothing to do, and the store must not
+ * be created again.
+ */
+async function existingStoreEngine(ctx: CommandContext): Promise<Engine | undefined> {
+  try {
+    return await ctx.engine({ existingStore: true });
+  } catch (err) {
+    if (isBerthError(err, "NotFound")) return undefined;
+    throw err;
+  }
+}
+
 /** Hidden: what conmon runs when a container exits. */
 const cleanupCommand: Command = {
   path: "container cleanup",
@@ -950,15 +964,8 @@ const cleanupCommand: Command = {
   hidden: true,
   flags: [],
   async run(ctx, _flags, args) {
-    let engine: Engine;
-    try {
-      // The store may have been deleted since the container started (a test's temporary root):
-      // then there is nothing to record, and the store must not be created again.
-      engine = await ctx.engine({ existingStore: true });
-    } catch (err) {
-      if (err instanceof BerthError && err.kind === "NotFound") return 0;
-      throw err;
-    }
+    const engine = await existingStoreEngine(ctx);
+    if (!engine) return 0;
     await engine.containerCleanup(args[0] as string);
     return 0;
   },
@@ -973,14 +980,8 @@ const healthSupervisorCommand: Command = {
   hidden: true,
   flags: [],
   async run(ctx) {
-    let engine: Engine;
-    try {
-      // As conmon's exit command: a store deleted meanwhile is not created again.
-      engine = await ctx.engine({ existingStore: true });
-    } catch (err) {
-      if (err instanceof BerthError && err.kind === "NotFound") return 0;
-      throw err;
-    }
+    const engine = await existingStoreEngine(ctx);
+    if (!engine) return 0;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.on("SIGTERM", onSignal);
