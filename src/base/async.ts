@@ -71,3 +71,26 @@ export async function mapLimit<T, R>(
   await Promise.all(workers);
   return results;
 }
+
+/** The events of a writable stream that `drainedOrClosed` waits for. */
+interface DrainEvents {
+  on(event: "drain" | "close", listener: () => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
+}
+
+/**
+ * Resolves when `stream` (whose last write returned false) drains or closes. Both listeners go
+ * once either fires: a large copy waits here many times, and a 'close' listener left per wait
+ * piles up (MaxListenersExceededWarning on stderr).
+ */
+export function drainedOrClosed(stream: DrainEvents): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const go = (): void => {
+      stream.off("drain", go);
+      stream.off("close", go);
+      resolve();
+    };
+    stream.on("drain", go);
+    stream.on("close", go);
+  });
+}

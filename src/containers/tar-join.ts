@@ -11,6 +11,7 @@
  */
 import { PassThrough, type Readable } from "node:stream";
 import * as tarStream from "tar-stream";
+import { drainedOrClosed } from "../base/async.js";
 import { type TarHeader as ReadHeader, readTar } from "../oci/tar-reader.js";
 
 export type TarHeader = tarStream.Header;
@@ -42,17 +43,7 @@ export class TarJoiner {
     else {
       for await (const chunk of body) {
         if (!(chunk instanceof Uint8Array)) throw new TypeError("tar entry body yielded a non-byte chunk");
-        if (!s.write(chunk)) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              s.off("drain", done);
-              s.off("close", done);
-              resolve();
-            };
-            s.on("drain", done);
-            s.on("close", done);
-          });
-        }
+        if (!s.write(chunk)) await drainedOrClosed(s);
       }
       s.end(undefined);
     }

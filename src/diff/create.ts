@@ -15,6 +15,7 @@ import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import * as tarStream from "tar-stream";
+import { drainedOrClosed } from "../base/async.js";
 import { invalidArgument } from "../base/errors.js";
 import { type Digest, digester } from "../oci/digest.js";
 import { readXattrsTree } from "./host-tools.js";
@@ -292,19 +293,7 @@ async function addFile(
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
       if (bytesRead === 0) throw invalidArgument(`file shrank while packing the layer: ${path}`);
       remaining -= bytesRead;
-      if (!sink.write(buf.subarray(0, bytesRead))) {
-        // Both listeners go once either fires: a large file waits here many times, and a
-        // 'close' listener left per wait piled up (MaxListenersExceededWarning on stderr).
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            sink.off("drain", go);
-            sink.off("close", go);
-            resolve();
-          };
-          sink.on("drain", go);
-          sink.on("close", go);
-        });
-      }
+      if (!sink.write(buf.subarray(0, bytesRead))) await drainedOrClosed(sink);
       if (failed !== undefined) throw failed;
     }
     sink.end(undefined); // streamx typings require an argument
