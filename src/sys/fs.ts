@@ -12,18 +12,17 @@ import { basename, dirname, join } from "node:path";
 import { errnoCode } from "../base/errors.js";
 
 /** fsyncs a directory so that a rename inside it survives a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export function fsyncDir(dir: string): Promise<void> {
+  return fsyncOpened(dir, constants.O_RDONLY | constants.O_DIRECTORY);
 }
 
 /** fsyncs a file written through a descriptor that is closed now (any descriptor flushes it). */
-export async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+export function fsyncFile(path: string): Promise<void> {
+  return fsyncOpened(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+}
+
+async function fsyncOpened(path: string, flags: number): Promise<void> {
+  const fh = await open(path, flags);
   try {
     await fh.sync();
   } finally {
