@@ -36,6 +36,9 @@ type Entry =
   | { kind: "blob"; digest: Digest; size: number }
   | { kind: "link"; target: string };
 
+/** What a load is asked for, with the platform of this host. */
+type LoadOptions = ImageLoadOptions & { hostPlatform: HostPlatform };
+
 /** One load's archive as read: its entries, and the blobs it stored under its lease. */
 interface LoadedArchive {
   readonly store: ImageStore;
@@ -86,7 +89,7 @@ function withProgress(source: Readable, total: number, diffId: Digest, opts: Ima
 export async function loadImages(
   store: ImageStore,
   source: ByteSource,
-  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
+  opts: LoadOptions,
 ): Promise<ImageLoadResult & { replaced: Array<{ reference: string; previous: string }> }> {
   // Everything this load writes or finds is leased until its images are recorded.
   return store.withLease((lease) => loadLeased(store, source, lease, opts));
@@ -96,7 +99,7 @@ async function loadLeased(
   store: ImageStore,
   source: ByteSource,
   lease: Lease,
-  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
+  opts: LoadOptions,
 ): Promise<ImageLoadResult & { replaced: Array<{ reference: string; previous: string }> }> {
   const entries = new Map<string, Entry>();
   const newBlobs: Digest[] = [];
@@ -278,10 +281,7 @@ function stringArray(v: unknown, what: string): string[] {
   return v;
 }
 
-async function planImages(
-  archive: LoadedArchive,
-  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
-): Promise<ImageToLoad[]> {
+async function planImages(archive: LoadedArchive, opts: LoadOptions): Promise<ImageToLoad[]> {
   const { entries } = archive;
   const dockerManifest = jsonDocument(entries, "manifest.json");
   if (dockerManifest !== undefined) return planDockerArchive(archive, dockerManifest);
@@ -320,10 +320,7 @@ async function planDockerArchive(archive: LoadedArchive, doc: unknown): Promise<
   return out;
 }
 
-async function planOciLayout(
-  archive: LoadedArchive,
-  opts: ImageLoadOptions & { hostPlatform: HostPlatform },
-): Promise<ImageToLoad[]> {
+async function planOciLayout(archive: LoadedArchive, opts: LoadOptions): Promise<ImageToLoad[]> {
   const { entries } = archive;
   const blobBytes = (d: Digest) => memoryBytes(entries, `blobs/sha256/${d.slice(7)}`, "blob");
   const out = new Map<string, ImageToLoad>();
