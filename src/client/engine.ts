@@ -394,16 +394,22 @@ export class RemoteEngine implements Engine {
     return expectList(v, isDeleteItem, "image remove");
   }
 
-  async imagePrune(opts: ImagePruneOptions = {}): Promise<ImagesPruneResponse> {
-    const v = expect(
-      await this.t.json({
-        method: "POST",
-        path: "/images/prune",
-        query: { filters: filtersQuery(opts.filters) },
-      }),
-      isImagesPrune,
-      "image prune",
+  /** The prune verbs' request: POST `path` with the filters, the answer checked by `guard`. */
+  private async prune<T>(
+    path: string,
+    filters: Filters | undefined,
+    guard: (v: unknown) => v is T,
+    what: string,
+  ): Promise<T> {
+    return expect(
+      await this.t.json({ method: "POST", path, query: { filters: filtersQuery(filters) } }),
+      guard,
+      what,
     );
+  }
+
+  async imagePrune(opts: ImagePruneOptions = {}): Promise<ImagesPruneResponse> {
+    const v = await this.prune("/images/prune", opts.filters, isImagesPrune, "image prune");
     return { ...v, ImagesDeleted: v.ImagesDeleted ?? [] };
   }
 
@@ -692,15 +698,7 @@ export class RemoteEngine implements Engine {
   }
 
   async containerPrune(opts: { filters?: Filters } = {}): Promise<ContainersPruneResponse> {
-    const v = expect(
-      await this.t.json({
-        method: "POST",
-        path: "/containers/prune",
-        query: { filters: filtersQuery(opts.filters) },
-      }),
-      isContainersPrune,
-      "container prune",
-    );
+    const v = await this.prune("/containers/prune", opts.filters, isContainersPrune, "container prune");
     return { ...v, ContainersDeleted: v.ContainersDeleted ?? [] };
   }
 
@@ -951,15 +949,7 @@ export class RemoteEngine implements Engine {
   }
 
   async volumePrune(opts: VolumePruneOptions = {}): Promise<VolumesPruneResponse> {
-    const v = expect(
-      await this.t.json({
-        method: "POST",
-        path: "/volumes/prune",
-        query: { filters: filtersQuery(opts.filters) },
-      }),
-      isVolumesPrune,
-      "volume prune",
-    );
+    const v = await this.prune("/volumes/prune", opts.filters, isVolumesPrune, "volume prune");
     return { ...v, VolumesDeleted: v.VolumesDeleted ?? [] };
   }
 
@@ -997,15 +987,7 @@ export class RemoteEngine implements Engine {
   }
 
   async networkPrune(opts: { filters?: Filters } = {}): Promise<NetworksPruneResponse> {
-    const v = expect(
-      await this.t.json({
-        method: "POST",
-        path: "/networks/prune",
-        query: { filters: filtersQuery(opts.filters) },
-      }),
-      isNetworksPrune,
-      "network prune",
-    );
+    const v = await this.prune("/networks/prune", opts.filters, isNetworksPrune, "network prune");
     return { NetworksDeleted: v.NetworksDeleted ?? [] };
   }
 
