@@ -539,30 +539,7 @@ export class ContainerService {
       if (network.status === "rejected") throw network.reason;
       const { attachment, netns, shared } = network.value;
       await refuseSymlinkedSystemPaths(rootfs);
-      const mounts: StartContext["mounts"][number][] = [];
-      for (const m of rec.mounts) {
-        if (m.Type === "volume" && m.Name) {
-          const plan = rec.hostConfig.Mounts?.find((x) => x.Target === m.Destination);
-          if (!plan?.VolumeOptions?.NoCopy && !m.Mode.split(",").includes("nocopy")) {
-            await this.deps.volumes.populateFromImage(m.Name, join(rootfs, m.Destination));
-          }
-        }
-        if (m.Type === "tmpfs") {
-          mounts.push({
-            destination: m.Destination,
-            type: "tmpfs",
-            source: "tmpfs",
-            options: [...(m.Mode ? m.Mode.split(",") : []), ...(m.RW ? [] : ["ro"])],
-          });
-        } else {
-          mounts.push({
-            destination: m.Destination,
-            type: "bind",
-            source: m.Source,
-            options: ["rbind", m.RW ? "rw" : "ro"],
-          });
-        }
-      }
+      const mounts = await this.startMounts(rec, rootfs);
       const hostsFiles = shared ?? (await this.writeHostsFiles(rec, attachment));
       const spec = await this.deps.buildSpec({
         rec,
@@ -631,6 +608,38 @@ export class ContainerService {
       await this.cancelHeldExit(rec.id);
       throw err;
     }
+  }
+
+  /**
+   * The container's mounts for its spec: binds and tmpfs as recorded; a volume is first filled
+   * from the image's content at its destination unless `nocopy` was asked for.
+   */
+  private async startMounts(rec: ContainerRecord, rootfs: string): Promise<StartContext["mounts"][number][]> {
+    const mounts: StartContext["mounts"][number][] = [];
+    for (const m of rec.mounts) {
+      if (m.Type === "volume" && m.Name) {
+        const plan = rec.hostConfig.Mounts?.find((x) => x.Target === m.Destination);
+        if (!plan?.VolumeOptions?.NoCopy && !m.Mode.split(",").includes("nocopy")) {
+          await this.deps.volumes.populateFromImage(m.Name, join(rootfs, m.Destination));
+        }
+      }
+      if (m.Type === "tmpfs") {
+        mounts.push({
+          destination: m.Destination,
+          type: "tmpfs",
+          source: "tmpfs",
+          options: [...(m.Mode ? m.Mode.split(",") : []), ...(m.RW ? [] : ["ro"])],
+        });
+      } else {
+        mounts.push({
+          destination: m.Destination,
+          type: "bind",
+          source: m.Source,
+          options: ["rbind", m.RW ? "rw" : "ro"],
+        });
+      }
+    }
+    return mounts;
   }
 
   /**
