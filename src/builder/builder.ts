@@ -260,8 +260,11 @@ class Build {
     const dockerfileName = this.opts.Dockerfile ?? "Dockerfile";
     this.identity = sha(
       JSON.stringify({
-        context: source.kind === "directory" ? resolve(source.path) : source.kind,
-        tags: source.kind === "directory" ? [] : [...(this.opts.Tags ?? [])].sort(),
+        context: source.kind === "directory" ? resolve(source.path) : (this.opts.ContextKey ?? source.kind),
+        tags:
+          source.kind === "directory" || this.opts.ContextKey !== undefined
+            ? []
+            : [...(this.opts.Tags ?? [])].sort(),
         dockerfile: dockerfileName,
       }),
     );

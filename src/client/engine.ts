@@ -9,6 +9,7 @@
  * It holds no state of the engine's: every answer comes from the server, and it never touches a
  * local store.
  */
+import { resolve } from "node:path";
 import { BerthError, canceled, isBerthError, notImplemented, unavailable } from "../base/errors.js";
 import { BUILD_EVENTS_PARAM, decodeBuildEvent } from "../engine/build-events.js";
 import type { Engine } from "../engine/engine.js";
@@ -1077,6 +1078,9 @@ export class RemoteEngine implements Engine {
         q: opts.SuppressOutput,
         // berth's own parameter: which steps get a line saying why the cache did or did not serve them.
         explaincache: opts.CacheExplanations,
+        // berth's own: the directory the context came from, so the server's cache explanations
+        // compare with the previous build of that directory (as a local build does).
+        contextkey: opts.ContextKey ?? (context.kind === "directory" ? resolve(context.path) : undefined),
         pull: opts.PullParent,
         labels: opts.Labels ? JSON.stringify(opts.Labels) : undefined,
         networkmode: opts.NetworkMode,

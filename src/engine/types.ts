@@ -1006,6 +1006,12 @@ export interface ImageBuildOptions {
    * Dockerfile had it; `all` (`--explain-cache`): every step; `none` (`BERTH_HINTS=0`): no step.
    */
   readonly CacheExplanations?: "changed" | "all" | "none";
+  /**
+   * berth's own: where a context that arrives as a tar came from (a client's resolved directory),
+   * so cache explanations compare a build with the previous build of the same directory, as
+   * they do for a directory built locally. Names the build's place only; never read as a path.
+   */
+  readonly ContextKey?: string;
   /** `--pull`: always look for a newer base image. */
   readonly PullParent?: boolean;
   /** `--label`: added to the final image's labels. */

@@ -188,3 +188,9 @@ test("decodeBuildQuery: berth's explaincache parameter, and a bad value refused"
   assert.equal(explain("changed"), "changed");
   assert.throws(() => explain("sometimes"), /invalid explaincache value: "sometimes"/);
 });
+
+test("decodeBuildQuery: berth's contextkey parameter names the build's place", () => {
+  assert.equal(decodeBuildQuery(new URLSearchParams("")).ContextKey, undefined);
+  assert.equal(decodeBuildQuery(new URLSearchParams({ contextkey: "" })).ContextKey, undefined);
+  assert.equal(decodeBuildQuery(new URLSearchParams({ contextkey: "/src/app" })).ContextKey, "/src/app");
+});

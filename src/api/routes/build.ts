@@ -140,6 +140,10 @@ export function decodeBuildQuery(q: URLSearchParams, headers: IncomingHttpHeader
   else if (explain === "changed") opts.CacheExplanations = "changed";
   else if (explain !== "")
     throw invalidArgument(`invalid explaincache value: "${explain}": use all, changed or none`);
+  // berth's own parameter (`berth -H`): the client's directory the context came from, naming the
+  // build's place for cache explanations.
+  const contextKey = q.get("contextkey");
+  if (contextKey) opts.ContextKey = contextKey;
   const dockerfile = q.get("dockerfile") ?? "";
   if (dockerfile !== "") opts.Dockerfile = dockerfile;
   const target = q.get("target") ?? "";
