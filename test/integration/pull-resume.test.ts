@@ -32,6 +32,8 @@ interface ProxyLogEntry {
 async function startProxy(target: number) {
   const log: ProxyLogEntry[] = [];
   let holding = true;
+  /** Held blob downloads whose client has not gone away yet. */
+  let held = 0;
   const server: Server = createServer((req, res) => {
     const range = typeof req.headers.range === "string" ? req.headers.range : undefined;
     const up = request(
@@ -53,6 +55,7 @@ async function startProxy(target: number) {
           return;
         }
         // Let HOLD_AT bytes through, then hold the rest until the client goes away.
+        held++;
         let sent = 0;
         upRes.on("data", (chunk: Buffer) => {
           if (sent >= HOLD_AT) return;
@@ -61,7 +64,10 @@ async function startProxy(target: number) {
           res.write(part);
           if (sent >= HOLD_AT) upRes.pause();
         });
-        res.on("close", () => upRes.destroy());
+        res.on("close", () => {
+          held--;
+          upRes.destroy();
+        });
       },
     );
     up.on("error", () => res.destroy());
@@ -73,6 +79,9 @@ async function startProxy(target: number) {
   return {
     host: `127.0.0.1:${port}`,
     log,
+    get held() {
+      return held;
+    },
     release() {
       holding = false;
     },
@@ -128,15 +137,16 @@ describe("resumable pull", () => {
 
   it("a pull killed half-way through a layer resumes it with a Range request and ends with the same image", async () => {
     const ref = `${proxy.host}/test/big:1`;
-    const child = spawn(BERTH, ["--root", target.root, "--runroot", target.runroot, "pull", ref], {
-      stdio: "ignore",
-      env: { ...process.env, ...target.env },
-    });
+    const [cmd = BERTH, ...args] = target.argv(["pull", ref]);
+    const child = spawn(cmd, args, { stdio: "ignore", env: { ...process.env, ...target.env } });
     const exited = new Promise<string | null>((r) => child.on("exit", (_code, signal) => r(signal)));
     // The proxy holds the layer after HOLD_AT bytes: wait until they are all on disk, then kill.
     await until("the partial layer on disk", async () => (await partials(target)).some((n) => n === HOLD_AT));
     child.kill("SIGKILL");
     assert.equal(await exited, "SIGKILL");
+    // The download ends with the pull: the killed CLI's own, or (remote mode, where the process
+    // killed is the client) the server's, which cancels a pull whose client went away, as dockerd.
+    await until("the held download closed", async () => proxy.held === 0);
 
     // Nothing of the killed pull is an image or a blob; the partial download is kept.
     assert.equal((await target.ok(["images", "-q"])).stdout, "");

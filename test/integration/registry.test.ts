@@ -301,10 +301,9 @@ describe("untrusted and interrupted transfers", () => {
     const ref = `${registry.host}/big/random:1`;
     await store.ok(["import", tarPath, ref]);
     // A push killed midway (while it streams the layer to the registry), then pushed again.
-    const child = spawn(BERTH, ["--root", store.root, "--runroot", store.runroot, "push", ref], {
-      stdio: "ignore",
-      env: { ...process.env, ...store.env },
-    });
+    // Killed: the CLI, or in remote mode the client, whose server then cancels the push.
+    const [pushCmd = BERTH, ...pushArgs] = store.argv(["push", ref]);
+    const child = spawn(pushCmd, pushArgs, { stdio: "ignore", env: { ...process.env, ...store.env } });
     const pushExit = new Promise<NodeJS.Signals | null>((resolve) =>
       child.on("exit", (_c, sig) => resolve(sig)),
     );
@@ -335,10 +334,8 @@ describe("untrusted and interrupted transfers", () => {
     const id = (await store.ok(["image", "inspect", "-f", "{{.Id}}", ref])).stdout.trim();
 
     await withFreshStore(async (fresh) => {
-      const child = spawn(BERTH, ["--root", fresh.root, "--runroot", fresh.runroot, "pull", ref], {
-        stdio: "ignore",
-        env: { ...process.env, ...fresh.env },
-      });
+      const [pullCmd = BERTH, ...pullArgs] = fresh.argv(["pull", ref]);
+      const child = spawn(pullCmd, pullArgs, { stdio: "ignore", env: { ...process.env, ...fresh.env } });
       const exited = new Promise<NodeJS.Signals | null>((resolve) =>
         child.on("exit", (_c, sig) => resolve(sig)),
       );

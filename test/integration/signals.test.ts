@@ -88,8 +88,11 @@ function start(cmd: string, args: readonly string[]): Running {
   };
 }
 
-const berth = (args: readonly string[]) =>
-  start(BERTH, ["--root", store.root, "--runroot", store.runroot, ...args]);
+/** `berth ARGS` on the test's store (through its server, as `berth -H`, in remote mode). */
+const berth = (args: readonly string[]) => {
+  const [cmd = BERTH, ...rest] = store.argv(args);
+  return start(cmd, rest);
+};
 
 async function state(name: string): Promise<string> {
   return (
@@ -350,19 +353,7 @@ describe("a signal at any moment of the start acts on berth when nothing proxies
 describe("-it: Ctrl-C goes through the container's terminal", () => {
   test("the byte reaches the terminal, whose SIGINT runs the trap", { timeout: 60_000 }, async () => {
     const line = [
-      BERTH,
-      "--root",
-      store.root,
-      "--runroot",
-      store.runroot,
-      "run",
-      "--rm",
-      "-it",
-      "--network",
-      "none",
-      "busybox",
-      "sh",
-      "-c",
+      ...store.argv(["run", "--rm", "-it", "--network", "none", "busybox", "sh", "-c"]),
       `'${TTY_SCRIPT.replaceAll("'", `'\\''`)}'`,
     ].join(" ");
     const r = start("script", ["-qec", line, "/dev/null"]);
