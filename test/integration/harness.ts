@@ -235,14 +235,37 @@ export class Store {
   /** In remote mode, the server every `berth()` call goes through. */
   private server: StoreServer | undefined;
 
+  /** The settings the store is opened with now (see reopen()). */
+  private settings: Readonly<Record<string, string>>;
+
   private constructor(
     readonly dir: string,
     readonly root: string,
     readonly runroot: string,
     /** BERTH_BRIDGE, BERTH_BIP, BERTH_DEFAULT_ADDRESS_POOLS of this store. */
-    readonly env: Readonly<Record<string, string>>,
+    private readonly slotEnv: Readonly<Record<string, string>>,
     private readonly releaseSlot: () => Promise<void>,
-  ) {}
+  ) {
+    this.settings = slotEnv;
+  }
+
+  /** The store's network settings in force (its slot's, or what reopen() gave). */
+  get env(): Readonly<Record<string, string>> {
+    return this.settings;
+  }
+
+  /**
+   * Opens the store with other network settings from now on (`overrides` over the slot's; none:
+   * the slot's again). Locally every later CLI gets them; in remote mode the store's server is
+   * restarted with them, since they are the engine's, as dockerd's --bip is the daemon's (a
+   * client's environment never reaches the server).
+   */
+  async reopen(overrides: Readonly<Record<string, string>> = {}): Promise<void> {
+    this.settings = { ...this.slotEnv, ...overrides };
+    if (!this.server) return;
+    await this.server.stop();
+    await this.serve();
+  }
 
   /** Starts this store's `berth serve` (remote mode). */
   private async serve(): Promise<void> {

@@ -379,7 +379,9 @@ describe("one store never silences another's published ports, nor its own", () =
     const web = (await a.ok(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", ...WEB])).stdout.trim();
     await until("a's web server", async () => (await httpGet(port)) !== undefined);
     const bip = a.env.BERTH_BIP ?? "";
-    const r = await b.berth(["run", "--rm", "busybox", "true"], { env: { BERTH_BIP: bip } });
+    await b.reopen({ BERTH_BIP: bip });
+    const r = await b.berth(["run", "--rm", "busybox", "true"]);
+    await b.reopen();
     assert.notEqual(r.code, 0);
     const subnet = formatSubnet(parseSubnet(bip, { loose: true }));
     assert.match(
@@ -401,14 +403,13 @@ describe("one store never silences another's published ports, nor its own", () =
     // (the old device, had it stayed with the same subnet, would hold the older route).
     const alt = `btal${process.pid.toString(36)}`.slice(0, 15);
     cleanups.push(() => tearDownBridge(alt, join(s.runroot, "cni", "bridges")));
-    const env = { BERTH_BRIDGE: alt };
+    await s.reopen({ BERTH_BRIDGE: alt });
     const port = await freePort();
-    const id = (
-      await s.ok(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", ...WEB], { env })
-    ).stdout.trim();
+    const id = (await s.ok(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", ...WEB])).stdout.trim();
     await until("the web server on the new device", async () => (await httpGet(port)) !== undefined);
     assert.deepEqual(await holders(bip), [alt]);
-    await s.ok(["rm", "-f", id], { env });
+    await s.ok(["rm", "-f", id]);
+    await s.reopen();
     // And back: the store's own setting again, one device again.
     const again = await freePort();
     const id2 = (await s.ok(["run", "-d", "-p", `127.0.0.1:${again}:80`, "busybox", ...WEB])).stdout.trim();
