@@ -40,10 +40,14 @@ tap="$(mktemp -t berth-test-XXXXXX.tap)"
 trap 'rm -f "$tap"' EXIT
 status=0
 
-# run_tests FILE... : one run of the runner; fails the script on a failure or a skip.
+# run_tests FILE... : one run of the runner; fails the script on a failure or a skip. No file
+# waits without a bound: the runner cancels (and fails) a test file still running after
+# BERTH_TEST_FILE_TIMEOUT ms (Node 20 applies --test-timeout to each file as well as each test;
+# the longest file takes a few minutes), so a hang costs one file, not the whole run.
 run_tests() {
   local st=0
   node --test --test-concurrency="${BERTH_TEST_CONCURRENCY:-2}" \
+    --test-timeout="${BERTH_TEST_FILE_TIMEOUT:-900000}" \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" \
     "$@" || st=$?

@@ -224,9 +224,23 @@ class StoreServer {
     });
   }
 
+  /**
+   * SIGTERM, and the server's exit. serve finishes or cancels its requests and exits on SIGTERM;
+   * one still running 30 s later is killed and the stop fails with its log, instead of the test
+   * (and the whole run) waiting for it without end.
+   */
   async stop(): Promise<void> {
-    if (this.running) this.proc.kill("SIGTERM");
+    if (!this.running) return this.exited;
+    this.proc.kill("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), 30_000);
+    });
+    const outcome = await Promise.race([this.exited, late]).finally(() => clearTimeout(timer));
+    if (outcome !== "late") return;
+    this.proc.kill("SIGKILL");
     await this.exited;
+    throw new Error(`berth serve still running 30 s after SIGTERM (killed): ${this.log}`);
   }
 }
 
