@@ -52,7 +52,11 @@ export function hijack(ctx: RequestContext, opts: { multiplexed: boolean }): Hij
         const feed = serially(socket, data, end);
         if (up.head.length > 0) feed.chunk(up.head);
         socket.on("data", feed.chunk);
-        socket.once("end", feed.end);
+        // A socket emits its end at the client's half-close whenever nothing is buffered, read
+        // or not: a client with no input at all (`attach < /dev/null`) may have ended before
+        // the session existed. That end is the input's end, after whatever came before it.
+        if (socket.readableEnded) feed.end();
+        else socket.once("end", feed.end);
         socket.resume();
       },
       close() {

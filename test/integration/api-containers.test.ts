@@ -40,7 +40,8 @@ function frames(buf: Buffer): Array<[number, string]> {
 function rawRequest(
   method: string,
   path: string,
-  opts: { body?: string; upgrade?: boolean } = {},
+  /** endInput: half-close right after the request, before the answer (no input at all). */
+  opts: { body?: string; upgrade?: boolean; endInput?: boolean } = {},
 ): Promise<{ head: string; socket: Socket; rest: () => Promise<Buffer> }> {
   return new Promise((resolve, reject) => {
     const socket = connect(serve.sock);
@@ -79,6 +80,7 @@ function rawRequest(
         (opts.upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "Connection: close\r\n") +
         `\r\n${body}`,
     );
+    if (opts.endInput) socket.end();
   });
 }
 
@@ -180,6 +182,46 @@ describe("container endpoints over HTTP", () => {
     );
     assert.equal(await waitExit(id), 0);
     await serve.request("DELETE", `/containers/${id}`);
+  });
+
+  test("an input that ends before the server reads it (attach or exec of `< /dev/null`) still ends stdin", {
+    // Without the end, the container would wait for stdin for ever.
+    timeout: 120_000,
+  }, async () => {
+    // The half-close comes with the request, so it is there before the session is: the server
+    // must take an end it was told about before it started reading as the end of stdin.
+    const empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  -\n";
+    const id = await create({ Cmd: ["sha256sum"], OpenStdin: true, StdinOnce: true });
+    assert.equal((await serve.request("POST", `/containers/${id}/start`)).status, 204);
+    const attach = await rawRequest("POST", `/v1.50/containers/${id}/attach?stream=1&stdin=1&stdout=1`, {
+      upgrade: true,
+      endInput: true,
+    });
+    assert.match(attach.head, /^HTTP\/1\.1 101 UPGRADED/);
+    assert.deepEqual(frames(await attach.rest()), [[1, empty]]);
+    assert.equal(await waitExit(id), 0);
+
+    const box = await create({ Cmd: ["sleep", "1000"] });
+    assert.equal((await serve.request("POST", `/containers/${box}/start`)).status, 204);
+    const ex = await serve.request(
+      "POST",
+      `/containers/${box}/exec`,
+      JSON.stringify({ Cmd: ["sha256sum"], AttachStdin: true, AttachStdout: true }),
+      { "Content-Type": "application/json" },
+    );
+    assert.equal(ex.status, 201, ex.body);
+    const execId = JSON.parse(ex.body).Id;
+    const started = await rawRequest("POST", `/v1.50/exec/${execId}/start`, {
+      body: JSON.stringify({ Detach: false, Tty: false }),
+      upgrade: true,
+      endInput: true,
+    });
+    assert.match(started.head, /^HTTP\/1\.1 101 UPGRADED/);
+    assert.deepEqual(frames(await started.rest()), [[1, empty]]);
+    const inspect = await serve.request("GET", `/exec/${execId}/json`);
+    assert.equal(JSON.parse(inspect.body).ExitCode, 0);
+    for (const c of [id, box])
+      assert.equal((await serve.request("DELETE", `/containers/${c}?force=1`)).status, 204);
   });
 
   test("the plain attach form (no Upgrade header): 200 and the stream as the body", async () => {
