@@ -372,7 +372,10 @@ export class Store {
   /** Like berth() but fails the test unless the command exits 0. */
   async ok(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const r = await this.berth(args, opts);
-    if (r.code !== 0) throw new Error(`berth ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    if (r.code !== 0) {
+      const log = this.server ? `\nthe store's berth serve logged:\n${this.server.log.slice(-4096)}` : "";
+      throw new Error(`berth ${args.join(" ")} exited ${r.code}: ${r.stderr}${log}`);
+    }
     return r;
   }
 
@@ -386,12 +389,21 @@ export class Store {
 
   /** busybox:latest (or `tag`) imported into this store, through its server in remote mode. */
   busybox(tag = "busybox:latest"): Promise<string> {
-    return ensureBusyboxImage({ ...this.imageTarget, tag });
+    return this.explained(ensureBusyboxImage({ ...this.imageTarget, tag }));
   }
 
   /** The tutorial's node images (scripts/node-image.ts) loaded into this store, as busybox(). */
   nodeImage(): Promise<string> {
-    return ensureNodeImage(this.imageTarget);
+    return this.explained(ensureNodeImage(this.imageTarget));
+  }
+
+  /** In remote mode, a failure carries the end of the server's log (what the client cannot say). */
+  private explained<T>(p: Promise<T>): Promise<T> {
+    return p.catch((err: unknown) => {
+      if (!this.server) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`${msg}\nthe store's berth serve logged:\n${this.server.log.slice(-8192)}`);
+    });
   }
 
   /**
