@@ -25,6 +25,7 @@ import {
   notFound,
 } from "../base/errors.js";
 import { bestEffort } from "../base/log.js";
+import { findByIdNameOrPrefix } from "../base/lookup.js";
 import type {
   AttachHandlers,
   AttachSession,
@@ -226,17 +227,12 @@ export class ContainerService {
 
   /** A container by full ID, name (with or without "/"), or unique ID prefix. */
   find(ref: string): ContainerRecord | undefined {
-    const name = ref.startsWith("/") ? ref.slice(1) : ref;
-    const byId = this.meta.get(ref);
-    if (byId) return byId;
-    const byName = this.meta.byName(name);
-    if (byName) return byName;
-    if (/^[a-f0-9]+$/.test(ref)) {
-      const ids = this.meta.idsByPrefix(ref);
-      if (ids.length > 1) throw conflict(`multiple IDs found with provided prefix: ${ref}`);
-      if (ids[0]) return this.meta.get(ids[0]);
-    }
-    return undefined;
+    return findByIdNameOrPrefix(ref, ref.startsWith("/") ? ref.slice(1) : ref, {
+      byId: (id) => this.meta.get(id),
+      byName: (name) => this.meta.byName(name),
+      idsByPrefix: (prefix) => this.meta.idsByPrefix(prefix),
+      ambiguous: () => conflict(`multiple IDs found with provided prefix: ${ref}`),
+    });
   }
 
   resolve(ref: string): ContainerRecord {

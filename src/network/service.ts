@@ -26,6 +26,7 @@ import {
   notFound,
 } from "../base/errors.js";
 import { bestEffort, debug } from "../base/log.js";
+import { findByIdNameOrPrefix } from "../base/lookup.js";
 import type {
   ContainerConfig,
   EndpointSettings,
@@ -382,17 +383,13 @@ export class NetworkService {
 
   /** A network by full ID, name, or unique ID prefix. */
   find(ref: string): NetworkRecord | undefined {
-    const byId = this.meta.getNetwork(ref);
-    if (byId) return byId;
-    const byName = this.meta.networkByName(ref);
-    if (byName) return byName;
-    if (/^[a-f0-9]+$/.test(ref)) {
-      const ids = this.meta.networkIdsByPrefix(ref);
-      if (ids.length > 1)
-        throw conflict(`network ${ref} is ambiguous (${ids.length} matches found based on ID prefix)`);
-      if (ids[0]) return this.meta.getNetwork(ids[0]);
-    }
-    return undefined;
+    return findByIdNameOrPrefix(ref, ref, {
+      byId: (id) => this.meta.getNetwork(id),
+      byName: (name) => this.meta.networkByName(name),
+      idsByPrefix: (prefix) => this.meta.networkIdsByPrefix(prefix),
+      ambiguous: (count) =>
+        conflict(`network ${ref} is ambiguous (${count} matches found based on ID prefix)`),
+    });
   }
 
   resolve(ref: string): NetworkRecord {
