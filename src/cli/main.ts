@@ -103,6 +103,13 @@ function write(stream: NodeJS.WritableStream, text: string): void {
   stream.write(text);
 }
 
+/**
+ * From the arguments to an exit code, in the docker CLI's order: global flags and the log level,
+ * the command's path, its flags and argument count, the engine, the run, then the failure's
+ * message and exit code. Long because each step fails with its own exit code (125 for usage,
+ * 1 for the daemon's refusals) and message; split, the pieces would pass the half-parsed state
+ * and the usage line between them.
+ */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const program = deps.program ?? "berth";
   const { io } = deps;

@@ -301,7 +301,11 @@ export function parsePublish(values: readonly string[]): {
   return { exposed, bindings };
 }
 
-/** The flags of `create`/`run` as a create request. */
+/**
+ * The flags of `create`/`run` as a create request. Long because the request is: one line per
+ * flag, in the order of Docker's Config and HostConfig, with the readers of each flag's syntax
+ * kept in their own functions.
+ */
 export function createRequest(
   flags: Flags,
   image: string,

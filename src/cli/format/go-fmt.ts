@@ -393,7 +393,12 @@ function parseNum(s: string, i: number): { num: number; present: boolean; next: 
   return { num, present, next: i };
 }
 
-/** fmt.Sprintf with Go's verbs, flags, `*` width/precision, `[n]` indexes and error notation. */
+/**
+ * fmt.Sprintf with Go's verbs, flags, `*` width/precision, `[n]` indexes and error notation.
+ * One loop, as Go's doPrintf: the flags, width, precision and argument index are state carried
+ * from one character of the format to the next, and Go's error notation (`%!v(MISSING)`,
+ * `%!(EXTRA …)`, `%!(BADINDEX)`) depends on all of it; split, each piece would take and return it.
+ */
 export function sprintf(format: string, args: readonly unknown[]): string {
   let out = "";
   let argNum = 0;
