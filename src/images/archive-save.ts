@@ -64,6 +64,12 @@ export function resolveForSave(store: ImageStore, names: readonly string[]): Sav
 
 const TAR_MTIME = new Date(0);
 
+/**
+ * The images as one archive (docker-archive or oci-archive), streamed as it is written: each
+ * blob once, then the index and manifest files naming them. One function because the tar
+ * writer, the set of blobs already written and the output stream are shared by every step, in
+ * the order the archive must have.
+ */
 export function saveImages(
   store: ImageStore,
   images: readonly SavedImage[],

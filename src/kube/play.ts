@@ -652,6 +652,12 @@ interface PodContext {
   readonly cnames: Set<string>;
 }
 
+/**
+ * One pod container as a berth create request: its fields read in the order of the Kubernetes
+ * Container spec (the keys it may have, image, command, environment, ports, resources, mounts,
+ * probes), each refused or warned about where berth has no counterpart; the parts that are
+ * objects of their own (environment, ports, probe) have their own functions.
+ */
 function planContainer(c: Reader, pod: PodContext): PlannedContainer {
   const { p, inv, warnings, volumeMount, cnames } = pod;
   const { what } = p;

@@ -44,6 +44,10 @@ export interface InfoInputs {
   readonly insecureRegistries: readonly string[];
 }
 
+/**
+ * `/info` as dockerd answers it: one object literal in the swagger's field order, the counts and
+ * host probes it needs computed just above it; long because the answer has that many fields.
+ */
 export function systemInfo(i: InfoInputs): SystemInfo {
   const count = (...states: string[]) => i.containers.filter((c) => states.includes(c.State)).length;
   const v2 = i.host.cgroupVersion === 2;

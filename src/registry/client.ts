@@ -375,7 +375,8 @@ export class RegistryClient {
    * Uploads a blob unless the repository has it: HEAD first; then a cross-repository mount from
    * `mountFrom` when given; then one PUT for blobs up to MONOLITHIC_LIMIT, or for larger ones
    * one PATCH streaming the blob and a closing PUT. `open` is called only when bytes must be
-   * sent, and again if the PATCH must be retried after an authentication challenge.
+   * sent, and again if the PATCH must be retried after an authentication challenge. One method
+   * because the upload's session URL and its retry after a challenge run through every step.
    */
   async uploadBlob(
     desc: { readonly digest: Digest; readonly size: number },
