@@ -427,6 +427,22 @@ function deploymentPods(top: Reader, label: string, warnings: string[]): PodDef[
   return pods;
 }
 
+/** A port entry's `key` (a Service's port, a container's containerPort): a number from 1 to 65535. */
+function portNumber(r: Reader, key: string, what: string): number {
+  const port = r.num(key);
+  if (port === undefined || port < 1 || port > 65535)
+    throw invalidArgument(`${what}: ${r.path}.${key} must be a port number`);
+  return port;
+}
+
+/** A port entry's protocol, upper-case as Kubernetes writes it: TCP (the default) or UDP. */
+function portProtocol(r: Reader, what: string): "TCP" | "UDP" {
+  const protocol = (r.str("protocol") ?? "TCP").toUpperCase();
+  if (protocol !== "TCP" && protocol !== "UDP")
+    throw invalidArgument(`${what}: protocol ${protocol} is not supported`);
+  return protocol;
+}
+
 /** A Service: which pods it selects, and the ports it publishes when its type is not ClusterIP. */
 function serviceDef(top: Reader, label: string): ServiceDef {
   const { m, spec } = metaAndSpec(top, label);
@@ -436,12 +452,8 @@ function serviceDef(top: Reader, label: string): ServiceDef {
     throw invalidArgument(`${label}: spec.type ${type} is not supported`);
   const ports = spec.list("ports").map((p) => {
     p.only(["name", "protocol", "port", "targetPort", "nodePort"]);
-    const port = p.num("port");
-    if (port === undefined || port < 1 || port > 65535)
-      throw invalidArgument(`${label}: ${p.path}.port must be a port number`);
-    const protocol = (p.str("protocol") ?? "TCP").toUpperCase();
-    if (protocol !== "TCP" && protocol !== "UDP")
-      throw invalidArgument(`${label}: protocol ${protocol} is not supported`);
+    const port = portNumber(p, "port", label);
+    const protocol = portProtocol(p, label);
     const t = p.value.targetPort;
     if (t !== undefined && typeof t !== "number" && typeof t !== "string")
       throw invalidArgument(`${label}: ${p.path}.targetPort must be a number or a port name`);
@@ -812,12 +824,8 @@ function containerEnv(c: Reader, cwhat: string, inv: Inventory): string[] {
 function containerPortsOf(c: Reader, cwhat: string, { p, portBindings, containerPorts }: PodContext): void {
   for (const port of c.list("ports")) {
     port.only(["containerPort", "hostPort", "hostIP", "protocol", "name"]);
-    const containerPort = port.num("containerPort");
-    if (containerPort === undefined || containerPort < 1 || containerPort > 65535)
-      throw invalidArgument(`${cwhat}: ${port.path}.containerPort must be a port number`);
-    const proto = (port.str("protocol") ?? "TCP").toLowerCase();
-    if (proto !== "tcp" && proto !== "udp")
-      throw invalidArgument(`${cwhat}: protocol ${proto.toUpperCase()} is not supported`);
+    const containerPort = portNumber(port, "containerPort", cwhat);
+    const proto = portProtocol(port, cwhat).toLowerCase();
     const pname = port.str("name");
     if (pname !== undefined) containerPorts.set(pname, containerPort);
     const hostPort = port.num("hostPort");
